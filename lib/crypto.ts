@@ -1,0 +1,99 @@
+/**
+ * Small cryptographic helpers on WebCrypto: random tokens, SHA-256, constant-time
+ * comparison, and AES-GCM sealing of secrets at rest under the master key.
+ */
+import { timingSafeEqual } from "node:crypto";
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+export function randomBytes(length: number): Uint8Array {
+  return crypto.getRandomValues(new Uint8Array(length));
+}
+
+export function toBase64Url(bytes: Uint8Array): string {
+  return toBase64(bytes).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+}
+
+export function toBase64(bytes: Uint8Array): string {
+  let binary = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  }
+  return btoa(binary);
+}
+
+export function fromBase64(text: string): Uint8Array {
+  const normal = text.replaceAll("-", "+").replaceAll("_", "/");
+  const binary = atob(normal + "=".repeat((4 - (normal.length % 4)) % 4));
+  return Uint8Array.from(binary, (c) => c.charCodeAt(0));
+}
+
+export function toHex(bytes: Uint8Array): string {
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+export async function sha256Hex(text: string): Promise<string> {
+  return toHex(new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(text))));
+}
+
+/**
+ * Compares two secrets in time independent of where they differ. Both sides are hashed
+ * first so that unequal lengths do not leak through an early return either.
+ */
+export async function secretsEqual(a: string, b: string): Promise<boolean> {
+  const [ha, hb] = await Promise.all([
+    crypto.subtle.digest("SHA-256", encoder.encode(a)),
+    crypto.subtle.digest("SHA-256", encoder.encode(b)),
+  ]);
+  return timingSafeEqual(new Uint8Array(ha), new Uint8Array(hb));
+}
+
+/** Constant-time comparison of two lowercase hex digests of equal length. */
+export function hexDigestsEqual(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  return timingSafeEqual(encoder.encode(a), encoder.encode(b));
+}
+
+/** Encrypts and decrypts secrets at rest (webhook secrets, service-account keys). */
+export class SecretBox {
+  private constructor(private readonly key: CryptoKey) {}
+
+  /** `masterKey` is 32 raw bytes. */
+  static async create(masterKey: Uint8Array): Promise<SecretBox> {
+    if (masterKey.length !== 32) {
+      throw new RangeError(`Cannot use master key: expected 32 bytes, got ${masterKey.length}`);
+    }
+    const key = await crypto.subtle.importKey("raw", masterKey as BufferSource, "AES-GCM", false, [
+      "encrypt",
+      "decrypt",
+    ]);
+    return new SecretBox(key);
+  }
+
+  /** Returns `v1.<base64url iv>.<base64url ciphertext>`; `context` is bound as associated data. */
+  async seal(plaintext: string, context: string): Promise<string> {
+    const iv = randomBytes(12);
+    const sealed = await crypto.subtle.encrypt(
+      { name: "AES-GCM", iv: iv as BufferSource, additionalData: encoder.encode(context) },
+      this.key,
+      encoder.encode(plaintext),
+    );
+    return `v1.${toBase64Url(iv)}.${toBase64Url(new Uint8Array(sealed))}`;
+  }
+
+  async open(sealed: string, context: string): Promise<string> {
+    const [version, iv, data] = sealed.split(".");
+    if (version !== "v1" || !iv || !data) throw new TypeError("Cannot open secret: unknown format");
+    const plain = await crypto.subtle.decrypt(
+      {
+        name: "AES-GCM",
+        iv: fromBase64(iv) as BufferSource,
+        additionalData: encoder.encode(context),
+      },
+      this.key,
+      fromBase64(data) as BufferSource,
+    );
+    return decoder.decode(plain);
+  }
+}

@@ -1,0 +1,217 @@
+/**
+ * Validation of job input from the API. Every rejection names the field it is about, so
+ * clients (and the admin UI) can show the message beside that field.
+ */
+import { z } from "zod";
+import { ValidationError } from "../errors.ts";
+import { BlockedAddressError, vetUrlWithoutDns } from "../net/ssrf.ts";
+import { parseSchedule, type Schedule, ScheduleError } from "../schedule.ts";
+import type { Expectation, HttpMethod } from "../store/types.ts";
+
+export const METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"] as const;
+export const DEFAULT_TIMEOUT_MS = 30_000;
+export const MAX_TIMEOUT_MS = 300_000;
+const MAX_URL_LENGTH = 2048;
+const MAX_BODY_BYTES = 64 * 1024;
+const MAX_HEADERS = 50;
+const MAX_HEADER_BYTES = 8 * 1024;
+/** RFC 9110 token characters. */
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/**
+ * Headers a job may not set: `Host` would let a job reach another virtual host than its URL
+ * names, the metadata headers are what cloud metadata services require to answer, and the
+ * framing headers are the HTTP client's job.
+ */
+const FORBIDDEN_HEADERS = new Set([
+  "host",
+  "metadata-flavor",
+  "x-google-metadata-request",
+  "metadata",
+  "x-aws-ec2-metadata-token",
+  "x-aws-ec2-metadata-token-ttl-seconds",
+  "x-identity-header",
+  "content-length",
+  "transfer-encoding",
+  "connection",
+  "upgrade",
+  "te",
+  "trailer",
+  "keep-alive",
+  "proxy-authorization",
+  "proxy-connection",
+]);
+
+const expectSchema = z.object({
+  status: z.union([
+    z.number().int().min(100).max(599),
+    z.array(z.number().int().min(100).max(599)).min(1).max(50),
+  ]).optional(),
+  bodyContains: z.string().min(1).max(1024).optional(),
+  maxLatencyMs: z.number().int().min(1).max(MAX_TIMEOUT_MS).optional(),
+}).strict();
+
+const fields = {
+  name: z.string().trim().min(1, "must not be empty").max(200, "must be at most 200 characters"),
+  url: z.string().max(MAX_URL_LENGTH, `must be at most ${MAX_URL_LENGTH} characters`),
+  method: z.enum(METHODS, { error: `must be one of ${METHODS.join(", ")}` }),
+  headers: z.record(z.string(), z.string({ error: "values must be strings" })).nullable(),
+  body: z.string().nullable(),
+  schedule: z.string().trim().min(1, "must not be empty").max(200),
+  timezone: z.string().trim().min(1, "must not be empty").max(64),
+  enabled: z.boolean({ error: "must be true or false" }),
+  timeoutMs: z.number({ error: "must be a number" }).int("must be a whole number")
+    .min(1000, "must be at least 1000").max(MAX_TIMEOUT_MS, `must be at most ${MAX_TIMEOUT_MS}`),
+  expect: expectSchema.nullable(),
+};
+
+const createSchema = z.object({
+  name: fields.name,
+  url: fields.url,
+  method: fields.method.default("GET"),
+  headers: fields.headers.default(null),
+  body: fields.body.default(null),
+  schedule: fields.schedule,
+  timezone: fields.timezone.default("UTC"),
+  enabled: fields.enabled.default(true),
+  timeoutMs: fields.timeoutMs.default(DEFAULT_TIMEOUT_MS),
+  expect: fields.expect.default(null),
+}).strict();
+
+const patchSchema = z.object(fields).partial().strict();
+
+export type JobInput = z.output<typeof createSchema>;
+export type JobPatch = z.output<typeof patchSchema>;
+
+export interface CheckOptions {
+  allowPrivateNetworks: boolean;
+}
+
+export function parseJobInput(body: unknown): JobInput {
+  return parseWith(createSchema, body);
+}
+
+export function parseJobPatch(body: unknown): JobPatch {
+  return parseWith(patchSchema, body);
+}
+
+/** Checks what a schema cannot: URL safety, headers, body vs method, the schedule. */
+export function checkJob(
+  job: JobInput & { id: string },
+  options: CheckOptions,
+): Schedule {
+  checkUrl(job.url, options);
+  checkHeaders(job.headers);
+  checkBody(job.method, job.body);
+  checkExpect(job.expect);
+  try {
+    return parseSchedule(job.schedule, { timezone: job.timezone, key: job.id });
+  } catch (error) {
+    if (error instanceof ScheduleError) throw new ValidationError(error.message, error.field);
+    throw error;
+  }
+}
+
+function checkUrl(text: string, options: CheckOptions): void {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new ValidationError(`url is not a valid URL: "${text.slice(0, 100)}"`, "url");
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new ValidationError(`url must use http or https, not ${url.protocol}`, "url");
+  }
+  if (url.username || url.password) {
+    throw new ValidationError(
+      "url must not contain credentials: use an Authorization header",
+      "url",
+    );
+  }
+  try {
+    vetUrlWithoutDns(url, { allowPrivate: options.allowPrivateNetworks });
+  } catch (error) {
+    if (error instanceof BlockedAddressError) {
+      throw new ValidationError(
+        `url points to a ${error.reason} address, which is refused ` +
+          "(set HIBIKI_ALLOW_PRIVATE_NETWORKS=1 to allow private networks)",
+        "url",
+      );
+    }
+    throw error;
+  }
+}
+
+function checkHeaders(headers: Record<string, string> | null): void {
+  if (!headers) return;
+  const names = Object.keys(headers);
+  if (names.length > MAX_HEADERS) {
+    throw new ValidationError(
+      `headers has ${names.length} entries: at most ${MAX_HEADERS}`,
+      "headers",
+    );
+  }
+  let bytes = 0;
+  const seen = new Set<string>();
+  for (const [name, value] of Object.entries(headers)) {
+    if (!HEADER_NAME.test(name)) {
+      throw new ValidationError(`headers has an invalid header name "${name}"`, "headers");
+    }
+    const lower = name.toLowerCase();
+    if (FORBIDDEN_HEADERS.has(lower)) {
+      throw new ValidationError(`headers must not set "${name}"`, "headers");
+    }
+    if (seen.has(lower)) {
+      throw new ValidationError(`headers sets "${name}" twice`, "headers");
+    }
+    seen.add(lower);
+    if (/[\r\n\0]/.test(value)) {
+      throw new ValidationError(`headers value of "${name}" contains a line break`, "headers");
+    }
+    bytes += name.length + value.length;
+  }
+  if (bytes > MAX_HEADER_BYTES) {
+    throw new ValidationError(`headers are ${bytes} bytes: at most ${MAX_HEADER_BYTES}`, "headers");
+  }
+}
+
+function checkBody(method: HttpMethod, body: string | null): void {
+  if (body === null) return;
+  if (method === "GET" || method === "HEAD") {
+    throw new ValidationError(`body is not allowed with ${method}`, "body");
+  }
+  const size = new TextEncoder().encode(body).length;
+  if (size > MAX_BODY_BYTES) {
+    throw new ValidationError(`body is ${size} bytes: at most ${MAX_BODY_BYTES}`, "body");
+  }
+}
+
+function checkExpect(expect: Expectation | null): void {
+  if (expect && Object.keys(expect).length === 0) {
+    throw new ValidationError(
+      "expect must name at least one of status, bodyContains, maxLatencyMs",
+      "expect",
+    );
+  }
+}
+
+function parseWith<T extends z.ZodType>(schema: T, body: unknown): z.output<T> {
+  if (typeof body !== "object" || body === null || Array.isArray(body)) {
+    throw new ValidationError("Request body must be a JSON object", null);
+  }
+  const parsed = schema.safeParse(body);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  if (issue.code === "unrecognized_keys") {
+    const key = issue.keys[0];
+    throw new ValidationError(`Unknown field "${key}"`, key);
+  }
+  const field = issue.path.length > 0 ? String(issue.path[0]) : null;
+  const where = issue.path.join(".");
+  if (issue.code === "invalid_type" && issue.message.endsWith("received undefined")) {
+    throw new ValidationError(`${where} is required`, field);
+  }
+  const message = issue.message.startsWith("Invalid input") || issue.message.startsWith("Too")
+    ? issue.message.replace(/^Invalid input: /, "")
+    : issue.message;
+  throw new ValidationError(where ? `${where} ${message}` : message, field);
+}

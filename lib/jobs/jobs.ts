@@ -1,0 +1,139 @@
+/**
+ * Jobs as the API and the admin pages use them: create, read, change, delete, run now,
+ * and preview fire times. Routes stay thin and call these.
+ */
+import type { Clock } from "../clock.ts";
+import { NotFoundError, ValidationError } from "../errors.ts";
+import { nextFireTimes, parseSchedule, type Schedule } from "../schedule.ts";
+import type { FireValue } from "../scheduler/fires.ts";
+import type { Scheduler } from "../scheduler/scheduler.ts";
+import type { Dispatcher } from "../scheduler/dispatcher.ts";
+import { kvKeys } from "../store/kv_keys.ts";
+import { type KvStore, runId, type StoredJob } from "../store/kv_store.ts";
+import type { Job, JobView, Page } from "../store/types.ts";
+import { checkJob, parseJobInput, parseJobPatch } from "./job_input.ts";
+
+export interface JobServiceOptions {
+  store: KvStore;
+  scheduler: Scheduler;
+  dispatcher: Dispatcher;
+  clock: Clock;
+  allowPrivateNetworks: boolean;
+}
+
+export class JobService {
+  constructor(private readonly options: JobServiceOptions) {}
+
+  async create(userId: string, body: unknown): Promise<JobView> {
+    const input = parseJobInput(body);
+    const now = this.options.clock.now();
+    const id = crypto.randomUUID();
+    const schedule = checkJob({ ...input, id }, this.options);
+    const stamp = new Date(now).toISOString();
+    const job: Job = { id, userId, ...input, createdAt: stamp, updatedAt: stamp };
+    await this.options.store.createJob(job, job.enabled ? firstFire(schedule, now) : null);
+    await this.options.scheduler.scheduleJob(userId, id);
+    return this.view({ job, count: 0, lastRunAt: null });
+  }
+
+  async get(userId: string, jobId: string): Promise<JobView> {
+    const stored = await this.options.store.getJob(userId, jobId);
+    if (!stored) throw new NotFoundError(`Job "${jobId}" not found`);
+    return this.view(stored);
+  }
+
+  async list(userId: string, options: { cursor?: string; limit: number }): Promise<Page<JobView>> {
+    const page = await this.options.store.listJobs(userId, options);
+    return { values: page.values.map((s) => this.view(s)), cursor: page.cursor };
+  }
+
+  async update(userId: string, jobId: string, body: unknown): Promise<JobView> {
+    const patch = parseJobPatch(body);
+    const now = this.options.clock.now();
+    const job = await this.options.store.updateJob(userId, jobId, (current) => {
+      const next: Job = { ...current, ...patch, updatedAt: new Date(now).toISOString() };
+      const schedule = checkJob(next, this.options);
+      const timing = next.schedule !== current.schedule || next.timezone !== current.timezone ||
+        next.enabled !== current.enabled || next.timeoutMs !== current.timeoutMs;
+      // Fires already claimed stay claimed; the runner drops any the new schedule lacks.
+      const firstFireAt = timing ? (next.enabled ? firstFire(schedule, now) : null) : undefined;
+      return { job: next, firstFireAt };
+    });
+    await this.options.scheduler.scheduleJob(userId, jobId);
+    return this.get(userId, job.id);
+  }
+
+  async delete(userId: string, jobId: string): Promise<void> {
+    await this.options.store.deleteJob(userId, jobId);
+  }
+
+  /** Queues a manual run now; returns the id its run record will have. */
+  async runNow(userId: string, jobId: string): Promise<{ runId: string; scheduledAt: string }> {
+    const stored = await this.options.store.getJob(userId, jobId);
+    if (!stored) throw new NotFoundError(`Job "${jobId}" not found`);
+    const at = this.options.clock.now();
+    const suffix = `manual-${crypto.randomUUID().slice(0, 8)}`;
+    const fire: FireValue = { trigger: "MANUAL", timeoutMs: stored.job.timeoutMs };
+    await this.options.store.kv.set(kvKeys.fire(at, userId, jobId, suffix), fire);
+    this.options.dispatcher.wake();
+    return { runId: runId(at, suffix), scheduledAt: new Date(at).toISOString() };
+  }
+
+  /** The next `count` fire times, in UTC and in the job's time zone. */
+  async nextTimes(
+    userId: string,
+    jobId: string,
+    count: number,
+  ): Promise<{ at: string; local: string }[]> {
+    if (!Number.isInteger(count) || count < 1 || count > 100) {
+      throw new ValidationError("count must be a whole number from 1 to 100", "count");
+    }
+    const job = await this.get(userId, jobId);
+    return nextFireTimes(scheduleOf(job), this.options.clock.now(), { limit: count }).map((at) => ({
+      at: new Date(at).toISOString(),
+      local: formatLocal(at, job.timezone),
+    }));
+  }
+
+  private view(stored: StoredJob): JobView {
+    const { job } = stored;
+    let nextRunAt: string | null = null;
+    if (job.enabled) {
+      const next = firstFire(scheduleOf(job), this.options.clock.now());
+      nextRunAt = next === null ? null : new Date(next).toISOString();
+    }
+    return {
+      ...job,
+      count: stored.count,
+      lastRunAt: stored.lastRunAt === null ? null : new Date(stored.lastRunAt).toISOString(),
+      nextRunAt,
+    };
+  }
+}
+
+function scheduleOf(job: Job): Schedule {
+  return parseSchedule(job.schedule, { timezone: job.timezone, key: job.id });
+}
+
+function firstFire(schedule: Schedule, now: number): number | null {
+  return nextFireTimes(schedule, now, { limit: 1 })[0] ?? null;
+}
+
+/** ISO 8601 with the zone's offset, e.g. `2026-11-24T09:00:00+09:00`. */
+export function formatLocal(at: number, timeZone: string): string {
+  const parts = Object.fromEntries(
+    new Intl.DateTimeFormat("en-US", {
+      timeZone,
+      hourCycle: "h23",
+      year: "numeric",
+      month: "2-digit",
+      day: "2-digit",
+      hour: "2-digit",
+      minute: "2-digit",
+      second: "2-digit",
+      timeZoneName: "longOffset",
+    }).formatToParts(at).map((p) => [p.type, p.value]),
+  );
+  const offset = parts.timeZoneName === "GMT" ? "+00:00" : parts.timeZoneName.replace("GMT", "");
+  return `${parts.year}-${parts.month}-${parts.day}T${parts.hour}:${parts.minute}:${parts.second}${offset}`;
+}

@@ -1,0 +1,66 @@
+/**
+ * In-process metrics in the Prometheus text format. Counters are per process; gauges that
+ * describe shared state (queue depth) are read from the store when scraped.
+ */
+
+const LATENESS_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+
+export type RunOutcome = "success" | "failure" | "missed" | "skipped";
+export type DeliveryOutcome = "success" | "failure" | "dead";
+
+export class Metrics {
+  readonly runs: Record<RunOutcome, number> = { success: 0, failure: 0, missed: 0, skipped: 0 };
+  readonly deliveries: Record<DeliveryOutcome, number> = { success: 0, failure: 0, dead: 0 };
+  ticks = 0;
+  firesClaimed = 0;
+  private readonly latenessCounts = new Array<number>(LATENESS_BUCKETS.length + 1).fill(0);
+  private latenessSum = 0;
+  private latenessCount = 0;
+
+  observeRun(outcome: RunOutcome, lateMs: number | null): void {
+    this.runs[outcome]++;
+    if (lateMs === null) return;
+    const seconds = Math.max(0, lateMs) / 1000;
+    let i = 0;
+    while (i < LATENESS_BUCKETS.length && seconds > LATENESS_BUCKETS[i]) i++;
+    this.latenessCounts[i]++;
+    this.latenessSum += seconds;
+    this.latenessCount++;
+  }
+
+  render(gauges: { pendingFires: number; inFlight: number }): string {
+    const lines: string[] = [];
+    lines.push("# HELP hibiki_runs_total Runs finished, by outcome.");
+    lines.push("# TYPE hibiki_runs_total counter");
+    for (const [outcome, n] of Object.entries(this.runs)) {
+      lines.push(`hibiki_runs_total{outcome="${outcome}"} ${n}`);
+    }
+    lines.push("# HELP hibiki_run_start_lateness_seconds Delay from scheduled time to start.");
+    lines.push("# TYPE hibiki_run_start_lateness_seconds histogram");
+    let cumulative = 0;
+    LATENESS_BUCKETS.forEach((bound, i) => {
+      cumulative += this.latenessCounts[i];
+      lines.push(`hibiki_run_start_lateness_seconds_bucket{le="${bound}"} ${cumulative}`);
+    });
+    cumulative += this.latenessCounts[LATENESS_BUCKETS.length];
+    lines.push(`hibiki_run_start_lateness_seconds_bucket{le="+Inf"} ${cumulative}`);
+    lines.push(`hibiki_run_start_lateness_seconds_sum ${this.latenessSum}`);
+    lines.push(`hibiki_run_start_lateness_seconds_count ${this.latenessCount}`);
+    lines.push("# HELP hibiki_queue_depth Fires due and not yet started, plus runs in flight.");
+    lines.push("# TYPE hibiki_queue_depth gauge");
+    lines.push(`hibiki_queue_depth{state="due"} ${gauges.pendingFires}`);
+    lines.push(`hibiki_queue_depth{state="running"} ${gauges.inFlight}`);
+    lines.push("# HELP hibiki_deliveries_total Webhook delivery attempts, by outcome.");
+    lines.push("# TYPE hibiki_deliveries_total counter");
+    for (const [outcome, n] of Object.entries(this.deliveries)) {
+      lines.push(`hibiki_deliveries_total{outcome="${outcome}"} ${n}`);
+    }
+    lines.push("# HELP hibiki_scheduler_ticks_total Scheduler ticks run.");
+    lines.push("# TYPE hibiki_scheduler_ticks_total counter");
+    lines.push(`hibiki_scheduler_ticks_total ${this.ticks}`);
+    lines.push("# HELP hibiki_fires_claimed_total Fire times claimed by this process.");
+    lines.push("# TYPE hibiki_fires_claimed_total counter");
+    lines.push(`hibiki_fires_claimed_total ${this.firesClaimed}`);
+    return lines.join("\n") + "\n";
+  }
+}

@@ -1,0 +1,374 @@
+/**
+ * One outbound HTTP request to a user-supplied URL: SSRF-vetted on every hop, under one total
+ * deadline, with a capped body read. Network problems never throw; they become a result.
+ */
+
+import { BlockedAddressError, DnsError, ipLiteral, type Resolver, vetUrl } from "./ssrf.ts";
+
+export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE" | "HEAD";
+
+export interface ProbeRequest {
+  url: string;
+  method: HttpMethod;
+  headers: Record<string, string>;
+  body: string | null;
+  timeoutMs: number;
+}
+
+export interface ProbeExpect {
+  status?: number | number[];
+  bodyContains?: string;
+  maxLatencyMs?: number;
+}
+
+export type ErrorCategory =
+  | "timeout"
+  | "dns"
+  | "refused"
+  | "reset"
+  | "tls"
+  | "blocked"
+  | "redirect"
+  | "network";
+
+export interface ProbeResult {
+  /** The request completed and every expectation was met. */
+  success: boolean;
+  /** HTTP status, 0 when no response arrived. */
+  code: number;
+  /** The whole probe including redirects, integer milliseconds. */
+  durationMs: number;
+  /** Final response headers, lower-case names. */
+  headers: Record<string, string>;
+  /** The first `bodyLimit` bytes decoded as UTF-8 (lossy), "" for HEAD. */
+  body: string;
+  bodyTruncated: boolean;
+  /** Transport failure, null when a response arrived. */
+  error: { category: ErrorCategory; message: string } | null;
+  /** Why the expectations failed, null when they held or no response arrived. */
+  failure: string | null;
+  finalUrl: string;
+  redirects: number;
+}
+
+export interface ProbeOptions {
+  expect?: ProbeExpect;
+  allowPrivate: boolean;
+  /** Bytes of body kept; default 16384. */
+  bodyLimit?: number;
+  /** Redirect hops followed; default 5. */
+  maxRedirects?: number;
+  resolve?: Resolver;
+  /** Performance clock in ms; default `performance.now`. Called once at start, once at end. */
+  now?: () => number;
+  userAgent?: string;
+  /** Replaces the SSRF address check; only for tests that must reach a loopback server. */
+  isBlocked?: (ip: string) => string | null;
+}
+
+export const DEFAULT_USER_AGENT = "Hibiki/1.0 (+https://github.com/hibiki)";
+const DEFAULT_BODY_LIMIT = 16384;
+const DEFAULT_MAX_REDIRECTS = 5;
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+// Fetch drops these when a redirect turns the request into a body-less GET.
+const BODY_HEADERS = ["content-type", "content-length", "content-encoding", "content-language"];
+// Credentials must not follow a redirect to another origin.
+const CREDENTIAL_HEADERS = ["authorization", "cookie", "proxy-authorization"];
+
+let pinnedClient: Deno.HttpClient | undefined;
+
+/** The client for DNS-pinned requests; `allowHost` lets it send the original Host header. */
+function getPinnedClient(): Deno.HttpClient {
+  pinnedClient ??= Deno.createHttpClient({ allowHost: true });
+  return pinnedClient;
+}
+
+/** Closes the shared pinned client (graceful shutdown, tests); the next probe makes a new one. */
+export function closePinnedClient(): void {
+  pinnedClient?.close();
+  pinnedClient = undefined;
+}
+
+class ProbeFailure extends Error {
+  constructor(readonly category: ErrorCategory, message: string) {
+    super(message);
+    this.name = "ProbeFailure";
+  }
+}
+
+function deleteHeader(headers: Record<string, string>, names: string[]): Record<string, string> {
+  const wanted = new Set(names);
+  return Object.fromEntries(
+    Object.entries(headers).filter(([name]) => !wanted.has(name.toLowerCase())),
+  );
+}
+
+function hasHeader(headers: Record<string, string>, name: string): boolean {
+  return Object.keys(headers).some((key) => key.toLowerCase() === name);
+}
+
+/** Reads at most `limit` bytes, then cancels the stream so an endless body costs nothing more. */
+async function readCapped(
+  body: ReadableStream<Uint8Array> | null,
+  limit: number,
+  signal: AbortSignal,
+): Promise<{ text: string; truncated: boolean }> {
+  if (!body) return { text: "", truncated: false };
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  let truncated = false;
+  // A pending read does not always reject when the deadline passes mid-body; cancelling the
+  // reader settles it, and the aborted signal is checked below.
+  const onAbort = () => reader.cancel().catch(() => {});
+  signal.addEventListener("abort", onAbort, { once: true });
+  try {
+    while (true) {
+      const { done, value } = await reader.read();
+      if (signal.aborted) throw signal.reason;
+      if (done) break;
+      if (size + value.byteLength > limit) {
+        chunks.push(value.subarray(0, limit - size));
+        size = limit;
+        truncated = true;
+        break;
+      }
+      chunks.push(value);
+      size += value.byteLength;
+    }
+  } finally {
+    signal.removeEventListener("abort", onAbort);
+    if (truncated || signal.aborted) await reader.cancel().catch(() => {});
+    reader.releaseLock();
+  }
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  // `stream: true` drops a multi-byte character cut in half by the cap instead of emitting U+FFFD.
+  const text = new TextDecoder().decode(bytes, { stream: truncated });
+  return { text, truncated };
+}
+
+function describeStatus(status: number | number[] | undefined): string {
+  if (status === undefined) return "2xx";
+  const list = Array.isArray(status) ? status : [status];
+  if (list.length <= 1) return String(list[0]);
+  return `${list.slice(0, -1).join(", ")} or ${list[list.length - 1]}`;
+}
+
+/** Returns why the response misses the expectations, or null. */
+function checkExpectations(
+  expect: ProbeExpect,
+  response: { code: number; body: string; truncated: boolean; durationMs: number },
+  limit: number,
+): string | null {
+  const { status } = expect;
+  const statusOk = status === undefined
+    ? response.code >= 200 && response.code < 300
+    : (Array.isArray(status) ? status : [status]).includes(response.code);
+  if (!statusOk) return `Expected status ${describeStatus(status)}, got ${response.code}`;
+  if (expect.bodyContains !== undefined && !response.body.includes(expect.bodyContains)) {
+    const where = response.truncated ? ` in the first ${limit} bytes` : "";
+    return `Body does not contain ${JSON.stringify(expect.bodyContains)}${where}`;
+  }
+  if (expect.maxLatencyMs !== undefined && response.durationMs > expect.maxLatencyMs) {
+    return `Latency ${response.durationMs} ms exceeds ${expect.maxLatencyMs} ms`;
+  }
+  return null;
+}
+
+/** Deno's fetch error text without the request preamble and the OS error number. */
+function fetchDetail(error: unknown): string {
+  const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
+  const message = cause instanceof Error ? cause.message : String(cause);
+  const detail = message
+    .replace(/^error sending request.*?\): /, "")
+    .replace(/^client error \(\w+\): /, "")
+    .replace(/\s*\(os error \d+\)/g, "")
+    .trim();
+  return detail || "request failed";
+}
+
+function classify(error: unknown, url: URL): { category: ErrorCategory; message: string } {
+  if (error instanceof ProbeFailure) return { category: error.category, message: error.message };
+  if (error instanceof BlockedAddressError) return { category: "blocked", message: error.message };
+  if (error instanceof DnsError) return { category: "dns", message: error.message };
+  const detail = fetchDetail(error);
+  const target = JSON.stringify(url.href);
+  if (/connection refused/i.test(detail)) {
+    return { category: "refused", message: `Cannot connect to ${target}: connection refused` };
+  }
+  if (/dns error|failed to lookup address|name or service not known|no such host/i.test(detail)) {
+    return { category: "dns", message: `Cannot resolve "${url.hostname}": ${detail}` };
+  }
+  if (
+    /tls|certificate|handshake|corrupt message|alert|UnknownIssuer|NotValidForName/i.test(detail)
+  ) {
+    return { category: "tls", message: `Cannot connect to ${target}: TLS failed: ${detail}` };
+  }
+  if (
+    /reset|connection closed|broken pipe|unexpected eof|connection aborted|incomplete|reading a body/i
+      .test(detail)
+  ) {
+    return { category: "reset", message: `Request to ${target} failed: ${detail}` };
+  }
+  if (/timed out/i.test(detail)) {
+    return { category: "timeout", message: `Request to ${target} failed: ${detail}` };
+  }
+  return { category: "network", message: `Request to ${target} failed: ${detail}` };
+}
+
+/**
+ * Sends one HTTP request under a total deadline (DNS, connect, headers, body and every redirect
+ * hop) and reports the outcome. Expectations default to a 2xx status.
+ */
+export async function probe(request: ProbeRequest, options: ProbeOptions): Promise<ProbeResult> {
+  const now = options.now ?? (() => performance.now());
+  const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
+  const maxRedirects = options.maxRedirects ?? DEFAULT_MAX_REDIRECTS;
+  const start = now();
+
+  // One controller and one timer for the whole probe, so the deadline spans every hop.
+  const controller = new AbortController();
+  const signal = controller.signal;
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    controller.abort(new ProbeFailure("timeout", `Timed out after ${request.timeoutMs} ms`));
+  }, Math.max(0, request.timeoutMs));
+
+  // The URL of the current hop, for the result and for error messages.
+  let current: URL | null = null;
+  let redirects = 0;
+  let code = 0;
+  let responseHeaders: Record<string, string> = {};
+  let body = "";
+  let bodyTruncated = false;
+
+  try {
+    if (!URL.canParse(request.url)) {
+      throw new ProbeFailure("network", `Cannot send request: invalid URL "${request.url}"`);
+    }
+    let url = new URL(request.url);
+    current = url;
+    let method: HttpMethod = request.method;
+    let requestBody = request.body;
+    let headers = { ...request.headers };
+    if (!hasHeader(headers, "user-agent")) {
+      headers["User-Agent"] = options.userAgent ?? DEFAULT_USER_AGENT;
+    }
+
+    let response: Response;
+    while (true) {
+      const target = await vetUrl(url, {
+        allowPrivate: options.allowPrivate,
+        resolve: options.resolve,
+        signal,
+        isBlocked: options.isBlocked,
+      });
+
+      const init: RequestInit & { client?: Deno.HttpClient } = {
+        method,
+        headers,
+        body: method === "GET" || method === "HEAD" ? null : requestBody,
+        redirect: "manual",
+        signal,
+      };
+      let input = url;
+      // DNS pinning: connect to the address we vetted, not to whatever a second lookup inside
+      // fetch returns, so a rebinding DNS answer cannot swap in an internal address. For https
+      // we cannot pin (fetch would then verify the certificate against the IP), but we need not:
+      // a rebound connection to an internal host cannot present a valid certificate for the
+      // public name, so TLS verification fails before any request bytes are sent.
+      if (url.protocol === "http:" && target.address && ipLiteral(url.hostname) === null) {
+        input = new URL(url);
+        input.hostname = target.address.includes(":") ? `[${target.address}]` : target.address;
+        init.headers = { ...deleteHeader(headers, ["host"]), Host: url.host };
+        init.client = getPinnedClient();
+      }
+
+      response = await fetch(input, init);
+      const location = response.headers.get("location");
+      if (!REDIRECT_STATUSES.has(response.status) || location === null) break;
+
+      await response.body?.cancel().catch(() => {});
+      if (redirects >= maxRedirects) {
+        throw new ProbeFailure(
+          "redirect",
+          `Cannot follow redirect from "${url.href}": more than ${maxRedirects} redirects`,
+        );
+      }
+      if (!URL.canParse(location, url)) {
+        throw new ProbeFailure(
+          "redirect",
+          `Cannot follow redirect from "${url.href}": invalid location "${location}"`,
+        );
+      }
+      const next = new URL(location, url);
+      redirects++;
+      if (
+        (response.status === 303 && method !== "HEAD") ||
+        ((response.status === 301 || response.status === 302) && method === "POST")
+      ) {
+        method = "GET";
+        requestBody = null;
+        headers = deleteHeader(headers, BODY_HEADERS);
+      }
+      if (next.origin !== url.origin) headers = deleteHeader(headers, CREDENTIAL_HEADERS);
+      url = next;
+      current = url;
+    }
+
+    code = response.status;
+    responseHeaders = Object.fromEntries(response.headers);
+    if (method === "HEAD") {
+      await response.body?.cancel().catch(() => {});
+    } else {
+      const read = await readCapped(response.body, bodyLimit, signal);
+      body = read.text;
+      bodyTruncated = read.truncated;
+    }
+
+    const durationMs = Math.round(now() - start);
+    const failure = checkExpectations(
+      options.expect ?? {},
+      { code, body, truncated: bodyTruncated, durationMs },
+      bodyLimit,
+    );
+    return {
+      success: failure === null,
+      code,
+      durationMs,
+      headers: responseHeaders,
+      body,
+      bodyTruncated,
+      error: null,
+      failure,
+      finalUrl: url.href,
+      redirects,
+    };
+  } catch (error) {
+    const durationMs = Math.round(now() - start);
+    const failedUrl = current ?? new URL("about:blank");
+    const reported = timedOut
+      ? { category: "timeout" as const, message: `Timed out after ${request.timeoutMs} ms` }
+      : classify(error, failedUrl);
+    return {
+      success: false,
+      code,
+      durationMs,
+      headers: responseHeaders,
+      body,
+      bodyTruncated,
+      error: reported,
+      failure: null,
+      finalUrl: current?.href ?? request.url,
+      redirects,
+    };
+  } finally {
+    clearTimeout(timer);
+  }
+}

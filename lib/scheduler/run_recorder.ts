@@ -1,0 +1,163 @@
+/**
+ * Writes finished runs. Each run is committed together with its job's counters and the
+ * release of its lease, in one atomic operation whose first check is "this run does not
+ * exist yet": a fire run twice (a redelivery after a crash) is recorded once. Runs that
+ * finish close together share a commit (group commit), which is what lets one process
+ * record thousands of runs a second; a shared commit that fails falls back to one each.
+ */
+import type { Clock } from "../clock.ts";
+import { kvKeys } from "../store/kv_keys.ts";
+import type { Run } from "../store/types.ts";
+
+const GROUP_MAX = 30;
+/** Pruning happens in steps, once this many runs over the limit have piled up. */
+const PRUNE_SLACK = 50;
+const PRUNE_BATCH = 90;
+/** Adding 2^64 − n to a KvU64 subtracts n: `sum` wraps around on overflow. */
+const U64 = 1n << 64n;
+
+export interface Retention {
+  count: number;
+  maxAgeMs: number;
+}
+
+export interface Completion {
+  run: Run;
+  scheduledAt: number;
+  suffix: string;
+  leaseKey: Deno.KvKey | null;
+  /** Runs kept for the job before this one, to decide when to prune. */
+  runsStored: number;
+  /** Whether the run counts as an execution (`count`, `lastRunAt`). */
+  counts: boolean;
+  /** Extra writes committed with the run (e.g. a webhook delivery in the outbox). */
+  extra?: (op: Deno.AtomicOperation) => void;
+}
+
+interface Pending {
+  completion: Completion;
+  done: (recorded: boolean) => void;
+  fail: (error: unknown) => void;
+}
+
+export class RunRecorder {
+  private queue: Pending[] = [];
+  private scheduled = false;
+
+  constructor(
+    private readonly kv: Deno.Kv,
+    private readonly clock: Clock,
+    private readonly retention: Retention,
+  ) {}
+
+  /** Resolves true when the run was written, false when it already existed. */
+  record(completion: Completion): Promise<boolean> {
+    return new Promise((done, fail) => {
+      this.queue.push({ completion, done, fail });
+      if (this.queue.length >= GROUP_MAX) {
+        this.flush();
+      } else if (!this.scheduled) {
+        this.scheduled = true;
+        setTimeout(() => this.flush(), 0);
+      }
+    });
+  }
+
+  /** Drops a lease without a run (the fire was superseded or its job is gone). */
+  async release(leaseKey: Deno.KvKey): Promise<void> {
+    await this.kv.delete(leaseKey);
+  }
+
+  private flush(): void {
+    this.scheduled = false;
+    while (this.queue.length > 0) {
+      const group = this.queue.splice(0, GROUP_MAX);
+      this.commitGroup(group).catch((error) => group.forEach((p) => p.fail(error)));
+    }
+  }
+
+  private async commitGroup(group: Pending[]): Promise<void> {
+    const op = this.kv.atomic();
+    for (const { completion } of group) this.addTo(op, completion);
+    if ((await op.commit()).ok) {
+      for (const p of group) {
+        p.done(true);
+        this.maybePrune(p.completion);
+      }
+      return;
+    }
+    for (const p of group) {
+      try {
+        p.done(await this.commitOne(p.completion));
+      } catch (error) {
+        p.fail(error);
+      }
+    }
+  }
+
+  private async commitOne(completion: Completion): Promise<boolean> {
+    const op = this.kv.atomic();
+    this.addTo(op, completion);
+    if ((await op.commit()).ok) {
+      this.maybePrune(completion);
+      return true;
+    }
+    // The run exists: an earlier attempt recorded it. Only the lease is left to drop.
+    if (completion.leaseKey) await this.kv.delete(completion.leaseKey);
+    return false;
+  }
+
+  private addTo(op: Deno.AtomicOperation, c: Completion): void {
+    const { userId, jobId } = c.run;
+    const key = kvKeys.run(userId, jobId, c.scheduledAt, c.suffix);
+    op.check({ key, versionstamp: null }).set(key, c.run)
+      .sum(kvKeys.runsStored(userId, jobId), 1n);
+    if (c.leaseKey) op.delete(c.leaseKey);
+    if (c.counts) {
+      op.sum(kvKeys.jobCount(userId, jobId), 1n);
+      const startedAt = c.run.startedAt ? Date.parse(c.run.startedAt) : c.scheduledAt;
+      op.max(kvKeys.jobLast(userId, jobId), BigInt(startedAt));
+    }
+    c.extra?.(op);
+  }
+
+  private maybePrune(c: Completion): void {
+    const stored = c.runsStored + 1;
+    const ageCheckDue = stored % 100 === 0;
+    if (stored <= this.retention.count + PRUNE_SLACK && !ageCheckDue) return;
+    this.prune(c.run.userId, c.run.jobId).catch((error) =>
+      console.error(`Cannot prune runs of job "${c.run.jobId}": ${(error as Error).message}`)
+    );
+  }
+
+  /** Deletes the oldest runs beyond the retention count or age; returns how many. */
+  async prune(userId: string, jobId: string): Promise<number> {
+    const stored = await this.kv.get<Deno.KvU64>(kvKeys.runsStored(userId, jobId));
+    let count = stored.value ? Number(stored.value.value) : 0;
+    const cutoff = this.clock.now() - this.retention.maxAgeMs;
+    let removed = 0;
+    for (;;) {
+      const victims: Deno.KvEntry<Run>[] = [];
+      for await (
+        const entry of this.kv.list<Run>({ prefix: kvKeys.runsOf(userId, jobId) }, {
+          limit: PRUNE_BATCH,
+        })
+      ) {
+        const scheduledAt = entry.key[3] as number;
+        if (count - victims.length > this.retention.count || scheduledAt < cutoff) {
+          victims.push(entry);
+        } else {
+          break;
+        }
+      }
+      if (victims.length === 0) return removed;
+      const op = this.kv.atomic();
+      for (const victim of victims) op.check(victim).delete(victim.key);
+      op.sum(kvKeys.runsStored(userId, jobId), U64 - BigInt(victims.length));
+      // A concurrent prune took some of these: stop, the other one carries on.
+      if (!(await op.commit()).ok) return removed;
+      removed += victims.length;
+      count -= victims.length;
+    }
+  }
+}

@@ -1,0 +1,144 @@
+/**
+ * Runs one leased fire: reads the job as it is now, sends the request with the job's
+ * deadline, and records the run. A scheduled fire whose job was deleted, disabled, or
+ * rescheduled away from that time is dropped; one that is older than the catch-up
+ * deadline (its process was down) is recorded as missed instead of run late.
+ */
+import type { Clock } from "../clock.ts";
+import type { Metrics } from "../metrics.ts";
+import {
+  probe as sendProbe,
+  type ProbeOptions,
+  type ProbeRequest,
+  type ProbeResult,
+} from "../net/probe.ts";
+import { isFireTime, parseSchedule } from "../schedule.ts";
+import { type JobForRun, type KvStore, runId } from "../store/kv_store.ts";
+import type { Job, Run } from "../store/types.ts";
+import type { FireTask } from "./fires.ts";
+import type { RunRecorder } from "./run_recorder.ts";
+
+/** Time kept back from the lease for recording the result. */
+const RECORD_MARGIN_MS = 5_000;
+
+export interface RunnerOptions {
+  store: KvStore;
+  recorder: RunRecorder;
+  clock: Clock;
+  metrics: Metrics;
+  allowPrivateNetworks: boolean;
+  catchUpDeadlineMs: number;
+  /** The HTTP client; tests may wrap it. */
+  probe?: (request: ProbeRequest, options: ProbeOptions) => Promise<ProbeResult>;
+  /** Called with every recorded run (webhooks hang off this). */
+  onRun?: (run: Run, job: JobForRun) => void;
+}
+
+export class Runner {
+  private readonly probe: NonNullable<RunnerOptions["probe"]>;
+
+  constructor(private readonly options: RunnerOptions) {
+    this.probe = options.probe ?? sendProbe;
+  }
+
+  async execute(task: FireTask, leaseKey: Deno.KvKey, leaseUntil: number): Promise<void> {
+    const { store, recorder, clock, metrics } = this.options;
+    const stored = await store.getJobForRun(task.userId, task.jobId);
+    if (!stored || (task.trigger === "AUTO" && !firesAt(stored.job, task.at))) {
+      metrics.observeRun("skipped", null);
+      return recorder.release(leaseKey);
+    }
+    const now = clock.now();
+    if (task.trigger === "AUTO" && now - task.at > this.options.catchUpDeadlineMs) {
+      await recorder.record({
+        run: missedRun(task, stored.job, now),
+        scheduledAt: task.at,
+        suffix: task.suffix,
+        leaseKey,
+        runsStored: stored.runsStored,
+        counts: false,
+      });
+      metrics.observeRun("missed", null);
+      return;
+    }
+    const run = await this.send(task, stored.job, leaseUntil);
+    const recorded = await recorder.record({
+      run,
+      scheduledAt: task.at,
+      suffix: task.suffix,
+      leaseKey,
+      runsStored: stored.runsStored,
+      counts: true,
+    });
+    if (recorded) {
+      metrics.observeRun(run.status === "success" ? "success" : "failure", run.lateMs);
+      this.options.onRun?.(run, stored);
+    }
+  }
+
+  private async send(task: FireTask, job: Job, leaseUntil: number): Promise<Run> {
+    const startedAt = this.options.clock.now();
+    // Never outlive the lease: past it, another process may take the fire again.
+    const timeoutMs = Math.max(
+      1,
+      Math.min(job.timeoutMs, leaseUntil - startedAt - RECORD_MARGIN_MS),
+    );
+    const result = await this.probe(
+      { url: job.url, method: job.method, headers: job.headers ?? {}, body: job.body, timeoutMs },
+      { expect: job.expect ?? undefined, allowPrivate: this.options.allowPrivateNetworks },
+    );
+    return {
+      id: runId(task.at, task.suffix),
+      jobId: job.id,
+      userId: job.userId,
+      where: "local",
+      trigger: task.trigger,
+      status: result.success ? "success" : "failure",
+      code: result.code,
+      scheduledAt: new Date(task.at).toISOString(),
+      startedAt: new Date(startedAt).toISOString(),
+      finishedAt: new Date(startedAt + result.durationMs).toISOString(),
+      durationMs: result.durationMs,
+      lateMs: Math.max(0, startedAt - task.at),
+      response: result.code === 0 ? null : {
+        headers: result.headers,
+        body: result.body,
+        bodyTruncated: result.bodyTruncated,
+      },
+      error: result.error,
+      failure: result.failure,
+    };
+  }
+}
+
+function firesAt(job: Job, at: number): boolean {
+  if (!job.enabled) return false;
+  try {
+    return isFireTime(parseSchedule(job.schedule, { timezone: job.timezone, key: job.id }), at);
+  } catch {
+    return false;
+  }
+}
+
+function missedRun(task: FireTask, job: Job, now: number): Run {
+  return {
+    id: runId(task.at, task.suffix),
+    jobId: job.id,
+    userId: job.userId,
+    where: "local",
+    trigger: task.trigger,
+    status: "missed",
+    code: 0,
+    scheduledAt: new Date(task.at).toISOString(),
+    startedAt: null,
+    finishedAt: null,
+    durationMs: null,
+    lateMs: now - task.at,
+    response: null,
+    error: {
+      category: "missed",
+      message: "Hibiki was not running at the scheduled time and the catch-up deadline passed",
+    },
+    failure: null,
+  };
+}

@@ -1,0 +1,320 @@
+/**
+ * The scheduler claims fire times ahead of time. Each tick reads only the due part of the
+ * `["due", at, …]` index and, per job, commits in ONE atomic operation: the check that the
+ * index entry is unchanged, a claim per fire time (versionstamp null), a pending fire per
+ * claim, and the entry moved to the job's next unclaimed fire time. Two processes on one
+ * store, or a repeated tick, therefore never claim a fire twice: the loser's check fails.
+ *
+ * Missed fires (the process was down, so their time passed unclaimed) follow one policy:
+ * the latest missed fire runs once if it is at most `catchUpDeadlineMs` old; every other
+ * missed fire is recorded as a run with status `missed` (the most recent 100 one by one,
+ * older ones folded into one record carrying `missedCount`).
+ */
+import type { Clock } from "../clock.ts";
+import type { Metrics } from "../metrics.ts";
+import { nextFireTimes, parseSchedule, type Schedule } from "../schedule.ts";
+import { kvKeys } from "../store/kv_keys.ts";
+import { type DueEntry, runId } from "../store/kv_store.ts";
+import type { Run } from "../store/types.ts";
+import type { FireValue } from "./fires.ts";
+
+/** How far ahead a tick claims: one minute between ticks plus room for a late tick. */
+export const LOOKAHEAD_MS = 70_000;
+/** A fire at most this late when claimed still counts as on time, not missed. */
+const ON_TIME_TOLERANCE_MS = 1_000;
+/** Keeps the checks of one atomic operation under Deno KV's limit of 100. */
+const MAX_FIRES_PER_OP = 80;
+const MAX_MUTATIONS_PER_OP = 900;
+const MISSED_RECORDED_ONE_BY_ONE = 100;
+/** Claims outlive any chance of the same fire time being considered again. */
+const CLAIM_TTL_MS = 3 * 86_400_000;
+const LIST_BATCH = 500;
+
+export interface SchedulerOptions {
+  kv: Deno.Kv;
+  clock: Clock;
+  metrics: Metrics;
+  catchUpDeadlineMs: number;
+  lookaheadMs?: number;
+  /** Told the earliest fire time of each commit, so a dispatcher can wake for it. */
+  onClaimed?: (earliestAt: number) => void;
+  /** Also wake listeners through the Deno KV queue (needed where no process stays up). */
+  queueWakeups?: boolean;
+}
+
+export interface TickReport {
+  jobs: number;
+  claimed: number;
+  missed: number;
+}
+
+interface Plan {
+  entry: Deno.KvEntry<DueEntry>;
+  userId: string;
+  jobId: string;
+  fires: number[];
+  missed: { at: number; count: number }[];
+  nextAt: number | null;
+}
+
+export class Scheduler {
+  private readonly kv: Deno.Kv;
+  private readonly clock: Clock;
+  private readonly lookaheadMs: number;
+  private readonly schedules = new Map<string, Schedule>();
+  private wakeupsSent = new Set<number>();
+
+  constructor(private readonly options: SchedulerOptions) {
+    this.kv = options.kv;
+    this.clock = options.clock;
+    this.lookaheadMs = options.lookaheadMs ?? LOOKAHEAD_MS;
+  }
+
+  /** Claims every fire due before the next tick (plus margin) for every job that has one. */
+  async tick(): Promise<TickReport> {
+    const report: TickReport = { jobs: 0, claimed: 0, missed: 0 };
+    const now = this.clock.now();
+    const horizon = now + this.lookaheadMs;
+    this.wakeupsSent = new Set();
+    // Each round moves every listed entry forward (or drops it), so rounds are bounded.
+    for (let round = 0; round < 10_000; round++) {
+      const entries: Deno.KvEntry<DueEntry>[] = [];
+      const iter = this.kv.list<DueEntry>(
+        { start: kvKeys.dueBefore(), end: [...kvKeys.dueBefore(), horizon] },
+        { limit: LIST_BATCH },
+      );
+      for await (const entry of iter) entries.push(entry);
+      if (entries.length === 0) break;
+      const plans = entries.map((entry) => this.plan(entry, now, horizon));
+      await this.commitPlans(plans, now, report);
+    }
+    this.options.metrics.ticks++;
+    return report;
+  }
+
+  /** Claims the fires of one job up to the current horizon: used right after a job changes. */
+  async scheduleJob(userId: string, jobId: string): Promise<TickReport> {
+    const report: TickReport = { jobs: 0, claimed: 0, missed: 0 };
+    const now = this.clock.now();
+    const horizon = now + this.lookaheadMs;
+    for (let round = 0; round < 100; round++) {
+      const pointer = await this.kv.get<number | null>(kvKeys.jobDue(userId, jobId));
+      if (pointer.value === null || pointer.value >= horizon) break;
+      const entry = await this.kv.get<DueEntry>(kvKeys.due(pointer.value, userId, jobId));
+      if (entry.value === null) break;
+      await this.commitPlans(
+        [this.plan(entry as Deno.KvEntry<DueEntry>, now, horizon)],
+        now,
+        report,
+      );
+    }
+    return report;
+  }
+
+  private scheduleOf(entry: DueEntry, jobId: string): Schedule {
+    const cacheKey = `${entry.schedule}\u0000${entry.timezone}\u0000${jobId}`;
+    let schedule = this.schedules.get(cacheKey);
+    if (!schedule) {
+      schedule = parseSchedule(entry.schedule, { timezone: entry.timezone, key: jobId });
+      if (this.schedules.size >= 100_000) this.schedules.clear();
+      this.schedules.set(cacheKey, schedule);
+    }
+    return schedule;
+  }
+
+  private plan(entry: Deno.KvEntry<DueEntry>, now: number, horizon: number): Plan {
+    const [, dueAt, userId, jobId] = entry.key as [string, number, string, string];
+    const plan: Plan = { entry, userId, jobId, fires: [], missed: [], nextAt: null };
+    let schedule: Schedule;
+    try {
+      schedule = this.scheduleOf(entry.value, jobId);
+    } catch (error) {
+      // Stored schedules were valid when written; one that no longer parses (a time zone
+      // removed from the runtime's data) stops firing instead of blocking the index.
+      console.error(`Cannot schedule job "${jobId}": ${(error as Error).message}`);
+      return plan;
+    }
+    const pastEnd = now - ON_TIME_TOLERANCE_MS;
+    let cursor = dueAt - 1;
+    if (dueAt < pastEnd) cursor = this.collectMissed(plan, schedule, cursor, pastEnd, now);
+    const upcoming = nextFireTimes(schedule, cursor, {
+      limit: MAX_FIRES_PER_OP - plan.fires.length + 1,
+      beforeMs: horizon,
+    });
+    const room = MAX_FIRES_PER_OP - plan.fires.length;
+    if (upcoming.length > room) {
+      plan.fires.push(...upcoming.slice(0, room));
+      plan.nextAt = upcoming[room];
+    } else {
+      plan.fires.push(...upcoming);
+      plan.nextAt = nextFireTimes(schedule, horizon - 1, { limit: 1 })[0] ?? null;
+    }
+    return plan;
+  }
+
+  /** Walks fire times that passed unclaimed; returns the last one considered. */
+  private collectMissed(
+    plan: Plan,
+    schedule: Schedule,
+    after: number,
+    pastEnd: number,
+    now: number,
+  ): number {
+    const recent: number[] = [];
+    let total = 0;
+    let first: number | null = null;
+    let cursor = after;
+    for (;;) {
+      const batch = nextFireTimes(schedule, cursor, { limit: 1000, beforeMs: pastEnd });
+      for (const at of batch) {
+        first ??= at;
+        total++;
+        recent.push(at);
+        if (recent.length > MISSED_RECORDED_ONE_BY_ONE + 1) recent.shift();
+      }
+      if (batch.length < 1000) break;
+      cursor = batch[batch.length - 1];
+      if (total >= 1_000_000) {
+        // Beyond this the exact count is not worth the time: fold the rest in.
+        total += nextFireTimes(schedule, cursor, { limit: 1, beforeMs: pastEnd }).length;
+        cursor = pastEnd - 1;
+        break;
+      }
+    }
+    if (total === 0) return after;
+    const latest = recent[recent.length - 1];
+    if (now - latest <= this.options.catchUpDeadlineMs) {
+      plan.fires.push(latest);
+      recent.pop();
+      total--;
+    }
+    const oneByOne = recent.slice(-MISSED_RECORDED_ONE_BY_ONE);
+    const folded = total - oneByOne.length;
+    if (folded > 0 && first !== null) plan.missed.push({ at: first, count: folded });
+    for (const at of oneByOne) plan.missed.push({ at, count: 1 });
+    return Math.max(cursor, latest);
+  }
+
+  private async commitPlans(plans: Plan[], now: number, report: TickReport): Promise<void> {
+    let batch: Plan[] = [];
+    let checks = 0;
+    let mutations = 0;
+    const flush = async () => {
+      if (batch.length === 0) return;
+      const ok = await this.commit(batch, now);
+      if (ok) {
+        for (const plan of batch) this.count(plan, report);
+      } else {
+        for (const plan of batch) await this.commitAlone(plan, now, report);
+      }
+      batch = [];
+      checks = 0;
+      mutations = 0;
+    };
+    for (const plan of plans) {
+      const planChecks = 1 + plan.fires.length;
+      const planMutations = 4 + plan.fires.length * 3 + plan.missed.length * 2;
+      if (checks + planChecks > 100 || mutations + planMutations > MAX_MUTATIONS_PER_OP) {
+        await flush();
+      }
+      batch.push(plan);
+      checks += planChecks;
+      mutations += planMutations;
+    }
+    await flush();
+  }
+
+  /** After a batch lost a race, each plan is retried on its own, dropping taken claims. */
+  private async commitAlone(plan: Plan, now: number, report: TickReport): Promise<void> {
+    if (await this.commit([plan], now)) return this.count(plan, report);
+    const current = await this.kv.get(plan.entry.key);
+    if (current.versionstamp !== plan.entry.versionstamp) return; // another instance moved it
+    const claims = await getManyChunked(
+      this.kv,
+      plan.fires.map((at) => kvKeys.claim(plan.jobId, at)),
+    );
+    plan.fires = plan.fires.filter((_, i) => claims[i].versionstamp === null);
+    if (await this.commit([plan], now)) this.count(plan, report);
+  }
+
+  private count(plan: Plan, report: TickReport): void {
+    report.jobs++;
+    report.claimed += plan.fires.length;
+    this.options.metrics.firesClaimed += plan.fires.length;
+    for (const missed of plan.missed) {
+      report.missed += missed.count;
+      for (let i = 0; i < missed.count; i++) this.options.metrics.observeRun("missed", null);
+    }
+  }
+
+  private async commit(plans: Plan[], now: number): Promise<boolean> {
+    const op = this.kv.atomic();
+    let earliest = Infinity;
+    for (const plan of plans) {
+      const { entry, userId, jobId } = plan;
+      const fire: FireValue = { trigger: "AUTO", timeoutMs: entry.value.timeoutMs };
+      op.check(entry).delete(entry.key);
+      for (const at of plan.fires) {
+        op.check({ key: kvKeys.claim(jobId, at), versionstamp: null })
+          .set(kvKeys.claim(jobId, at), true, { expireIn: CLAIM_TTL_MS })
+          .set(kvKeys.fire(at, userId, jobId, "local"), fire);
+        earliest = Math.min(earliest, at);
+        this.addWakeup(op, at, now);
+      }
+      for (const missed of plan.missed) {
+        op.set(kvKeys.run(userId, jobId, missed.at, "local"), missedRun(plan, missed));
+      }
+      if (plan.missed.length > 0) {
+        op.sum(kvKeys.runsStored(userId, jobId), BigInt(plan.missed.length));
+      }
+      op.set(kvKeys.jobDue(userId, jobId), plan.nextAt);
+      if (plan.nextAt !== null) op.set(kvKeys.due(plan.nextAt, userId, jobId), entry.value);
+    }
+    const result = await op.commit();
+    if (result.ok && earliest !== Infinity) this.options.onClaimed?.(earliest);
+    return result.ok;
+  }
+
+  private addWakeup(op: Deno.AtomicOperation, at: number, now: number): void {
+    if (!this.options.queueWakeups) return;
+    const second = Math.floor(at / 1000);
+    if (this.wakeupsSent.has(second)) return;
+    this.wakeupsSent.add(second);
+    op.enqueue({ type: "wake" }, { delay: Math.max(0, at - now) });
+  }
+}
+
+function missedRun(plan: Plan, missed: { at: number; count: number }): Run {
+  return {
+    id: runId(missed.at, "local"),
+    jobId: plan.jobId,
+    userId: plan.userId,
+    where: "local",
+    trigger: "AUTO",
+    status: "missed",
+    code: 0,
+    scheduledAt: new Date(missed.at).toISOString(),
+    startedAt: null,
+    finishedAt: null,
+    durationMs: null,
+    lateMs: null,
+    response: null,
+    error: {
+      category: "missed",
+      message: missed.count > 1
+        ? `Hibiki was not running: ${missed.count} fires from this time on were missed`
+        : "Hibiki was not running at the scheduled time",
+    },
+    failure: null,
+    ...(missed.count > 1 ? { missedCount: missed.count } : {}),
+  };
+}
+
+export async function getManyChunked(
+  kv: Deno.Kv,
+  keys: Deno.KvKey[],
+): Promise<Deno.KvEntryMaybe<unknown>[]> {
+  const out: Deno.KvEntryMaybe<unknown>[] = [];
+  for (let i = 0; i < keys.length; i += 10) out.push(...await kv.getMany(keys.slice(i, i + 10)));
+  return out;
+}

@@ -1,0 +1,270 @@
+/**
+ * Records in Deno KV: jobs (with their scheduler pointer), runs and API keys. The
+ * scheduler's own keys (claims, fires, leases) are handled in `lib/scheduler/`.
+ */
+import { ConflictError, NotFoundError } from "../errors.ts";
+import { JOB_PARTS, kvKeys } from "./kv_keys.ts";
+import type { ApiKey, Job, Page, Run } from "./types.ts";
+
+/** What the scheduler needs to know about a job without reading it. */
+export interface DueEntry {
+  schedule: string;
+  timezone: string;
+  /** Sizes the lease of each fire, so a crashed run is retried soon after its deadline. */
+  timeoutMs: number;
+}
+
+/** A job with its raw counters, before fire times are computed for display. */
+export interface StoredJob {
+  job: Job;
+  count: number;
+  lastRunAt: number | null;
+}
+
+/** A job as the runner reads it: also how many runs are kept, to know when to prune. */
+export interface JobForRun extends StoredJob {
+  runsStored: number;
+}
+
+export interface ListOptions {
+  cursor?: string;
+  limit: number;
+}
+
+const MAX_ATTEMPTS = 20;
+
+export class KvStore {
+  constructor(readonly kv: Deno.Kv) {}
+
+  /** Writes a new job and, if it should fire, its entry in the scheduler index. */
+  async createJob(job: Job, firstFireAt: number | null): Promise<void> {
+    const op = this.kv.atomic()
+      .check({ key: kvKeys.job(job.userId, job.id), versionstamp: null })
+      .set(kvKeys.job(job.userId, job.id), job)
+      .set(kvKeys.jobCount(job.userId, job.id), new Deno.KvU64(0n))
+      .set(kvKeys.jobDue(job.userId, job.id), firstFireAt)
+      .set(kvKeys.jobLast(job.userId, job.id), new Deno.KvU64(0n))
+      .set(kvKeys.jobOwner(job.id), job.userId);
+    if (firstFireAt !== null) {
+      op.set(kvKeys.due(firstFireAt, job.userId, job.id), dueEntry(job));
+    }
+    const result = await op.commit();
+    if (!result.ok) throw new ConflictError(`Cannot create job: id "${job.id}" already exists`);
+  }
+
+  async getJob(userId: string, jobId: string): Promise<StoredJob | null> {
+    const [job, count, last] = await this.kv.getMany<[Job, Deno.KvU64, Deno.KvU64]>([
+      kvKeys.job(userId, jobId),
+      kvKeys.jobCount(userId, jobId),
+      kvKeys.jobLast(userId, jobId),
+    ]);
+    if (!job.value) return null;
+    return storedJob(job.value, count.value, last.value);
+  }
+
+  async getJobForRun(userId: string, jobId: string): Promise<JobForRun | null> {
+    const [job, count, last, stored] = await this.kv.getMany<
+      [Job, Deno.KvU64, Deno.KvU64, Deno.KvU64]
+    >([
+      kvKeys.job(userId, jobId),
+      kvKeys.jobCount(userId, jobId),
+      kvKeys.jobLast(userId, jobId),
+      kvKeys.runsStored(userId, jobId),
+    ]);
+    if (!job.value) return null;
+    return {
+      ...storedJob(job.value, count.value, last.value),
+      runsStored: stored.value ? Number(stored.value.value) : 0,
+    };
+  }
+
+  async findJobOwner(jobId: string): Promise<string | null> {
+    return (await this.kv.get<string>(kvKeys.jobOwner(jobId))).value;
+  }
+
+  async listJobs(userId: string, options: ListOptions): Promise<Page<StoredJob>> {
+    const iter = this.kv.list<unknown>(
+      { prefix: kvKeys.jobsOf(userId) },
+      { limit: options.limit * JOB_PARTS, cursor: options.cursor },
+    );
+    const values: StoredJob[] = [];
+    let seen = 0;
+    let current: { job: Job; count?: Deno.KvU64; last?: Deno.KvU64 } | null = null;
+    const flush = () => {
+      if (current) values.push(storedJob(current.job, current.count ?? null, current.last ?? null));
+    };
+    for await (const entry of iter) {
+      seen++;
+      if (entry.key.length === 3) {
+        flush();
+        current = { job: entry.value as Job };
+      } else if (current) {
+        const part = entry.key[3];
+        if (part === "count") current.count = entry.value as Deno.KvU64;
+        if (part === "last") current.last = entry.value as Deno.KvU64;
+      }
+    }
+    flush();
+    const cursor = seen === options.limit * JOB_PARTS ? iter.cursor : null;
+    return { values, cursor: cursor || null };
+  }
+
+  /**
+   * Changes a job with compare-and-set: `change` receives the current job and returns the
+   * new one plus its new first fire time (`undefined` keeps the scheduler pointer as it is).
+   */
+  async updateJob(
+    userId: string,
+    jobId: string,
+    change: (job: Job) => { job: Job; firstFireAt: number | null | undefined },
+  ): Promise<Job> {
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const [current, due] = await this.kv.getMany<[Job, number | null]>([
+        kvKeys.job(userId, jobId),
+        kvKeys.jobDue(userId, jobId),
+      ]);
+      if (!current.value) throw new NotFoundError(`Cannot update job: job "${jobId}" not found`);
+      const next = change(current.value);
+      const op = this.kv.atomic()
+        .check(current)
+        .check(due)
+        .set(kvKeys.job(userId, jobId), next.job);
+      if (next.firstFireAt !== undefined) {
+        if (due.value !== null) op.delete(kvKeys.due(due.value, userId, jobId));
+        op.set(kvKeys.jobDue(userId, jobId), next.firstFireAt);
+        if (next.firstFireAt !== null) {
+          op.set(kvKeys.due(next.firstFireAt, userId, jobId), dueEntry(next.job));
+        }
+      }
+      if ((await op.commit()).ok) return next.job;
+    }
+    throw new ConflictError(`Cannot update job "${jobId}": too many concurrent changes`);
+  }
+
+  /** Deletes a job and its scheduler entry; its runs are removed by `purgeDeletedJobs`. */
+  async deleteJob(userId: string, jobId: string): Promise<void> {
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const [current, due] = await this.kv.getMany<[Job, number | null]>([
+        kvKeys.job(userId, jobId),
+        kvKeys.jobDue(userId, jobId),
+      ]);
+      if (!current.value) throw new NotFoundError(`Cannot delete job: job "${jobId}" not found`);
+      const op = this.kv.atomic()
+        .check(current)
+        .check(due)
+        .delete(kvKeys.job(userId, jobId))
+        .delete(kvKeys.jobCount(userId, jobId))
+        .delete(kvKeys.jobDue(userId, jobId))
+        .delete(kvKeys.jobLast(userId, jobId))
+        .delete(kvKeys.jobOwner(jobId))
+        .set(kvKeys.purge(userId, jobId), true);
+      if (due.value !== null) op.delete(kvKeys.due(due.value, userId, jobId));
+      if ((await op.commit()).ok) return;
+    }
+    throw new ConflictError(`Cannot delete job "${jobId}": too many concurrent changes`);
+  }
+
+  /** Removes the runs of deleted jobs, in batches; safe to run from several instances. */
+  async purgeDeletedJobs(): Promise<number> {
+    let removed = 0;
+    for await (const tombstone of this.kv.list({ prefix: kvKeys.purges() })) {
+      const [, userId, jobId] = tombstone.key as [string, string, string];
+      for (;;) {
+        const batch = [];
+        for await (
+          const run of this.kv.list({ prefix: kvKeys.runsOf(userId, jobId) }, { limit: 500 })
+        ) {
+          batch.push(run.key);
+        }
+        if (batch.length === 0) break;
+        const op = this.kv.atomic();
+        for (const key of batch) op.delete(key);
+        await op.commit();
+        removed += batch.length;
+      }
+      await this.kv.atomic().check(tombstone).delete(tombstone.key)
+        .delete(kvKeys.runsStored(userId, jobId)).commit();
+    }
+    return removed;
+  }
+
+  async listRuns(userId: string, jobId: string, options: ListOptions): Promise<Page<Run>> {
+    const iter = this.kv.list<Run>(
+      { prefix: kvKeys.runsOf(userId, jobId) },
+      { limit: options.limit, cursor: options.cursor, reverse: true },
+    );
+    const values: Run[] = [];
+    for await (const entry of iter) values.push(entry.value);
+    const cursor = values.length === options.limit ? iter.cursor : null;
+    return { values, cursor: cursor || null };
+  }
+
+  async getRun(userId: string, jobId: string, runId: string): Promise<Run | null> {
+    const parsed = parseRunId(runId);
+    if (!parsed) return null;
+    const key = kvKeys.run(userId, jobId, parsed.scheduledAt, parsed.suffix);
+    return (await this.kv.get<Run>(key)).value;
+  }
+
+  async createApiKey(key: ApiKey): Promise<void> {
+    const result = await this.kv.atomic()
+      .check({ key: kvKeys.apiKeyByHash(key.hash), versionstamp: null })
+      .set(kvKeys.apiKey(key.userId, key.id), key)
+      .set(kvKeys.apiKeyByHash(key.hash), { userId: key.userId, keyId: key.id })
+      .commit();
+    if (!result.ok) throw new ConflictError("Cannot create API key: key already exists");
+  }
+
+  async findApiKeyByHash(hash: string): Promise<ApiKey | null> {
+    const ref = await this.kv.get<{ userId: string; keyId: string }>(kvKeys.apiKeyByHash(hash));
+    if (!ref.value) return null;
+    return (await this.kv.get<ApiKey>(kvKeys.apiKey(ref.value.userId, ref.value.keyId))).value;
+  }
+
+  async listApiKeys(userId: string, options: ListOptions): Promise<Page<ApiKey>> {
+    const iter = this.kv.list<ApiKey>(
+      { prefix: kvKeys.apiKeysOf(userId) },
+      { limit: options.limit, cursor: options.cursor },
+    );
+    const values: ApiKey[] = [];
+    for await (const entry of iter) values.push(entry.value);
+    const cursor = values.length === options.limit ? iter.cursor : null;
+    return { values, cursor: cursor || null };
+  }
+
+  async deleteApiKey(userId: string, keyId: string): Promise<void> {
+    const entry = await this.kv.get<ApiKey>(kvKeys.apiKey(userId, keyId));
+    if (!entry.value) throw new NotFoundError(`Cannot delete API key: key "${keyId}" not found`);
+    await this.kv.atomic()
+      .check(entry)
+      .delete(entry.key)
+      .delete(kvKeys.apiKeyByHash(entry.value.hash))
+      .commit();
+  }
+
+  /** True when the store answers a read. */
+  async ping(): Promise<boolean> {
+    await this.kv.get(["ping"]);
+    return true;
+  }
+}
+
+export function dueEntry(job: Job): DueEntry {
+  return { schedule: job.schedule, timezone: job.timezone, timeoutMs: job.timeoutMs };
+}
+
+function storedJob(job: Job, count: Deno.KvU64 | null, last: Deno.KvU64 | null): StoredJob {
+  const lastMs = last ? Number(last.value) : 0;
+  return { job, count: count ? Number(count.value) : 0, lastRunAt: lastMs > 0 ? lastMs : null };
+}
+
+/** Run ids are `<scheduledAt ms>-<suffix>`: derived from what makes a run unique. */
+export function runId(scheduledAt: number, suffix: string): string {
+  return `${scheduledAt}-${suffix}`;
+}
+
+export function parseRunId(id: string): { scheduledAt: number; suffix: string } | null {
+  const match = /^(\d{1,16})-([A-Za-z0-9_.:-]{1,80})$/.exec(id);
+  if (!match) return null;
+  return { scheduledAt: Number(match[1]), suffix: match[2] };
+}

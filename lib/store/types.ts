@@ -1,0 +1,87 @@
+/**
+ * The records Hibiki keeps. Every record has an owner (`userId`); reads always go through
+ * the owner so another tenant's id is simply not found.
+ */
+
+import type { HttpMethod, ProbeExpect } from "../net/probe.ts";
+
+export type { HttpMethod };
+export type Expectation = ProbeExpect;
+
+/** What the user configured; counters and fire times live beside it (see `JobView`). */
+export interface Job {
+  id: string;
+  userId: string;
+  name: string;
+  url: string;
+  method: HttpMethod;
+  headers: Record<string, string> | null;
+  body: string | null;
+  schedule: string;
+  timezone: string;
+  enabled: boolean;
+  timeoutMs: number;
+  expect: Expectation | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** A job as the API shows it: the configuration plus its counters. */
+export interface JobView extends Job {
+  count: number;
+  lastRunAt: string | null;
+  nextRunAt: string | null;
+}
+
+export type Trigger = "AUTO" | "MANUAL";
+export type RunStatus = "success" | "failure" | "missed";
+
+export interface RunResponse {
+  headers: Record<string, string>;
+  body: string;
+  bodyTruncated: boolean;
+}
+
+/** One execution of a job at one scheduled time, in one place (`local` or a worker id). */
+export interface Run {
+  id: string;
+  jobId: string;
+  userId: string;
+  where: string;
+  trigger: Trigger;
+  status: RunStatus;
+  /** HTTP status; 0 when the request failed or never ran. */
+  code: number;
+  scheduledAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  durationMs: number | null;
+  /** How late the run started after its scheduled time. */
+  lateMs: number | null;
+  response: RunResponse | null;
+  error: { category: string; message: string } | null;
+  /** Why the expectations failed, when the request itself worked. */
+  failure: string | null;
+  /** On a `missed` record that stands for several fires: how many. */
+  missedCount?: number;
+}
+
+export const SCOPES = ["read:jobs", "write:jobs", "read:logs", "write:logs", "admin"] as const;
+export type Scope = (typeof SCOPES)[number];
+
+export interface ApiKey {
+  id: string;
+  userId: string;
+  name: string;
+  scopes: Scope[];
+  /** The first characters of the key, to recognise it in lists; the key itself is not kept. */
+  prefix: string;
+  /** SHA-256 of the whole key, hex. */
+  hash: string;
+  createdAt: string;
+}
+
+export interface Page<T> {
+  values: T[];
+  cursor: string | null;
+}

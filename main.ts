@@ -1,0 +1,53 @@
+/**
+ * Hibiki's composition root: configuration → store → system → HTTP server, the minute
+ * cron tick and the Deno KV queue listener. Nothing else lives here.
+ */
+import { dirname } from "node:path";
+import { ConfigError, parseConfig } from "./lib/config.ts";
+import { loadMasterKey } from "./lib/master_key.ts";
+import { createSystem } from "./lib/system.ts";
+
+let config;
+try {
+  config = parseConfig(Deno.env.toObject());
+  const master = await loadMasterKey(config);
+  if (master.warning) console.warn(`Warning: ${master.warning}`);
+} catch (error) {
+  if (error instanceof ConfigError) {
+    console.error(error.message);
+    Deno.exit(1);
+  }
+  throw error;
+}
+
+if (config.kvPath !== ":memory:") await Deno.mkdir(dirname(config.kvPath), { recursive: true });
+const kv = await Deno.openKv(config.kvPath);
+const system = createSystem(kv, config);
+
+// Deno.cron must be registered at the top level of the main module.
+Deno.cron("hibiki-tick", "* * * * *", async () => {
+  await system.scheduler.tick();
+});
+
+system.setQueueListening(true);
+kv.listenQueue((message) => system.onQueueMessage(message))
+  .finally(() => system.setQueueListening(false));
+
+const server = Deno.serve({
+  port: config.port,
+  hostname: config.hostname,
+  onListen: ({ hostname, port }) => console.log(`Hibiki listening on http://${hostname}:${port}`),
+}, system.app.fetch);
+
+// After the server is up, so start-up time does not grow with the number of jobs.
+await system.start();
+
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  Deno.addSignalListener(signal, async () => {
+    console.log(`Received ${signal}: stopping after runs in flight`);
+    await server.shutdown();
+    await system.stop();
+    kv.close();
+    Deno.exit(0);
+  });
+}

@@ -1,0 +1,55 @@
+/** `/api/jobs`: jobs, their runs, manual runs and fire-time previews. */
+import { Hono } from "hono";
+import { NotFoundError } from "../../lib/errors.ts";
+import type { JobService } from "../../lib/jobs/jobs.ts";
+import type { KvStore } from "../../lib/store/kv_store.ts";
+import { type AuthEnv, scope } from "../middleware/auth.ts";
+import { jsonBody, ok, okPage, pageParams } from "../http.ts";
+
+export function jobRoutes(deps: { jobs: JobService; store: KvStore }): Hono<AuthEnv> {
+  const { jobs, store } = deps;
+  const app = new Hono<AuthEnv>();
+  const user = (c: { get(key: "principal"): { userId: string } }) => c.get("principal").userId;
+
+  app.get("/", scope("read:jobs"), async (c) => okPage(c, await jobs.list(user(c), pageParams(c))));
+  app.post(
+    "/",
+    scope("write:jobs"),
+    async (c) => ok(c, await jobs.create(user(c), await jsonBody(c)), 201),
+  );
+  app.get(
+    "/:id",
+    scope("read:jobs"),
+    async (c) => ok(c, await jobs.get(user(c), c.req.param("id"))),
+  );
+  app.patch(
+    "/:id",
+    scope("write:jobs"),
+    async (c) => ok(c, await jobs.update(user(c), c.req.param("id"), await jsonBody(c))),
+  );
+  app.delete("/:id", scope("write:jobs"), async (c) => {
+    await jobs.delete(user(c), c.req.param("id"));
+    return ok(c, { message: "Job deleted" });
+  });
+  app.post(
+    "/:id/run",
+    scope("write:jobs"),
+    async (c) => ok(c, await jobs.runNow(user(c), c.req.param("id")), 202),
+  );
+  app.get("/:id/next", scope("read:jobs"), async (c) => {
+    const count = Number(c.req.query("count") ?? "5");
+    return ok(c, await jobs.nextTimes(user(c), c.req.param("id"), count));
+  });
+  app.get("/:id/runs", scope("read:logs"), async (c) => {
+    const jobId = c.req.param("id");
+    await jobs.get(user(c), jobId); // 404 for a job that is not the caller's
+    return okPage(c, await store.listRuns(user(c), jobId, pageParams(c)));
+  });
+  app.get("/:id/runs/:runId", scope("read:logs"), async (c) => {
+    const { id, runId } = c.req.param();
+    const run = await store.getRun(user(c), id, runId);
+    if (!run) throw new NotFoundError(`Run "${runId}" not found`);
+    return ok(c, run);
+  });
+  return app;
+}

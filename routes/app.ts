@@ -1,0 +1,46 @@
+/** Builds the HTTP application from its parts. */
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { PayloadTooLargeError } from "../lib/errors.ts";
+import type { Clock } from "../lib/clock.ts";
+import type { JobService } from "../lib/jobs/jobs.ts";
+import type { KvStore } from "../lib/store/kv_store.ts";
+import { jobRoutes } from "./api/jobs.ts";
+import { keyRoutes } from "./api/keys.ts";
+import { type HealthDeps, healthRoutes } from "./health.ts";
+import { type AuthEnv, bearerAuth } from "./middleware/auth.ts";
+import { errorBody, handleError } from "./middleware/errors.ts";
+
+const API_BODY_LIMIT = 256 * 1024;
+
+export interface AppDeps extends HealthDeps {
+  store: KvStore;
+  jobs: JobService;
+  clock: Clock;
+  rootApiKey: string | null;
+}
+
+export function createApp(deps: AppDeps): Hono {
+  const app = new Hono();
+  app.onError(handleError);
+  app.notFound((c) =>
+    c.json(errorBody("NOT_FOUND", `No route for ${c.req.method} ${c.req.path}`), 404)
+  );
+  app.route("/", healthRoutes(deps));
+
+  const api = new Hono<AuthEnv>();
+  api.use(
+    "*",
+    bodyLimit({
+      maxSize: API_BODY_LIMIT,
+      onError: () => {
+        throw new PayloadTooLargeError(`Request body is larger than ${API_BODY_LIMIT} bytes`);
+      },
+    }),
+  );
+  api.use("*", bearerAuth({ store: deps.store, rootApiKey: deps.rootApiKey }));
+  api.route("/jobs", jobRoutes(deps));
+  api.route("/keys", keyRoutes(deps));
+  app.route("/api", api);
+  return app;
+}

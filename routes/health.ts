@@ -1,0 +1,50 @@
+/** `/healthz` and `/metrics`: unauthenticated, cheap, and safe to poll. */
+import { Hono } from "hono";
+import type { Clock } from "../lib/clock.ts";
+import type { Metrics } from "../lib/metrics.ts";
+import type { Dispatcher } from "../lib/scheduler/dispatcher.ts";
+import { kvKeys } from "../lib/store/kv_keys.ts";
+import type { KvStore } from "../lib/store/kv_store.ts";
+
+/** A dispatcher that has not drained for this long is stuck. */
+const DISPATCHER_STALE_MS = 10_000;
+const DEPTH_COUNT_LIMIT = 100_000;
+
+export interface HealthDeps {
+  store: KvStore;
+  dispatcher: Dispatcher;
+  metrics: Metrics;
+  clock: Clock;
+  /** True while the Deno KV queue listener runs. */
+  queueListening: () => boolean;
+}
+
+export function healthRoutes(deps: HealthDeps): Hono {
+  const app = new Hono();
+  app.get("/healthz", async (c) => {
+    const checks = {
+      store: await deps.store.ping().then(() => "ok", (e) => `error: ${(e as Error).message}`),
+      queue: deps.queueListening() ? "ok" : "error: queue listener stopped",
+      dispatcher: deps.clock.now() - deps.dispatcher.lastDrainAt <= DISPATCHER_STALE_MS
+        ? "ok"
+        : "error: dispatcher has not run for over 10 s",
+    };
+    const healthy = Object.values(checks).every((v) => v === "ok");
+    return c.json({ status: healthy ? "ok" : "error", checks }, healthy ? 200 : 503);
+  });
+  app.get("/metrics", async (c) => {
+    const pendingFires = await countDue(deps.store.kv, deps.clock.now());
+    const text = deps.metrics.render({ pendingFires, inFlight: deps.dispatcher.active });
+    return c.text(text, 200, { "Content-Type": "text/plain; version=0.0.4; charset=utf-8" });
+  });
+  return app;
+}
+
+async function countDue(kv: Deno.Kv, now: number): Promise<number> {
+  let n = 0;
+  const prefix = kvKeys.fires();
+  for await (
+    const _ of kv.list({ start: prefix, end: [...prefix, now + 1] }, { limit: DEPTH_COUNT_LIMIT })
+  ) n++;
+  return n;
+}
