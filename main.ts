@@ -5,6 +5,7 @@
 import { dirname } from "node:path";
 import { ConfigError, parseConfig } from "./lib/config.ts";
 import { loadMasterKey } from "./lib/master_key.ts";
+import { openKv } from "./lib/store/open_kv.ts";
 import { createSystem } from "./lib/system.ts";
 
 let config;
@@ -21,7 +22,7 @@ try {
 }
 
 if (config.kvPath !== ":memory:") await Deno.mkdir(dirname(config.kvPath), { recursive: true });
-const kv = await Deno.openKv(config.kvPath);
+const kv = await openKv(config.kvPath);
 const system = createSystem(kv, config);
 
 // Deno.cron must be registered at the top level of the main module.
@@ -42,8 +43,11 @@ const server = Deno.serve({
 // After the server is up, so start-up time does not grow with the number of jobs.
 await system.start();
 
+let stopping = false;
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   Deno.addSignalListener(signal, async () => {
+    if (stopping) return;
+    stopping = true;
     console.log(`Received ${signal}: stopping after runs in flight`);
     await server.shutdown();
     await system.stop();

@@ -102,7 +102,7 @@ export class Dispatcher {
       const capacity = this.options.maxConcurrency - this.inFlight;
       if (capacity <= 0) return;
       const now = clock.now();
-      const expired = await list<FireValue>(kv, kvKeys.leases(), now, capacity);
+      const expired = await list<FireValue>(kv, kvKeys.leases(), now + 1, capacity);
       const due = await list<FireValue>(kv, kvKeys.fires(), now + 1, capacity - expired.length);
       if (expired.length + due.length === 0) return;
       const tasks = [

@@ -28,5 +28,5 @@ export function fireFromLeaseKey(key: Deno.KvKey, value: FireValue): FireTask {
 
 /** How long a fire stays leased: its request deadline plus room to record the result. */
 export function leaseMs(timeoutMs: number): number {
-  return timeoutMs + 15_000;
+  return timeoutMs + 10_000;
 }

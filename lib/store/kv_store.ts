@@ -2,7 +2,7 @@
  * Records in Deno KV: jobs (with their scheduler pointer), runs and API keys. The
  * scheduler's own keys (claims, fires, leases) are handled in `lib/scheduler/`.
  */
-import { ConflictError, NotFoundError } from "../errors.ts";
+import { ConflictError, NotFoundError, ValidationError } from "../errors.ts";
 import { JOB_PARTS, kvKeys } from "./kv_keys.ts";
 import type { ApiKey, Job, Page, Run } from "./types.ts";
 
@@ -93,7 +93,7 @@ export class KvStore {
     const flush = () => {
       if (current) values.push(storedJob(current.job, current.count ?? null, current.last ?? null));
     };
-    for await (const entry of iter) {
+    for (const entry of await collect(iter)) {
       seen++;
       if (entry.key.length === 3) {
         flush();
@@ -193,8 +193,7 @@ export class KvStore {
       { prefix: kvKeys.runsOf(userId, jobId) },
       { limit: options.limit, cursor: options.cursor, reverse: true },
     );
-    const values: Run[] = [];
-    for await (const entry of iter) values.push(entry.value);
+    const values = (await collect(iter)).map((entry) => entry.value);
     const cursor = values.length === options.limit ? iter.cursor : null;
     return { values, cursor: cursor || null };
   }
@@ -226,8 +225,7 @@ export class KvStore {
       { prefix: kvKeys.apiKeysOf(userId) },
       { limit: options.limit, cursor: options.cursor },
     );
-    const values: ApiKey[] = [];
-    for await (const entry of iter) values.push(entry.value);
+    const values = (await collect(iter)).map((entry) => entry.value);
     const cursor = values.length === options.limit ? iter.cursor : null;
     return { values, cursor: cursor || null };
   }
@@ -247,6 +245,20 @@ export class KvStore {
     await this.kv.get(["ping"]);
     return true;
   }
+}
+
+/** Reads a listing, turning a cursor Deno KV cannot decode into a client error. */
+async function collect<T>(iter: Deno.KvListIterator<T>): Promise<Deno.KvEntry<T>[]> {
+  const out: Deno.KvEntry<T>[] = [];
+  try {
+    for await (const entry of iter) out.push(entry);
+  } catch (error) {
+    if (error instanceof TypeError && /cursor/i.test(error.message)) {
+      throw new ValidationError("cursor is not a cursor this API returned", "cursor");
+    }
+    throw error;
+  }
+  return out;
 }
 
 export function dueEntry(job: Job): DueEntry {

@@ -1,0 +1,123 @@
+/**
+ * Hibiki benchmark: `deno task bench [--quick] [--only=<scenario>[,<scenario>]] [--repeat=N]`.
+ *
+ * Prints a table (scenario, metric, value, target, pass/fail) and merges the figures into
+ * `bench/results.json` (one entry per scenario, with the machine it ran on). With
+ * `--repeat=N` each scenario runs N times; the table shows the median of each metric and
+ * results.json keeps every run.
+ */
+import { parseArgs } from "node:util";
+import { burst } from "./burst.ts";
+import { startup } from "./startup.ts";
+import { steady } from "./steady.ts";
+import { tickCost } from "./tick_cost.ts";
+import {
+  machineInfo,
+  median,
+  type Metric,
+  passes,
+  printTable,
+  type Scenario,
+  type ScenarioResult,
+} from "./util.ts";
+
+const SCENARIOS: Record<string, Scenario> = {
+  steady,
+  burst,
+  tick_cost: tickCost,
+  startup,
+};
+
+const { values } = parseArgs({
+  args: Deno.args,
+  options: {
+    quick: { type: "boolean", default: false },
+    only: { type: "string" },
+    repeat: { type: "string", default: "1" },
+  },
+});
+
+const names = values.only ? values.only.split(",").map((s) => s.trim()) : Object.keys(SCENARIOS);
+for (const name of names) {
+  if (!SCENARIOS[name]) {
+    console.error(`Unknown scenario "${name}": expected one of ${Object.keys(SCENARIOS).join(", ")}`);
+    Deno.exit(2);
+  }
+}
+const repeat = Number(values.repeat);
+if (!Number.isInteger(repeat) || repeat < 1) {
+  console.error(`--repeat must be a whole number ≥ 1`);
+  Deno.exit(2);
+}
+
+const RESULTS = new URL("./results.json", import.meta.url);
+const machine = machineInfo();
+console.log(
+  `Hibiki bench: deno ${Deno.version.deno}, ${navigator.hardwareConcurrency} CPUs, ` +
+    `${values.quick ? "QUICK" : "full"} run of ${names.join(", ")}` +
+    (repeat > 1 ? ` ×${repeat}` : ""),
+);
+
+const rows: { scenario: string; metric: Metric; note?: string }[] = [];
+const entries: Record<string, unknown> = {};
+
+for (const name of names) {
+  const runs: ScenarioResult[] = [];
+  for (let i = 0; i < repeat; i++) {
+    const started = performance.now();
+    const label = repeat > 1 ? `${name} #${i + 1}` : name;
+    console.log(`\n== ${label}`);
+    const result = await SCENARIOS[name]({
+      quick: values.quick,
+      log: (m) => console.log(`[${label} ${new Date().toISOString().slice(11, 23)}] ${m}`),
+    });
+    console.log(`== ${label} done in ${((performance.now() - started) / 1000).toFixed(0)} s`);
+    runs.push(result);
+  }
+  const combined = combine(runs);
+  for (const m of combined) {
+    const all = runs.map((r) => r.metrics.find((x) => x.metric === m.metric)?.value ?? null);
+    rows.push({
+      scenario: name,
+      metric: m,
+      note: repeat > 1 ? `median of [${all.map((v) => v ?? "n/a").join(", ")}]` : undefined,
+    });
+  }
+  entries[name] = {
+    date: new Date().toISOString(),
+    quick: values.quick,
+    repeat,
+    machine,
+    metrics: combined.map((m) => ({ ...m, pass: passes(m) })),
+    runs: runs.map((r) => ({ metrics: r.metrics, details: r.details })),
+  };
+}
+
+console.log("");
+printTable(rows);
+
+let previous: { scenarios?: Record<string, unknown> } = {};
+try {
+  previous = JSON.parse(await Deno.readTextFile(RESULTS));
+} catch {
+  // first run
+}
+const output = {
+  machine,
+  scenarios: { ...(previous.scenarios ?? {}), ...entries },
+};
+await Deno.writeTextFile(RESULTS, JSON.stringify(output, null, 2) + "\n");
+console.log(`\nWrote ${decodeURIComponent(RESULTS.pathname)}`);
+
+const failed = rows.filter((r) => passes(r.metric) === false).length;
+if (failed > 0) console.log(`${failed} target(s) missed`);
+
+/** Per metric: the median over runs (the only value when run once). */
+function combine(runs: ScenarioResult[]): Metric[] {
+  return runs[0].metrics.map((m) => {
+    const values = runs
+      .map((r) => r.metrics.find((x) => x.metric === m.metric)?.value)
+      .filter((v): v is number => typeof v === "number" && !Number.isNaN(v));
+    return { ...m, value: median(values) };
+  });
+}

@@ -1,0 +1,180 @@
+import assert from "node:assert/strict";
+import { ManualClock } from "../clock.ts";
+import { Metrics } from "../metrics.ts";
+import type { ProbeResult } from "../net/probe.ts";
+import { kvKeys } from "../store/kv_keys.ts";
+import { KvStore } from "../store/kv_store.ts";
+import type { Run } from "../store/types.ts";
+import { Dispatcher } from "./dispatcher.ts";
+import type { FireTask } from "./fires.ts";
+import { RunRecorder } from "./run_recorder.ts";
+import { Runner } from "./runner.ts";
+import { putJob } from "./test_support.ts";
+
+const T0 = Date.UTC(2026, 10, 23, 12, 0, 0);
+
+function okResult(): ProbeResult {
+  return {
+    success: true,
+    code: 200,
+    durationMs: 12,
+    headers: { "content-type": "text/plain" },
+    body: "ok",
+    bodyTruncated: false,
+    error: null,
+    failure: null,
+    finalUrl: "http://127.0.0.1:9/",
+    redirects: 0,
+  };
+}
+
+function setup(kv: Deno.Kv, clock: ManualClock, retention = { count: 1000, maxAgeMs: 86_400_000 }) {
+  const store = new KvStore(kv);
+  const recorder = new RunRecorder(kv, clock, retention);
+  const metrics = new Metrics();
+  let calls = 0;
+  const runner = new Runner({
+    store,
+    recorder,
+    clock,
+    metrics,
+    allowPrivateNetworks: true,
+    catchUpDeadlineMs: 60_000,
+    probe: () => {
+      calls++;
+      return Promise.resolve(okResult());
+    },
+  });
+  return { store, recorder, metrics, runner, calls: () => calls };
+}
+
+async function runs(kv: Deno.Kv, userId: string, jobId: string): Promise<Run[]> {
+  const out: Run[] = [];
+  for await (const e of kv.list<Run>({ prefix: kvKeys.runsOf(userId, jobId) })) out.push(e.value);
+  return out;
+}
+
+function task(jobId: string, at: number, trigger: "AUTO" | "MANUAL" = "AUTO"): FireTask {
+  return { at, userId: "default", jobId, suffix: "local", trigger, timeoutMs: 5000 };
+}
+
+Deno.test("running the same fire twice (a redelivery) records one run and counts it once", async () => {
+  const kv = await Deno.openKv(":memory:");
+  const clock = new ManualClock(T0 + 1000);
+  const { store, runner } = setup(kv, clock);
+  const job = await putJob(store, T0, { schedule: "* * * * * *" });
+  const lease = kvKeys.lease(T0 + 20_000, T0 + 1000, "default", job.id, "local");
+  await runner.execute(task(job.id, T0 + 1000), lease, T0 + 20_000);
+  await runner.execute(task(job.id, T0 + 1000), lease, T0 + 20_000);
+  const recorded = await runs(kv, "default", job.id);
+  assert.equal(recorded.length, 1);
+  assert.equal(recorded[0].id, `${T0 + 1000}-local`);
+  assert.equal(recorded[0].status, "success");
+  assert.equal(recorded[0].code, 200);
+  assert.equal(recorded[0].lateMs, 0);
+  const stored = await store.getJobForRun("default", job.id);
+  assert.equal(stored?.count, 1);
+  assert.equal(stored?.runsStored, 1);
+  assert.equal(stored?.lastRunAt, T0 + 1000);
+  kv.close();
+});
+
+Deno.test("a claimed fire that the job's new schedule lacks is dropped without a request", async () => {
+  const kv = await Deno.openKv(":memory:");
+  const clock = new ManualClock(T0 + 1000);
+  const { store, runner, calls, metrics } = setup(kv, clock);
+  const job = await putJob(store, T0, { schedule: "* * * * * *" });
+  await store.updateJob("default", job.id, (j) => ({
+    job: { ...j, schedule: "*/10 * * * * *" },
+    firstFireAt: T0 + 10_000,
+  }));
+  await runner.execute(task(job.id, T0 + 1000), ["lease", 1], T0 + 20_000);
+  await runner.execute(task(job.id, T0 + 10_000), ["lease", 2], T0 + 20_000);
+  assert.equal(calls(), 1);
+  assert.equal(metrics.runs.skipped, 1);
+  assert.deepEqual((await runs(kv, "default", job.id)).map((r) => r.scheduledAt), [
+    new Date(T0 + 10_000).toISOString(),
+  ]);
+  kv.close();
+});
+
+Deno.test("a fire dispatched after the catch-up deadline is recorded as missed, not run", async () => {
+  const kv = await Deno.openKv(":memory:");
+  const clock = new ManualClock(T0 + 1000 + 61_000);
+  const { store, runner, calls } = setup(kv, clock);
+  const job = await putJob(store, T0, { schedule: "* * * * * *" });
+  await runner.execute(task(job.id, T0 + 1000), ["lease", 1], clock.now() + 20_000);
+  assert.equal(calls(), 0);
+  const [run] = await runs(kv, "default", job.id);
+  assert.equal(run.status, "missed");
+  assert.equal((await store.getJobForRun("default", job.id))?.count, 0);
+  kv.close();
+});
+
+Deno.test("a manual run is never judged against the schedule", async () => {
+  const kv = await Deno.openKv(":memory:");
+  const clock = new ManualClock(T0 + 1234);
+  const { store, runner, calls } = setup(kv, clock);
+  const job = await putJob(store, T0, { schedule: "0 0 1 1 *", enabled: false });
+  await runner.execute(
+    { ...task(job.id, T0 + 1234, "MANUAL"), suffix: "manual-abc" },
+    ["lease", 1],
+    T0 + 30_000,
+  );
+  assert.equal(calls(), 1);
+  const [run] = await runs(kv, "default", job.id);
+  assert.equal(run.trigger, "MANUAL");
+  assert.equal(run.id, `${T0 + 1234}-manual-abc`);
+  kv.close();
+});
+
+Deno.test("prune() keeps the newest runs within the retention count and age", async () => {
+  const kv = await Deno.openKv(":memory:");
+  const clock = new ManualClock(T0 + 3600_000);
+  const { store, runner, recorder } = setup(kv, clock, { count: 5, maxAgeMs: 3000_000 });
+  const job = await putJob(store, T0, { schedule: "* * * * * *" });
+  for (let i = 1; i <= 12; i++) {
+    clock.set(T0 + i * 1000);
+    await runner.execute(task(job.id, T0 + i * 1000), ["lease", i], T0 + 60_000);
+  }
+  clock.set(T0 + 20_000);
+  assert.equal(await recorder.prune("default", job.id), 7);
+  const left = await runs(kv, "default", job.id);
+  assert.deepEqual(left.map((r) => Date.parse(r.scheduledAt) - T0), [8000, 9000, 10000, 11000, 12000]);
+  assert.equal((await store.getJobForRun("default", job.id))?.runsStored, 5);
+  // Age: at T0 + 3000 s + 10.5 s, the runs older than 3000 s go too.
+  clock.set(T0 + 3000_000 + 10_500);
+  assert.equal(await recorder.prune("default", job.id), 3);
+  assert.equal((await runs(kv, "default", job.id)).length, 2);
+  kv.close();
+});
+
+Deno.test("the dispatcher takes again a lease whose process died", async () => {
+  const kv = await Deno.openKv(":memory:");
+  const clock = new ManualClock(T0);
+  const started: FireTask[] = [];
+  const dispatcher = new Dispatcher({
+    kv,
+    clock,
+    maxConcurrency: 10,
+    execute: (t, leaseKey) => {
+      started.push(t);
+      return kv.delete(leaseKey);
+    },
+  });
+  // A lease left behind by a crashed process, running out at T0 + 5 s.
+  const value = { trigger: "AUTO", timeoutMs: 1000 };
+  await kv.set(kvKeys.lease(T0 + 5000, T0 - 1000, "default", "job-1", "local"), value);
+  await kv.set(kvKeys.fire(T0 + 2000, "default", "job-2", "local"), value);
+  await dispatcher.drain();
+  assert.equal(started.length, 0);
+  clock.set(T0 + 2000);
+  await dispatcher.drain();
+  assert.deepEqual(started.map((t) => t.jobId), ["job-2"]);
+  clock.set(T0 + 5000);
+  await dispatcher.drain();
+  assert.deepEqual(started.map((t) => t.jobId), ["job-2", "job-1"]);
+  assert.equal(started[1].at, T0 - 1000);
+  await dispatcher.stop();
+  kv.close();
+});

@@ -1,0 +1,152 @@
+import assert from "node:assert/strict";
+import { ManualClock } from "../clock.ts";
+import { Metrics } from "../metrics.ts";
+import { kvKeys } from "../store/kv_keys.ts";
+import { KvStore } from "../store/kv_store.ts";
+import { openKv } from "../store/open_kv.ts";
+import type { Run } from "../store/types.ts";
+import { Scheduler } from "./scheduler.ts";
+import { putJob } from "./test_support.ts";
+
+const T0 = Date.UTC(2026, 10, 23, 12, 0, 0);
+
+function scheduler(kv: Deno.Kv, clock: ManualClock, catchUpDeadlineMs = 300_000): Scheduler {
+  return new Scheduler({ kv, clock, metrics: new Metrics(), catchUpDeadlineMs });
+}
+
+async function pendingFires(kv: Deno.Kv): Promise<number[]> {
+  const out: number[] = [];
+  for await (const e of kv.list({ prefix: kvKeys.fires() })) out.push(e.key[1] as number);
+  return out;
+}
+
+async function runsOf(kv: Deno.Kv, userId: string, jobId: string): Promise<Run[]> {
+  const out: Run[] = [];
+  for await (const e of kv.list<Run>({ prefix: kvKeys.runsOf(userId, jobId) })) out.push(e.value);
+  return out;
+}
+
+Deno.test("tick() claims each fire before the horizon once, and a repeated tick claims none", async () => {
+  const kv = await Deno.openKv(":memory:");
+  const clock = new ManualClock(T0);
+  await putJob(new KvStore(kv), T0, { schedule: "* * * * * *" });
+  const s = scheduler(kv, clock);
+  const first = await s.tick();
+  assert.deepEqual(first.claimed, 69); // T0+1 s … T0+69 s: everything before T0+70 s
+  assert.deepEqual((await s.tick()).claimed, 0);
+  const fires = await pendingFires(kv);
+  assert.deepEqual(fires.length, 69);
+  assert.deepEqual(fires[0], T0 + 1000);
+  assert.deepEqual(fires.at(-1), T0 + 69_000);
+  clock.advance(60_000);
+  assert.deepEqual((await s.tick()).claimed, 60); // T0+70 s … T0+129 s
+  kv.close();
+});
+
+Deno.test("tick() reads only the due part of the index", async () => {
+  const kv = await Deno.openKv(":memory:");
+  const clock = new ManualClock(T0);
+  const store = new KvStore(kv);
+  for (let i = 0; i < 50; i++) await putJob(store, T0, { schedule: "0 0 1 1 *" }); // yearly
+  await putJob(store, T0, { schedule: "*/30 * * * * *" });
+  const report = await scheduler(kv, clock).tick();
+  assert.deepEqual(report, { jobs: 1, claimed: 2, missed: 0 });
+  kv.close();
+});
+
+Deno.test("two schedulers on one KV file claim every fire exactly once", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = `${dir}/hibiki.kv`;
+  const kvA = await openKv(path);
+  const kvB = await openKv(path);
+  const clock = new ManualClock(T0);
+  const store = new KvStore(kvA);
+  const jobs = [];
+  for (let i = 0; i < 40; i++) jobs.push(await putJob(store, T0, { schedule: "*/5 * * * * *" }));
+  for (let i = 0; i < 40; i++) jobs.push(await putJob(store, T0, { schedule: "@every 7s" }));
+  const [a, b] = await Promise.all([scheduler(kvA, clock).tick(), scheduler(kvB, clock).tick()]);
+  const fires = await pendingFires(kvA);
+  // */5 before T0+70 s: T0+5 … T0+65 → 13 each; @every 7s: 9 or 10 each by phase.
+  assert.deepEqual(a.claimed + b.claimed, fires.length);
+  assert(fires.length >= 40 * 13 + 40 * 9);
+  const perJob = new Map<string, number[]>();
+  for await (const e of kvA.list({ prefix: kvKeys.fires() })) {
+    const id = e.key[3] as string;
+    perJob.set(id, [...(perJob.get(id) ?? []), e.key[1] as number]);
+  }
+  for (const times of perJob.values()) assert.deepEqual(new Set(times).size, times.length);
+  kvA.close();
+  kvB.close();
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("a job created between ticks gets its fires in the current minute", async () => {
+  const kv = await Deno.openKv(":memory:");
+  const clock = new ManualClock(T0);
+  const s = scheduler(kv, clock);
+  await s.tick();
+  clock.advance(20_500);
+  const job = await putJob(new KvStore(kv), clock.now(), { schedule: "*/10 * * * * *" });
+  const report = await s.scheduleJob(job.userId, job.id);
+  // T0+30 s … T0+90 s are before the horizon (T0+90.5 s).
+  assert.deepEqual(report.claimed, 7);
+  assert.deepEqual((await pendingFires(kv))[0], T0 + 30_000);
+  kv.close();
+});
+
+Deno.test("after downtime the latest missed fire runs and the others are recorded as missed", async () => {
+  const kv = await Deno.openKv(":memory:");
+  const clock = new ManualClock(T0);
+  const job = await putJob(new KvStore(kv), T0, { schedule: "* * * * *" });
+  clock.set(T0 + 10 * 60_000 + 30_000); // down from T0 until T0+10:30
+  const report = await scheduler(kv, clock).tick();
+  assert.deepEqual(report.missed, 9); // T0+1 … T0+9 min
+  const fires = await pendingFires(kv);
+  assert.deepEqual(fires[0], T0 + 10 * 60_000); // the latest missed, 30 s old, runs
+  assert.deepEqual(fires.slice(1), [T0 + 11 * 60_000]); // then back on schedule
+  const runs = await runsOf(kv, job.userId, job.id);
+  assert.deepEqual(runs.length, 9);
+  assert(runs.every((r) => r.status === "missed" && r.code === 0));
+  kv.close();
+});
+
+Deno.test("a missed fire older than the catch-up deadline is recorded, not run", async () => {
+  const kv = await Deno.openKv(":memory:");
+  const clock = new ManualClock(T0);
+  const job = await putJob(new KvStore(kv), T0, { schedule: "* * * * *" });
+  clock.set(T0 + 10 * 60_000 + 30_000);
+  const report = await scheduler(kv, clock, 10_000).tick();
+  assert.deepEqual(report.missed, 10);
+  assert.deepEqual(await pendingFires(kv), [T0 + 11 * 60_000]);
+  assert.deepEqual((await runsOf(kv, job.userId, job.id)).length, 10);
+  kv.close();
+});
+
+Deno.test("a long outage folds older missed fires into one record with missedCount", async () => {
+  const kv = await Deno.openKv(":memory:");
+  const clock = new ManualClock(T0);
+  const job = await putJob(new KvStore(kv), T0, { schedule: "* * * * * *" });
+  clock.set(T0 + 3600_000 + 500); // one hour of one fire a second
+  const report = await scheduler(kv, clock).tick();
+  const runs = await runsOf(kv, job.userId, job.id);
+  assert.deepEqual(runs.length, 101);
+  const total = runs.reduce((sum, r) => sum + (r.missedCount ?? 1), 0);
+  assert.deepEqual(total, report.missed);
+  // Fires T0+1 s … T0+3599 s are more than a second late; T0+3599 s runs as the catch-up.
+  assert.deepEqual(report.missed, 3598);
+  assert.deepEqual(runs[0].missedCount, 3598 - 100);
+  kv.close();
+});
+
+Deno.test("a disabled job is not in the index and claims nothing", async () => {
+  const kv = await Deno.openKv(":memory:");
+  const clock = new ManualClock(T0);
+  const store = new KvStore(kv);
+  const job = await putJob(store, T0, { schedule: "* * * * * *" });
+  await store.updateJob(job.userId, job.id, (j) => ({
+    job: { ...j, enabled: false },
+    firstFireAt: null,
+  }));
+  assert.deepEqual((await scheduler(kv, clock).tick()).claimed, 0);
+  kv.close();
+});

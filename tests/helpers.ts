@@ -1,0 +1,186 @@
+/**
+ * Shared harness for the HTTP tests: a whole Hibiki system over an in-memory Deno KV, a
+ * manual clock, and a fake probe, driven in-process through `system.app.request`. Nothing
+ * here touches the network or waits for wall-clock time to pass.
+ */
+import assert from "node:assert/strict";
+import { ManualClock } from "../lib/clock.ts";
+import { parseConfig } from "../lib/config.ts";
+import type { ProbeRequest, ProbeResult } from "../lib/net/probe.ts";
+import { createSystem, type System } from "../lib/system.ts";
+import type { ApiKey, JobView, Scope } from "../lib/store/types.ts";
+
+export const ROOT_KEY = "root-key-for-tests-0123456789";
+/** Monday 2 March 2026, 12:00:00 UTC: a plain weekday, far from any DST change. */
+export const T0 = Date.UTC(2026, 2, 2, 12, 0, 0);
+
+export interface ErrorBody {
+  code: string;
+  message: string;
+  field?: string;
+}
+
+/** The envelope every `/api` answer uses. */
+export interface Envelope<T> {
+  success: boolean;
+  data: T;
+  cursor?: string | null;
+  error: ErrorBody;
+}
+
+export interface Answer<T> {
+  status: number;
+  headers: Headers;
+  body: Envelope<T>;
+}
+
+export interface CallOptions {
+  /** Bearer key; `null` sends no Authorization header. Defaults to the root key. */
+  key?: string | null;
+  /** Sent as JSON unless it is already a string (then sent as is). */
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+export interface TestSystemOptions {
+  /** Extra environment for `parseConfig`, e.g. `HIBIKI_ALLOW_PRIVATE_NETWORKS: "1"`. */
+  env?: Record<string, string>;
+  now?: number;
+  probe?: (request: ProbeRequest) => ProbeResult;
+}
+
+/** A system under test. Dispose it (`await using`) to let runs finish and close the store. */
+export class TestSystem {
+  /** Every request the fake probe received, in order. */
+  readonly probed: ProbeRequest[] = [];
+
+  private constructor(
+    readonly system: System,
+    readonly kv: Deno.Kv,
+    readonly clock: ManualClock,
+  ) {}
+
+  static async start(options: TestSystemOptions = {}): Promise<TestSystem> {
+    const kv = await Deno.openKv(":memory:");
+    const config = parseConfig({
+      HIBIKI_KV_PATH: ":memory:",
+      HIBIKI_API_KEY: ROOT_KEY,
+      ...options.env,
+    });
+    const clock = new ManualClock(options.now ?? T0);
+    const answer = options.probe ?? (() => okProbe());
+    let harness: TestSystem | null = null;
+    const system = createSystem(kv, config, {
+      clock,
+      queueWakeups: false,
+      probe: (request) => {
+        harness?.probed.push(request);
+        return Promise.resolve(answer(request));
+      },
+    });
+    harness = new TestSystem(system, kv, clock);
+    return harness;
+  }
+
+  /** Sends one request to the app and parses the JSON answer. */
+  async call<T = unknown>(method: string, path: string, options: CallOptions = {}) {
+    const headers = new Headers(options.headers);
+    const key = options.key === undefined ? ROOT_KEY : options.key;
+    if (key !== null) headers.set("Authorization", `Bearer ${key}`);
+    let body: string | undefined;
+    if (options.body !== undefined) {
+      body = typeof options.body === "string" ? options.body : JSON.stringify(options.body);
+      if (!headers.has("Content-Type")) headers.set("Content-Type", "application/json");
+    }
+    const response = await this.system.app.request(path, { method, headers, body });
+    const text = await response.text();
+    let parsed: Envelope<T>;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      throw new assert.AssertionError({
+        message: `${method} ${path} answered ${response.status} with non-JSON: ${text}`,
+      });
+    }
+    return { status: response.status, headers: response.headers, body: parsed } as Answer<T>;
+  }
+
+  /** Creates a job through the API (as `key`, the root key by default) and returns it. */
+  async createJob(fields: Record<string, unknown> = {}, key: string = ROOT_KEY): Promise<JobView> {
+    const answer = await this.call<JobView>("POST", "/api/jobs", {
+      key,
+      body: { name: "Ping", url: "https://example.com/", schedule: "0 9 * * *", ...fields },
+    });
+    expectStatus(answer, 201);
+    return answer.body.data;
+  }
+
+  /** Mints a key through the API with the root key; returns its text and record. */
+  async createKey(scopes: Scope[], userId?: string): Promise<{ key: string; record: ApiKey }> {
+    const answer = await this.call<ApiKey & { key: string }>("POST", "/api/keys", {
+      body: { name: `test ${scopes.join(" ")}`, scopes, ...(userId ? { userId } : {}) },
+    });
+    expectStatus(answer, 201);
+    const { key, ...record } = answer.body.data;
+    return { key, record };
+  }
+
+  /** Waits until every run the dispatcher started has been executed and recorded. */
+  async settle(): Promise<void> {
+    await this.system.dispatcher.drain();
+    const deadline = performance.now() + 2000;
+    while (this.system.dispatcher.active > 0) {
+      if (performance.now() > deadline) throw new Error("Runs did not finish within 2 s");
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    try {
+      await this.settle();
+    } finally {
+      this.kv.close();
+    }
+  }
+}
+
+/** A successful 200 answer, as the real probe would report it. */
+export function okProbe(): ProbeResult {
+  return {
+    success: true,
+    code: 200,
+    durationMs: 12,
+    headers: { "content-type": "text/plain" },
+    body: "ok",
+    bodyTruncated: false,
+    error: null,
+    failure: null,
+    finalUrl: "https://example.com/",
+    redirects: 0,
+  };
+}
+
+/** Asserts the status, showing the whole answer when it differs. */
+export function expectStatus(answer: Answer<unknown>, status: number): void {
+  assert.equal(
+    answer.status,
+    status,
+    `expected ${status}, got ${answer.status}: ${JSON.stringify(answer.body)}`,
+  );
+}
+
+/** Asserts an error answer: status, envelope, code and (when given) the field. */
+export function expectError(
+  answer: Answer<unknown>,
+  status: number,
+  code: string,
+  field?: string | null,
+): ErrorBody {
+  expectStatus(answer, status);
+  assert.equal(answer.body.success, false);
+  assert.equal(answer.body.error.code, code);
+  assert.equal(typeof answer.body.error.message, "string");
+  assert.notEqual(answer.body.error.message, "");
+  if (field !== undefined) assert.equal(answer.body.error.field, field ?? undefined);
+  return answer.body.error;
+}

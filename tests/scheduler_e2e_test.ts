@@ -1,0 +1,90 @@
+/**
+ * The scheduler against real time, a real KV file and a real HTTP server. These are the few
+ * tests that wait on the wall clock: what they check (starting on the second) is the clock.
+ */
+import assert from "node:assert/strict";
+import { parseConfig } from "../lib/config.ts";
+import { openKv } from "../lib/store/open_kv.ts";
+import { createSystem } from "../lib/system.ts";
+import { delay, startTarget } from "./target_server.ts";
+
+const config = (path: string) =>
+  parseConfig({ HIBIKI_KV_PATH: path, HIBIKI_ALLOW_PRIVATE_NETWORKS: "1" });
+
+/** Waits until just after a whole second, so a run of N seconds sees N fires. */
+async function alignToSecond(): Promise<void> {
+  await delay(1000 - (Date.now() % 1000) + 50);
+}
+
+Deno.test("a job every second fires on the second against a local server", async () => {
+  const dir = await Deno.makeTempDir();
+  const kv = await openKv(`${dir}/hibiki.kv`);
+  const target = startTarget();
+  const system = createSystem(kv, config(`${dir}/hibiki.kv`), { queueWakeups: false });
+  await system.start();
+  await alignToSecond();
+  const job = await system.jobs.create("default", {
+    name: "every second",
+    url: `${target.url}/tick`,
+    schedule: "* * * * * *",
+  });
+  await delay(3600);
+  await system.stop();
+  const runs = (await system.store.listRuns("default", job.id, { limit: 100 })).values;
+  assert.ok(runs.length >= 3, `expected at least 3 runs, got ${runs.length}`);
+  for (const run of runs) {
+    assert.equal(run.status, "success");
+    assert.equal(Date.parse(run.scheduledAt) % 1000, 0, "fires are on whole seconds");
+    assert.ok(run.lateMs! < 100, `run ${run.id} started ${run.lateMs} ms late`);
+  }
+  assert.equal(target.hits.length, runs.length);
+  for (const hit of target.hits) assert.ok(hit.at % 1000 < 150, `hit at +${hit.at % 1000} ms`);
+  assert.equal((await system.jobs.get("default", job.id)).count, runs.length);
+  await target.close();
+  kv.close();
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("two instances on one KV file run each fire exactly once", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = `${dir}/hibiki.kv`;
+  const target = startTarget();
+  const kvA = await openKv(path);
+  const kvB = await openKv(path);
+  const a = createSystem(kvA, config(path), { queueWakeups: false });
+  const b = createSystem(kvB, config(path), { queueWakeups: false });
+  await Promise.all([a.start(), b.start()]);
+  const jobs = [];
+  for (let i = 0; i < 5; i++) {
+    jobs.push(
+      await a.jobs.create("default", {
+        name: `job ${i}`,
+        url: `${target.url}/job/${i}`,
+        schedule: "* * * * * *",
+      }),
+    );
+  }
+  // Both instances tick, as Deno.cron would on each.
+  await Promise.all([a.scheduler.tick(), b.scheduler.tick()]);
+  await delay(3500);
+  await Promise.all([a.stop(), b.stop()]);
+  const seen = new Set<string>();
+  for (const hit of target.hits) {
+    const key = `${hit.path}@${Math.floor(hit.at / 1000)}`;
+    assert.ok(!seen.has(key), `${hit.path} was requested twice in one second`);
+    seen.add(key);
+  }
+  let total = 0;
+  for (const job of jobs) {
+    const runs = (await a.store.listRuns("default", job.id, { limit: 100 })).values;
+    assert.ok(runs.length >= 3);
+    assert.equal(new Set(runs.map((r) => r.id)).size, runs.length);
+    total += runs.length;
+  }
+  assert.equal(target.hits.length, total);
+  assert.ok(a.metrics.runs.success > 0 && b.metrics.runs.success > 0, "both instances ran fires");
+  await target.close();
+  kvA.close();
+  kvB.close();
+  await Deno.remove(dir, { recursive: true });
+});
