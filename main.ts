@@ -21,8 +21,10 @@ try {
   throw error;
 }
 
-if (config.kvPath !== ":memory:") await Deno.mkdir(dirname(config.kvPath), { recursive: true });
-const kv = await openKv(config.kvPath);
+if (config.kvPath !== null && config.kvPath !== ":memory:") {
+  await Deno.mkdir(dirname(config.kvPath), { recursive: true });
+}
+const kv = await openKv(config.kvPath ?? undefined);
 const system = createSystem(kv, config);
 
 // Deno.cron must be registered at the top level of the main module.

@@ -5,7 +5,7 @@
  */
 import { ForbiddenError, UnauthorizedError, ValidationError } from "./errors.ts";
 import { hexDigestsEqual, randomBytes, secretsEqual, sha256Hex, toBase64Url } from "./crypto.ts";
-import type { KvStore } from "./store/kv_store.ts";
+import type { Store } from "./store/store.ts";
 import { type ApiKey, type Scope, SCOPES } from "./store/types.ts";
 
 export const DEFAULT_USER = "default";
@@ -29,7 +29,7 @@ export function requireScope(principal: Principal, scope: Scope): void {
 }
 
 export interface AuthOptions {
-  store: KvStore;
+  store: Store;
   rootApiKey: string | null;
 }
 
@@ -58,7 +58,7 @@ export interface NewKeyInput {
 
 /** Creates a key; returns the key text, which is never stored or shown again. */
 export async function createApiKey(
-  store: KvStore,
+  store: Store,
   input: NewKeyInput,
   now: number,
 ): Promise<{ key: string; record: ApiKey }> {

@@ -18,7 +18,7 @@ const int = (min: number, max: number) =>
 const schema = z.object({
   PORT: int(0, 65535).default(8000),
   HIBIKI_HOSTNAME: z.string().min(1).default("0.0.0.0"),
-  HIBIKI_KV_PATH: z.string().min(1).default("./data/hibiki.kv"),
+  HIBIKI_KV_PATH: z.string().min(1).optional(),
   HIBIKI_API_KEY: z.string().min(16, "must be at least 16 characters").optional(),
   HIBIKI_MASTER_KEY: z.string().optional(),
   HIBIKI_ENV: z.enum(["development", "production"]).default("development"),
@@ -27,12 +27,14 @@ const schema = z.object({
   HIBIKI_RUN_RETENTION_COUNT: int(1, 100_000).default(1000),
   HIBIKI_RUN_RETENTION_DAYS: int(1, 3650).default(30),
   HIBIKI_MAX_CONCURRENCY: int(1, 20_000).default(1000),
+  DENO_DEPLOYMENT_ID: z.string().optional(),
 });
 
 export interface Config {
   port: number;
   hostname: string;
-  kvPath: string;
+  /** null: the platform's own KV (Deno Deploy). */
+  kvPath: string | null;
   rootApiKey: string | null;
   masterKey: string | null;
   production: boolean;
@@ -57,13 +59,14 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     throw new ConfigError(`Cannot start: invalid configuration: ${problems.join("; ")}`);
   }
   const e = parsed.data;
+  const onDeploy = e.DENO_DEPLOYMENT_ID !== undefined;
   return {
     port: e.PORT,
     hostname: e.HIBIKI_HOSTNAME,
-    kvPath: e.HIBIKI_KV_PATH,
+    kvPath: e.HIBIKI_KV_PATH ?? (onDeploy ? null : "./data/hibiki.kv"),
     rootApiKey: e.HIBIKI_API_KEY ?? null,
     masterKey: e.HIBIKI_MASTER_KEY ?? null,
-    production: e.HIBIKI_ENV === "production",
+    production: e.HIBIKI_ENV === "production" || onDeploy,
     allowPrivateNetworks: e.HIBIKI_ALLOW_PRIVATE_NETWORKS,
     catchUpDeadlineMs: e.HIBIKI_CATCHUP_DEADLINE_SECONDS * 1000,
     runRetention: {

@@ -14,7 +14,12 @@ Deno.test("parseConfig() applies the documented defaults", () => {
 
 Deno.test("parseConfig() names every bad variable in one message", () => {
   assert.throws(
-    () => parseConfig({ PORT: "eighty", HIBIKI_ALLOW_PRIVATE_NETWORKS: "maybe", HIBIKI_API_KEY: "short" }),
+    () =>
+      parseConfig({
+        PORT: "eighty",
+        HIBIKI_ALLOW_PRIVATE_NETWORKS: "maybe",
+        HIBIKI_API_KEY: "short",
+      }),
     (error: Error) =>
       error instanceof ConfigError && /PORT/.test(error.message) &&
       /HIBIKI_ALLOW_PRIVATE_NETWORKS/.test(error.message) && /HIBIKI_API_KEY/.test(error.message),

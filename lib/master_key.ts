@@ -39,7 +39,7 @@ export async function loadMasterKey(config: Config): Promise<MasterKeyResult> {
   if (config.production) {
     throw new ConfigError("Cannot start: HIBIKI_MASTER_KEY is required when HIBIKI_ENV=production");
   }
-  if (config.kvPath === ":memory:") {
+  if (config.kvPath === null || config.kvPath === ":memory:") {
     return {
       key: randomBytes(32),
       warning: "HIBIKI_MASTER_KEY is not set: using a throw-away key for the in-memory store",

@@ -74,13 +74,13 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
   const jobs = new JobService({
     store,
     scheduler,
-    dispatcher,
     clock,
     allowPrivateNetworks: config.allowPrivateNetworks,
   });
   let queueListening = false;
   const app = createApp({
     store,
+    kv,
     jobs,
     dispatcher,
     metrics,

@@ -4,7 +4,7 @@ import { bodyLimit } from "hono/body-limit";
 import { PayloadTooLargeError } from "../lib/errors.ts";
 import type { Clock } from "../lib/clock.ts";
 import type { JobService } from "../lib/jobs/jobs.ts";
-import type { KvStore } from "../lib/store/kv_store.ts";
+import type { Store } from "../lib/store/store.ts";
 import { jobRoutes } from "./api/jobs.ts";
 import { keyRoutes } from "./api/keys.ts";
 import { type HealthDeps, healthRoutes } from "./health.ts";
@@ -14,7 +14,7 @@ import { errorBody, handleError } from "./middleware/errors.ts";
 const API_BODY_LIMIT = 256 * 1024;
 
 export interface AppDeps extends HealthDeps {
-  store: KvStore;
+  store: Store;
   jobs: JobService;
   clock: Clock;
   rootApiKey: string | null;

@@ -4,14 +4,16 @@ import type { Clock } from "../lib/clock.ts";
 import type { Metrics } from "../lib/metrics.ts";
 import type { Dispatcher } from "../lib/scheduler/dispatcher.ts";
 import { kvKeys } from "../lib/store/kv_keys.ts";
-import type { KvStore } from "../lib/store/kv_store.ts";
+import type { Store } from "../lib/store/store.ts";
 
 /** A dispatcher that has not drained for this long is stuck. */
 const DISPATCHER_STALE_MS = 10_000;
 const DEPTH_COUNT_LIMIT = 100_000;
 
 export interface HealthDeps {
-  store: KvStore;
+  store: Store;
+  /** The scheduler's KV, where pending fires are counted. */
+  kv: Deno.Kv;
   dispatcher: Dispatcher;
   metrics: Metrics;
   clock: Clock;
@@ -33,7 +35,7 @@ export function healthRoutes(deps: HealthDeps): Hono {
     return c.json({ status: healthy ? "ok" : "error", checks }, healthy ? 200 : 503);
   });
   app.get("/metrics", async (c) => {
-    const pendingFires = await countDue(deps.store.kv, deps.clock.now());
+    const pendingFires = await countDue(deps.kv, deps.clock.now());
     const text = deps.metrics.render({ pendingFires, inFlight: deps.dispatcher.active });
     return c.text(text, 200, { "Content-Type": "text/plain; version=0.0.4; charset=utf-8" });
   });

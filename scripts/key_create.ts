@@ -38,7 +38,7 @@ try {
     throw new ValidationError("--user must be 1-64 letters, digits or _.@-", "user");
   }
   const config = parseConfig(Deno.env.toObject());
-  if (config.kvPath === ":memory:") {
+  if (config.kvPath === null || config.kvPath === ":memory:") {
     throw new ConfigError("Cannot create a key in an in-memory store: set HIBIKI_KV_PATH");
   }
   await Deno.mkdir(dirname(config.kvPath), { recursive: true });
@@ -49,11 +49,15 @@ try {
     scopes,
   }, Date.now());
   kv.close();
-  console.log(`Created API key ${record.id} for user "${record.userId}" (${record.scopes.join(", ")})`);
+  console.log(
+    `Created API key ${record.id} for user "${record.userId}" (${record.scopes.join(", ")})`,
+  );
   console.log("Store it now; it is not shown again:");
   console.log(key);
 } catch (error) {
-  if (error instanceof ValidationError || error instanceof ConfigError || error instanceof TypeError) {
+  if (
+    error instanceof ValidationError || error instanceof ConfigError || error instanceof TypeError
+  ) {
     console.error(`Cannot create API key: ${error.message}`);
     console.error(usage);
     Deno.exit(2);

@@ -5,18 +5,15 @@
 import type { Clock } from "../clock.ts";
 import { NotFoundError, ValidationError } from "../errors.ts";
 import { nextFireTimes, parseSchedule, type Schedule } from "../schedule.ts";
-import type { FireValue } from "../scheduler/fires.ts";
 import type { Scheduler } from "../scheduler/scheduler.ts";
-import type { Dispatcher } from "../scheduler/dispatcher.ts";
-import { kvKeys } from "../store/kv_keys.ts";
-import { type KvStore, runId, type StoredJob } from "../store/kv_store.ts";
+import { runId } from "../store/kv_store.ts";
+import type { Store, StoredJob } from "../store/store.ts";
 import type { Job, JobView, Page } from "../store/types.ts";
 import { checkJob, parseJobInput, parseJobPatch } from "./job_input.ts";
 
 export interface JobServiceOptions {
-  store: KvStore;
+  store: Store;
   scheduler: Scheduler;
-  dispatcher: Dispatcher;
   clock: Clock;
   allowPrivateNetworks: boolean;
 }
@@ -72,10 +69,10 @@ export class JobService {
     const stored = await this.options.store.getJob(userId, jobId);
     if (!stored) throw new NotFoundError(`Job "${jobId}" not found`);
     const at = this.options.clock.now();
-    const suffix = `manual-${crypto.randomUUID().slice(0, 8)}`;
-    const fire: FireValue = { trigger: "MANUAL", timeoutMs: stored.job.timeoutMs };
-    await this.options.store.kv.set(kvKeys.fire(at, userId, jobId, suffix), fire);
-    this.options.dispatcher.wake();
+    const suffix = await this.options.scheduler.addManualFire(userId, jobId, {
+      at,
+      timeoutMs: stored.job.timeoutMs,
+    });
     return { runId: runId(at, suffix), scheduledAt: new Date(at).toISOString() };
   }
 

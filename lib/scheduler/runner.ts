@@ -13,7 +13,8 @@ import {
   type ProbeResult,
 } from "../net/probe.ts";
 import { isFireTime, parseSchedule } from "../schedule.ts";
-import { type JobForRun, type KvStore, runId } from "../store/kv_store.ts";
+import { runId } from "../store/kv_store.ts";
+import type { JobForRun, Store } from "../store/store.ts";
 import type { Job, Run } from "../store/types.ts";
 import type { FireTask } from "./fires.ts";
 import type { RunRecorder } from "./run_recorder.ts";
@@ -22,7 +23,7 @@ import type { RunRecorder } from "./run_recorder.ts";
 const RECORD_MARGIN_MS = 5_000;
 
 export interface RunnerOptions {
-  store: KvStore;
+  store: Store;
   recorder: RunRecorder;
   clock: Clock;
   metrics: Metrics;

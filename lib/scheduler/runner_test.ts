@@ -140,7 +140,13 @@ Deno.test("prune() keeps the newest runs within the retention count and age", as
   clock.set(T0 + 20_000);
   assert.equal(await recorder.prune("default", job.id), 7);
   const left = await runs(kv, "default", job.id);
-  assert.deepEqual(left.map((r) => Date.parse(r.scheduledAt) - T0), [8000, 9000, 10000, 11000, 12000]);
+  assert.deepEqual(left.map((r) => Date.parse(r.scheduledAt) - T0), [
+    8000,
+    9000,
+    10000,
+    11000,
+    12000,
+  ]);
   assert.equal((await store.getJobForRun("default", job.id))?.runsStored, 5);
   // Age: at T0 + 3000 s + 10.5 s, the runs older than 3000 s go too.
   clock.set(T0 + 3000_000 + 10_500);

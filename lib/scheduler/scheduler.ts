@@ -111,6 +111,19 @@ export class Scheduler {
     return report;
   }
 
+  /** Queues a manual run at `at`; returns the run-id suffix it will have. */
+  async addManualFire(
+    userId: string,
+    jobId: string,
+    options: { at: number; timeoutMs: number },
+  ): Promise<string> {
+    const suffix = `manual-${crypto.randomUUID().slice(0, 8)}`;
+    const fire: FireValue = { trigger: "MANUAL", timeoutMs: options.timeoutMs };
+    await this.kv.set(kvKeys.fire(options.at, userId, jobId, suffix), fire);
+    this.options.onClaimed?.(options.at);
+    return suffix;
+  }
+
   private scheduleOf(entry: DueEntry, jobId: string): Schedule {
     const cacheKey = `${entry.schedule}\u0000${entry.timezone}\u0000${jobId}`;
     let schedule = this.schedules.get(cacheKey);

@@ -4,7 +4,10 @@
  */
 import { ConflictError, NotFoundError, ValidationError } from "../errors.ts";
 import { JOB_PARTS, kvKeys } from "./kv_keys.ts";
+import type { JobForRun, ListOptions, Store, StoredJob } from "./store.ts";
 import type { ApiKey, Job, Page, Run } from "./types.ts";
+
+export type { JobForRun, StoredJob };
 
 /** What the scheduler needs to know about a job without reading it. */
 export interface DueEntry {
@@ -14,26 +17,9 @@ export interface DueEntry {
   timeoutMs: number;
 }
 
-/** A job with its raw counters, before fire times are computed for display. */
-export interface StoredJob {
-  job: Job;
-  count: number;
-  lastRunAt: number | null;
-}
-
-/** A job as the runner reads it: also how many runs are kept, to know when to prune. */
-export interface JobForRun extends StoredJob {
-  runsStored: number;
-}
-
-export interface ListOptions {
-  cursor?: string;
-  limit: number;
-}
-
 const MAX_ATTEMPTS = 20;
 
-export class KvStore {
+export class KvStore implements Store {
   constructor(readonly kv: Deno.Kv) {}
 
   /** Writes a new job and, if it should fire, its entry in the scheduler index. */
@@ -240,10 +226,8 @@ export class KvStore {
       .commit();
   }
 
-  /** True when the store answers a read. */
-  async ping(): Promise<boolean> {
+  async ping(): Promise<void> {
     await this.kv.get(["ping"]);
-    return true;
   }
 }
 

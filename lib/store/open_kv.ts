@@ -7,7 +7,8 @@
 
 const MAX_ATTEMPTS = 30;
 
-export async function openKv(path: string): Promise<Deno.Kv> {
+/** Without a path: the platform's KV (on Deno Deploy, the project's database). */
+export async function openKv(path?: string): Promise<Deno.Kv> {
   return withLockRetry(await Deno.openKv(path));
 }
 

@@ -2,11 +2,11 @@
 import { Hono } from "hono";
 import { NotFoundError } from "../../lib/errors.ts";
 import type { JobService } from "../../lib/jobs/jobs.ts";
-import type { KvStore } from "../../lib/store/kv_store.ts";
+import type { Store } from "../../lib/store/store.ts";
 import { type AuthEnv, scope } from "../middleware/auth.ts";
 import { jsonBody, ok, okPage, pageParams } from "../http.ts";
 
-export function jobRoutes(deps: { jobs: JobService; store: KvStore }): Hono<AuthEnv> {
+export function jobRoutes(deps: { jobs: JobService; store: Store }): Hono<AuthEnv> {
   const { jobs, store } = deps;
   const app = new Hono<AuthEnv>();
   const user = (c: { get(key: "principal"): { userId: string } }) => c.get("principal").userId;

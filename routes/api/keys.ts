@@ -4,7 +4,7 @@ import { z } from "zod";
 import { checkMintingAllowed, createApiKey, parseScopes } from "../../lib/auth.ts";
 import type { Clock } from "../../lib/clock.ts";
 import { ValidationError } from "../../lib/errors.ts";
-import type { KvStore } from "../../lib/store/kv_store.ts";
+import type { Store } from "../../lib/store/store.ts";
 import type { ApiKey } from "../../lib/store/types.ts";
 import { type AuthEnv, scope } from "../middleware/auth.ts";
 import { jsonBody, ok, okPage, pageParams } from "../http.ts";
@@ -15,7 +15,7 @@ const newKey = z.object({
   userId: z.string().regex(/^[A-Za-z0-9_.@-]{1,64}$/).optional(),
 }).strict();
 
-export function keyRoutes(deps: { store: KvStore; clock: Clock }): Hono<AuthEnv> {
+export function keyRoutes(deps: { store: Store; clock: Clock }): Hono<AuthEnv> {
   const { store, clock } = deps;
   const app = new Hono<AuthEnv>();
   app.use("*", scope("admin"));
