@@ -29,7 +29,7 @@ export function pageParams(c: Context): { cursor?: string; limit: number } {
     throw new ValidationError("limit must be a whole number from 1 to 200", "limit");
   }
   const cursor = c.req.query("cursor");
-  if (cursor !== undefined && !/^[A-Za-z0-9_-]{1,1024}$/.test(cursor)) {
+  if (cursor !== undefined && !/^[A-Za-z0-9_-]{1,1024}={0,2}$/.test(cursor)) {
     throw new ValidationError("cursor is not a cursor this API returned", "cursor");
   }
   return { cursor: cursor || undefined, limit };

@@ -78,8 +78,18 @@ const INVALID: InvalidCase[] = [
   { what: "a missing name", body: withoutName, field: "name", mentions: "required" },
   { what: "an empty name", body: { ...VALID, name: "" }, field: "name", mentions: "empty" },
   { what: "a blank name", body: { ...VALID, name: "   " }, field: "name", mentions: "empty" },
-  { what: "a url that is not a URL", body: { ...VALID, url: "not a url" }, field: "url", mentions: "not a valid URL" },
-  { what: "an ftp: url", body: { ...VALID, url: "ftp://example.com/" }, field: "url", mentions: "http" },
+  {
+    what: "a url that is not a URL",
+    body: { ...VALID, url: "not a url" },
+    field: "url",
+    mentions: "not a valid URL",
+  },
+  {
+    what: "an ftp: url",
+    body: { ...VALID, url: "ftp://example.com/" },
+    field: "url",
+    mentions: "http",
+  },
   {
     what: "a url longer than 2048 characters",
     body: { ...VALID, url: `https://example.com/${"a".repeat(2048)}` },
@@ -92,16 +102,31 @@ const INVALID: InvalidCase[] = [
     field: "url",
     mentions: "credentials",
   },
-  { what: "a loopback url", body: { ...VALID, url: "http://127.0.0.1/" }, field: "url", mentions: "refused" },
+  {
+    what: "a loopback url",
+    body: { ...VALID, url: "http://127.0.0.1/" },
+    field: "url",
+    mentions: "refused",
+  },
   {
     what: "the cloud metadata url",
     body: { ...VALID, url: "http://169.254.169.254/" },
     field: "url",
     mentions: "refused",
   },
-  { what: "a localhost url", body: { ...VALID, url: "http://localhost/" }, field: "url", mentions: "refused" },
+  {
+    what: "a localhost url",
+    body: { ...VALID, url: "http://localhost/" },
+    field: "url",
+    mentions: "refused",
+  },
   { what: "method TRACE", body: { ...VALID, method: "TRACE" }, field: "method", mentions: "GET" },
-  { what: "a Host header", body: { ...VALID, headers: { Host: "internal" } }, field: "headers", mentions: "Host" },
+  {
+    what: "a Host header",
+    body: { ...VALID, headers: { Host: "internal" } },
+    field: "headers",
+    mentions: "Host",
+  },
   {
     what: "a Metadata-Flavor header",
     body: { ...VALID, headers: { "Metadata-Flavor": "Google" } },
@@ -127,7 +152,12 @@ const INVALID: InvalidCase[] = [
     field: "schedule",
     mentions: "7 fields",
   },
-  { what: "minute 61", body: { ...VALID, schedule: "61 * * * *" }, field: "schedule", mentions: "61" },
+  {
+    what: "minute 61",
+    body: { ...VALID, schedule: "61 * * * *" },
+    field: "schedule",
+    mentions: "61",
+  },
   {
     what: "an unknown time zone",
     body: { ...VALID, timezone: "Mars/Olympus" },
@@ -146,9 +176,43 @@ const INVALID: InvalidCase[] = [
     field: "schedule",
     mentions: "at least 1 second",
   },
-  { what: "timeoutMs 500", body: { ...VALID, timeoutMs: 500 }, field: "timeoutMs", mentions: "1000" },
-  { what: "timeoutMs 400000", body: { ...VALID, timeoutMs: 400000 }, field: "timeoutMs", mentions: "300000" },
+  {
+    what: "timeoutMs 500",
+    body: { ...VALID, timeoutMs: 500 },
+    field: "timeoutMs",
+    mentions: "1000",
+  },
+  {
+    what: "timeoutMs 400000",
+    body: { ...VALID, timeoutMs: 400000 },
+    field: "timeoutMs",
+    mentions: "300000",
+  },
   { what: "an unknown field", body: { ...VALID, foo: 1 }, field: "foo", mentions: "foo" },
+  {
+    what: "a name over 200 characters",
+    body: { ...VALID, name: "n".repeat(201) },
+    field: "name",
+    mentions: "200",
+  },
+  {
+    what: "a header set twice in different case",
+    body: { ...VALID, headers: { "X-A": "1", "x-a": "2" } },
+    field: "headers",
+    mentions: "twice",
+  },
+  {
+    what: "an empty expect",
+    body: { ...VALID, expect: {} },
+    field: "expect",
+    mentions: "at least one",
+  },
+  {
+    what: "a body over 64 KiB",
+    body: { ...VALID, method: "POST", body: "b".repeat(64 * 1024 + 1) },
+    field: "body",
+    mentions: "65536",
+  },
 ];
 
 for (const c of INVALID) {
@@ -189,6 +253,15 @@ Deno.test("POST /api/jobs answers 413 for a body over 256 KiB", async () => {
   await using t = await TestSystem.start();
   const body = JSON.stringify({ ...VALID, name: "x".repeat(256 * 1024) });
   expectError(await t.call("POST", "/api/jobs", { body }), 413, "PAYLOAD_TOO_LARGE");
+});
+
+Deno.test("POST /api/jobs answers 413 when Content-Length announces over 256 KiB", async () => {
+  await using t = await TestSystem.start();
+  const answer = await t.call("POST", "/api/jobs", {
+    body: JSON.stringify(VALID),
+    headers: { "Content-Length": String(256 * 1024 + 1) },
+  });
+  expectError(answer, 413, "PAYLOAD_TOO_LARGE");
 });
 
 Deno.test("POST /api/jobs accepts private addresses when HIBIKI_ALLOW_PRIVATE_NETWORKS=1", async () => {
@@ -282,6 +355,16 @@ Deno.test("PATCH /api/jobs/:id answers 400 for an invalid schedule and leaves th
   assert.deepEqual(read.body.data, job);
 });
 
+Deno.test("PATCH /api/jobs/:id answers 400 naming url for a private address", async () => {
+  await using t = await TestSystem.start();
+  const job = await t.createJob();
+  const answer = await t.call("PATCH", `/api/jobs/${job.id}`, {
+    body: { url: "http://169.254.169.254/latest/meta-data/" },
+  });
+  expectError(answer, 400, "INVALID_REQUEST", "url");
+  assert.equal((await t.call<JobView>("GET", `/api/jobs/${job.id}`)).body.data.url, job.url);
+});
+
 Deno.test("PATCH /api/jobs/:id answers 400 naming body when GET would be sent with a body", async () => {
   await using t = await TestSystem.start();
   const job = await t.createJob({ method: "POST", body: "payload" });
@@ -353,10 +436,13 @@ Deno.test("GET /api/jobs/:id/next lists fire times in UTC and in the job's time 
   );
   expectStatus(answer, 200);
   // T0 is 21:00 in Tokyo: the first fire is 09:00 there the next morning.
-  assert.deepEqual(answer.body.data, [3, 4, 5, 6, 7].map((day) => ({
-    at: `2026-03-0${day}T00:00:00.000Z`,
-    local: `2026-03-0${day}T09:00:00+09:00`,
-  })));
+  assert.deepEqual(
+    answer.body.data,
+    [3, 4, 5, 6, 7].map((day) => ({
+      at: `2026-03-0${day}T00:00:00.000Z`,
+      local: `2026-03-0${day}T09:00:00+09:00`,
+    })),
+  );
 });
 
 for (const count of ["0", "101", "abc", "1.5", ""]) {
@@ -406,6 +492,42 @@ Deno.test("POST /api/jobs/:id/run answers 202 and records a MANUAL run that coun
   const after = await t.call<JobView>("GET", `/api/jobs/${job.id}`);
   assert.equal(after.body.data.count, 1);
   assert.equal(after.body.data.lastRunAt, new Date(T0).toISOString());
+});
+
+Deno.test("GET /api/jobs/:id/runs pages newest first through every run once", async () => {
+  await using t = await TestSystem.start();
+  const job = await t.createJob();
+  const created: string[] = [];
+  for (let i = 0; i < 5; i++) {
+    const answer = await t.call<{ runId: string }>("POST", `/api/jobs/${job.id}/run`);
+    created.push(answer.body.data.runId);
+    await t.settle();
+    t.clock.advance(1000);
+  }
+  const seen: string[] = [];
+  let cursor: string | null | undefined = undefined;
+  for (let page = 0; page < 5 && cursor !== null; page++) {
+    const query: string = cursor ? `&cursor=${encodeURIComponent(cursor)}` : "";
+    const answer = await t.call<Run[]>("GET", `/api/jobs/${job.id}/runs?limit=2${query}`);
+    expectStatus(answer, 200);
+    seen.push(...answer.body.data.map((r) => r.id));
+    cursor = answer.body.cursor;
+  }
+  assert.equal(cursor, null);
+  assert.deepEqual(seen, created.reverse());
+});
+
+Deno.test("GET /api/jobs/:id/runs/:runId answers 404 once the job is deleted", async () => {
+  await using t = await TestSystem.start();
+  const job = await t.createJob();
+  const run = await t.call<{ runId: string }>("POST", `/api/jobs/${job.id}/run`);
+  await t.settle();
+  const path = `/api/jobs/${job.id}/runs/${run.body.data.runId}`;
+  expectStatus(await t.call("GET", path), 200);
+  expectStatus(await t.call("DELETE", `/api/jobs/${job.id}`), 200);
+  // The runs listing already answers 404 here; one run of the same job must agree.
+  expectError(await t.call("GET", `/api/jobs/${job.id}/runs`), 404, "NOT_FOUND");
+  expectError(await t.call("GET", path), 404, "NOT_FOUND");
 });
 
 Deno.test("POST /api/jobs/:id/run answers 404 for an unknown id", async () => {

@@ -112,7 +112,12 @@ const BAD_KEYS: BadKeyCase[] = [
 for (const c of BAD_KEYS) {
   Deno.test(`POST /api/keys answers 400 naming ${c.field} for ${c.what}`, async () => {
     await using t = await TestSystem.start();
-    expectError(await t.call("POST", "/api/keys", { body: c.body }), 400, "INVALID_REQUEST", c.field);
+    expectError(
+      await t.call("POST", "/api/keys", { body: c.body }),
+      400,
+      "INVALID_REQUEST",
+      c.field,
+    );
   });
 }
 
@@ -191,6 +196,24 @@ Deno.test("GET /api/keys shows a tenant admin only the tenant's keys", async () 
   assert.deepEqual(answer.body.data.map((k) => k.id), [acme.record.id]);
 });
 
+Deno.test("GET /api/keys pages through every key once with a cursor", async () => {
+  await using t = await TestSystem.start();
+  const created = new Set<string>();
+  for (let i = 0; i < 5; i++) created.add((await t.createKey(["read:jobs"])).record.id);
+  const seen: string[] = [];
+  let cursor: string | null | undefined = undefined;
+  for (let page = 0; page < 5 && cursor !== null; page++) {
+    const query: string = cursor ? `&cursor=${encodeURIComponent(cursor)}` : "";
+    const answer = await t.call<ApiKey[]>("GET", `/api/keys?limit=2${query}`);
+    expectStatus(answer, 200);
+    seen.push(...answer.body.data.map((k) => k.id));
+    cursor = answer.body.cursor;
+  }
+  assert.equal(cursor, null);
+  assert.equal(seen.length, 5, "no key is listed twice");
+  assert.deepEqual(new Set(seen), created);
+});
+
 // ---------------------------------------------------------------------------------------------
 // Deleting keys
 
@@ -245,7 +268,8 @@ Deno.test("a tenant's keys get 404 for every route on another user's job, which 
     ["GET", `/api/jobs/${job.id}/runs/${run.body.data.runId}`],
   ];
   for (const [method, path, body] of routes) {
-    await t.step(`${method} ${path.replace(job.id, ":id")}`, async () => {
+    const name = path.replace(job.id, ":id").replace(run.body.data.runId, ":runId");
+    await t.step(`${method} ${name}`, async () => {
       expectError(await sys.call(method, path, { key: acme.key, body }), 404, "NOT_FOUND");
     });
   }

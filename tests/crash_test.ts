@@ -30,7 +30,7 @@ function startHibiki(kvPath: string, port: number): Deno.ChildProcess {
   }).spawn();
 }
 
-async function waitUntil<T>(what: string, probe: () => Promise<T | null>, ms = 30_000): Promise<T> {
+async function waitUntil<T>(what: string, probe: () => Promise<T | null>, ms = 60_000): Promise<T> {
   const deadline = Date.now() + ms;
   while (Date.now() < deadline) {
     const value = await probe().catch(() => null);
@@ -61,7 +61,10 @@ Deno.test("a process killed mid-run and restarted records the run once", async (
   });
 
   let hibiki = startHibiki(kvPath, port);
-  await waitUntil("start", async () => (await fetch(`http://127.0.0.1:${port}/healthz`)).ok || null);
+  await waitUntil(
+    "start",
+    async () => (await fetch(`http://127.0.0.1:${port}/healthz`)).ok || null,
+  );
   const created = await (await api(port, "/api/jobs", {
     method: "POST",
     body: JSON.stringify({

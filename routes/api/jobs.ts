@@ -47,6 +47,7 @@ export function jobRoutes(deps: { jobs: JobService; store: Store }): Hono<AuthEn
   });
   app.get("/:id/runs/:runId", scope("read:logs"), async (c) => {
     const { id, runId } = c.req.param();
+    await jobs.get(user(c), id);
     const run = await store.getRun(user(c), id, runId);
     if (!run) throw new NotFoundError(`Run "${runId}" not found`);
     return ok(c, run);
