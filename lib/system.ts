@@ -11,6 +11,8 @@ import { Metrics } from "./metrics.ts";
 import type { ProbeOptions, ProbeRequest, ProbeResult } from "./net/probe.ts";
 import { handleQueueMessage } from "./queue.ts";
 import { Dispatcher } from "./scheduler/dispatcher.ts";
+import { fireTask, type FireValue, leaseMs } from "./scheduler/fires.ts";
+import { kvKeys } from "./store/kv_keys.ts";
 import { RunRecorder } from "./scheduler/run_recorder.ts";
 import { Runner } from "./scheduler/runner.ts";
 import { Scheduler } from "./scheduler/scheduler.ts";
@@ -29,7 +31,7 @@ export interface System {
   kv: Deno.Kv;
   store: KvStore;
   scheduler: Scheduler;
-  dispatcher: Dispatcher;
+  dispatcher: Dispatcher<FireValue>;
   recorder: RunRecorder;
   jobs: JobService;
   metrics: Metrics;
@@ -57,11 +59,15 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
     catchUpDeadlineMs: config.catchUpDeadlineMs,
     probe: options.probe,
   });
-  const dispatcher = new Dispatcher({
+  const dispatcher = new Dispatcher<FireValue>({
+    name: "fire",
     kv,
     clock,
     maxConcurrency: config.maxConcurrency,
-    execute: (task, leaseKey, until) => runner.execute(task, leaseKey, until),
+    pending: kvKeys.fires(),
+    leased: kvKeys.leases(),
+    leaseMs: (fire) => leaseMs(fire.timeoutMs),
+    execute: (item, lease) => runner.execute(fireTask(item), lease.key, lease.until),
   });
   const scheduler = new Scheduler({
     kv,

@@ -2,7 +2,6 @@
 import { Hono } from "hono";
 import type { Clock } from "../lib/clock.ts";
 import type { Metrics } from "../lib/metrics.ts";
-import type { Dispatcher } from "../lib/scheduler/dispatcher.ts";
 import { kvKeys } from "../lib/store/kv_keys.ts";
 import type { Store } from "../lib/store/store.ts";
 
@@ -14,7 +13,7 @@ export interface HealthDeps {
   store: Store;
   /** The scheduler's KV, where pending fires are counted. */
   kv: Deno.Kv;
-  dispatcher: Dispatcher;
+  dispatcher: { readonly active: number; readonly lastDrainAt: number };
   metrics: Metrics;
   clock: Clock;
   /** True while the Deno KV queue listener runs. */

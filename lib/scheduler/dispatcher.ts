@@ -1,25 +1,52 @@
 /**
- * The dispatcher starts claimed fires at their time. Pending fires sit in the store under
- * `["fire", at, …]`; at each whole second (and when woken) the dispatcher leases the due
- * ones with compare-and-set, moving each to `["lease", until, …]`, and hands them to the
- * runner. A second process doing the same is harmless: a fire can be leased once. A lease
- * that runs out (its process died mid-run) is taken again, so nothing claimed is lost.
+ * A durable timed work queue on Deno KV, and the loop that starts its items on time. Items
+ * wait under `[...pending, at, ...id]`; when `at` comes the dispatcher leases them with
+ * compare-and-set, moving each to `[...leased, until, at, ...id]`, and hands them to
+ * `execute`, which must delete the lease when done (with its result, atomically). A second
+ * process doing the same is harmless: an item can be leased once. A lease that runs out (its
+ * process died mid-work) is taken again, so nothing is lost.
+ *
+ * Fires of jobs and webhook deliveries each have one. Why not the Deno KV queue: measured
+ * here it delivers about 1,600 messages a second, with seconds of lateness under a burst;
+ * this starts thousands of items a second within milliseconds of their time.
  */
 import type { Clock } from "../clock.ts";
-import { kvKeys } from "../store/kv_keys.ts";
-import { fireFromKey, fireFromLeaseKey, type FireTask, type FireValue, leaseMs } from "./fires.ts";
 
-const LEASE_GROUP = 45; // two checks' worth of keys per fire stays under KV's 100 checks
+/** Two checks' worth of keys per item stays under Deno KV's 100 checks per operation. */
+const LEASE_GROUP = 45;
 
-export interface DispatcherOptions {
+export interface QueueItem<V> {
+  at: number;
+  id: Deno.KvKeyPart[];
+  value: V;
+}
+
+export interface Lease {
+  key: Deno.KvKey;
+  until: number;
+}
+
+export interface DispatcherOptions<V> {
   kv: Deno.Kv;
   clock: Clock;
   maxConcurrency: number;
-  /** Runs one fire; must release or complete `leaseKey`. */
-  execute: (task: FireTask, leaseKey: Deno.KvKey, leaseUntil: number) => Promise<void>;
+  /** Key prefix of waiting items, e.g. `["fire"]`. */
+  pending: Deno.KvKey;
+  /** Key prefix of leased items, e.g. `["lease"]`. */
+  leased: Deno.KvKey;
+  /** How long an item may run before another process may take it again. */
+  leaseMs: (value: V) => number;
+  /** Runs one item; must delete `lease.key` when done. A throw leaves the lease to run out. */
+  execute: (item: QueueItem<V>, lease: Lease) => Promise<void>;
+  /** Names the queue in logs. */
+  name: string;
 }
 
-export class Dispatcher {
+export function pendingKey(prefix: Deno.KvKey, at: number, id: Deno.KvKeyPart[]): Deno.KvKey {
+  return [...prefix, at, ...id];
+}
+
+export class Dispatcher<V = unknown> {
   private inFlight = 0;
   private timer: ReturnType<typeof setTimeout> | null = null;
   private wakeTimer: ReturnType<typeof setTimeout> | null = null;
@@ -31,7 +58,7 @@ export class Dispatcher {
   /** Epoch ms of the last completed drain, for the health check. */
   lastDrainAt = 0;
 
-  constructor(private readonly options: DispatcherOptions) {}
+  constructor(private readonly options: DispatcherOptions<V>) {}
 
   get active(): number {
     return this.inFlight;
@@ -42,19 +69,19 @@ export class Dispatcher {
     this.running = true;
     const loop = () => {
       if (!this.running) return;
-      this.drain().catch((error) => console.error(`Dispatcher error: ${error.message}`));
-      // Fire times are whole seconds: wake just after each one.
+      this.drainLogged();
       this.timer = setTimeout(loop, 1000 - (Date.now() % 1000) + 1);
     };
     loop();
   }
 
-  /** Stops waking and waits for the runs in flight. */
+  /** Stops waking and waits for the work in flight. */
   async stop(): Promise<void> {
     this.running = false;
     if (this.timer !== null) clearTimeout(this.timer);
     if (this.wakeTimer !== null) clearTimeout(this.wakeTimer);
     this.timer = this.wakeTimer = null;
+    this.wakeAt = Infinity;
     await this.draining;
     if (this.inFlight > 0) await new Promise<void>((resolve) => this.idle.push(resolve));
   }
@@ -62,21 +89,18 @@ export class Dispatcher {
   /** Asks for a drain at `at` (epoch ms), or now. */
   wake(at = 0): void {
     const delay = at - this.options.clock.now();
-    if (delay <= 0) {
-      this.drain().catch((error) => console.error(`Dispatcher error: ${error.message}`));
-      return;
-    }
+    if (delay <= 0) return this.drainLogged();
     if (!this.running || at >= this.wakeAt) return;
     if (this.wakeTimer !== null) clearTimeout(this.wakeTimer);
     this.wakeAt = at;
     this.wakeTimer = setTimeout(() => {
       this.wakeTimer = null;
       this.wakeAt = Infinity;
-      this.wake();
+      this.drainLogged();
     }, delay);
   }
 
-  /** Leases and starts every due fire (and every expired lease) that capacity allows. */
+  /** Leases and starts every due item (and every expired lease) that capacity allows. */
   drain(): Promise<void> {
     if (this.draining) {
       this.again = true;
@@ -96,59 +120,70 @@ export class Dispatcher {
     return this.draining;
   }
 
+  private drainLogged(): void {
+    this.drain().catch((error) =>
+      console.error(`Cannot drain the ${this.options.name} queue: ${(error as Error).message}`)
+    );
+  }
+
   private async drainOnce(): Promise<void> {
-    const { kv, clock } = this.options;
+    const { kv, clock, pending, leased } = this.options;
     for (;;) {
       const capacity = this.options.maxConcurrency - this.inFlight;
       if (capacity <= 0) return;
       const now = clock.now();
-      const expired = await list<FireValue>(kv, kvKeys.leases(), now + 1, capacity);
-      const due = await list<FireValue>(kv, kvKeys.fires(), now + 1, capacity - expired.length);
+      const expired = await listBefore<V>(kv, leased, now + 1, capacity);
+      const due = await listBefore<V>(kv, pending, now + 1, capacity - expired.length);
       if (expired.length + due.length === 0) return;
-      const tasks = [
-        ...expired.map((e) => ({ entry: e, task: fireFromLeaseKey(e.key, e.value) })),
-        ...due.map((e) => ({ entry: e, task: fireFromKey(e.key, e.value) })),
+      const entries = [
+        ...expired.map((entry) => ({ entry, at: entry.key[leased.length + 1] as number, skip: 2 })),
+        ...due.map((entry) => ({ entry, at: entry.key[pending.length] as number, skip: 1 })),
       ];
-      for (let i = 0; i < tasks.length; i += LEASE_GROUP) {
-        await this.leaseAndStart(tasks.slice(i, i + LEASE_GROUP), now);
+      for (let i = 0; i < entries.length; i += LEASE_GROUP) {
+        await this.leaseAndStart(entries.slice(i, i + LEASE_GROUP), now);
       }
     }
   }
 
   private async leaseAndStart(
-    group: { entry: Deno.KvEntry<FireValue>; task: FireTask }[],
+    group: { entry: Deno.KvEntry<V>; at: number; skip: number }[],
     now: number,
   ): Promise<void> {
-    const leased = group.map(({ entry, task }) => {
-      const until = now + leaseMs(task.timeoutMs);
+    const { kv, leased } = this.options;
+    const items = group.map(({ entry, at, skip }) => {
+      const prefixLength = skip === 2 ? leased.length : this.options.pending.length;
+      const id = entry.key.slice(prefixLength + skip) as Deno.KvKeyPart[];
+      const until = now + this.options.leaseMs(entry.value);
       return {
         entry,
-        task,
-        until,
-        leaseKey: kvKeys.lease(until, task.at, task.userId, task.jobId, task.suffix),
+        item: { at, id, value: entry.value },
+        lease: { key: [...leased, until, at, ...id], until },
       };
     });
-    const op = this.options.kv.atomic();
-    for (const l of leased) op.check(l.entry).delete(l.entry.key).set(l.leaseKey, l.entry.value);
-    let started = leased;
+    const op = kv.atomic();
+    for (const l of items) op.check(l.entry).delete(l.entry.key).set(l.lease.key, l.entry.value);
+    let started = items;
     if (!(await op.commit()).ok) {
       // Another process leased some of these: take the rest one by one.
       started = [];
-      for (const l of leased) {
-        const one = await this.options.kv.atomic().check(l.entry).delete(l.entry.key)
-          .set(l.leaseKey, l.entry.value).commit();
+      for (const l of items) {
+        const one = await kv.atomic().check(l.entry).delete(l.entry.key)
+          .set(l.lease.key, l.entry.value).commit();
         if (one.ok) started.push(l);
       }
     }
-    for (const l of started) this.start1(l.task, l.leaseKey, l.until);
+    for (const l of started) this.startOne(l.item, l.lease);
   }
 
-  private start1(task: FireTask, leaseKey: Deno.KvKey, until: number): void {
+  private startOne(item: QueueItem<V>, lease: Lease): void {
     this.inFlight++;
-    this.options.execute(task, leaseKey, until)
+    this.options.execute(item, lease)
       .catch((error) => {
-        // The lease stays: the fire is retried when it runs out.
-        console.error(`Cannot run job "${task.jobId}": ${(error as Error).message}`);
+        console.error(
+          `Cannot finish ${this.options.name} item ${item.id.join("/")}: ${
+            (error as Error).message
+          }`,
+        );
       })
       .finally(() => {
         this.inFlight--;
@@ -158,7 +193,7 @@ export class Dispatcher {
   }
 }
 
-async function list<T>(
+async function listBefore<T>(
   kv: Deno.Kv,
   prefix: Deno.KvKey,
   before: number,

@@ -1,5 +1,6 @@
 /** The shape of claimed fires and how their keys read back. */
 import type { Trigger } from "../store/types.ts";
+import type { QueueItem } from "./dispatcher.ts";
 
 /** Value of a `["fire", …]` or `["lease", …]` key. */
 export interface FireValue {
@@ -16,14 +17,9 @@ export interface FireTask extends FireValue {
   suffix: string;
 }
 
-export function fireFromKey(key: Deno.KvKey, value: FireValue): FireTask {
-  const [, at, userId, jobId, suffix] = key as [string, number, string, string, string];
-  return { ...value, at, userId, jobId, suffix };
-}
-
-export function fireFromLeaseKey(key: Deno.KvKey, value: FireValue): FireTask {
-  const [, , at, userId, jobId, suffix] = key as [string, number, number, string, string, string];
-  return { ...value, at, userId, jobId, suffix };
+export function fireTask(item: QueueItem<FireValue>): FireTask {
+  const [userId, jobId, suffix] = item.id as [string, string, string];
+  return { ...item.value, at: item.at, userId, jobId, suffix };
 }
 
 /** How long a fire stays leased: its request deadline plus room to record the result. */

@@ -6,7 +6,7 @@ import { kvKeys } from "../store/kv_keys.ts";
 import { KvStore } from "../store/kv_store.ts";
 import type { Run } from "../store/types.ts";
 import { Dispatcher } from "./dispatcher.ts";
-import type { FireTask } from "./fires.ts";
+import { type FireTask, fireTask, type FireValue } from "./fires.ts";
 import { RunRecorder } from "./run_recorder.ts";
 import { Runner } from "./runner.ts";
 import { putJob } from "./test_support.ts";
@@ -159,17 +159,21 @@ Deno.test("the dispatcher takes again a lease whose process died", async () => {
   const kv = await Deno.openKv(":memory:");
   const clock = new ManualClock(T0);
   const started: FireTask[] = [];
-  const dispatcher = new Dispatcher({
+  const dispatcher = new Dispatcher<FireValue>({
+    name: "fire",
     kv,
     clock,
     maxConcurrency: 10,
-    execute: (t, leaseKey) => {
-      started.push(t);
-      return kv.delete(leaseKey);
+    pending: kvKeys.fires(),
+    leased: kvKeys.leases(),
+    leaseMs: (fire) => fire.timeoutMs + 10_000,
+    execute: (item, lease) => {
+      started.push(fireTask(item));
+      return kv.delete(lease.key);
     },
   });
   // A lease left behind by a crashed process, running out at T0 + 5 s.
-  const value = { trigger: "AUTO", timeoutMs: 1000 };
+  const value: FireValue = { trigger: "AUTO", timeoutMs: 1000 };
   await kv.set(kvKeys.lease(T0 + 5000, T0 - 1000, "default", "job-1", "local"), value);
   await kv.set(kvKeys.fire(T0 + 2000, "default", "job-2", "local"), value);
   await dispatcher.drain();
