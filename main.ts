@@ -9,10 +9,12 @@ import { openKv } from "./lib/store/open_kv.ts";
 import { createSystem } from "./lib/system.ts";
 
 let config;
+let masterKey;
 try {
   config = parseConfig(Deno.env.toObject());
   const master = await loadMasterKey(config);
   if (master.warning) console.warn(`Warning: ${master.warning}`);
+  masterKey = master.key;
 } catch (error) {
   if (error instanceof ConfigError) {
     console.error(error.message);
@@ -25,7 +27,7 @@ if (config.kvPath !== null && config.kvPath !== ":memory:") {
   await Deno.mkdir(dirname(config.kvPath), { recursive: true });
 }
 const kv = await openKv(config.kvPath ?? undefined);
-const system = createSystem(kv, config);
+const system = createSystem(kv, config, { masterKey });
 
 // Deno.cron must be registered at the top level of the main module.
 Deno.cron("hibiki-tick", "* * * * *", async () => {

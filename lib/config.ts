@@ -27,6 +27,21 @@ const schema = z.object({
   HIBIKI_RUN_RETENTION_COUNT: int(1, 100_000).default(1000),
   HIBIKI_RUN_RETENTION_DAYS: int(1, 3650).default(30),
   HIBIKI_MAX_CONCURRENCY: int(1, 20_000).default(1000),
+  HIBIKI_ALLOW_HTTP_WEBHOOKS: flag.default(false),
+  HIBIKI_WEBHOOK_TIMEOUT_SECONDS: int(1, 30).default(5),
+  HIBIKI_WEBHOOK_RETRY_SCHEDULE: z.string().default("5s,30s,2m,10m,30m,1h,3h,6h,12h")
+    .transform((text, ctx) => {
+      const steps = text.split(",").map((part) => parseDuration(part.trim()));
+      if (steps.some((ms) => ms === null) || steps.length > 20) {
+        ctx.addIssue({
+          code: "custom",
+          message: "must be a comma-separated list of at most 20 durations like 5s,30s,2m,1h",
+        });
+        return z.NEVER;
+      }
+      return steps as number[];
+    }),
+  HIBIKI_WEBHOOK_ROTATION_GRACE_HOURS: int(0, 720).default(24),
   DENO_DEPLOYMENT_ID: z.string().optional(),
 });
 
@@ -42,6 +57,12 @@ export interface Config {
   catchUpDeadlineMs: number;
   runRetention: { count: number; maxAgeMs: number };
   maxConcurrency: number;
+  webhooks: {
+    allowHttp: boolean;
+    timeoutMs: number;
+    retryScheduleMs: number[];
+    rotationGraceMs: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -74,5 +95,19 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       maxAgeMs: e.HIBIKI_RUN_RETENTION_DAYS * 86_400_000,
     },
     maxConcurrency: e.HIBIKI_MAX_CONCURRENCY,
+    webhooks: {
+      allowHttp: e.HIBIKI_ALLOW_HTTP_WEBHOOKS,
+      timeoutMs: e.HIBIKI_WEBHOOK_TIMEOUT_SECONDS * 1000,
+      retryScheduleMs: e.HIBIKI_WEBHOOK_RETRY_SCHEDULE,
+      rotationGraceMs: e.HIBIKI_WEBHOOK_ROTATION_GRACE_HOURS * 3_600_000,
+    },
   };
+}
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** `500ms`, `5s`, `2m`, `1h`, `1d` → milliseconds; null when not a duration. */
+export function parseDuration(text: string): number | null {
+  const match = /^(\d{1,6})(ms|s|m|h|d)$/.exec(text);
+  return match ? Number(match[1]) * UNIT_MS[match[2]] : null;
 }

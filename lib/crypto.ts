@@ -57,18 +57,17 @@ export function hexDigestsEqual(a: string, b: string): boolean {
 
 /** Encrypts and decrypts secrets at rest (webhook secrets, service-account keys). */
 export class SecretBox {
-  private constructor(private readonly key: CryptoKey) {}
+  private readonly key: Promise<CryptoKey>;
 
   /** `masterKey` is 32 raw bytes. */
-  static async create(masterKey: Uint8Array): Promise<SecretBox> {
+  constructor(masterKey: Uint8Array) {
     if (masterKey.length !== 32) {
       throw new RangeError(`Cannot use master key: expected 32 bytes, got ${masterKey.length}`);
     }
-    const key = await crypto.subtle.importKey("raw", masterKey as BufferSource, "AES-GCM", false, [
+    this.key = crypto.subtle.importKey("raw", masterKey as BufferSource, "AES-GCM", false, [
       "encrypt",
       "decrypt",
     ]);
-    return new SecretBox(key);
   }
 
   /** Returns `v1.<base64url iv>.<base64url ciphertext>`; `context` is bound as associated data. */
@@ -76,7 +75,7 @@ export class SecretBox {
     const iv = randomBytes(12);
     const sealed = await crypto.subtle.encrypt(
       { name: "AES-GCM", iv: iv as BufferSource, additionalData: encoder.encode(context) },
-      this.key,
+      await this.key,
       encoder.encode(plaintext),
     );
     return `v1.${toBase64Url(iv)}.${toBase64Url(new Uint8Array(sealed))}`;
@@ -91,7 +90,7 @@ export class SecretBox {
         iv: fromBase64(iv) as BufferSource,
         additionalData: encoder.encode(context),
       },
-      this.key,
+      await this.key,
       fromBase64(data) as BufferSource,
     );
     return decoder.decode(plain);

@@ -6,24 +6,37 @@
 import type { Hono } from "hono";
 import { type Clock, systemClock } from "./clock.ts";
 import type { Config } from "./config.ts";
+import { randomBytes, SecretBox } from "./crypto.ts";
 import { JobService } from "./jobs/jobs.ts";
 import { Metrics } from "./metrics.ts";
 import type { ProbeOptions, ProbeRequest, ProbeResult } from "./net/probe.ts";
 import { handleQueueMessage } from "./queue.ts";
 import { Dispatcher } from "./scheduler/dispatcher.ts";
 import { fireTask, type FireValue, leaseMs } from "./scheduler/fires.ts";
-import { kvKeys } from "./store/kv_keys.ts";
 import { RunRecorder } from "./scheduler/run_recorder.ts";
 import { Runner } from "./scheduler/runner.ts";
 import { Scheduler } from "./scheduler/scheduler.ts";
+import { kvKeys } from "./store/kv_keys.ts";
 import { KvStore } from "./store/kv_store.ts";
+import { Deliverer } from "./webhooks/deliverer.ts";
+import type { DeliveryRef } from "./webhooks/types.ts";
+import { WebhookStore } from "./webhooks/webhook_store.ts";
+import { WebhookService } from "./webhooks/webhooks.ts";
 import { createApp } from "../routes/app.ts";
+
+/** A delivery attempt's lease: the send deadline (≤ 30 s) plus room to record the result. */
+const DELIVERY_LEASE_MS = 45_000;
 
 export interface SystemOptions {
   clock?: Clock;
+  /** 32 bytes; a random key when absent (tests). */
+  masterKey?: Uint8Array;
+  /** The HTTP client for job runs and deliveries; tests may wrap it. */
   probe?: (request: ProbeRequest, options: ProbeOptions) => Promise<ProbeResult>;
   /** Wake dispatchers through the KV queue too (on by default, off in unit tests). */
   queueWakeups?: boolean;
+  /** Jitter of webhook retries in [-1, 1); tests pin it. */
+  retryJitter?: () => number;
 }
 
 export interface System {
@@ -32,16 +45,18 @@ export interface System {
   store: KvStore;
   scheduler: Scheduler;
   dispatcher: Dispatcher<FireValue>;
+  deliveries: Dispatcher<DeliveryRef>;
   recorder: RunRecorder;
   jobs: JobService;
+  webhooks: WebhookService;
   metrics: Metrics;
   /** Handles one Deno KV queue message. */
   onQueueMessage: (message: unknown) => Promise<void>;
   /** Marks the queue listener as running (for /healthz). */
   setQueueListening: (listening: boolean) => void;
-  /** Starts the dispatcher loop and claims fires at once (no waiting for the first cron tick). */
+  /** Starts the dispatcher loops and claims fires at once (no waiting for the first tick). */
   start: () => Promise<void>;
-  /** Stops the loops and waits for runs in flight. */
+  /** Stops the loops and waits for the work in flight. */
   stop: () => Promise<void>;
 }
 
@@ -49,7 +64,46 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
   const clock = options.clock ?? systemClock;
   const metrics = new Metrics();
   const store = new KvStore(kv);
+  const webhookStore = new WebhookStore(kv);
   const recorder = new RunRecorder(kv, clock, config.runRetention);
+
+  // Deliveries are woken through this late-bound function: the service that queues them is
+  // built before the dispatcher that sends them.
+  let wakeDeliveries = (_at: number) => {};
+  const webhooks = new WebhookService({
+    store,
+    webhooks: webhookStore,
+    box: new SecretBox(options.masterKey ?? randomBytes(32)),
+    clock,
+    allowPrivateNetworks: config.allowPrivateNetworks,
+    allowHttp: config.webhooks.allowHttp,
+    rotationGraceMs: config.webhooks.rotationGraceMs,
+    onDue: (at) => wakeDeliveries(at),
+  });
+  const deliverer = new Deliverer({
+    webhooks: webhookStore,
+    service: webhooks,
+    clock,
+    metrics,
+    timeoutMs: config.webhooks.timeoutMs,
+    retryScheduleMs: config.webhooks.retryScheduleMs,
+    allowPrivateNetworks: config.allowPrivateNetworks,
+    onDue: (at) => wakeDeliveries(at),
+    probe: options.probe,
+    jitter: options.retryJitter,
+  });
+  const deliveries = new Dispatcher<DeliveryRef>({
+    name: "delivery",
+    kv,
+    clock,
+    maxConcurrency: config.maxConcurrency,
+    pending: kvKeys.deliveriesDue(),
+    leased: kvKeys.deliveryLeases(),
+    leaseMs: () => DELIVERY_LEASE_MS,
+    execute: (item, lease) => deliverer.execute(item, lease),
+  });
+  wakeDeliveries = (at) => deliveries.wake(at);
+
   const runner = new Runner({
     store,
     recorder,
@@ -58,6 +112,10 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
     allowPrivateNetworks: config.allowPrivateNetworks,
     catchUpDeadlineMs: config.catchUpDeadlineMs,
     probe: options.probe,
+    followUp: async (run, job) => {
+      const write = await webhooks.outboxFor(run, job);
+      return write && { write, afterCommit: () => deliveries.wake() };
+    },
   });
   const dispatcher = new Dispatcher<FireValue>({
     name: "fire",
@@ -88,6 +146,7 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
     store,
     kv,
     jobs,
+    webhooks,
     dispatcher,
     metrics,
     clock,
@@ -103,19 +162,29 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
     store,
     scheduler,
     dispatcher,
+    deliveries,
     recorder,
     jobs,
+    webhooks,
     metrics,
     onQueueMessage: (message) =>
-      handleQueueMessage(message, { wake: () => dispatcher.drain(), purge }),
+      handleQueueMessage(message, {
+        wake: async () => {
+          await Promise.all([dispatcher.drain(), deliveries.drain()]);
+        },
+        purge,
+      }),
     setQueueListening: (listening) => {
       queueListening = listening;
     },
     start: async () => {
       dispatcher.start();
+      deliveries.start();
       await scheduler.tick();
       await purge();
     },
-    stop: () => dispatcher.stop(),
+    stop: async () => {
+      await Promise.all([dispatcher.stop(), deliveries.stop()]);
+    },
   };
 }

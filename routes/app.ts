@@ -7,6 +7,8 @@ import type { JobService } from "../lib/jobs/jobs.ts";
 import type { Store } from "../lib/store/store.ts";
 import { jobRoutes } from "./api/jobs.ts";
 import { keyRoutes } from "./api/keys.ts";
+import { deliveryRoutes, webhookRoutes } from "./api/webhooks.ts";
+import type { WebhookService } from "../lib/webhooks/webhooks.ts";
 import { type HealthDeps, healthRoutes } from "./health.ts";
 import { type AuthEnv, bearerAuth } from "./middleware/auth.ts";
 import { errorBody, handleError } from "./middleware/errors.ts";
@@ -16,6 +18,7 @@ const API_BODY_LIMIT = 256 * 1024;
 export interface AppDeps extends HealthDeps {
   store: Store;
   jobs: JobService;
+  webhooks: WebhookService;
   clock: Clock;
   rootApiKey: string | null;
 }
@@ -41,6 +44,8 @@ export function createApp(deps: AppDeps): Hono {
   api.use("*", bearerAuth({ store: deps.store, rootApiKey: deps.rootApiKey }));
   api.route("/jobs", jobRoutes(deps));
   api.route("/keys", keyRoutes(deps));
+  api.route("/webhooks", webhookRoutes(deps));
+  api.route("/deliveries", deliveryRoutes(deps));
   app.route("/api", api);
   return app;
 }

@@ -125,13 +125,20 @@ export class TestSystem {
     return { key, record };
   }
 
-  /** Waits until every run the dispatcher started has been executed and recorded. */
+  /** Waits until every due run and delivery has been executed and recorded. */
   async settle(): Promise<void> {
-    await this.system.dispatcher.drain();
     const deadline = performance.now() + 2000;
-    while (this.system.dispatcher.active > 0) {
-      if (performance.now() > deadline) throw new Error("Runs did not finish within 2 s");
-      await new Promise((resolve) => setTimeout(resolve, 1));
+    // A run may queue a delivery, so runs go first.
+    const queues: { drain(): Promise<void>; readonly active: number }[] = [
+      this.system.dispatcher,
+      this.system.deliveries,
+    ];
+    for (const queue of queues) {
+      await queue.drain();
+      while (queue.active > 0) {
+        if (performance.now() > deadline) throw new Error("Work did not finish within 2 s");
+        await new Promise((resolve) => setTimeout(resolve, 1));
+      }
     }
   }
 

@@ -5,7 +5,8 @@
  */
 import assert from "node:assert/strict";
 import type { Scope } from "../lib/store/types.ts";
-import { expectError, expectStatus, TestSystem } from "./helpers.ts";
+import type { ProbeRequest, ProbeResult } from "../lib/net/probe.ts";
+import { expectError, expectStatus, okProbe, TestSystem } from "./helpers.ts";
 
 const SCOPES: Scope[] = ["read:jobs", "write:jobs", "read:logs", "write:logs", "admin"];
 
@@ -14,6 +15,9 @@ interface Fixture {
   jobId: string;
   runId: string;
   keyId: string;
+  /** A job with a webhook whose endpoint fails, so its delivery stays pending. */
+  hookJobId: string;
+  deliveryId: string;
 }
 
 interface Route {
@@ -61,9 +65,68 @@ const ROUTES: Route[] = [
     status: 201,
   },
   { method: "DELETE", path: (f) => `/api/keys/${f.keyId}`, scope: "admin", status: 200 },
+  { method: "GET", path: () => "/api/webhooks", scope: "read:logs", status: 200 },
+  {
+    method: "POST",
+    path: () => "/api/webhooks",
+    body: { endpoint: "https://example.com/hook" },
+    scope: "write:logs",
+    status: 201,
+  },
+  { method: "GET", path: (f) => `/api/webhooks/${f.hookJobId}`, scope: "read:logs", status: 200 },
+  {
+    method: "PATCH",
+    path: (f) => `/api/webhooks/${f.hookJobId}`,
+    body: { headers: { "X-Team": "ops" } },
+    scope: "write:logs",
+    status: 200,
+  },
+  {
+    method: "DELETE",
+    path: (f) => `/api/webhooks/${f.hookJobId}`,
+    scope: "write:logs",
+    status: 200,
+  },
+  {
+    method: "POST",
+    path: (f) => `/api/webhooks/${f.hookJobId}/rotate`,
+    scope: "write:logs",
+    status: 200,
+  },
+  {
+    method: "POST",
+    path: (f) => `/api/webhooks/${f.hookJobId}/test`,
+    scope: "write:logs",
+    status: 202,
+  },
+  {
+    method: "GET",
+    path: (f) => `/api/webhooks/${f.hookJobId}/deliveries`,
+    scope: "read:logs",
+    status: 200,
+  },
+  {
+    method: "GET",
+    path: (f) => `/api/deliveries/${f.deliveryId}`,
+    scope: "read:logs",
+    status: 200,
+  },
+  {
+    method: "POST",
+    path: (f) => `/api/deliveries/${f.deliveryId}/redeliver`,
+    scope: "write:logs",
+    status: 202,
+  },
 ];
 
-const pattern = (route: Route) => route.path({ jobId: ":id", runId: ":runId", keyId: ":id" });
+const pattern = (route: Route) =>
+  route.path({
+    jobId: ":id",
+    runId: ":runId",
+    keyId: ":id",
+    hookJobId: ":jobId",
+    deliveryId: ":id",
+  });
 
 async function fixture(t: TestSystem): Promise<Fixture> {
   const job = await t.createJob();
@@ -71,13 +134,36 @@ async function fixture(t: TestSystem): Promise<Fixture> {
   expectStatus(run, 202);
   await t.settle();
   const spare = await t.createKey(["read:jobs"]);
-  return { jobId: job.id, runId: run.body.data.runId, keyId: spare.record.id };
+  const hookJob = await t.createJob();
+  const hook = await t.call("POST", "/api/webhooks", {
+    body: { jobId: hookJob.id, endpoint: "https://example.com/failing" },
+  });
+  expectStatus(hook, 201);
+  const sent = await t.call<{ id: string }>("POST", `/api/webhooks/${hookJob.id}/test`);
+  expectStatus(sent, 202);
+  await t.settle();
+  return {
+    jobId: job.id,
+    runId: run.body.data.runId,
+    keyId: spare.record.id,
+    hookJobId: hookJob.id,
+    deliveryId: sent.body.data.id,
+  };
+}
+
+/** The fixture's webhook endpoint fails, so its delivery waits for a retry. */
+function probe(request: ProbeRequest): ProbeResult {
+  if (!request.url.endsWith("/failing")) return okProbe();
+  return { ...okProbe(), success: false, code: 503, failure: "Expected status 2xx, got 503" };
 }
 
 for (const route of ROUTES) {
   Deno.test(`${route.method} ${pattern(route)} needs the ${route.scope} scope and no other`, async (ctx) => {
-    await using t = await TestSystem.start();
+    await using t = await TestSystem.start({ probe });
     const f = await fixture(t);
+    if (route.method === "POST" && route.path(f) === "/api/webhooks") {
+      (route.body as Record<string, unknown>).jobId = f.jobId;
+    }
     const keys = new Map<Scope, string>();
     for (const scope of SCOPES) keys.set(scope, (await t.createKey([scope])).key);
 
@@ -123,9 +209,17 @@ Deno.test("the scope matrix covers every /api route the app registers", async ()
 
 Deno.test("the scope check comes before the record lookup, so an unknown id still gets 403", async () => {
   await using t = await TestSystem.start();
-  const { key } = await t.createKey(["write:logs"]);
-  const unknown = { jobId: crypto.randomUUID(), runId: "1-local", keyId: crypto.randomUUID() };
+  const admin = (await t.createKey(["admin"])).key;
+  const reader = (await t.createKey(["read:jobs"])).key;
+  const unknown = {
+    jobId: crypto.randomUUID(),
+    runId: "1-local",
+    keyId: crypto.randomUUID(),
+    hookJobId: crypto.randomUUID(),
+    deliveryId: "wh_unknown",
+  };
   for (const route of ROUTES) {
+    const key = route.scope === "admin" ? reader : admin;
     const answer = await t.call(route.method, route.path(unknown), { key, body: route.body });
     expectError(answer, 403, "FORBIDDEN");
   }

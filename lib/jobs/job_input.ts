@@ -141,7 +141,14 @@ function checkUrl(text: string, options: CheckOptions): void {
   }
 }
 
-function checkHeaders(headers: Record<string, string> | null): void {
+/**
+ * Checks user-set request headers. `reserved` names headers Hibiki itself sets (lower case),
+ * which a user may not override.
+ */
+export function checkHeaders(
+  headers: Record<string, string> | null,
+  reserved: ReadonlySet<string> = new Set(),
+): void {
   if (!headers) return;
   const names = Object.keys(headers);
   if (names.length > MAX_HEADERS) {
@@ -159,6 +166,9 @@ function checkHeaders(headers: Record<string, string> | null): void {
     const lower = name.toLowerCase();
     if (FORBIDDEN_HEADERS.has(lower)) {
       throw new ValidationError(`headers must not set "${name}"`, "headers");
+    }
+    if (reserved.has(lower)) {
+      throw new ValidationError(`headers must not set "${name}": Hibiki sets it`, "headers");
     }
     if (seen.has(lower)) {
       throw new ValidationError(`headers sets "${name}" twice`, "headers");

@@ -11,7 +11,8 @@ export interface ProbeRequest {
   url: string;
   method: HttpMethod;
   headers: Record<string, string>;
-  body: string | null;
+  /** Sent exactly as given: webhook signatures cover these bytes. */
+  body: string | Uint8Array | null;
   timeoutMs: number;
 }
 
@@ -273,7 +274,7 @@ export async function probe(request: ProbeRequest, options: ProbeOptions): Promi
       const init: RequestInit & { client?: Deno.HttpClient } = {
         method,
         headers,
-        body: method === "GET" || method === "HEAD" ? null : requestBody,
+        body: method === "GET" || method === "HEAD" ? null : requestBody as BodyInit | null,
         redirect: "manual",
         signal,
       };

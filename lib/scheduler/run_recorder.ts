@@ -1,15 +1,14 @@
 /**
- * Writes finished runs. Each run is committed together with its job's counters and the
- * release of its lease, in one atomic operation whose first check is "this run does not
- * exist yet": a fire run twice (a redelivery after a crash) is recorded once. Runs that
- * finish close together share a commit (group commit), which is what lets one process
- * record thousands of runs a second; a shared commit that fails falls back to one each.
+ * Writes finished runs. Each run is committed together with its job's counters, the
+ * release of its lease and its follow-ups (the webhook outbox), in one atomic operation
+ * whose first check is "this run does not exist yet": a fire run twice (after a crash) is
+ * recorded once. Runs that finish close together share a commit (group commit).
  */
 import type { Clock } from "../clock.ts";
+import { GroupCommitter } from "../store/group_commit.ts";
 import { kvKeys } from "../store/kv_keys.ts";
 import type { Run } from "../store/types.ts";
 
-const GROUP_MAX = 30;
 /** Pruning happens in steps, once this many runs over the limit have piled up. */
 const PRUNE_SLACK = 50;
 const PRUNE_BATCH = 90;
@@ -34,77 +33,31 @@ export interface Completion {
   extra?: (op: Deno.AtomicOperation) => void;
 }
 
-interface Pending {
-  completion: Completion;
-  done: (recorded: boolean) => void;
-  fail: (error: unknown) => void;
-}
-
 export class RunRecorder {
-  private queue: Pending[] = [];
-  private scheduled = false;
+  private readonly committer: GroupCommitter;
 
   constructor(
     private readonly kv: Deno.Kv,
     private readonly clock: Clock,
     private readonly retention: Retention,
-  ) {}
+  ) {
+    this.committer = new GroupCommitter(kv);
+  }
 
   /** Resolves true when the run was written, false when it already existed. */
-  record(completion: Completion): Promise<boolean> {
-    return new Promise((done, fail) => {
-      this.queue.push({ completion, done, fail });
-      if (this.queue.length >= GROUP_MAX) {
-        this.flush();
-      } else if (!this.scheduled) {
-        this.scheduled = true;
-        setTimeout(() => this.flush(), 0);
-      }
-    });
-  }
-
-  /** Drops a lease without a run (the fire was superseded or its job is gone). */
-  async release(leaseKey: Deno.KvKey): Promise<void> {
-    await this.kv.delete(leaseKey);
-  }
-
-  private flush(): void {
-    this.scheduled = false;
-    while (this.queue.length > 0) {
-      const group = this.queue.splice(0, GROUP_MAX);
-      this.commitGroup(group).catch((error) => group.forEach((p) => p.fail(error)));
-    }
-  }
-
-  private async commitGroup(group: Pending[]): Promise<void> {
-    const op = this.kv.atomic();
-    for (const { completion } of group) this.addTo(op, completion);
-    if ((await op.commit()).ok) {
-      for (const p of group) {
-        p.done(true);
-        this.maybePrune(p.completion);
-      }
-      return;
-    }
-    for (const p of group) {
-      try {
-        p.done(await this.commitOne(p.completion));
-      } catch (error) {
-        p.fail(error);
-      }
-    }
-  }
-
-  private async commitOne(completion: Completion): Promise<boolean> {
-    const op = this.kv.atomic();
-    this.addTo(op, completion);
-    if ((await op.commit()).ok) {
+  async record(completion: Completion): Promise<boolean> {
+    if (await this.committer.commit((op) => this.addTo(op, completion))) {
       this.maybePrune(completion);
       return true;
     }
     // The run exists: an earlier attempt recorded it. Only the lease is left to drop.
     if (completion.leaseKey) await this.kv.delete(completion.leaseKey);
     return false;
+  }
+
+  /** Drops a lease without a run (the fire was superseded or its job is gone). */
+  async release(leaseKey: Deno.KvKey): Promise<void> {
+    await this.kv.delete(leaseKey);
   }
 
   private addTo(op: Deno.AtomicOperation, c: Completion): void {

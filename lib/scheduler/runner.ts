@@ -31,8 +31,16 @@ export interface RunnerOptions {
   catchUpDeadlineMs: number;
   /** The HTTP client; tests may wrap it. */
   probe?: (request: ProbeRequest, options: ProbeOptions) => Promise<ProbeResult>;
-  /** Called with every recorded run (webhooks hang off this). */
-  onRun?: (run: Run, job: JobForRun) => void;
+  /**
+   * Follow-up work of a run (the webhook outbox): written in the run's atomic operation,
+   * then `afterCommit` is called.
+   */
+  followUp?: (run: Run, job: JobForRun) => Promise<FollowUp | null>;
+}
+
+export interface FollowUp {
+  write: (op: Deno.AtomicOperation) => void;
+  afterCommit: () => void;
 }
 
 export class Runner {
@@ -63,6 +71,7 @@ export class Runner {
       return;
     }
     const run = await this.send(task, stored.job, leaseUntil);
+    const followUp = await this.options.followUp?.(run, stored) ?? null;
     const recorded = await recorder.record({
       run,
       scheduledAt: task.at,
@@ -70,10 +79,11 @@ export class Runner {
       leaseKey,
       runsStored: stored.runsStored,
       counts: true,
+      extra: followUp?.write,
     });
     if (recorded) {
       metrics.observeRun(run.status === "success" ? "success" : "failure", run.lateMs);
-      this.options.onRun?.(run, stored);
+      followUp?.afterCommit();
     }
   }
 

@@ -57,6 +57,26 @@ export const kvKeys = {
     suffix,
   ],
 
+  /** One webhook per job. */
+  webhooksOf: (userId: string) => ["webhook", userId],
+  webhook: (userId: string, jobId: string) => ["webhook", userId, jobId],
+  /** When a webhook's deliveries began failing without a success since (epoch ms). */
+  webhookFailing: (userId: string, jobId: string) => ["webhook_failing", userId, jobId],
+  /** Deliveries of a job's webhook, oldest first by creation time. */
+  deliveriesOf: (userId: string, jobId: string) => ["delivery", userId, jobId],
+  delivery: (userId: string, jobId: string, createdAt: number, deliveryId: string) => [
+    "delivery",
+    userId,
+    jobId,
+    createdAt,
+    deliveryId,
+  ],
+  /** deliveryId → where the delivery is. */
+  deliveryRef: (deliveryId: string) => ["delivery_ref", deliveryId],
+  /** Attempts waiting for their time, and attempts in flight (see Dispatcher). */
+  deliveriesDue: () => ["delivery_due"],
+  deliveryLeases: () => ["delivery_lease"],
+
   apiKeyByHash: (hash: string) => ["apikey_hash", hash],
   apiKeysOf: (userId: string) => ["apikey", userId],
   apiKey: (userId: string, keyId: string) => ["apikey", userId, keyId],

@@ -143,6 +143,8 @@ export class KvStore implements Store {
         .delete(kvKeys.jobDue(userId, jobId))
         .delete(kvKeys.jobLast(userId, jobId))
         .delete(kvKeys.jobOwner(jobId))
+        .delete(kvKeys.webhook(userId, jobId))
+        .delete(kvKeys.webhookFailing(userId, jobId))
         .set(kvKeys.purge(userId, jobId), true);
       if (due.value !== null) op.delete(kvKeys.due(due.value, userId, jobId));
       if ((await op.commit()).ok) return;
@@ -150,28 +152,41 @@ export class KvStore implements Store {
     throw new ConflictError(`Cannot delete job "${jobId}": too many concurrent changes`);
   }
 
-  /** Removes the runs of deleted jobs, in batches; safe to run from several instances. */
+  /** Removes the runs and deliveries of deleted jobs; safe to run from several instances. */
   async purgeDeletedJobs(): Promise<number> {
     let removed = 0;
     for await (const tombstone of this.kv.list({ prefix: kvKeys.purges() })) {
       const [, userId, jobId] = tombstone.key as [string, string, string];
-      for (;;) {
-        const batch = [];
-        for await (
-          const run of this.kv.list({ prefix: kvKeys.runsOf(userId, jobId) }, { limit: 500 })
-        ) {
-          batch.push(run.key);
-        }
-        if (batch.length === 0) break;
-        const op = this.kv.atomic();
-        for (const key of batch) op.delete(key);
-        await op.commit();
-        removed += batch.length;
-      }
+      removed += await this.deleteAll(kvKeys.runsOf(userId, jobId), () => []);
+      removed += await this.deleteAll(
+        kvKeys.deliveriesOf(userId, jobId),
+        (key) => [kvKeys.deliveryRef(key[4] as string)],
+      );
       await this.kv.atomic().check(tombstone).delete(tombstone.key)
         .delete(kvKeys.runsStored(userId, jobId)).commit();
     }
     return removed;
+  }
+
+  /** Deletes every key under `prefix`, with the keys `related` names for each, in batches. */
+  private async deleteAll(
+    prefix: Deno.KvKey,
+    related: (key: Deno.KvKey) => Deno.KvKey[],
+  ): Promise<number> {
+    let removed = 0;
+    for (;;) {
+      const keys: Deno.KvKey[] = [];
+      let entries = 0;
+      for await (const entry of this.kv.list({ prefix }, { limit: 200 })) {
+        keys.push(entry.key, ...related(entry.key));
+        entries++;
+      }
+      if (entries === 0) return removed;
+      const op = this.kv.atomic();
+      for (const key of keys) op.delete(key);
+      await op.commit();
+      removed += entries;
+    }
   }
 
   async listRuns(userId: string, jobId: string, options: ListOptions): Promise<Page<Run>> {
@@ -232,7 +247,7 @@ export class KvStore implements Store {
 }
 
 /** Reads a listing, turning a cursor Deno KV cannot decode into a client error. */
-async function collect<T>(iter: Deno.KvListIterator<T>): Promise<Deno.KvEntry<T>[]> {
+export async function collect<T>(iter: Deno.KvListIterator<T>): Promise<Deno.KvEntry<T>[]> {
   const out: Deno.KvEntry<T>[] = [];
   try {
     for await (const entry of iter) out.push(entry);

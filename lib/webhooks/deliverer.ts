@@ -1,0 +1,225 @@
+/**
+ * Sends one delivery attempt and decides what follows. Success is a 2xx within the deadline;
+ * a 3xx is a failure and is not followed. Failures retry on a fixed schedule with jitter
+ * (honouring `Retry-After` up to a cap); when the schedule is spent the delivery is dead
+ * until redelivered. A 410 Gone disables the webhook at once, and so do failures without a
+ * single success for three days; the owner sees why on the webhook.
+ *
+ * The dispatcher's lease means one attempt of a delivery at a time across all processes, and
+ * a delivery that succeeded is never sent again: its state is checked before sending and the
+ * result is written with compare-and-set.
+ */
+import type { Clock } from "../clock.ts";
+import type { Metrics } from "../metrics.ts";
+import {
+  probe as sendProbe,
+  type ProbeOptions,
+  type ProbeRequest,
+  type ProbeResult,
+} from "../net/probe.ts";
+import type { Lease, QueueItem } from "../scheduler/dispatcher.ts";
+import { kvKeys } from "../store/kv_keys.ts";
+import { payloadBytes } from "./payload.ts";
+import { seedSignature, standardSignatures } from "./signing.ts";
+import type { Attempt, Delivery, DeliveryRef, WebhookRecord } from "./types.ts";
+import { deliveryKey, type WebhookStore } from "./webhook_store.ts";
+import type { WebhookService } from "./webhooks.ts";
+
+const RESPONSE_SNIPPET_BYTES = 1024;
+const DISABLE_AFTER_FAILING_MS = 3 * 86_400_000;
+/** A receiver's Retry-After is honoured up to this. */
+const RETRY_AFTER_CAP_MS = 12 * 3_600_000;
+const USER_AGENT = "Hibiki-Webhooks/1.0";
+
+export interface DelivererOptions {
+  webhooks: WebhookStore;
+  service: WebhookService;
+  clock: Clock;
+  metrics: Metrics;
+  timeoutMs: number;
+  retryScheduleMs: number[];
+  allowPrivateNetworks: boolean;
+  onDue: (at: number) => void;
+  probe?: (request: ProbeRequest, options: ProbeOptions) => Promise<ProbeResult>;
+  /** Jitter in [-1, 1); injectable so tests see exact times. */
+  jitter?: () => number;
+}
+
+export class Deliverer {
+  private readonly probe: NonNullable<DelivererOptions["probe"]>;
+  private readonly jitter: () => number;
+
+  constructor(private readonly options: DelivererOptions) {
+    this.probe = options.probe ?? sendProbe;
+    this.jitter = options.jitter ?? (() => Math.random() * 2 - 1);
+  }
+
+  async execute(item: QueueItem<DeliveryRef>, lease: Lease): Promise<void> {
+    const { webhooks, clock } = this.options;
+    const deliveryId = item.id[0] as string;
+    const kv = webhooks.kv;
+    const [entry, webhookEntry, failing] = await kv.getMany<[Delivery, WebhookRecord, Deno.KvU64]>([
+      deliveryKey(deliveryId, item.value),
+      kvKeys.webhook(item.value.userId, item.value.jobId),
+      kvKeys.webhookFailing(item.value.userId, item.value.jobId),
+    ]);
+    const delivery = entry.value;
+    // Gone (job deleted), or already done, or moved to another time by a redelivery.
+    if (!delivery || delivery.state !== "pending" || delivery.nextAttemptAt !== item.at) {
+      await kv.delete(lease.key);
+      return;
+    }
+    const webhook = webhookEntry.value;
+    if (!webhook || !webhook.enabled) {
+      const reason = webhook ? `Webhook disabled: ${webhook.disabledReason}` : "Webhook deleted";
+      await this.finish(entry as Deno.KvEntry<Delivery>, lease, null, reason);
+      return;
+    }
+
+    const sendAt = clock.now();
+    const body = payloadBytes(delivery, sendAt);
+    const secrets = await this.options.service.activeSecrets(webhook);
+    const timestamp = Math.floor(sendAt / 1000);
+    const headers: Record<string, string> = {
+      ...(webhook.headers ?? {}),
+      "Content-Type": "application/json",
+      "User-Agent": USER_AGENT,
+      "X-Webhook-ID": delivery.id,
+      "X-Signature": await seedSignature(body, secrets[0]),
+      "webhook-id": delivery.id,
+      "webhook-timestamp": String(timestamp),
+      "webhook-signature": await standardSignatures(delivery.id, timestamp, body, secrets),
+    };
+    if (delivery.test) headers["X-Webhook-Test"] = "true";
+    const result = await this.probe(
+      { url: webhook.endpoint, method: "POST", headers, body, timeoutMs: this.options.timeoutMs },
+      {
+        allowPrivate: this.options.allowPrivateNetworks,
+        maxRedirects: 0,
+        bodyLimit: RESPONSE_SNIPPET_BYTES,
+        userAgent: USER_AGENT,
+      },
+    );
+    const attempt: Attempt = {
+      n: delivery.attemptsInRound + 1,
+      at: new Date(sendAt).toISOString(),
+      status: result.code,
+      durationMs: result.durationMs,
+      success: result.success,
+      error: result.error?.message ?? result.failure,
+      response: result.body,
+    };
+    const failingSince = failing.value ? Number(failing.value.value) : null;
+    await this.settle(
+      entry as Deno.KvEntry<Delivery>,
+      webhook,
+      lease,
+      attempt,
+      result,
+      failingSince,
+    );
+  }
+
+  private async settle(
+    entry: Deno.KvEntry<Delivery>,
+    webhook: WebhookRecord,
+    lease: Lease,
+    attempt: Attempt,
+    result: ProbeResult,
+    failingSince: number | null,
+  ): Promise<void> {
+    const { metrics, clock } = this.options;
+    const now = clock.now();
+    const failingKey = kvKeys.webhookFailing(webhook.userId, webhook.jobId);
+    if (attempt.success) {
+      metrics.deliveries.success++;
+      await this.finish(entry, lease, attempt, null, (op) => op.delete(failingKey));
+      return;
+    }
+    metrics.deliveries.failure++;
+    const markFailing = (op: Deno.AtomicOperation) => op.min(failingKey, BigInt(now));
+    let disable: string | null = null;
+    if (result.code === 410) {
+      disable = "The endpoint answered 410 Gone";
+    } else if (failingSince !== null && now - failingSince >= DISABLE_AFTER_FAILING_MS) {
+      disable = `Every delivery failed since ${new Date(failingSince).toISOString()} (3 days)`;
+    }
+    const retryIn = disable ? null : this.retryDelay(entry.value.attemptsInRound, result);
+    if (retryIn === null) {
+      await this.finish(entry, lease, attempt, disable ?? "Retries exhausted", markFailing);
+      if (disable) await this.disable(webhook, disable, now);
+      return;
+    }
+    const next: Delivery = {
+      ...entry.value,
+      attempts: [...entry.value.attempts, attempt],
+      attemptsInRound: attempt.n,
+      nextAttemptAt: now + retryIn,
+    };
+    await this.options.webhooks.saveDelivery(entry, next, {
+      leaseKey: lease.key,
+      extra: markFailing,
+    });
+    this.options.onDue(now + retryIn);
+  }
+
+  /** Milliseconds until the next attempt, or null when the schedule is spent. */
+  private retryDelay(attemptsBefore: number, result: ProbeResult): number | null {
+    const step = this.options.retryScheduleMs[attemptsBefore];
+    if (step === undefined) return null;
+    const jittered = Math.round(step * (1 + 0.1 * this.jitter()));
+    const retryAfter = parseRetryAfter(result.headers["retry-after"], this.options.clock.now());
+    return retryAfter === null
+      ? jittered
+      : Math.max(jittered, Math.min(retryAfter, RETRY_AFTER_CAP_MS));
+  }
+
+  /** Ends a delivery: succeeded when `attempt` succeeded, else dead with `reason`. */
+  private async finish(
+    entry: Deno.KvEntry<Delivery>,
+    lease: Lease,
+    attempt: Attempt | null,
+    reason: string | null,
+    extra?: (op: Deno.AtomicOperation) => void,
+  ): Promise<void> {
+    const attempts = attempt ? [...entry.value.attempts, attempt] : entry.value.attempts;
+    if (!attempt && reason) {
+      attempts.push({
+        n: entry.value.attemptsInRound + 1,
+        at: new Date(this.options.clock.now()).toISOString(),
+        status: 0,
+        durationMs: 0,
+        success: false,
+        error: reason,
+        response: "",
+      });
+    }
+    const succeeded = attempt?.success === true;
+    if (!succeeded) this.options.metrics.deliveries.dead++;
+    const next: Delivery = {
+      ...entry.value,
+      state: succeeded ? "succeeded" : "dead",
+      attempts,
+      attemptsInRound: attempt?.n ?? entry.value.attemptsInRound,
+      nextAttemptAt: null,
+    };
+    await this.options.webhooks.saveDelivery(entry, next, { leaseKey: lease.key, extra });
+  }
+
+  private async disable(webhook: WebhookRecord, reason: string, now: number): Promise<void> {
+    await this.options.webhooks.update(webhook.userId, webhook.jobId, (current) => ({
+      ...current,
+      enabled: false,
+      disabledReason: reason,
+      disabledAt: new Date(now).toISOString(),
+    }));
+  }
+}
+
+/** `Retry-After` as seconds or an HTTP date → milliseconds from now; null when absent. */
+export function parseRetryAfter(value: string | undefined, now: number): number | null {
+  if (!value) return null;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? null : Math.max(0, at - now);
+}

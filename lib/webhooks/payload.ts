@@ -1,0 +1,89 @@
+/**
+ * The seed 003 payload: `{ id, job, result, webhook: { sendAt } }`. The job and result are
+ * captured when the run finishes and stored with the delivery; `sendAt` is stamped on each
+ * attempt, and the bytes of that attempt are what gets signed.
+ */
+import { nextFireTimes, parseSchedule } from "../schedule.ts";
+import type { JobForRun } from "../store/store.ts";
+import type { Run } from "../store/types.ts";
+import type { Delivery, PayloadJob, PayloadResult } from "./types.ts";
+
+/** Caps keep the whole payload under 64 KiB (a Deno KV value, and kind to receivers). */
+export const PAYLOAD_BODY_LIMIT = 16 * 1024;
+const PAYLOAD_HEADERS_LIMIT = 8 * 1024;
+
+export function payloadJob(stored: JobForRun, run: Run | null): PayloadJob {
+  const { job } = stored;
+  const finishedCount = run ? stored.count + 1 : stored.count;
+  const lastRunAt = run?.startedAt ??
+    (stored.lastRunAt === null ? null : new Date(stored.lastRunAt).toISOString());
+  let nextRunAt: string | null = null;
+  if (job.enabled) {
+    const schedule = parseSchedule(job.schedule, { timezone: job.timezone, key: job.id });
+    const after = run ? Date.parse(run.finishedAt ?? run.scheduledAt) : Date.now();
+    const next = nextFireTimes(schedule, after, { limit: 1 })[0];
+    nextRunAt = next === undefined ? null : new Date(next).toISOString();
+  }
+  return {
+    id: job.id,
+    name: job.name,
+    url: job.url,
+    method: job.method,
+    schedule: job.schedule,
+    timezone: job.timezone,
+    headers: job.headers,
+    body: job.body,
+    enabled: job.enabled,
+    count: finishedCount,
+    lastRunAt,
+    nextRunAt,
+    createdAt: job.createdAt,
+    updatedAt: job.updatedAt,
+    userId: job.userId,
+  };
+}
+
+export function payloadResult(run: Run): PayloadResult {
+  return {
+    status: run.status === "success" ? "success" : "failure",
+    code: run.code,
+    response: {
+      headers: capHeaders(run.response?.headers ?? {}),
+      body: capBody(run.response?.body ?? ""),
+    },
+    startedAt: run.startedAt ?? run.scheduledAt,
+    finishedAt: run.finishedAt ?? run.scheduledAt,
+    durationMs: run.durationMs ?? 0,
+    trigger: run.trigger,
+  };
+}
+
+/** The exact bytes of one attempt. */
+export function payloadBytes(delivery: Delivery, sendAt: number): Uint8Array {
+  const body: Record<string, unknown> = {
+    id: delivery.id,
+    job: delivery.payload.job,
+    result: delivery.payload.result,
+    webhook: { sendAt: new Date(sendAt).toISOString() },
+  };
+  if (delivery.test) body.test = true;
+  return new TextEncoder().encode(JSON.stringify(body));
+}
+
+function capBody(body: string): string {
+  if (body.length <= PAYLOAD_BODY_LIMIT / 4) return body;
+  const bytes = new TextEncoder().encode(body);
+  if (bytes.length <= PAYLOAD_BODY_LIMIT) return body;
+  return new TextDecoder().decode(bytes.subarray(0, PAYLOAD_BODY_LIMIT)).replace(/\uFFFD$/, "");
+}
+
+function capHeaders(headers: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  let size = 0;
+  for (const [name, value] of Object.entries(headers)) {
+    size += name.length + value.length;
+    if (size > PAYLOAD_HEADERS_LIMIT) break;
+    out[name] = value;
+  }
+  return out;
+}

@@ -1,0 +1,98 @@
+/** Validation of webhook input (seed 003's `{ jobId, endpoint, headers }`). */
+import { z } from "zod";
+import { ValidationError } from "../errors.ts";
+import { checkHeaders } from "../jobs/job_input.ts";
+import { BlockedAddressError, vetUrlWithoutDns } from "../net/ssrf.ts";
+
+/** Headers every delivery carries; custom headers cannot override them. */
+export const RESERVED_HEADERS: ReadonlySet<string> = new Set([
+  "content-type",
+  "user-agent",
+  "x-webhook-id",
+  "x-signature",
+  "webhook-id",
+  "webhook-timestamp",
+  "webhook-signature",
+  "x-webhook-test",
+]);
+
+const MAX_ENDPOINT_LENGTH = 2048;
+
+const headers = z.record(z.string(), z.string({ error: "values must be strings" })).nullable();
+const createSchema = z.object({
+  jobId: z.string({ error: "is required" }).min(1, "is required").max(100),
+  endpoint: z.string({ error: "is required" }).max(MAX_ENDPOINT_LENGTH, "is too long"),
+  headers: headers.default(null),
+}).strict();
+const patchSchema = z.object({
+  endpoint: z.string().max(MAX_ENDPOINT_LENGTH, "is too long"),
+  headers,
+  enabled: z.boolean({ error: "must be true or false" }),
+}).partial().strict();
+
+export type WebhookInput = z.output<typeof createSchema>;
+export type WebhookPatch = z.output<typeof patchSchema>;
+
+export interface EndpointRules {
+  allowPrivateNetworks: boolean;
+  allowHttp: boolean;
+}
+
+export function parseWebhookInput(body: unknown, rules: EndpointRules): WebhookInput {
+  const input = parse(createSchema, body);
+  checkEndpoint(input.endpoint, rules);
+  checkHeaders(input.headers, RESERVED_HEADERS);
+  return input;
+}
+
+export function parseWebhookPatch(body: unknown, rules: EndpointRules): WebhookPatch {
+  const patch = parse(patchSchema, body);
+  if (patch.endpoint !== undefined) checkEndpoint(patch.endpoint, rules);
+  if (patch.headers !== undefined) checkHeaders(patch.headers, RESERVED_HEADERS);
+  return patch;
+}
+
+function checkEndpoint(text: string, rules: EndpointRules): void {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new ValidationError(`endpoint is not a valid URL: "${text.slice(0, 100)}"`, "endpoint");
+  }
+  const httpAllowed = rules.allowHttp || rules.allowPrivateNetworks;
+  if (url.protocol !== "https:" && !(httpAllowed && url.protocol === "http:")) {
+    throw new ValidationError(
+      httpAllowed
+        ? "endpoint must use http or https"
+        : "endpoint must use https (set HIBIKI_ALLOW_HTTP_WEBHOOKS=1 to allow http)",
+      "endpoint",
+    );
+  }
+  if (url.username || url.password) {
+    throw new ValidationError("endpoint must not contain credentials: use headers", "endpoint");
+  }
+  try {
+    vetUrlWithoutDns(url, { allowPrivate: rules.allowPrivateNetworks });
+  } catch (error) {
+    if (!(error instanceof BlockedAddressError)) throw error;
+    throw new ValidationError(
+      `endpoint points to a ${error.reason} address, which is refused ` +
+        "(set HIBIKI_ALLOW_PRIVATE_NETWORKS=1 to allow private networks)",
+      "endpoint",
+    );
+  }
+}
+
+function parse<T extends z.ZodType>(schema: T, body: unknown): z.output<T> {
+  if (typeof body !== "object" || body === null || Array.isArray(body)) {
+    throw new ValidationError("Request body must be a JSON object", null);
+  }
+  const parsed = schema.safeParse(body);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  if (issue.code === "unrecognized_keys") {
+    throw new ValidationError(`Unknown field "${issue.keys[0]}"`, issue.keys[0]);
+  }
+  const field = issue.path.length > 0 ? String(issue.path[0]) : null;
+  throw new ValidationError(`${issue.path.join(".")} ${issue.message}`.trim(), field);
+}

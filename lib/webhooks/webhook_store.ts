@@ -1,0 +1,130 @@
+/** Webhooks and deliveries in Deno KV. */
+import { ConflictError, NotFoundError } from "../errors.ts";
+import { collect } from "../store/kv_store.ts";
+import { kvKeys } from "../store/kv_keys.ts";
+import type { ListOptions } from "../store/store.ts";
+import type { Page } from "../store/types.ts";
+import type { Delivery, DeliveryRef, WebhookRecord } from "./types.ts";
+
+const MAX_ATTEMPTS = 20;
+
+export class WebhookStore {
+  constructor(readonly kv: Deno.Kv) {}
+
+  async create(webhook: WebhookRecord): Promise<void> {
+    const key = kvKeys.webhook(webhook.userId, webhook.jobId);
+    const job = await this.kv.get(kvKeys.job(webhook.userId, webhook.jobId));
+    if (!job.value) throw new NotFoundError(`Job "${webhook.jobId}" not found`);
+    const result = await this.kv.atomic()
+      .check({ key, versionstamp: null })
+      // The job must still exist: a webhook never outlives its job.
+      .check(job)
+      .set(key, webhook)
+      .commit();
+    if (result.ok) return;
+    if ((await this.kv.get(key)).value) {
+      throw new ConflictError(`Cannot create webhook: job "${webhook.jobId}" already has one`);
+    }
+    throw new ConflictError("Cannot create webhook: the job changed meanwhile, try again");
+  }
+
+  async get(userId: string, jobId: string): Promise<Deno.KvEntryMaybe<WebhookRecord>> {
+    return await this.kv.get<WebhookRecord>(kvKeys.webhook(userId, jobId));
+  }
+
+  async list(userId: string, options: ListOptions): Promise<Page<WebhookRecord>> {
+    const iter = this.kv.list<WebhookRecord>(
+      { prefix: kvKeys.webhooksOf(userId) },
+      { limit: options.limit, cursor: options.cursor },
+    );
+    const values = (await collect(iter)).map((entry) => entry.value);
+    return { values, cursor: values.length === options.limit ? iter.cursor || null : null };
+  }
+
+  /** Compare-and-set change of a webhook. */
+  async update(
+    userId: string,
+    jobId: string,
+    change: (webhook: WebhookRecord) => WebhookRecord,
+  ): Promise<WebhookRecord> {
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const current = await this.get(userId, jobId);
+      if (!current.value) throw new NotFoundError(`Job "${jobId}" has no webhook`);
+      const next = change(current.value);
+      const op = this.kv.atomic().check(current).set(current.key, next);
+      if (next.enabled && !current.value.enabled) op.delete(kvKeys.webhookFailing(userId, jobId));
+      if ((await op.commit()).ok) return next;
+    }
+    throw new ConflictError("Cannot update webhook: too many concurrent changes");
+  }
+
+  async delete(userId: string, jobId: string): Promise<void> {
+    const current = await this.get(userId, jobId);
+    if (!current.value) throw new NotFoundError(`Job "${jobId}" has no webhook`);
+    await this.kv.atomic().check(current).delete(current.key)
+      .delete(kvKeys.webhookFailing(userId, jobId)).commit();
+  }
+
+  /** Adds a new delivery and its first attempt (at `nextAttemptAt`) to an atomic operation. */
+  addDelivery(op: Deno.AtomicOperation, delivery: Delivery): void {
+    const dueAt = delivery.nextAttemptAt ?? Date.parse(delivery.createdAt);
+    const createdAt = Date.parse(delivery.createdAt);
+    const ref: DeliveryRef = { userId: delivery.userId, jobId: delivery.jobId, createdAt };
+    op.set(kvKeys.delivery(delivery.userId, delivery.jobId, createdAt, delivery.id), delivery)
+      .set(kvKeys.deliveryRef(delivery.id), ref)
+      .set([...kvKeys.deliveriesDue(), dueAt, delivery.id], ref);
+  }
+
+  async getDelivery(deliveryId: string): Promise<Deno.KvEntryMaybe<Delivery> | null> {
+    const ref = await this.kv.get<DeliveryRef>(kvKeys.deliveryRef(deliveryId));
+    if (!ref.value) return null;
+    return await this.kv.get<Delivery>(deliveryKey(deliveryId, ref.value));
+  }
+
+  async listDeliveries(
+    userId: string,
+    jobId: string,
+    options: ListOptions,
+  ): Promise<Page<Delivery>> {
+    const iter = this.kv.list<Delivery>(
+      { prefix: kvKeys.deliveriesOf(userId, jobId) },
+      { limit: options.limit, cursor: options.cursor, reverse: true },
+    );
+    const values = (await collect(iter)).map((entry) => entry.value);
+    return { values, cursor: values.length === options.limit ? iter.cursor || null : null };
+  }
+
+  /**
+   * Writes a delivery's new state if nobody else changed it since it was read; releases the
+   * attempt's lease and queues the next attempt, all in one operation.
+   */
+  async saveDelivery(
+    entry: Deno.KvEntry<Delivery>,
+    next: Delivery,
+    options: { leaseKey?: Deno.KvKey; extra?: (op: Deno.AtomicOperation) => void },
+  ): Promise<boolean> {
+    const trimmed = next.attempts.length > MAX_ATTEMPTS
+      ? { ...next, attempts: next.attempts.slice(-MAX_ATTEMPTS) }
+      : next;
+    const ref: DeliveryRef = {
+      userId: next.userId,
+      jobId: next.jobId,
+      createdAt: Date.parse(next.createdAt),
+    };
+    const op = this.kv.atomic().check(entry).set(entry.key, trimmed);
+    const previous = entry.value.nextAttemptAt;
+    if (previous !== null && previous !== next.nextAttemptAt) {
+      op.delete([...kvKeys.deliveriesDue(), previous, next.id]);
+    }
+    if (next.nextAttemptAt !== null && next.nextAttemptAt !== previous) {
+      op.set([...kvKeys.deliveriesDue(), next.nextAttemptAt, next.id], ref);
+    }
+    if (options.leaseKey) op.delete(options.leaseKey);
+    options.extra?.(op);
+    return (await op.commit()).ok;
+  }
+}
+
+export function deliveryKey(deliveryId: string, ref: DeliveryRef): Deno.KvKey {
+  return kvKeys.delivery(ref.userId, ref.jobId, ref.createdAt, deliveryId);
+}
