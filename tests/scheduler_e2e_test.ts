@@ -64,10 +64,13 @@ Deno.test("two instances on one KV file run each fire exactly once", async () =>
       }),
     );
   }
-  // Both instances tick, as Deno.cron would on each.
+  // Both instances tick, as Deno.cron would on each, and race for every fire; then one
+  // stops and the other carries on alone.
   await Promise.all([a.scheduler.tick(), b.scheduler.tick()]);
-  await delay(3500);
-  await Promise.all([a.stop(), b.stop()]);
+  await delay(1600);
+  await a.stop();
+  await delay(1900);
+  await b.stop();
   const seen = new Set<string>();
   for (const hit of target.hits) {
     const key = `${hit.path}@${Math.floor(hit.at / 1000)}`;
@@ -82,7 +85,8 @@ Deno.test("two instances on one KV file run each fire exactly once", async () =>
     total += runs.length;
   }
   assert.equal(target.hits.length, total);
-  assert.ok(a.metrics.runs.success > 0 && b.metrics.runs.success > 0, "both instances ran fires");
+  assert.ok(a.metrics.runs.success > 0, "the first instance ran fires");
+  assert.ok(b.metrics.runs.success > 0, "the second instance ran fires");
   await target.close();
   kvA.close();
   kvB.close();
