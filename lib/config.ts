@@ -42,6 +42,7 @@ const schema = z.object({
       return steps as number[];
     }),
   HIBIKI_WEBHOOK_ROTATION_GRACE_HOURS: int(0, 720).default(24),
+  PINGMON_WORKER_API_KEY: z.string().min(16, "must be at least 16 characters").optional(),
   DENO_DEPLOYMENT_ID: z.string().optional(),
 });
 
@@ -57,6 +58,8 @@ export interface Config {
   catchUpDeadlineMs: number;
   runRetention: { count: number; maxAgeMs: number };
   maxConcurrency: number;
+  /** The shared key of probe workers (seed 002); the edge API answers 401 without one. */
+  workerApiKey: string | null;
   webhooks: {
     allowHttp: boolean;
     timeoutMs: number;
@@ -95,6 +98,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       maxAgeMs: e.HIBIKI_RUN_RETENTION_DAYS * 86_400_000,
     },
     maxConcurrency: e.HIBIKI_MAX_CONCURRENCY,
+    workerApiKey: e.PINGMON_WORKER_API_KEY ?? null,
     webhooks: {
       allowHttp: e.HIBIKI_ALLOW_HTTP_WEBHOOKS,
       timeoutMs: e.HIBIKI_WEBHOOK_TIMEOUT_SECONDS * 1000,

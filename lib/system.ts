@@ -18,6 +18,9 @@ import { Runner } from "./scheduler/runner.ts";
 import { Scheduler } from "./scheduler/scheduler.ts";
 import { kvKeys } from "./store/kv_keys.ts";
 import { KvStore } from "./store/kv_store.ts";
+import { EdgeService, type ResultChunk } from "./edge/edge_service.ts";
+import { ResultIngester } from "./edge/result_ingester.ts";
+import { WorkerStore } from "./edge/worker_store.ts";
 import { Deliverer } from "./webhooks/deliverer.ts";
 import type { DeliveryRef } from "./webhooks/types.ts";
 import { WebhookStore } from "./webhooks/webhook_store.ts";
@@ -26,6 +29,8 @@ import { createApp } from "../routes/app.ts";
 
 /** A delivery attempt's lease: the send deadline (≤ 30 s) plus room to record the result. */
 const DELIVERY_LEASE_MS = 45_000;
+/** Storing a chunk of worker results takes milliseconds; a minute is generous. */
+const RESULTS_LEASE_MS = 60_000;
 
 export interface SystemOptions {
   clock?: Clock;
@@ -46,6 +51,9 @@ export interface System {
   scheduler: Scheduler;
   dispatcher: Dispatcher<FireValue>;
   deliveries: Dispatcher<DeliveryRef>;
+  /** Stores accepted worker results as runs. */
+  results: Dispatcher<ResultChunk>;
+  workers: WorkerStore;
   recorder: RunRecorder;
   jobs: JobService;
   webhooks: WebhookService;
@@ -104,6 +112,27 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
   });
   wakeDeliveries = (at) => deliveries.wake(at);
 
+  const workers = new WorkerStore(kv);
+  const ingester = new ResultIngester({
+    kv,
+    store,
+    webhooks,
+    recorder,
+    metrics,
+    onDelivery: () => deliveries.wake(),
+  });
+  const results = new Dispatcher<ResultChunk>({
+    name: "results",
+    kv,
+    clock,
+    maxConcurrency: 4,
+    pending: kvKeys.resultsDue(),
+    leased: kvKeys.resultLeases(),
+    leaseMs: () => RESULTS_LEASE_MS,
+    execute: (item, lease) => ingester.execute(item, lease),
+  });
+  const edge = new EdgeService({ kv, workers, clock, onAccepted: () => results.wake() });
+
   const runner = new Runner({
     store,
     recorder,
@@ -140,6 +169,7 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
     scheduler,
     clock,
     allowPrivateNetworks: config.allowPrivateNetworks,
+    workerIds: async () => new Set((await workers.list()).map((w) => w.id)),
   });
   let queueListening = false;
   const app = createApp({
@@ -147,6 +177,9 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
     kv,
     jobs,
     webhooks,
+    workers,
+    edge,
+    workerApiKey: config.workerApiKey,
     dispatcher,
     metrics,
     clock,
@@ -163,6 +196,8 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
     scheduler,
     dispatcher,
     deliveries,
+    results,
+    workers,
     recorder,
     jobs,
     webhooks,
@@ -170,7 +205,7 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
     onQueueMessage: (message) =>
       handleQueueMessage(message, {
         wake: async () => {
-          await Promise.all([dispatcher.drain(), deliveries.drain()]);
+          await Promise.all([dispatcher.drain(), deliveries.drain(), results.drain()]);
         },
         purge,
       }),
@@ -180,11 +215,12 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
     start: async () => {
       dispatcher.start();
       deliveries.start();
+      results.start();
       await scheduler.tick();
       await purge();
     },
     stop: async () => {
-      await Promise.all([dispatcher.stop(), deliveries.stop()]);
+      await Promise.all([dispatcher.stop(), deliveries.stop(), results.stop()]);
     },
   };
 }

@@ -9,6 +9,10 @@ import { jobRoutes } from "./api/jobs.ts";
 import { keyRoutes } from "./api/keys.ts";
 import { deliveryRoutes, webhookRoutes } from "./api/webhooks.ts";
 import type { WebhookService } from "../lib/webhooks/webhooks.ts";
+import type { EdgeService } from "../lib/edge/edge_service.ts";
+import type { WorkerStore } from "../lib/edge/worker_store.ts";
+import { workerRoutes } from "./api/workers.ts";
+import { edgeRoutes } from "./functions/v1.ts";
 import { type HealthDeps, healthRoutes } from "./health.ts";
 import { type AuthEnv, bearerAuth } from "./middleware/auth.ts";
 import { errorBody, handleError } from "./middleware/errors.ts";
@@ -19,6 +23,9 @@ export interface AppDeps extends HealthDeps {
   store: Store;
   jobs: JobService;
   webhooks: WebhookService;
+  workers: WorkerStore;
+  edge: EdgeService;
+  workerApiKey: string | null;
   clock: Clock;
   rootApiKey: string | null;
 }
@@ -30,6 +37,7 @@ export function createApp(deps: AppDeps): Hono {
     c.json(errorBody("NOT_FOUND", `No route for ${c.req.method} ${c.req.path}`), 404)
   );
   app.route("/", healthRoutes(deps));
+  app.route("/functions/v1", edgeRoutes(deps));
 
   const api = new Hono<AuthEnv>();
   api.use(
@@ -46,6 +54,7 @@ export function createApp(deps: AppDeps): Hono {
   api.route("/keys", keyRoutes(deps));
   api.route("/webhooks", webhookRoutes(deps));
   api.route("/deliveries", deliveryRoutes(deps));
+  api.route("/workers", workerRoutes(deps));
   app.route("/api", api);
   return app;
 }

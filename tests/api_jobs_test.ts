@@ -30,6 +30,8 @@ Deno.test("POST /api/jobs answers 201 with the job, its defaults and its next fi
     enabled: true,
     timeoutMs: 30000,
     expect: null,
+    local: true,
+    workers: [],
     createdAt: stamp,
     updatedAt: stamp,
     count: 0,

@@ -1,12 +1,13 @@
 /**
  * Shared harness for the HTTP tests: a whole Hibiki system over an in-memory Deno KV, a
  * manual clock, and a fake probe, driven in-process through `system.app.request`. Nothing
- * here touches the network or waits for wall-clock time to pass.
+ * here touches the network or waits for wall-clock time to pass, unless a test asks for the
+ * real probe (`realProbe: true`) to reach servers of its own on 127.0.0.1.
  */
 import assert from "node:assert/strict";
 import { ManualClock } from "../lib/clock.ts";
 import { parseConfig } from "../lib/config.ts";
-import type { ProbeRequest, ProbeResult } from "../lib/net/probe.ts";
+import { probe, type ProbeRequest, type ProbeResult } from "../lib/net/probe.ts";
 import { createSystem, type System } from "../lib/system.ts";
 import type { ApiKey, JobView, Scope } from "../lib/store/types.ts";
 
@@ -47,6 +48,13 @@ export interface TestSystemOptions {
   env?: Record<string, string>;
   now?: number;
   probe?: (request: ProbeRequest) => ProbeResult;
+  /**
+   * Send job runs and webhook deliveries for real (over HTTP, SSRF rules and all) instead of
+   * answering them with `probe`. Requests are still recorded in `probed`.
+   */
+  realProbe?: boolean;
+  /** Jitter of webhook retries in [-1, 1); `() => 0` makes retry times exact. */
+  retryJitter?: () => number;
 }
 
 /** A system under test. Dispose it (`await using`) to let runs finish and close the store. */
@@ -73,10 +81,12 @@ export class TestSystem {
     const system = createSystem(kv, config, {
       clock,
       queueWakeups: false,
-      probe: (request) => {
+      probe: (request, probeOptions) => {
         harness?.probed.push(request);
+        if (options.realProbe) return probe(request, probeOptions);
         return Promise.resolve(answer(request));
       },
+      retryJitter: options.retryJitter,
     });
     harness = new TestSystem(system, kv, clock);
     return harness;

@@ -18,6 +18,7 @@ interface Fixture {
   /** A job with a webhook whose endpoint fails, so its delivery stays pending. */
   hookJobId: string;
   deliveryId: string;
+  workerId: string;
 }
 
 interface Route {
@@ -65,6 +66,21 @@ const ROUTES: Route[] = [
     status: 201,
   },
   { method: "DELETE", path: (f) => `/api/keys/${f.keyId}`, scope: "admin", status: 200 },
+  { method: "GET", path: () => "/api/workers", scope: "admin", status: 200 },
+  {
+    method: "POST",
+    path: () => "/api/workers",
+    body: { id: "eu-west-1" },
+    scope: "admin",
+    status: 201,
+  },
+  {
+    method: "PATCH",
+    path: (f) => `/api/workers/${f.workerId}`,
+    body: { is_active: false },
+    scope: "admin",
+    status: 200,
+  },
   { method: "GET", path: () => "/api/webhooks", scope: "read:logs", status: 200 },
   {
     method: "POST",
@@ -126,6 +142,7 @@ const pattern = (route: Route) =>
     keyId: ":id",
     hookJobId: ":jobId",
     deliveryId: ":id",
+    workerId: ":id",
   });
 
 async function fixture(t: TestSystem): Promise<Fixture> {
@@ -142,7 +159,9 @@ async function fixture(t: TestSystem): Promise<Fixture> {
   const sent = await t.call<{ id: string }>("POST", `/api/webhooks/${hookJob.id}/test`);
   expectStatus(sent, 202);
   await t.settle();
+  expectStatus(await t.call("POST", "/api/workers", { body: { id: "aws-tyo1a" } }), 201);
   return {
+    workerId: "aws-tyo1a",
     jobId: job.id,
     runId: run.body.data.runId,
     keyId: spare.record.id,
@@ -217,6 +236,7 @@ Deno.test("the scope check comes before the record lookup, so an unknown id stil
     keyId: crypto.randomUUID(),
     hookJobId: crypto.randomUUID(),
     deliveryId: "wh_unknown",
+    workerId: "nowhere",
   };
   for (const route of ROUTES) {
     const key = route.scope === "admin" ? reader : admin;

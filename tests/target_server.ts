@@ -4,6 +4,7 @@ export interface Hit {
   at: number;
   path: string;
   method: string;
+  userAgent: string | null;
 }
 
 export interface TargetServer {
@@ -18,7 +19,12 @@ export function startTarget(
   const hits: Hit[] = [];
   const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen() {} }, (request) => {
     const url = new URL(request.url);
-    hits.push({ at: Date.now(), path: url.pathname + url.search, method: request.method });
+    hits.push({
+      at: Date.now(),
+      path: url.pathname + url.search,
+      method: request.method,
+      userAgent: request.headers.get("user-agent"),
+    });
     return respond(request);
   });
   return {

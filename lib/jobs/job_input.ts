@@ -12,6 +12,7 @@ export const METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"] as cons
 export const DEFAULT_TIMEOUT_MS = 30_000;
 export const MAX_TIMEOUT_MS = 300_000;
 const MAX_URL_LENGTH = 2048;
+export const WORKER_ID = /^[A-Za-z0-9_.-]{1,64}$/;
 const MAX_BODY_BYTES = 64 * 1024;
 const MAX_HEADERS = 50;
 const MAX_HEADER_BYTES = 8 * 1024;
@@ -62,6 +63,14 @@ const fields = {
   timeoutMs: z.number({ error: "must be a number" }).int("must be a whole number")
     .min(1000, "must be at least 1000").max(MAX_TIMEOUT_MS, `must be at most ${MAX_TIMEOUT_MS}`),
   expect: expectSchema.nullable(),
+  local: z.boolean({ error: "must be true or false" }),
+  workers: z.array(
+    z.object({
+      workerId: z.string().regex(WORKER_ID, "must be 1-64 letters, digits or _.-"),
+      checkMinute: z.number().int().min(0).max(59).optional(),
+      checkSecond: z.number().int().min(0).max(59).optional(),
+    }).strict(),
+  ).max(50, "must list at most 50 workers"),
 };
 
 const createSchema = z.object({
@@ -75,6 +84,8 @@ const createSchema = z.object({
   enabled: fields.enabled.default(true),
   timeoutMs: fields.timeoutMs.default(DEFAULT_TIMEOUT_MS),
   expect: fields.expect.default(null),
+  local: fields.local.default(true),
+  workers: fields.workers.default([]),
 }).strict();
 
 const patchSchema = z.object(fields).partial().strict();
@@ -96,7 +107,7 @@ export function parseJobPatch(body: unknown): JobPatch {
 
 /** Checks what a schema cannot: URL safety, headers, body vs method, the schedule. */
 export function checkJob(
-  job: JobInput & { id: string },
+  job: Omit<JobInput, "local" | "workers"> & { id: string },
   options: CheckOptions,
 ): Schedule {
   checkUrl(job.url, options);
@@ -142,12 +153,12 @@ function checkUrl(text: string, options: CheckOptions): void {
 }
 
 /**
- * Checks user-set request headers. `reserved` names headers Hibiki itself sets (lower case),
- * which a user may not override.
+ * Checks user-set request headers. `reserved` tells the headers Hibiki itself sets (given
+ * lower case), which a user may not override.
  */
 export function checkHeaders(
   headers: Record<string, string> | null,
-  reserved: ReadonlySet<string> = new Set(),
+  reserved: (lowerName: string) => boolean = () => false,
 ): void {
   if (!headers) return;
   const names = Object.keys(headers);
@@ -167,7 +178,7 @@ export function checkHeaders(
     if (FORBIDDEN_HEADERS.has(lower)) {
       throw new ValidationError(`headers must not set "${name}"`, "headers");
     }
-    if (reserved.has(lower)) {
+    if (reserved(lower)) {
       throw new ValidationError(`headers must not set "${name}": Hibiki sets it`, "headers");
     }
     if (seen.has(lower)) {

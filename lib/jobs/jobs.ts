@@ -9,12 +9,15 @@ import type { Scheduler } from "../scheduler/scheduler.ts";
 import { runId } from "../store/kv_store.ts";
 import type { Store, StoredJob } from "../store/store.ts";
 import type { Job, JobView, Page } from "../store/types.ts";
+import { assignWorkers } from "../edge/assignments.ts";
 import { checkJob, parseJobInput, parseJobPatch } from "./job_input.ts";
 
 export interface JobServiceOptions {
   store: Store;
   scheduler: Scheduler;
   clock: Clock;
+  /** The registered probe workers' ids, to check job assignments against. */
+  workerIds: () => Promise<Set<string>>;
   allowPrivateNetworks: boolean;
 }
 
@@ -26,9 +29,11 @@ export class JobService {
     const now = this.options.clock.now();
     const id = crypto.randomUUID();
     const schedule = checkJob({ ...input, id }, this.options);
+    const known = input.workers.length > 0 ? await this.options.workerIds() : new Set<string>();
+    const workers = assignWorkers(input.workers, schedule, (w) => known.has(w));
     const stamp = new Date(now).toISOString();
-    const job: Job = { id, userId, ...input, createdAt: stamp, updatedAt: stamp };
-    await this.options.store.createJob(job, job.enabled ? firstFire(schedule, now) : null);
+    const job: Job = { id, userId, ...input, workers, createdAt: stamp, updatedAt: stamp };
+    await this.options.store.createJob(job, runsHere(job) ? firstFire(schedule, now) : null);
     await this.options.scheduler.scheduleJob(userId, id);
     return this.view({ job, count: 0, lastRunAt: null });
   }
@@ -45,15 +50,22 @@ export class JobService {
   }
 
   async update(userId: string, jobId: string, body: unknown): Promise<JobView> {
-    const patch = parseJobPatch(body);
+    const { workers: requested, ...patch } = parseJobPatch(body);
     const now = this.options.clock.now();
+    const known = await this.options.workerIds();
     const job = await this.options.store.updateJob(userId, jobId, (current) => {
       const next: Job = { ...current, ...patch, updatedAt: new Date(now).toISOString() };
       const schedule = checkJob(next, this.options);
-      const timing = next.schedule !== current.schedule || next.timezone !== current.timezone ||
-        next.enabled !== current.enabled || next.timeoutMs !== current.timeoutMs;
+      // A new schedule re-spreads the workers' offsets unless the patch gives them.
+      const scheduleChanged = next.schedule !== current.schedule;
+      const workers = requested ??
+        (current.workers ?? []).map((w) => scheduleChanged ? { workerId: w.workerId } : w);
+      next.workers = assignWorkers(workers, schedule, (w) => known.has(w));
+      const timing = scheduleChanged || next.timezone !== current.timezone ||
+        next.enabled !== current.enabled || next.timeoutMs !== current.timeoutMs ||
+        runsHere(next) !== runsHere(current);
       // Fires already claimed stay claimed; the runner drops any the new schedule lacks.
-      const firstFireAt = timing ? (next.enabled ? firstFire(schedule, now) : null) : undefined;
+      const firstFireAt = timing ? (runsHere(next) ? firstFire(schedule, now) : null) : undefined;
       return { job: next, firstFireAt };
     });
     await this.options.scheduler.scheduleJob(userId, jobId);
@@ -95,17 +107,24 @@ export class JobService {
   private view(stored: StoredJob): JobView {
     const { job } = stored;
     let nextRunAt: string | null = null;
-    if (job.enabled) {
+    if (runsHere(job)) {
       const next = firstFire(scheduleOf(job), this.options.clock.now());
       nextRunAt = next === null ? null : new Date(next).toISOString();
     }
     return {
       ...job,
+      local: job.local ?? true,
+      workers: job.workers ?? [],
       count: stored.count,
       lastRunAt: stored.lastRunAt === null ? null : new Date(stored.lastRunAt).toISOString(),
       nextRunAt,
     };
   }
+}
+
+/** Whether Hibiki itself fires the job (it may be checked only by remote workers). */
+export function runsHere(job: Job): boolean {
+  return job.enabled && job.local !== false;
 }
 
 function scheduleOf(job: Job): Schedule {

@@ -297,6 +297,9 @@ export async function probe(request: ProbeRequest, options: ProbeOptions): Promi
 
       await response.body?.cancel().catch(() => {});
       if (redirects >= maxRedirects) {
+        // An answer did come: report its status with the failure.
+        code = response.status;
+        responseHeaders = Object.fromEntries(response.headers);
         throw new ProbeFailure(
           "redirect",
           `Cannot follow redirect from "${url.href}": more than ${maxRedirects} redirects`,

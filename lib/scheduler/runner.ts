@@ -123,7 +123,7 @@ export class Runner {
 }
 
 function firesAt(job: Job, at: number): boolean {
-  if (!job.enabled) return false;
+  if (!job.enabled || job.local === false) return false;
   try {
     return isFireTime(parseSchedule(job.schedule, { timezone: job.timezone, key: job.id }), at);
   } catch {

@@ -13,6 +13,7 @@
 import type { Clock } from "../clock.ts";
 import type { Metrics } from "../metrics.ts";
 import { nextFireTimes, parseSchedule, type Schedule } from "../schedule.ts";
+import { getMany } from "../store/get_many.ts";
 import { kvKeys } from "../store/kv_keys.ts";
 import { type DueEntry, runId } from "../store/kv_store.ts";
 import type { Run } from "../store/types.ts";
@@ -242,7 +243,7 @@ export class Scheduler {
     if (await this.commit([plan], now)) return this.count(plan, report);
     const current = await this.kv.get(plan.entry.key);
     if (current.versionstamp !== plan.entry.versionstamp) return; // another instance moved it
-    const claims = await getManyChunked(
+    const claims = await getMany(
       this.kv,
       plan.fires.map((at) => kvKeys.claim(plan.jobId, at)),
     );
@@ -321,13 +322,4 @@ function missedRun(plan: Plan, missed: { at: number; count: number }): Run {
     failure: null,
     ...(missed.count > 1 ? { missedCount: missed.count } : {}),
   };
-}
-
-export async function getManyChunked(
-  kv: Deno.Kv,
-  keys: Deno.KvKey[],
-): Promise<Deno.KvEntryMaybe<unknown>[]> {
-  const out: Deno.KvEntryMaybe<unknown>[] = [];
-  for (let i = 0; i < keys.length; i += 10) out.push(...await kv.getMany(keys.slice(i, i + 10)));
-  return out;
 }

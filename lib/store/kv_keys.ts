@@ -77,7 +77,45 @@ export const kvKeys = {
   deliveriesDue: () => ["delivery_due"],
   deliveryLeases: () => ["delivery_lease"],
 
+  /** Probe workers (seed 002), and the monitors each checks (see lib/edge/monitor.ts). */
+  workers: () => ["worker"],
+  worker: (workerId: string) => ["worker", workerId],
+  workerMonitors: (workerId: string) => ["worker_monitor", workerId],
+  workerMonitor: (workerId: string, jobId: string) => ["worker_monitor", workerId, jobId],
+  /** Batches of worker results accepted and waiting to be stored as runs (see Dispatcher). */
+  resultsDue: () => ["results_due"],
+  resultLeases: () => ["results_lease"],
+
   apiKeyByHash: (hash: string) => ["apikey_hash", hash],
   apiKeysOf: (userId: string) => ["apikey", userId],
   apiKey: (userId: string, keyId: string) => ["apikey", userId, keyId],
+
+  // --- Inbound webhooks (lib/inbound/) ---------------------------------------------------
+  /** A hook by its public id, and the same record under its owner for listing. */
+  inboundHook: (hookId: string) => ["inbound_hook", hookId],
+  inboundHooksOf: (userId: string) => ["inbound_hook_of", userId],
+  inboundHookOf: (userId: string, hookId: string) => ["inbound_hook_of", userId, hookId],
+  /** KvU64 counters of a hook: requests stored, requests refused. */
+  inboundCount: (hookId: string, kind: "received" | "rejected") => [
+    "inbound_count",
+    hookId,
+    kind,
+  ],
+  /** Events of a hook; event ids sort by arrival. */
+  inboundEventsOf: (hookId: string) => ["inbound_event", hookId],
+  inboundEvent: (hookId: string, eventId: string) => ["inbound_event", hookId, eventId],
+  /** The whole body of an event, in chunks under Deno KV's value size limit. */
+  inboundBodiesOf: (hookId: string) => ["inbound_body", hookId],
+  inboundBody: (hookId: string, eventId: string, chunk: number) => [
+    "inbound_body",
+    hookId,
+    eventId,
+    chunk,
+  ],
+  /** A provider delivery id already stored (→ event id); expires after a few days. */
+  inboundSeenOf: (hookId: string) => ["inbound_seen", hookId],
+  inboundSeen: (hookId: string, deliveryId: string) => ["inbound_seen", hookId, deliveryId],
+  /** Actions waiting for their time, and actions in flight (see Dispatcher). */
+  inboundDue: () => ["inbound_due"],
+  inboundLeases: () => ["inbound_lease"],
 } satisfies Record<string, (...args: never[]) => Deno.KvKey>;

@@ -3,6 +3,7 @@
  * scheduler's own keys (claims, fires, leases) are handled in `lib/scheduler/`.
  */
 import { ConflictError, NotFoundError, ValidationError } from "../errors.ts";
+import { monitorFor } from "../edge/monitor.ts";
 import { JOB_PARTS, kvKeys } from "./kv_keys.ts";
 import type { JobForRun, ListOptions, Store, StoredJob } from "./store.ts";
 import type { ApiKey, Job, Page, Run } from "./types.ts";
@@ -34,6 +35,7 @@ export class KvStore implements Store {
     if (firstFireAt !== null) {
       op.set(kvKeys.due(firstFireAt, job.userId, job.id), dueEntry(job));
     }
+    writeMonitors(op, null, job);
     const result = await op.commit();
     if (!result.ok) throw new ConflictError(`Cannot create job: id "${job.id}" already exists`);
   }
@@ -115,6 +117,7 @@ export class KvStore implements Store {
         .check(current)
         .check(due)
         .set(kvKeys.job(userId, jobId), next.job);
+      writeMonitors(op, current.value, next.job);
       if (next.firstFireAt !== undefined) {
         if (due.value !== null) op.delete(kvKeys.due(due.value, userId, jobId));
         op.set(kvKeys.jobDue(userId, jobId), next.firstFireAt);
@@ -147,6 +150,7 @@ export class KvStore implements Store {
         .delete(kvKeys.webhookFailing(userId, jobId))
         .set(kvKeys.purge(userId, jobId), true);
       if (due.value !== null) op.delete(kvKeys.due(due.value, userId, jobId));
+      writeMonitors(op, current.value, null);
       if ((await op.commit()).ok) return;
     }
     throw new ConflictError(`Cannot delete job "${jobId}": too many concurrent changes`);
@@ -258,6 +262,23 @@ export async function collect<T>(iter: Deno.KvListIterator<T>): Promise<Deno.KvE
     throw error;
   }
   return out;
+}
+
+/** Keeps the per-worker monitor index in step with a job (written in the same operation). */
+function writeMonitors(op: Deno.AtomicOperation, before: Job | null, after: Job | null): void {
+  const active = (job: Job | null) => (job?.enabled ? job.workers ?? [] : []);
+  const kept = new Set(active(after).map((a) => a.workerId));
+  for (const assignment of active(before)) {
+    if (!kept.has(assignment.workerId)) {
+      op.delete(kvKeys.workerMonitor(assignment.workerId, before!.id));
+    }
+  }
+  for (const assignment of active(after)) {
+    op.set(kvKeys.workerMonitor(assignment.workerId, after!.id), {
+      userId: after!.userId,
+      monitor: monitorFor(after!, assignment),
+    });
+  }
 }
 
 export function dueEntry(job: Job): DueEntry {

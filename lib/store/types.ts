@@ -8,6 +8,13 @@ import type { HttpMethod, ProbeExpect } from "../net/probe.ts";
 export type { HttpMethod };
 export type Expectation = ProbeExpect;
 
+/** A probe worker checking a job, at `checkMinute:checkSecond` within each interval. */
+export interface WorkerAssignment {
+  workerId: string;
+  checkMinute: number;
+  checkSecond: number;
+}
+
 /** What the user configured; counters and fire times live beside it (see `JobView`). */
 export interface Job {
   id: string;
@@ -22,12 +29,27 @@ export interface Job {
   enabled: boolean;
   timeoutMs: number;
   expect: Expectation | null;
+  /** Whether Hibiki itself runs the job on its schedule (absent in old records: true). */
+  local?: boolean;
+  /** Remote probe workers that also check it (seed 002); absent in old records: none. */
+  workers?: WorkerAssignment[];
   createdAt: string;
   updatedAt: string;
 }
 
+/** A remote probe worker (seed 002's `workers` table). */
+export interface Worker {
+  id: string;
+  name: string;
+  is_active: boolean;
+  last_seen_at: string | null;
+  created_at: string;
+}
+
 /** A job as the API shows it: the configuration plus its counters. */
 export interface JobView extends Job {
+  local: boolean;
+  workers: WorkerAssignment[];
   count: number;
   lastRunAt: string | null;
   nextRunAt: string | null;

@@ -70,9 +70,15 @@ export class Deliverer {
       return;
     }
     const webhook = webhookEntry.value;
-    if (!webhook || !webhook.enabled) {
-      const reason = webhook ? `Webhook disabled: ${webhook.disabledReason}` : "Webhook deleted";
-      await this.finish(entry as Deno.KvEntry<Delivery>, lease, null, reason);
+    const gone = !webhook
+      ? "Webhook deleted"
+      : webhook.id !== delivery.webhookId
+      ? "Webhook replaced by a new one"
+      : !webhook.enabled
+      ? `Webhook disabled: ${webhook.disabledReason}`
+      : null;
+    if (gone || !webhook) {
+      await this.finish(entry as Deno.KvEntry<Delivery>, lease, null, gone);
       return;
     }
 
@@ -156,11 +162,39 @@ export class Deliverer {
       attemptsInRound: attempt.n,
       nextAttemptAt: now + retryIn,
     };
-    await this.options.webhooks.saveDelivery(entry, next, {
+    const saved = await this.options.webhooks.saveDelivery(entry, next, {
       leaseKey: lease.key,
       extra: markFailing,
     });
-    this.options.onDue(now + retryIn);
+    if (saved) this.options.onDue(now + retryIn);
+    else await this.recordOnChanged(entry, lease, attempt, markFailing);
+  }
+
+  /**
+   * The delivery changed while this attempt ran (a redelivery was asked for): keep this
+   * attempt's outcome on the new version instead of losing it, and release the lease.
+   */
+  private async recordOnChanged(
+    stale: Deno.KvEntry<Delivery>,
+    lease: Lease,
+    attempt: Attempt,
+    extra?: (op: Deno.AtomicOperation) => void,
+  ): Promise<void> {
+    for (let i = 0; i < 5; i++) {
+      const fresh = await this.options.webhooks.kv.get<Delivery>(stale.key);
+      if (!fresh.value || fresh.value.state !== "pending") break;
+      const next: Delivery = attempt.success
+        ? { ...fresh.value, state: "succeeded", nextAttemptAt: null }
+        : { ...fresh.value };
+      next.attempts = [...fresh.value.attempts, attempt];
+      const saved = await this.options.webhooks.saveDelivery(
+        fresh as Deno.KvEntry<Delivery>,
+        next,
+        { leaseKey: lease.key, extra },
+      );
+      if (saved) return;
+    }
+    await this.options.webhooks.kv.delete(lease.key);
   }
 
   /** Milliseconds until the next attempt, or null when the schedule is spent. */
@@ -203,7 +237,12 @@ export class Deliverer {
       attemptsInRound: attempt?.n ?? entry.value.attemptsInRound,
       nextAttemptAt: null,
     };
-    await this.options.webhooks.saveDelivery(entry, next, { leaseKey: lease.key, extra });
+    const saved = await this.options.webhooks.saveDelivery(entry, next, {
+      leaseKey: lease.key,
+      extra,
+    });
+    if (!saved && attempt) await this.recordOnChanged(entry, lease, attempt, extra);
+    else if (!saved) await this.options.webhooks.kv.delete(lease.key);
   }
 
   private async disable(webhook: WebhookRecord, reason: string, now: number): Promise<void> {

@@ -12,7 +12,8 @@ import type { Delivery, PayloadJob, PayloadResult } from "./types.ts";
 export const PAYLOAD_BODY_LIMIT = 16 * 1024;
 const PAYLOAD_HEADERS_LIMIT = 8 * 1024;
 
-export function payloadJob(stored: JobForRun, run: Run | null): PayloadJob {
+/** The job as the payload shows it; `now` places `nextRunAt` when there is no run. */
+export function payloadJob(stored: JobForRun, run: Run | null, now: number): PayloadJob {
   const { job } = stored;
   const finishedCount = run ? stored.count + 1 : stored.count;
   const lastRunAt = run?.startedAt ??
@@ -20,7 +21,7 @@ export function payloadJob(stored: JobForRun, run: Run | null): PayloadJob {
   let nextRunAt: string | null = null;
   if (job.enabled) {
     const schedule = parseSchedule(job.schedule, { timezone: job.timezone, key: job.id });
-    const after = run ? Date.parse(run.finishedAt ?? run.scheduledAt) : Date.now();
+    const after = run ? Date.parse(run.finishedAt ?? run.scheduledAt) : now;
     const next = nextFireTimes(schedule, after, { limit: 1 })[0];
     nextRunAt = next === undefined ? null : new Date(next).toISOString();
   }

@@ -5,16 +5,18 @@ import { checkHeaders } from "../jobs/job_input.ts";
 import { BlockedAddressError, vetUrlWithoutDns } from "../net/ssrf.ts";
 
 /** Headers every delivery carries; custom headers cannot override them. */
-export const RESERVED_HEADERS: ReadonlySet<string> = new Set([
+const RESERVED_HEADERS: ReadonlySet<string> = new Set([
   "content-type",
   "user-agent",
   "x-webhook-id",
   "x-signature",
-  "webhook-id",
-  "webhook-timestamp",
-  "webhook-signature",
   "x-webhook-test",
 ]);
+
+/** Reserved, plus the whole `webhook-*` family of Standard Webhooks. */
+export function isReservedHeader(lowerName: string): boolean {
+  return RESERVED_HEADERS.has(lowerName) || lowerName.startsWith("webhook-");
+}
 
 const MAX_ENDPOINT_LENGTH = 2048;
 
@@ -41,14 +43,14 @@ export interface EndpointRules {
 export function parseWebhookInput(body: unknown, rules: EndpointRules): WebhookInput {
   const input = parse(createSchema, body);
   checkEndpoint(input.endpoint, rules);
-  checkHeaders(input.headers, RESERVED_HEADERS);
+  checkHeaders(input.headers, isReservedHeader);
   return input;
 }
 
 export function parseWebhookPatch(body: unknown, rules: EndpointRules): WebhookPatch {
   const patch = parse(patchSchema, body);
   if (patch.endpoint !== undefined) checkEndpoint(patch.endpoint, rules);
-  if (patch.headers !== undefined) checkHeaders(patch.headers, RESERVED_HEADERS);
+  if (patch.headers !== undefined) checkHeaders(patch.headers, isReservedHeader);
   return patch;
 }
 

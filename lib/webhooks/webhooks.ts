@@ -152,6 +152,11 @@ export class WebhookService {
   /** Queues a sample delivery, marked `"test": true`, built from the job as it is. */
   async sendTest(userId: string, jobId: string): Promise<Delivery> {
     const webhook = await this.record(userId, jobId);
+    if (!webhook.enabled) {
+      throw new ConflictError(
+        `Cannot send a test: the webhook is disabled (${webhook.disabledReason})`,
+      );
+    }
     const stored = await this.options.store.getJobForRun(userId, jobId);
     if (!stored) throw new NotFoundError(`Job "${jobId}" not found`);
     const now = this.options.clock.now();
@@ -219,7 +224,10 @@ export class WebhookService {
       nextAttemptAt: options.at,
       attempts: [],
       attemptsInRound: 0,
-      payload: { job: payloadJob(stored, options.test ? null : run), result: payloadResult(run) },
+      payload: {
+        job: payloadJob(stored, options.test ? null : run, options.at),
+        result: payloadResult(run),
+      },
     };
   }
 

@@ -1,0 +1,68 @@
+/** Probe workers and the monitors each one checks, in Deno KV. */
+import { ConflictError, NotFoundError } from "../errors.ts";
+import { kvKeys } from "../store/kv_keys.ts";
+import type { Worker } from "../store/types.ts";
+import type { Monitor } from "./monitor.ts";
+
+/** `last_seen_at` is written at most this often per worker, not on every call. */
+const TOUCH_EVERY_MS = 5_000;
+
+export interface MonitorEntry {
+  userId: string;
+  monitor: Monitor;
+}
+
+export class WorkerStore {
+  private readonly touched = new Map<string, number>();
+
+  constructor(private readonly kv: Deno.Kv) {}
+
+  async create(worker: Worker): Promise<void> {
+    const key = kvKeys.worker(worker.id);
+    const result = await this.kv.atomic().check({ key, versionstamp: null }).set(key, worker)
+      .commit();
+    if (!result.ok) throw new ConflictError(`Cannot create worker: "${worker.id}" already exists`);
+  }
+
+  async get(workerId: string): Promise<Worker | null> {
+    return (await this.kv.get<Worker>(kvKeys.worker(workerId))).value;
+  }
+
+  async list(): Promise<Worker[]> {
+    const out: Worker[] = [];
+    for await (const entry of this.kv.list<Worker>({ prefix: kvKeys.workers() })) {
+      out.push(entry.value);
+    }
+    return out;
+  }
+
+  async update(workerId: string, change: (worker: Worker) => Worker): Promise<Worker> {
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const entry = await this.kv.get<Worker>(kvKeys.worker(workerId));
+      if (!entry.value) throw new NotFoundError(`Worker "${workerId}" not found`);
+      const next = change(entry.value);
+      if ((await this.kv.atomic().check(entry).set(entry.key, next).commit()).ok) return next;
+    }
+    throw new ConflictError(`Cannot update worker "${workerId}": too many concurrent changes`);
+  }
+
+  /** Records that the worker called in; cheap enough for every request. */
+  async touch(workerId: string, now: number): Promise<void> {
+    if (now - (this.touched.get(workerId) ?? 0) < TOUCH_EVERY_MS) return;
+    this.touched.set(workerId, now);
+    const stamp = new Date(now).toISOString();
+    await this.update(workerId, (w) => ({ ...w, last_seen_at: stamp })).catch((error) => {
+      if (!(error instanceof NotFoundError)) throw error;
+    });
+  }
+
+  async listMonitors(workerId: string): Promise<MonitorEntry[]> {
+    const out: MonitorEntry[] = [];
+    const iter = this.kv.list<MonitorEntry>(
+      { prefix: kvKeys.workerMonitors(workerId) },
+      { batchSize: 1000 },
+    );
+    for await (const entry of iter) out.push(entry.value);
+    return out;
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * A probe worker's configuration, exactly the seed's `.env` (`WORKER_ID`, `SUPABASE_URL`,
+ * `PINGMON_WORKER_API_KEY`) plus a few optional knobs.
+ */
+import { z } from "zod";
+
+const flag = z.enum(["1", "0", "true", "false", ""]).transform((v) => v === "1" || v === "true");
+const seconds = (min: number, max: number) =>
+  z.string().regex(/^\d+$/, "must be a whole number").transform(Number)
+    .pipe(z.number().int().min(min).max(max));
+
+const schema = z.object({
+  WORKER_ID: z.string({ error: "is required" }).regex(
+    /^[A-Za-z0-9_.-]{1,64}$/,
+    "must be 1-64 letters, digits or _.-",
+  ),
+  SUPABASE_URL: z.string({ error: "is required (Hibiki's base URL)" }).url("must be a URL"),
+  PINGMON_WORKER_API_KEY: z.string({ error: "is required" }).min(
+    16,
+    "must be at least 16 characters",
+  ),
+  WORKER_DATA_PATH: z.string().min(1).optional(),
+  WORKER_REFRESH_SECONDS: seconds(1, 3600).default(60),
+  WORKER_FLUSH_SECONDS: seconds(1, 300).default(5),
+  HIBIKI_ALLOW_PRIVATE_NETWORKS: flag.default(false),
+});
+
+export interface WorkerConfig {
+  workerId: string;
+  /** Where the edge functions live: `${SUPABASE_URL}/functions/v1`. */
+  functionsUrl: string;
+  apiKey: string;
+  dataPath: string;
+  refreshMs: number;
+  flushMs: number;
+  allowPrivateNetworks: boolean;
+}
+
+export class WorkerConfigError extends Error {
+  override name = "WorkerConfigError";
+}
+
+export function parseWorkerConfig(env: Record<string, string | undefined>): WorkerConfig {
+  const present = Object.fromEntries(
+    Object.keys(schema.shape).map((name) => [name, env[name] === "" ? undefined : env[name]]),
+  );
+  const parsed = schema.safeParse(present);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join(".")} ${i.message}`);
+    throw new WorkerConfigError(`Cannot start the worker: ${problems.join("; ")}`);
+  }
+  const e = parsed.data;
+  return {
+    workerId: e.WORKER_ID,
+    functionsUrl: e.SUPABASE_URL.replace(/\/+$/, "") + "/functions/v1",
+    apiKey: e.PINGMON_WORKER_API_KEY,
+    dataPath: e.WORKER_DATA_PATH ?? `./data/worker-${e.WORKER_ID}.kv`,
+    refreshMs: e.WORKER_REFRESH_SECONDS * 1000,
+    flushMs: e.WORKER_FLUSH_SECONDS * 1000,
+    allowPrivateNetworks: e.HIBIKI_ALLOW_PRIVATE_NETWORKS,
+  };
+}

@@ -1,0 +1,51 @@
+/**
+ * Probe worker entry (remote region): `deno task worker`, configured by the seed's `.env`:
+ * WORKER_ID, SUPABASE_URL (Hibiki's base URL), PINGMON_WORKER_API_KEY.
+ */
+import { dirname } from "node:path";
+import { EdgeClient } from "./lib/worker/edge_client.ts";
+import { ProbeWorker } from "./lib/worker/probe_worker.ts";
+import { ResultOutbox } from "./lib/worker/result_outbox.ts";
+import { parseWorkerConfig, WorkerConfigError } from "./lib/worker/worker_config.ts";
+
+let config;
+try {
+  config = parseWorkerConfig(Deno.env.toObject());
+} catch (error) {
+  if (error instanceof WorkerConfigError) {
+    console.error(error.message);
+    Deno.exit(2);
+  }
+  throw error;
+}
+
+await Deno.mkdir(dirname(config.dataPath), { recursive: true });
+const kv = await Deno.openKv(config.dataPath);
+const outbox = new ResultOutbox(kv);
+const worker = new ProbeWorker({
+  config,
+  client: new EdgeClient({
+    functionsUrl: config.functionsUrl,
+    apiKey: config.apiKey,
+    workerId: config.workerId,
+  }),
+  outbox,
+});
+const waiting = await outbox.size();
+console.log(
+  `[${config.workerId}] Starting against ${config.functionsUrl}` +
+    (waiting > 0 ? ` with ${waiting} unsent results` : ""),
+);
+await worker.start();
+
+let stopping = false;
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  Deno.addSignalListener(signal, async () => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`[${config.workerId}] Received ${signal}: sending what is left, then stopping`);
+    await worker.stop();
+    kv.close();
+    Deno.exit(0);
+  });
+}
