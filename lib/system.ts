@@ -21,6 +21,8 @@ import { KvStore } from "./store/kv_store.ts";
 import { EdgeService, type ResultChunk } from "./edge/edge_service.ts";
 import { ResultIngester } from "./edge/result_ingester.ts";
 import { WorkerStore } from "./edge/worker_store.ts";
+import { createInbound, type Inbound } from "./inbound/inbound.ts";
+import { JobStats } from "./stats/job_stats.ts";
 import { Deliverer } from "./webhooks/deliverer.ts";
 import type { DeliveryRef } from "./webhooks/types.ts";
 import { WebhookStore } from "./webhooks/webhook_store.ts";
@@ -55,6 +57,8 @@ export interface System {
   results: Dispatcher<ResultChunk>;
   workers: WorkerStore;
   recorder: RunRecorder;
+  stats: JobStats;
+  inbound: Inbound;
   jobs: JobService;
   webhooks: WebhookService;
   metrics: Metrics;
@@ -74,6 +78,8 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
   const store = new KvStore(kv);
   const webhookStore = new WebhookStore(kv);
   const recorder = new RunRecorder(kv, clock, config.runRetention);
+  const stats = new JobStats(kv, clock);
+  const box = new SecretBox(options.masterKey ?? randomBytes(32));
 
   // Deliveries are woken through this late-bound function: the service that queues them is
   // built before the dispatcher that sends them.
@@ -81,7 +87,7 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
   const webhooks = new WebhookService({
     store,
     webhooks: webhookStore,
-    box: new SecretBox(options.masterKey ?? randomBytes(32)),
+    box,
     clock,
     allowPrivateNetworks: config.allowPrivateNetworks,
     allowHttp: config.webhooks.allowHttp,
@@ -119,6 +125,7 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
     webhooks,
     recorder,
     metrics,
+    stats,
     onDelivery: () => deliveries.wake(),
   });
   const results = new Dispatcher<ResultChunk>({
@@ -141,6 +148,7 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
     allowPrivateNetworks: config.allowPrivateNetworks,
     catchUpDeadlineMs: config.catchUpDeadlineMs,
     probe: options.probe,
+    stats,
     followUp: async (run, job) => {
       const write = await webhooks.outboxFor(run, job);
       return write && { write, afterCommit: () => deliveries.wake() };
@@ -171,6 +179,17 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
     allowPrivateNetworks: config.allowPrivateNetworks,
     workerIds: async () => new Set((await workers.list()).map((w) => w.id)),
   });
+  const inbound = createInbound({
+    kv,
+    clock,
+    box,
+    maxConcurrency: config.maxConcurrency,
+    allowPrivateNetworks: config.allowPrivateNetworks,
+    allowHttp: config.webhooks.allowHttp,
+    jobExists: async (userId, jobId) => (await store.getJob(userId, jobId)) !== null,
+    runJob: (userId, jobId) => jobs.runNow(userId, jobId),
+    probe: options.probe,
+  });
   let queueListening = false;
   const app = createApp({
     store,
@@ -179,6 +198,8 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
     webhooks,
     workers,
     edge,
+    inbound: inbound.service,
+    inboundMetrics: inbound.metrics,
     workerApiKey: config.workerApiKey,
     dispatcher,
     metrics,
@@ -199,13 +220,20 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
     results,
     workers,
     recorder,
+    stats,
+    inbound,
     jobs,
     webhooks,
     metrics,
     onQueueMessage: (message) =>
       handleQueueMessage(message, {
         wake: async () => {
-          await Promise.all([dispatcher.drain(), deliveries.drain(), results.drain()]);
+          await Promise.all([
+            dispatcher.drain(),
+            deliveries.drain(),
+            results.drain(),
+            inbound.dispatcher.drain(),
+          ]);
         },
         purge,
       }),
@@ -216,11 +244,19 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
       dispatcher.start();
       deliveries.start();
       results.start();
+      inbound.dispatcher.start();
+      stats.start();
       await scheduler.tick();
       await purge();
     },
     stop: async () => {
-      await Promise.all([dispatcher.stop(), deliveries.stop(), results.stop()]);
+      await Promise.all([
+        dispatcher.stop(),
+        deliveries.stop(),
+        results.stop(),
+        inbound.dispatcher.stop(),
+      ]);
+      await stats.stop();
     },
   };
 }

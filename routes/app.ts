@@ -13,6 +13,9 @@ import type { EdgeService } from "../lib/edge/edge_service.ts";
 import type { WorkerStore } from "../lib/edge/worker_store.ts";
 import { workerRoutes } from "./api/workers.ts";
 import { edgeRoutes } from "./functions/v1.ts";
+import { hookRoutes } from "./hooks.ts";
+import { inboundHookRoutes } from "./api/hooks.ts";
+import type { InboundService } from "../lib/inbound/inbound_service.ts";
 import { type HealthDeps, healthRoutes } from "./health.ts";
 import { type AuthEnv, bearerAuth } from "./middleware/auth.ts";
 import { errorBody, handleError } from "./middleware/errors.ts";
@@ -26,6 +29,7 @@ export interface AppDeps extends HealthDeps {
   workers: WorkerStore;
   edge: EdgeService;
   workerApiKey: string | null;
+  inbound: InboundService;
   clock: Clock;
   rootApiKey: string | null;
 }
@@ -38,6 +42,8 @@ export function createApp(deps: AppDeps): Hono {
   );
   app.route("/", healthRoutes(deps));
   app.route("/functions/v1", edgeRoutes(deps));
+  // Public, outside /api: providers carry no Hibiki key, and each hook has its own body limit.
+  app.route("/hooks", hookRoutes(deps));
 
   const api = new Hono<AuthEnv>();
   api.use(
@@ -55,6 +61,7 @@ export function createApp(deps: AppDeps): Hono {
   api.route("/webhooks", webhookRoutes(deps));
   api.route("/deliveries", deliveryRoutes(deps));
   api.route("/workers", workerRoutes(deps));
+  api.route("/hooks", inboundHookRoutes(deps));
   app.route("/api", api);
   return app;
 }

@@ -18,6 +18,7 @@ export interface HealthDeps {
   clock: Clock;
   /** True while the Deno KV queue listener runs. */
   queueListening: () => boolean;
+  inboundMetrics: { render(): string };
 }
 
 export function healthRoutes(deps: HealthDeps): Hono {
@@ -35,7 +36,8 @@ export function healthRoutes(deps: HealthDeps): Hono {
   });
   app.get("/metrics", async (c) => {
     const pendingFires = await countDue(deps.kv, deps.clock.now());
-    const text = deps.metrics.render({ pendingFires, inFlight: deps.dispatcher.active });
+    const text = deps.metrics.render({ pendingFires, inFlight: deps.dispatcher.active }) +
+      deps.inboundMetrics.render();
     return c.text(text, 200, { "Content-Type": "text/plain; version=0.0.4; charset=utf-8" });
   });
   return app;

@@ -141,6 +141,8 @@ export class TestSystem {
     // A run may queue a delivery, so runs go first.
     const queues: { drain(): Promise<void>; readonly active: number }[] = [
       this.system.dispatcher,
+      this.system.results,
+      this.system.inbound.dispatcher,
       this.system.deliveries,
     ];
     for (const queue of queues) {

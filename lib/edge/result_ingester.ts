@@ -5,6 +5,7 @@
  * sends twice, or a chunk taken again after a crash, is stored once.
  */
 import type { Metrics } from "../metrics.ts";
+import type { JobStats } from "../stats/job_stats.ts";
 import type { Lease, QueueItem } from "../scheduler/dispatcher.ts";
 import type { RunRecorder } from "../scheduler/run_recorder.ts";
 import { getMany } from "../store/get_many.ts";
@@ -27,6 +28,7 @@ export interface ResultIngesterOptions {
   webhooks: WebhookService;
   recorder: RunRecorder;
   metrics: Metrics;
+  stats: JobStats;
   onDelivery: () => void;
 }
 
@@ -78,6 +80,12 @@ export class ResultIngester {
       if ((await op.commit()).ok) {
         for (const run of pending) {
           metrics.observeRun(run.status === "success" ? "success" : "failure", null);
+          this.options.stats.observe(run.userId, run.jobId, {
+            at: Date.parse(run.scheduledAt),
+            ok: run.status === "success",
+            latencyMs: run.durationMs,
+            lateMs: null,
+          });
           if (++this.written % PRUNE_EVERY === 0) this.prune(run);
         }
         return pending.some((run) => outbox.has(run.id + run.jobId));

@@ -18,6 +18,7 @@ import type { JobForRun, Store } from "../store/store.ts";
 import type { Job, Run } from "../store/types.ts";
 import type { FireTask } from "./fires.ts";
 import type { RunRecorder } from "./run_recorder.ts";
+import type { JobStats } from "../stats/job_stats.ts";
 
 /** Time kept back from the lease for recording the result. */
 const RECORD_MARGIN_MS = 5_000;
@@ -36,6 +37,8 @@ export interface RunnerOptions {
    * then `afterCommit` is called.
    */
   followUp?: (run: Run, job: JobForRun) => Promise<FollowUp | null>;
+  /** Tallies finished runs for the dashboard's 24-hour statistics. */
+  stats?: JobStats;
 }
 
 export interface FollowUp {
@@ -83,6 +86,12 @@ export class Runner {
     });
     if (recorded) {
       metrics.observeRun(run.status === "success" ? "success" : "failure", run.lateMs);
+      this.options.stats?.observe(run.userId, run.jobId, {
+        at: task.at,
+        ok: run.status === "success",
+        latencyMs: run.durationMs,
+        lateMs: run.lateMs,
+      });
       followUp?.afterCommit();
     }
   }

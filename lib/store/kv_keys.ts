@@ -28,6 +28,8 @@ export const kvKeys = {
     suffix,
   ],
   runsStored: (userId: string, jobId: string) => ["run_stored", userId, jobId],
+  /** Rolling 24-hour statistics of a job (see lib/stats/job_stats.ts). */
+  jobStats: (userId: string, jobId: string) => ["jstats", userId, jobId],
   /** Tombstone of a deleted job whose runs still have to be removed. */
   purge: (userId: string, jobId: string) => ["purge", userId, jobId],
   purges: () => ["purge"],

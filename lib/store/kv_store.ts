@@ -148,6 +148,7 @@ export class KvStore implements Store {
         .delete(kvKeys.jobOwner(jobId))
         .delete(kvKeys.webhook(userId, jobId))
         .delete(kvKeys.webhookFailing(userId, jobId))
+        .delete(kvKeys.jobStats(userId, jobId))
         .set(kvKeys.purge(userId, jobId), true);
       if (due.value !== null) op.delete(kvKeys.due(due.value, userId, jobId));
       writeMonitors(op, current.value, null);

@@ -1,6 +1,13 @@
 /** Bearer-key authentication for `/api/*` and per-route scope checks. */
 import type { MiddlewareHandler } from "hono";
-import { authenticate, type AuthOptions, type Principal, requireScope } from "../../lib/auth.ts";
+import {
+  authenticate,
+  type AuthOptions,
+  hasScope,
+  type Principal,
+  requireScope,
+} from "../../lib/auth.ts";
+import { ForbiddenError } from "../../lib/errors.ts";
 import type { Scope } from "../../lib/store/types.ts";
 
 export type AuthEnv = { Variables: { principal: Principal } };
@@ -14,9 +21,14 @@ export function bearerAuth(options: AuthOptions): MiddlewareHandler<AuthEnv> {
   };
 }
 
-export function scope(required: Scope): MiddlewareHandler<AuthEnv> {
+/** Lets a key through when it holds `anyOf[0]`, or any other scope listed. */
+export function scope(...anyOf: Scope[]): MiddlewareHandler<AuthEnv> {
   return async function scopeMiddleware(c, next) {
-    requireScope(c.get("principal"), required);
+    const principal = c.get("principal");
+    if (anyOf.length === 1) requireScope(principal, anyOf[0]);
+    else if (!anyOf.some((s) => hasScope(principal, s))) {
+      throw new ForbiddenError(`This key lacks one of the scopes ${anyOf.join(", ")}`);
+    }
     await next();
   };
 }

@@ -1,0 +1,279 @@
+/**
+ * Inbound hooks and their events in Deno KV. A hook is kept twice in one atomic operation:
+ * by id (the public endpoint reads that) and under its owner (the API lists that). An event,
+ * its de-duplication key, its queued action and the hook's counter are written in one
+ * atomic operation, so a request is either wholly stored or not at all.
+ */
+import { ConflictError, NotFoundError } from "../errors.ts";
+import { collect } from "../store/kv_store.ts";
+import { kvKeys } from "../store/kv_keys.ts";
+import type { Page } from "../store/types.ts";
+import type { HookRecord, InboundEvent, InboundRef } from "./types.ts";
+
+/** Bytes per body chunk: under Deno KV's 64 KiB value limit with room for the key. */
+export const CHUNK_BYTES = 60 * 1024;
+/**
+ * Bodies up to this go into the event's own atomic operation. Deno KV refuses operations
+ * over 800 KiB, so a larger body is written first, in chunks that expire on their own should
+ * the event never be committed.
+ */
+const INLINE_BODY_BYTES = 8 * CHUNK_BYTES;
+const CHUNKS_PER_OP = 10;
+/** Attempts kept on an event, so it stays well under 64 KiB. */
+const MAX_ATTEMPTS_KEPT = 20;
+const PURGE_BATCH = 200;
+
+export interface ListOptions {
+  cursor?: string;
+  limit: number;
+}
+
+export interface NewEvent {
+  event: InboundEvent;
+  body: Uint8Array;
+  /** When to run the action (epoch ms). */
+  dueAt: number;
+  now: number;
+  /** How long the provider delivery id is remembered. */
+  seenTtlMs: number;
+}
+
+export type AddEventResult = { ok: true } | { ok: false; duplicateOf: string | null };
+
+export class InboundStore {
+  constructor(readonly kv: Deno.Kv) {}
+
+  async createHook(hook: HookRecord): Promise<void> {
+    const byId = kvKeys.inboundHook(hook.id);
+    const byOwner = kvKeys.inboundHookOf(hook.userId, hook.id);
+    const result = await this.kv.atomic()
+      .check({ key: byId, versionstamp: null })
+      .check({ key: byOwner, versionstamp: null })
+      .set(byId, hook)
+      .set(byOwner, hook)
+      .commit();
+    if (!result.ok) throw new ConflictError(`Cannot create hook: id "${hook.id}" already exists`);
+  }
+
+  async getHook(hookId: string): Promise<Deno.KvEntryMaybe<HookRecord>> {
+    return await this.kv.get<HookRecord>(kvKeys.inboundHook(hookId));
+  }
+
+  /** The hook when `userId` owns it; others' hooks do not exist for them. */
+  async getHookOf(userId: string, hookId: string): Promise<HookRecord> {
+    const entry = await this.getHook(hookId);
+    if (!entry.value || entry.value.userId !== userId) {
+      throw new NotFoundError(`Hook "${hookId}" not found`);
+    }
+    return entry.value;
+  }
+
+  async listHooks(userId: string, options: ListOptions): Promise<Page<HookRecord>> {
+    const iter = this.kv.list<HookRecord>(
+      { prefix: kvKeys.inboundHooksOf(userId) },
+      { limit: options.limit, cursor: options.cursor },
+    );
+    const values = (await collect(iter)).map((entry) => entry.value);
+    return { values, cursor: values.length === options.limit ? iter.cursor || null : null };
+  }
+
+  /** Compare-and-set change of a hook the user owns. */
+  async updateHook(
+    userId: string,
+    hookId: string,
+    change: (hook: HookRecord) => HookRecord | Promise<HookRecord>,
+  ): Promise<HookRecord> {
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const current = await this.getHook(hookId);
+      if (!current.value || current.value.userId !== userId) {
+        throw new NotFoundError(`Hook "${hookId}" not found`);
+      }
+      const next = await change(current.value);
+      const result = await this.kv.atomic()
+        .check(current)
+        .set(current.key, next)
+        .set(kvKeys.inboundHookOf(userId, hookId), next)
+        .commit();
+      if (result.ok) return next;
+    }
+    throw new ConflictError(`Cannot update hook "${hookId}": too many concurrent changes`);
+  }
+
+  /** Deletes a hook at once, then its events, bodies and counters. */
+  async deleteHook(userId: string, hookId: string): Promise<void> {
+    const current = await this.getHook(hookId);
+    if (!current.value || current.value.userId !== userId) {
+      throw new NotFoundError(`Hook "${hookId}" not found`);
+    }
+    const result = await this.kv.atomic()
+      .check(current)
+      .delete(current.key)
+      .delete(kvKeys.inboundHookOf(userId, hookId))
+      .commit();
+    if (!result.ok) throw new ConflictError(`Cannot delete hook "${hookId}": it changed meanwhile`);
+    // What is left cannot be reached any more; if this is cut short, retention expires it.
+    // Queued actions find their event gone and drop themselves.
+    for (
+      const prefix of [
+        kvKeys.inboundEventsOf(hookId),
+        kvKeys.inboundBodiesOf(hookId),
+        kvKeys.inboundSeenOf(hookId),
+        ["inbound_count", hookId],
+      ]
+    ) {
+      await this.deletePrefix(prefix);
+    }
+  }
+
+  /** Requests stored and refused per hook, in the order of `hookIds`. */
+  async counts(hookIds: string[]): Promise<{ received: number; rejected: number }[]> {
+    const keys = hookIds.flatMap((id) => [
+      kvKeys.inboundCount(id, "received"),
+      kvKeys.inboundCount(id, "rejected"),
+    ]);
+    const values: (Deno.KvU64 | null)[] = [];
+    for (let i = 0; i < keys.length; i += 10) {
+      const entries = await this.kv.getMany<Deno.KvU64[]>(keys.slice(i, i + 10));
+      values.push(...entries.map((entry) => entry.value));
+    }
+    return hookIds.map((_, i) => ({
+      received: Number(values[2 * i]?.value ?? 0n),
+      rejected: Number(values[2 * i + 1]?.value ?? 0n),
+    }));
+  }
+
+  async countRejected(hookId: string): Promise<void> {
+    await this.kv.atomic().sum(kvKeys.inboundCount(hookId, "rejected"), 1n).commit();
+  }
+
+  /** The event id a provider delivery id was stored as, if it was. */
+  async seen(hookId: string, deliveryId: string): Promise<string | null> {
+    return (await this.kv.get<string>(kvKeys.inboundSeen(hookId, deliveryId))).value;
+  }
+
+  /**
+   * Stores an event with its whole body, remembers its delivery id, queues its action and
+   * counts it, in one atomic operation. A delivery id already remembered wins the race: the
+   * event is then not stored and the first event's id is returned.
+   */
+  async addEvent(input: NewEvent): Promise<AddEventResult> {
+    const { event, body, now } = input;
+    const expireIn = Math.max(1, Date.parse(event.expiresAt) - now);
+    const chunks = splitBody(body);
+    const inline = body.length <= INLINE_BODY_BYTES;
+    if (!inline) {
+      for (let i = 0; i < chunks.length; i += CHUNKS_PER_OP) {
+        const op = this.kv.atomic();
+        chunks.slice(i, i + CHUNKS_PER_OP).forEach((chunk, j) =>
+          op.set(kvKeys.inboundBody(event.hookId, event.id, i + j), chunk, { expireIn })
+        );
+        await op.commit();
+      }
+    }
+    const eventKey = kvKeys.inboundEvent(event.hookId, event.id);
+    const op = this.kv.atomic()
+      .check({ key: eventKey, versionstamp: null })
+      .set(eventKey, event, { expireIn })
+      .set([...kvKeys.inboundDue(), input.dueAt, event.id], { hookId: event.hookId })
+      .sum(kvKeys.inboundCount(event.hookId, "received"), 1n);
+    if (inline) {
+      chunks.forEach((chunk, i) =>
+        op.set(kvKeys.inboundBody(event.hookId, event.id, i), chunk, { expireIn })
+      );
+    }
+    const seenKey = event.deliveryId === null
+      ? null
+      : kvKeys.inboundSeen(event.hookId, event.deliveryId);
+    if (seenKey) {
+      op.check({ key: seenKey, versionstamp: null })
+        .set(seenKey, event.id, { expireIn: input.seenTtlMs });
+    }
+    if ((await op.commit()).ok) return { ok: true };
+    if (!inline) await this.deletePrefix([...kvKeys.inboundBodiesOf(event.hookId), event.id]);
+    const duplicateOf = seenKey ? (await this.kv.get<string>(seenKey)).value : null;
+    return { ok: false, duplicateOf };
+  }
+
+  async getEvent(hookId: string, eventId: string): Promise<Deno.KvEntryMaybe<InboundEvent>> {
+    return await this.kv.get<InboundEvent>(kvKeys.inboundEvent(hookId, eventId));
+  }
+
+  /** Newest first. */
+  async listEvents(hookId: string, options: ListOptions): Promise<Page<InboundEvent>> {
+    const iter = this.kv.list<InboundEvent>(
+      { prefix: kvKeys.inboundEventsOf(hookId) },
+      { limit: options.limit, cursor: options.cursor, reverse: true },
+    );
+    const values = (await collect(iter)).map((entry) => entry.value);
+    return { values, cursor: values.length === options.limit ? iter.cursor || null : null };
+  }
+
+  async readBody(event: InboundEvent): Promise<Uint8Array> {
+    const keys = Array.from(
+      { length: event.bodyChunks },
+      (_, i) => kvKeys.inboundBody(event.hookId, event.id, i),
+    );
+    const out = new Uint8Array(event.bodySize);
+    let offset = 0;
+    for (let i = 0; i < keys.length; i += 10) {
+      for (const entry of await this.kv.getMany<Uint8Array[]>(keys.slice(i, i + 10))) {
+        if (!entry.value) throw new Error(`Cannot read body of event "${event.id}": it expired`);
+        out.set(entry.value, offset);
+        offset += entry.value.length;
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Writes an event's new state if nobody changed it since it was read; moves its queued
+   * action to the new time and releases the attempt's lease, all in one operation.
+   */
+  async saveEvent(
+    entry: Deno.KvEntry<InboundEvent>,
+    next: InboundEvent,
+    options: { now: number; leaseKey?: Deno.KvKey },
+  ): Promise<boolean> {
+    const attempts = next.action.attempts;
+    const trimmed = attempts.length > MAX_ATTEMPTS_KEPT
+      ? { ...next, action: { ...next.action, attempts: attempts.slice(-MAX_ATTEMPTS_KEPT) } }
+      : next;
+    const expireIn = Math.max(1, Date.parse(next.expiresAt) - options.now);
+    const op = this.kv.atomic().check(entry).set(entry.key, trimmed, { expireIn });
+    const previous = entry.value.action.nextAttemptAt;
+    const upcoming = next.action.nextAttemptAt;
+    if (previous !== null && previous !== upcoming) {
+      op.delete([...kvKeys.inboundDue(), previous, next.id]);
+    }
+    if (upcoming !== null && upcoming !== previous) {
+      const ref: InboundRef = { hookId: next.hookId };
+      op.set([...kvKeys.inboundDue(), upcoming, next.id], ref);
+    }
+    if (options.leaseKey) op.delete(options.leaseKey);
+    return (await op.commit()).ok;
+  }
+
+  async releaseLease(key: Deno.KvKey): Promise<void> {
+    await this.kv.delete(key);
+  }
+
+  private async deletePrefix(prefix: Deno.KvKey): Promise<void> {
+    for (;;) {
+      const entries = await collect(this.kv.list({ prefix }, { limit: PURGE_BATCH }));
+      if (entries.length === 0) return;
+      for (let i = 0; i < entries.length; i += 100) {
+        const op = this.kv.atomic();
+        for (const entry of entries.slice(i, i + 100)) op.delete(entry.key);
+        await op.commit();
+      }
+    }
+  }
+}
+
+function splitBody(body: Uint8Array): Uint8Array[] {
+  const chunks: Uint8Array[] = [];
+  for (let i = 0; i < body.length; i += CHUNK_BYTES) {
+    chunks.push(body.slice(i, i + CHUNK_BYTES));
+  }
+  return chunks;
+}

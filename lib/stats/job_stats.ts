@@ -1,0 +1,189 @@
+/**
+ * Rolling 24-hour statistics per job (runs, success rate, p95 latency and lateness) for the
+ * dashboard, without reading runs: finished runs are tallied in memory and merged every few
+ * seconds into one small record per job (`["jstats", userId, jobId]`: hourly buckets with
+ * fixed latency histograms), with compare-and-set so several processes can merge into it.
+ * A crash loses at most the last few seconds of tallies; the runs themselves are never at
+ * risk, they are written before they are tallied.
+ */
+import type { Clock } from "../clock.ts";
+import { getMany } from "../store/get_many.ts";
+import { kvKeys } from "../store/kv_keys.ts";
+
+/** Upper bounds (ms) of the histogram buckets; the last one is open. */
+export const BUCKETS_MS = [5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10_000, 30_000, 60_000];
+const HOUR_MS = 3_600_000;
+const HOURS_KEPT = 25;
+const FLUSH_EVERY_MS = 5_000;
+const FLUSH_GROUP = 40;
+
+export interface HourStats {
+  /** Epoch hour (ms / 3,600,000). */
+  h: number;
+  n: number;
+  ok: number;
+  latency: number[];
+  late: number[];
+}
+
+export interface JobStatsRecord {
+  hours: HourStats[];
+}
+
+export interface JobStatsSummary {
+  runs: number;
+  /** 0–1; null without runs. */
+  successRate: number | null;
+  /** Upper bound of the bucket holding the 95th percentile; null without data. */
+  p95LatencyMs: number | null;
+  p95LateMs: number | null;
+}
+
+export class JobStats {
+  private pending = new Map<
+    string,
+    { userId: string; jobId: string; hours: Map<number, HourStats> }
+  >();
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private flushing: Promise<void> | null = null;
+
+  constructor(private readonly kv: Deno.Kv, private readonly clock: Clock) {}
+
+  observe(
+    userId: string,
+    jobId: string,
+    sample: { at: number; ok: boolean; latencyMs: number | null; lateMs: number | null },
+  ): void {
+    const key = `${userId}\u0000${jobId}`;
+    let job = this.pending.get(key);
+    if (!job) this.pending.set(key, job = { userId, jobId, hours: new Map() });
+    const h = Math.floor(sample.at / HOUR_MS);
+    let hour = job.hours.get(h);
+    if (!hour) job.hours.set(h, hour = emptyHour(h));
+    hour.n++;
+    if (sample.ok) hour.ok++;
+    if (sample.latencyMs !== null) hour.latency[bucketOf(sample.latencyMs)]++;
+    if (sample.lateMs !== null) hour.late[bucketOf(sample.lateMs)]++;
+  }
+
+  start(): void {
+    const loop = () => {
+      this.timer = setTimeout(async () => {
+        await this.flush().catch((e) => console.error(`Cannot save job statistics: ${e.message}`));
+        if (this.timer !== null) loop();
+      }, FLUSH_EVERY_MS);
+    };
+    loop();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    await this.flush();
+  }
+
+  /** Merges the tallies into the store. */
+  flush(): Promise<void> {
+    if (this.flushing) return this.flushing;
+    const batch = [...this.pending.values()];
+    this.pending = new Map();
+    this.flushing = (async () => {
+      try {
+        for (let i = 0; i < batch.length; i += FLUSH_GROUP) {
+          await this.merge(batch.slice(i, i + FLUSH_GROUP));
+        }
+      } finally {
+        this.flushing = null;
+      }
+    })();
+    return this.flushing;
+  }
+
+  /** Summaries of the last 24 hours for the given jobs. */
+  async summaries(userId: string, jobIds: string[]): Promise<Map<string, JobStatsSummary>> {
+    const entries = await getMany(this.kv, jobIds.map((id) => kvKeys.jobStats(userId, id)));
+    const since = Math.floor(this.clock.now() / HOUR_MS) - 23;
+    const out = new Map<string, JobStatsSummary>();
+    entries.forEach((entry, i) => {
+      const hours = ((entry.value as JobStatsRecord | null)?.hours ?? []).filter((h) =>
+        h.h >= since
+      );
+      out.set(jobIds[i], summarize(hours));
+    });
+    return out;
+  }
+
+  private async merge(
+    jobs: { userId: string; jobId: string; hours: Map<number, HourStats> }[],
+  ): Promise<void> {
+    for (let attempt = 0; attempt < 5 && jobs.length > 0; attempt++) {
+      const entries = await getMany(this.kv, jobs.map((j) => kvKeys.jobStats(j.userId, j.jobId)));
+      const op = this.kv.atomic();
+      jobs.forEach((job, i) => {
+        op.check(entries[i]).set(
+          entries[i].key,
+          merged(entries[i].value as JobStatsRecord | null, job.hours),
+        );
+      });
+      if ((await op.commit()).ok) return;
+      // Another process merged meanwhile: go one by one so a single conflict costs little.
+      if (jobs.length > 1) {
+        for (const job of jobs) await this.merge([job]);
+        return;
+      }
+    }
+  }
+}
+
+function emptyHour(h: number): HourStats {
+  return {
+    h,
+    n: 0,
+    ok: 0,
+    latency: new Array(BUCKETS_MS.length + 1).fill(0),
+    late: new Array(BUCKETS_MS.length + 1).fill(0),
+  };
+}
+
+function bucketOf(ms: number): number {
+  let i = 0;
+  while (i < BUCKETS_MS.length && ms > BUCKETS_MS[i]) i++;
+  return i;
+}
+
+function merged(record: JobStatsRecord | null, add: Map<number, HourStats>): JobStatsRecord {
+  const hours = new Map((record?.hours ?? []).map((h) => [h.h, structuredClone(h)]));
+  for (const [h, extra] of add) {
+    const hour = hours.get(h) ?? emptyHour(h);
+    hour.n += extra.n;
+    hour.ok += extra.ok;
+    extra.latency.forEach((n, i) => (hour.latency[i] += n));
+    extra.late.forEach((n, i) => (hour.late[i] += n));
+    hours.set(h, hour);
+  }
+  return { hours: [...hours.values()].sort((a, b) => a.h - b.h).slice(-HOURS_KEPT) };
+}
+
+export function summarize(hours: HourStats[]): JobStatsSummary {
+  const runs = hours.reduce((s, h) => s + h.n, 0);
+  const ok = hours.reduce((s, h) => s + h.ok, 0);
+  return {
+    runs,
+    successRate: runs === 0 ? null : ok / runs,
+    p95LatencyMs: percentile(hours.map((h) => h.latency), 0.95),
+    p95LateMs: percentile(hours.map((h) => h.late), 0.95),
+  };
+}
+
+function percentile(histograms: number[][], q: number): number | null {
+  const totals = new Array(BUCKETS_MS.length + 1).fill(0);
+  for (const hist of histograms) hist.forEach((n, i) => (totals[i] += n));
+  const count = totals.reduce((s, n) => s + n, 0);
+  if (count === 0) return null;
+  let seen = 0;
+  for (let i = 0; i < totals.length; i++) {
+    seen += totals[i];
+    if (seen >= q * count) return i < BUCKETS_MS.length ? BUCKETS_MS[i] : Infinity;
+  }
+  return null;
+}
