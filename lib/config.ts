@@ -43,6 +43,11 @@ const schema = z.object({
     }),
   HIBIKI_WEBHOOK_ROTATION_GRACE_HOURS: int(0, 720).default(24),
   PINGMON_WORKER_API_KEY: z.string().min(16, "must be at least 16 characters").optional(),
+  GCP_SERVICE_ACCOUNT: z.string().optional(),
+  GCP_PROJECT_ID: z.string().optional(),
+  GCP_REGION: z.string().optional(),
+  GCP_JOB_NAME: z.string().optional(),
+  HIBIKI_GCP_RUN_URL: z.string().url("must be a URL").default("https://run.googleapis.com"),
   DENO_DEPLOYMENT_ID: z.string().optional(),
 });
 
@@ -60,6 +65,14 @@ export interface Config {
   maxConcurrency: number;
   /** The shared key of probe workers (seed 002); the edge API answers 401 without one. */
   workerApiKey: string | null;
+  /** Cloud Run Jobs (seed 000): the default credential and target, and the API's base. */
+  gcp: {
+    serviceAccount: string | null;
+    projectId: string | null;
+    region: string | null;
+    jobName: string | null;
+    runUrl: string;
+  };
   webhooks: {
     allowHttp: boolean;
     timeoutMs: number;
@@ -99,6 +112,13 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     },
     maxConcurrency: e.HIBIKI_MAX_CONCURRENCY,
     workerApiKey: e.PINGMON_WORKER_API_KEY ?? null,
+    gcp: {
+      serviceAccount: e.GCP_SERVICE_ACCOUNT ?? null,
+      projectId: e.GCP_PROJECT_ID ?? null,
+      region: e.GCP_REGION ?? null,
+      jobName: e.GCP_JOB_NAME ?? null,
+      runUrl: e.HIBIKI_GCP_RUN_URL.replace(/\/+$/, ""),
+    },
     webhooks: {
       allowHttp: e.HIBIKI_ALLOW_HTTP_WEBHOOKS,
       timeoutMs: e.HIBIKI_WEBHOOK_TIMEOUT_SECONDS * 1000,

@@ -22,6 +22,9 @@ import { EdgeService, type ResultChunk } from "./edge/edge_service.ts";
 import { ResultIngester } from "./edge/result_ingester.ts";
 import { WorkerStore } from "./edge/worker_store.ts";
 import { createInbound, type Inbound } from "./inbound/inbound.ts";
+import { CloudRunRunner } from "./gcp/cloud_run_runner.ts";
+import { CredentialService, ENV_CREDENTIAL_ID } from "./gcp/credentials.ts";
+import { DEFAULT_USER } from "./auth.ts";
 import { JobStats } from "./stats/job_stats.ts";
 import { Deliverer } from "./webhooks/deliverer.ts";
 import type { DeliveryRef } from "./webhooks/types.ts";
@@ -44,6 +47,8 @@ export interface SystemOptions {
   queueWakeups?: boolean;
   /** Jitter of webhook retries in [-1, 1); tests pin it. */
   retryJitter?: () => number;
+  /** Poll delays of Cloud Run executions; tests shorten them. */
+  cloudRunPollDelays?: readonly number[];
 }
 
 export interface System {
@@ -59,6 +64,7 @@ export interface System {
   recorder: RunRecorder;
   stats: JobStats;
   inbound: Inbound;
+  credentials: CredentialService;
   jobs: JobService;
   webhooks: WebhookService;
   metrics: Metrics;
@@ -140,6 +146,20 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
   });
   const edge = new EdgeService({ kv, workers, clock, onAccepted: () => results.wake() });
 
+  const credentials = new CredentialService({
+    kv,
+    box,
+    clock,
+    envKey: config.gcp.serviceAccount,
+    allowAnyTokenUri: config.allowPrivateNetworks,
+  });
+  const cloudRun = new CloudRunRunner({
+    credentials,
+    clock,
+    baseUrl: config.gcp.runUrl,
+    pollDelays: options.cloudRunPollDelays,
+  });
+
   const runner = new Runner({
     store,
     recorder,
@@ -149,6 +169,7 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
     catchUpDeadlineMs: config.catchUpDeadlineMs,
     probe: options.probe,
     stats,
+    cloudRun,
     followUp: async (run, job) => {
       const write = await webhooks.outboxFor(run, job);
       return write && { write, afterCommit: () => deliveries.wake() };
@@ -178,6 +199,18 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
     clock,
     allowPrivateNetworks: config.allowPrivateNetworks,
     workerIds: async () => new Set((await workers.list()).map((w) => w.id)),
+    cloudRun: {
+      baseUrl: config.gcp.runUrl,
+      defaults: (userId) => ({
+        project: config.gcp.projectId,
+        region: config.gcp.region,
+        job: config.gcp.jobName,
+        credentialId: userId === DEFAULT_USER && config.gcp.serviceAccount
+          ? ENV_CREDENTIAL_ID
+          : null,
+      }),
+      credentialExists: (userId, id) => credentials.get(userId, id).then(() => true, () => false),
+    },
   });
   const inbound = createInbound({
     kv,
@@ -187,7 +220,7 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
     allowPrivateNetworks: config.allowPrivateNetworks,
     allowHttp: config.webhooks.allowHttp,
     jobExists: async (userId, jobId) => (await store.getJob(userId, jobId)) !== null,
-    runJob: (userId, jobId) => jobs.runNow(userId, jobId),
+    runJob: (userId, jobId, { payload }) => jobs.runNow(userId, jobId, { env: envFrom(payload) }),
     probe: options.probe,
   });
   let queueListening = false;
@@ -200,6 +233,7 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
     edge,
     inbound: inbound.service,
     inboundMetrics: inbound.metrics,
+    credentials,
     workerApiKey: config.workerApiKey,
     dispatcher,
     metrics,
@@ -222,6 +256,7 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
     recorder,
     stats,
     inbound,
+    credentials,
     jobs,
     webhooks,
     metrics,
@@ -259,4 +294,19 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
       await stats.stop();
     },
   };
+}
+
+/**
+ * Environment for a Cloud Run job started by an inbound webhook: the payload's top-level
+ * `env` object of string values (`{"env": {"RESUME_USERNAME": "alice"}}`), if it has one.
+ */
+function envFrom(payload: unknown): { name: string; value: string }[] | undefined {
+  const env = (payload as { env?: unknown } | null)?.env;
+  if (typeof env !== "object" || env === null || Array.isArray(env)) return undefined;
+  return Object.entries(env)
+    .filter(([name, value]) =>
+      /^[A-Za-z_][A-Za-z0-9_]{0,127}$/.test(name) && typeof value === "string"
+    )
+    .slice(0, 100)
+    .map(([name, value]) => ({ name, value: (value as string).slice(0, 32_768) }));
 }

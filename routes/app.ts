@@ -12,6 +12,8 @@ import type { WebhookService } from "../lib/webhooks/webhooks.ts";
 import type { EdgeService } from "../lib/edge/edge_service.ts";
 import type { WorkerStore } from "../lib/edge/worker_store.ts";
 import { workerRoutes } from "./api/workers.ts";
+import { credentialRoutes } from "./api/credentials.ts";
+import type { CredentialService } from "../lib/gcp/credentials.ts";
 import { edgeRoutes } from "./functions/v1.ts";
 import { hookRoutes } from "./hooks.ts";
 import { inboundHookRoutes } from "./api/hooks.ts";
@@ -30,6 +32,7 @@ export interface AppDeps extends HealthDeps {
   edge: EdgeService;
   workerApiKey: string | null;
   inbound: InboundService;
+  credentials: CredentialService;
   clock: Clock;
   rootApiKey: string | null;
 }
@@ -62,6 +65,7 @@ export function createApp(deps: AppDeps): Hono {
   api.route("/deliveries", deliveryRoutes(deps));
   api.route("/workers", workerRoutes(deps));
   api.route("/hooks", inboundHookRoutes(deps));
+  api.route("/credentials", credentialRoutes(deps));
   app.route("/api", api);
   return app;
 }

@@ -20,6 +20,7 @@ Deno.test("POST /api/jobs answers 201 with the job, its defaults and its next fi
   assert.deepEqual(job, {
     id: job.id,
     userId: "default",
+    type: "http",
     name: "Ping",
     url: "https://example.com/",
     method: "GET",

@@ -55,6 +55,8 @@ export interface TestSystemOptions {
   realProbe?: boolean;
   /** Jitter of webhook retries in [-1, 1); `() => 0` makes retry times exact. */
   retryJitter?: () => number;
+  /** Poll delays of Cloud Run executions (short in tests). */
+  cloudRunPollDelays?: readonly number[];
 }
 
 /** A system under test. Dispose it (`await using`) to let runs finish and close the store. */
@@ -87,6 +89,7 @@ export class TestSystem {
         return Promise.resolve(answer(request));
       },
       retryJitter: options.retryJitter,
+      cloudRunPollDelays: options.cloudRunPollDelays,
     });
     harness = new TestSystem(system, kv, clock);
     return harness;

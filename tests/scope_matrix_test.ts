@@ -21,6 +21,8 @@ interface Fixture {
   workerId: string;
   hookId: string;
   eventId: string;
+  /** No credential exists: the routes answer 404 (or 400) past the scope check. */
+  credentialId: string;
 }
 
 interface Route {
@@ -87,6 +89,21 @@ const ROUTES: Route[] = [
     body: { is_active: false },
     scope: "admin",
     status: 200,
+  },
+  { method: "GET", path: () => "/api/credentials", scope: "admin", status: 200 },
+  {
+    method: "POST",
+    path: () => "/api/credentials",
+    body: { type: "gcp_service_account", key: "not json" },
+    scope: "admin",
+    status: 400,
+  },
+  { method: "GET", path: (f) => `/api/credentials/${f.credentialId}`, scope: "admin", status: 404 },
+  {
+    method: "DELETE",
+    path: (f) => `/api/credentials/${f.credentialId}`,
+    scope: "admin",
+    status: 404,
   },
   { method: "GET", path: () => "/api/hooks", scope: HOOK_READ, status: 200 },
   {
@@ -182,6 +199,7 @@ const pattern = (route: Route) =>
     workerId: ":id",
     hookId: ":id",
     eventId: ":eventId",
+    credentialId: ":id",
   });
 
 async function fixture(t: TestSystem): Promise<Fixture> {
@@ -211,6 +229,7 @@ async function fixture(t: TestSystem): Promise<Fixture> {
   const eventId = (await arrived.json()).data.eventId;
   await t.settle();
   return {
+    credentialId: "cred_missing",
     hookId: inbound.body.data.id,
     eventId,
     workerId: "aws-tyo1a",
@@ -295,6 +314,7 @@ Deno.test("the scope check comes before the record lookup, so an unknown id stil
     workerId: "nowhere",
     hookId: "hook_unknown",
     eventId: "evt_unknown",
+    credentialId: "cred_unknown",
   };
   for (const route of ROUTES) {
     const needed = Array.isArray(route.scope) ? route.scope : [route.scope];

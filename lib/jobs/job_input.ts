@@ -6,11 +6,14 @@ import { z } from "zod";
 import { ValidationError } from "../errors.ts";
 import { BlockedAddressError, vetUrlWithoutDns } from "../net/ssrf.ts";
 import { parseSchedule, type Schedule, ScheduleError } from "../schedule.ts";
-import type { Expectation, HttpMethod } from "../store/types.ts";
+import type { Expectation, HttpMethod, Job } from "../store/types.ts";
 
 export const METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"] as const;
 export const DEFAULT_TIMEOUT_MS = 30_000;
 export const MAX_TIMEOUT_MS = 300_000;
+/** A Cloud Run job's run waits for its execution, which may take hours. */
+export const DEFAULT_CLOUD_RUN_TIMEOUT_MS = 3_600_000;
+export const MAX_CLOUD_RUN_TIMEOUT_MS = 86_400_000;
 const MAX_URL_LENGTH = 2048;
 export const WORKER_ID = /^[A-Za-z0-9_.-]{1,64}$/;
 const MAX_BODY_BYTES = 64 * 1024;
@@ -61,7 +64,8 @@ const fields = {
   timezone: z.string().trim().min(1, "must not be empty").max(64),
   enabled: z.boolean({ error: "must be true or false" }),
   timeoutMs: z.number({ error: "must be a number" }).int("must be a whole number")
-    .min(1000, "must be at least 1000").max(MAX_TIMEOUT_MS, `must be at most ${MAX_TIMEOUT_MS}`),
+    .min(1000, "must be at least 1000")
+    .max(MAX_CLOUD_RUN_TIMEOUT_MS, `must be at most ${MAX_CLOUD_RUN_TIMEOUT_MS}`),
   expect: expectSchema.nullable(),
   local: z.boolean({ error: "must be true or false" }),
   workers: z.array(
@@ -71,24 +75,30 @@ const fields = {
       checkSecond: z.number().int().min(0).max(59).optional(),
     }).strict(),
   ).max(50, "must list at most 50 workers"),
+  type: z.enum(["http", "cloud_run_job"], { error: 'must be "http" or "cloud_run_job"' }),
+  cloudRun: z.unknown().optional(),
 };
 
 const createSchema = z.object({
+  type: fields.type.default("http"),
+  cloudRun: fields.cloudRun,
   name: fields.name,
-  url: fields.url,
+  url: fields.url.optional(),
   method: fields.method.default("GET"),
   headers: fields.headers.default(null),
   body: fields.body.default(null),
   schedule: fields.schedule,
   timezone: fields.timezone.default("UTC"),
   enabled: fields.enabled.default(true),
-  timeoutMs: fields.timeoutMs.default(DEFAULT_TIMEOUT_MS),
+  timeoutMs: fields.timeoutMs.optional(),
   expect: fields.expect.default(null),
   local: fields.local.default(true),
   workers: fields.workers.default([]),
 }).strict();
 
-const patchSchema = z.object(fields).partial().strict();
+const { type: _type, ...patchable } = fields;
+/** The type of a job is fixed when it is created. */
+const patchSchema = z.object(patchable).partial().strict();
 
 export type JobInput = z.output<typeof createSchema>;
 export type JobPatch = z.output<typeof patchSchema>;
@@ -106,14 +116,23 @@ export function parseJobPatch(body: unknown): JobPatch {
 }
 
 /** Checks what a schema cannot: URL safety, headers, body vs method, the schedule. */
-export function checkJob(
-  job: Omit<JobInput, "local" | "workers"> & { id: string },
-  options: CheckOptions,
-): Schedule {
-  checkUrl(job.url, options);
-  checkHeaders(job.headers);
-  checkBody(job.method, job.body);
-  checkExpect(job.expect);
+export function checkJob(job: Job, options: CheckOptions): Schedule {
+  if (job.type === "cloud_run_job") {
+    if (job.timeoutMs > MAX_CLOUD_RUN_TIMEOUT_MS) {
+      throw new ValidationError(
+        `timeoutMs must be at most ${MAX_CLOUD_RUN_TIMEOUT_MS}`,
+        "timeoutMs",
+      );
+    }
+  } else {
+    checkUrl(job.url, options);
+    checkHeaders(job.headers);
+    checkBody(job.method, job.body);
+    checkExpect(job.expect);
+    if (job.timeoutMs > MAX_TIMEOUT_MS) {
+      throw new ValidationError(`timeoutMs must be at most ${MAX_TIMEOUT_MS}`, "timeoutMs");
+    }
+  }
   try {
     return parseSchedule(job.schedule, { timezone: job.timezone, key: job.id });
   } catch (error) {

@@ -10,7 +10,19 @@ import { runId } from "../store/kv_store.ts";
 import type { Store, StoredJob } from "../store/store.ts";
 import type { Job, JobView, Page } from "../store/types.ts";
 import { assignWorkers } from "../edge/assignments.ts";
-import { checkJob, parseJobInput, parseJobPatch } from "./job_input.ts";
+import {
+  type CloudRunDefaults,
+  type CloudRunSpec,
+  cloudRunUrl,
+  resolveCloudRunSpec,
+} from "../gcp/cloud_run_spec.ts";
+import {
+  checkJob,
+  DEFAULT_CLOUD_RUN_TIMEOUT_MS,
+  DEFAULT_TIMEOUT_MS,
+  parseJobInput,
+  parseJobPatch,
+} from "./job_input.ts";
 
 export interface JobServiceOptions {
   store: Store;
@@ -18,6 +30,11 @@ export interface JobServiceOptions {
   clock: Clock;
   /** The registered probe workers' ids, to check job assignments against. */
   workerIds: () => Promise<Set<string>>;
+  cloudRun: {
+    defaults: (userId: string) => CloudRunDefaults;
+    credentialExists: (userId: string, credentialId: string) => Promise<boolean>;
+    baseUrl: string;
+  };
   allowPrivateNetworks: boolean;
 }
 
@@ -25,14 +42,20 @@ export class JobService {
   constructor(private readonly options: JobServiceOptions) {}
 
   async create(userId: string, body: unknown): Promise<JobView> {
-    const input = parseJobInput(body);
+    const { cloudRun, url, timeoutMs, workers: requested, ...input } = parseJobInput(body);
     const now = this.options.clock.now();
     const id = crypto.randomUUID();
-    const schedule = checkJob({ ...input, id }, this.options);
-    const known = input.workers.length > 0 ? await this.options.workerIds() : new Set<string>();
-    const workers = assignWorkers(input.workers, schedule, (w) => known.has(w));
     const stamp = new Date(now).toISOString();
-    const job: Job = { id, userId, ...input, workers, createdAt: stamp, updatedAt: stamp };
+    const base = { id, userId, ...input, workers: [], createdAt: stamp, updatedAt: stamp };
+    if (input.type === "cloud_run_job" && requested.length > 0) {
+      throw new ValidationError("workers probe HTTP jobs, not Cloud Run jobs", "workers");
+    }
+    const job: Job = input.type === "cloud_run_job"
+      ? await this.cloudRunJob(base, { cloudRun, url, timeoutMs }, undefined)
+      : httpJob(base, { cloudRun, url, timeoutMs });
+    const schedule = checkJob(job, this.options);
+    const known = requested.length > 0 ? await this.options.workerIds() : new Set<string>();
+    job.workers = assignWorkers(requested, schedule, (w) => known.has(w));
     await this.options.store.createJob(job, runsHere(job) ? firstFire(schedule, now) : null);
     await this.options.scheduler.scheduleJob(userId, id);
     return this.view({ job, count: 0, lastRunAt: null });
@@ -50,16 +73,27 @@ export class JobService {
   }
 
   async update(userId: string, jobId: string, body: unknown): Promise<JobView> {
-    const { workers: requested, ...patch } = parseJobPatch(body);
+    const { workers: requested, cloudRun, ...patch } = parseJobPatch(body);
     const now = this.options.clock.now();
     const known = await this.options.workerIds();
+    const current = await this.options.store.getJob(userId, jobId);
+    if (!current) throw new NotFoundError(`Cannot update job: job "${jobId}" not found`);
+    // The Cloud Run target is resolved (and its credential looked up) before the write.
+    const spec = current.job.type === "cloud_run_job"
+      ? (await this.cloudRunJob(current.job, { cloudRun, url: patch.url }, current.job.cloudRun))
+        .cloudRun
+      : httpJob(current.job, { cloudRun, url: current.job.url }).cloudRun;
     const job = await this.options.store.updateJob(userId, jobId, (current) => {
       const next: Job = { ...current, ...patch, updatedAt: new Date(now).toISOString() };
+      if (spec) next.cloudRun = spec;
       const schedule = checkJob(next, this.options);
       // A new schedule re-spreads the workers' offsets unless the patch gives them.
       const scheduleChanged = next.schedule !== current.schedule;
       const workers = requested ??
         (current.workers ?? []).map((w) => scheduleChanged ? { workerId: w.workerId } : w);
+      if (next.type === "cloud_run_job" && workers.length > 0) {
+        throw new ValidationError("workers probe HTTP jobs, not Cloud Run jobs", "workers");
+      }
       next.workers = assignWorkers(workers, schedule, (w) => known.has(w));
       const timing = scheduleChanged || next.timezone !== current.timezone ||
         next.enabled !== current.enabled || next.timeoutMs !== current.timeoutMs ||
@@ -76,14 +110,22 @@ export class JobService {
     await this.options.store.deleteJob(userId, jobId);
   }
 
-  /** Queues a manual run now; returns the id its run record will have. */
-  async runNow(userId: string, jobId: string): Promise<{ runId: string; scheduledAt: string }> {
+  /**
+   * Queues a manual run now; returns the id its run record will have. `env` adds variables
+   * to a Cloud Run job's execution (an inbound webhook's payload).
+   */
+  async runNow(
+    userId: string,
+    jobId: string,
+    options: { env?: { name: string; value: string }[] } = {},
+  ): Promise<{ runId: string; scheduledAt: string }> {
     const stored = await this.options.store.getJob(userId, jobId);
     if (!stored) throw new NotFoundError(`Job "${jobId}" not found`);
     const at = this.options.clock.now();
     const suffix = await this.options.scheduler.addManualFire(userId, jobId, {
       at,
       timeoutMs: stored.job.timeoutMs,
+      env: stored.job.type === "cloud_run_job" ? options.env : undefined,
     });
     return { runId: runId(at, suffix), scheduledAt: new Date(at).toISOString() };
   }
@@ -104,6 +146,40 @@ export class JobService {
     }));
   }
 
+  /** A Cloud Run job: the target resolved against the defaults, the URL naming it. */
+  private async cloudRunJob(
+    job: Omit<Job, "url" | "timeoutMs"> & Partial<Pick<Job, "timeoutMs">>,
+    given: { cloudRun: unknown; url: string | undefined; timeoutMs?: number },
+    current: CloudRunSpec | undefined,
+  ): Promise<Job> {
+    if (given.url !== undefined) {
+      throw new ValidationError("url does not apply to a cloud_run_job: set cloudRun", "url");
+    }
+    if (job.workers && job.workers.length > 0) {
+      throw new ValidationError("workers probe HTTP jobs, not Cloud Run jobs", "workers");
+    }
+    const { cloudRun } = this.options;
+    const input = given.cloudRun === undefined && current
+      ? current
+      : current && typeof given.cloudRun === "object"
+      ? { ...current, ...given.cloudRun as object }
+      : given.cloudRun;
+    const spec = resolveCloudRunSpec(input, cloudRun.defaults(job.userId));
+    if (!(await cloudRun.credentialExists(job.userId, spec.credentialId))) {
+      throw new ValidationError(
+        `cloudRun.credentialId names an unknown credential "${spec.credentialId}"`,
+        "cloudRun",
+      );
+    }
+    return {
+      ...job,
+      method: "POST",
+      url: cloudRunUrl(spec, cloudRun.baseUrl),
+      timeoutMs: given.timeoutMs ?? job.timeoutMs ?? DEFAULT_CLOUD_RUN_TIMEOUT_MS,
+      cloudRun: spec,
+    };
+  }
+
   private view(stored: StoredJob): JobView {
     const { job } = stored;
     let nextRunAt: string | null = null;
@@ -113,6 +189,7 @@ export class JobService {
     }
     return {
       ...job,
+      type: job.type ?? "http",
       local: job.local ?? true,
       workers: job.workers ?? [],
       count: stored.count,
@@ -120,6 +197,22 @@ export class JobService {
       nextRunAt,
     };
   }
+}
+
+/** An HTTP job from its input: a URL is required, a Cloud Run target refused. */
+function httpJob(
+  job: Omit<Job, "url" | "timeoutMs"> & Partial<Pick<Job, "timeoutMs">>,
+  given: { cloudRun: unknown; url: string | undefined; timeoutMs?: number },
+): Job {
+  if (given.cloudRun !== undefined) {
+    throw new ValidationError('cloudRun applies only to jobs of type "cloud_run_job"', "cloudRun");
+  }
+  if (given.url === undefined) throw new ValidationError("url is required", "url");
+  return {
+    ...job,
+    url: given.url,
+    timeoutMs: given.timeoutMs ?? job.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+  };
 }
 
 /** Whether Hibiki itself fires the job (it may be checked only by remote workers). */

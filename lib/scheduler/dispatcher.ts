@@ -19,6 +19,8 @@ export interface QueueItem<V> {
   at: number;
   id: Deno.KvKeyPart[];
   value: V;
+  /** Taken again after a lease ran out: an earlier attempt may have done part of the work. */
+  retaken: boolean;
 }
 
 export interface Lease {
@@ -156,7 +158,7 @@ export class Dispatcher<V = unknown> {
       const until = now + this.options.leaseMs(entry.value);
       return {
         entry,
-        item: { at, id, value: entry.value },
+        item: { at, id, value: entry.value, retaken: skip === 2 },
         lease: { key: [...leased, until, at, ...id], until },
       };
     });

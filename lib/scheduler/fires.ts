@@ -6,6 +6,8 @@ import type { QueueItem } from "./dispatcher.ts";
 export interface FireValue {
   trigger: Trigger;
   timeoutMs: number;
+  /** Extra environment for a Cloud Run job's execution (from an inbound webhook). */
+  env?: { name: string; value: string }[];
 }
 
 /** A claimed fire, as the dispatcher hands it to the runner. */
@@ -15,11 +17,13 @@ export interface FireTask extends FireValue {
   jobId: string;
   /** `local` for scheduled fires, `manual-…` for manual runs: the run id is `${at}-${suffix}`. */
   suffix: string;
+  /** Taken again after its lease ran out (its process died mid-run). */
+  retaken: boolean;
 }
 
 export function fireTask(item: QueueItem<FireValue>): FireTask {
   const [userId, jobId, suffix] = item.id as [string, string, string];
-  return { ...item.value, at: item.at, userId, jobId, suffix };
+  return { ...item.value, at: item.at, userId, jobId, suffix, retaken: item.retaken };
 }
 
 /** How long a fire stays leased: its request deadline plus room to record the result. */

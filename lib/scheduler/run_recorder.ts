@@ -5,6 +5,7 @@
  * recorded once. Runs that finish close together share a commit (group commit).
  */
 import type { Clock } from "../clock.ts";
+import { writeRunState } from "../jobs/job_index.ts";
 import { GroupCommitter } from "../store/group_commit.ts";
 import { kvKeys } from "../store/kv_keys.ts";
 import type { Run } from "../store/types.ts";
@@ -66,6 +67,7 @@ export class RunRecorder {
     op.check({ key, versionstamp: null }).set(key, c.run)
       .sum(kvKeys.runsStored(userId, jobId), 1n);
     if (c.leaseKey) op.delete(c.leaseKey);
+    writeRunState(op, c.run); // the dashboard's up/down filter
     if (c.counts) {
       op.sum(kvKeys.jobCount(userId, jobId), 1n);
       const startedAt = c.run.startedAt ? Date.parse(c.run.startedAt) : c.scheduledAt;

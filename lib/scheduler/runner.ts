@@ -19,6 +19,7 @@ import type { Job, Run } from "../store/types.ts";
 import type { FireTask } from "./fires.ts";
 import type { RunRecorder } from "./run_recorder.ts";
 import type { JobStats } from "../stats/job_stats.ts";
+import type { CloudRunRunner } from "../gcp/cloud_run_runner.ts";
 
 /** Time kept back from the lease for recording the result. */
 const RECORD_MARGIN_MS = 5_000;
@@ -39,6 +40,8 @@ export interface RunnerOptions {
   followUp?: (run: Run, job: JobForRun) => Promise<FollowUp | null>;
   /** Tallies finished runs for the dashboard's 24-hour statistics. */
   stats?: JobStats;
+  /** Starts Cloud Run jobs (jobs of type `cloud_run_job`). */
+  cloudRun?: CloudRunRunner;
 }
 
 export interface FollowUp {
@@ -103,23 +106,48 @@ export class Runner {
       1,
       Math.min(job.timeoutMs, leaseUntil - startedAt - RECORD_MARGIN_MS),
     );
+    const id = runId(task.at, task.suffix);
+    const common = {
+      id,
+      jobId: job.id,
+      userId: job.userId,
+      where: "local",
+      trigger: task.trigger,
+      scheduledAt: new Date(task.at).toISOString(),
+      startedAt: new Date(startedAt).toISOString(),
+      lateMs: Math.max(0, startedAt - task.at),
+    };
+    if (job.type === "cloud_run_job") {
+      if (!this.options.cloudRun) throw new Error("Cloud Run jobs are not set up in this process");
+      const result = await this.options.cloudRun.run(job, {
+        fireId: `${job.id}:${id}`,
+        scheduledAt: task.at,
+        deadlineMs: timeoutMs,
+        retaken: task.retaken,
+        env: task.env,
+      });
+      return {
+        ...common,
+        status: result.success ? "success" : "failure",
+        code: result.code,
+        finishedAt: new Date(startedAt + result.durationMs).toISOString(),
+        durationMs: result.durationMs,
+        response: null,
+        error: result.error,
+        failure: null,
+        execution: result.execution,
+      };
+    }
     const result = await this.probe(
       { url: job.url, method: job.method, headers: job.headers ?? {}, body: job.body, timeoutMs },
       { expect: job.expect ?? undefined, allowPrivate: this.options.allowPrivateNetworks },
     );
     return {
-      id: runId(task.at, task.suffix),
-      jobId: job.id,
-      userId: job.userId,
-      where: "local",
-      trigger: task.trigger,
+      ...common,
       status: result.success ? "success" : "failure",
       code: result.code,
-      scheduledAt: new Date(task.at).toISOString(),
-      startedAt: new Date(startedAt).toISOString(),
       finishedAt: new Date(startedAt + result.durationMs).toISOString(),
       durationMs: result.durationMs,
-      lateMs: Math.max(0, startedAt - task.at),
       response: result.code === 0 ? null : {
         headers: result.headers,
         body: result.body,

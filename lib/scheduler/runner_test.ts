@@ -55,7 +55,15 @@ async function runs(kv: Deno.Kv, userId: string, jobId: string): Promise<Run[]> 
 }
 
 function task(jobId: string, at: number, trigger: "AUTO" | "MANUAL" = "AUTO"): FireTask {
-  return { at, userId: "default", jobId, suffix: "local", trigger, timeoutMs: 5000 };
+  return {
+    at,
+    userId: "default",
+    jobId,
+    suffix: "local",
+    trigger,
+    timeoutMs: 5000,
+    retaken: false,
+  };
 }
 
 Deno.test("running the same fire twice (a redelivery) records one run and counts it once", async () => {

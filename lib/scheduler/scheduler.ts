@@ -116,10 +116,14 @@ export class Scheduler {
   async addManualFire(
     userId: string,
     jobId: string,
-    options: { at: number; timeoutMs: number },
+    options: { at: number; timeoutMs: number; env?: { name: string; value: string }[] },
   ): Promise<string> {
     const suffix = `manual-${crypto.randomUUID().slice(0, 8)}`;
-    const fire: FireValue = { trigger: "MANUAL", timeoutMs: options.timeoutMs };
+    const fire: FireValue = {
+      trigger: "MANUAL",
+      timeoutMs: options.timeoutMs,
+      ...(options.env?.length ? { env: options.env } : {}),
+    };
     await this.kv.set(kvKeys.fire(options.at, userId, jobId, suffix), fire);
     this.options.onClaimed?.(options.at);
     return suffix;

@@ -88,6 +88,10 @@ export const kvKeys = {
   resultsDue: () => ["results_due"],
   resultLeases: () => ["results_lease"],
 
+  /** Google service-account keys, sealed (see lib/gcp/credentials.ts). */
+  credentialsOf: (userId: string) => ["credential", userId],
+  credential: (userId: string, id: string) => ["credential", userId, id],
+
   apiKeyByHash: (hash: string) => ["apikey_hash", hash],
   apiKeysOf: (userId: string) => ["apikey", userId],
   apiKey: (userId: string, keyId: string) => ["apikey", userId, keyId],
@@ -120,4 +124,26 @@ export const kvKeys = {
   /** Actions waiting for their time, and actions in flight (see Dispatcher). */
   inboundDue: () => ["inbound_due"],
   inboundLeases: () => ["inbound_lease"],
+
+  // --- Admin UI: users, sessions (lib/users/) and the job search index (lib/jobs/) -------
+  users: () => ["user"],
+  user: (userId: string) => ["user", userId],
+  /** A signed-in session; expires with it. */
+  session: (sessionId: string) => ["session", sessionId],
+  /** A user's sessions, to end them all when the password changes. */
+  sessionsOf: (userId: string) => ["session_of", userId],
+  sessionOf: (userId: string, sessionId: string) => ["session_of", userId, sessionId],
+  /** Recent failed sign-ins of a user from an address, or from an address (throttling). */
+  loginFailures: (what: string) => ["login_fail", what],
+  /** A word of a job's name (lower case) → the job: search by word prefix. */
+  jobWordsOf: (userId: string) => ["job_word", userId],
+  jobWord: (userId: string, word: string, jobId: string) => ["job_word", userId, word, jobId],
+  /** Jobs by state (`up`, `down`: the last run; `paused`): the dashboard's filters. */
+  jobsInState: (userId: string, state: string) => ["job_state", userId, state],
+  jobInState: (userId: string, state: string, jobId: string) => [
+    "job_state",
+    userId,
+    state,
+    jobId,
+  ],
 } satisfies Record<string, (...args: never[]) => Deno.KvKey>;

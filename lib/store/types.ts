@@ -3,6 +3,7 @@
  * the owner so another tenant's id is simply not found.
  */
 
+import type { CloudRunSpec } from "../gcp/cloud_run_spec.ts";
 import type { HttpMethod, ProbeExpect } from "../net/probe.ts";
 
 export type { HttpMethod };
@@ -33,6 +34,10 @@ export interface Job {
   local?: boolean;
   /** Remote probe workers that also check it (seed 002); absent in old records: none. */
   workers?: WorkerAssignment[];
+  /** What a run does: an HTTP request (the default) or starting a Cloud Run job. */
+  type?: "http" | "cloud_run_job";
+  /** The Cloud Run target, for `type: "cloud_run_job"` (then `url` only names it). */
+  cloudRun?: CloudRunSpec;
   createdAt: string;
   updatedAt: string;
 }
@@ -48,6 +53,7 @@ export interface Worker {
 
 /** A job as the API shows it: the configuration plus its counters. */
 export interface JobView extends Job {
+  type: "http" | "cloud_run_job";
   local: boolean;
   workers: WorkerAssignment[];
   count: number;
@@ -86,6 +92,14 @@ export interface Run {
   failure: string | null;
   /** On a `missed` record that stands for several fires: how many. */
   missedCount?: number;
+  /** For Cloud Run jobs: the execution this run started and how it ended. */
+  execution?: {
+    name: string;
+    succeededCount: number;
+    failedCount: number;
+    logUri: string | null;
+    status: string;
+  } | null;
 }
 
 export const SCOPES = ["read:jobs", "write:jobs", "read:logs", "write:logs", "admin"] as const;
