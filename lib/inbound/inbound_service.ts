@@ -255,10 +255,29 @@ export class InboundService {
       verification: { mode: hook.verification.mode, verified: hook.verification.mode !== "none" },
       action: { state: "pending", nextAttemptAt: now, attemptsInRound: 0, attempts: [] },
     };
+    // Storing is the whole of a `store` action: done with the write, nothing to queue.
+    const queued = hook.action.type !== "store";
+    if (!queued) {
+      event.action = {
+        state: "succeeded",
+        nextAttemptAt: null,
+        attemptsInRound: 1,
+        attempts: [{
+          n: 1,
+          at: event.receivedAt,
+          type: "store",
+          success: true,
+          status: 0,
+          durationMs: 0,
+          error: null,
+          detail: "stored",
+        }],
+      };
+    }
     const stored = await store.addEvent({
       event,
       body,
-      dueAt: now,
+      dueAt: queued ? now : null,
       now,
       seenTtlMs: this.options.seenTtlMs ?? DEFAULT_SEEN_TTL_MS,
     });
@@ -267,7 +286,7 @@ export class InboundService {
       return { kind: "duplicate", eventId: stored.duplicateOf };
     }
     metrics.received++;
-    this.options.onDue(now);
+    if (queued) this.options.onDue(now);
     return { kind: "accepted", eventId: event.id };
   }
 
@@ -456,7 +475,7 @@ export async function deliveryIdOf(
   // Keys are limited to 2 KiB, and an id is the provider's to choose: long or odd ones are
   // remembered by their hash.
   if (id.length > MAX_DELIVERY_ID_LENGTH || !/^[\x20-\x7e]+$/.test(id)) {
-    return `sha256:${await sha256Hex(id)}`;
+    return `sha256:${sha256Hex(id)}`;
   }
   return id;
 }

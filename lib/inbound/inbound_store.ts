@@ -6,6 +6,7 @@
  */
 import { ConflictError, NotFoundError } from "../errors.ts";
 import { collect } from "../store/kv_store.ts";
+import { GroupCommitter } from "../store/group_commit.ts";
 import { kvKeys } from "../store/kv_keys.ts";
 import type { Page } from "../store/types.ts";
 import type { HookRecord, InboundEvent, InboundRef } from "./types.ts";
@@ -31,8 +32,8 @@ export interface ListOptions {
 export interface NewEvent {
   event: InboundEvent;
   body: Uint8Array;
-  /** When to run the action (epoch ms). */
-  dueAt: number;
+  /** When to run the action (epoch ms); null when there is nothing left to run. */
+  dueAt: number | null;
   now: number;
   /** How long the provider delivery id is remembered. */
   seenTtlMs: number;
@@ -41,7 +42,12 @@ export interface NewEvent {
 export type AddEventResult = { ok: true } | { ok: false; duplicateOf: string | null };
 
 export class InboundStore {
-  constructor(readonly kv: Deno.Kv) {}
+  /** Events arriving together share a commit: one durable write per burst, not per request. */
+  private readonly committer: GroupCommitter;
+
+  constructor(readonly kv: Deno.Kv) {
+    this.committer = new GroupCommitter(kv);
+  }
 
   async createHook(hook: HookRecord): Promise<void> {
     const byId = kvKeys.inboundHook(hook.id);
@@ -171,24 +177,27 @@ export class InboundStore {
       }
     }
     const eventKey = kvKeys.inboundEvent(event.hookId, event.id);
-    const op = this.kv.atomic()
-      .check({ key: eventKey, versionstamp: null })
-      .set(eventKey, event, { expireIn })
-      .set([...kvKeys.inboundDue(), input.dueAt, event.id], { hookId: event.hookId })
-      .sum(kvKeys.inboundCount(event.hookId, "received"), 1n);
-    if (inline) {
-      chunks.forEach((chunk, i) =>
-        op.set(kvKeys.inboundBody(event.hookId, event.id, i), chunk, { expireIn })
-      );
-    }
     const seenKey = event.deliveryId === null
       ? null
       : kvKeys.inboundSeen(event.hookId, event.deliveryId);
-    if (seenKey) {
-      op.check({ key: seenKey, versionstamp: null })
-        .set(seenKey, event.id, { expireIn: input.seenTtlMs });
-    }
-    if ((await op.commit()).ok) return { ok: true };
+    const committed = await this.committer.commit((op) => {
+      op.check({ key: eventKey, versionstamp: null })
+        .set(eventKey, event, { expireIn })
+        .sum(kvKeys.inboundCount(event.hookId, "received"), 1n);
+      if (input.dueAt !== null) {
+        op.set([...kvKeys.inboundDue(), input.dueAt, event.id], { hookId: event.hookId });
+      }
+      if (inline) {
+        chunks.forEach((chunk, i) =>
+          op.set(kvKeys.inboundBody(event.hookId, event.id, i), chunk, { expireIn })
+        );
+      }
+      if (seenKey) {
+        op.check({ key: seenKey, versionstamp: null })
+          .set(seenKey, event.id, { expireIn: input.seenTtlMs });
+      }
+    });
+    if (committed) return { ok: true };
     if (!inline) await this.deletePrefix([...kvKeys.inboundBodiesOf(event.hookId), event.id]);
     const duplicateOf = seenKey ? (await this.kv.get<string>(seenKey)).value : null;
     return { ok: false, duplicateOf };

@@ -3,7 +3,7 @@
  * bytes as they arrived (a parsed-and-reserialised body would not match the sender's MAC) and
  * compares in constant time, so a forger learns nothing from how long a refusal takes.
  */
-import { timingSafeEqual } from "node:crypto";
+import { createHmac, timingSafeEqual } from "node:crypto";
 import { fromBase64, secretsEqual } from "../crypto.ts";
 import { secretKeyBytes } from "../webhooks/secrets.ts";
 import type { Verification } from "./types.ts";
@@ -60,7 +60,7 @@ export async function verifyHeaderSecret(
 ): Promise<VerifyOutcome> {
   const value = request.headers.get(options.header);
   if (value === null) return fail("missing", `Missing ${options.header} header`);
-  return await secretsEqual(value, options.secret)
+  return secretsEqual(value, options.secret)
     ? OK
     : fail("mismatch", `${options.header} header does not match`);
 }
@@ -80,7 +80,7 @@ export async function verifyHmacSha256(
   if (given === null) {
     return fail("malformed", `${options.header} header is not a ${options.encoding} digest`);
   }
-  const expected = await hmacSha256(encoder.encode(options.secret), request.body);
+  const expected = hmacSha256(encoder.encode(options.secret), request.body);
   return bytesEqual(given, expected)
     ? OK
     : fail("mismatch", `${options.header} signature does not match`);
@@ -125,7 +125,7 @@ export async function verifyStandardWebhooks(
   } catch {
     return fail("mismatch", "webhook-signature does not match");
   }
-  const expected = await hmacSha256(
+  const expected = hmacSha256(
     key,
     concat(encoder.encode(`${id}.${timestamp}.`), request.body),
   );
@@ -165,7 +165,7 @@ export async function verifyStripe(
   }
   const stale = checkTimestamp(timestamp, request.now, options.toleranceSeconds, "Stripe");
   if (stale) return stale;
-  const expected = await hmacSha256(
+  const expected = hmacSha256(
     encoder.encode(options.secret),
     concat(encoder.encode(`${timestamp}.`), request.body),
   );
@@ -196,15 +196,9 @@ function checkTimestamp(
   return null;
 }
 
-export async function hmacSha256(key: Uint8Array, data: Uint8Array): Promise<Uint8Array> {
-  const cryptoKey = await crypto.subtle.importKey(
-    "raw",
-    key as BufferSource,
-    { name: "HMAC", hash: "SHA-256" },
-    false,
-    ["sign"],
-  );
-  return new Uint8Array(await crypto.subtle.sign("HMAC", cryptoKey, data as BufferSource));
+/** Synchronous (node:crypto): no key import and no thread hop per request. */
+export function hmacSha256(key: Uint8Array, data: Uint8Array): Uint8Array {
+  return new Uint8Array(createHmac("sha256", key).update(data).digest());
 }
 
 /** Digest lengths are public, so only equal-length inputs need the constant-time compare. */

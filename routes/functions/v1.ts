@@ -16,7 +16,7 @@ export function edgeRoutes(deps: { edge: EdgeService; workerApiKey: string | nul
   const authorized = async (c: Context) => {
     const key = c.req.header("x-pingmon-api-key");
     return key !== undefined && deps.workerApiKey !== null &&
-      await secretsEqual(key, deps.workerApiKey);
+      secretsEqual(key, deps.workerApiKey);
   };
 
   app.post("/get-monitors-to-check", async (c) => {
