@@ -135,7 +135,7 @@ export class ActionRunner {
       "User-Agent": RELAY_USER_AGENT,
       "webhook-id": event.id,
       "webhook-timestamp": String(timestamp),
-      "webhook-signature": await standardSignatures(event.id, timestamp, body, [secret]),
+      "webhook-signature": standardSignatures(event.id, timestamp, body, [secret]),
       "X-Hibiki-Hook-Id": hook.id,
     };
     if (event.deliveryId !== null) headers["X-Hibiki-Delivery-Id"] = event.deliveryId;

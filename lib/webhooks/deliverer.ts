@@ -91,10 +91,10 @@ export class Deliverer {
       "Content-Type": "application/json",
       "User-Agent": USER_AGENT,
       "X-Webhook-ID": delivery.id,
-      "X-Signature": await seedSignature(body, secrets[0]),
+      "X-Signature": seedSignature(body, secrets[0]),
       "webhook-id": delivery.id,
       "webhook-timestamp": String(timestamp),
-      "webhook-signature": await standardSignatures(delivery.id, timestamp, body, secrets),
+      "webhook-signature": standardSignatures(delivery.id, timestamp, body, secrets),
     };
     if (delivery.test) headers["X-Webhook-Test"] = "true";
     const result = await this.probe(

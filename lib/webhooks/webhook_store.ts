@@ -1,5 +1,6 @@
 /** Webhooks and deliveries in Deno KV. */
 import { ConflictError, NotFoundError } from "../errors.ts";
+import { GroupCommitter } from "../store/group_commit.ts";
 import { collect } from "../store/kv_store.ts";
 import { kvKeys } from "../store/kv_keys.ts";
 import type { ListOptions } from "../store/store.ts";
@@ -9,7 +10,12 @@ import type { Delivery, DeliveryRef, WebhookRecord } from "./types.ts";
 const MAX_ATTEMPTS = 20;
 
 export class WebhookStore {
-  constructor(readonly kv: Deno.Kv) {}
+  /** Delivery results arriving together share a commit. */
+  private readonly committer: GroupCommitter;
+
+  constructor(readonly kv: Deno.Kv) {
+    this.committer = new GroupCommitter(kv);
+  }
 
   async create(webhook: WebhookRecord): Promise<void> {
     const key = kvKeys.webhook(webhook.userId, webhook.jobId);
@@ -111,17 +117,18 @@ export class WebhookStore {
       jobId: next.jobId,
       createdAt: Date.parse(next.createdAt),
     };
-    const op = this.kv.atomic().check(entry).set(entry.key, trimmed);
-    const previous = entry.value.nextAttemptAt;
-    if (previous !== null && previous !== next.nextAttemptAt) {
-      op.delete([...kvKeys.deliveriesDue(), previous, next.id]);
-    }
-    if (next.nextAttemptAt !== null && next.nextAttemptAt !== previous) {
-      op.set([...kvKeys.deliveriesDue(), next.nextAttemptAt, next.id], ref);
-    }
-    if (options.leaseKey) op.delete(options.leaseKey);
-    options.extra?.(op);
-    return (await op.commit()).ok;
+    return await this.committer.commit((op) => {
+      op.check(entry).set(entry.key, trimmed);
+      const previous = entry.value.nextAttemptAt;
+      if (previous !== null && previous !== next.nextAttemptAt) {
+        op.delete([...kvKeys.deliveriesDue(), previous, next.id]);
+      }
+      if (next.nextAttemptAt !== null && next.nextAttemptAt !== previous) {
+        op.set([...kvKeys.deliveriesDue(), next.nextAttemptAt, next.id], ref);
+      }
+      if (options.leaseKey) op.delete(options.leaseKey);
+      options.extra?.(op);
+    });
   }
 }
 

@@ -1,0 +1,190 @@
+/**
+ * Signed webhook deliveries (issue 3) to a healthy local receiver in another thread:
+ * - throughput: 20,000 deliveries queued at once, sent and recorded (target ≥ 2,000/s);
+ * - latency: jobs firing every second with webhooks, from run finished to delivery received
+ *   (target p99 ≤ 250 ms).
+ */
+import {
+  BENCH_USER,
+  createJobs,
+  firstFireFrom,
+  makeJob,
+  openEnv,
+  percentile,
+  type Scenario,
+  sleep,
+} from "./util.ts";
+
+interface Receiver {
+  port: number;
+  stats: () => Promise<{ total: number; distinct: number; lags: number[] }>;
+  reset: () => Promise<void>;
+  close: () => Promise<void>;
+}
+
+async function startReceiver(): Promise<Receiver> {
+  const worker = new Worker(new URL("./receiver_worker.ts", import.meta.url), { type: "module" });
+  const waiters: ((d: Record<string, unknown>) => void)[] = [];
+  let onReady!: (port: number) => void;
+  const ready = new Promise<number>((r) => (onReady = r));
+  worker.onmessage = (e: MessageEvent<Record<string, unknown>>) => {
+    if (e.data.type === "ready") onReady(e.data.port as number);
+    else waiters.shift()?.(e.data);
+  };
+  const ask = (type: string) =>
+    new Promise<Record<string, unknown>>((resolve) => {
+      waiters.push(resolve);
+      worker.postMessage({ type });
+    });
+  return {
+    port: await ready,
+    stats: async () => (await ask("stats")) as never,
+    reset: async () => void (await ask("reset")),
+    close: async () => {
+      await ask("close");
+      worker.terminate();
+    },
+  };
+}
+
+export const deliveries: Scenario = async ({ quick, log }) => {
+  const receiver = await startReceiver();
+  const endpoint = `http://127.0.0.1:${receiver.port}/hook`;
+
+  // Throughput: deliveries queued up front, then the delivery queue drains them.
+  const env = await openEnv("deliveries");
+  const { system, kv } = env;
+  const jobCount = 200;
+  const perJob = quick ? 25 : 100;
+  const total = jobCount * perJob;
+  const jobs = Array.from({ length: jobCount }, () => {
+    const id = crypto.randomUUID();
+    return { job: makeJob(id, "0 0 1 1 *", endpoint), firstFireAt: null };
+  });
+  await createJobs(system.store, jobs);
+  for (const { job } of jobs) {
+    await system.webhooks.create(BENCH_USER, { jobId: job.id, endpoint });
+  }
+  const now = Date.now();
+  const run = (jobId: string, i: number) => ({
+    id: `${now + i}-local`,
+    jobId,
+    userId: BENCH_USER,
+    where: "local",
+    trigger: "AUTO" as const,
+    status: "success" as const,
+    code: 200,
+    scheduledAt: new Date(now).toISOString(),
+    startedAt: new Date(now).toISOString(),
+    finishedAt: new Date(now).toISOString(),
+    durationMs: 3,
+    lateMs: 1,
+    response: { headers: { "content-type": "text/plain" }, body: "ok", bodyTruncated: false },
+    error: null,
+    failure: null,
+  });
+  let queued = 0;
+  for (const { job } of jobs) {
+    const stored = (await system.store.getJobForRun(BENCH_USER, job.id))!;
+    const op = kv.atomic();
+    for (let i = 0; i < perJob; i++) {
+      (await system.webhooks.outboxFor(run(job.id, i), stored))!(op);
+      queued++;
+    }
+    await op.commit();
+  }
+  log(`queued ${queued} deliveries`);
+  const t0 = performance.now();
+  system.deliveries.start();
+  system.deliveries.wake();
+  for (;;) {
+    const { distinct } = await receiver.stats();
+    if (distinct >= total || performance.now() - t0 > 120_000) break;
+    await sleep(50);
+  }
+  const sentMs = performance.now() - t0;
+  // Recorded too: wait until every delivery shows its success.
+  let recorded = 0;
+  for (;;) {
+    recorded = 0;
+    for await (
+      const e of kv.list<{ state: string }>({ prefix: ["delivery"] }, { batchSize: 1000 })
+    ) {
+      if (e.value.state === "succeeded") recorded++;
+    }
+    if (recorded >= total || performance.now() - t0 > 150_000) break;
+    await sleep(100);
+  }
+  const recordedMs = performance.now() - t0;
+  const first = await receiver.stats();
+  log(
+    `${first.distinct} received in ${(sentMs / 1000).toFixed(2)} s, ${recorded} recorded as ` +
+      `delivered in ${(recordedMs / 1000).toFixed(2)} s, ${first.total - first.distinct} repeats`,
+  );
+  await system.stop();
+  await env.close();
+
+  // Latency: real runs, each with a webhook, from run finished to delivery received.
+  await receiver.reset();
+  const env2 = await openEnv("deliveries-latency");
+  const live = quick ? 100 : 300;
+  const start = Date.now() + 3000;
+  const target = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+    () => new Response("ok"),
+  );
+  const liveJobs = Array.from({ length: live }, () => {
+    const id = crypto.randomUUID();
+    return {
+      job: makeJob(id, "* * * * * *", `http://127.0.0.1:${target.addr.port}/`),
+      firstFireAt: firstFireFrom("* * * * * *", id, start),
+    };
+  });
+  await createJobs(env2.system.store, liveJobs);
+  for (const { job } of liveJobs) {
+    await env2.system.webhooks.create(BENCH_USER, { jobId: job.id, endpoint });
+  }
+  await env2.system.start();
+  await sleep(quick ? 8_000 : 20_000);
+  await env2.system.stop();
+  await target.shutdown();
+  const second = await receiver.stats();
+  await receiver.close();
+  await env2.close();
+  const lags = second.lags;
+  log(
+    `${lags.length} deliveries of live runs; p50 ${percentile(lags, 50)} ms, p99 ${
+      percentile(lags, 99)
+    } ms`,
+  );
+
+  return {
+    metrics: [
+      {
+        metric: "deliveries per second (received)",
+        value: total / (sentMs / 1000),
+        unit: "/s",
+        target: { op: ">=", value: 2000 },
+      },
+      {
+        metric: "deliveries per second (recorded)",
+        value: total / (recordedMs / 1000),
+        unit: "/s",
+      },
+      {
+        metric: "repeated deliveries",
+        value: first.total - first.distinct,
+        unit: "",
+        target: { op: "==", value: 0 },
+      },
+      { metric: "run finished → received p50", value: percentile(lags, 50), unit: "ms" },
+      {
+        metric: "run finished → received p99",
+        value: percentile(lags, 99),
+        unit: "ms",
+        target: { op: "<=", value: 250 },
+      },
+    ],
+    details: { total, sentMs, recordedMs, liveDeliveries: lags.length },
+  };
+};
