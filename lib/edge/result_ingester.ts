@@ -18,7 +18,7 @@ import type { ResultChunk } from "./edge_service.ts";
 import type { CheckResult } from "./results_input.ts";
 
 /** Runs per atomic operation: each brings one check; outbox writes add a few mutations. */
-const RUNS_PER_OP = 40;
+const RUNS_PER_OP = 90;
 /** Retention is checked on a sample of writes, like local runs check it every 100th. */
 const PRUNE_EVERY = 50;
 

@@ -14,6 +14,7 @@ export interface MonitorEntry {
 
 export class WorkerStore {
   private readonly touched = new Map<string, number>();
+  private readonly monitors = new Map<string, { revision: bigint; entries: MonitorEntry[] }>();
 
   constructor(private readonly kv: Deno.Kv) {}
 
@@ -56,13 +57,27 @@ export class WorkerStore {
     });
   }
 
+  /**
+   * A worker's monitors. A worker asks every minute and its list rarely changes, so the list
+   * is kept in memory and read again only when the worker's revision counter (bumped in the
+   * same atomic operation as every change, by any process) has moved.
+   */
   async listMonitors(workerId: string): Promise<MonitorEntry[]> {
-    const out: MonitorEntry[] = [];
+    const revision = (await this.kv.get<Deno.KvU64>(kvKeys.workerMonitorsRevision(workerId)))
+      .value?.value ?? 0n;
+    const cached = this.monitors.get(workerId);
+    if (cached && cached.revision === revision) return cached.entries;
+    const entries: MonitorEntry[] = [];
     const iter = this.kv.list<MonitorEntry>(
       { prefix: kvKeys.workerMonitors(workerId) },
-      { batchSize: 1000 },
+      { batchSize: 1000, consistency: "strong" },
     );
-    for await (const entry of iter) out.push(entry.value);
-    return out;
+    for await (const entry of iter) entries.push(entry.value);
+    const after = (await this.kv.get<Deno.KvU64>(kvKeys.workerMonitorsRevision(workerId)))
+      .value?.value ?? 0n;
+    // Every change commits its entries and the revision bump together, so an unchanged
+    // revision before and after the read means the list matches it; otherwise read again later.
+    if (after === revision) this.monitors.set(workerId, { revision, entries });
+    return entries;
   }
 }

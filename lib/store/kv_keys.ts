@@ -84,6 +84,8 @@ export const kvKeys = {
   worker: (workerId: string) => ["worker", workerId],
   workerMonitors: (workerId: string) => ["worker_monitor", workerId],
   workerMonitor: (workerId: string, jobId: string) => ["worker_monitor", workerId, jobId],
+  /** Bumped (KvU64 sum) with every change to a worker's monitors, so lists can be cached. */
+  workerMonitorsRevision: (workerId: string) => ["worker_monitor_rev", workerId],
   /** Batches of worker results accepted and waiting to be stored as runs (see Dispatcher). */
   resultsDue: () => ["results_due"],
   resultLeases: () => ["results_lease"],
