@@ -4,6 +4,7 @@
  */
 import { ConflictError, NotFoundError, ValidationError } from "../errors.ts";
 import { monitorFor } from "../edge/monitor.ts";
+import { writeJobIndex } from "../jobs/job_index.ts";
 import { JOB_PARTS, kvKeys } from "./kv_keys.ts";
 import type { JobForRun, ListOptions, Store, StoredJob } from "./store.ts";
 import type { ApiKey, Job, Page, Run } from "./types.ts";
@@ -36,6 +37,7 @@ export class KvStore implements Store {
       op.set(kvKeys.due(firstFireAt, job.userId, job.id), dueEntry(job));
     }
     writeMonitors(op, null, job);
+    writeJobIndex(op, null, job);
     const result = await op.commit();
     if (!result.ok) throw new ConflictError(`Cannot create job: id "${job.id}" already exists`);
   }
@@ -118,6 +120,7 @@ export class KvStore implements Store {
         .check(due)
         .set(kvKeys.job(userId, jobId), next.job);
       writeMonitors(op, current.value, next.job);
+      writeJobIndex(op, current.value, next.job);
       if (next.firstFireAt !== undefined) {
         if (due.value !== null) op.delete(kvKeys.due(due.value, userId, jobId));
         op.set(kvKeys.jobDue(userId, jobId), next.firstFireAt);
@@ -152,6 +155,7 @@ export class KvStore implements Store {
         .set(kvKeys.purge(userId, jobId), true);
       if (due.value !== null) op.delete(kvKeys.due(due.value, userId, jobId));
       writeMonitors(op, current.value, null);
+      writeJobIndex(op, current.value, null);
       if ((await op.commit()).ok) return;
     }
     throw new ConflictError(`Cannot delete job "${jobId}": too many concurrent changes`);
@@ -269,9 +273,11 @@ export async function collect<T>(iter: Deno.KvListIterator<T>): Promise<Deno.KvE
 function writeMonitors(op: Deno.AtomicOperation, before: Job | null, after: Job | null): void {
   const active = (job: Job | null) => (job?.enabled ? job.workers ?? [] : []);
   const kept = new Set(active(after).map((a) => a.workerId));
+  const touched = new Set<string>();
   for (const assignment of active(before)) {
     if (!kept.has(assignment.workerId)) {
       op.delete(kvKeys.workerMonitor(assignment.workerId, before!.id));
+      touched.add(assignment.workerId);
     }
   }
   for (const assignment of active(after)) {
@@ -279,7 +285,9 @@ function writeMonitors(op: Deno.AtomicOperation, before: Job | null, after: Job 
       userId: after!.userId,
       monitor: monitorFor(after!, assignment),
     });
+    touched.add(assignment.workerId);
   }
+  for (const workerId of touched) op.sum(kvKeys.workerMonitorsRevision(workerId), 1n);
 }
 
 export function dueEntry(job: Job): DueEntry {
