@@ -182,6 +182,12 @@ const ROUTES: Route[] = [
     status: 200,
   },
   {
+    method: "DELETE",
+    path: (f) => `/api/deliveries/${f.deliveryId}`,
+    scope: "write:logs",
+    status: 200,
+  },
+  {
     method: "POST",
     path: (f) => `/api/deliveries/${f.deliveryId}/redeliver`,
     scope: "write:logs",

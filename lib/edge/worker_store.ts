@@ -1,19 +1,21 @@
 /** Probe workers and the monitors each one checks, in Deno KV. */
 import { ConflictError, NotFoundError } from "../errors.ts";
+import { getMany } from "../store/get_many.ts";
 import { kvKeys } from "../store/kv_keys.ts";
 import type { Worker } from "../store/types.ts";
 import type { Monitor } from "./monitor.ts";
-
-/** `last_seen_at` is written at most this often per worker, not on every call. */
-const TOUCH_EVERY_MS = 5_000;
 
 export interface MonitorEntry {
   userId: string;
   monitor: Monitor;
 }
 
+function withSeen(worker: Worker, seen: unknown): Worker {
+  const at = seen instanceof Deno.KvU64 ? Number(seen.value) : null;
+  return at === null ? worker : { ...worker, last_seen_at: new Date(at).toISOString() };
+}
+
 export class WorkerStore {
-  private readonly touched = new Map<string, number>();
   private readonly monitors = new Map<string, { revision: bigint; entries: MonitorEntry[] }>();
 
   constructor(private readonly kv: Deno.Kv) {}
@@ -26,15 +28,20 @@ export class WorkerStore {
   }
 
   async get(workerId: string): Promise<Worker | null> {
-    return (await this.kv.get<Worker>(kvKeys.worker(workerId))).value;
+    const [worker, seen] = await this.kv.getMany<[Worker, Deno.KvU64]>([
+      kvKeys.worker(workerId),
+      kvKeys.workerSeen(workerId),
+    ]);
+    return worker.value && withSeen(worker.value, seen.value);
   }
 
   async list(): Promise<Worker[]> {
-    const out: Worker[] = [];
+    const workers: Worker[] = [];
     for await (const entry of this.kv.list<Worker>({ prefix: kvKeys.workers() })) {
-      out.push(entry.value);
+      workers.push(entry.value);
     }
-    return out;
+    const seen = await getMany(this.kv, workers.map((w) => kvKeys.workerSeen(w.id)));
+    return workers.map((w, i) => withSeen(w, seen[i].value as number | null));
   }
 
   async update(workerId: string, change: (worker: Worker) => Worker): Promise<Worker> {
@@ -47,14 +54,12 @@ export class WorkerStore {
     throw new ConflictError(`Cannot update worker "${workerId}": too many concurrent changes`);
   }
 
-  /** Records that the worker called in; cheap enough for every request. */
+  /**
+   * Records that the worker called in, on every call: a blind write of its own key (taking
+   * the latest time), so it never conflicts with a change to the worker.
+   */
   async touch(workerId: string, now: number): Promise<void> {
-    if (now - (this.touched.get(workerId) ?? 0) < TOUCH_EVERY_MS) return;
-    this.touched.set(workerId, now);
-    const stamp = new Date(now).toISOString();
-    await this.update(workerId, (w) => ({ ...w, last_seen_at: stamp })).catch((error) => {
-      if (!(error instanceof NotFoundError)) throw error;
-    });
+    await this.kv.atomic().max(kvKeys.workerSeen(workerId), BigInt(now)).commit();
   }
 
   /**

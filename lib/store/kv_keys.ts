@@ -82,6 +82,8 @@ export const kvKeys = {
   /** Probe workers (seed 002), and the monitors each checks (see lib/edge/monitor.ts). */
   workers: () => ["worker"],
   worker: (workerId: string) => ["worker", workerId],
+  /** When the worker last called the edge API (KvU64 epoch ms, written with `max`). */
+  workerSeen: (workerId: string) => ["worker_seen", workerId],
   workerMonitors: (workerId: string) => ["worker_monitor", workerId],
   workerMonitor: (workerId: string, jobId: string) => ["worker_monitor", workerId, jobId],
   /** Bumped (KvU64 sum) with every change to a worker's monitors, so lists can be cached. */

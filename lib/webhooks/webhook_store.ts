@@ -87,6 +87,17 @@ export class WebhookStore {
     return await this.kv.get<Delivery>(deliveryKey(deliveryId, ref.value));
   }
 
+  async deleteDelivery(entry: Deno.KvEntry<Delivery>): Promise<void> {
+    const op = this.kv.atomic().check(entry).delete(entry.key)
+      .delete(kvKeys.deliveryRef(entry.value.id));
+    if (entry.value.nextAttemptAt !== null) {
+      op.delete([...kvKeys.deliveriesDue(), entry.value.nextAttemptAt, entry.value.id]);
+    }
+    if (!(await op.commit()).ok) {
+      throw new ConflictError("Cannot delete delivery: it changed meanwhile, try again");
+    }
+  }
+
   async listDeliveries(
     userId: string,
     jobId: string,

@@ -124,6 +124,15 @@ export class WebhookService {
     return entry.value;
   }
 
+  /** Removes a delivery (typically a dead one) and any attempt still queued for it. */
+  async deleteDelivery(userId: string, deliveryId: string): Promise<void> {
+    const entry = await this.options.webhooks.getDelivery(deliveryId);
+    if (!entry?.value || entry.value.userId !== userId) {
+      throw new NotFoundError(`Delivery "${deliveryId}" not found`);
+    }
+    await this.options.webhooks.deleteDelivery(entry as Deno.KvEntry<Delivery>);
+  }
+
   /** Sends a delivery again with the same id; the retry schedule starts over. */
   async redeliver(userId: string, deliveryId: string): Promise<Delivery> {
     for (let attempt = 0; attempt < 10; attempt++) {

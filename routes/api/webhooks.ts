@@ -62,6 +62,10 @@ export function deliveryRoutes(deps: { webhooks: WebhookService }): Hono<AuthEnv
     scope("read:logs"),
     async (c) => ok(c, await webhooks.getDelivery(user(c), c.req.param("id"))),
   );
+  app.delete("/:id", scope("write:logs"), async (c) => {
+    await webhooks.deleteDelivery(user(c), c.req.param("id"));
+    return ok(c, { message: "Delivery deleted" });
+  });
   app.post(
     "/:id/redeliver",
     scope("write:logs"),
