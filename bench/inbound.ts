@@ -19,8 +19,11 @@ export const inbound: Scenario = async ({ quick, log }) => {
   });
   const url = `http://127.0.0.1:${server.addr.port}${hook.path}`;
   const total = quick ? 5_000 : 40_000;
-  const bodies = Array.from({ length: 100 }, (_, i) =>
-    JSON.stringify({ event: "push", n: i, repository: { name: "hibiki" }, pad: "x".repeat(400) }));
+  const bodies = Array.from(
+    { length: 100 },
+    (_, i) =>
+      JSON.stringify({ event: "push", n: i, repository: { name: "hibiki" }, pad: "x".repeat(400) }),
+  );
 
   const runs: { rate: number; p50: number; p99: number }[] = [];
   for (const concurrency of quick ? [32] : [16, 32, 64]) {
@@ -57,10 +60,19 @@ export const inbound: Scenario = async ({ quick, log }) => {
   const best = runs.reduce((a, b) => (b.rate > a.rate && b.p99 <= 20 ? b : a), runs[0]);
   return {
     metrics: [
-      { metric: "acks per second", value: best.rate, unit: "req/s", target: { op: ">=", value: 5000 } },
+      {
+        metric: "acks per second",
+        value: best.rate,
+        unit: "req/s",
+        target: { op: ">=", value: 5000 },
+      },
       { metric: "ack p99", value: best.p99, unit: "ms", target: { op: "<=", value: 20 } },
       { metric: "ack p50", value: best.p50, unit: "ms" },
-      { metric: "median rate over concurrencies", value: median(runs.map((r) => r.rate)), unit: "req/s" },
+      {
+        metric: "median rate over concurrencies",
+        value: median(runs.map((r) => r.rate)),
+        unit: "req/s",
+      },
     ],
     details: { runs, storedEvents: stored, sent: total * runs.length },
   };

@@ -210,7 +210,7 @@ export class InboundService {
     }
 
     const now = clock.now();
-    const outcome = await verifyRequest(await this.openVerification(hook), {
+    const outcome = verifyRequest(await this.openVerification(hook), {
       body,
       headers: request.headers,
       now,
@@ -229,7 +229,7 @@ export class InboundService {
       }
     }
 
-    const deliveryId = await deliveryIdOf(hook, request.headers, body);
+    const deliveryId = deliveryIdOf(hook, request.headers, body);
     if (deliveryId !== null) {
       // Cheap early answer for the common retry; the atomic check below settles races.
       const first = await store.seen(hook.id, deliveryId);
@@ -452,11 +452,11 @@ export function challengeOf(
 }
 
 /** The provider's id of this delivery, the same on its retries; null when it sends none. */
-export async function deliveryIdOf(
+export function deliveryIdOf(
   hook: Pick<HookRecord, "verification">,
   headers: Headers,
   body: Uint8Array,
-): Promise<string | null> {
+): string | null {
   let id: string | null = null;
   if (hook.verification.mode === "stripe") {
     try {

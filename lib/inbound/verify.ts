@@ -36,10 +36,10 @@ function fail(reason: VerifyFailure, message: string): VerifyOutcome {
 export function verifyRequest(
   verification: Verification,
   request: VerifyRequest,
-): Promise<VerifyOutcome> {
+): VerifyOutcome {
   switch (verification.mode) {
     case "none":
-      return Promise.resolve(OK);
+      return OK;
     case "header_secret":
       return verifyHeaderSecret(request, verification);
     case "hmac_sha256":
@@ -54,10 +54,10 @@ export function verifyRequest(
 }
 
 /** Seed 001: a named header carries the shared secret itself. */
-export async function verifyHeaderSecret(
+export function verifyHeaderSecret(
   request: VerifyRequest,
   options: { header: string; secret: string },
-): Promise<VerifyOutcome> {
+): VerifyOutcome {
   const value = request.headers.get(options.header);
   if (value === null) return fail("missing", `Missing ${options.header} header`);
   return secretsEqual(value, options.secret)
@@ -66,10 +66,10 @@ export async function verifyHeaderSecret(
 }
 
 /** A digest of the body alone, as many providers send it (GitHub is one preset of this). */
-export async function verifyHmacSha256(
+export function verifyHmacSha256(
   request: VerifyRequest,
   options: { header: string; prefix: string; encoding: "hex" | "base64"; secret: string },
-): Promise<VerifyOutcome> {
+): VerifyOutcome {
   const value = request.headers.get(options.header);
   if (value === null) return fail("missing", `Missing ${options.header} header`);
   const text = value.trim();
@@ -90,7 +90,7 @@ export async function verifyHmacSha256(
 export function verifyGithub(
   request: VerifyRequest,
   options: { secret: string },
-): Promise<VerifyOutcome> {
+): VerifyOutcome {
   return verifyHmacSha256(request, {
     header: "X-Hub-Signature-256",
     prefix: "sha256=",
@@ -105,10 +105,10 @@ export function verifyGithub(
  * rotating). The timestamp bounds replays; the id is left to the caller's de-duplication.
  * Svix, which began the format, sends the same headers prefixed `svix-`.
  */
-export async function verifyStandardWebhooks(
+export function verifyStandardWebhooks(
   request: VerifyRequest,
   options: { secret: string; toleranceSeconds?: number },
-): Promise<VerifyOutcome> {
+): VerifyOutcome {
   const header = (name: string) =>
     request.headers.get(`webhook-${name}`) ?? request.headers.get(`svix-${name}`);
   const id = header("id");
@@ -144,10 +144,10 @@ export async function verifyStandardWebhooks(
  * Stripe: `Stripe-Signature: t=<seconds>,v1=<hex>[,v1=…][,v0=…]`, the hex HMAC-SHA256 of
  * `t.body` keyed with the whole `whsec_…` string. Only `v1` is Stripe's live scheme.
  */
-export async function verifyStripe(
+export function verifyStripe(
   request: VerifyRequest,
   options: { secret: string; toleranceSeconds?: number },
-): Promise<VerifyOutcome> {
+): VerifyOutcome {
   const value = request.headers.get("Stripe-Signature");
   if (value === null) return fail("missing", "Missing Stripe-Signature header");
   let timestamp: string | null = null;

@@ -13,14 +13,14 @@ const BODY_LIMIT = 8 * 1024 * 1024;
 
 export function edgeRoutes(deps: { edge: EdgeService; workerApiKey: string | null }): Hono {
   const app = new Hono();
-  const authorized = async (c: Context) => {
+  const authorized = (c: Context) => {
     const key = c.req.header("x-pingmon-api-key");
     return key !== undefined && deps.workerApiKey !== null &&
       secretsEqual(key, deps.workerApiKey);
   };
 
   app.post("/get-monitors-to-check", async (c) => {
-    if (!(await authorized(c))) return envelopeError(c, 401, "UNAUTHORIZED", "Invalid API key");
+    if (!authorized(c)) return envelopeError(c, 401, "UNAUTHORIZED", "Invalid API key");
     const body = await readJson(c);
     const workerId = (body as { worker_id?: unknown } | null)?.worker_id;
     if (typeof workerId !== "string" || workerId === "") {
@@ -40,7 +40,7 @@ export function edgeRoutes(deps: { edge: EdgeService; workerApiKey: string | nul
   });
 
   app.post("/batch-save-results", async (c) => {
-    if (!(await authorized(c))) return c.json({ error: "Unauthorized" }, 401);
+    if (!authorized(c)) return c.json({ error: "Unauthorized" }, 401);
     const parsed = parseResults(await readJson(c));
     if (!parsed.ok) return c.json(parsed.body, parsed.status);
     const workerId = parsed.results[0].worker_id;
