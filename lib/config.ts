@@ -20,6 +20,7 @@ const schema = z.object({
   HIBIKI_HOSTNAME: z.string().min(1).default("0.0.0.0"),
   HIBIKI_KV_PATH: z.string().min(1).optional(),
   HIBIKI_API_KEY: z.string().min(16, "must be at least 16 characters").optional(),
+  HIBIKI_ADMIN_PASSWORD: z.string().min(12, "must be at least 12 characters").max(200).optional(),
   HIBIKI_MASTER_KEY: z.string().optional(),
   HIBIKI_ENV: z.enum(["development", "production"]).default("development"),
   HIBIKI_ALLOW_PRIVATE_NETWORKS: flag.default(false),
@@ -57,6 +58,8 @@ export interface Config {
   /** null: the platform's own KV (Deno Deploy). */
   kvPath: string | null;
   rootApiKey: string | null;
+  /** The admin pages' password of the user `default` (HIBIKI_ADMIN_PASSWORD). */
+  adminPassword: string | null;
   masterKey: string | null;
   production: boolean;
   allowPrivateNetworks: boolean;
@@ -102,6 +105,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     hostname: e.HIBIKI_HOSTNAME,
     kvPath: e.HIBIKI_KV_PATH ?? (onDeploy ? null : "./data/hibiki.kv"),
     rootApiKey: e.HIBIKI_API_KEY ?? null,
+    adminPassword: e.HIBIKI_ADMIN_PASSWORD ?? null,
     masterKey: e.HIBIKI_MASTER_KEY ?? null,
     production: e.HIBIKI_ENV === "production" || onDeploy,
     allowPrivateNetworks: e.HIBIKI_ALLOW_PRIVATE_NETWORKS,

@@ -31,6 +31,12 @@ import type { DeliveryRef } from "./webhooks/types.ts";
 import { WebhookStore } from "./webhooks/webhook_store.ts";
 import { WebhookService } from "./webhooks/webhooks.ts";
 import { createApp } from "../routes/app.ts";
+import { Assets } from "../routes/admin/assets.ts";
+import { JobSearch } from "./jobs/job_index.ts";
+import { SessionService } from "./users/sessions.ts";
+import { LoginThrottle } from "./users/throttle.ts";
+import { UserStore } from "./users/user_store.ts";
+import { UserService } from "./users/users.ts";
 
 /** A delivery attempt's lease: the send deadline (≤ 30 s) plus room to record the result. */
 const DELIVERY_LEASE_MS = 45_000;
@@ -49,6 +55,8 @@ export interface SystemOptions {
   retryJitter?: () => number;
   /** Poll delays of Cloud Run executions; tests shorten them. */
   cloudRunPollDelays?: readonly number[];
+  /** PBKDF2 iterations of admin passwords; tests other than hashing may lower it. */
+  passwordIterations?: number;
 }
 
 export interface System {
@@ -68,6 +76,10 @@ export interface System {
   jobs: JobService;
   webhooks: WebhookService;
   metrics: Metrics;
+  /** Admin UI: users and sign-in sessions; job search for the dashboard. */
+  users: UserService;
+  sessions: SessionService;
+  search: JobSearch;
   /** Handles one Deno KV queue message. */
   onQueueMessage: (message: unknown) => Promise<void>;
   /** Marks the queue listener as running (for /healthz). */
@@ -85,7 +97,8 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
   const webhookStore = new WebhookStore(kv);
   const recorder = new RunRecorder(kv, clock, config.runRetention);
   const stats = new JobStats(kv, clock);
-  const box = new SecretBox(options.masterKey ?? randomBytes(32));
+  const masterKey = options.masterKey ?? randomBytes(32);
+  const box = new SecretBox(masterKey);
 
   // Deliveries are woken through this late-bound function: the service that queues them is
   // built before the dispatcher that sends them.
@@ -223,6 +236,18 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
     runJob: (userId, jobId, { payload }) => jobs.runNow(userId, jobId, { env: envFrom(payload) }),
     probe: options.probe,
   });
+  // Admin UI: the session key is derived from the master key, so there is no extra secret.
+  const sessions = new SessionService(kv, masterKey, () => clock.now());
+  const users = new UserService({
+    users: new UserStore(kv),
+    sessions,
+    throttle: new LoginThrottle(kv, () => clock.now()),
+    now: () => clock.now(),
+    adminPassword: config.adminPassword,
+    fingerprint: (text) => sessions.fingerprint(text),
+    iterations: options.passwordIterations,
+  });
+  const search = new JobSearch(kv, store);
   let queueListening = false;
   const app = createApp({
     store,
@@ -240,6 +265,19 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
     clock,
     rootApiKey: config.rootApiKey,
     queueListening: () => queueListening,
+    admin: {
+      store,
+      jobs,
+      search,
+      stats,
+      webhooks,
+      workers,
+      inbound: inbound.service,
+      users,
+      sessions,
+      clock,
+      assets: new Assets(new URL("../static/", import.meta.url)),
+    },
   });
   const purge = async () => {
     await store.purgeDeletedJobs();
@@ -260,6 +298,9 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
     jobs,
     webhooks,
     metrics,
+    users,
+    sessions,
+    search,
     onQueueMessage: (message) =>
       handleQueueMessage(message, {
         wake: async () => {

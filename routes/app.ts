@@ -21,6 +21,9 @@ import type { InboundService } from "../lib/inbound/inbound_service.ts";
 import { type HealthDeps, healthRoutes } from "./health.ts";
 import { type AuthEnv, bearerAuth } from "./middleware/auth.ts";
 import { errorBody, handleError } from "./middleware/errors.ts";
+import { type AdminDeps, adminRoutes } from "./admin/mod.ts";
+import { sessionOrBearer } from "./admin/api_session.ts";
+import { staticRoutes } from "./admin/static.ts";
 
 const API_BODY_LIMIT = 256 * 1024;
 
@@ -35,6 +38,8 @@ export interface AppDeps extends HealthDeps {
   credentials: CredentialService;
   clock: Clock;
   rootApiKey: string | null;
+  /** The admin web pages (routes/admin/). */
+  admin: AdminDeps;
 }
 
 export function createApp(deps: AppDeps): Hono {
@@ -58,7 +63,14 @@ export function createApp(deps: AppDeps): Hono {
       },
     }),
   );
-  api.use("*", bearerAuth({ store: deps.store, rootApiKey: deps.rootApiKey }));
+  // The admin pages' islands call the API with the signed-in session (and a CSRF header).
+  api.use(
+    "*",
+    sessionOrBearer({
+      sessions: deps.admin.sessions,
+      bearer: bearerAuth({ store: deps.store, rootApiKey: deps.rootApiKey }),
+    }),
+  );
   api.route("/jobs", jobRoutes(deps));
   api.route("/keys", keyRoutes(deps));
   api.route("/webhooks", webhookRoutes(deps));
@@ -67,5 +79,8 @@ export function createApp(deps: AppDeps): Hono {
   api.route("/hooks", inboundHookRoutes(deps));
   api.route("/credentials", credentialRoutes(deps));
   app.route("/api", api);
+  // Admin web pages: HTML, own error pages and security headers (routes/admin/mod.ts).
+  app.route("/admin", adminRoutes(deps.admin));
+  app.route("/static", staticRoutes(deps.admin.assets));
   return app;
 }

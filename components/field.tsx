@@ -1,0 +1,59 @@
+/** A labelled form field with its error message beside it. */
+import type { ComponentChildren } from "preact";
+
+export interface FieldProps {
+  id: string;
+  label: string;
+  error?: string | null;
+  hint?: string;
+  children: ComponentChildren;
+}
+
+export function Field({ id, label, error, hint, children }: FieldProps) {
+  return (
+    <div class={error ? "field field-error" : "field"}>
+      <label for={id}>{label}</label>
+      {children}
+      {hint && <small class="hint">{hint}</small>}
+      {error && <p class="error" id={`${id}-error`} role="alert">{error}</p>}
+    </div>
+  );
+}
+
+export function TextField(
+  props: {
+    id: string;
+    name: string;
+    label: string;
+    value?: string;
+    error?: string | null;
+    hint?: string;
+    type?: string;
+    required?: boolean;
+    placeholder?: string;
+    autocomplete?: string;
+    list?: string;
+  },
+) {
+  return (
+    <Field id={props.id} label={props.label} error={props.error} hint={props.hint}>
+      <input
+        id={props.id}
+        name={props.name}
+        type={props.type ?? "text"}
+        value={props.value ?? ""}
+        required={props.required}
+        placeholder={props.placeholder}
+        autocomplete={props.autocomplete}
+        list={props.list}
+        aria-invalid={props.error ? "true" : undefined}
+        aria-describedby={props.error ? `${props.id}-error` : undefined}
+      />
+    </Field>
+  );
+}
+
+/** The hidden CSRF field every form carries. */
+export function Csrf({ token }: { token: string }) {
+  return <input type="hidden" name="_csrf" value={token} />;
+}

@@ -1,0 +1,84 @@
+/**
+ * The dashboard's jobs table. Rendered on the server with the page; in the browser it asks for
+ * fresh rows of the same page every few seconds (while the tab is visible).
+ */
+import { useEffect, useState } from "preact/hooks";
+import { formatMs, formatRate, formatTime, stateClass } from "../components/format.ts";
+import type { DashboardRow } from "../lib/jobs/dashboard.ts";
+
+export interface DashboardTableProps {
+  rows: DashboardRow[];
+  /** Where the same page's rows come from as JSON. */
+  refreshUrl: string;
+  intervalMs: number;
+  text: Record<string, string>;
+}
+
+export default function DashboardTable(props: DashboardTableProps) {
+  const [rows, setRows] = useState(props.rows);
+  const { text } = props;
+  useEffect(() => {
+    const timer = setInterval(async () => {
+      if (document.hidden) return;
+      try {
+        const response = await fetch(props.refreshUrl, { headers: { accept: "application/json" } });
+        if (response.ok) setRows((await response.json()).rows);
+      } catch {
+        // Offline for a moment: the next tick tries again.
+      }
+    }, props.intervalMs);
+    return () => clearInterval(timer);
+  }, [props.refreshUrl]);
+
+  if (rows.length === 0) return <p class="empty">{text.empty}</p>;
+  return (
+    <table class="jobs">
+      <thead>
+        <tr>
+          <th>{text.state}</th>
+          <th>{text.name}</th>
+          <th>{text.schedule}</th>
+          <th>{text.lastRun}</th>
+          <th class="num">{text.success}</th>
+          <th class="num">{text.p95}</th>
+          <th class="num">{text.lateness}</th>
+          <th class="num">{text.runs}</th>
+        </tr>
+      </thead>
+      <tbody>
+        {rows.map((row) => (
+          <tr key={row.id} data-job={row.id}>
+            <td>
+              <span class={stateClass(row.state)}>{text[row.state]}</span>
+            </td>
+            <td class="name">
+              <a href={`/admin/jobs/${encodeURIComponent(row.id)}`}>{row.name}</a>
+              <small>{row.method} {row.url}</small>
+            </td>
+            <td>
+              <code>{row.schedule}</code>
+              <small>{row.timezone}</small>
+            </td>
+            <td>
+              {row.lastRun
+                ? (
+                  <>
+                    <span class={stateClass(row.lastRun.status)}>{row.lastRun.code || "—"}</span>
+                    {" "}
+                    {formatTime(row.lastRun.scheduledAt)}
+                  </>
+                )
+                : "—"}
+            </td>
+            <td class="num">{formatRate(row.successRate)}</td>
+            <td class="num">
+              {row.p95LatencyMs === null ? "—" : `≤ ${formatMs(row.p95LatencyMs)}`}
+            </td>
+            <td class="num">{row.p95LateMs === null ? "—" : `≤ ${formatMs(row.p95LateMs)}`}</td>
+            <td class="num">{row.count}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}

@@ -1,0 +1,83 @@
+/**
+ * The rows of the admin dashboard, for one page of jobs: state, last run and 24-hour
+ * statistics. Everything read is per job on the page (the job, its stats record, its newest
+ * run), so the cost does not grow with the number of jobs stored.
+ */
+import type { JobStats, JobStatsSummary } from "../stats/job_stats.ts";
+import type { Store } from "../store/store.ts";
+import type { Run } from "../store/types.ts";
+import type { JobQuery, JobSearch } from "./job_index.ts";
+
+export type RowState = "up" | "down" | "paused" | "pending";
+
+export interface DashboardRow {
+  id: string;
+  name: string;
+  method: string;
+  url: string;
+  schedule: string;
+  timezone: string;
+  state: RowState;
+  count: number;
+  lastRun: Pick<Run, "id" | "status" | "code" | "scheduledAt" | "durationMs" | "lateMs"> | null;
+  /** 0–1, null without runs in the last 24 hours. */
+  successRate: number | null;
+  /** Bucket bounds in ms; -1 means more than the largest bucket. */
+  p95LatencyMs: number | null;
+  p95LateMs: number | null;
+}
+
+export interface DashboardDeps {
+  store: Store;
+  search: JobSearch;
+  stats: JobStats;
+}
+
+export async function loadDashboard(
+  deps: DashboardDeps,
+  userId: string,
+  query: JobQuery,
+): Promise<{ rows: DashboardRow[]; cursor: string | null }> {
+  const page = await deps.search.page(userId, query);
+  const ids = page.values.map((s) => s.job.id);
+  const [stats, newest] = await Promise.all([
+    deps.stats.summaries(userId, ids),
+    Promise.all(ids.map((id) => deps.store.listRuns(userId, id, { limit: 1 }))),
+  ]);
+  const rows = page.values.map(({ job, count }, i): DashboardRow => {
+    const run = newest[i].values[0] ?? null;
+    const summary: JobStatsSummary | undefined = stats.get(job.id);
+    return {
+      id: job.id,
+      name: job.name,
+      method: job.method,
+      url: job.url,
+      schedule: job.schedule,
+      timezone: job.timezone,
+      state: !job.enabled
+        ? "paused"
+        : run?.status === "success"
+        ? "up"
+        : run?.status === "failure"
+        ? "down"
+        : "pending",
+      count,
+      lastRun: run && {
+        id: run.id,
+        status: run.status,
+        code: run.code,
+        scheduledAt: run.scheduledAt,
+        durationMs: run.durationMs,
+        lateMs: run.lateMs,
+      },
+      successRate: summary?.successRate ?? null,
+      p95LatencyMs: finite(summary?.p95LatencyMs ?? null),
+      p95LateMs: finite(summary?.p95LateMs ?? null),
+    };
+  });
+  return { rows, cursor: page.cursor };
+}
+
+function finite(ms: number | null): number | null {
+  return ms === null ? null : Number.isFinite(ms) ? ms : -1;
+}

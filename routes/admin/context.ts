@@ -1,0 +1,40 @@
+/** What every admin route knows about the request: who is signed in, the language, the token. */
+import type { Context } from "hono";
+import type { Lang, Translate } from "../../lib/i18n/i18n.ts";
+import type { Session, User } from "../../lib/users/types.ts";
+
+export type AdminEnv = {
+  Variables: {
+    lang: Lang;
+    t: Translate;
+    /** Set on every page except sign-in. */
+    session: Session;
+    user: User;
+    /** The CSRF token forms on this page carry. */
+    csrf: string;
+  };
+};
+
+export type AdminContext = Context<AdminEnv>;
+
+/**
+ * Reads an urlencoded or multipart form as plain strings (the first of repeated fields). Always
+ * parsed with `all: true`, since Hono keeps the first parse of a body for every later one.
+ */
+export async function formOf(c: Context): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(await formLists(c))) {
+    if (value.length > 0) out[name] = value[0];
+  }
+  return out;
+}
+
+/** Every value of every field, as strings (files are ignored). */
+export async function formLists(c: Context): Promise<Record<string, string[]>> {
+  const body = await c.req.parseBody({ all: true });
+  const out: Record<string, string[]> = {};
+  for (const [name, value] of Object.entries(body)) {
+    out[name] = [value].flat().filter((v): v is string => typeof v === "string");
+  }
+  return out;
+}

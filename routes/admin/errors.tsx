@@ -1,0 +1,44 @@
+/** Failures on admin pages become a page (not JSON): the message, and a way back. */
+import type { Context } from "hono";
+import { HTTPException } from "hono/http-exception";
+import { ForbiddenError, NotFoundError, ValidationError } from "../../lib/errors.ts";
+import { translator } from "../../lib/i18n/i18n.ts";
+import type { Assets } from "./assets.ts";
+import type { AdminContext } from "./context.ts";
+import { renderPage } from "./render.tsx";
+
+export function adminErrors(assets: Assets) {
+  return function adminErrorHandler(error: Error, c: Context): Response {
+    const ctx = c as AdminContext;
+    const t = ctx.get("t") ?? translator("en");
+    let status: 400 | 403 | 404 = 400;
+    let title = t("Something is wrong with the request");
+    if (
+      error instanceof NotFoundError || (error instanceof HTTPException && error.status === 404)
+    ) {
+      status = 404;
+      title = t("Not found");
+    } else if (error instanceof ForbiddenError) {
+      status = 403;
+      title = t("Not allowed");
+    } else if (!(error instanceof ValidationError) && !(error instanceof HTTPException)) {
+      console.error(`Unhandled error on ${c.req.method} ${c.req.path}:`, error);
+      return c.text("Internal server error", 500);
+    }
+    if (!ctx.get("csrf")) ctx.set("csrf", "");
+    return renderPage(
+      ctx,
+      assets,
+      { title, status, signedIn: ctx.get("user") !== undefined },
+      (
+        <section class="narrow">
+          <h1>{title}</h1>
+          <p>{error.message}</p>
+          <p>
+            <a href="/admin">{t("Back to the dashboard")}</a>
+          </p>
+        </section>
+      ),
+    );
+  };
+}

@@ -1,0 +1,86 @@
+/** The dashboard's search and filters, answered from indexes (lib/jobs/job_index.ts). */
+import assert from "node:assert/strict";
+import { nameWords } from "../lib/jobs/job_index.ts";
+import type { ProbeRequest } from "../lib/net/probe.ts";
+import { okProbe, TestSystem } from "./helpers.ts";
+
+const names = (page: { values: { job: { name: string } }[] }) =>
+  page.values.map((s) => s.job.name).sort();
+
+Deno.test("nameWords() splits names into lower-case words of any script", () => {
+  assert.deepEqual(nameWords("API health: Tokyo-1"), ["api", "health", "tokyo", "1"]);
+  assert.deepEqual(nameWords("決済 API の監視"), ["決済", "api", "の監視"]);
+  assert.deepEqual(nameWords("<img src=x onerror=alert(1)>"), [
+    "img",
+    "src",
+    "x",
+    "onerror",
+    "alert",
+    "1",
+  ]);
+});
+
+Deno.test("search finds jobs by the start of each word, and follows renames and deletes", async () => {
+  await using s = await TestSystem.start();
+  const billing = await s.createJob({ name: "Billing export" });
+  await s.createJob({ name: "API health Tokyo" });
+  await s.createJob({ name: "API health Osaka" });
+  await s.createJob({ name: "Search warm-up" });
+  const search = (q: string) => s.system.search.page("default", { q, limit: 50 });
+  assert.deepEqual(names(await search("api")), ["API health Osaka", "API health Tokyo"]);
+  assert.deepEqual(names(await search("HEAL tok")), ["API health Tokyo"]);
+  assert.deepEqual(names(await search("warm")), ["Search warm-up"]);
+  assert.deepEqual(names(await search("ealth")), []);
+  await s.call("PATCH", `/api/jobs/${billing.id}`, { body: { name: "Invoices export" } });
+  assert.deepEqual(names(await search("billing")), []);
+  assert.deepEqual(names(await search("invoice")), ["Invoices export"]);
+  await s.call("DELETE", `/api/jobs/${billing.id}`);
+  assert.deepEqual(names(await search("invoice")), []);
+  // Another tenant's jobs are not found.
+  assert.deepEqual(names(await s.system.search.page("acme", { q: "api", limit: 50 })), []);
+});
+
+Deno.test("search pages with a cursor", async () => {
+  await using s = await TestSystem.start();
+  for (let i = 0; i < 7; i++) await s.createJob({ name: `Probe ${i}` });
+  await s.createJob({ name: "Other" });
+  const first = await s.system.search.page("default", { q: "probe", limit: 5 });
+  assert.equal(first.values.length, 5);
+  assert.ok(first.cursor);
+  const second = await s.system.search.page("default", {
+    q: "probe",
+    limit: 5,
+    cursor: first.cursor!,
+  });
+  assert.equal(second.values.length, 2);
+  assert.equal(second.cursor, null);
+});
+
+Deno.test("the state filter follows runs (up, down) and pausing", async () => {
+  let failing = new Set<string>();
+  await using s = await TestSystem.start({
+    probe: (request: ProbeRequest) =>
+      failing.has(request.url) ? { ...okProbe(), success: false, code: 500 } : okProbe(),
+  });
+  const good = await s.createJob({ name: "Good one", url: "https://good.example/" });
+  const bad = await s.createJob({ name: "Bad one", url: "https://bad.example/" });
+  const idle = await s.createJob({ name: "Idle one", url: "https://idle.example/" });
+  failing = new Set(["https://bad.example/"]);
+  for (const job of [good, bad]) await s.call("POST", `/api/jobs/${job.id}/run`);
+  await s.settle();
+  const inState = (state: "up" | "down" | "paused", q?: string) =>
+    s.system.search.page("default", { state, q, limit: 50 });
+  assert.deepEqual(names(await inState("up")), ["Good one"]);
+  assert.deepEqual(names(await inState("down")), ["Bad one"]);
+  assert.deepEqual(names(await inState("down", "good")), []);
+  assert.deepEqual(names(await inState("up", "good")), ["Good one"]);
+  await s.call("PATCH", `/api/jobs/${idle.id}`, { body: { enabled: false } });
+  await s.call("PATCH", `/api/jobs/${good.id}`, { body: { enabled: false } });
+  assert.deepEqual(names(await inState("paused")), ["Good one", "Idle one"]);
+  assert.deepEqual(names(await inState("up")), []);
+  failing = new Set();
+  await s.call("POST", `/api/jobs/${bad.id}/run`);
+  await s.settle();
+  assert.deepEqual(names(await inState("down")), []);
+  assert.deepEqual(names(await inState("up")), ["Bad one"]);
+});

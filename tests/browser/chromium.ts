@@ -1,0 +1,2 @@
+/** Where CI's Chromium is (the Debian package `chromium`). */
+export const CHROMIUM = "/usr/bin/chromium";

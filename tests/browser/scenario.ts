@@ -1,0 +1,243 @@
+/**
+ * The browser scenario, run by admin_browser_test.ts in a child process (playwright-core reads
+ * /proc and the home folder when it loads, which only a fully privileged Deno may do). Prints
+ * one JSON line per step: `{"step": name, "ok": true, "ms": n}` or with `"error"`.
+ *
+ * Sign in, create a job through the form and watch its runs arrive without reloading, open a
+ * run, add a webhook and see its secret once, redeliver, a bad cron shown beside Schedule, a
+ * job name that is HTML shown as text, sign out. Screenshots go to docs/screenshots/.
+ */
+import assert from "node:assert/strict";
+import { ADMIN_PASSWORD, BrowserHarness, localTarget } from "./harness.ts";
+
+const SHOTS = new URL("../../docs/screenshots/", import.meta.url);
+const XSS_NAME = "<img src=x onerror=alert(1)>";
+
+/** Runs one step; after a failure the remaining steps are reported as skipped by the caller. */
+const t = {
+  async step(name: string, fn: () => Promise<void>): Promise<void> {
+    const started = performance.now();
+    try {
+      await fn();
+      console.log(
+        JSON.stringify({ step: name, ok: true, ms: Math.round(performance.now() - started) }),
+      );
+    } catch (error) {
+      const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+      console.log(JSON.stringify({ step: name, ok: false, error: message }));
+      throw error;
+    }
+  },
+};
+
+async function scenario(): Promise<void> {
+  let receiverStatus = 500;
+  const deliveries: string[] = [];
+  await using target = localTarget(() =>
+    new Response("hello from the target", { headers: { "x-target": "yes" } })
+  );
+  await using receiver = localTarget(async (request) => {
+    deliveries.push(await request.text());
+    return new Response("noted", { status: receiverStatus });
+  });
+  await using h = await BrowserHarness.start();
+  const { page } = h;
+  const shot = (name: string) =>
+    page.screenshot({ path: new URL(`${name}.png`, SHOTS).pathname, fullPage: true });
+
+  await t.step("signing in", async () => {
+    await page.goto(`${h.origin}/admin`);
+    assert.match(page.url(), /\/admin\/login\?next=/);
+    await shot("login");
+    await page.getByLabel("User").fill("default");
+    await page.getByLabel("Password").fill("wrong password here");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByText("The user or password is wrong").waitFor();
+    await page.getByLabel("Password").fill(ADMIN_PASSWORD);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.waitForURL(`${h.origin}/admin`);
+    await page.getByRole("heading", { name: "Jobs" }).waitFor();
+  });
+
+  await t.step("a bad cron shows an error beside Schedule", async () => {
+    await page.goto(`${h.origin}/admin/jobs/new`);
+    await page.getByLabel("Name").fill("Bad cron");
+    await page.getByLabel("URL").fill(`http://127.0.0.1:${target.addr.port}/`);
+    // Live, from the island, while typing...
+    await page.getByLabel("Schedule").fill("61 * * * *");
+    const live = page.locator("#job-schedule-error");
+    await live.waitFor();
+    assert.match(await live.textContent() ?? "", /minute/i);
+    // ...and from the server after submitting (the API's message, beside the field).
+    await page.getByRole("button", { name: "Create job" }).click();
+    await page.waitForURL(`${h.origin}/admin/jobs/new`);
+    const fromServer = page.locator(".field-error #job-schedule-error");
+    await fromServer.waitFor();
+    assert.match(await fromServer.textContent() ?? "", /minute/i);
+  });
+
+  let jobUrl = "";
+  await t.step("creating a job through the form, runs appear without reloading", async () => {
+    await page.goto(`${h.origin}/admin/jobs/new`);
+    await page.getByLabel("Name").fill(XSS_NAME);
+    await page.getByLabel("URL").fill(`http://127.0.0.1:${target.addr.port}/health`);
+    await page.getByLabel("Method").selectOption("GET");
+    await page.getByLabel("Schedule").fill("*/2 * * * * *");
+    await page.getByLabel("Timezone").fill("Asia/Tokyo");
+    await page.locator(".next-times li").first().waitFor();
+    assert.equal(await page.locator(".next-times li").count(), 5);
+    assert.match(await page.locator(".next-times li").first().textContent() ?? "", /\+09:00$/);
+    await shot("new_job");
+    await page.getByRole("button", { name: "Create job" }).click();
+    await page.waitForURL(/\/admin\/jobs\/[0-9a-f-]{36}$/);
+    jobUrl = page.url();
+    // The name is text, not markup.
+    assert.equal(
+      await page.locator("h1").first().evaluate((el) => el.childNodes[0].textContent),
+      `${XSS_NAME} `,
+    );
+    assert.equal(await page.locator("main img").count(), 0);
+    const navigations: string[] = [];
+    page.on("framenavigated", (frame) => navigations.push(frame.url()));
+    await page.locator("table.runs tbody tr").first().waitFor({ timeout: 15_000 });
+    assert.deepEqual(navigations, []);
+    await page.locator(".chart canvas").first().waitFor();
+  });
+
+  await t.step("opening a run shows its response", async () => {
+    await page.locator("table.runs tbody tr a").first().click();
+    await page.waitForURL(/\/runs\//);
+    assert.equal(await page.getByTestId("response-body").textContent(), "hello from the target");
+    await page.getByText("x-target").waitFor();
+    await shot("run");
+    await page.goBack();
+  });
+
+  await t.step("adding a webhook shows the secret once", async () => {
+    await page.goto(jobUrl);
+    await page.getByLabel("Endpoint").fill(`http://127.0.0.1:${receiver.addr.port}/hook`);
+    await page.getByRole("button", { name: "Add webhook" }).click();
+    const secret = await page.getByTestId("revealed-secret").textContent();
+    assert.match(secret ?? "", /^whsec_[A-Za-z0-9+/=_-]{20,}$/);
+    await page.goto(jobUrl);
+    assert.equal(await page.getByTestId("revealed-secret").count(), 0);
+    const masked = await page.getByTestId("masked-secret").textContent();
+    assert.ok(masked?.endsWith("…") && secret!.startsWith(masked.slice(0, -1)));
+    assert.ok(!(await page.content()).includes(secret!));
+  });
+
+  await t.step("a failed delivery is redelivered", async () => {
+    const failed = page.locator(".deliveries li", { has: page.locator(".badge-pending") });
+    for (let i = 0; i < 40 && await failed.count() === 0; i++) {
+      await page.waitForTimeout(250);
+      await page.reload();
+    }
+    const first = failed.first();
+    const id = await first.getAttribute("data-delivery");
+    assert.ok(id);
+    receiverStatus = 200;
+    await first.getByRole("button", { name: "Redeliver" }).click();
+    const item = page.locator(`.deliveries li[data-delivery="${id}"]`);
+    for (let i = 0; i < 40 && await item.locator(".badge-succeeded").count() === 0; i++) {
+      await page.waitForTimeout(250);
+      await page.reload();
+    }
+    await item.locator(".badge-succeeded").waitFor({ timeout: 1000 });
+    assert.ok(deliveries.length >= 2);
+    await page.locator(".chart canvas").first().waitFor();
+    await shot("job");
+  });
+
+  await t.step("the dashboard lists the job and refreshes itself", async () => {
+    // A few more jobs, so the dashboard screenshot looks like a dashboard.
+    const base = `http://127.0.0.1:${target.addr.port}`;
+    for (
+      const [name, url, schedule] of [
+        ["API health", `${base}/api/health`, "*/3 * * * * *"],
+        ["Billing export (daily)", `${base}/billing/export`, "0 3 * * *"],
+        ["Search index warm-up", `${base}/search/warm`, "@every 5s"],
+        ["Legacy status page", "http://127.0.0.1:1/status", "*/4 * * * * *"],
+      ]
+    ) {
+      await h.system.jobs.create("default", { name, url, schedule, timezone: "Asia/Tokyo" });
+    }
+    await page.goto(`${h.origin}/admin`);
+    await page.locator("table.jobs .badge-down").waitFor({ timeout: 10_000 });
+    await page.goto(`${h.origin}/admin?q=img`);
+    const row = page.locator("table.jobs tbody tr").first();
+    assert.equal(await row.locator(".name a").textContent(), XSS_NAME);
+    await row.locator(".badge-up").waitFor({ timeout: 10_000 });
+    // The island refreshes the rows: the run count grows without a reload.
+    const runs = row.locator("td.num").last();
+    const before = Number(await runs.textContent());
+    await page.waitForFunction(
+      ([selector, n]) =>
+        Number(document.querySelector(selector as string)?.textContent) > (n as number),
+      ["table.jobs tbody tr td.num:last-child", before],
+      { timeout: 12_000 },
+    );
+    await page.getByLabel("Search").fill("img onerror");
+    await page.getByRole("button", { name: "Filter" }).click();
+    assert.equal(await page.locator("table.jobs tbody tr").count(), 1);
+    await page.getByLabel("Search").fill("nothing-like-it");
+    await page.getByRole("button", { name: "Filter" }).click();
+    await page.getByText("No jobs here yet.").waitFor();
+    await page.goto(`${h.origin}/admin`);
+    await page.locator("table.jobs .badge-up").nth(2).waitFor({ timeout: 10_000 });
+    await shot("dashboard");
+  });
+
+  await t.step("API keys: created with scopes, shown once, revoked", async () => {
+    await page.goto(`${h.origin}/admin/keys`);
+    await page.getByLabel("Name").fill("ci");
+    await page.getByLabel("read:jobs").check();
+    await page.getByRole("button", { name: "Create key" }).click();
+    const key = await page.getByTestId("new-key").textContent();
+    assert.match(key ?? "", /^hk_/);
+    const answer = await fetch(`${h.origin}/api/jobs`, {
+      headers: { authorization: `Bearer ${key}` },
+    });
+    assert.equal(answer.status, 200);
+    await answer.body?.cancel();
+    await shot("keys");
+    await page.getByRole("button", { name: "Revoke" }).click();
+    await page.getByText("No keys yet.").waitFor();
+  });
+
+  await t.step("other pages render, in Japanese too", async () => {
+    for (
+      const [path, name] of [["/admin/workers", "workers"], ["/admin/users", "users"], [
+        "/admin/hooks",
+        "hooks",
+      ]]
+    ) {
+      await page.goto(`${h.origin}${path}`);
+      await shot(name);
+    }
+    await page.getByRole("link", { name: "日本語" }).click();
+    await page.getByRole("link", { name: "English" }).waitFor();
+    await page.goto(`${h.origin}/admin`);
+    await page.getByRole("heading", { name: "ジョブ" }).waitFor();
+    await shot("dashboard_ja");
+    await page.getByRole("link", { name: "English" }).click();
+  });
+
+  await t.step("signing out", async () => {
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.waitForURL(`${h.origin}/admin/login`);
+    await page.goto(`${h.origin}/admin`);
+    assert.match(page.url(), /\/admin\/login/);
+  });
+
+  await t.step("no script ran from user input and the CSP blocked nothing", () => {
+    assert.deepEqual(h.problems, []);
+    return Promise.resolve();
+  });
+}
+
+try {
+  await scenario();
+  Deno.exit(0);
+} catch {
+  Deno.exit(1);
+}
