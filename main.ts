@@ -29,9 +29,10 @@ if (config.kvPath !== null && config.kvPath !== ":memory:") {
 const kv = await openKv(config.kvPath ?? undefined);
 const system = createSystem(kv, config, { masterKey });
 
-// Deno.cron must be registered at the top level of the main module.
+// Deno.cron must be registered at the top level of the main module. The process also ticks
+// on its own at :30 of each minute; this one does the work only if that one did not.
 Deno.cron("hibiki-tick", "* * * * *", async () => {
-  await system.scheduler.tick();
+  await system.scheduler.cronTick();
 });
 
 system.setQueueListening(true);

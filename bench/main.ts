@@ -8,10 +8,15 @@
  */
 import { parseArgs } from "node:util";
 import { burst } from "./burst.ts";
+import { deliveries } from "./deliveries.ts";
+import { edge } from "./edge.ts";
+import { inbound } from "./inbound.ts";
+import { ui } from "./ui.ts";
 import { startup } from "./startup.ts";
 import { steady } from "./steady.ts";
 import { tickCost } from "./tick_cost.ts";
 import {
+  formatNumber,
   machineInfo,
   median,
   type Metric,
@@ -26,6 +31,10 @@ const SCENARIOS: Record<string, Scenario> = {
   burst,
   tick_cost: tickCost,
   startup,
+  deliveries,
+  edge,
+  inbound,
+  ui,
 };
 
 const { values } = parseArgs({
@@ -40,7 +49,9 @@ const { values } = parseArgs({
 const names = values.only ? values.only.split(",").map((s) => s.trim()) : Object.keys(SCENARIOS);
 for (const name of names) {
   if (!SCENARIOS[name]) {
-    console.error(`Unknown scenario "${name}": expected one of ${Object.keys(SCENARIOS).join(", ")}`);
+    console.error(
+      `Unknown scenario "${name}": expected one of ${Object.keys(SCENARIOS).join(", ")}`,
+    );
     Deno.exit(2);
   }
 }
@@ -52,8 +63,12 @@ if (!Number.isInteger(repeat) || repeat < 1) {
 
 const RESULTS = new URL("./results.json", import.meta.url);
 const machine = machineInfo();
+const git = machine.git as { commit: string | null; dirty: string[] };
 console.log(
   `Hibiki bench: deno ${Deno.version.deno}, ${navigator.hardwareConcurrency} CPUs, ` +
+    `commit ${git.commit}${
+      git.dirty.length ? ` + ${git.dirty.length} uncommitted lib changes` : ""
+    }, ` +
     `${values.quick ? "QUICK" : "full"} run of ${names.join(", ")}` +
     (repeat > 1 ? ` ×${repeat}` : ""),
 );
@@ -80,7 +95,7 @@ for (const name of names) {
     rows.push({
       scenario: name,
       metric: m,
-      note: repeat > 1 ? `median of [${all.map((v) => v ?? "n/a").join(", ")}]` : undefined,
+      note: repeat > 1 ? `median of [${all.map(formatNumber).join(", ")}]` : undefined,
     });
   }
   entries[name] = {

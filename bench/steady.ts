@@ -44,7 +44,10 @@ export async function steady({ quick, log }: ScenarioOptions): Promise<ScenarioR
     const jobs = Array.from({ length: JOBS }, () => {
       const id = crypto.randomUUID();
       schedules.set(id, parseSchedule(SCHEDULE, { key: id }));
-      return { job: makeJob(id, SCHEDULE, target.url(id)), firstFireAt: firstFireFrom(SCHEDULE, id, base) };
+      return {
+        job: makeJob(id, SCHEDULE, target.url(id)),
+        firstFireAt: firstFireFrom(SCHEDULE, id, base),
+      };
     });
     const createMs = await createJobs(system.store, jobs);
     log(`created ${JOBS} jobs in ${createMs.toFixed(0)} ms; window ${iso(base)} → ${iso(end)}`);
@@ -57,9 +60,11 @@ export async function steady({ quick, log }: ScenarioOptions): Promise<ScenarioR
     log(`system.start() (first tick) took ${startMs.toFixed(0)} ms`);
     const ticker = minuteTicker(system, log);
     // Progress once a minute.
-    const progress = setInterval(async () => {
-      log(`… ${system.metrics.runs.success} ok, ${system.metrics.runs.failure} failed, ` +
-        `${system.metrics.runs.missed} missed, in flight ${system.dispatcher.active}`);
+    const progress = setInterval(() => {
+      log(
+        `… ${system.metrics.runs.success} ok, ${system.metrics.runs.failure} failed, ` +
+          `${system.metrics.runs.missed} missed, in flight ${system.dispatcher.active}`,
+      );
     }, 60_000);
     await sleepUntil(end + GRACE_MS);
     clearInterval(progress);
@@ -89,6 +94,7 @@ export async function steady({ quick, log }: ScenarioOptions): Promise<ScenarioR
     let failures = 0;
     const lateness: number[] = [];
     const latenessBySecondOfMinute = new Map<number, number[]>();
+    const latenessBy10s = new Map<number, number[]>();
     for (const r of inWindow) {
       const at = Date.parse(r.scheduledAt);
       if (!expectedByJob.get(r.jobId)?.has(at)) unexpected++;
@@ -103,6 +109,9 @@ export async function steady({ quick, log }: ScenarioOptions): Promise<ScenarioR
         const s = new Date(at).getUTCSeconds();
         if (!latenessBySecondOfMinute.has(s)) latenessBySecondOfMinute.set(s, []);
         latenessBySecondOfMinute.get(s)!.push(r.lateMs);
+        const bucket = Math.floor(at / 10_000) * 10_000;
+        if (!latenessBy10s.has(bucket)) latenessBy10s.set(bucket, []);
+        latenessBy10s.get(bucket)!.push(r.lateMs);
       }
     }
     let notRun = 0;
@@ -138,6 +147,12 @@ export async function steady({ quick, log }: ScenarioOptions): Promise<ScenarioR
     ) => ({ second: s, count: v.length, p99: percentile(v, 99), max: maxOf(v) }));
     const worstSeconds = [...bySecond].sort((a, b) => (b.p99 ?? 0) - (a.p99 ?? 0)).slice(0, 5);
     log(`worst seconds of the minute by p99 lateness: ${JSON.stringify(worstSeconds)}`);
+    // p99 per 10 s of the window, to line spikes up with the minute ticks.
+    const timeline = [...latenessBy10s.entries()].sort((a, b) => a[0] - b[0]).map(([at, v]) => ({
+      from: iso(at),
+      p99: percentile(v, 99),
+      max: maxOf(v),
+    }));
 
     const lateP99 = percentile(lateness, 99);
     return {
@@ -154,7 +169,12 @@ export async function steady({ quick, log }: ScenarioOptions): Promise<ScenarioR
           unit: "",
           target: { op: "==", value: 0 },
         },
-        { metric: "duplicate run records", value: dupRuns, unit: "", target: { op: "==", value: 0 } },
+        {
+          metric: "duplicate run records",
+          value: dupRuns,
+          unit: "",
+          target: { op: "==", value: 0 },
+        },
         { metric: "failed runs", value: failures, unit: "" },
         { metric: "target hits in window", value: hitsInWindow, unit: "" },
         { metric: "hit arrival late p99", value: percentile(hitLate, 99), unit: "ms" },
@@ -181,6 +201,7 @@ export async function steady({ quick, log }: ScenarioOptions): Promise<ScenarioR
         runsOutsideWindow: runs.length - inWindow.length,
         duplicateHitExamples: dupHits.examples,
         latenessBySecondOfMinute: bySecond,
+        latenessTimeline: timeline,
         eventLoopLag: summary(lagSamples.samples),
         metrics: system.metrics.runs,
       },

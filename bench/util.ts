@@ -129,7 +129,7 @@ export function iso(ms: number): string {
   return new Date(ms).toISOString();
 }
 
-/** Runs `scheduler.tick()` at each minute boundary, as Deno.cron("* * * * *") would. */
+/** Calls the cron tick at each minute boundary, as Deno.cron("* * * * *") does in main.ts. */
 export function minuteTicker(
   system: System,
   log: (m: string) => void,
@@ -145,7 +145,8 @@ export function minuteTicker(
         const at = Date.now();
         const t = performance.now();
         try {
-          const report = await system.scheduler.tick();
+          const report = await system.scheduler.cronTick() ??
+            { jobs: 0, claimed: 0, missed: 0 };
           const sample = { at, ms: performance.now() - t, ...report };
           ticks.push(sample);
           log(
@@ -387,6 +388,24 @@ export function lagMonitor(intervalMs = 50): { stop: () => { samples: number[]; 
   };
 }
 
+/** The commit under test and whether lib/, routes/ or main.ts had uncommitted changes. */
+export function gitInfo(): { commit: string | null; dirty: string[] } {
+  const git = (...args: string[]) => {
+    try {
+      const out = new Deno.Command("git", { args, cwd: new URL("../", import.meta.url) })
+        .outputSync();
+      return out.success ? new TextDecoder().decode(out.stdout).trim() : null;
+    } catch {
+      return null;
+    }
+  };
+  const status = git("status", "--porcelain", "--", "lib", "routes", "main.ts") ?? "";
+  return {
+    commit: git("rev-parse", "--short", "HEAD"),
+    dirty: status.split("\n").filter(Boolean).map((l) => l.trim()),
+  };
+}
+
 export function machineInfo(): Record<string, unknown> {
   let cpuModel: string | null = null;
   try {
@@ -404,5 +423,6 @@ export function machineInfo(): Record<string, unknown> {
     totalMemoryMb: Math.round(Deno.systemMemoryInfo().total / 1024 / 1024),
     loadavg: Deno.loadavg(),
     date: new Date().toISOString(),
+    git: gitInfo(),
   };
 }

@@ -1,6 +1,8 @@
 /**
- * The job form (new and edit). The target is a fieldset of its own: HTTP today; a Cloud Run
- * job target will be a second fieldset chosen by `target`, with the same schedule part.
+ * The job form (new and edit). The target is chosen by `target`: an HTTP request or a Cloud
+ * Run job, each with a fieldset of its own and the same schedule part. Without JavaScript both
+ * fieldsets show and the choice decides which one is used; a job's type is fixed once created,
+ * so editing shows only its own.
  */
 import type { Translate } from "../lib/i18n/i18n.ts";
 import ScheduleFields from "../islands/schedule_fields.tsx";
@@ -8,9 +10,18 @@ import { Csrf, Field, TextField } from "./field.tsx";
 import { Island } from "./island.tsx";
 
 export const METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"];
+export const TARGETS = ["http", "cloud_run_job"] as const;
+export type JobTarget = (typeof TARGETS)[number];
+
+/** A credential as the form offers it (never the key). */
+export interface CredentialOption {
+  id: string;
+  client_email: string;
+}
 
 /** What the form shows: strings as typed, so a rejected form comes back as it was sent. */
 export interface JobFormValues {
+  target: JobTarget;
   name: string;
   url: string;
   method: string;
@@ -24,9 +35,22 @@ export interface JobFormValues {
   enabled: boolean;
   local: boolean;
   workers: string;
+  /** The Cloud Run target: empty project, region and job use the server's GCP_* defaults. */
+  crProject: string;
+  crRegion: string;
+  crJob: string;
+  crCredential: string;
+  /** `NAME=value` lines. */
+  crEnv: string;
+  /** One argument a line. */
+  crArgs: string;
+  crTaskCount: string;
+  /** Cloud Run's task timeout, e.g. `3600s`. */
+  crTimeout: string;
 }
 
 export const EMPTY_JOB_FORM: JobFormValues = {
+  target: "http",
   name: "",
   url: "",
   method: "GET",
@@ -40,6 +64,14 @@ export const EMPTY_JOB_FORM: JobFormValues = {
   enabled: true,
   local: true,
   workers: "",
+  crProject: "",
+  crRegion: "",
+  crJob: "",
+  crCredential: "",
+  crEnv: "",
+  crArgs: "",
+  crTaskCount: "",
+  crTimeout: "",
 };
 
 export interface JobFormProps {
@@ -54,6 +86,10 @@ export interface JobFormProps {
   jobKey: string;
   now: number;
   submitLabel: string;
+  /** The user's credentials for the Cloud Run target's select. */
+  credentials: CredentialOption[];
+  /** Editing: the job's type, which cannot change (only its fieldset shows). */
+  fixedTarget?: JobTarget;
 }
 
 let zones: string[] | null = null;
@@ -76,48 +112,23 @@ export function JobForm(props: JobFormProps) {
         error={errors.name}
         required
       />
-      <fieldset>
-        <legend>{t("Target")}</legend>
-        <input type="hidden" name="target" value="http" />
-        <TextField
-          id="job-url"
-          name="url"
-          label={t("URL")}
-          type="url"
-          value={values.url}
-          error={errors.url}
-          placeholder="https://example.com/health"
-          required
-        />
-        <Field id="job-method" label={t("Method")} error={errors.method}>
-          <select id="job-method" name="method">
-            {METHODS.map((m) => (
-              <option key={m} value={m} selected={values.method === m}>{m}</option>
-            ))}
+      {props.fixedTarget ? <input type="hidden" name="target" value={props.fixedTarget} /> : (
+        <Field
+          id="job-target"
+          label={t("Target")}
+          error={errors.type}
+          hint={t("Without JavaScript both targets show below: this choice decides which is used.")}
+        >
+          <select id="job-target" name="target">
+            <option value="http" selected={values.target === "http"}>{t("HTTP request")}</option>
+            <option value="cloud_run_job" selected={values.target === "cloud_run_job"}>
+              {t("Cloud Run job")}
+            </option>
           </select>
         </Field>
-        <Field
-          id="job-headers"
-          label={t("Headers")}
-          error={errors.headers}
-          hint={t("One per line: Name: value")}
-        >
-          <textarea id="job-headers" name="headers" rows={3} spellcheck={false}>
-            {values.headers}
-          </textarea>
-        </Field>
-        <Field id="job-body" label={t("Body")} error={errors.body}>
-          <textarea id="job-body" name="body" rows={3} spellcheck={false}>{values.body}</textarea>
-        </Field>
-        <TextField
-          id="job-timeout"
-          name="timeoutSeconds"
-          label={t("Timeout (seconds)")}
-          type="number"
-          value={values.timeoutSeconds}
-          error={errors.timeoutMs}
-        />
-      </fieldset>
+      )}
+      {props.fixedTarget !== "cloud_run_job" && <HttpTarget {...props} />}
+      {props.fixedTarget !== "http" && <CloudRunTarget {...props} />}
       <fieldset>
         <legend>{t("When")}</legend>
         <Island
@@ -140,23 +151,25 @@ export function JobForm(props: JobFormProps) {
         />
         <datalist id="time-zones">{timeZones().map((z) => <option key={z} value={z} />)}</datalist>
       </fieldset>
-      <fieldset>
-        <legend>{t("Checks")}</legend>
-        <TextField
-          id="job-expect-status"
-          name="expectStatus"
-          label={t("Expected status")}
-          value={values.expectStatus}
-          error={errors.expect}
-          hint={t("Codes separated by commas; empty means any 2xx")}
-        />
-        <TextField
-          id="job-expect-body"
-          name="expectBody"
-          label={t("Body contains")}
-          value={values.expectBody}
-        />
-      </fieldset>
+      {props.fixedTarget !== "cloud_run_job" && (
+        <fieldset id="http-checks">
+          <legend>{t("Checks")}</legend>
+          <TextField
+            id="job-expect-status"
+            name="expectStatus"
+            label={t("Expected status")}
+            value={values.expectStatus}
+            error={errors.expect}
+            hint={t("Codes separated by commas; empty means any 2xx")}
+          />
+          <TextField
+            id="job-expect-body"
+            name="expectBody"
+            label={t("Body contains")}
+            value={values.expectBody}
+          />
+        </fieldset>
+      )}
       <fieldset>
         <legend>{t("Where it runs")}</legend>
         <label class="check">
@@ -176,5 +189,140 @@ export function JobForm(props: JobFormProps) {
       </fieldset>
       <button type="submit" class="primary">{props.submitLabel}</button>
     </form>
+  );
+}
+
+function HttpTarget(props: JobFormProps) {
+  const { t, values, errors } = props;
+  return (
+    <fieldset id="target-http">
+      <legend>{t("HTTP request")}</legend>
+      <TextField
+        id="job-url"
+        name="url"
+        label={t("URL")}
+        type="url"
+        value={values.url}
+        error={errors.url}
+        placeholder="https://example.com/health"
+        required
+      />
+      <Field id="job-method" label={t("Method")} error={errors.method}>
+        <select id="job-method" name="method">
+          {METHODS.map((m) => <option key={m} value={m} selected={values.method === m}>{m}
+          </option>)}
+        </select>
+      </Field>
+      <Field
+        id="job-headers"
+        label={t("Headers")}
+        error={errors.headers}
+        hint={t("One per line: Name: value")}
+      >
+        <textarea id="job-headers" name="headers" rows={3} spellcheck={false}>
+          {values.headers}
+        </textarea>
+      </Field>
+      <Field id="job-body" label={t("Body")} error={errors.body}>
+        <textarea id="job-body" name="body" rows={3} spellcheck={false}>{values.body}</textarea>
+      </Field>
+      <TextField
+        id="job-timeout"
+        name="timeoutSeconds"
+        label={t("Timeout (seconds)")}
+        type="number"
+        value={values.timeoutSeconds}
+        error={errors.timeoutMs}
+      />
+    </fieldset>
+  );
+}
+
+function CloudRunTarget(props: JobFormProps) {
+  const { t, values } = props;
+  const error = props.errors.cloudRun;
+  const credentials = [...props.credentials];
+  if (values.crCredential && !credentials.some((c) => c.id === values.crCredential)) {
+    credentials.push({ id: values.crCredential, client_email: t("unknown credential") });
+  }
+  return (
+    <fieldset
+      id="target-cloud-run"
+      class={error ? "field-error" : undefined}
+      aria-describedby={error ? "job-cloudrun-error" : undefined}
+    >
+      <legend>{t("Cloud Run job")}</legend>
+      {error && <p class="error" id="job-cloudrun-error" role="alert">{error}</p>}
+      <p class="hint">
+        {t("Empty project, region or job use GCP_PROJECT_ID, GCP_REGION and GCP_JOB_NAME.")}
+      </p>
+      <TextField
+        id="job-cr-project"
+        name="crProject"
+        label={t("Project")}
+        value={values.crProject}
+        placeholder="my-project"
+      />
+      <TextField
+        id="job-cr-region"
+        name="crRegion"
+        label={t("Region")}
+        value={values.crRegion}
+        placeholder="asia-northeast1"
+      />
+      <TextField
+        id="job-cr-job"
+        name="crJob"
+        label={t("Job")}
+        value={values.crJob}
+        placeholder="resume-job"
+      />
+      <Field
+        id="job-cr-credential"
+        label={t("Credential")}
+        hint={credentials.length === 0
+          ? t("No credentials yet: add a service account key on the Credentials page.")
+          : undefined}
+      >
+        <select id="job-cr-credential" name="crCredential">
+          <option value="" selected={values.crCredential === ""}>{t("Choose a credential")}</option>
+          {credentials.map((c) => (
+            <option key={c.id} value={c.id} selected={values.crCredential === c.id}>
+              {c.client_email} ({c.id})
+            </option>
+          ))}
+        </select>
+      </Field>
+      <Field
+        id="job-cr-env"
+        label={t("Environment overrides")}
+        hint={t("One per line: NAME=value")}
+      >
+        <textarea id="job-cr-env" name="crEnv" rows={3} spellcheck={false}>
+          {values.crEnv}
+        </textarea>
+      </Field>
+      <Field id="job-cr-args" label={t("Arguments")} hint={t("One argument per line")}>
+        <textarea id="job-cr-args" name="crArgs" rows={2} spellcheck={false}>
+          {values.crArgs}
+        </textarea>
+      </Field>
+      <TextField
+        id="job-cr-task-count"
+        name="crTaskCount"
+        label={t("Task count")}
+        type="number"
+        value={values.crTaskCount}
+        hint={t("Empty: as the job is deployed")}
+      />
+      <TextField
+        id="job-cr-timeout"
+        name="crTimeout"
+        label={t("Task timeout")}
+        value={values.crTimeout}
+        placeholder="3600s"
+        hint={t("Seconds with an s, e.g. 3600s; empty: as the job is deployed")}
+      />
+    </fieldset>
   );
 }

@@ -25,6 +25,7 @@ export function Layout(props: LayoutProps) {
     ["new", "/admin/jobs/new", t("New job")],
     ["workers", "/admin/workers", t("Workers")],
     ["hooks", "/admin/hooks", t("Inbound hooks")],
+    ["credentials", "/admin/credentials", t("Credentials")],
     ["keys", "/admin/keys", t("API keys")],
   ];
   if (user?.admin) nav.push(["users", "/admin/users", t("Users")]);

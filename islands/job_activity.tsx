@@ -16,6 +16,16 @@ export interface RunRow {
   durationMs: number | null;
   lateMs: number | null;
   problem: string | null;
+  /** A Cloud Run job's execution. */
+  execution?: RunExecution | null;
+}
+
+export interface RunExecution {
+  name: string;
+  succeededCount: number;
+  failedCount: number;
+  logUri: string | null;
+  status: string;
 }
 
 export interface JobActivityProps {
@@ -25,6 +35,8 @@ export interface JobActivityProps {
   tableSize: number;
   intervalMs: number;
   text: Record<string, string>;
+  /** Show each run's Cloud Run execution (name, tasks, logs, status). */
+  executions?: boolean;
 }
 
 /** The row of a run as the API returns it. */
@@ -39,6 +51,7 @@ export function runRow(run: {
   lateMs: number | null;
   error: { message: string } | null;
   failure: string | null;
+  execution?: RunExecution | null;
 }): RunRow {
   return {
     id: run.id,
@@ -50,7 +63,16 @@ export function runRow(run: {
     durationMs: run.durationMs,
     lateMs: run.lateMs,
     problem: (run.error?.message ?? run.failure)?.slice(0, 200) ?? null,
+    ...(run.execution ? { execution: run.execution } : {}),
   };
+}
+
+/** A link to an execution's logs: only an https address becomes a link. */
+export function LogLink({ uri, label }: { uri: string | null | undefined; label: string }) {
+  if (!uri) return <>—</>;
+  return /^https:\/\//i.test(uri)
+    ? <a href={uri} rel="noopener noreferrer" target="_blank">{label}</a>
+    : <code>{uri}</code>;
 }
 
 function merge(known: RunRow[], fresh: RunRow[], keep: number): RunRow[] {
@@ -108,6 +130,7 @@ export default class JobActivity extends Component<JobActivityProps, { runs: Run
                 <th class="num">{text.latency}</th>
                 <th class="num">{text.lateness}</th>
                 <th>{text.where}</th>
+                {this.props.executions && <th>{text.execution}</th>}
                 <th>{text.detail}</th>
               </tr>
             </thead>
@@ -131,6 +154,24 @@ export default class JobActivity extends Component<JobActivityProps, { runs: Run
                   <td class="num">{formatMs(run.durationMs)}</td>
                   <td class="num">{formatMs(run.lateMs)}</td>
                   <td>{run.where}</td>
+                  {this.props.executions && (
+                    <td class="execution">
+                      {run.execution
+                        ? (
+                          <>
+                            <code title={run.execution.name}>
+                              {run.execution.name.split("/").pop()}
+                            </code>{" "}
+                            <span class={stateClass(run.execution.status.toLowerCase())}>
+                              {run.execution.status}
+                            </span>{" "}
+                            {run.execution.succeededCount} ✓ {run.execution.failedCount} ✗{" "}
+                            <LogLink uri={run.execution.logUri} label={text.logs} />
+                          </>
+                        )
+                        : "—"}
+                    </td>
+                  )}
                   <td class="problem">{run.problem ?? ""}</td>
                 </tr>
               ))}

@@ -203,7 +203,8 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
     clock,
     metrics,
     catchUpDeadlineMs: config.catchUpDeadlineMs,
-    onClaimed: (at) => dispatcher.wake(at),
+    onClaimed: (held) => dispatcher.hold(held),
+    onPending: (at) => dispatcher.wake(at),
     queueWakeups: options.queueWakeups ?? true,
   });
   const jobs = new JobService({
@@ -273,6 +274,7 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
       webhooks,
       workers,
       inbound: inbound.service,
+      credentials,
       users,
       sessions,
       clock,
@@ -317,6 +319,7 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
       queueListening = listening;
     },
     start: async () => {
+      scheduler.startTicking();
       dispatcher.start();
       deliveries.start();
       results.start();
@@ -326,6 +329,7 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
       await purge();
     },
     stop: async () => {
+      scheduler.stopTicking();
       await Promise.all([
         dispatcher.stop(),
         deliveries.stop(),

@@ -42,7 +42,16 @@ Deno.test("admin pages send a CSP allowing only our own scripts, and no inline h
     url: "https://example.com/",
     schedule: "0 9 * * *",
   });
-  for (const path of ["/admin", "/admin/jobs/new", `/admin/jobs/${job.id}`, "/admin/keys"]) {
+  for (
+    const path of [
+      "/admin",
+      "/admin/jobs/new",
+      `/admin/jobs/${job.id}`,
+      "/admin/keys",
+      "/admin/credentials",
+      "/admin/hooks/new",
+    ]
+  ) {
     const page = await client.get(path);
     const csp = page.headers.get("content-security-policy") ?? "";
     assert.match(csp, /script-src 'self'(;|$)/);
@@ -75,7 +84,17 @@ Deno.test("pages load island scripts only where they have islands", async () => 
   assert.deepEqual(scripts((await client.get("/admin/jobs/new")).html), [
     "/static/build/schedule_fields.js",
   ]);
-  for (const path of ["/admin/keys", "/admin/workers", "/admin/users", "/admin/account"]) {
+  for (
+    const path of [
+      "/admin/keys",
+      "/admin/workers",
+      "/admin/users",
+      "/admin/account",
+      "/admin/credentials",
+      "/admin/hooks",
+      "/admin/hooks/new",
+    ]
+  ) {
     assert.deepEqual(scripts((await client.get(path)).html), [], path);
   }
   const bundle = await client.get("/static/build/dashboard_table.js");

@@ -6,6 +6,8 @@ import type { Clock } from "../clock.ts";
 import { NotFoundError, ValidationError } from "../errors.ts";
 import { nextFireTimes, parseSchedule, type Schedule } from "../schedule.ts";
 import type { Scheduler } from "../scheduler/scheduler.ts";
+import { leaseMs } from "../scheduler/fires.ts";
+import { kvKeys } from "../store/kv_keys.ts";
 import { runId } from "../store/kv_store.ts";
 import type { Store, StoredJob } from "../store/store.ts";
 import type { Job, JobView, Page } from "../store/types.ts";
@@ -83,7 +85,7 @@ export class JobService {
       ? (await this.cloudRunJob(current.job, { cloudRun, url: patch.url }, current.job.cloudRun))
         .cloudRun
       : httpJob(current.job, { cloudRun, url: current.job.url }).cloudRun;
-    const job = await this.options.store.updateJob(userId, jobId, (current) => {
+    const job = await this.options.store.updateJob(userId, jobId, (current, duePointer) => {
       const next: Job = { ...current, ...patch, updatedAt: new Date(now).toISOString() };
       if (spec) next.cloudRun = spec;
       const schedule = checkJob(next, this.options);
@@ -98,9 +100,15 @@ export class JobService {
       const timing = scheduleChanged || next.timezone !== current.timezone ||
         next.enabled !== current.enabled || next.timeoutMs !== current.timeoutMs ||
         runsHere(next) !== runsHere(current);
-      // Fires already claimed stay claimed; the runner drops any the new schedule lacks.
-      const firstFireAt = timing ? (runsHere(next) ? firstFire(schedule, now) : null) : undefined;
-      return { job: next, firstFireAt };
+      if (!timing) return { job: next, firstFireAt: undefined };
+      // Fires already claimed under the old schedule are withdrawn; the new one starts a
+      // second from now, so a fire starting at this very moment cannot run twice.
+      const from = now + EDIT_MARGIN_MS;
+      return {
+        job: next,
+        firstFireAt: runsHere(next) ? firstFire(schedule, from) : null,
+        cancel: claimedLeases(current, now, duePointer),
+      };
     });
     await this.options.scheduler.scheduleJob(userId, jobId);
     return this.get(userId, job.id);
@@ -213,6 +221,18 @@ function httpJob(
     url: given.url,
     timeoutMs: given.timeoutMs ?? job.timeoutMs ?? DEFAULT_TIMEOUT_MS,
   };
+}
+
+/** How soon after an edit the new schedule may fire. */
+const EDIT_MARGIN_MS = 1000;
+
+/** The leases of `job`'s fires claimed ahead (after `now`, before its scheduler pointer). */
+function claimedLeases(job: Job, now: number, duePointer: number | null): Deno.KvKey[] {
+  if (!runsHere(job) || duePointer === null || duePointer <= now) return [];
+  const times = nextFireTimes(scheduleOf(job), now, { limit: 100, beforeMs: duePointer });
+  return times.map((at) =>
+    kvKeys.lease(at + leaseMs(job.timeoutMs), at, job.userId, job.id, "local")
+  );
 }
 
 /** Whether Hibiki itself fires the job (it may be checked only by remote workers). */

@@ -11,6 +11,7 @@
  * this starts thousands of items a second within milliseconds of their time.
  */
 import type { Clock } from "../clock.ts";
+import { getMany } from "../store/get_many.ts";
 
 /** Two checks' worth of keys per item stays under Deno KV's 100 checks per operation. */
 const LEASE_GROUP = 45;
@@ -48,8 +49,17 @@ export function pendingKey(prefix: Deno.KvKey, at: number, id: Deno.KvKeyPart[])
   return [...prefix, at, ...id];
 }
 
+interface Held<V> {
+  item: QueueItem<V>;
+  lease: Lease;
+}
+
 export class Dispatcher<V = unknown> {
   private inFlight = 0;
+  /** Leased items this process claimed ahead of time, by their time (see `hold`). */
+  private readonly heldByTime = new Map<number, Held<V>[]>();
+  /** Lease keys (as text) held or running here: expired-lease recovery leaves them alone. */
+  private readonly mine = new Set<string>();
   private timer: ReturnType<typeof setTimeout> | null = null;
   private wakeTimer: ReturnType<typeof setTimeout> | null = null;
   private wakeAt = Infinity;
@@ -77,7 +87,30 @@ export class Dispatcher<V = unknown> {
     loop();
   }
 
-  /** Stops waking and waits for the work in flight. */
+  /**
+   * Takes items already leased to this process (claimed ahead by the scheduler) and starts
+   * each at its time with no further write. Should this process die first, the leases run
+   * out and any process takes the items over.
+   */
+  hold(items: Held<V>[]): void {
+    let earliest = Infinity;
+    for (const held of items) {
+      const key = keyText(held.lease.key);
+      if (this.mine.has(key)) continue;
+      this.mine.add(key);
+      const bucket = this.heldByTime.get(held.item.at);
+      if (bucket) bucket.push(held);
+      else this.heldByTime.set(held.item.at, [held]);
+      earliest = Math.min(earliest, held.item.at);
+    }
+    if (earliest !== Infinity) this.wake(earliest);
+  }
+
+  /**
+   * Stops waking, hands the held items not yet started back as pending ones (so a restart or
+   * another process starts them on time, not when their leases run out), and waits for the
+   * work in flight.
+   */
   async stop(): Promise<void> {
     this.running = false;
     if (this.timer !== null) clearTimeout(this.timer);
@@ -85,7 +118,26 @@ export class Dispatcher<V = unknown> {
     this.timer = this.wakeTimer = null;
     this.wakeAt = Infinity;
     await this.draining;
+    await this.releaseHeld();
     if (this.inFlight > 0) await new Promise<void>((resolve) => this.idle.push(resolve));
+  }
+
+  private async releaseHeld(): Promise<void> {
+    const held = [...this.heldByTime.values()].flat();
+    this.heldByTime.clear();
+    const { kv, pending } = this.options;
+    for (let i = 0; i < held.length; i += LEASE_GROUP) {
+      const group = held.slice(i, i + LEASE_GROUP);
+      const entries = await getMany(kv, group.map((h) => h.lease.key));
+      const op = kv.atomic();
+      group.forEach((h, j) => {
+        if (entries[j].versionstamp === null) return;
+        op.check(entries[j] as Deno.KvEntry<unknown>).delete(h.lease.key)
+          .set(pendingKey(pending, h.item.at, h.item.id), h.item.value);
+      });
+      await op.commit();
+      for (const h of group) this.mine.delete(keyText(h.lease.key));
+    }
   }
 
   /** Asks for a drain at `at` (epoch ms), or now. */
@@ -128,13 +180,33 @@ export class Dispatcher<V = unknown> {
     );
   }
 
+  /** Starts held items whose time has come, as capacity allows. */
+  private startHeld(now: number): void {
+    const times = [...this.heldByTime.keys()].filter((at) => at <= now).sort((a, b) => a - b);
+    for (const at of times) {
+      const bucket = this.heldByTime.get(at)!;
+      while (bucket.length > 0 && this.inFlight < this.options.maxConcurrency) {
+        const held = bucket.shift()!;
+        this.startOne(held.item, held.lease);
+      }
+      if (bucket.length > 0) return;
+      this.heldByTime.delete(at);
+    }
+    const next = Math.min(...this.heldByTime.keys());
+    if (next !== Infinity && next > now) this.wake(next);
+  }
+
   private async drainOnce(): Promise<void> {
     const { kv, clock, pending, leased } = this.options;
+    this.startHeld(clock.now());
     for (;;) {
       const capacity = this.options.maxConcurrency - this.inFlight;
       if (capacity <= 0) return;
       const now = clock.now();
-      const expired = await listBefore<V>(kv, leased, now + 1, capacity);
+      // Leases held or running here are not expired work, however late this process is.
+      const expired = (await listBefore<V>(kv, leased, now + 1, capacity + this.mine.size))
+        .filter((entry) => !this.mine.has(keyText(entry.key)))
+        .slice(0, capacity);
       const due = await listBefore<V>(kv, pending, now + 1, capacity - expired.length);
       if (expired.length + due.length === 0) return;
       const entries = [
@@ -179,6 +251,8 @@ export class Dispatcher<V = unknown> {
 
   private startOne(item: QueueItem<V>, lease: Lease): void {
     this.inFlight++;
+    const key = keyText(lease.key);
+    this.mine.add(key);
     this.options.execute(item, lease)
       .catch((error) => {
         console.error(
@@ -188,11 +262,16 @@ export class Dispatcher<V = unknown> {
         );
       })
       .finally(() => {
+        this.mine.delete(key);
         this.inFlight--;
         if (this.inFlight === 0) this.idle.splice(0).forEach((resolve) => resolve());
         if (this.running && this.inFlight === this.options.maxConcurrency - 1) this.wake();
       });
   }
+}
+
+function keyText(key: Deno.KvKey): string {
+  return JSON.stringify(key);
 }
 
 async function listBefore<T>(

@@ -58,7 +58,12 @@ export class Runner {
 
   async execute(task: FireTask, leaseKey: Deno.KvKey, leaseUntil: number): Promise<void> {
     const { store, recorder, clock, metrics } = this.options;
-    const stored = await store.getJobForRun(task.userId, task.jobId);
+    const stored = await store.getJobForRun(task.userId, task.jobId, { leaseKey });
+    // A withdrawn lease (the job's schedule changed after the fire was claimed): not ours.
+    if (stored && !stored.leaseHeld) {
+      metrics.observeRun("skipped", null);
+      return;
+    }
     if (!stored || (task.trigger === "AUTO" && !firesAt(stored.job, task.at))) {
       metrics.observeRun("skipped", null);
       return recorder.release(leaseKey);

@@ -54,6 +54,12 @@ async function runs(kv: Deno.Kv, userId: string, jobId: string): Promise<Run[]> 
   return out;
 }
 
+/** A lease as the scheduler or dispatcher would have written it. */
+async function leased(kv: Deno.Kv, key: Deno.KvKey): Promise<Deno.KvKey> {
+  await kv.set(key, { trigger: "AUTO", timeoutMs: 5000 });
+  return key;
+}
+
 function task(jobId: string, at: number, trigger: "AUTO" | "MANUAL" = "AUTO"): FireTask {
   return {
     at,
@@ -66,14 +72,15 @@ function task(jobId: string, at: number, trigger: "AUTO" | "MANUAL" = "AUTO"): F
   };
 }
 
-Deno.test("running the same fire twice (a redelivery) records one run and counts it once", async () => {
+Deno.test("running the same fire twice (after a crash) records one run and counts it once", async () => {
   const kv = await Deno.openKv(":memory:");
   const clock = new ManualClock(T0 + 1000);
   const { store, runner } = setup(kv, clock);
   const job = await putJob(store, T0, { schedule: "* * * * * *" });
   const lease = kvKeys.lease(T0 + 20_000, T0 + 1000, "default", job.id, "local");
-  await runner.execute(task(job.id, T0 + 1000), lease, T0 + 20_000);
-  await runner.execute(task(job.id, T0 + 1000), lease, T0 + 20_000);
+  await runner.execute(task(job.id, T0 + 1000), await leased(kv, lease), T0 + 20_000);
+  // The same fire again, under a lease taken anew (as after a crash).
+  await runner.execute(task(job.id, T0 + 1000), await leased(kv, lease), T0 + 20_000);
   const recorded = await runs(kv, "default", job.id);
   assert.equal(recorded.length, 1);
   assert.equal(recorded[0].id, `${T0 + 1000}-local`);
@@ -96,8 +103,8 @@ Deno.test("a claimed fire that the job's new schedule lacks is dropped without a
     job: { ...j, schedule: "*/10 * * * * *" },
     firstFireAt: T0 + 10_000,
   }));
-  await runner.execute(task(job.id, T0 + 1000), ["lease", 1], T0 + 20_000);
-  await runner.execute(task(job.id, T0 + 10_000), ["lease", 2], T0 + 20_000);
+  await runner.execute(task(job.id, T0 + 1000), await leased(kv, ["lease", 1]), T0 + 20_000);
+  await runner.execute(task(job.id, T0 + 10_000), await leased(kv, ["lease", 2]), T0 + 20_000);
   assert.equal(calls(), 1);
   assert.equal(metrics.runs.skipped, 1);
   assert.deepEqual((await runs(kv, "default", job.id)).map((r) => r.scheduledAt), [
@@ -111,7 +118,11 @@ Deno.test("a fire dispatched after the catch-up deadline is recorded as missed, 
   const clock = new ManualClock(T0 + 1000 + 61_000);
   const { store, runner, calls } = setup(kv, clock);
   const job = await putJob(store, T0, { schedule: "* * * * * *" });
-  await runner.execute(task(job.id, T0 + 1000), ["lease", 1], clock.now() + 20_000);
+  await runner.execute(
+    task(job.id, T0 + 1000),
+    await leased(kv, ["lease", 1]),
+    clock.now() + 20_000,
+  );
   assert.equal(calls(), 0);
   const [run] = await runs(kv, "default", job.id);
   assert.equal(run.status, "missed");
@@ -126,7 +137,7 @@ Deno.test("a manual run is never judged against the schedule", async () => {
   const job = await putJob(store, T0, { schedule: "0 0 1 1 *", enabled: false });
   await runner.execute(
     { ...task(job.id, T0 + 1234, "MANUAL"), suffix: "manual-abc" },
-    ["lease", 1],
+    await leased(kv, ["lease", 1]),
     T0 + 30_000,
   );
   assert.equal(calls(), 1);
@@ -143,7 +154,7 @@ Deno.test("prune() keeps the newest runs within the retention count and age", as
   const job = await putJob(store, T0, { schedule: "* * * * * *" });
   for (let i = 1; i <= 12; i++) {
     clock.set(T0 + i * 1000);
-    await runner.execute(task(job.id, T0 + i * 1000), ["lease", i], T0 + 60_000);
+    await runner.execute(task(job.id, T0 + i * 1000), await leased(kv, ["lease", i]), T0 + 60_000);
   }
   clock.set(T0 + 20_000);
   assert.equal(await recorder.prune("default", job.id), 7);
@@ -194,5 +205,16 @@ Deno.test("the dispatcher takes again a lease whose process died", async () => {
   assert.deepEqual(started.map((t) => t.jobId), ["job-2", "job-1"]);
   assert.equal(started[1].at, T0 - 1000);
   await dispatcher.stop();
+  kv.close();
+});
+
+Deno.test("a fire whose lease was withdrawn is not run", async () => {
+  const kv = await Deno.openKv(":memory:");
+  const clock = new ManualClock(T0 + 1000);
+  const { store, runner, calls, metrics } = setup(kv, clock);
+  const job = await putJob(store, T0, { schedule: "* * * * * *" });
+  await runner.execute(task(job.id, T0 + 1000), ["lease", "withdrawn"], T0 + 20_000);
+  assert.equal(calls(), 0);
+  assert.equal(metrics.runs.skipped, 1);
   kv.close();
 });

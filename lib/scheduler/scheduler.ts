@@ -1,9 +1,13 @@
 /**
  * The scheduler claims fire times ahead of time. Each tick reads only the due part of the
  * `["due", at, …]` index and, per job, commits in ONE atomic operation: the check that the
- * index entry is unchanged, a claim per fire time (versionstamp null), a pending fire per
- * claim, and the entry moved to the job's next unclaimed fire time. Two processes on one
- * store, or a repeated tick, therefore never claim a fire twice: the loser's check fails.
+ * index entry is unchanged, a lease per fire time (`["lease", at + deadline, at, …]`), and
+ * the entry moved to the job's next unclaimed fire time. Two processes on one store, or a
+ * repeated tick, therefore never claim a fire twice: the loser's check fails.
+ *
+ * The claimer holds its leases: it keeps the fires in memory and starts them at their second
+ * with no further write (see Dispatcher.hold), which is what makes thousands of fires start
+ * within milliseconds. If it dies, the leases run out and any process takes them over.
  *
  * Missed fires (the process was down, so their time passed unclaimed) follow one policy:
  * the latest missed fire runs once if it is at most `catchUpDeadlineMs` old; every other
@@ -13,22 +17,26 @@
 import type { Clock } from "../clock.ts";
 import type { Metrics } from "../metrics.ts";
 import { nextFireTimes, parseSchedule, type Schedule } from "../schedule.ts";
-import { getMany } from "../store/get_many.ts";
 import { kvKeys } from "../store/kv_keys.ts";
 import { type DueEntry, runId } from "../store/kv_store.ts";
 import type { Run } from "../store/types.ts";
-import type { FireValue } from "./fires.ts";
+import type { Lease, QueueItem } from "./dispatcher.ts";
+import { type FireValue, leaseMs } from "./fires.ts";
 
 /** How far ahead a tick claims: one minute between ticks plus room for a late tick. */
-export const LOOKAHEAD_MS = 70_000;
+export const LOOKAHEAD_MS = 90_000;
+/**
+ * Ticks run at this second of each minute, away from :00, where most cron schedules fire:
+ * claiming the next minute's fires while this minute's start would make them compete.
+ */
+export const TICK_SECOND = 30;
 /** A fire at most this late when claimed still counts as on time, not missed. */
 const ON_TIME_TOLERANCE_MS = 1_000;
-/** Keeps the checks of one atomic operation under Deno KV's limit of 100. */
+/** Fires claimed for one job in one pass (an every-second job has 70 in the lookahead). */
 const MAX_FIRES_PER_OP = 80;
 const MAX_MUTATIONS_PER_OP = 900;
+const MAX_CHECKS_PER_OP = 100;
 const MISSED_RECORDED_ONE_BY_ONE = 100;
-/** Claims outlive any chance of the same fire time being considered again. */
-const CLAIM_TTL_MS = 3 * 86_400_000;
 const LIST_BATCH = 500;
 
 export interface SchedulerOptions {
@@ -37,10 +45,18 @@ export interface SchedulerOptions {
   metrics: Metrics;
   catchUpDeadlineMs: number;
   lookaheadMs?: number;
-  /** Told the earliest fire time of each commit, so a dispatcher can wake for it. */
-  onClaimed?: (earliestAt: number) => void;
+  /** Given the leases of each commit, to hold and start at their time. */
+  onClaimed?: (leases: HeldFire[]) => void;
+  /** Told of a manual fire written as pending, to start it now. */
+  onPending?: (at: number) => void;
   /** Also wake listeners through the Deno KV queue (needed where no process stays up). */
   queueWakeups?: boolean;
+}
+
+/** A fire this process claimed and holds the lease of. */
+export interface HeldFire {
+  item: QueueItem<FireValue>;
+  lease: Lease;
 }
 
 export interface TickReport {
@@ -64,6 +80,9 @@ export class Scheduler {
   private readonly lookaheadMs: number;
   private readonly schedules = new Map<string, Schedule>();
   private wakeupsSent = new Set<number>();
+  private ticker: ReturnType<typeof setTimeout> | null = null;
+  /** Epoch ms of the last tick's start, 0 before the first. */
+  lastTickAt = 0;
 
   constructor(private readonly options: SchedulerOptions) {
     this.kv = options.kv;
@@ -71,10 +90,39 @@ export class Scheduler {
     this.lookaheadMs = options.lookaheadMs ?? LOOKAHEAD_MS;
   }
 
+  /** Ticks at second TICK_SECOND of every minute until stopped. */
+  startTicking(): void {
+    const arm = () => {
+      const now = Date.now();
+      const next = Math.ceil((now - TICK_SECOND * 1000 + 1) / 60_000) * 60_000 +
+        TICK_SECOND * 1000;
+      this.ticker = setTimeout(() => {
+        this.tick().catch((e) => console.error(`Scheduler tick failed: ${e.message}`));
+        arm();
+      }, next - now);
+    };
+    arm();
+  }
+
+  stopTicking(): void {
+    if (this.ticker !== null) clearTimeout(this.ticker);
+    this.ticker = null;
+  }
+
+  /**
+   * The Deno.cron tick: does the work only when no tick ran in the last 50 s (the process's
+   * own ticker normally has, half a minute earlier; on Deno Deploy this is the one that runs).
+   */
+  async cronTick(): Promise<TickReport | null> {
+    if (this.clock.now() - this.lastTickAt < 50_000) return null;
+    return await this.tick();
+  }
+
   /** Claims every fire due before the next tick (plus margin) for every job that has one. */
   async tick(): Promise<TickReport> {
     const report: TickReport = { jobs: 0, claimed: 0, missed: 0 };
     const now = this.clock.now();
+    this.lastTickAt = now;
     const horizon = now + this.lookaheadMs;
     this.wakeupsSent = new Set();
     // Each round moves every listed entry forward (or drops it), so rounds are bounded.
@@ -125,7 +173,7 @@ export class Scheduler {
       ...(options.env?.length ? { env: options.env } : {}),
     };
     await this.kv.set(kvKeys.fire(options.at, userId, jobId, suffix), fire);
-    this.options.onClaimed?.(options.at);
+    this.options.onPending?.(options.at);
     return suffix;
   }
 
@@ -230,9 +278,12 @@ export class Scheduler {
       mutations = 0;
     };
     for (const plan of plans) {
-      const planChecks = 1 + plan.fires.length;
-      const planMutations = 4 + plan.fires.length * 3 + plan.missed.length * 2;
-      if (checks + planChecks > 100 || mutations + planMutations > MAX_MUTATIONS_PER_OP) {
+      const planChecks = 1;
+      const planMutations = 4 + plan.fires.length + plan.missed.length + 1;
+      if (
+        checks + planChecks > MAX_CHECKS_PER_OP ||
+        mutations + planMutations > MAX_MUTATIONS_PER_OP
+      ) {
         await flush();
       }
       batch.push(plan);
@@ -242,16 +293,9 @@ export class Scheduler {
     await flush();
   }
 
-  /** After a batch lost a race, each plan is retried on its own, dropping taken claims. */
+  /** After a batch lost a race, each plan is retried on its own; one whose index entry
+   * another process moved meanwhile is that process's to claim. */
   private async commitAlone(plan: Plan, now: number, report: TickReport): Promise<void> {
-    if (await this.commit([plan], now)) return this.count(plan, report);
-    const current = await this.kv.get(plan.entry.key);
-    if (current.versionstamp !== plan.entry.versionstamp) return; // another instance moved it
-    const claims = await getMany(
-      this.kv,
-      plan.fires.map((at) => kvKeys.claim(plan.jobId, at)),
-    );
-    plan.fires = plan.fires.filter((_, i) => claims[i].versionstamp === null);
     if (await this.commit([plan], now)) this.count(plan, report);
   }
 
@@ -267,16 +311,20 @@ export class Scheduler {
 
   private async commit(plans: Plan[], now: number): Promise<boolean> {
     const op = this.kv.atomic();
-    let earliest = Infinity;
+    const held: HeldFire[] = [];
     for (const plan of plans) {
       const { entry, userId, jobId } = plan;
       const fire: FireValue = { trigger: "AUTO", timeoutMs: entry.value.timeoutMs };
       op.check(entry).delete(entry.key);
       for (const at of plan.fires) {
-        op.check({ key: kvKeys.claim(jobId, at), versionstamp: null })
-          .set(kvKeys.claim(jobId, at), true, { expireIn: CLAIM_TTL_MS })
-          .set(kvKeys.fire(at, userId, jobId, "local"), fire);
-        earliest = Math.min(earliest, at);
+        // The lease runs from the fire's own time, however far ahead it is claimed.
+        const until = Math.max(at, now) + leaseMs(fire.timeoutMs);
+        const key = kvKeys.lease(until, at, userId, jobId, "local");
+        op.set(key, fire);
+        held.push({
+          item: { at, id: [userId, jobId, "local"], value: fire, retaken: false },
+          lease: { key, until },
+        });
         this.addWakeup(op, at, now);
       }
       for (const missed of plan.missed) {
@@ -289,7 +337,7 @@ export class Scheduler {
       if (plan.nextAt !== null) op.set(kvKeys.due(plan.nextAt, userId, jobId), entry.value);
     }
     const result = await op.commit();
-    if (result.ok && earliest !== Infinity) this.options.onClaimed?.(earliest);
+    if (result.ok && held.length > 0) this.options.onClaimed?.(held);
     return result.ok;
   }
 

@@ -14,10 +14,11 @@ function scheduler(kv: Deno.Kv, clock: ManualClock, catchUpDeadlineMs = 300_000)
   return new Scheduler({ kv, clock, metrics: new Metrics(), catchUpDeadlineMs });
 }
 
+/** Fire times claimed: each is a lease held by the claimer, in time order. */
 async function pendingFires(kv: Deno.Kv): Promise<number[]> {
   const out: number[] = [];
-  for await (const e of kv.list({ prefix: kvKeys.fires() })) out.push(e.key[1] as number);
-  return out;
+  for await (const e of kv.list({ prefix: kvKeys.leases() })) out.push(e.key[2] as number);
+  return out.sort((a, b) => a - b);
 }
 
 async function runsOf(kv: Deno.Kv, userId: string, jobId: string): Promise<Run[]> {
@@ -32,14 +33,14 @@ Deno.test("tick() claims each fire before the horizon once, and a repeated tick 
   await putJob(new KvStore(kv), T0, { schedule: "* * * * * *" });
   const s = scheduler(kv, clock);
   const first = await s.tick();
-  assert.deepEqual(first.claimed, 69); // T0+1 s … T0+69 s: everything before T0+70 s
+  assert.deepEqual(first.claimed, 89); // T0+1 s … T0+89 s: everything before T0+90 s
   assert.deepEqual((await s.tick()).claimed, 0);
   const fires = await pendingFires(kv);
-  assert.deepEqual(fires.length, 69);
+  assert.deepEqual(fires.length, 89);
   assert.deepEqual(fires[0], T0 + 1000);
-  assert.deepEqual(fires.at(-1), T0 + 69_000);
+  assert.deepEqual(fires.at(-1), T0 + 89_000);
   clock.advance(60_000);
-  assert.deepEqual((await s.tick()).claimed, 60); // T0+70 s … T0+129 s
+  assert.deepEqual((await s.tick()).claimed, 60); // T0+90 s … T0+149 s
   kv.close();
 });
 
@@ -70,9 +71,9 @@ Deno.test("two schedulers on one KV file claim every fire exactly once", async (
   assert.deepEqual(a.claimed + b.claimed, fires.length);
   assert(fires.length >= 40 * 13 + 40 * 9);
   const perJob = new Map<string, number[]>();
-  for await (const e of kvA.list({ prefix: kvKeys.fires() })) {
-    const id = e.key[3] as string;
-    perJob.set(id, [...(perJob.get(id) ?? []), e.key[1] as number]);
+  for await (const e of kvA.list({ prefix: kvKeys.leases() })) {
+    const id = e.key[4] as string;
+    perJob.set(id, [...(perJob.get(id) ?? []), e.key[2] as number]);
   }
   for (const times of perJob.values()) assert.deepEqual(new Set(times).size, times.length);
   kvA.close();
@@ -88,8 +89,8 @@ Deno.test("a job created between ticks gets its fires in the current minute", as
   clock.advance(20_500);
   const job = await putJob(new KvStore(kv), clock.now(), { schedule: "*/10 * * * * *" });
   const report = await s.scheduleJob(job.userId, job.id);
-  // T0+30 s … T0+90 s are before the horizon (T0+90.5 s).
-  assert.deepEqual(report.claimed, 7);
+  // T0+30 s … T0+110 s are before the horizon (T0+110.5 s).
+  assert.deepEqual(report.claimed, 9);
   assert.deepEqual((await pendingFires(kv))[0], T0 + 30_000);
   kv.close();
 });

@@ -37,9 +37,7 @@ export const kvKeys = {
   /** Scheduler index: jobs by the next fire time not yet claimed. */
   dueBefore: () => ["due"],
   due: (at: number, userId: string, jobId: string) => ["due", at, userId, jobId],
-  /** A fire time taken by a scheduler; expires long after it could be taken again. */
-  claim: (jobId: string, at: number) => ["claim", jobId, at],
-  /** Claimed fires waiting for their time. */
+  /** Manual fires waiting to be leased (scheduled fires are leased when claimed). */
   fires: () => ["fire"],
   fire: (at: number, userId: string, jobId: string, suffix: string) => [
     "fire",

@@ -6,8 +6,9 @@ import { ConflictError, NotFoundError, ValidationError } from "../errors.ts";
 import { monitorFor } from "../edge/monitor.ts";
 import { writeJobIndex } from "../jobs/job_index.ts";
 import { JOB_PARTS, kvKeys } from "./kv_keys.ts";
-import type { JobForRun, ListOptions, Store, StoredJob } from "./store.ts";
+import type { JobChange, JobForRun, ListOptions, Store, StoredJob } from "./store.ts";
 import type { ApiKey, Job, Page, Run } from "./types.ts";
+import type { WebhookRecord } from "../webhooks/types.ts";
 
 export type { JobForRun, StoredJob };
 
@@ -52,19 +53,30 @@ export class KvStore implements Store {
     return storedJob(job.value, count.value, last.value);
   }
 
-  async getJobForRun(userId: string, jobId: string): Promise<JobForRun | null> {
-    const [job, count, last, stored] = await this.kv.getMany<
-      [Job, Deno.KvU64, Deno.KvU64, Deno.KvU64]
-    >([
+  async getJobForRun(
+    userId: string,
+    jobId: string,
+    options: { leaseKey?: Deno.KvKey } = {},
+  ): Promise<JobForRun | null> {
+    const keys = [
       kvKeys.job(userId, jobId),
       kvKeys.jobCount(userId, jobId),
       kvKeys.jobLast(userId, jobId),
       kvKeys.runsStored(userId, jobId),
-    ]);
+      kvKeys.webhook(userId, jobId),
+      ...(options.leaseKey ? [options.leaseKey] : []),
+    ];
+    const [job, count, last, stored, webhook, lease] = await this.kv.getMany(keys);
     if (!job.value) return null;
     return {
-      ...storedJob(job.value, count.value, last.value),
-      runsStored: stored.value ? Number(stored.value.value) : 0,
+      ...storedJob(
+        job.value as Job,
+        count.value as Deno.KvU64 | null,
+        last.value as Deno.KvU64 | null,
+      ),
+      runsStored: stored.value ? Number((stored.value as Deno.KvU64).value) : 0,
+      webhook: (webhook.value as WebhookRecord | null) ?? null,
+      leaseHeld: options.leaseKey ? lease.versionstamp !== null : true,
     };
   }
 
@@ -106,7 +118,7 @@ export class KvStore implements Store {
   async updateJob(
     userId: string,
     jobId: string,
-    change: (job: Job) => { job: Job; firstFireAt: number | null | undefined },
+    change: (job: Job, duePointer: number | null) => JobChange,
   ): Promise<Job> {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const [current, due] = await this.kv.getMany<[Job, number | null]>([
@@ -114,12 +126,13 @@ export class KvStore implements Store {
         kvKeys.jobDue(userId, jobId),
       ]);
       if (!current.value) throw new NotFoundError(`Cannot update job: job "${jobId}" not found`);
-      const next = change(current.value);
+      const next = change(current.value, due.value);
       const op = this.kv.atomic()
         .check(current)
         .check(due)
         .set(kvKeys.job(userId, jobId), next.job);
       writeMonitors(op, current.value, next.job);
+      for (const key of next.cancel ?? []) op.delete(key);
       writeJobIndex(op, current.value, next.job);
       if (next.firstFireAt !== undefined) {
         if (due.value !== null) op.delete(kvKeys.due(due.value, userId, jobId));

@@ -8,6 +8,7 @@
  *   a crash is stored once.
  */
 import type { ApiKey, Job, Page, Run } from "./types.ts";
+import type { WebhookRecord } from "../webhooks/types.ts";
 
 /** A job with its raw counters, before fire times are computed for display. */
 export interface StoredJob {
@@ -16,9 +17,23 @@ export interface StoredJob {
   lastRunAt: number | null;
 }
 
-/** A job as the runner reads it: also how many runs are kept, to know when to prune. */
+/** A job as the runner reads it, with what a run needs in the same read. */
 export interface JobForRun extends StoredJob {
+  /** Runs kept, to know when to prune. */
   runsStored: number;
+  /** The job's webhook record (seed 003), or null: its outbox is written with the run. */
+  webhook: WebhookRecord | null;
+  /** Whether the lease given to the read still stands (true when none was given). */
+  leaseHeld: boolean;
+}
+
+/** A job's new state, from `Store.updateJob`'s change function. */
+export interface JobChange {
+  job: Job;
+  /** The new first fire time; `undefined` leaves the scheduler entry as it is. */
+  firstFireAt: number | null | undefined;
+  /** Leases of fires claimed under the old schedule, to withdraw in the same write. */
+  cancel?: Deno.KvKey[];
 }
 
 export interface ListOptions {
@@ -30,17 +45,22 @@ export interface Store {
   /** Writes a new job and, when `firstFireAt` is set, its scheduler index entry. */
   createJob(job: Job, firstFireAt: number | null): Promise<void>;
   getJob(userId: string, jobId: string): Promise<StoredJob | null>;
-  getJobForRun(userId: string, jobId: string): Promise<JobForRun | null>;
+  /** One read for a run: the job, its counters, its webhook, and whether `leaseKey` stands. */
+  getJobForRun(
+    userId: string,
+    jobId: string,
+    options?: { leaseKey?: Deno.KvKey },
+  ): Promise<JobForRun | null>;
   findJobOwner(jobId: string): Promise<string | null>;
   listJobs(userId: string, options: ListOptions): Promise<Page<StoredJob>>;
   /**
-   * Compare-and-set change: `change` gets the current job and returns the new one with its
-   * new first fire time (`undefined` leaves the scheduler entry as it is).
+   * Compare-and-set change: `change` gets the current job and its scheduler pointer (the
+   * first fire time not yet claimed) and returns the new state.
    */
   updateJob(
     userId: string,
     jobId: string,
-    change: (job: Job) => { job: Job; firstFireAt: number | null | undefined },
+    change: (job: Job, duePointer: number | null) => JobChange,
   ): Promise<Job>;
   deleteJob(userId: string, jobId: string): Promise<void>;
   /** Removes the runs of deleted jobs; returns how many. */

@@ -206,7 +206,9 @@ export class WebhookService {
     run: Run,
     stored: JobForRun,
   ): Promise<((op: Deno.AtomicOperation) => void) | null> {
-    const webhook = (await this.options.webhooks.get(run.userId, run.jobId)).value;
+    // The runner's read brings the webhook along; anyone else's costs one read here.
+    const webhook = stored.webhook ?? (await this.options.webhooks.get(run.userId, run.jobId))
+      .value;
     if (!webhook?.enabled) return null;
     const delivery = this.newDelivery(webhook, stored, run, {
       test: false,

@@ -1,10 +1,28 @@
-/** `/admin/hooks`: inbound endpoints, their events, a payload viewer and replay. */
+/**
+ * `/admin/hooks`: inbound endpoints: create, edit and delete them (a secret Hibiki makes is
+ * shown once, in the answer to the form), their events, a payload viewer and replay.
+ */
 import { Hono } from "hono";
 import { Csrf } from "../../components/field.tsx";
 import { formatTime, stateClass } from "../../components/format.ts";
+import { EMPTY_HOOK_FORM, HookForm, type HookFormValues } from "../../components/hook_form.tsx";
+import { Flash } from "../../components/layout.tsx";
+import { NotFoundError, ValidationError } from "../../lib/errors.ts";
+import type { HookView } from "../../lib/inbound/types.ts";
 import type { AdminContext, AdminEnv } from "./context.ts";
+import { formOf } from "./context.ts";
+import { hookCreateBody, hookFormValues, hookPatchBody, hookValues } from "./hook_form_data.ts";
 import type { AdminDeps } from "./mod.ts";
 import { renderPage } from "./render.tsx";
+
+/** API fields shown beside their part of the form; others go above it. */
+const FORM_FIELDS = new Set(["name", "verification", "action"]);
+
+/** Secrets Hibiki just made, shown in the answer to the form and never again. */
+interface NewSecrets {
+  verification?: string;
+  relay?: string;
+}
 
 export function hookRoutes(deps: AdminDeps): Hono<AdminEnv> {
   const app = new Hono<AdminEnv>();
@@ -22,11 +40,14 @@ export function hookRoutes(deps: AdminDeps): Hono<AdminEnv> {
       (
         <section>
           <h1>{t("Inbound hooks")}</h1>
-          <p class="hint">
-            {t(
-              "Endpoints that receive webhooks from other services. Create them with POST /api/hooks.",
-            )}
-          </p>
+          <div class="heading">
+            <p class="hint">
+              {t("Endpoints that receive webhooks from other services.")}
+            </p>
+            <div class="actions">
+              <a class="button primary" href="/admin/hooks/new">{t("New hook")}</a>
+            </div>
+          </div>
           {hooks.values.length === 0 ? <p class="empty">{t("No hooks yet.")}</p> : (
             <table>
               <thead>
@@ -63,9 +84,15 @@ export function hookRoutes(deps: AdminDeps): Hono<AdminEnv> {
     );
   });
 
-  app.get("/:id", async (c) => {
+  const showHook = async (
+    c: AdminContext,
+    hook: HookView,
+    secrets: NewSecrets = {},
+    notice?: string,
+  ) => {
     const t = c.get("t");
-    const hook = await deps.inbound.get(userOf(c), c.req.param("id"));
+    const origin = new URL(c.req.url).origin;
+    const action = hook.action;
     const events = await deps.inbound.listEvents(userOf(c), hook.id, {
       limit: 50,
       cursor: c.req.query("cursor") || undefined,
@@ -79,7 +106,61 @@ export function hookRoutes(deps: AdminDeps): Hono<AdminEnv> {
           <p class="crumbs">
             <a href="/admin/hooks">{t("Inbound hooks")}</a>
           </p>
-          <h1>{hook.name}</h1>
+          <div class="heading">
+            <h1>
+              {hook.name}{" "}
+              {!hook.enabled && <span class={stateClass("paused")}>{t("Disabled")}</span>}
+            </h1>
+            <div class="actions">
+              <a class="button" href={`${hookPath(hook.id)}/edit`}>{t("Edit")}</a>
+            </div>
+          </div>
+          {notice && <Flash kind="ok">{notice}</Flash>}
+          {(secrets.verification || secrets.relay) && (
+            <Flash kind="ok">
+              <p>{t("New secrets are shown only this once: copy them now.")}</p>
+              {secrets.verification && (
+                <p>
+                  {t("Verification secret")}:{" "}
+                  <code class="secret" data-testid="new-verification-secret">
+                    {secrets.verification}
+                  </code>
+                </p>
+              )}
+              {secrets.relay && (
+                <p>
+                  {t("Relay signing secret")}:{" "}
+                  <code class="secret" data-testid="new-relay-secret">{secrets.relay}</code>
+                </p>
+              )}
+            </Flash>
+          )}
+          <dl class="details">
+            <dt>{t("URL")}</dt>
+            <dd>
+              <code data-testid="hook-url">{origin}{hook.path}</code>
+            </dd>
+            <dt>{t("Verification")}</dt>
+            <dd>
+              <code>{hook.verification.mode}</code>
+              {"header" in hook.verification && <>{" "}{hook.verification.header}</>}
+              {hook.verification.secret && !secrets.verification && (
+                <>
+                  {" "}
+                  <code data-testid="masked-secret">{hook.verification.secret}</code>
+                </>
+              )}
+            </dd>
+            <dt>{t("Challenge")}</dt>
+            <dd>{hook.challenge ? t("Answered") : t("Not answered")}</dd>
+            <dt>{t("Action")}</dt>
+            <dd>
+              <code>{action.type}</code> {action.type === "relay" && <code>{action.url}</code>}
+              {action.type === "run" && (
+                <a href={`/admin/jobs/${encodeURIComponent(action.jobId)}`}>{action.jobId}</a>
+              )}
+            </dd>
+          </dl>
           <h2>{t("Events")}</h2>
           {events.values.length === 0 ? <p class="empty">{t("No events yet.")}</p> : (
             <table>
@@ -123,9 +204,119 @@ export function hookRoutes(deps: AdminDeps): Hono<AdminEnv> {
               </a>
             </nav>
           )}
+          <form method="post" action={`${hookPath(hook.id)}/delete`} class="danger-zone">
+            <Csrf token={c.get("csrf")} />
+            <h2>{t("Delete this hook")}</h2>
+            <label class="check">
+              <input type="checkbox" name="confirm" value="1" required />{" "}
+              {t("Also delete its events; senders get 404 from now on")}
+            </label>
+            <button type="submit" class="danger">{t("Delete hook")}</button>
+          </form>
         </section>
       ),
     );
+  };
+
+  const showForm = async (
+    c: AdminContext,
+    options: { hook: HookView | null; values: HookFormValues; error?: ValidationError },
+  ) => {
+    const t = c.get("t");
+    const { hook, error } = options;
+    const errors: Record<string, string> = {};
+    let formError: string | null = null;
+    if (error?.field && FORM_FIELDS.has(error.field)) errors[error.field] = error.message;
+    else if (error) formError = error.message;
+    const jobs = (await deps.jobs.list(userOf(c), { limit: 200 })).values.map((j) => ({
+      id: j.id,
+      name: j.name,
+    }));
+    const title = hook ? t("Edit {name}", { name: hook.name }) : t("New hook");
+    return renderPage(
+      c,
+      deps.assets,
+      { title, section: "hooks", status: error ? 400 : 200 },
+      (
+        <section class="narrow">
+          <p class="crumbs">
+            <a href={hook ? hookPath(hook.id) : "/admin/hooks"}>
+              {hook ? hook.name : t("Inbound hooks")}
+            </a>
+          </p>
+          <h1>{title}</h1>
+          <HookForm
+            t={t}
+            csrf={c.get("csrf")}
+            action={hook ? `${hookPath(hook.id)}/edit` : "/admin/hooks/new"}
+            values={options.values}
+            errors={errors}
+            formError={formError}
+            jobs={jobs}
+            editing={hook !== null}
+            submitLabel={hook ? t("Save") : t("Create hook")}
+          />
+        </section>
+      ),
+    );
+  };
+
+  /** A refusal the user can act on: a validation error, or the job to run not found. */
+  const asFormError = (error: unknown, values: HookFormValues): ValidationError | null => {
+    if (error instanceof ValidationError) return error;
+    if (error instanceof NotFoundError && values.actionType === "run") {
+      return new ValidationError(error.message, "action");
+    }
+    return null;
+  };
+
+  app.get("/new", (c) => showForm(c, { hook: null, values: EMPTY_HOOK_FORM }));
+  app.post("/new", async (c) => {
+    const values = hookFormValues(await formOf(c));
+    try {
+      const hook = await deps.inbound.create(userOf(c), hookCreateBody(values));
+      return showHook(c, hook, {
+        verification: values.mode !== "none" && values.secret === ""
+          ? hook.verification.secret
+          : undefined,
+        relay: hook.action.secret,
+      }, c.get("t")("Hook created. Send requests to its URL."));
+    } catch (error) {
+      const refusal = asFormError(error, values);
+      if (!refusal) throw error;
+      return showForm(c, { hook: null, values: { ...values, secret: "" }, error: refusal });
+    }
+  });
+  app.get("/:id", async (c) => showHook(c, await deps.inbound.get(userOf(c), c.req.param("id"))));
+  app.get("/:id/edit", async (c) => {
+    const hook = await deps.inbound.get(userOf(c), c.req.param("id"));
+    return showForm(c, { hook, values: hookValues(hook) });
+  });
+  app.post("/:id/edit", async (c) => {
+    const current = await deps.inbound.get(userOf(c), c.req.param("id"));
+    const values = hookFormValues(await formOf(c));
+    try {
+      const body = hookPatchBody(values, current);
+      const hook = await deps.inbound.update(userOf(c), current.id, body);
+      const madeSecret = body.verification !== undefined && values.mode !== "none" &&
+        values.secret === "";
+      return showHook(c, hook, {
+        verification: madeSecret ? hook.verification.secret : undefined,
+        relay: current.action.type !== "relay" ? hook.action.secret : undefined,
+      }, c.get("t")("Hook saved."));
+    } catch (error) {
+      const refusal = asFormError(error, values);
+      if (!refusal) throw error;
+      return showForm(c, { hook: current, values: { ...values, secret: "" }, error: refusal });
+    }
+  });
+  app.post("/:id/delete", async (c) => {
+    const hook = await deps.inbound.get(userOf(c), c.req.param("id"));
+    if ((await formOf(c)).confirm !== "1") {
+      throw new ValidationError(c.get("t")("Tick the box to confirm the deletion"));
+    }
+    await deps.inbound.delete(userOf(c), hook.id);
+    return c.redirect("/admin/hooks", 303);
   });
 
   app.get("/:id/events/:eventId", async (c) => {

@@ -5,6 +5,7 @@ import type { JobView } from "../../lib/store/types.ts";
 
 export function formValues(form: Record<string, string>): JobFormValues {
   return {
+    target: form.target === "cloud_run_job" ? "cloud_run_job" : "http",
     name: form.name ?? "",
     url: form.url ?? "",
     method: form.method ?? "GET",
@@ -18,12 +19,23 @@ export function formValues(form: Record<string, string>): JobFormValues {
     enabled: form.enabled === "1",
     local: form.local === "1",
     workers: form.workers ?? "",
+    crProject: form.crProject ?? "",
+    crRegion: form.crRegion ?? "",
+    crJob: form.crJob ?? "",
+    crCredential: form.crCredential ?? "",
+    crEnv: form.crEnv ?? "",
+    crArgs: form.crArgs ?? "",
+    crTaskCount: form.crTaskCount ?? "",
+    crTimeout: form.crTimeout ?? "",
   };
 }
 
 export function jobValues(job: JobView): JobFormValues {
   const status = job.expect?.status;
+  const cloudRun = job.cloudRun;
+  const overrides = cloudRun?.overrides ?? {};
   return {
+    target: job.type,
     name: job.name,
     url: job.url,
     method: job.method,
@@ -37,11 +49,20 @@ export function jobValues(job: JobView): JobFormValues {
     enabled: job.enabled,
     local: job.local,
     workers: job.workers.map((w) => w.workerId).join(", "),
+    crProject: cloudRun?.project ?? "",
+    crRegion: cloudRun?.region ?? "",
+    crJob: cloudRun?.job ?? "",
+    crCredential: cloudRun?.credentialId ?? "",
+    crEnv: (overrides.env ?? []).map((e) => `${e.name}=${e.value}`).join("\n"),
+    crArgs: (overrides.args ?? []).join("\n"),
+    crTaskCount: overrides.taskCount === undefined ? "" : String(overrides.taskCount),
+    crTimeout: overrides.timeout ?? "",
   };
 }
 
 /** The API body for the values; a value that cannot be read fails naming its API field. */
 export function jobBody(values: JobFormValues): Record<string, unknown> {
+  if (values.target === "cloud_run_job") return cloudRunJobBody(values);
   const headers: Record<string, string> = {};
   for (const line of values.headers.split(/\r?\n/)) {
     if (line.trim() === "") continue;
@@ -76,5 +97,59 @@ export function jobBody(values: JobFormValues): Record<string, unknown> {
     enabled: values.enabled,
     local: values.local,
     workers: values.workers.split(/[\s,]+/).filter(Boolean).map((workerId) => ({ workerId })),
+  };
+}
+
+/**
+ * A Cloud Run job's API body. `cloudRun.overrides` is always sent whole, so emptying a field
+ * on the edit form removes that override; empty project, region, job and credential are left
+ * out, falling back to the server's defaults (or, when editing, to what the job has).
+ */
+function cloudRunJobBody(values: JobFormValues): Record<string, unknown> {
+  const env: { name: string; value: string }[] = [];
+  for (const line of values.crEnv.split(/\r?\n/)) {
+    if (line.trim() === "") continue;
+    const equals = line.indexOf("=");
+    if (equals <= 0) {
+      throw new ValidationError(
+        `cloudRun.overrides.env line "${line.slice(0, 60)}" is not "NAME=value"`,
+        "cloudRun",
+      );
+    }
+    env.push({ name: line.slice(0, equals).trim(), value: line.slice(equals + 1) });
+  }
+  const args = values.crArgs.split(/\r?\n/).filter((line) => line !== "");
+  const overrides: Record<string, unknown> = {};
+  if (env.length > 0) overrides.env = env;
+  if (args.length > 0) overrides.args = args;
+  const taskCount = values.crTaskCount.trim();
+  if (taskCount !== "") {
+    if (!/^\d+$/.test(taskCount)) {
+      throw new ValidationError("cloudRun.overrides.taskCount must be a whole number", "cloudRun");
+    }
+    overrides.taskCount = Number(taskCount);
+  }
+  const timeout = values.crTimeout.trim();
+  if (timeout !== "") overrides.timeout = /^\d+$/.test(timeout) ? `${timeout}s` : timeout;
+  const cloudRun: Record<string, unknown> = { overrides };
+  for (
+    const [key, value] of [
+      ["project", values.crProject],
+      ["region", values.crRegion],
+      ["job", values.crJob],
+      ["credentialId", values.crCredential],
+    ] as const
+  ) {
+    if (value.trim() !== "") cloudRun[key] = value.trim();
+  }
+  return {
+    type: "cloud_run_job",
+    name: values.name,
+    schedule: values.schedule,
+    timezone: values.timezone || "UTC",
+    enabled: values.enabled,
+    local: values.local,
+    workers: values.workers.split(/[\s,]+/).filter(Boolean).map((workerId) => ({ workerId })),
+    cloudRun,
   };
 }

@@ -6,6 +6,7 @@ import { Flash } from "../../components/layout.tsx";
 import { WebhookPanel, type WebhookPanelProps } from "../../components/webhook_panel.tsx";
 import JobActivity, { runRow } from "../../islands/job_activity.tsx";
 import { NotFoundError } from "../../lib/errors.ts";
+import type { CloudRunSpec } from "../../lib/gcp/cloud_run_spec.ts";
 import type { Run } from "../../lib/store/types.ts";
 import type { AdminContext } from "./context.ts";
 import type { AdminDeps } from "./mod.ts";
@@ -93,10 +94,34 @@ export async function renderJobPage(
         {extras.notice && <Flash kind="ok">{extras.notice}</Flash>}
         <div class="columns">
           <dl class="details">
-            <dt>{t("Request")}</dt>
-            <dd>
-              <code>{job.method} {job.url}</code>
-            </dd>
+            {job.cloudRun
+              ? (
+                <>
+                  <dt>{t("Cloud Run job")}</dt>
+                  <dd data-testid="cloud-run-target">
+                    <code>
+                      projects/{job.cloudRun.project}/locations/{job.cloudRun.region}/jobs/{job
+                        .cloudRun.job}
+                    </code>
+                  </dd>
+                  <dt>{t("Credential")}</dt>
+                  <dd>
+                    <code>{job.cloudRun.credentialId}</code>
+                  </dd>
+                  <dt>{t("Overrides")}</dt>
+                  <dd>
+                    {overridesText(job.cloudRun.overrides) || t("None")}
+                  </dd>
+                </>
+              )
+              : (
+                <>
+                  <dt>{t("Request")}</dt>
+                  <dd>
+                    <code>{job.method} {job.url}</code>
+                  </dd>
+                </>
+              )}
             <dt>{t("Schedule")}</dt>
             <dd>
               <code>{job.schedule}</code> ({job.timezone})
@@ -107,8 +132,14 @@ export async function renderJobPage(
             <dd>{formatTime(job.lastRunAt)} UTC</dd>
             <dt>{t("Timeout")}</dt>
             <dd>{formatMs(job.timeoutMs)}</dd>
-            <dt>{t("Checks")}</dt>
-            <dd>{job.expect ? <code>{JSON.stringify(job.expect)}</code> : t("Any 2xx answer")}</dd>
+            {!job.cloudRun && (
+              <>
+                <dt>{t("Checks")}</dt>
+                <dd>
+                  {job.expect ? <code>{JSON.stringify(job.expect)}</code> : t("Any 2xx answer")}
+                </dd>
+              </>
+            )}
             {job.headers && (
               <>
                 <dt>{t("Headers")}</dt>
@@ -149,7 +180,10 @@ export async function renderJobPage(
               runs: runs.values.map(runRow),
               tableSize: TABLE_RUNS,
               intervalMs: 3000,
+              executions: job.type === "cloud_run_job",
               text: {
+                execution: t("Execution"),
+                logs: t("Logs"),
                 ...statusNames,
                 scheduled: t("Scheduled (UTC)"),
                 status: t("Status"),
@@ -235,6 +269,18 @@ export function stateLabel(state: string): string {
     string,
     string
   >)[state] ?? state;
+}
+
+/** `env: A=1, B=2 · args: x y · 3 tasks · timeout 3600s`, with values as text. */
+function overridesText(overrides: CloudRunSpec["overrides"]): string {
+  const parts: string[] = [];
+  if (overrides.env?.length) {
+    parts.push(`env: ${overrides.env.map((e) => `${e.name}=${e.value}`).join(", ")}`);
+  }
+  if (overrides.args?.length) parts.push(`args: ${overrides.args.join(" ")}`);
+  if (overrides.taskCount !== undefined) parts.push(`taskCount: ${overrides.taskCount}`);
+  if (overrides.timeout !== undefined) parts.push(`timeout: ${overrides.timeout}`);
+  return parts.join(" · ");
 }
 
 function fmtP95(ms: number | null): string {

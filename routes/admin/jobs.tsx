@@ -2,6 +2,7 @@
 import { Hono } from "hono";
 import { Csrf } from "../../components/field.tsx";
 import { formatMs, formatTime, stateClass } from "../../components/format.ts";
+import { LogLink } from "../../islands/job_activity.tsx";
 import { EMPTY_JOB_FORM, JobForm, type JobFormValues } from "../../components/job_form.tsx";
 import { NotFoundError, ValidationError } from "../../lib/errors.ts";
 import type { JobView } from "../../lib/store/types.ts";
@@ -24,6 +25,8 @@ const FORM_FIELDS = new Set([
   "timezone",
   "expect",
   "workers",
+  "cloudRun",
+  "type",
 ]);
 
 export function jobRoutes(deps: AdminDeps): Hono<AdminEnv> {
@@ -31,7 +34,7 @@ export function jobRoutes(deps: AdminDeps): Hono<AdminEnv> {
   const userOf = (c: AdminContext) => c.get("user").id;
   const path = (id: string) => `/admin/jobs/${encodeURIComponent(id)}`;
 
-  const showForm = (
+  const showForm = async (
     c: AdminContext,
     options: {
       job: JobView | null;
@@ -46,6 +49,10 @@ export function jobRoutes(deps: AdminDeps): Hono<AdminEnv> {
     if (error?.field && FORM_FIELDS.has(error.field)) errors[error.field] = error.message;
     else if (error) formError = error.message;
     const title = job ? t("Edit {name}", { name: job.name }) : t("New job");
+    const credentials = (await deps.credentials.list(userOf(c))).map((cred) => ({
+      id: cred.id,
+      client_email: cred.client_email,
+    }));
     return renderPage(
       c,
       deps.assets,
@@ -67,6 +74,8 @@ export function jobRoutes(deps: AdminDeps): Hono<AdminEnv> {
             jobKey={job?.id ?? "new"}
             now={deps.clock.now()}
             submitLabel={job ? t("Save") : t("Create job")}
+            credentials={credentials}
+            fixedTarget={job?.type}
           />
           {job && (
             <form method="post" action={`${path(job.id)}/delete`} class="danger-zone">
@@ -109,9 +118,11 @@ export function jobRoutes(deps: AdminDeps): Hono<AdminEnv> {
   });
   app.post("/:id/edit", async (c) => {
     const job = await deps.jobs.get(userOf(c), c.req.param("id"));
-    const values = formValues(await formOf(c));
+    const values = { ...formValues(await formOf(c)), target: job.type };
     try {
       const body = jobBody(values);
+      // The type is fixed when a job is created.
+      delete body.type;
       // Unchanged workers keep their offsets: only a new list re-spreads them.
       if (values.workers === jobValues(job).workers) delete body.workers;
       await deps.jobs.update(userOf(c), job.id, body);
@@ -187,6 +198,28 @@ export function jobRoutes(deps: AdminDeps): Hono<AdminEnv> {
               <>
                 <dt>{t("Missed fires")}</dt>
                 <dd>{run.missedCount}</dd>
+              </>
+            )}
+            {run.execution && (
+              <>
+                <dt>{t("Execution")}</dt>
+                <dd>
+                  <code data-testid="execution-name">{run.execution.name}</code>{" "}
+                  <span class={stateClass(run.execution.status.toLowerCase())}>
+                    {run.execution.status}
+                  </span>
+                </dd>
+                <dt>{t("Tasks")}</dt>
+                <dd>
+                  {t("{ok} succeeded, {failed} failed", {
+                    ok: run.execution.succeededCount,
+                    failed: run.execution.failedCount,
+                  })}
+                </dd>
+                <dt>{t("Logs")}</dt>
+                <dd>
+                  <LogLink uri={run.execution.logUri} label={t("Open in Cloud Logging")} />
+                </dd>
               </>
             )}
           </dl>

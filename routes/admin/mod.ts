@@ -4,9 +4,11 @@
  * CSRF token and, when the browser sends one, a same-origin `Origin`.
  */
 import { Hono, type MiddlewareHandler } from "hono";
+import { bodyLimit } from "hono/body-limit";
 import type { Clock } from "../../lib/clock.ts";
 import type { WorkerStore } from "../../lib/edge/worker_store.ts";
-import { ForbiddenError } from "../../lib/errors.ts";
+import { ForbiddenError, ValidationError } from "../../lib/errors.ts";
+import type { CredentialService } from "../../lib/gcp/credentials.ts";
 import { pickLanguage, translator } from "../../lib/i18n/i18n.ts";
 import type { InboundService } from "../../lib/inbound/inbound_service.ts";
 import type { JobSearch } from "../../lib/jobs/job_index.ts";
@@ -21,6 +23,7 @@ import type { Assets } from "./assets.ts";
 import { type AdminEnv, formOf } from "./context.ts";
 import { LANG_COOKIE, readCookie, SESSION_COOKIE, writeCookie } from "./cookies.ts";
 import { accountRoutes } from "./account.tsx";
+import { CREDENTIAL_FORM_LIMIT, credentialRoutes } from "./credentials.tsx";
 import { dashboardRoutes } from "./dashboard.tsx";
 import { hookRoutes } from "./hooks.tsx";
 import { jobRoutes } from "./jobs.tsx";
@@ -39,6 +42,8 @@ export interface AdminDeps {
   webhooks: WebhookService;
   workers: WorkerStore;
   inbound: InboundService;
+  /** Google service-account keys for Cloud Run jobs (never shown after upload). */
+  credentials: CredentialService;
   users: UserService;
   sessions: SessionService;
   clock: Clock;
@@ -85,6 +90,16 @@ export function adminRoutes(deps: AdminDeps): Hono<AdminEnv> {
   });
   app.route("/", loginRoutes(deps));
 
+  // Before the session check reads the form for its CSRF token: an upload is capped unread.
+  app.post(
+    "/credentials",
+    bodyLimit({
+      maxSize: CREDENTIAL_FORM_LIMIT,
+      onError: () => {
+        throw new ValidationError("The key file is too large: a service account key is about 2 KB");
+      },
+    }),
+  );
   app.use("*", requireSession(deps));
   app.route("/", dashboardRoutes(deps));
   app.route("/jobs", jobRoutes(deps));
@@ -92,6 +107,7 @@ export function adminRoutes(deps: AdminDeps): Hono<AdminEnv> {
   app.route("/keys", keyRoutes(deps));
   app.route("/workers", workerRoutes(deps));
   app.route("/hooks", hookRoutes(deps));
+  app.route("/credentials", credentialRoutes(deps));
   app.route("/users", userRoutes(deps));
   app.route("/account", accountRoutes(deps));
   return app;

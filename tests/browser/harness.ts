@@ -6,7 +6,7 @@
  */
 import { type BrowserContext, chromium, type Page } from "playwright-core";
 import { parseConfig } from "../../lib/config.ts";
-import { createSystem, type System } from "../../lib/system.ts";
+import { createSystem, type System, type SystemOptions } from "../../lib/system.ts";
 
 import { CHROMIUM } from "./chromium.ts";
 
@@ -28,7 +28,10 @@ export class BrowserHarness {
     return `http://127.0.0.1:${this.server.addr.port}`;
   }
 
-  static async start(): Promise<BrowserHarness> {
+  /** `env` adds configuration (e.g. HIBIKI_GCP_RUN_URL of a fake Google). */
+  static async start(
+    options: { env?: Record<string, string>; system?: SystemOptions } = {},
+  ): Promise<BrowserHarness> {
     try {
       await Deno.stat(CHROMIUM);
     } catch {
@@ -46,8 +49,9 @@ export class BrowserHarness {
         HIBIKI_KV_PATH: `${dataDir}/hibiki.kv`,
         HIBIKI_ADMIN_PASSWORD: ADMIN_PASSWORD,
         HIBIKI_ALLOW_PRIVATE_NETWORKS: "1",
+        ...options.env,
       }),
-      { queueWakeups: false },
+      { queueWakeups: false, ...options.system },
     );
     await system.start();
     const server = Deno.serve(

@@ -5,9 +5,12 @@
  *
  * Sign in, create a job through the form and watch its runs arrive without reloading, open a
  * run, add a webhook and see its secret once, redeliver, a bad cron shown beside Schedule, a
- * job name that is HTML shown as text, sign out. Screenshots go to docs/screenshots/.
+ * job name that is HTML shown as text, add a Google key on the credentials page and create a
+ * Cloud Run job with the form that runs against a local fake of Google, sign out. Screenshots
+ * go to docs/screenshots/.
  */
 import assert from "node:assert/strict";
+import { createServiceAccount, FakeGoogle } from "../fakes/google.ts";
 import { ADMIN_PASSWORD, BrowserHarness, localTarget } from "./harness.ts";
 
 const SHOTS = new URL("../../docs/screenshots/", import.meta.url);
@@ -40,7 +43,19 @@ async function scenario(): Promise<void> {
     deliveries.push(await request.text());
     return new Response("noted", { status: receiverStatus });
   });
-  await using h = await BrowserHarness.start();
+  await using google = FakeGoogle.start();
+  google.addJob({
+    project: "hibiki-demo",
+    region: "asia-northeast1",
+    job: "resume-job",
+    taskCount: 2,
+    pollsToComplete: 1,
+  });
+  const account = await createServiceAccount(google, { projectId: "hibiki-demo" });
+  await using h = await BrowserHarness.start({
+    env: { HIBIKI_GCP_RUN_URL: google.origin },
+    system: { cloudRunPollDelays: [200, 400] },
+  });
   const { page } = h;
   const shot = (name: string) =>
     page.screenshot({ path: new URL(`${name}.png`, SHOTS).pathname, fullPage: true });
@@ -202,6 +217,50 @@ async function scenario(): Promise<void> {
     await shot("keys");
     await page.getByRole("button", { name: "Revoke" }).click();
     await page.getByText("No keys yet.").waitFor();
+  });
+
+  await t.step("credentials: a pasted key is listed by its email and never shown", async () => {
+    await page.goto(`${h.origin}/admin/credentials`);
+    await page.getByLabel("Key JSON").fill(account.json);
+    await page.getByRole("button", { name: "Add key" }).click();
+    await page.waitForURL(/\/admin\/credentials\?added=cred_[0-9a-f]{32}$/);
+    assert.deepEqual(await page.getByTestId("client-email").allTextContents(), [
+      account.clientEmail,
+    ]);
+    const html = await page.content();
+    assert.ok(!html.includes("PRIVATE KEY"), "the key is never shown");
+    assert.equal(await page.getByLabel("Key JSON").inputValue(), "");
+    await shot("credentials");
+  });
+
+  await t.step("a Cloud Run job made with the form runs on the (fake) Google", async () => {
+    await page.goto(`${h.origin}/admin/jobs/new`);
+    await page.getByLabel("Name").fill("Resume sync");
+    await page.getByLabel("Target").selectOption("cloud_run_job");
+    await page.getByLabel("Project").fill("hibiki-demo");
+    await page.getByLabel("Region").fill("asia-northeast1");
+    await page.getByLabel("Job", { exact: true }).fill("resume-job");
+    await page.getByLabel("Credential").selectOption({ index: 1 });
+    await page.getByLabel("Environment overrides").fill("RESUME_USERNAME=alice");
+    await page.getByLabel("Task timeout").fill("3600s");
+    await page.getByLabel("Schedule").fill("0 9 1 1 *");
+    await page.getByRole("button", { name: "Create job" }).click();
+    await page.waitForURL(/\/admin\/jobs\/[0-9a-f-]{36}$/);
+    assert.equal(
+      await page.getByTestId("cloud-run-target").textContent(),
+      "projects/hibiki-demo/locations/asia-northeast1/jobs/resume-job",
+    );
+    await page.getByRole("button", { name: "Run now" }).click();
+    // The island shows the execution once the run ends, without a reload.
+    const cell = page.locator("table.runs td.execution").first();
+    await cell.locator(".badge-succeeded").waitFor({ timeout: 20_000 });
+    assert.match(await cell.textContent() ?? "", /resume-job-\w+ succeeded 2 ✓ 0 ✗/);
+    const logs = cell.getByRole("link", { name: "Logs" });
+    assert.equal(await logs.getAttribute("rel"), "noopener noreferrer");
+    assert.match(await logs.getAttribute("href") ?? "", /^https:\/\/console\.cloud\.google\.com\//);
+    const env = google.executions.at(-1)?.env ?? [];
+    assert.ok(env.some((e) => e.name === "RESUME_USERNAME" && e.value === "alice"));
+    await shot("cloud_run_job");
   });
 
   await t.step("other pages render, in Japanese too", async () => {

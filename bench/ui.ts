@@ -1,0 +1,314 @@
+/**
+ * The admin UI's budgets: with 10,000 jobs and 1,000,000 runs stored, the dashboard and the
+ * job page answer within 100 ms (p95, server time), no page or API call reads more than a
+ * page's worth of records (counted by wrapping Deno KV), HTML stays under 100 KB a page, and
+ * pages with islands load at most 30 KB of gzipped JavaScript (every module they import,
+ * uPlot included) while pages without islands load none.
+ *
+ * Hook into bench/main.ts: `import { ui } from "./ui.ts";` and add `ui` to SCENARIOS.
+ */
+import { gzipSync } from "node:zlib";
+import { parseConfig } from "../lib/config.ts";
+import { writeRunState } from "../lib/jobs/job_index.ts";
+import { kvKeys } from "../lib/store/kv_keys.ts";
+import type { Job, Run } from "../lib/store/types.ts";
+import { createSystem } from "../lib/system.ts";
+import { UserStore } from "../lib/users/user_store.ts";
+import { createJobs, type Metric, percentile, type Scenario } from "./util.ts";
+
+const USER = "u-ui";
+const SAMPLES = 200;
+const WORDS = ["api", "billing", "search", "checkout", "auth", "images", "queue", "reports"];
+const REGIONS = ["tokyo", "osaka", "oregon", "frankfurt", "sydney"];
+
+export const ui: Scenario = async ({ quick, log }) => {
+  const jobCount = quick ? 1_000 : 10_000;
+  const runsPerJob = 100;
+  const dir = await Deno.makeTempDir({ prefix: "hibiki-bench-ui-" });
+  const raw = await Deno.openKv(`${dir}/hibiki.kv`);
+  const reads = { entries: 0 };
+  const kv = countingKv(raw, reads);
+  const system = createSystem(
+    kv,
+    parseConfig({ HIBIKI_KV_PATH: `${dir}/hibiki.kv`, HIBIKI_ALLOW_PRIVATE_NETWORKS: "1" }),
+    { queueWakeups: false },
+  );
+  try {
+    const now = Date.now();
+    log(`seeding ${jobCount} jobs and ${jobCount * runsPerJob} runs`);
+    const jobs = Array.from({ length: jobCount }, (_, i) => seedJob(i, now));
+    const seedStarted = performance.now();
+    await createJobs(system.store, jobs.map((job) => ({ job, firstFireAt: null })));
+    await seedRuns(raw, system, jobs, runsPerJob, now);
+    await system.stats.flush();
+    log(`seeded in ${((performance.now() - seedStarted) / 1000).toFixed(1)} s`);
+
+    await new UserStore(raw).put({
+      id: USER,
+      admin: true,
+      passwordHash: null,
+      createdAt: new Date(now).toISOString(),
+      updatedAt: new Date(now).toISOString(),
+    });
+    const { cookie } = await system.sessions.create(USER);
+    const headers = { cookie: `hibiki_session=${cookie}` };
+
+    const measure = async (name: string, paths: () => string) => {
+      const times: number[] = [];
+      let maxHtml = 0;
+      let maxReads = 0;
+      let page = "";
+      for (let i = 0; i < SAMPLES + 10; i++) {
+        const path = paths();
+        reads.entries = 0;
+        const started = performance.now();
+        const response = await system.app.request(`http://bench.local${path}`, { headers });
+        const text = await response.text();
+        const ms = performance.now() - started;
+        if (response.status !== 200) throw new Error(`${path} answered ${response.status}`);
+        if (i >= 10) times.push(ms); // the first few warm caches up
+        maxHtml = Math.max(maxHtml, new TextEncoder().encode(text).length);
+        maxReads = Math.max(maxReads, reads.entries);
+        page = text;
+      }
+      log(`${name}: p95 ${percentile(times, 95)?.toFixed(1)} ms, ${maxReads} KV entries read`);
+      return { p95: percentile(times, 95)!, maxHtml, maxReads, page };
+    };
+
+    const pick = () => jobs[Math.floor(Math.random() * jobs.length)].id;
+    const dashboard = await measure("dashboard", () => "/admin");
+    const cursor = /href="\/admin\?cursor=([^"]+)"/.exec(dashboard.page)?.[1] ?? "";
+    const deeper = await measure("dashboard page 2", () => `/admin?cursor=${cursor}`);
+    const search = await measure(
+      "dashboard search",
+      () => `/admin?q=${WORDS[Math.floor(Math.random() * WORDS.length)]}+tok`,
+    );
+    const down = await measure("dashboard state=down", () => "/admin?state=down");
+    const job = await measure("job page", () => `/admin/jobs/${pick()}`);
+    const run = await measure("run page", () => {
+      const id = pick();
+      return `/admin/jobs/${id}/runs/${now - 60_000}-local`;
+    });
+    const refresh = await measure("dashboard.json", () => "/admin/dashboard.json");
+    const runsApi = await measure("runs API", () => `/api/jobs/${pick()}/runs?limit=10`);
+    const form = await measure("new job form", () => "/admin/jobs/new");
+    const keys = await measure("keys page", () => "/admin/keys");
+
+    const js = (html: string) => javascriptOf(system, html);
+    const island = {
+      dashboard: await js(dashboard.page),
+      job: await js(job.page),
+      form: await js(form.page),
+    };
+    const none = [await js(keys.page), await js(run.page)].reduce((a, b) => a + b, 0);
+    const all = [dashboard, deeper, search, down, job, run, refresh, runsApi, form, keys];
+    const metric = (name: string, value: number, unit: string, op: "<=" | ">=", target: number) =>
+      ({ metric: name, value, unit, target: { op, value: target } }) satisfies Metric;
+    return {
+      metrics: [
+        metric("dashboard p95", dashboard.p95, "ms", "<=", 100),
+        metric("dashboard page 2 p95", deeper.p95, "ms", "<=", 100),
+        metric("dashboard search p95", search.p95, "ms", "<=", 100),
+        metric("dashboard filter p95", down.p95, "ms", "<=", 100),
+        metric("job page p95", job.p95, "ms", "<=", 100),
+        metric("run page p95", run.p95, "ms", "<=", 100),
+        metric(
+          "max KV entries read per request",
+          Math.max(...all.map((m) => m.maxReads)),
+          "",
+          "<=",
+          2_000,
+        ),
+        metric(
+          "max HTML per page",
+          Math.max(...all.slice(0, 6).map((m) => m.maxHtml)) / 1024,
+          "KB",
+          "<=",
+          100,
+        ),
+        metric("JS gzipped, dashboard", island.dashboard / 1024, "KB", "<=", 30),
+        metric("JS gzipped, job page", island.job / 1024, "KB", "<=", 30),
+        metric("JS gzipped, job form", island.form / 1024, "KB", "<=", 30),
+        metric("JS on pages without islands", none, "B", "<=", 0),
+      ],
+      details: {
+        jobs: jobCount,
+        runs: jobCount * runsPerJob,
+        requests: Object.fromEntries(
+          [
+            "dashboard",
+            "dashboard_page2",
+            "search",
+            "state_down",
+            "job",
+            "run",
+            "dashboard_json",
+            "runs_api",
+            "form",
+            "keys",
+          ]
+            .map((
+              name,
+              i,
+            ) => [name, {
+              p95Ms: all[i].p95,
+              maxHtmlBytes: all[i].maxHtml,
+              maxKvEntriesRead: all[i].maxReads,
+            }]),
+        ),
+      },
+    };
+  } finally {
+    await system.stop();
+    raw.close();
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+};
+
+function seedJob(i: number, now: number): Job {
+  const stamp = new Date(now - 86_400_000).toISOString();
+  const word = WORDS[i % WORDS.length];
+  const region = REGIONS[i % REGIONS.length];
+  return {
+    id: crypto.randomUUID(),
+    userId: USER,
+    name: `${word} health ${region} #${i}`,
+    url: `https://${word}-${i}.example.com/health`,
+    method: "GET",
+    headers: null,
+    body: null,
+    schedule: "*/5 * * * *",
+    timezone: "Asia/Tokyo",
+    enabled: true,
+    timeoutMs: 30_000,
+    expect: null,
+    createdAt: stamp,
+    updatedAt: stamp,
+  };
+}
+
+/** Writes the runs straight to Deno KV (as the recorder lays them out), 500 keys a commit. */
+async function seedRuns(
+  kv: Deno.Kv,
+  system: ReturnType<typeof createSystem>,
+  jobs: Job[],
+  perJob: number,
+  now: number,
+): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < jobs.length) {
+      const job = jobs[next++];
+      let op = kv.atomic();
+      let size = 0;
+      for (let k = 0; k < perJob; k++) {
+        const scheduledAt = now - (perJob - 1 - k) * 60_000 - 60_000 * 0;
+        const ok = (k + job.id.charCodeAt(0)) % 17 !== 0;
+        const duration = 20 + ((k * 37) % 180);
+        const run: Run = {
+          id: `${scheduledAt}-local`,
+          jobId: job.id,
+          userId: USER,
+          where: "local",
+          trigger: "AUTO",
+          status: ok ? "success" : "failure",
+          code: ok ? 200 : 503,
+          scheduledAt: new Date(scheduledAt).toISOString(),
+          startedAt: new Date(scheduledAt + 3).toISOString(),
+          finishedAt: new Date(scheduledAt + 3 + duration).toISOString(),
+          durationMs: duration,
+          lateMs: 3,
+          response: {
+            headers: { "content-type": "application/json", "x-request-id": crypto.randomUUID() },
+            body: ok ? '{"status":"ok"}' : '{"status":"unavailable"}',
+            bodyTruncated: false,
+          },
+          error: null,
+          failure: ok ? null : "Expected status 2xx, got 503",
+        };
+        op.set(kvKeys.run(USER, job.id, scheduledAt, "local"), run);
+        system.stats.observe(USER, job.id, { at: scheduledAt, ok, latencyMs: duration, lateMs: 3 });
+        if (k === perJob - 1) writeRunState(op, run);
+        if (++size === 500) {
+          await op.commit();
+          op = kv.atomic();
+          size = 0;
+        }
+      }
+      op.set(kvKeys.runsStored(USER, job.id), new Deno.KvU64(BigInt(perJob)))
+        .set(kvKeys.jobCount(USER, job.id), new Deno.KvU64(BigInt(perJob)))
+        .set(kvKeys.jobLast(USER, job.id), new Deno.KvU64(BigInt(now)));
+      await op.commit();
+    }
+  };
+  await Promise.all(Array.from({ length: 16 }, worker));
+}
+
+/** Bytes of gzipped JavaScript a page loads: its module scripts and everything they import. */
+async function javascriptOf(system: ReturnType<typeof createSystem>, html: string) {
+  const queue = [...html.matchAll(/<script type="module" src="([^"?]+)/g)].map((m) => m[1]);
+  const seen = new Set<string>();
+  let total = 0;
+  while (queue.length > 0) {
+    const path = queue.pop()!;
+    if (seen.has(path)) continue;
+    seen.add(path);
+    const response = await system.app.request(`http://bench.local${path}`);
+    const source = await response.text();
+    total += gzipSync(new TextEncoder().encode(source)).length;
+    for (const m of source.matchAll(/(?:from|import)\s*\(?\s*"(\.\/[^"]+)"/g)) {
+      queue.push(new URL(m[1], `http://x${path}`).pathname);
+    }
+  }
+  return total;
+}
+
+/** Deno KV that counts the entries every read returns, to show no request reads everything. */
+function countingKv(kv: Deno.Kv, reads: { entries: number }): Deno.Kv {
+  return new Proxy(kv, {
+    get(target, property) {
+      if (property === "get") {
+        return (key: Deno.KvKey, options?: { consistency?: Deno.KvConsistencyLevel }) => {
+          reads.entries++;
+          return target.get(key, options);
+        };
+      }
+      if (property === "getMany") {
+        return (keys: Deno.KvKey[], options?: { consistency?: Deno.KvConsistencyLevel }) => {
+          reads.entries += keys.length;
+          return target.getMany(keys, options);
+        };
+      }
+      if (property === "list") {
+        return (selector: Deno.KvListSelector, options?: Deno.KvListOptions) => {
+          const iter = target.list(selector, options);
+          return {
+            get cursor() {
+              return iter.cursor;
+            },
+            async next() {
+              const result = await iter.next();
+              if (!result.done) reads.entries++;
+              return result;
+            },
+            [Symbol.asyncIterator]() {
+              return this;
+            },
+          };
+        };
+      }
+      const value = Reflect.get(target, property, target);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+}
+
+if (import.meta.main) {
+  const quick = Deno.args.includes("--quick");
+  const result = await ui({ quick, log: (m) => console.log(`[ui] ${m}`) });
+  for (const m of result.metrics) {
+    const value = (m.value ?? NaN).toFixed(1).padStart(8);
+    const target = m.target ? `(${m.target.op} ${m.target.value})` : "";
+    console.log(`${m.metric.padEnd(36)} ${value} ${m.unit.padEnd(3)} ${target}`);
+  }
+}

@@ -1,0 +1,106 @@
+import assert from "node:assert/strict";
+import { ManualClock } from "../clock.ts";
+import { parseConfig } from "../config.ts";
+import { kvKeys } from "../store/kv_keys.ts";
+import { createSystem } from "../system.ts";
+import { Dispatcher } from "./dispatcher.ts";
+import { type FireTask, fireTask, type FireValue } from "./fires.ts";
+
+const T0 = Date.UTC(2026, 10, 23, 12, 0, 0);
+const FIRE: FireValue = { trigger: "AUTO", timeoutMs: 1000 };
+
+function dispatcher(kv: Deno.Kv, clock: ManualClock, started: FireTask[]) {
+  return new Dispatcher<FireValue>({
+    name: "fire",
+    kv,
+    clock,
+    maxConcurrency: 10,
+    pending: kvKeys.fires(),
+    leased: kvKeys.leases(),
+    leaseMs: (fire) => fire.timeoutMs + 10_000,
+    execute: (item, lease) => {
+      started.push(fireTask(item));
+      return kv.delete(lease.key).then(() => {});
+    },
+  });
+}
+
+function held(at: number, jobId: string) {
+  const until = at + 11_000;
+  return {
+    item: { at, id: ["default", jobId, "local"], value: FIRE, retaken: false },
+    lease: { key: kvKeys.lease(until, at, "default", jobId, "local"), until },
+  };
+}
+
+Deno.test("held fires start at their time, and recovery leaves them to their holder", async () => {
+  const kv = await Deno.openKv(":memory:");
+  const clock = new ManualClock(T0);
+  const started: FireTask[] = [];
+  const d = dispatcher(kv, clock, started);
+  const a = held(T0 + 1000, "job-a");
+  const b = held(T0 + 2000, "job-b");
+  for (const h of [a, b]) await kv.set(h.lease.key, FIRE);
+  d.hold([a, b]);
+  await d.drain();
+  assert.equal(started.length, 0);
+  clock.set(T0 + 1000);
+  await d.drain();
+  assert.deepEqual(started.map((t) => t.jobId), ["job-a"]);
+  // This process is very late: b's lease has run out, yet it is still its own to run.
+  clock.set(b.lease.until + 5000);
+  await d.drain();
+  assert.deepEqual(started.map((t) => t.jobId), ["job-a", "job-b"]);
+  await d.stop();
+  kv.close();
+});
+
+Deno.test("stop() hands held fires back as pending, so a restart runs them on time", async () => {
+  const kv = await Deno.openKv(":memory:");
+  const clock = new ManualClock(T0);
+  const started: FireTask[] = [];
+  const d = dispatcher(kv, clock, started);
+  const a = held(T0 + 5000, "job-a");
+  await kv.set(a.lease.key, FIRE);
+  d.hold([a]);
+  await d.stop();
+  assert.equal((await kv.get(a.lease.key)).versionstamp, null);
+  const pending = await kv.get(kvKeys.fire(T0 + 5000, "default", "job-a", "local"));
+  assert.deepEqual(pending.value, FIRE);
+  // A fresh dispatcher (the restart) starts it at its time.
+  const again: FireTask[] = [];
+  const restarted = dispatcher(kv, clock, again);
+  clock.set(T0 + 5000);
+  await restarted.drain();
+  assert.deepEqual(again.map((t) => t.at), [T0 + 5000]);
+  await restarted.stop();
+  kv.close();
+});
+
+Deno.test("changing a job's schedule withdraws the fires claimed under the old one", async () => {
+  const kv = await Deno.openKv(":memory:");
+  const clock = new ManualClock(T0);
+  const config = parseConfig({ HIBIKI_KV_PATH: ":memory:" });
+  const system = createSystem(kv, config, { clock, queueWakeups: false });
+  const job = await system.jobs.create("default", {
+    name: "every second",
+    url: "https://example.com/",
+    schedule: "* * * * * *",
+  });
+  const leased = async () => {
+    const times: number[] = [];
+    for await (const e of kv.list({ prefix: kvKeys.leases() })) times.push(e.key[2] as number);
+    return times.sort((a, b) => a - b);
+  };
+  assert.equal((await leased()).length, 89); // T0+1 s … T0+89 s
+  clock.set(T0 + 10_500);
+  await system.jobs.update("default", job.id, { schedule: "*/10 * * * * *" });
+  const after = await leased();
+  // Old claims after the edit are gone; the new schedule starts a second after it.
+  const upcoming = after.filter((at) => at > T0 + 10_500);
+  assert.deepEqual(upcoming.slice(0, 3), [T0 + 20_000, T0 + 30_000, T0 + 40_000]);
+  assert.ok(upcoming.every((at) => at % 10_000 === 0));
+  assert.equal(new Set(after).size, after.length, "no fire time is claimed twice");
+  await system.stop();
+  kv.close();
+});
