@@ -18,6 +18,7 @@ import { Runner } from "./scheduler/runner.ts";
 import { Scheduler } from "./scheduler/scheduler.ts";
 import { kvKeys } from "./store/kv_keys.ts";
 import { KvStore } from "./store/kv_store.ts";
+import type { JobForRun } from "./store/store.ts";
 import { EdgeService, type ResultChunk } from "./edge/edge_service.ts";
 import { ResultIngester } from "./edge/result_ingester.ts";
 import { WorkerStore } from "./edge/worker_store.ts";
@@ -38,6 +39,8 @@ import { LoginThrottle } from "./users/throttle.ts";
 import { UserStore } from "./users/user_store.ts";
 import { UserService } from "./users/users.ts";
 
+/** Held fires read their job this long before their second (see Dispatcher.prepare). */
+const FIRE_PREPARE_LEAD_MS = 1000;
 /** A delivery attempt's lease: the send deadline (≤ 30 s) plus room to record the result. */
 const DELIVERY_LEASE_MS = 45_000;
 /** Storing a chunk of worker results takes milliseconds; a minute is generous. */
@@ -196,7 +199,10 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
     pending: kvKeys.fires(),
     leased: kvKeys.leases(),
     leaseMs: (fire) => leaseMs(fire.timeoutMs),
-    execute: (item, lease) => runner.execute(fireTask(item), lease.key, lease.until),
+    leadMs: FIRE_PREPARE_LEAD_MS,
+    prepare: (item, lease) => runner.prepare(fireTask(item), lease.key),
+    execute: (item, lease, prepared) =>
+      runner.execute(fireTask(item), lease.key, lease.until, prepared as JobForRun | null),
   });
   const scheduler = new Scheduler({
     kv,

@@ -101,8 +101,8 @@ export class JobService {
         next.enabled !== current.enabled || next.timeoutMs !== current.timeoutMs ||
         runsHere(next) !== runsHere(current);
       if (!timing) return { job: next, firstFireAt: undefined };
-      // Fires already claimed under the old schedule are withdrawn; the new one starts a
-      // second from now, so a fire starting at this very moment cannot run twice.
+      // Fires already claimed under the old schedule are withdrawn; the new one starts two
+      // seconds from now, so a fire already read ahead or starting now cannot run twice.
       const from = now + EDIT_MARGIN_MS;
       return {
         job: next,
@@ -223,8 +223,11 @@ function httpJob(
   };
 }
 
-/** How soon after an edit the new schedule may fire. */
-const EDIT_MARGIN_MS = 1000;
+/**
+ * How soon after an edit the new schedule may fire: past the second in which held fires are
+ * read ahead (a fire read before the edit runs as read), so no time runs twice.
+ */
+const EDIT_MARGIN_MS = 2000;
 
 /** The leases of `job`'s fires claimed ahead (after `now`, before its scheduler pointer). */
 function claimedLeases(job: Job, now: number, duePointer: number | null): Deno.KvKey[] {

@@ -56,9 +56,20 @@ export class Runner {
     this.probe = options.probe ?? sendProbe;
   }
 
-  async execute(task: FireTask, leaseKey: Deno.KvKey, leaseUntil: number): Promise<void> {
-    const { store, recorder, clock, metrics } = this.options;
-    const stored = await store.getJobForRun(task.userId, task.jobId, { leaseKey });
+  /** The read a run needs, done ahead of the fire's time by the dispatcher. */
+  prepare(task: FireTask, leaseKey: Deno.KvKey): Promise<JobForRun | null> {
+    return this.options.store.getJobForRun(task.userId, task.jobId, { leaseKey });
+  }
+
+  /** Runs a fire; `prepared` is `prepare`'s result when the dispatcher read ahead. */
+  async execute(
+    task: FireTask,
+    leaseKey: Deno.KvKey,
+    leaseUntil: number,
+    prepared?: JobForRun | null,
+  ): Promise<void> {
+    const { recorder, clock, metrics } = this.options;
+    const stored = prepared !== undefined ? prepared : await this.prepare(task, leaseKey);
     // A withdrawn lease (the job's schedule changed after the fire was claimed): not ours.
     if (stored && !stored.leaseHeld) {
       metrics.observeRun("skipped", null);
