@@ -35,6 +35,17 @@ const DEFAULT_RETENTION_MS = 30 * 86_400_000;
 const DEFAULT_SEEN_TTL_MS = 3 * 86_400_000;
 /** Body bytes shown on an event; the action gets the whole body. */
 const BODY_PREVIEW_BYTES = 4096;
+const HOOK_CACHE_MS = 1000;
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+
+function isUtf8(bytes: Uint8Array): boolean {
+  try {
+    strictUtf8.decode(bytes);
+    return true;
+  } catch {
+    return false;
+  }
+}
 const MAX_HEADERS_KEPT = 100;
 const MAX_HEADER_VALUE = 1024;
 const MAX_HEADER_BYTES = 16 * 1024;
@@ -76,6 +87,7 @@ interface Shown {
 
 export class InboundService {
   private readonly opened = new Map<string, string>();
+  private readonly hooks = new Map<string, { hook: HookRecord | null; at: number }>();
 
   constructor(private readonly options: InboundServiceOptions) {}
 
@@ -147,12 +159,14 @@ export class InboundService {
       }
       return hook;
     });
+    this.hooks.delete(hookId);
     const [counts] = await this.options.store.counts([hookId]);
     return await this.view(next, counts, shown);
   }
 
   async delete(userId: string, hookId: string): Promise<void> {
     await this.options.store.deleteHook(userId, this.hookId(hookId));
+    this.hooks.delete(hookId);
   }
 
   async listEvents(userId: string, hookId: string, page: ListOptions): Promise<Page<InboundEvent>> {
@@ -197,9 +211,24 @@ export class InboundService {
    * @throws {NotFoundError} no such hook, or it is disabled
    * @throws {PayloadTooLargeError} the body is larger than the hook allows
    */
+  /**
+   * Hooks are read for every request they receive; a hook is kept in memory for a second, so
+   * a burst of requests costs one read. A change made by this process applies at once, one
+   * made by another within the second.
+   */
+  private async hookForReceive(hookId: string): Promise<HookRecord | null> {
+    const now = Date.now();
+    const cached = this.hooks.get(hookId);
+    if (cached && now - cached.at < HOOK_CACHE_MS) return cached.hook;
+    const hook = (await this.options.store.getHook(hookId)).value;
+    if (this.hooks.size >= 10_000) this.hooks.clear();
+    this.hooks.set(hookId, { hook, at: now });
+    return hook;
+  }
+
   async receive(hookId: string, request: Request): Promise<ReceiveResult> {
     const { store, clock, metrics } = this.options;
-    const hook = HOOK_ID.test(hookId) ? (await store.getHook(hookId)).value : null;
+    const hook = HOOK_ID.test(hookId) ? await this.hookForReceive(hookId) : null;
     if (!hook || !hook.enabled) throw new NotFoundError(`Hook "${hookId}" not found`);
     let body: Uint8Array;
     try {
@@ -251,7 +280,10 @@ export class InboundService {
       bodySize: body.length,
       body: new TextDecoder().decode(preview, { stream: body.length > preview.length }),
       bodyTruncated: body.length > preview.length,
-      bodyChunks: Math.ceil(body.length / CHUNK_BYTES),
+      // A small text body is kept once, as the event's own `body`; only others get chunks.
+      bodyChunks: body.length <= preview.length && isUtf8(body)
+        ? 0
+        : Math.ceil(body.length / CHUNK_BYTES),
       verification: { mode: hook.verification.mode, verified: hook.verification.mode !== "none" },
       action: { state: "pending", nextAttemptAt: now, attemptsInRound: 0, attempts: [] },
     };

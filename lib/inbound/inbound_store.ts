@@ -46,7 +46,7 @@ export class InboundStore {
   private readonly committer: GroupCommitter;
 
   constructor(readonly kv: Deno.Kv) {
-    this.committer = new GroupCommitter(kv);
+    this.committer = new GroupCommitter(kv, 45);
   }
 
   async createHook(hook: HookRecord): Promise<void> {
@@ -165,7 +165,8 @@ export class InboundStore {
   async addEvent(input: NewEvent): Promise<AddEventResult> {
     const { event, body, now } = input;
     const expireIn = Math.max(1, Date.parse(event.expiresAt) - now);
-    const chunks = splitBody(body);
+    // No chunks when the body is kept as the event's own text (see InboundService.receive).
+    const chunks = event.bodyChunks === 0 ? [] : splitBody(body);
     const inline = body.length <= INLINE_BODY_BYTES;
     if (!inline) {
       for (let i = 0; i < chunks.length; i += CHUNKS_PER_OP) {
@@ -218,6 +219,8 @@ export class InboundStore {
   }
 
   async readBody(event: InboundEvent): Promise<Uint8Array> {
+    // A small text body is kept only as the event's own `body`.
+    if (event.bodyChunks === 0) return new TextEncoder().encode(event.body);
     const keys = Array.from(
       { length: event.bodyChunks },
       (_, i) => kvKeys.inboundBody(event.hookId, event.id, i),
