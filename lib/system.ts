@@ -115,6 +115,7 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
     allowHttp: config.webhooks.allowHttp,
     rotationGraceMs: config.webhooks.rotationGraceMs,
     onDue: (at) => wakeDeliveries(at),
+    deliveryLeaseMs: DELIVERY_LEASE_MS,
   });
   const deliverer = new Deliverer({
     webhooks: webhookStore,
@@ -186,10 +187,7 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
     probe: options.probe,
     stats,
     cloudRun,
-    followUp: async (run, job) => {
-      const write = await webhooks.outboxFor(run, job);
-      return write && { write, afterCommit: () => deliveries.wake() };
-    },
+    followUp: (run, job) => webhooks.heldOutboxFor(run, job, (held) => deliveries.hold([held])),
   });
   const dispatcher = new Dispatcher<FireValue>({
     name: "fire",

@@ -52,9 +52,18 @@ export function writeJobIndex(op: Deno.AtomicOperation, before: Job | null, afte
 }
 
 /** Records whether a job is up or down after a run (add to the run's own write). */
-export function writeRunState(op: Deno.AtomicOperation, run: Run): void {
+/**
+ * `known` is the job's state as read before the run (null when unknown): when the run does
+ * not change it, nothing is written, which spares two writes on almost every run.
+ */
+export function writeRunState(
+  op: Deno.AtomicOperation,
+  run: Run,
+  known: "up" | "down" | null = null,
+): void {
   if (run.status === "missed") return;
   const [now, was] = run.status === "success" ? ["up", "down"] : ["down", "up"];
+  if (known === now) return;
   op.set(kvKeys.jobInState(run.userId, now, run.jobId), null);
   op.delete(kvKeys.jobInState(run.userId, was, run.jobId));
 }

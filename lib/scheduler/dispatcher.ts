@@ -113,7 +113,8 @@ export class Dispatcher<V = unknown> {
       else this.heldByTime.set(held.item.at, [held]);
       earliest = Math.min(earliest, held.item.at);
     }
-    if (earliest !== Infinity) this.wake(earliest);
+    // Items already due start now, without a round trip through a drain's listings.
+    if (earliest !== Infinity) this.startHeld(this.options.clock.now());
   }
 
   /**

@@ -30,6 +30,8 @@ export interface Completion {
   runsStored: number;
   /** Whether the run counts as an execution (`count`, `lastRunAt`). */
   counts: boolean;
+  /** The job's up/down state as read before the run, when known. */
+  state?: "up" | "down" | null;
   /** Extra writes committed with the run (e.g. a webhook delivery in the outbox). */
   extra?: (op: Deno.AtomicOperation) => void;
 }
@@ -42,7 +44,7 @@ export class RunRecorder {
     private readonly clock: Clock,
     private readonly retention: Retention,
   ) {
-    this.committer = new GroupCommitter(kv);
+    this.committer = new GroupCommitter(kv, 60);
   }
 
   /** Resolves true when the run was written, false when it already existed. */
@@ -67,7 +69,7 @@ export class RunRecorder {
     op.check({ key, versionstamp: null }).set(key, c.run)
       .sum(kvKeys.runsStored(userId, jobId), 1n);
     if (c.leaseKey) op.delete(c.leaseKey);
-    writeRunState(op, c.run); // the dashboard's up/down filter
+    writeRunState(op, c.run, c.state ?? null); // the dashboard's up/down filter
     if (c.counts) {
       op.sum(kvKeys.jobCount(userId, jobId), 1n);
       const startedAt = c.run.startedAt ? Date.parse(c.run.startedAt) : c.scheduledAt;

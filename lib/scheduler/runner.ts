@@ -101,6 +101,7 @@ export class Runner {
       leaseKey,
       runsStored: stored.runsStored,
       counts: true,
+      state: stored.state,
       extra: followUp?.write,
     });
     if (recorded) {

@@ -64,9 +64,11 @@ export class KvStore implements Store {
       kvKeys.jobLast(userId, jobId),
       kvKeys.runsStored(userId, jobId),
       kvKeys.webhook(userId, jobId),
+      kvKeys.jobInState(userId, "up", jobId),
+      kvKeys.jobInState(userId, "down", jobId),
       ...(options.leaseKey ? [options.leaseKey] : []),
     ];
-    const [job, count, last, stored, webhook, lease] = await this.kv.getMany(keys);
+    const [job, count, last, stored, webhook, up, down, lease] = await this.kv.getMany(keys);
     if (!job.value) return null;
     return {
       ...storedJob(
@@ -77,6 +79,7 @@ export class KvStore implements Store {
       runsStored: stored.value ? Number((stored.value as Deno.KvU64).value) : 0,
       webhook: (webhook.value as WebhookRecord | null) ?? null,
       leaseHeld: options.leaseKey ? lease.versionstamp !== null : true,
+      state: up.versionstamp !== null ? "up" : down.versionstamp !== null ? "down" : null,
     };
   }
 

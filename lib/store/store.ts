@@ -25,6 +25,8 @@ export interface JobForRun extends StoredJob {
   webhook: WebhookRecord | null;
   /** Whether the lease given to the read still stands (true when none was given). */
   leaseHeld: boolean;
+  /** The job's state in the dashboard index (its last run's outcome), null when none. */
+  state: "up" | "down" | null;
 }
 
 /** A job's new state, from `Store.updateJob`'s change function. */

@@ -1,5 +1,6 @@
 /** Webhooks and deliveries in Deno KV. */
 import { ConflictError, NotFoundError } from "../errors.ts";
+import type { Lease, QueueItem } from "../scheduler/dispatcher.ts";
 import { GroupCommitter } from "../store/group_commit.ts";
 import { collect } from "../store/kv_store.ts";
 import { kvKeys } from "../store/kv_keys.ts";
@@ -81,6 +82,28 @@ export class WebhookStore {
       .set([...kvKeys.deliveriesDue(), dueAt, delivery.id], ref);
   }
 
+  /**
+   * Adds a new delivery already leased to the writing process, which holds it and sends it
+   * at once (see Dispatcher.hold): the common case costs no lease write. Returns the lease.
+   */
+  addHeldDelivery(
+    op: Deno.AtomicOperation,
+    delivery: Delivery,
+    leaseUntil: number,
+  ): HeldDelivery {
+    const at = delivery.nextAttemptAt ?? Date.parse(delivery.createdAt);
+    const createdAt = Date.parse(delivery.createdAt);
+    const ref: DeliveryRef = { userId: delivery.userId, jobId: delivery.jobId, createdAt };
+    const key = [...kvKeys.deliveryLeases(), leaseUntil, at, delivery.id];
+    op.set(kvKeys.delivery(delivery.userId, delivery.jobId, createdAt, delivery.id), delivery)
+      .set(kvKeys.deliveryRef(delivery.id), ref)
+      .set(key, ref);
+    return {
+      item: { at, id: [delivery.id], value: ref, retaken: false },
+      lease: { key, until: leaseUntil },
+    };
+  }
+
   async getDelivery(deliveryId: string): Promise<Deno.KvEntryMaybe<Delivery> | null> {
     const ref = await this.kv.get<DeliveryRef>(kvKeys.deliveryRef(deliveryId));
     if (!ref.value) return null;
@@ -141,6 +164,12 @@ export class WebhookStore {
       options.extra?.(op);
     });
   }
+}
+
+/** A delivery leased to the process that wrote it. */
+export interface HeldDelivery {
+  item: QueueItem<DeliveryRef>;
+  lease: Lease;
 }
 
 export function deliveryKey(deliveryId: string, ref: DeliveryRef): Deno.KvKey {

@@ -11,7 +11,7 @@ import type { Page, Run } from "../store/types.ts";
 import { payloadJob, payloadResult } from "./payload.ts";
 import { maskSecret, newWebhookSecret } from "./secrets.ts";
 import { type EndpointRules, parseWebhookInput, parseWebhookPatch } from "./webhook_input.ts";
-import type { WebhookStore } from "./webhook_store.ts";
+import type { HeldDelivery, WebhookStore } from "./webhook_store.ts";
 import type { Delivery, WebhookRecord, WebhookView } from "./types.ts";
 
 export interface WebhookServiceOptions extends EndpointRules {
@@ -22,6 +22,8 @@ export interface WebhookServiceOptions extends EndpointRules {
   rotationGraceMs: number;
   /** Told when an attempt is due, so the delivery queue can start it on time. */
   onDue: (at: number) => void;
+  /** How long a delivery attempt is leased (its send deadline plus room to record it). */
+  deliveryLeaseMs: number;
 }
 
 export class WebhookService {
@@ -206,15 +208,37 @@ export class WebhookService {
     run: Run,
     stored: JobForRun,
   ): Promise<((op: Deno.AtomicOperation) => void) | null> {
+    const delivery = await this.deliveryFor(run, stored);
+    return delivery && ((op) => this.options.webhooks.addDelivery(op, delivery));
+  }
+
+  /**
+   * The outbox of a run recorded by this process: the delivery is written already leased
+   * to it, and `afterCommit` hands it to `hold` to send at once.
+   */
+  async heldOutboxFor(
+    run: Run,
+    stored: JobForRun,
+    hold: (held: HeldDelivery) => void,
+  ): Promise<{ write: (op: Deno.AtomicOperation) => void; afterCommit: () => void } | null> {
+    const delivery = await this.deliveryFor(run, stored);
+    if (!delivery) return null;
+    let held: HeldDelivery | null = null;
+    return {
+      write: (op) => {
+        const until = this.options.clock.now() + this.options.deliveryLeaseMs;
+        held = this.options.webhooks.addHeldDelivery(op, delivery, until);
+      },
+      afterCommit: () => held && hold(held),
+    };
+  }
+
+  private async deliveryFor(run: Run, stored: JobForRun): Promise<Delivery | null> {
     // The runner's read brings the webhook along; anyone else's costs one read here.
     const webhook = stored.webhook ?? (await this.options.webhooks.get(run.userId, run.jobId))
       .value;
     if (!webhook?.enabled) return null;
-    const delivery = this.newDelivery(webhook, stored, run, {
-      test: false,
-      at: this.options.clock.now(),
-    });
-    return (op) => this.options.webhooks.addDelivery(op, delivery);
+    return this.newDelivery(webhook, stored, run, { test: false, at: this.options.clock.now() });
   }
 
   private newDelivery(
