@@ -55,6 +55,12 @@ export class Metrics {
     for (const [outcome, n] of Object.entries(this.deliveries)) {
       lines.push(`hibiki_deliveries_total{outcome="${outcome}"} ${n}`);
     }
+    const memory = Deno.memoryUsage();
+    lines.push("# HELP hibiki_process_memory_bytes Memory of this process, by kind.");
+    lines.push("# TYPE hibiki_process_memory_bytes gauge");
+    for (const kind of ["rss", "heapTotal", "heapUsed", "external"] as const) {
+      lines.push(`hibiki_process_memory_bytes{kind="${kind}"} ${memory[kind]}`);
+    }
     lines.push("# HELP hibiki_scheduler_ticks_total Scheduler ticks run.");
     lines.push("# TYPE hibiki_scheduler_ticks_total counter");
     lines.push(`hibiki_scheduler_ticks_total ${this.ticks}`);
