@@ -2,7 +2,7 @@
 import { z } from "zod";
 import { ValidationError } from "../errors.ts";
 import { checkHeaders } from "../jobs/job_input.ts";
-import { BlockedAddressError, vetUrlWithoutDns } from "../net/ssrf.ts";
+import { checkTargetUrl } from "../net/target_url.ts";
 import { secretKeyBytes } from "../webhooks/secrets.ts";
 import { DEFAULT_TOLERANCE_SECONDS } from "./verify.ts";
 
@@ -148,37 +148,7 @@ function checkVerification(verification: VerificationInput): void {
 
 function checkAction(action: ActionInput, rules: RelayRules): void {
   if (action.type !== "relay") return;
-  let url: URL;
-  try {
-    url = new URL(action.url);
-  } catch {
-    throw new ValidationError(
-      `action.url is not a valid URL: "${action.url.slice(0, 100)}"`,
-      "action",
-    );
-  }
-  const httpAllowed = rules.allowHttp || rules.allowPrivateNetworks;
-  if (url.protocol !== "https:" && !(httpAllowed && url.protocol === "http:")) {
-    throw new ValidationError(
-      httpAllowed
-        ? "action.url must use http or https"
-        : "action.url must use https (set HIBIKI_ALLOW_HTTP_WEBHOOKS=1 to allow http)",
-      "action",
-    );
-  }
-  if (url.username || url.password) {
-    throw new ValidationError("action.url must not contain credentials: use headers", "action");
-  }
-  try {
-    vetUrlWithoutDns(url, { allowPrivate: rules.allowPrivateNetworks });
-  } catch (error) {
-    if (!(error instanceof BlockedAddressError)) throw error;
-    throw new ValidationError(
-      `action.url points to a ${error.reason} address, which is refused ` +
-        "(set HIBIKI_ALLOW_PRIVATE_NETWORKS=1 to allow private networks)",
-      "action",
-    );
-  }
+  checkTargetUrl(action.url, { ...rules, label: "action.url", field: "action" });
   try {
     checkHeaders(action.headers, (name) => RELAY_RESERVED_HEADERS.has(name));
   } catch (error) {

@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 import { ValidationError } from "../errors.ts";
-import { BlockedAddressError, vetUrlWithoutDns } from "../net/ssrf.ts";
+import { checkTargetUrl } from "../net/target_url.ts";
 import { parseSchedule, type Schedule, ScheduleError } from "../schedule.ts";
 import type { Expectation, HttpMethod, Job } from "../store/types.ts";
 
@@ -142,33 +142,7 @@ export function checkJob(job: Job, options: CheckOptions): Schedule {
 }
 
 function checkUrl(text: string, options: CheckOptions): void {
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    throw new ValidationError(`url is not a valid URL: "${text.slice(0, 100)}"`, "url");
-  }
-  if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw new ValidationError(`url must use http or https, not ${url.protocol}`, "url");
-  }
-  if (url.username || url.password) {
-    throw new ValidationError(
-      "url must not contain credentials: use an Authorization header",
-      "url",
-    );
-  }
-  try {
-    vetUrlWithoutDns(url, { allowPrivate: options.allowPrivateNetworks });
-  } catch (error) {
-    if (error instanceof BlockedAddressError) {
-      throw new ValidationError(
-        `url points to a ${error.reason} address, which is refused ` +
-          "(set HIBIKI_ALLOW_PRIVATE_NETWORKS=1 to allow private networks)",
-        "url",
-      );
-    }
-    throw error;
-  }
+  checkTargetUrl(text, { ...options, allowHttp: true, label: "url", field: "url" });
 }
 
 /**

@@ -2,7 +2,7 @@
 import { z } from "zod";
 import { ValidationError } from "../errors.ts";
 import { checkHeaders } from "../jobs/job_input.ts";
-import { BlockedAddressError, vetUrlWithoutDns } from "../net/ssrf.ts";
+import { checkTargetUrl } from "../net/target_url.ts";
 
 /** Headers every delivery carries; custom headers cannot override them. */
 const RESERVED_HEADERS: ReadonlySet<string> = new Set([
@@ -55,34 +55,7 @@ export function parseWebhookPatch(body: unknown, rules: EndpointRules): WebhookP
 }
 
 function checkEndpoint(text: string, rules: EndpointRules): void {
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    throw new ValidationError(`endpoint is not a valid URL: "${text.slice(0, 100)}"`, "endpoint");
-  }
-  const httpAllowed = rules.allowHttp || rules.allowPrivateNetworks;
-  if (url.protocol !== "https:" && !(httpAllowed && url.protocol === "http:")) {
-    throw new ValidationError(
-      httpAllowed
-        ? "endpoint must use http or https"
-        : "endpoint must use https (set HIBIKI_ALLOW_HTTP_WEBHOOKS=1 to allow http)",
-      "endpoint",
-    );
-  }
-  if (url.username || url.password) {
-    throw new ValidationError("endpoint must not contain credentials: use headers", "endpoint");
-  }
-  try {
-    vetUrlWithoutDns(url, { allowPrivate: rules.allowPrivateNetworks });
-  } catch (error) {
-    if (!(error instanceof BlockedAddressError)) throw error;
-    throw new ValidationError(
-      `endpoint points to a ${error.reason} address, which is refused ` +
-        "(set HIBIKI_ALLOW_PRIVATE_NETWORKS=1 to allow private networks)",
-      "endpoint",
-    );
-  }
+  checkTargetUrl(text, { ...rules, label: "endpoint", field: "endpoint" });
 }
 
 function parse<T extends z.ZodType>(schema: T, body: unknown): z.output<T> {
