@@ -1,6 +1,7 @@
 /** Validation of inbound hook input from the API. Every rejection names its field. */
 import { z } from "zod";
 import { ValidationError } from "../errors.ts";
+import { parseBody } from "../validation.ts";
 import { checkHeaders } from "../jobs/job_input.ts";
 import { checkTargetUrl } from "../net/target_url.ts";
 import { secretKeyBytes } from "../webhooks/secrets.ts";
@@ -117,14 +118,14 @@ export interface RelayRules {
 }
 
 export function parseHookInput(body: unknown, rules: RelayRules): HookInput {
-  const input = parse(createSchema, body);
+  const input = parseBody(createSchema, body);
   checkVerification(input.verification);
   checkAction(input.action, rules);
   return input;
 }
 
 export function parseHookPatch(body: unknown, rules: RelayRules): HookPatch {
-  const patch = parse(patchSchema, body);
+  const patch = parseBody(patchSchema, body);
   if (patch.verification) checkVerification(patch.verification);
   if (patch.action) checkAction(patch.action, rules);
   return patch;
@@ -155,22 +156,4 @@ function checkAction(action: ActionInput, rules: RelayRules): void {
     if (!(error instanceof ValidationError)) throw error;
     throw new ValidationError(`action.${error.message}`, "action");
   }
-}
-
-function parse<T extends z.ZodType>(schema: T, body: unknown): z.output<T> {
-  if (typeof body !== "object" || body === null || Array.isArray(body)) {
-    throw new ValidationError("Request body must be a JSON object", null);
-  }
-  const parsed = schema.safeParse(body);
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0];
-  if (issue.code === "unrecognized_keys") {
-    const where = issue.path.length > 0 ? `${issue.path.join(".")}.` : "";
-    throw new ValidationError(
-      `Unknown field "${where}${issue.keys[0]}"`,
-      issue.path.length > 0 ? String(issue.path[0]) : issue.keys[0],
-    );
-  }
-  const field = issue.path.length > 0 ? String(issue.path[0]) : null;
-  throw new ValidationError(`${issue.path.join(".")} ${issue.message}`.trim(), field);
 }

@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { ValidationError } from "../errors.ts";
+import { parseBody } from "../validation.ts";
 import { checkTargetUrl } from "../net/target_url.ts";
 import { parseSchedule, type Schedule, ScheduleError } from "../schedule.ts";
 import type { Expectation, HttpMethod, Job } from "../store/types.ts";
@@ -108,11 +109,11 @@ export interface CheckOptions {
 }
 
 export function parseJobInput(body: unknown): JobInput {
-  return parseWith(createSchema, body);
+  return parseBody(createSchema, body);
 }
 
 export function parseJobPatch(body: unknown): JobPatch {
-  return parseWith(patchSchema, body);
+  return parseBody(patchSchema, body);
 }
 
 /** Checks what a schema cannot: URL safety, headers, body vs method, the schedule. */
@@ -206,26 +207,4 @@ function checkExpect(expect: Expectation | null): void {
       "expect",
     );
   }
-}
-
-function parseWith<T extends z.ZodType>(schema: T, body: unknown): z.output<T> {
-  if (typeof body !== "object" || body === null || Array.isArray(body)) {
-    throw new ValidationError("Request body must be a JSON object", null);
-  }
-  const parsed = schema.safeParse(body);
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0];
-  if (issue.code === "unrecognized_keys") {
-    const key = issue.keys[0];
-    throw new ValidationError(`Unknown field "${key}"`, key);
-  }
-  const field = issue.path.length > 0 ? String(issue.path[0]) : null;
-  const where = issue.path.join(".");
-  if (issue.code === "invalid_type" && issue.message.endsWith("received undefined")) {
-    throw new ValidationError(`${where} is required`, field);
-  }
-  const message = issue.message.startsWith("Invalid input") || issue.message.startsWith("Too")
-    ? issue.message.replace(/^Invalid input: /, "")
-    : issue.message;
-  throw new ValidationError(where ? `${where} ${message}` : message, field);
 }

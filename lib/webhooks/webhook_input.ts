@@ -1,6 +1,6 @@
 /** Validation of webhook input (seed 003's `{ jobId, endpoint, headers }`). */
 import { z } from "zod";
-import { ValidationError } from "../errors.ts";
+import { parseBody } from "../validation.ts";
 import { checkHeaders } from "../jobs/job_input.ts";
 import { checkTargetUrl } from "../net/target_url.ts";
 
@@ -41,14 +41,14 @@ export interface EndpointRules {
 }
 
 export function parseWebhookInput(body: unknown, rules: EndpointRules): WebhookInput {
-  const input = parse(createSchema, body);
+  const input = parseBody(createSchema, body);
   checkEndpoint(input.endpoint, rules);
   checkHeaders(input.headers, isReservedHeader);
   return input;
 }
 
 export function parseWebhookPatch(body: unknown, rules: EndpointRules): WebhookPatch {
-  const patch = parse(patchSchema, body);
+  const patch = parseBody(patchSchema, body);
   if (patch.endpoint !== undefined) checkEndpoint(patch.endpoint, rules);
   if (patch.headers !== undefined) checkHeaders(patch.headers, isReservedHeader);
   return patch;
@@ -56,18 +56,4 @@ export function parseWebhookPatch(body: unknown, rules: EndpointRules): WebhookP
 
 function checkEndpoint(text: string, rules: EndpointRules): void {
   checkTargetUrl(text, { ...rules, label: "endpoint", field: "endpoint" });
-}
-
-function parse<T extends z.ZodType>(schema: T, body: unknown): z.output<T> {
-  if (typeof body !== "object" || body === null || Array.isArray(body)) {
-    throw new ValidationError("Request body must be a JSON object", null);
-  }
-  const parsed = schema.safeParse(body);
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0];
-  if (issue.code === "unrecognized_keys") {
-    throw new ValidationError(`Unknown field "${issue.keys[0]}"`, issue.keys[0]);
-  }
-  const field = issue.path.length > 0 ? String(issue.path[0]) : null;
-  throw new ValidationError(`${issue.path.join(".")} ${issue.message}`.trim(), field);
 }

@@ -3,7 +3,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { checkMintingAllowed, createApiKey, parseScopes } from "../../lib/auth.ts";
 import type { Clock } from "../../lib/clock.ts";
-import { ValidationError } from "../../lib/errors.ts";
+import { parseBody } from "../../lib/validation.ts";
 import type { Store } from "../../lib/store/store.ts";
 import type { ApiKey } from "../../lib/store/types.ts";
 import { type AuthEnv, scope } from "../middleware/auth.ts";
@@ -25,24 +25,12 @@ export function keyRoutes(deps: { store: Store; clock: Clock }): Hono<AuthEnv> {
     return okPage(c, { values: page.values.map(publicKey), cursor: page.cursor });
   });
   app.post("/", async (c) => {
-    const parsed = newKey.safeParse(await jsonBody(c));
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      const field = issue.code === "unrecognized_keys"
-        ? issue.keys[0]
-        : String(issue.path[0] ?? "");
-      throw new ValidationError(
-        issue.code === "unrecognized_keys"
-          ? `Unknown field "${field}"`
-          : `${field} is invalid: ${issue.message}`,
-        field || null,
-      );
-    }
+    const body = parseBody(newKey, await jsonBody(c));
     const principal = c.get("principal");
     const input = {
-      userId: parsed.data.userId ?? principal.userId,
-      name: parsed.data.name,
-      scopes: parseScopes(parsed.data.scopes),
+      userId: body.userId ?? principal.userId,
+      name: body.name,
+      scopes: parseScopes(body.scopes),
     };
     checkMintingAllowed(principal, input);
     const { key, record } = await createApiKey(store, input, clock.now());

@@ -4,7 +4,8 @@ import { z } from "zod";
 import { DEFAULT_USER } from "../../lib/auth.ts";
 import type { Clock } from "../../lib/clock.ts";
 import type { WorkerStore } from "../../lib/edge/worker_store.ts";
-import { ForbiddenError, ValidationError } from "../../lib/errors.ts";
+import { ForbiddenError } from "../../lib/errors.ts";
+import { parseBody } from "../../lib/validation.ts";
 import { WORKER_ID } from "../../lib/jobs/job_input.ts";
 import { type AuthEnv, scope } from "../middleware/auth.ts";
 import { jsonBody, ok } from "../http.ts";
@@ -32,7 +33,7 @@ export function workerRoutes(deps: { workers: WorkerStore; clock: Clock }): Hono
   app.get("/", async (c) => ok(c, await workers.list()));
   app.post("/", async (c) => {
     operatorOnly(c.get("principal").userId);
-    const input = parse(newWorker, await jsonBody(c));
+    const input = parseBody(newWorker, await jsonBody(c));
     const worker = {
       id: input.id,
       name: input.name ?? input.id,
@@ -45,19 +46,8 @@ export function workerRoutes(deps: { workers: WorkerStore; clock: Clock }): Hono
   });
   app.patch("/:id", async (c) => {
     operatorOnly(c.get("principal").userId);
-    const patch = parse(workerPatch, await jsonBody(c));
+    const patch = parseBody(workerPatch, await jsonBody(c));
     return ok(c, await workers.update(c.req.param("id"), (w) => ({ ...w, ...patch })));
   });
   return app;
-}
-
-function parse<T extends z.ZodType>(schema: T, body: unknown): z.output<T> {
-  const parsed = schema.safeParse(body);
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0];
-  if (issue.code === "unrecognized_keys") {
-    throw new ValidationError(`Unknown field "${issue.keys[0]}"`, issue.keys[0]);
-  }
-  const field = issue.path.length > 0 ? String(issue.path[0]) : null;
-  throw new ValidationError(`${issue.path.join(".")} ${issue.message}`.trim(), field);
 }
