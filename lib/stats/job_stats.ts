@@ -1,10 +1,11 @@
 /**
  * Rolling 24-hour statistics per job (runs, success rate, p95 latency and lateness) for the
- * dashboard, without reading runs: finished runs are tallied in memory and merged every few
- * seconds into one small record per job (`["jstats", userId, jobId]`: hourly buckets with
+ * dashboard, without reading runs: finished runs are tallied in memory and merged every half
+ * minute into one small record per job (`["jstats", userId, jobId]`: hourly buckets with
  * fixed latency histograms), with compare-and-set so several processes can merge into it.
- * A crash loses at most the last few seconds of tallies; the runs themselves are never at
- * risk, they are written before they are tallied.
+ * Half a minute keeps these writes a small share of the store's work (each job's record is
+ * rewritten at most twice a minute, however often it runs). A crash loses at most that much
+ * of the tallies; the runs themselves are never at risk, they are written first.
  */
 import type { Clock } from "../clock.ts";
 import { getMany } from "../store/get_many.ts";
@@ -14,7 +15,7 @@ import { kvKeys } from "../store/kv_keys.ts";
 export const BUCKETS_MS = [5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10_000, 30_000, 60_000];
 const HOUR_MS = 3_600_000;
 const HOURS_KEPT = 25;
-const FLUSH_EVERY_MS = 5_000;
+const FLUSH_EVERY_MS = 30_000;
 const FLUSH_GROUP = 40;
 
 export interface HourStats {
