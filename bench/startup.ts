@@ -31,11 +31,25 @@ function freePort(): number {
   return port;
 }
 
+/**
+ * The environment and V8 flags of `deno task start` (deno.json), so the server measured here
+ * runs as it does in production; only its file permissions are pointed at the bench's folder.
+ */
+const START_TASK = (() => {
+  const deno = JSON.parse(Deno.readTextFileSync(new URL("../deno.json", import.meta.url)));
+  const words = (deno.tasks.start as string).split(/\s+/);
+  const env = Object.fromEntries(
+    words.filter((w) => /^[A-Z_]+=/.test(w)).map((w) => w.split("=", 2) as [string, string]),
+  );
+  const v8Flags = words.filter((w) => w.startsWith("--v8-flags="));
+  return { env, v8Flags };
+})();
+
 function childEnv(extra: Record<string, string>): Record<string, string> {
   const env = Object.fromEntries(
     Object.entries(Deno.env.toObject()).filter(([k]) => !k.startsWith("HIBIKI_") && k !== "PORT"),
   );
-  return { ...env, ...extra };
+  return { ...env, ...START_TASK.env, ...extra };
 }
 
 interface Child {
@@ -190,6 +204,7 @@ export async function startup({ quick, log }: ScenarioOptions): Promise<Scenario
 
     const args = [
       "run",
+      ...START_TASK.v8Flags,
       "--allow-net",
       "--allow-env",
       `--allow-read=.,${dir}`,
