@@ -139,7 +139,11 @@ export class Deliverer {
     const failingKey = kvKeys.webhookFailing(webhook.userId, webhook.jobId);
     if (attempt.success) {
       metrics.deliveries.success++;
-      await this.finish(entry, lease, attempt, null, (op) => op.delete(failingKey));
+      // A success ends a failing streak; with none recorded there is nothing to write.
+      const clearFailing = failingSince === null
+        ? undefined
+        : (op: Deno.AtomicOperation) => op.delete(failingKey);
+      await this.finish(entry, lease, attempt, null, clearFailing);
       return;
     }
     metrics.deliveries.failure++;
