@@ -63,6 +63,10 @@ export class Deliverer {
       kvKeys.webhook(item.value.userId, item.value.jobId),
       kvKeys.webhookFailing(item.value.userId, item.value.jobId),
     ]);
+    // A delivery written with its run lives only in its lease until its first attempt.
+    if (entry.value === null && item.value.delivery) {
+      (entry as Deno.KvEntryMaybe<Delivery>).value = item.value.delivery;
+    }
     const delivery = entry.value;
     // Gone (job deleted), or already done, or moved to another time by a redelivery.
     if (!delivery || delivery.state !== "pending" || delivery.nextAttemptAt !== item.at) {
@@ -70,6 +74,11 @@ export class Deliverer {
       return;
     }
     const webhook = webhookEntry.value;
+    // Its job was deleted before the first attempt: nothing was ever listed, nothing to keep.
+    if (!webhook && entry.versionstamp === null) {
+      await kv.delete(lease.key);
+      return;
+    }
     const gone = !webhook
       ? "Webhook deleted"
       : webhook.id !== delivery.webhookId

@@ -103,4 +103,9 @@ export interface DeliveryRef {
   userId: string;
   jobId: string;
   createdAt: number;
+  /**
+   * The whole delivery, on the lease of one written with its run (see addHeldDelivery): its
+   * record is first written with the first attempt's result, off the run's commit.
+   */
+  delivery?: Delivery;
 }

@@ -84,7 +84,9 @@ export class WebhookStore {
 
   /**
    * Adds a new delivery already leased to the writing process, which holds it and sends it
-   * at once (see Dispatcher.hold): the common case costs no lease write. Returns the lease.
+   * at once (see Dispatcher.hold). Until that first attempt is recorded the delivery lives
+   * only in its lease (a crash hands it to whichever process takes the lease over), so it is
+   * not yet listed or found by id. Returns the lease.
    */
   addHeldDelivery(
     op: Deno.AtomicOperation,
@@ -95,11 +97,12 @@ export class WebhookStore {
     const createdAt = Date.parse(delivery.createdAt);
     const ref: DeliveryRef = { userId: delivery.userId, jobId: delivery.jobId, createdAt };
     const key = [...kvKeys.deliveryLeases(), leaseUntil, at, delivery.id];
-    op.set(kvKeys.delivery(delivery.userId, delivery.jobId, createdAt, delivery.id), delivery)
-      .set(kvKeys.deliveryRef(delivery.id), ref)
-      .set(key, ref);
+    // Only the lease, carrying the delivery: one write on the run's commit instead of three.
+    // The record (and its lookup by id) is written with the first attempt's result.
+    const held: DeliveryRef = { ...ref, delivery };
+    op.set(key, held);
     return {
-      item: { at, id: [delivery.id], value: ref, retaken: false },
+      item: { at, id: [delivery.id], value: held, retaken: false },
       lease: { key, until: leaseUntil },
     };
   }
@@ -153,6 +156,8 @@ export class WebhookStore {
     };
     return await this.committer.commit((op) => {
       op.check(entry).set(entry.key, trimmed);
+      // A delivery that lived only in its lease gets its lookup by id with its first record.
+      if (entry.versionstamp === null) op.set(kvKeys.deliveryRef(next.id), ref);
       const previous = entry.value.nextAttemptAt;
       if (previous !== null && previous !== next.nextAttemptAt) {
         op.delete([...kvKeys.deliveriesDue(), previous, next.id]);
