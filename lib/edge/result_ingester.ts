@@ -72,8 +72,7 @@ export class ResultIngester {
         const key = kvKeys.run(run.userId, run.jobId, Date.parse(run.scheduledAt), run.where);
         op.check({ key, versionstamp: null }).set(key, run)
           .sum(kvKeys.jobCount(run.userId, run.jobId), 1n)
-          .max(kvKeys.jobLast(run.userId, run.jobId), BigInt(Date.parse(run.startedAt!)))
-          .sum(kvKeys.runsStored(run.userId, run.jobId), 1n);
+          .max(kvKeys.jobLast(run.userId, run.jobId), BigInt(Date.parse(run.startedAt!)));
         outbox.get(run.id + run.jobId)?.(op);
       }
       if (leaseKey) op.delete(leaseKey);

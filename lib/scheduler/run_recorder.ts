@@ -8,6 +8,7 @@ import type { Clock } from "../clock.ts";
 import { writeRunState } from "../jobs/job_index.ts";
 import { GroupCommitter } from "../store/group_commit.ts";
 import { kvKeys } from "../store/kv_keys.ts";
+import { runsKept } from "../store/kv_store.ts";
 import type { Run } from "../store/types.ts";
 
 /** Pruning happens in steps, once this many runs over the limit have piled up. */
@@ -66,8 +67,9 @@ export class RunRecorder {
   private addTo(op: Deno.AtomicOperation, c: Completion): void {
     const { userId, jobId } = c.run;
     const key = kvKeys.run(userId, jobId, c.scheduledAt, c.suffix);
-    op.check({ key, versionstamp: null }).set(key, c.run)
-      .sum(kvKeys.runsStored(userId, jobId), 1n);
+    op.check({ key, versionstamp: null }).set(key, c.run);
+    // A run that counts is kept by `count` alone; any other record adjusts the tally.
+    if (!c.counts) op.sum(kvKeys.runsAdjust(userId, jobId), 1n);
     if (c.leaseKey) op.delete(c.leaseKey);
     writeRunState(op, c.run, c.state ?? null); // the dashboard's up/down filter
     if (c.counts) {
@@ -89,8 +91,11 @@ export class RunRecorder {
 
   /** Deletes the oldest runs beyond the retention count or age; returns how many. */
   async prune(userId: string, jobId: string): Promise<number> {
-    const stored = await this.kv.get<Deno.KvU64>(kvKeys.runsStored(userId, jobId));
-    let count = stored.value ? Number(stored.value.value) : 0;
+    const [counted, adjust] = await this.kv.getMany<[Deno.KvU64, Deno.KvU64]>([
+      kvKeys.jobCount(userId, jobId),
+      kvKeys.runsAdjust(userId, jobId),
+    ]);
+    let count = runsKept(counted.value, adjust.value);
     const cutoff = this.clock.now() - this.retention.maxAgeMs;
     let removed = 0;
     for (;;) {
@@ -110,7 +115,7 @@ export class RunRecorder {
       if (victims.length === 0) return removed;
       const op = this.kv.atomic();
       for (const victim of victims) op.check(victim).delete(victim.key);
-      op.sum(kvKeys.runsStored(userId, jobId), U64 - BigInt(victims.length));
+      op.sum(kvKeys.runsAdjust(userId, jobId), U64 - BigInt(victims.length));
       // A concurrent prune took some of these: stop, the other one carries on.
       if (!(await op.commit()).ok) return removed;
       removed += victims.length;

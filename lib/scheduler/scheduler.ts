@@ -331,7 +331,7 @@ export class Scheduler {
         op.set(kvKeys.run(userId, jobId, missed.at, "local"), missedRun(plan, missed));
       }
       if (plan.missed.length > 0) {
-        op.sum(kvKeys.runsStored(userId, jobId), BigInt(plan.missed.length));
+        op.sum(kvKeys.runsAdjust(userId, jobId), BigInt(plan.missed.length));
       }
       op.set(kvKeys.jobDue(userId, jobId), plan.nextAt);
       if (plan.nextAt !== null) op.set(kvKeys.due(plan.nextAt, userId, jobId), entry.value);

@@ -27,7 +27,11 @@ export const kvKeys = {
     scheduledAt,
     suffix,
   ],
-  runsStored: (userId: string, jobId: string) => ["run_stored", userId, jobId],
+  /**
+   * Runs kept = `count` + this (KvU64 read as signed): records that are not executions
+   * (missed fires) add to it, pruning subtracts. A run that counts touches only `count`.
+   */
+  runsAdjust: (userId: string, jobId: string) => ["run_adjust", userId, jobId],
   /** Rolling 24-hour statistics of a job (see lib/stats/job_stats.ts). */
   jobStats: (userId: string, jobId: string) => ["jstats", userId, jobId],
   /** Tombstone of a deleted job whose runs still have to be removed. */

@@ -62,7 +62,7 @@ export class KvStore implements Store {
       kvKeys.job(userId, jobId),
       kvKeys.jobCount(userId, jobId),
       kvKeys.jobLast(userId, jobId),
-      kvKeys.runsStored(userId, jobId),
+      kvKeys.runsAdjust(userId, jobId),
       kvKeys.webhook(userId, jobId),
       kvKeys.jobInState(userId, "up", jobId),
       kvKeys.jobInState(userId, "down", jobId),
@@ -76,7 +76,7 @@ export class KvStore implements Store {
         count.value as Deno.KvU64 | null,
         last.value as Deno.KvU64 | null,
       ),
-      runsStored: stored.value ? Number((stored.value as Deno.KvU64).value) : 0,
+      runsStored: runsKept(count.value as Deno.KvU64 | null, stored.value as Deno.KvU64 | null),
       webhook: (webhook.value as WebhookRecord | null) ?? null,
       leaseHeld: options.leaseKey ? lease.versionstamp !== null : true,
       state: up.versionstamp !== null ? "up" : down.versionstamp !== null ? "down" : null,
@@ -188,7 +188,7 @@ export class KvStore implements Store {
         (key) => [kvKeys.deliveryRef(key[4] as string)],
       );
       await this.kv.atomic().check(tombstone).delete(tombstone.key)
-        .delete(kvKeys.runsStored(userId, jobId)).commit();
+        .delete(kvKeys.runsAdjust(userId, jobId)).commit();
     }
     return removed;
   }
@@ -304,6 +304,12 @@ function writeMonitors(op: Deno.AtomicOperation, before: Job | null, after: Job 
     touched.add(assignment.workerId);
   }
   for (const workerId of touched) op.sum(kvKeys.workerMonitorsRevision(workerId), 1n);
+}
+
+/** Runs kept for a job: its count plus the signed adjustment (see kvKeys.runsAdjust). */
+export function runsKept(count: Deno.KvU64 | null, adjust: Deno.KvU64 | null): number {
+  const signed = adjust ? BigInt.asIntN(64, adjust.value) : 0n;
+  return Math.max(0, Number((count?.value ?? 0n) + signed));
 }
 
 export function dueEntry(job: Job): DueEntry {
