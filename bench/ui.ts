@@ -235,8 +235,8 @@ async function seedRuns(
           size = 0;
         }
       }
-      op.set(kvKeys.runsStored(USER, job.id), new Deno.KvU64(BigInt(perJob)))
-        .set(kvKeys.jobCount(USER, job.id), new Deno.KvU64(BigInt(perJob)))
+      // Every seeded run counts, so `count` alone tells how many are kept.
+      op.set(kvKeys.jobCount(USER, job.id), new Deno.KvU64(BigInt(perJob)))
         .set(kvKeys.jobLast(USER, job.id), new Deno.KvU64(BigInt(now)));
       await op.commit();
     }
