@@ -4,6 +4,7 @@
  * - latency: jobs firing every second with webhooks, from run finished to delivery received
  *   (target p99 ≤ 250 ms).
  */
+import type { Delivery } from "../lib/webhooks/types.ts";
 import {
   BENCH_USER,
   createJobs,
@@ -17,7 +18,7 @@ import {
 
 interface Receiver {
   port: number;
-  stats: () => Promise<{ total: number; distinct: number; lags: number[] }>;
+  stats: () => Promise<{ total: number; distinct: number; arrivals: Record<string, number> }>;
   reset: () => Promise<void>;
   close: () => Promise<void>;
 }
@@ -150,8 +151,17 @@ export const deliveries: Scenario = async ({ quick, log }) => {
   await target.shutdown();
   const second = await receiver.stats();
   await receiver.close();
+  // Arrival minus the run's end, per delivery, read back from the stored deliveries.
+  const lags: number[] = [];
+  for await (
+    const entry of env2.kv.list<Delivery>({ prefix: ["delivery"] }, { batchSize: 1000 })
+  ) {
+    const arrived = second.arrivals[entry.value.id];
+    if (arrived !== undefined) {
+      lags.push(arrived - Date.parse(entry.value.payload.result.finishedAt));
+    }
+  }
   await env2.close();
-  const lags = second.lags;
   log(
     `${lags.length} deliveries of live runs; p50 ${percentile(lags, 50)} ms, p99 ${
       percentile(lags, 99)
