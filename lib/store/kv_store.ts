@@ -149,7 +149,10 @@ export class KvStore implements Store {
     throw new ConflictError(`Cannot update job "${jobId}": too many concurrent changes`);
   }
 
-  /** Deletes a job and its scheduler entry; its runs are removed by `purgeDeletedJobs`. */
+  /**
+   * Deletes a job and its scheduler entry; its runs are removed by `purgeDeletedJobs`, run
+   * from the queue message committed with the deletion (and at every start).
+   */
   async deleteJob(userId: string, jobId: string): Promise<void> {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const [current, due] = await this.kv.getMany<[Job, number | null]>([
@@ -168,7 +171,9 @@ export class KvStore implements Store {
         .delete(kvKeys.webhook(userId, jobId))
         .delete(kvKeys.webhookFailing(userId, jobId))
         .delete(kvKeys.jobStats(userId, jobId))
-        .set(kvKeys.purge(userId, jobId), true);
+        .set(kvKeys.purge(userId, jobId), true)
+        // The chore of removing its runs is queued with the tombstone, so it is never lost.
+        .enqueue({ type: "purge" });
       if (due.value !== null) op.delete(kvKeys.due(due.value, userId, jobId));
       writeMonitors(op, current.value, null);
       writeJobIndex(op, current.value, null);
