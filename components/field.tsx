@@ -57,3 +57,26 @@ export function TextField(
 export function Csrf({ token }: { token: string }) {
   return <input type="hidden" name="_csrf" value={token} />;
 }
+
+/**
+ * A delete form that asks for a ticked confirmation box (checked on the server too), with
+ * the CSRF token like every form.
+ */
+export function DangerZone(props: {
+  action: string;
+  csrf: string;
+  title: string;
+  confirm: string;
+  button: string;
+}) {
+  return (
+    <form method="post" action={props.action} class="danger-zone">
+      <Csrf token={props.csrf} />
+      <h2>{props.title}</h2>
+      <label class="check">
+        <input type="checkbox" name="confirm" value="1" required /> {props.confirm}
+      </label>
+      <button type="submit" class="danger">{props.button}</button>
+    </form>
+  );
+}

@@ -3,7 +3,7 @@
  * shown once, in the answer to the form), their events, a payload viewer and replay.
  */
 import { Hono } from "hono";
-import { Csrf } from "../../components/field.tsx";
+import { Csrf, DangerZone } from "../../components/field.tsx";
 import { formatTime, stateClass } from "../../components/format.ts";
 import { EMPTY_HOOK_FORM, HookForm, type HookFormValues } from "../../components/hook_form.tsx";
 import { Flash } from "../../components/layout.tsx";
@@ -204,15 +204,13 @@ export function hookRoutes(deps: AdminDeps): Hono<AdminEnv> {
               </a>
             </nav>
           )}
-          <form method="post" action={`${hookPath(hook.id)}/delete`} class="danger-zone">
-            <Csrf token={c.get("csrf")} />
-            <h2>{t("Delete this hook")}</h2>
-            <label class="check">
-              <input type="checkbox" name="confirm" value="1" required />{" "}
-              {t("Also delete its events; senders get 404 from now on")}
-            </label>
-            <button type="submit" class="danger">{t("Delete hook")}</button>
-          </form>
+          <DangerZone
+            action={`${hookPath(hook.id)}/delete`}
+            csrf={c.get("csrf")}
+            title={t("Delete this hook")}
+            confirm={t("Also delete its events; senders get 404 from now on")}
+            button={t("Delete hook")}
+          />
         </section>
       ),
     );

@@ -1,6 +1,6 @@
 /** `/admin/jobs`: new job, job page, edit, run now, pause, delete, one run. */
 import { Hono } from "hono";
-import { Csrf } from "../../components/field.tsx";
+import { DangerZone } from "../../components/field.tsx";
 import { formatMs, formatTime, stateClass } from "../../components/format.ts";
 import { LogLink } from "../../islands/job_activity.tsx";
 import { EMPTY_JOB_FORM, JobForm, type JobFormValues } from "../../components/job_form.tsx";
@@ -78,15 +78,13 @@ export function jobRoutes(deps: AdminDeps): Hono<AdminEnv> {
             fixedTarget={job?.type}
           />
           {job && (
-            <form method="post" action={`${path(job.id)}/delete`} class="danger-zone">
-              <Csrf token={c.get("csrf")} />
-              <h2>{t("Delete this job")}</h2>
-              <label class="check">
-                <input type="checkbox" name="confirm" value="1" required />{" "}
-                {t("Also delete its runs and webhook")}
-              </label>
-              <button type="submit" class="danger">{t("Delete job")}</button>
-            </form>
+            <DangerZone
+              action={`${path(job.id)}/delete`}
+              csrf={c.get("csrf")}
+              title={t("Delete this job")}
+              confirm={t("Also delete its runs and webhook")}
+              button={t("Delete job")}
+            />
           )}
         </section>
       ),

@@ -3,7 +3,7 @@ import { Hono } from "hono";
 import type { InboundService } from "../../lib/inbound/inbound_service.ts";
 import type { HookView } from "../../lib/inbound/types.ts";
 import type { Scope } from "../../lib/store/types.ts";
-import { type AuthEnv, scope } from "../middleware/auth.ts";
+import { type AuthEnv, scope, userOf } from "../middleware/auth.ts";
 import { jsonBody, ok, okPage, pageParams } from "../http.ts";
 
 const READ: Scope[] = ["admin", "write:jobs", "read:jobs"];
@@ -18,49 +18,49 @@ export interface HookRouteDeps {
 export function inboundHookRoutes(deps: HookRouteDeps): Hono<AuthEnv> {
   const { inbound } = deps;
   const app = new Hono<AuthEnv>();
-  const user = (c: { get(key: "principal"): { userId: string } }) => c.get("principal").userId;
   const withUrl = (c: { req: { url: string } }, hook: HookView) => ({
     ...hook,
     url: new URL(hook.path, deps.publicBaseUrl ?? new URL(c.req.url).origin).href,
   });
 
   app.get("/", scope(...READ), async (c) => {
-    const page = await inbound.list(user(c), pageParams(c));
+    const page = await inbound.list(userOf(c), pageParams(c));
     return okPage(c, { ...page, values: page.values.map((hook) => withUrl(c, hook)) });
   });
   app.post(
     "/",
     scope(...WRITE),
-    async (c) => ok(c, withUrl(c, await inbound.create(user(c), await jsonBody(c))), 201),
+    async (c) => ok(c, withUrl(c, await inbound.create(userOf(c), await jsonBody(c))), 201),
   );
   app.get(
     "/:id",
     scope(...READ),
-    async (c) => ok(c, withUrl(c, await inbound.get(user(c), c.req.param("id")))),
+    async (c) => ok(c, withUrl(c, await inbound.get(userOf(c), c.req.param("id")))),
   );
   app.patch("/:id", scope(...WRITE), async (c) => {
-    const hook = await inbound.update(user(c), c.req.param("id"), await jsonBody(c));
+    const hook = await inbound.update(userOf(c), c.req.param("id"), await jsonBody(c));
     return ok(c, withUrl(c, hook));
   });
   app.delete("/:id", scope(...WRITE), async (c) => {
-    await inbound.delete(user(c), c.req.param("id"));
+    await inbound.delete(userOf(c), c.req.param("id"));
     return ok(c, { message: "Hook deleted" });
   });
   app.get(
     "/:id/events",
     scope(...READ),
-    async (c) => okPage(c, await inbound.listEvents(user(c), c.req.param("id"), pageParams(c))),
+    async (c) => okPage(c, await inbound.listEvents(userOf(c), c.req.param("id"), pageParams(c))),
   );
   app.get(
     "/:id/events/:eventId",
     scope(...READ),
-    async (c) => ok(c, await inbound.getEvent(user(c), c.req.param("id"), c.req.param("eventId"))),
+    async (c) =>
+      ok(c, await inbound.getEvent(userOf(c), c.req.param("id"), c.req.param("eventId"))),
   );
   app.post(
     "/:id/events/:eventId/replay",
     scope(...WRITE),
     async (c) =>
-      ok(c, await inbound.replay(user(c), c.req.param("id"), c.req.param("eventId")), 202),
+      ok(c, await inbound.replay(userOf(c), c.req.param("id"), c.req.param("eventId")), 202),
   );
   return app;
 }

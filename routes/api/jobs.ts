@@ -3,52 +3,55 @@ import { Hono } from "hono";
 import { NotFoundError } from "../../lib/errors.ts";
 import type { JobService } from "../../lib/jobs/jobs.ts";
 import type { Store } from "../../lib/store/store.ts";
-import { type AuthEnv, scope } from "../middleware/auth.ts";
+import { type AuthEnv, scope, userOf } from "../middleware/auth.ts";
 import { jsonBody, ok, okPage, pageParams } from "../http.ts";
 
 export function jobRoutes(deps: { jobs: JobService; store: Store }): Hono<AuthEnv> {
   const { jobs, store } = deps;
   const app = new Hono<AuthEnv>();
-  const user = (c: { get(key: "principal"): { userId: string } }) => c.get("principal").userId;
 
-  app.get("/", scope("read:jobs"), async (c) => okPage(c, await jobs.list(user(c), pageParams(c))));
+  app.get(
+    "/",
+    scope("read:jobs"),
+    async (c) => okPage(c, await jobs.list(userOf(c), pageParams(c))),
+  );
   app.post(
     "/",
     scope("write:jobs"),
-    async (c) => ok(c, await jobs.create(user(c), await jsonBody(c)), 201),
+    async (c) => ok(c, await jobs.create(userOf(c), await jsonBody(c)), 201),
   );
   app.get(
     "/:id",
     scope("read:jobs"),
-    async (c) => ok(c, await jobs.get(user(c), c.req.param("id"))),
+    async (c) => ok(c, await jobs.get(userOf(c), c.req.param("id"))),
   );
   app.patch(
     "/:id",
     scope("write:jobs"),
-    async (c) => ok(c, await jobs.update(user(c), c.req.param("id"), await jsonBody(c))),
+    async (c) => ok(c, await jobs.update(userOf(c), c.req.param("id"), await jsonBody(c))),
   );
   app.delete("/:id", scope("write:jobs"), async (c) => {
-    await jobs.delete(user(c), c.req.param("id"));
+    await jobs.delete(userOf(c), c.req.param("id"));
     return ok(c, { message: "Job deleted" });
   });
   app.post(
     "/:id/run",
     scope("write:jobs"),
-    async (c) => ok(c, await jobs.runNow(user(c), c.req.param("id")), 202),
+    async (c) => ok(c, await jobs.runNow(userOf(c), c.req.param("id")), 202),
   );
   app.get("/:id/next", scope("read:jobs"), async (c) => {
     const count = Number(c.req.query("count") ?? "5");
-    return ok(c, await jobs.nextTimes(user(c), c.req.param("id"), count));
+    return ok(c, await jobs.nextTimes(userOf(c), c.req.param("id"), count));
   });
   app.get("/:id/runs", scope("read:logs"), async (c) => {
     const jobId = c.req.param("id");
-    await jobs.get(user(c), jobId); // 404 for a job that is not the caller's
-    return okPage(c, await store.listRuns(user(c), jobId, pageParams(c)));
+    await jobs.get(userOf(c), jobId); // 404 for a job that is not the caller's
+    return okPage(c, await store.listRuns(userOf(c), jobId, pageParams(c)));
   });
   app.get("/:id/runs/:runId", scope("read:logs"), async (c) => {
     const { id, runId } = c.req.param();
-    await jobs.get(user(c), id);
-    const run = await store.getRun(user(c), id, runId);
+    await jobs.get(userOf(c), id);
+    const run = await store.getRun(userOf(c), id, runId);
     if (!run) throw new NotFoundError(`Run "${runId}" not found`);
     return ok(c, run);
   });

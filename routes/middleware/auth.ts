@@ -32,3 +32,8 @@ export function scope(...anyOf: Scope[]): MiddlewareHandler<AuthEnv> {
     await next();
   };
 }
+
+/** The user a request acts for (its key's, or its signed-in session's). */
+export function userOf(c: { get(key: "principal"): Principal }): string {
+  return c.get("principal").userId;
+}
