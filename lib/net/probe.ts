@@ -3,7 +3,10 @@
  * deadline, with a capped body read. Network problems never throw; they become a result.
  */
 
-import { BlockedAddressError, DnsError, ipLiteral, type Resolver, vetUrl } from "./ssrf.ts";
+import { classify, type ErrorCategory, NetFailure } from "./net_errors.ts";
+import { ipLiteral, type Resolver, vetUrl } from "./ssrf.ts";
+
+export type { ErrorCategory };
 
 export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE" | "HEAD";
 
@@ -21,16 +24,6 @@ export interface ProbeExpect {
   bodyContains?: string;
   maxLatencyMs?: number;
 }
-
-export type ErrorCategory =
-  | "timeout"
-  | "dns"
-  | "refused"
-  | "reset"
-  | "tls"
-  | "blocked"
-  | "redirect"
-  | "network";
 
 export interface ProbeResult {
   /** The request completed and every expectation was met. */
@@ -90,13 +83,6 @@ export function closePinnedClient(): void {
   pinnedClient = undefined;
 }
 
-class ProbeFailure extends Error {
-  constructor(readonly category: ErrorCategory, message: string) {
-    super(message);
-    this.name = "ProbeFailure";
-  }
-}
-
 function deleteHeader(headers: Record<string, string>, names: string[]): Record<string, string> {
   const wanted = new Set(names);
   return Object.fromEntries(
@@ -153,6 +139,26 @@ async function readCapped(
   return { text, truncated };
 }
 
+/**
+ * The body up to `limit` bytes. A body whose declared length fits is read in one go (the
+ * usual case: small answers, one native read instead of a stream reader's round trips);
+ * anything else streams through `readCapped`. The deadline's signal aborts either.
+ */
+async function readBody(
+  response: Response,
+  limit: number,
+  signal: AbortSignal,
+): Promise<{ text: string; truncated: boolean }> {
+  const declared = response.headers.get("content-length");
+  // The HTTP client enforces the declared length, so a body cannot run past it.
+  if (response.body && declared !== null && /^\d+$/.test(declared) && Number(declared) <= limit) {
+    const bytes = await response.bytes();
+    if (signal.aborted) throw signal.reason;
+    return { text: new TextDecoder().decode(bytes), truncated: false };
+  }
+  return await readCapped(response.body, limit, signal);
+}
+
 function describeStatus(status: number | number[] | undefined): string {
   if (status === undefined) return "2xx";
   const list = Array.isArray(status) ? status : [status];
@@ -181,47 +187,6 @@ function checkExpectations(
   return null;
 }
 
-/** Deno's fetch error text without the request preamble and the OS error number. */
-function fetchDetail(error: unknown): string {
-  const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
-  const message = cause instanceof Error ? cause.message : String(cause);
-  const detail = message
-    .replace(/^error sending request.*?\): /, "")
-    .replace(/^client error \(\w+\): /, "")
-    .replace(/\s*\(os error \d+\)/g, "")
-    .trim();
-  return detail || "request failed";
-}
-
-function classify(error: unknown, url: URL): { category: ErrorCategory; message: string } {
-  if (error instanceof ProbeFailure) return { category: error.category, message: error.message };
-  if (error instanceof BlockedAddressError) return { category: "blocked", message: error.message };
-  if (error instanceof DnsError) return { category: "dns", message: error.message };
-  const detail = fetchDetail(error);
-  const target = JSON.stringify(url.href);
-  if (/connection refused/i.test(detail)) {
-    return { category: "refused", message: `Cannot connect to ${target}: connection refused` };
-  }
-  if (/dns error|failed to lookup address|name or service not known|no such host/i.test(detail)) {
-    return { category: "dns", message: `Cannot resolve "${url.hostname}": ${detail}` };
-  }
-  if (
-    /tls|certificate|handshake|corrupt message|alert|UnknownIssuer|NotValidForName/i.test(detail)
-  ) {
-    return { category: "tls", message: `Cannot connect to ${target}: TLS failed: ${detail}` };
-  }
-  if (
-    /reset|connection closed|broken pipe|unexpected eof|connection aborted|incomplete|reading a body/i
-      .test(detail)
-  ) {
-    return { category: "reset", message: `Request to ${target} failed: ${detail}` };
-  }
-  if (/timed out/i.test(detail)) {
-    return { category: "timeout", message: `Request to ${target} failed: ${detail}` };
-  }
-  return { category: "network", message: `Request to ${target} failed: ${detail}` };
-}
-
 /**
  * Sends one HTTP request under a total deadline (DNS, connect, headers, body and every redirect
  * hop) and reports the outcome. Expectations default to a 2xx status.
@@ -238,7 +203,7 @@ export async function probe(request: ProbeRequest, options: ProbeOptions): Promi
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;
-    controller.abort(new ProbeFailure("timeout", `Timed out after ${request.timeoutMs} ms`));
+    controller.abort(new NetFailure("timeout", `Timed out after ${request.timeoutMs} ms`));
   }, Math.max(0, request.timeoutMs));
 
   // The URL of the current hop, for the result and for error messages.
@@ -251,7 +216,7 @@ export async function probe(request: ProbeRequest, options: ProbeOptions): Promi
 
   try {
     if (!URL.canParse(request.url)) {
-      throw new ProbeFailure("network", `Cannot send request: invalid URL "${request.url}"`);
+      throw new NetFailure("network", `Cannot send request: invalid URL "${request.url}"`);
     }
     let url = new URL(request.url);
     current = url;
@@ -300,13 +265,13 @@ export async function probe(request: ProbeRequest, options: ProbeOptions): Promi
         // An answer did come: report its status with the failure.
         code = response.status;
         responseHeaders = Object.fromEntries(response.headers);
-        throw new ProbeFailure(
+        throw new NetFailure(
           "redirect",
           `Cannot follow redirect from "${url.href}": more than ${maxRedirects} redirects`,
         );
       }
       if (!URL.canParse(location, url)) {
-        throw new ProbeFailure(
+        throw new NetFailure(
           "redirect",
           `Cannot follow redirect from "${url.href}": invalid location "${location}"`,
         );
@@ -331,7 +296,7 @@ export async function probe(request: ProbeRequest, options: ProbeOptions): Promi
     if (method === "HEAD") {
       await response.body?.cancel().catch(() => {});
     } else {
-      const read = await readCapped(response.body, bodyLimit, signal);
+      const read = await readBody(response, bodyLimit, signal);
       body = read.text;
       bodyTruncated = read.truncated;
     }
