@@ -27,6 +27,7 @@ import { CloudRunRunner } from "./gcp/cloud_run_runner.ts";
 import { CredentialService, ENV_CREDENTIAL_ID } from "./gcp/credentials.ts";
 import { DEFAULT_USER } from "./auth.ts";
 import { JobStats } from "./stats/job_stats.ts";
+import { closePostClient } from "./net/post.ts";
 import { Deliverer } from "./webhooks/deliverer.ts";
 import type { DeliveryRef } from "./webhooks/types.ts";
 import { WebhookStore } from "./webhooks/webhook_store.ts";
@@ -50,8 +51,10 @@ export interface SystemOptions {
   clock?: Clock;
   /** 32 bytes; a random key when absent (tests). */
   masterKey?: Uint8Array;
-  /** The HTTP client for job runs and deliveries; tests may wrap it. */
+  /** The HTTP client for job runs and inbound actions; tests may wrap it. */
   probe?: (request: ProbeRequest, options: ProbeOptions) => Promise<ProbeResult>;
+  /** The HTTP client for webhook deliveries (lib/net/post.ts); tests may wrap it. */
+  post?: (request: ProbeRequest, options: ProbeOptions) => Promise<ProbeResult>;
   /** Wake dispatchers through the KV queue too (on by default, off in unit tests). */
   queueWakeups?: boolean;
   /** Jitter of webhook retries in [-1, 1); tests pin it. */
@@ -126,7 +129,7 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
     retryScheduleMs: config.webhooks.retryScheduleMs,
     allowPrivateNetworks: config.allowPrivateNetworks,
     onDue: (at) => wakeDeliveries(at),
-    probe: options.probe,
+    send: options.post,
     jitter: options.retryJitter,
   });
   const deliveries = new Dispatcher<DeliveryRef>({
@@ -341,6 +344,7 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
         inbound.dispatcher.stop(),
       ]);
       await stats.stop();
+      closePostClient();
     },
   };
 }

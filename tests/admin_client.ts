@@ -23,6 +23,7 @@ export class AdminTestSystem {
         clock,
         queueWakeups: false,
         probe: () => Promise.resolve(okProbe()),
+        post: () => Promise.resolve(okProbe()),
         // Hashing strength is tested in lib/users/password_test.ts; here speed matters.
         passwordIterations: 1000,
       },

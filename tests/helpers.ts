@@ -2,12 +2,13 @@
  * Shared harness for the HTTP tests: a whole Hibiki system over an in-memory Deno KV, a
  * manual clock, and a fake probe, driven in-process through `system.app.request`. Nothing
  * here touches the network or waits for wall-clock time to pass, unless a test asks for the
- * real probe (`realProbe: true`) to reach servers of its own on 127.0.0.1.
+ * real HTTP clients (`realProbe: true`) to reach servers of its own on 127.0.0.1.
  */
 import assert from "node:assert/strict";
 import { ManualClock } from "../lib/clock.ts";
 import { parseConfig } from "../lib/config.ts";
 import { probe, type ProbeRequest, type ProbeResult } from "../lib/net/probe.ts";
+import { post } from "../lib/net/post.ts";
 import { createSystem, type System } from "../lib/system.ts";
 import type { ApiKey, JobView, Scope } from "../lib/store/types.ts";
 
@@ -86,6 +87,11 @@ export class TestSystem {
       probe: (request, probeOptions) => {
         harness?.probed.push(request);
         if (options.realProbe) return probe(request, probeOptions);
+        return Promise.resolve(answer(request));
+      },
+      post: (request, probeOptions) => {
+        harness?.probed.push(request);
+        if (options.realProbe) return post(request, probeOptions);
         return Promise.resolve(answer(request));
       },
       retryJitter: options.retryJitter,

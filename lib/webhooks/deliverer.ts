@@ -11,18 +11,14 @@
  */
 import type { Clock } from "../clock.ts";
 import type { Metrics } from "../metrics.ts";
-import {
-  probe as sendProbe,
-  type ProbeOptions,
-  type ProbeRequest,
-  type ProbeResult,
-} from "../net/probe.ts";
+import { post } from "../net/post.ts";
+import type { ProbeOptions, ProbeRequest, ProbeResult } from "../net/probe.ts";
 import type { Lease, QueueItem } from "../scheduler/dispatcher.ts";
 import { kvKeys } from "../store/kv_keys.ts";
 import { payloadBytes } from "./payload.ts";
 import { seedSignature, standardSignatures } from "./signing.ts";
 import type { Attempt, Delivery, DeliveryRef, WebhookRecord } from "./types.ts";
-import { deliveryKey, type WebhookStore } from "./webhook_store.ts";
+import { type DeliveryEntry, deliveryKey, type WebhookStore } from "./webhook_store.ts";
 import type { WebhookService } from "./webhooks.ts";
 
 const RESPONSE_SNIPPET_BYTES = 1024;
@@ -40,17 +36,18 @@ export interface DelivererOptions {
   retryScheduleMs: number[];
   allowPrivateNetworks: boolean;
   onDue: (at: number) => void;
-  probe?: (request: ProbeRequest, options: ProbeOptions) => Promise<ProbeResult>;
+  /** Sends one attempt; lib/net/post.ts unless a test wraps it. */
+  send?: (request: ProbeRequest, options: ProbeOptions) => Promise<ProbeResult>;
   /** Jitter in [-1, 1); injectable so tests see exact times. */
   jitter?: () => number;
 }
 
 export class Deliverer {
-  private readonly probe: NonNullable<DelivererOptions["probe"]>;
+  private readonly send: NonNullable<DelivererOptions["send"]>;
   private readonly jitter: () => number;
 
   constructor(private readonly options: DelivererOptions) {
-    this.probe = options.probe ?? sendProbe;
+    this.send = options.send ?? post;
     this.jitter = options.jitter ?? (() => Math.random() * 2 - 1);
   }
 
@@ -58,18 +55,24 @@ export class Deliverer {
     const { webhooks, clock } = this.options;
     const deliveryId = item.id[0] as string;
     const kv = webhooks.kv;
-    const [entry, webhookEntry, failing] = await kv.getMany<[Delivery, WebhookRecord, Deno.KvU64]>([
-      deliveryKey(deliveryId, item.value),
-      kvKeys.webhook(item.value.userId, item.value.jobId),
-      kvKeys.webhookFailing(item.value.userId, item.value.jobId),
-    ]);
-    // A delivery written with its run lives only in its lease until its first attempt.
-    if (entry.value === null && item.value.delivery) {
-      (entry as Deno.KvEntryMaybe<Delivery>).value = item.value.delivery;
-    }
-    const delivery = entry.value;
+    const key = deliveryKey(deliveryId, item.value);
+    const webhookKey = kvKeys.webhook(item.value.userId, item.value.jobId);
+    const failingKey = kvKeys.webhookFailing(item.value.userId, item.value.jobId);
+    // A delivery written with its run lives only in its lease until its first attempt
+    // records it (lease and record never exist together): then there is no record to read.
+    const held = item.value.delivery;
+    const keys: Deno.KvKey[] = held ? [webhookKey, failingKey] : [webhookKey, failingKey, key];
+    const read: Deno.KvEntryMaybe<unknown>[] = await kv.getMany(keys);
+    const webhookEntry = read[0] as Deno.KvEntryMaybe<WebhookRecord>;
+    const failing = read[1] as Deno.KvEntryMaybe<Deno.KvU64>;
+    const entry: DeliveryEntry | null = held
+      ? { key, value: held, versionstamp: null }
+      : read[2].value
+      ? (read[2] as Deno.KvEntry<Delivery>)
+      : null;
+    const delivery = entry?.value;
     // Gone (job deleted), or already done, or moved to another time by a redelivery.
-    if (!delivery || delivery.state !== "pending" || delivery.nextAttemptAt !== item.at) {
+    if (!entry || !delivery || delivery.state !== "pending" || delivery.nextAttemptAt !== item.at) {
       await kv.delete(lease.key);
       return;
     }
@@ -87,7 +90,7 @@ export class Deliverer {
       ? `Webhook disabled: ${webhook.disabledReason}`
       : null;
     if (gone || !webhook) {
-      await this.finish(entry as Deno.KvEntry<Delivery>, lease, null, gone);
+      await this.finish(entry, lease, null, gone);
       return;
     }
 
@@ -106,7 +109,7 @@ export class Deliverer {
       "webhook-signature": standardSignatures(delivery.id, timestamp, body, secrets),
     };
     if (delivery.test) headers["X-Webhook-Test"] = "true";
-    const result = await this.probe(
+    const result = await this.send(
       { url: webhook.endpoint, method: "POST", headers, body, timeoutMs: this.options.timeoutMs },
       {
         allowPrivate: this.options.allowPrivateNetworks,
@@ -126,7 +129,7 @@ export class Deliverer {
     };
     const failingSince = failing.value ? Number(failing.value.value) : null;
     await this.settle(
-      entry as Deno.KvEntry<Delivery>,
+      entry,
       webhook,
       lease,
       attempt,
@@ -136,7 +139,7 @@ export class Deliverer {
   }
 
   private async settle(
-    entry: Deno.KvEntry<Delivery>,
+    entry: DeliveryEntry,
     webhook: WebhookRecord,
     lease: Lease,
     attempt: Attempt,
@@ -177,6 +180,7 @@ export class Deliverer {
     };
     const saved = await this.options.webhooks.saveDelivery(entry, next, {
       leaseKey: lease.key,
+      dueKeyTaken: true,
       extra: markFailing,
     });
     if (saved) this.options.onDue(now + retryIn);
@@ -188,7 +192,7 @@ export class Deliverer {
    * attempt's outcome on the new version instead of losing it, and release the lease.
    */
   private async recordOnChanged(
-    stale: Deno.KvEntry<Delivery>,
+    stale: DeliveryEntry,
     lease: Lease,
     attempt: Attempt,
     extra?: (op: Deno.AtomicOperation) => void,
@@ -223,7 +227,7 @@ export class Deliverer {
 
   /** Ends a delivery: succeeded when `attempt` succeeded, else dead with `reason`. */
   private async finish(
-    entry: Deno.KvEntry<Delivery>,
+    entry: DeliveryEntry,
     lease: Lease,
     attempt: Attempt | null,
     reason: string | null,
@@ -252,6 +256,7 @@ export class Deliverer {
     };
     const saved = await this.options.webhooks.saveDelivery(entry, next, {
       leaseKey: lease.key,
+      dueKeyTaken: true,
       extra,
     });
     if (!saved && attempt) await this.recordOnChanged(entry, lease, attempt, extra);
