@@ -4,9 +4,11 @@
  * Prints a table (scenario, metric, value, target, pass/fail) and merges the figures into
  * `bench/results.json` (one entry per scenario, with the machine it ran on). With
  * `--repeat=N` each scenario runs N times; the table shows the median of each metric and
- * results.json keeps every run.
+ * results.json keeps every run. `--profile` also writes a CPU profile of each scenario's main
+ * thread to `bench/<scenario>.cpuprofile` and prints where its time went.
  */
 import { parseArgs } from "node:util";
+import { selfTimes, startProfile } from "./profile.ts";
 import { burst } from "./burst.ts";
 import { deliveries } from "./deliveries.ts";
 import { edge } from "./edge.ts";
@@ -43,6 +45,7 @@ const { values } = parseArgs({
     quick: { type: "boolean", default: false },
     only: { type: "string" },
     repeat: { type: "string", default: "1" },
+    profile: { type: "boolean", default: false },
   },
 });
 
@@ -82,11 +85,23 @@ for (const name of names) {
     const started = performance.now();
     const label = repeat > 1 ? `${name} #${i + 1}` : name;
     console.log(`\n== ${label}`);
+    const stopProfile = values.profile ? await startProfile() : null;
     const result = await SCENARIOS[name]({
       quick: values.quick,
       log: (m) => console.log(`[${label} ${new Date().toISOString().slice(11, 23)}] ${m}`),
     });
     console.log(`== ${label} done in ${((performance.now() - started) / 1000).toFixed(0)} s`);
+    if (stopProfile) {
+      const profile = await stopProfile();
+      const file = new URL(`./${name}.cpuprofile`, import.meta.url);
+      await Deno.writeTextFile(file, JSON.stringify(profile));
+      console.log(`CPU profile: ${decodeURIComponent(file.pathname)}; most self time:`);
+      for (const row of selfTimes(profile)) {
+        console.log(
+          `  ${row.ms.toFixed(0).padStart(7)} ms ${row.pct.toFixed(1).padStart(5)}%  ${row.name}`,
+        );
+      }
+    }
     runs.push(result);
   }
   const combined = combine(runs);

@@ -21,13 +21,11 @@ const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }
 self.postMessage({ type: "ready", port: server.addr.port });
 
 self.onmessage = async (e: MessageEvent<{ type: string }>) => {
-  if (e.data.type === "stats") {
-    self.postMessage({
-      type: "stats",
-      total,
-      distinct: arrivals.size,
-      arrivals: Object.fromEntries(arrivals),
-    });
+  if (e.data.type === "counts") {
+    // Polled while deliveries flow: counts only, so polling costs neither thread anything.
+    self.postMessage({ type: "counts", total, distinct: arrivals.size });
+  } else if (e.data.type === "arrivals") {
+    self.postMessage({ type: "arrivals", arrivals: Object.fromEntries(arrivals) });
   } else if (e.data.type === "reset") {
     arrivals.clear();
     total = 0;

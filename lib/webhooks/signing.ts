@@ -22,10 +22,24 @@ export function standardSignatures(
   secrets: string[],
 ): string {
   return secrets.map((secret) => {
-    const mac = createHmac("sha256", secretKeyBytes(secret))
+    const mac = createHmac("sha256", keyBytes(secret))
       .update(`${id}.${timestampSeconds}.`)
       .update(body)
       .digest("base64");
     return `v1,${mac}`;
   }).join(" ");
+}
+
+const keyBytesCache = new Map<string, Uint8Array>();
+
+/** Decoded once per secret: every delivery signs with it. */
+function keyBytes(secret: string): Uint8Array {
+  let bytes = keyBytesCache.get(secret);
+  if (bytes === undefined) {
+    bytes = secretKeyBytes(secret);
+    // The same bound as the service's cache of opened secrets.
+    if (keyBytesCache.size >= 10_000) keyBytesCache.clear();
+    keyBytesCache.set(secret, bytes);
+  }
+  return bytes;
 }

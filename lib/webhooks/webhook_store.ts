@@ -142,9 +142,14 @@ export class WebhookStore {
    * attempt's lease and queues the next attempt, all in one operation.
    */
   async saveDelivery(
-    entry: Deno.KvEntry<Delivery>,
+    entry: DeliveryEntry,
     next: Delivery,
-    options: { leaseKey?: Deno.KvKey; extra?: (op: Deno.AtomicOperation) => void },
+    options: {
+      leaseKey?: Deno.KvKey;
+      /** The lease took the due key at the entry's `nextAttemptAt`: nothing to delete there. */
+      dueKeyTaken?: boolean;
+      extra?: (op: Deno.AtomicOperation) => void;
+    },
   ): Promise<boolean> {
     const trimmed = next.attempts.length > MAX_ATTEMPTS
       ? { ...next, attempts: next.attempts.slice(-MAX_ATTEMPTS) }
@@ -159,7 +164,7 @@ export class WebhookStore {
       // A delivery that lived only in its lease gets its lookup by id with its first record.
       if (entry.versionstamp === null) op.set(kvKeys.deliveryRef(next.id), ref);
       const previous = entry.value.nextAttemptAt;
-      if (previous !== null && previous !== next.nextAttemptAt) {
+      if (previous !== null && previous !== next.nextAttemptAt && !options.dueKeyTaken) {
         op.delete([...kvKeys.deliveriesDue(), previous, next.id]);
       }
       if (next.nextAttemptAt !== null && next.nextAttemptAt !== previous) {
@@ -170,6 +175,14 @@ export class WebhookStore {
     });
   }
 }
+
+/**
+ * A delivery as read for a change; `versionstamp` is null while it lives only in its lease
+ * (written with its run, not yet attempted), so the first record is written only if absent.
+ */
+export type DeliveryEntry = Omit<Deno.KvEntry<Delivery>, "versionstamp"> & {
+  versionstamp: string | null;
+};
 
 /** A delivery leased to the process that wrote it. */
 export interface HeldDelivery {
