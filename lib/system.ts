@@ -51,9 +51,9 @@ export interface SystemOptions {
   clock?: Clock;
   /** 32 bytes; a random key when absent (tests). */
   masterKey?: Uint8Array;
-  /** The HTTP client for job runs and inbound actions; tests may wrap it. */
+  /** The HTTP client for job runs; tests may wrap it. */
   probe?: (request: ProbeRequest, options: ProbeOptions) => Promise<ProbeResult>;
-  /** The HTTP client for webhook deliveries (lib/net/post.ts); tests may wrap it. */
+  /** The HTTP client for webhook deliveries and relays (lib/net/post.ts); tests may wrap it. */
   post?: (request: ProbeRequest, options: ProbeOptions) => Promise<ProbeResult>;
   /** Wake dispatchers through the KV queue too (on by default, off in unit tests). */
   queueWakeups?: boolean;
@@ -242,7 +242,7 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
     allowHttp: config.webhooks.allowHttp,
     jobExists: async (userId, jobId) => (await store.getJob(userId, jobId)) !== null,
     runJob: (userId, jobId, { payload }) => jobs.runNow(userId, jobId, { env: envFrom(payload) }),
-    probe: options.probe,
+    send: options.post,
   });
   // Admin UI: the session key is derived from the master key, so there is no extra secret.
   const sessions = new SessionService(kv, masterKey, () => clock.now());

@@ -48,7 +48,8 @@ export interface TestSystemOptions {
   /** Extra environment for `parseConfig`, e.g. `HIBIKI_ALLOW_PRIVATE_NETWORKS: "1"`. */
   env?: Record<string, string>;
   now?: number;
-  probe?: (request: ProbeRequest) => ProbeResult;
+  /** Answers runs and deliveries; a promise lets a test hold a request in flight. */
+  probe?: (request: ProbeRequest) => ProbeResult | Promise<ProbeResult>;
   /**
    * Send job runs and webhook deliveries for real (over HTTP, SSRF rules and all) instead of
    * answering them with `probe`. Requests are still recorded in `probed`.

@@ -12,7 +12,8 @@ import { randomBytes, SecretBox } from "../lib/crypto.ts";
 import { PayloadTooLargeError } from "../lib/errors.ts";
 import { createInbound, type Inbound } from "../lib/inbound/inbound.ts";
 import type { HookView } from "../lib/inbound/types.ts";
-import { probe, type ProbeOptions, type ProbeRequest, type ProbeResult } from "../lib/net/probe.ts";
+import { post } from "../lib/net/post.ts";
+import type { ProbeOptions, ProbeRequest, ProbeResult } from "../lib/net/probe.ts";
 import { KvStore } from "../lib/store/kv_store.ts";
 import type { Scope } from "../lib/store/types.ts";
 import { inboundHookRoutes } from "../routes/api/hooks.ts";
@@ -75,9 +76,9 @@ export class InboundHarness {
         harness?.runs.push({ userId, jobId, payload, eventId });
         return Promise.resolve({ runId: `run-${harness?.runs.length}` });
       },
-      probe: (request: ProbeRequest, probeOptions: ProbeOptions): Promise<ProbeResult> => {
+      send: (request: ProbeRequest, probeOptions: ProbeOptions): Promise<ProbeResult> => {
         harness?.relayed.push(request);
-        return probe(request, probeOptions);
+        return post(request, probeOptions);
       },
     });
 

@@ -646,3 +646,47 @@ Deno.test("POST /api/deliveries/:id/redeliver answers 202 with the same delivery
   await t.settle();
   assert.equal(t.probed.filter((r) => r.url === ENDPOINT).length, 2);
 });
+
+/**
+ * A run's first delivery attempt uses the webhook as the run read it (no second read) when
+ * that read is at most 2 s old; a slow run's delivery reads the webhook again.
+ */
+async function disableDuringRun(runTakesMs: number) {
+  const gate = Promise.withResolvers<void>();
+  const t = await TestSystem.start({
+    probe: async (request) => {
+      if (request.url !== ENDPOINT) await gate.promise;
+      return okProbe();
+    },
+  });
+  const { jobId } = await jobWithWebhook(t);
+  expectStatus(await t.call("POST", `/api/jobs/${jobId}/run`), 202);
+  while (!t.probed.some((r) => r.url === "https://example.com/")) {
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+  // The run has read its job and webhook and is waiting for its target.
+  expectStatus(
+    await t.call("PATCH", `/api/webhooks/${jobId}`, { body: { enabled: false } }),
+    200,
+  );
+  t.clock.advance(runTakesMs);
+  gate.resolve();
+  await t.settle();
+  const list = await t.call<Delivery[]>("GET", `/api/webhooks/${jobId}/deliveries`);
+  return { t, deliveries: list.body.data };
+}
+
+Deno.test("a fast run's delivery goes out with the webhook as the run read it", async () => {
+  const { t, deliveries } = await disableDuringRun(1500);
+  await using _ = t;
+  assert.equal(t.probed.filter((r) => r.url === ENDPOINT).length, 1);
+  assert.equal(deliveries[0].state, "succeeded");
+});
+
+Deno.test("a slow run's delivery reads the webhook again, and sees it disabled", async () => {
+  const { t, deliveries } = await disableDuringRun(2500);
+  await using _ = t;
+  assert.equal(t.probed.filter((r) => r.url === ENDPOINT).length, 0);
+  assert.equal(deliveries[0].state, "dead");
+  assert.match(deliveries[0].attempts[0].error ?? "", /^Webhook disabled/);
+});

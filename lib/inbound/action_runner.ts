@@ -1,6 +1,6 @@
 /**
  * Runs one queued inbound action and decides what follows: `store` is done once the event is
- * stored, `relay` sends the body on (through the SSRF-guarded probe, re-signed with the hook's
+ * stored, `relay` sends the body on (over lib/net/post.ts, SSRF-guarded, re-signed with the hook's
  * own Standard Webhooks secret), `run` starts a job with the payload. A failure is retried on
  * a fixed schedule; a permanent one (the job or hook is gone, the target is refused or says
  * 410 Gone) ends the event at once. Every attempt is recorded on the event.
@@ -11,12 +11,8 @@
  */
 import type { Clock } from "../clock.ts";
 import { NotFoundError } from "../errors.ts";
-import {
-  probe as sendProbe,
-  type ProbeOptions,
-  type ProbeRequest,
-  type ProbeResult,
-} from "../net/probe.ts";
+import { post } from "../net/post.ts";
+import type { ProbeOptions, ProbeRequest, ProbeResult } from "../net/probe.ts";
 import type { Lease, QueueItem } from "../scheduler/dispatcher.ts";
 import { kvKeys } from "../store/kv_keys.ts";
 import { standardSignatures } from "../webhooks/signing.ts";
@@ -47,7 +43,8 @@ export interface ActionRunnerOptions {
   /** Delays before the 2nd, 3rd, … attempt; default 5s, 30s, 2m, 10m, 1h. */
   retryScheduleMs?: number[];
   onDue: (at: number) => void;
-  probe?: (request: ProbeRequest, options: ProbeOptions) => Promise<ProbeResult>;
+  /** Sends a relay; lib/net/post.ts unless a test wraps it. */
+  send?: (request: ProbeRequest, options: ProbeOptions) => Promise<ProbeResult>;
   /** Replaces the SSRF address check of relays; only for tests that relay to loopback. */
   isBlocked?: (ip: string) => string | null;
 }
@@ -62,11 +59,11 @@ interface Outcome {
 }
 
 export class ActionRunner {
-  private readonly probe: NonNullable<ActionRunnerOptions["probe"]>;
+  private readonly send: NonNullable<ActionRunnerOptions["send"]>;
   private readonly schedule: number[];
 
   constructor(private readonly options: ActionRunnerOptions) {
-    this.probe = options.probe ?? sendProbe;
+    this.send = options.send ?? post;
     this.schedule = options.retryScheduleMs ?? DEFAULT_RETRY_SCHEDULE_MS;
   }
 
@@ -139,7 +136,7 @@ export class ActionRunner {
       "X-Hibiki-Hook-Id": hook.id,
     };
     if (event.deliveryId !== null) headers["X-Hibiki-Delivery-Id"] = event.deliveryId;
-    const result = await this.probe(
+    const result = await this.send(
       { url: action.url, method: "POST", headers, body, timeoutMs: action.timeoutMs },
       {
         allowPrivate: this.options.allowPrivateNetworks,

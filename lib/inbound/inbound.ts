@@ -29,7 +29,8 @@ export interface InboundOptions {
   retryScheduleMs?: number[];
   retentionMs?: number;
   seenTtlMs?: number;
-  probe?: (request: ProbeRequest, options: ProbeOptions) => Promise<ProbeResult>;
+  /** Sends relays (lib/net/post.ts by default); tests may wrap it. */
+  send?: (request: ProbeRequest, options: ProbeOptions) => Promise<ProbeResult>;
   isBlocked?: (ip: string) => string | null;
 }
 
@@ -68,7 +69,7 @@ export function createInbound(options: InboundOptions): Inbound {
     allowPrivateNetworks: options.allowPrivateNetworks,
     retryScheduleMs: options.retryScheduleMs,
     onDue: (at) => wake(at),
-    probe: options.probe,
+    send: options.send,
     isBlocked: options.isBlocked,
   });
   const dispatcher = new Dispatcher<InboundRef>({

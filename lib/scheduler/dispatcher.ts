@@ -64,8 +64,17 @@ interface Held<V> {
   lease: Lease;
 }
 
+/**
+ * Prepares reading at once. Deno KV serves one process's operations in order, so hundreds of
+ * read-aheads issued together would make the commits of the work running now wait behind
+ * them; a few at a time keep the store busy and let those commits through between them.
+ */
+const PREPARE_CONCURRENCY = 8;
+
 export class Dispatcher<V = unknown> {
   private inFlight = 0;
+  private preparing = 0;
+  private readonly prepareQueue: (() => void)[] = [];
   /** Leased items this process claimed ahead of time, by their time (see `hold`). */
   private readonly heldByTime = new Map<number, Held<V>[]>();
   /** Lease keys (as text) held or running here: expired-lease recovery leaves them alone. */
@@ -143,8 +152,9 @@ export class Dispatcher<V = unknown> {
       const op = kv.atomic();
       group.forEach((h, j) => {
         if (entries[j].versionstamp === null) return;
+        // The stored value: what the process keeps in memory beside it is not for others.
         op.check(entries[j] as Deno.KvEntry<unknown>).delete(h.lease.key)
-          .set(pendingKey(pending, h.item.at, h.item.id), h.item.value);
+          .set(pendingKey(pending, h.item.at, h.item.id), entries[j].value);
       });
       await op.commit();
       for (const h of group) this.mine.delete(keyText(h.lease.key));
@@ -265,10 +275,23 @@ export class Dispatcher<V = unknown> {
   /** Prepares an item, waits for its time if it is early, and executes it. */
   private async run(item: QueueItem<V>, lease: Lease): Promise<void> {
     const { prepare, execute, clock } = this.options;
-    const prepared = prepare ? await prepare(item, lease) : undefined;
+    const prepared = prepare ? await this.paced(() => prepare(item, lease)) : undefined;
     const early = item.at - clock.now();
     if (early > 0) await new Promise((resolve) => setTimeout(resolve, early));
     await execute(item, lease, prepared);
+  }
+
+  /** Runs `read` once fewer than PREPARE_CONCURRENCY others are running. */
+  private async paced<T>(read: () => Promise<T>): Promise<T> {
+    if (this.preparing < PREPARE_CONCURRENCY) this.preparing++;
+    else await new Promise<void>((resolve) => this.prepareQueue.push(resolve)); // slot handed on
+    try {
+      return await read();
+    } finally {
+      const next = this.prepareQueue.shift();
+      if (next) next();
+      else this.preparing--;
+    }
   }
 
   private startOne(item: QueueItem<V>, lease: Lease): void {

@@ -77,6 +77,61 @@ Deno.test("stop() hands held fires back as pending, so a restart runs them on ti
   kv.close();
 });
 
+Deno.test("stop() hands back the stored value, not what the holder kept beside it in memory", async () => {
+  const kv = await Deno.openKv(":memory:");
+  const clock = new ManualClock(T0);
+  const d = dispatcher(kv, clock, []);
+  const a = held(T0 + 5000, "job-a");
+  await kv.set(a.lease.key, FIRE);
+  d.hold([{ ...a, item: { ...a.item, value: { ...FIRE, inMemoryOnly: "x" } as FireValue } }]);
+  await d.stop();
+  const pending = await kv.get(kvKeys.fire(T0 + 5000, "default", "job-a", "local"));
+  assert.deepEqual(pending.value, FIRE);
+  kv.close();
+});
+
+Deno.test("held items read ahead a few at a time, so their reads do not crowd out other work", async () => {
+  const kv = await Deno.openKv(":memory:");
+  const clock = new ManualClock(T0);
+  let reading = 0;
+  let mostAtOnce = 0;
+  const gates: (() => void)[] = [];
+  const executed: string[] = [];
+  const d = new Dispatcher<FireValue>({
+    name: "fire",
+    kv,
+    clock,
+    maxConcurrency: 100,
+    pending: kvKeys.fires(),
+    leased: kvKeys.leases(),
+    leaseMs: () => 11_000,
+    leadMs: 1000,
+    prepare: async (item) => {
+      reading++;
+      mostAtOnce = Math.max(mostAtOnce, reading);
+      await new Promise<void>((resolve) => gates.push(resolve));
+      reading--;
+      return item.id[1];
+    },
+    execute: async (_item, lease, prepared) => {
+      executed.push(prepared as string);
+      await kv.delete(lease.key);
+    },
+  });
+  const items = Array.from({ length: 30 }, (_, i) => held(T0, `job-${i}`));
+  for (const h of items) await kv.set(h.lease.key, FIRE);
+  d.hold(items);
+  // Let every read start that may, then release them one by one.
+  while (executed.length < 30) {
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    gates.shift()?.();
+  }
+  assert.equal(mostAtOnce, 8);
+  assert.deepEqual(executed.toSorted(), items.map((h) => h.item.id[1]).toSorted());
+  await d.stop();
+  kv.close();
+});
+
 Deno.test("changing a job's schedule withdraws the fires claimed under the old one", async () => {
   const kv = await Deno.openKv(":memory:");
   const clock = new ManualClock(T0);

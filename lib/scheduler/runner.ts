@@ -57,8 +57,9 @@ export class Runner {
   }
 
   /** The read a run needs, done ahead of the fire's time by the dispatcher. */
-  prepare(task: FireTask, leaseKey: Deno.KvKey): Promise<JobForRun | null> {
-    return this.options.store.getJobForRun(task.userId, task.jobId, { leaseKey });
+  async prepare(task: FireTask, leaseKey: Deno.KvKey): Promise<JobForRun | null> {
+    const stored = await this.options.store.getJobForRun(task.userId, task.jobId, { leaseKey });
+    return stored && { ...stored, readAt: this.options.clock.now() };
   }
 
   /** Runs a fire; `prepared` is `prepare`'s result when the dispatcher read ahead. */

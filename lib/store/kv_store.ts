@@ -64,11 +64,14 @@ export class KvStore implements Store {
       kvKeys.jobLast(userId, jobId),
       kvKeys.runsAdjust(userId, jobId),
       kvKeys.webhook(userId, jobId),
+      kvKeys.webhookFailing(userId, jobId),
       kvKeys.jobInState(userId, "up", jobId),
       kvKeys.jobInState(userId, "down", jobId),
       ...(options.leaseKey ? [options.leaseKey] : []),
     ];
-    const [job, count, last, stored, webhook, up, down, lease] = await this.kv.getMany(keys);
+    const [job, count, last, stored, webhook, failing, up, down, lease] = await this.kv.getMany(
+      keys,
+    );
     if (!job.value) return null;
     return {
       ...storedJob(
@@ -78,6 +81,7 @@ export class KvStore implements Store {
       ),
       runsStored: runsKept(count.value as Deno.KvU64 | null, stored.value as Deno.KvU64 | null),
       webhook: (webhook.value as WebhookRecord | null) ?? null,
+      webhookFailingSince: failing.value ? Number((failing.value as Deno.KvU64).value) : null,
       leaseHeld: options.leaseKey ? lease.versionstamp !== null : true,
       state: up.versionstamp !== null ? "up" : down.versionstamp !== null ? "down" : null,
     };

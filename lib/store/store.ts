@@ -23,6 +23,10 @@ export interface JobForRun extends StoredJob {
   runsStored: number;
   /** The job's webhook record (seed 003), or null: its outbox is written with the run. */
   webhook: WebhookRecord | null;
+  /** Since when the webhook's deliveries have all failed (epoch ms), null when they do not. */
+  webhookFailingSince: number | null;
+  /** When this was read (epoch ms); set by the runner, to judge how current it still is. */
+  readAt?: number;
   /** Whether the lease given to the read still stands (true when none was given). */
   leaseHeld: boolean;
   /** The job's state in the dashboard index (its last run's outcome), null when none. */

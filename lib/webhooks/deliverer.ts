@@ -53,30 +53,14 @@ export class Deliverer {
 
   async execute(item: QueueItem<DeliveryRef>, lease: Lease): Promise<void> {
     const { webhooks, clock } = this.options;
-    const deliveryId = item.id[0] as string;
     const kv = webhooks.kv;
-    const key = deliveryKey(deliveryId, item.value);
-    const webhookKey = kvKeys.webhook(item.value.userId, item.value.jobId);
-    const failingKey = kvKeys.webhookFailing(item.value.userId, item.value.jobId);
-    // A delivery written with its run lives only in its lease until its first attempt
-    // records it (lease and record never exist together): then there is no record to read.
-    const held = item.value.delivery;
-    const keys: Deno.KvKey[] = held ? [webhookKey, failingKey] : [webhookKey, failingKey, key];
-    const read: Deno.KvEntryMaybe<unknown>[] = await kv.getMany(keys);
-    const webhookEntry = read[0] as Deno.KvEntryMaybe<WebhookRecord>;
-    const failing = read[1] as Deno.KvEntryMaybe<Deno.KvU64>;
-    const entry: DeliveryEntry | null = held
-      ? { key, value: held, versionstamp: null }
-      : read[2].value
-      ? (read[2] as Deno.KvEntry<Delivery>)
-      : null;
+    const { entry, webhook, failingSince } = await this.current(item);
     const delivery = entry?.value;
     // Gone (job deleted), or already done, or moved to another time by a redelivery.
     if (!entry || !delivery || delivery.state !== "pending" || delivery.nextAttemptAt !== item.at) {
       await kv.delete(lease.key);
       return;
     }
-    const webhook = webhookEntry.value;
     // Its job was deleted before the first attempt: nothing was ever listed, nothing to keep.
     if (!webhook && entry.versionstamp === null) {
       await kv.delete(lease.key);
@@ -127,7 +111,6 @@ export class Deliverer {
       error: result.error?.message ?? result.failure,
       response: result.body,
     };
-    const failingSince = failing.value ? Number(failing.value.value) : null;
     await this.settle(
       entry,
       webhook,
@@ -136,6 +119,40 @@ export class Deliverer {
       result,
       failingSince,
     );
+  }
+
+  /** The delivery, its webhook and its failing streak: read, or as its run handed them on. */
+  private async current(item: QueueItem<DeliveryRef>): Promise<{
+    entry: DeliveryEntry | null;
+    webhook: WebhookRecord | null;
+    failingSince: number | null;
+  }> {
+    const { userId, jobId, delivery: held, snapshot } = item.value;
+    const key = deliveryKey(item.id[0] as string, item.value);
+    // A delivery written with its run lives only in its lease until its first attempt
+    // records it (lease and record never exist together): there is no record to read.
+    const leased: DeliveryEntry | null = held ? { key, value: held, versionstamp: null } : null;
+    // The run's own read of the webhook, handed on in memory, saves reading it again.
+    if (leased && snapshot) return { entry: leased, ...snapshot };
+    const { kv } = this.options.webhooks;
+    const webhookKey = kvKeys.webhook(userId, jobId);
+    const failingKey = kvKeys.webhookFailing(userId, jobId);
+    const since = (failing: Deno.KvEntryMaybe<Deno.KvU64>) =>
+      failing.value ? Number(failing.value.value) : null;
+    if (leased) {
+      const [webhook, failing] = await kv.getMany<[WebhookRecord, Deno.KvU64]>([
+        webhookKey,
+        failingKey,
+      ]);
+      return { entry: leased, webhook: webhook.value, failingSince: since(failing) };
+    }
+    const [webhook, failing, stored] = await kv.getMany<[WebhookRecord, Deno.KvU64, Delivery]>([
+      webhookKey,
+      failingKey,
+      key,
+    ]);
+    const entry = stored.value ? stored as Deno.KvEntry<Delivery> : null;
+    return { entry, webhook: webhook.value, failingSince: since(failing) };
   }
 
   private async settle(

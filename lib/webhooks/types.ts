@@ -108,4 +108,16 @@ export interface DeliveryRef {
    * record is first written with the first attempt's result, off the run's commit.
    */
   delivery?: Delivery;
+  /** Never stored: see WebhookSnapshot. */
+  snapshot?: WebhookSnapshot;
+}
+
+/**
+ * The webhook as read with its run's job, handed in memory to the delivery the run's process
+ * holds, so that the first attempt sends without reading again. Only a fresh read is handed
+ * on (see SNAPSHOT_MAX_AGE_MS); a delivery taken over or retried reads the current state.
+ */
+export interface WebhookSnapshot {
+  webhook: WebhookRecord;
+  failingSince: number | null;
 }

@@ -12,7 +12,15 @@ import { payloadJob, payloadResult } from "./payload.ts";
 import { maskSecret, newWebhookSecret } from "./secrets.ts";
 import { type EndpointRules, parseWebhookInput, parseWebhookPatch } from "./webhook_input.ts";
 import type { HeldDelivery, WebhookStore } from "./webhook_store.ts";
-import type { Delivery, WebhookRecord, WebhookView } from "./types.ts";
+import type { Delivery, WebhookRecord, WebhookSnapshot, WebhookView } from "./types.ts";
+
+/**
+ * A run's read of its webhook stands in for the read before its delivery's first attempt
+ * when it is at most this old: an edit, deletion or disabling of the webhook made in the
+ * last moments of a run (read ahead of its second, plus the request) is then seen from the
+ * next run on. Slow runs, and every later attempt, read the webhook afresh.
+ */
+const SNAPSHOT_MAX_AGE_MS = 2_000;
 
 export interface WebhookServiceOptions extends EndpointRules {
   store: Store;
@@ -223,13 +231,26 @@ export class WebhookService {
   ): Promise<{ write: (op: Deno.AtomicOperation) => void; afterCommit: () => void } | null> {
     const delivery = await this.deliveryFor(run, stored);
     if (!delivery) return null;
+    const now = this.options.clock.now();
+    // The run's read of its webhook, when recent enough to stand in for a read before sending.
+    const snapshot: WebhookSnapshot | undefined =
+      stored.webhook && stored.readAt !== undefined && now - stored.readAt <= SNAPSHOT_MAX_AGE_MS
+        ? { webhook: stored.webhook, failingSince: stored.webhookFailingSince }
+        : undefined;
     let held: HeldDelivery | null = null;
     return {
       write: (op) => {
         const until = this.options.clock.now() + this.options.deliveryLeaseMs;
         held = this.options.webhooks.addHeldDelivery(op, delivery, until);
       },
-      afterCommit: () => held && hold(held),
+      afterCommit: () => {
+        if (!held) return;
+        hold(
+          snapshot
+            ? { ...held, item: { ...held.item, value: { ...held.item.value, snapshot } } }
+            : held,
+        );
+      },
     };
   }
 
