@@ -72,7 +72,8 @@ const decoder = new TextDecoder();
 
 /** One connection and what has been read from it but not yet consumed. */
 class Connection {
-  private buffer = new Uint8Array(16 * 1024);
+  // Small to start (answers are mostly a few hundred bytes); it grows for a larger head.
+  private buffer = new Uint8Array(4096);
   private start = 0;
   private end = 0;
   idleSince = 0;

