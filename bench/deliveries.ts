@@ -16,6 +16,7 @@ import {
   percentile,
   type Scenario,
   sleep,
+  startTarget,
   threadCpuMs,
 } from "./util.ts";
 
@@ -144,14 +145,13 @@ export const deliveries: Scenario = async ({ quick, log }) => {
   const env2 = await openEnv("deliveries-latency");
   const live = quick ? 100 : 300;
   const start = Date.now() + 3000;
-  const target = Deno.serve(
-    { hostname: "127.0.0.1", port: 0, onListen: () => {} },
-    () => new Response("ok"),
-  );
+  // The jobs' target answers from its own thread, like the receiver (and like the other
+  // scenarios' target): a target elsewhere would not take this process's event loop.
+  const target = await startTarget();
   const liveJobs = Array.from({ length: live }, () => {
     const id = crypto.randomUUID();
     return {
-      job: makeJob(id, "* * * * * *", `http://127.0.0.1:${target.addr.port}/`),
+      job: makeJob(id, "* * * * * *", target.url(id)),
       firstFireAt: firstFireFrom("* * * * * *", id, start),
     };
   });
@@ -162,7 +162,7 @@ export const deliveries: Scenario = async ({ quick, log }) => {
   await env2.system.start();
   await sleep(quick ? 8_000 : 20_000);
   await env2.system.stop();
-  await target.shutdown();
+  await target.close();
   const arrivals = await receiver.arrivals();
   await receiver.close();
   // Arrival minus the run's end, per delivery, read back from the stored deliveries.

@@ -8,6 +8,7 @@ import { Http1Client } from "./http1_client.ts";
 import { classify, NetFailure } from "./net_errors.ts";
 import {
   DEFAULT_USER_AGENT,
+  probe,
   type ProbeOptions,
   type ProbeRequest,
   type ProbeResult,
@@ -31,15 +32,26 @@ export function closePostClient(): void {
   shared = undefined;
 }
 
+const PROXY_VARIABLES = ["HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"];
+
+/** Whether the process is told to reach the web through a proxy (read once). */
+export const proxyConfigured: () => boolean = (() => {
+  let configured: boolean | undefined;
+  return () => configured ??= PROXY_VARIABLES.some((name) => !!Deno.env.get(name));
+})();
+
 /**
  * Sends `request` once. Success is a 2xx answer; a redirect is a failure like any other
- * non-2xx status. Network problems never throw; they become a result.
+ * non-2xx status. Network problems never throw; they become a result. Behind a proxy
+ * (`HTTP_PROXY`/`HTTPS_PROXY`, with `NO_PROXY`) the request goes through `fetch`, which
+ * honours them; this client speaks only directly.
  */
 export async function post(
   request: ProbeRequest,
   options: ProbeOptions,
   http: Http1Client = client(),
 ): Promise<ProbeResult> {
+  if (proxyConfigured()) return await probe(request, { ...options, maxRedirects: 0 });
   const now = options.now ?? (() => performance.now());
   const start = now();
   const controller = new AbortController();

@@ -209,3 +209,26 @@ Deno.test("post() turns an unparsable URL or a bad header into a network error",
     assert.match(header.error?.message ?? "", /invalid value for header "X-A"/);
   });
 });
+
+Deno.test("post() goes through HTTP_PROXY when one is configured", async () => {
+  await using proxy = serve(async (request) =>
+    new Response(`proxied ${request.method} ${request.url} ${await request.text()}`)
+  );
+  // The proxy setting is read once per process: a fresh process sees this one.
+  const code = `
+    import { post } from ${JSON.stringify(new URL("./post.ts", import.meta.url).href)};
+    const result = await post(
+      { url: "http://hooks.test/in", method: "POST", headers: {}, body: "hi", timeoutMs: 5000 },
+      { allowPrivate: true },
+    );
+    console.log(JSON.stringify(result));`;
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", "--quiet", code],
+    env: { HTTP_PROXY: proxy.base, NO_PROXY: "" },
+    stderr: "inherit",
+  }).output();
+  assert.equal(output.code, 0);
+  const result = JSON.parse(new TextDecoder().decode(output.stdout));
+  assert.equal(result.success, true);
+  assert.equal(result.body, "proxied POST http://hooks.test/in hi");
+});
