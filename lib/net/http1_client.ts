@@ -39,6 +39,8 @@ export interface Http1ClientOptions {
   /** An idle connection older than this is closed, not reused. */
   idleMs?: number;
   maxIdlePerTarget?: number;
+  /** Idle connections kept over all targets: each is a socket held open. */
+  maxIdle?: number;
   /** Monotonic milliseconds for idle ages; `performance.now` unless a test steps it. */
   now?: () => number;
 }
@@ -52,6 +54,7 @@ const MAX_DRAIN_BYTES = 64 * 1024;
 /** Receivers commonly close idle connections after 5 s; reuse stays under that. */
 const DEFAULT_IDLE_MS = 4_000;
 const DEFAULT_MAX_IDLE_PER_TARGET = 256;
+const DEFAULT_MAX_IDLE = 512;
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const UNSAFE_VALUE = /[\r\n\0]/;
 /** Set by the client, or meaningless for one request on a kept-alive connection. */
@@ -281,11 +284,14 @@ export class Http1Client {
   private sweeper: ReturnType<typeof setInterval> | null = null;
   private readonly idleMs: number;
   private readonly maxIdlePerTarget: number;
+  private readonly maxIdle: number;
+  private idleCount = 0;
   private readonly now: () => number;
 
   constructor(private readonly options: Http1ClientOptions = {}) {
     this.idleMs = options.idleMs ?? DEFAULT_IDLE_MS;
     this.maxIdlePerTarget = options.maxIdlePerTarget ?? DEFAULT_MAX_IDLE_PER_TARGET;
+    this.maxIdle = options.maxIdle ?? DEFAULT_MAX_IDLE;
     this.now = options.now ?? (() => performance.now());
   }
 
@@ -316,6 +322,7 @@ export class Http1Client {
   close(): void {
     for (const list of this.idle.values()) list.forEach((c) => c.close());
     this.idle.clear();
+    this.idleCount = 0;
     if (this.sweeper !== null) clearInterval(this.sweeper);
     this.sweeper = null;
   }
@@ -462,6 +469,7 @@ export class Http1Client {
     const now = this.now();
     while (list && list.length > 0) {
       const connection = list.pop()!;
+      this.idleCount--;
       if (now - connection.idleSince <= this.idleMs) {
         if (list.length === 0) this.idle.delete(target);
         return connection;
@@ -475,13 +483,14 @@ export class Http1Client {
   private release(connection: Connection): void {
     connection.used = true;
     connection.idleSince = this.now();
-    let list = this.idle.get(connection.target);
-    if (!list) this.idle.set(connection.target, list = []);
-    if (list.length >= this.maxIdlePerTarget) {
+    const list = this.idle.get(connection.target) ?? [];
+    if (list.length >= this.maxIdlePerTarget || this.idleCount >= this.maxIdle) {
       connection.close();
       return;
     }
     list.push(connection);
+    this.idle.set(connection.target, list);
+    this.idleCount++;
     this.sweeper ??= this.startSweeper();
   }
 
@@ -490,7 +499,9 @@ export class Http1Client {
     const id = setInterval(() => {
       const now = this.now();
       for (const [target, list] of this.idle) {
-        const fresh = list.filter((c) => now - c.idleSince <= this.idleMs || (c.close(), false));
+        const fresh = list.filter((c) => now - c.idleSince <= this.idleMs);
+        for (const stale of list.filter((c) => !fresh.includes(c))) stale.close();
+        this.idleCount -= list.length - fresh.length;
         if (fresh.length > 0) this.idle.set(target, fresh);
         else this.idle.delete(target);
       }

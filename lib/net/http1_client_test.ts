@@ -253,6 +253,22 @@ Deno.test("http1: connections idle longer than idleMs are not reused", async () 
   assert.equal(server.accepted(), 2);
 });
 
+Deno.test("http1: keeps at most maxIdle connections open over all targets", async () => {
+  const servers = [0, 1, 2].map(() =>
+    rawServer(async (_r, conn) => {
+      await write(conn, ok());
+      return "keep";
+    })
+  );
+  const client = new Http1Client({ maxIdle: 2 });
+  for (const server of servers) await client.request(request(server.url));
+  for (const server of servers) await client.request(request(server.url));
+  client.close();
+  for (const server of servers) await server.close();
+  // The third target's connection was not kept, so its second request opened another.
+  assert.deepEqual(servers.map((s) => s.accepted()), [1, 1, 2]);
+});
+
 Deno.test("http1: the deadline cuts a server that never answers", async () => {
   const server = rawServer(() => new Promise(() => {}));
   const client = new Http1Client();
