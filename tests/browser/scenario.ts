@@ -7,13 +7,17 @@
  * run, add a webhook and see its secret once, redeliver, a bad cron shown beside Schedule, a
  * job name that is HTML shown as text, add a Google key on the credentials page and create a
  * Cloud Run job with the form that runs against a local fake of Google, sign out. Screenshots
- * go to docs/screenshots/.
+ * are taken on every run; they replace docs/screenshots/ only with HIBIKI_UPDATE_SCREENSHOTS=1,
+ * so running the tests leaves the tree as it was.
  */
 import assert from "node:assert/strict";
 import { createServiceAccount, FakeGoogle } from "../fakes/google.ts";
 import { ADMIN_PASSWORD, BrowserHarness, localTarget } from "./harness.ts";
 
-const SHOTS = new URL("../../docs/screenshots/", import.meta.url);
+const UPDATE_SHOTS = Deno.env.get("HIBIKI_UPDATE_SCREENSHOTS") === "1";
+const SHOTS = UPDATE_SHOTS
+  ? new URL("../../docs/screenshots/", import.meta.url)
+  : new URL(`file://${await Deno.makeTempDir({ prefix: "hibiki-screenshots-" })}/`);
 const XSS_NAME = "<img src=x onerror=alert(1)>";
 
 /** Runs one step; after a failure the remaining steps are reported as skipped by the caller. */
@@ -294,9 +298,11 @@ async function scenario(): Promise<void> {
   });
 }
 
+let code = 0;
 try {
   await scenario();
-  Deno.exit(0);
 } catch {
-  Deno.exit(1);
+  code = 1;
 }
+if (!UPDATE_SHOTS) await Deno.remove(SHOTS, { recursive: true }).catch(() => {});
+Deno.exit(code);
