@@ -39,11 +39,21 @@ system.setQueueListening(true);
 kv.listenQueue((message) => system.onQueueMessage(message))
   .finally(() => system.setQueueListening(false));
 
-const server = Deno.serve({
-  port: config.port,
-  hostname: config.hostname,
-  onListen: ({ hostname, port }) => console.log(`Hibiki listening on http://${hostname}:${port}`),
-}, system.app.fetch);
+let server: Deno.HttpServer;
+try {
+  server = Deno.serve({
+    port: config.port,
+    hostname: config.hostname,
+    onListen: ({ hostname, port }) => console.log(`Hibiki listening on http://${hostname}:${port}`),
+  }, system.app.fetch);
+} catch (error) {
+  // A port already taken (often another Hibiki) is a setup problem, not a crash to trace.
+  const why = error instanceof Deno.errors.AddrInUse
+    ? "the address is already in use; stop the other process or set PORT to a free port"
+    : (error as Error).message;
+  console.error(`Cannot listen on ${config.hostname}:${config.port}: ${why}`);
+  Deno.exit(1);
+}
 
 // After the server is up, so start-up time does not grow with the number of jobs.
 await system.start();
