@@ -34,6 +34,22 @@ Deno.test("user-supplied strings are escaped on every page that shows them", asy
   }
 });
 
+Deno.test("deleting a job needs the confirmation box", async () => {
+  const { s, client } = await signedIn();
+  await using _ = s;
+  const job = await s.system.jobs.create("default", {
+    name: "doomed",
+    url: "https://example.com/",
+    schedule: "0 9 * * *",
+  });
+  const refused = await client.post(`/admin/jobs/${job.id}/delete`, {});
+  assert.equal(refused.status, 400);
+  assert.match(refused.html, /Tick the box to confirm/);
+  assert.equal((await client.get(`/admin/jobs/${job.id}`)).status, 200);
+  expectRedirect(await client.post(`/admin/jobs/${job.id}/delete`, { confirm: "1" }), "/admin");
+  assert.equal((await client.get(`/admin/jobs/${job.id}`)).status, 404);
+});
+
 Deno.test("admin pages send a CSP allowing only our own scripts, and no inline handlers", async () => {
   const { s, client } = await signedIn();
   await using _ = s;

@@ -1,5 +1,6 @@
 /** What every admin route knows about the request: who is signed in, the language, the token. */
 import type { Context } from "hono";
+import { ValidationError } from "../../lib/errors.ts";
 import type { Lang, Translate } from "../../lib/i18n/i18n.ts";
 import type { Session, User } from "../../lib/users/types.ts";
 
@@ -27,6 +28,13 @@ export async function formOf(c: Context): Promise<Record<string, string>> {
     if (value.length > 0) out[name] = value[0];
   }
   return out;
+}
+
+/** The DangerZone's box, checked on the server too: a delete without it is refused. */
+export async function requireConfirmed(c: AdminContext): Promise<void> {
+  if ((await formOf(c)).confirm !== "1") {
+    throw new ValidationError(c.get("t")("Tick the box to confirm the deletion"));
+  }
 }
 
 /** Every value of every field, as strings (files are ignored). */

@@ -10,7 +10,7 @@ import { Flash } from "../../components/layout.tsx";
 import { NotFoundError, ValidationError } from "../../lib/errors.ts";
 import type { HookView } from "../../lib/inbound/types.ts";
 import type { AdminContext, AdminEnv } from "./context.ts";
-import { formOf } from "./context.ts";
+import { formOf, requireConfirmed } from "./context.ts";
 import { hookCreateBody, hookFormValues, hookPatchBody, hookValues } from "./hook_form_data.ts";
 import type { AdminDeps } from "./mod.ts";
 import { renderPage } from "./render.tsx";
@@ -310,9 +310,7 @@ export function hookRoutes(deps: AdminDeps): Hono<AdminEnv> {
   });
   app.post("/:id/delete", async (c) => {
     const hook = await deps.inbound.get(userOf(c), c.req.param("id"));
-    if ((await formOf(c)).confirm !== "1") {
-      throw new ValidationError(c.get("t")("Tick the box to confirm the deletion"));
-    }
+    await requireConfirmed(c);
     await deps.inbound.delete(userOf(c), hook.id);
     return c.redirect("/admin/hooks", 303);
   });

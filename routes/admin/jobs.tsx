@@ -7,7 +7,7 @@ import { EMPTY_JOB_FORM, JobForm, type JobFormValues } from "../../components/jo
 import { NotFoundError, ValidationError } from "../../lib/errors.ts";
 import type { JobView } from "../../lib/store/types.ts";
 import type { AdminContext, AdminEnv } from "./context.ts";
-import { formOf } from "./context.ts";
+import { formOf, requireConfirmed } from "./context.ts";
 import { formValues, jobBody, jobValues } from "./job_form_data.ts";
 import { renderJobPage } from "./job_page.tsx";
 import type { AdminDeps } from "./mod.ts";
@@ -141,6 +141,7 @@ export function jobRoutes(deps: AdminDeps): Hono<AdminEnv> {
     });
   }
   app.post("/:id/delete", async (c) => {
+    await requireConfirmed(c);
     await deps.jobs.delete(userOf(c), c.req.param("id"));
     return c.redirect("/admin", 303);
   });
