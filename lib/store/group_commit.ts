@@ -4,8 +4,8 @@
  * folds many writes into each atomic operation, which is what lets one process record
  * thousands of results a second on Deno KV, whose commits cost about the same for one write
  * as for thirty. Each write brings its own checks; if a shared operation fails because one
- * of them did not hold, every write in it is retried alone, so one conflict never sinks its
- * neighbours.
+ * of them did not hold, or because together they exceed Deno KV's limits, every write in it
+ * is retried alone, so one conflict or one large write never sinks its neighbours.
  */
 
 /** Keeps a shared operation well inside Deno KV's 100 checks and 1000 mutations. */
@@ -50,11 +50,17 @@ export class GroupCommitter {
 
   private async commitGroup(group: Pending[]): Promise<void> {
     if (group.length > 1) {
-      const op = this.kv.atomic();
-      for (const p of group) p.write(op);
-      if ((await op.commit()).ok) {
-        for (const p of group) p.done(true);
-        return;
+      try {
+        const op = this.kv.atomic();
+        for (const p of group) p.write(op);
+        if ((await op.commit()).ok) {
+          for (const p of group) p.done(true);
+          return;
+        }
+      } catch {
+        // Deno KV throws (not `ok: false`) for an operation over its size limits, which a
+        // group of writes can exceed where each alone does not: the writes go one by one
+        // below, and only one that is itself too large fails.
       }
     }
     for (const p of group) {

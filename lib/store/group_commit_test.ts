@@ -1,0 +1,29 @@
+import assert from "node:assert/strict";
+import { GroupCommitter } from "./group_commit.ts";
+
+Deno.test("writes sharing a commit fail alone: a conflict or a too-large write spares the rest", async () => {
+  const kv = await Deno.openKv(":memory:");
+  const committer = new GroupCommitter(kv);
+  await kv.set(["taken"], 1);
+  const big = "x".repeat(60_000);
+  const small = (i: number) => committer.commit((op) => op.set(["small", i], i));
+  const large = (i: number) => committer.commit((op) => op.set(["big", i], big));
+  // Started together, they share commits after the first: 15 values of 60 KB together pass
+  // Deno KV's 800 KiB limit for one operation (each alone is well within its 64 KiB), and
+  // one write's check does not hold.
+  const results = await Promise.allSettled([
+    small(0),
+    small(1),
+    ...Array.from({ length: 15 }, (_, i) => large(i)),
+    committer.commit((op) => op.check({ key: ["taken"], versionstamp: null }).set(["x"], 1)),
+    small(2),
+  ]);
+  assert.deepEqual(
+    results.map((r) => r.status === "fulfilled" ? r.value : "threw"),
+    [true, true, ...Array(15).fill(true), false, true],
+  );
+  for (const i of [0, 1, 2]) assert.notEqual((await kv.get(["small", i])).versionstamp, null);
+  for (let i = 0; i < 15; i++) assert.notEqual((await kv.get(["big", i])).versionstamp, null);
+  assert.equal((await kv.get(["x"])).versionstamp, null);
+  kv.close();
+});
