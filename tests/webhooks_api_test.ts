@@ -690,3 +690,49 @@ Deno.test("a slow run's delivery reads the webhook again, and sees it disabled",
   assert.equal(deliveries[0].state, "dead");
   assert.match(deliveries[0].attempts[0].error ?? "", /^Webhook disabled/);
 });
+
+Deno.test("a delivery's record stays within a Deno KV value, however large its job and answers", async () => {
+  const huge = (n: number) => "é".repeat(n);
+  await using t = await TestSystem.start({
+    retryJitter: () => 0,
+    probe: (request) =>
+      request.url === ENDPOINT
+        ? {
+          ...okProbe(),
+          success: false,
+          code: 0,
+          body: huge(1024),
+          error: { category: "network", message: huge(4000) },
+        }
+        : { ...okProbe(), body: huge(20_000), headers: { "x-big": huge(9000) } },
+  });
+  const job = await t.createJob({ method: "POST", body: huge(30_000) });
+  expectStatus(
+    await t.call("POST", "/api/webhooks", { body: { jobId: job.id, endpoint: ENDPOINT } }),
+    201,
+  );
+  expectStatus(await t.call("POST", `/api/jobs/${job.id}/run`), 202);
+  await t.settle();
+  const list = await t.call<Delivery[]>("GET", `/api/webhooks/${job.id}/deliveries`);
+  const id = list.body.data[0].id;
+  // Every retry of two rounds, so that more attempts are made than a record keeps.
+  for (let round = 0; round < 3; round++) {
+    for (let step = 0; step < 15; step++) {
+      const current = (await t.call<Delivery>("GET", `/api/deliveries/${id}`)).body.data;
+      if (current.state !== "pending" || current.nextAttemptAt === null) break;
+      t.clock.set(current.nextAttemptAt);
+      await t.settle();
+    }
+    if (round < 2) expectStatus(await t.call("POST", `/api/deliveries/${id}/redeliver`), 202);
+  }
+  const delivery = (await t.call<Delivery>("GET", `/api/deliveries/${id}`)).body.data;
+  assert.equal(delivery.state, "dead");
+  assert.equal(delivery.attempts.length, 20);
+  assert.ok(delivery.attempts.every((a) => (a.error ?? "").length <= 500));
+  assert.deepEqual(
+    delivery.attempts.map((a) => a.response.length > 0),
+    [...Array(10).fill(false), ...Array(10).fill(true)],
+  );
+  assert.ok(new TextEncoder().encode(delivery.payload.job.body ?? "").length <= 4096);
+  assert.ok(new TextEncoder().encode(delivery.payload.result.response.body).length <= 16384);
+});

@@ -22,6 +22,7 @@ import { type DeliveryEntry, deliveryKey, type WebhookStore } from "./webhook_st
 import type { WebhookService } from "./webhooks.ts";
 
 const RESPONSE_SNIPPET_BYTES = 1024;
+const ATTEMPT_ERROR_CHARS = 500;
 const DISABLE_AFTER_FAILING_MS = 3 * 86_400_000;
 /** A receiver's Retry-After is honoured up to this. */
 const RETRY_AFTER_CAP_MS = 12 * 3_600_000;
@@ -108,7 +109,8 @@ export class Deliverer {
       status: result.code,
       durationMs: result.durationMs,
       success: result.success,
-      error: result.error?.message ?? result.failure,
+      // Capped: twenty attempts are kept on the delivery record, a Deno KV value of 64 KiB.
+      error: (result.error?.message ?? result.failure)?.slice(0, ATTEMPT_ERROR_CHARS) ?? null,
       response: result.body,
     };
     await this.settle(

@@ -8,9 +8,15 @@ import type { JobForRun } from "../store/store.ts";
 import type { Run } from "../store/types.ts";
 import type { Delivery, PayloadJob, PayloadResult } from "./types.ts";
 
-/** Caps keep the whole payload under 64 KiB (a Deno KV value, and kind to receivers). */
+/**
+ * Caps keep the whole payload well under 64 KiB (kind to receivers), and the delivery record
+ * that stores it with its attempts within a Deno KV value (64 KiB): the run's response body
+ * and headers, and the job's own request body and headers, which the job API allows larger.
+ */
 export const PAYLOAD_BODY_LIMIT = 16 * 1024;
 const PAYLOAD_HEADERS_LIMIT = 8 * 1024;
+const PAYLOAD_JOB_BODY_LIMIT = 4 * 1024;
+const PAYLOAD_JOB_HEADERS_LIMIT = 4 * 1024;
 
 /** The job as the payload shows it; `now` places `nextRunAt` when there is no run. */
 export function payloadJob(stored: JobForRun, run: Run | null, now: number): PayloadJob {
@@ -32,8 +38,8 @@ export function payloadJob(stored: JobForRun, run: Run | null, now: number): Pay
     method: job.method,
     schedule: job.schedule,
     timezone: job.timezone,
-    headers: job.headers,
-    body: job.body,
+    headers: job.headers === null ? null : capHeaders(job.headers, PAYLOAD_JOB_HEADERS_LIMIT),
+    body: job.body === null ? null : capBody(job.body, PAYLOAD_JOB_BODY_LIMIT),
     enabled: job.enabled,
     count: finishedCount,
     lastRunAt,
@@ -49,8 +55,8 @@ export function payloadResult(run: Run): PayloadResult {
     status: run.status === "success" ? "success" : "failure",
     code: run.code,
     response: {
-      headers: capHeaders(run.response?.headers ?? {}),
-      body: capBody(run.response?.body ?? ""),
+      headers: capHeaders(run.response?.headers ?? {}, PAYLOAD_HEADERS_LIMIT),
+      body: capBody(run.response?.body ?? "", PAYLOAD_BODY_LIMIT),
     },
     startedAt: run.startedAt ?? run.scheduledAt,
     finishedAt: run.finishedAt ?? run.scheduledAt,
@@ -71,19 +77,20 @@ export function payloadBytes(delivery: Delivery, sendAt: number): Uint8Array {
   return new TextEncoder().encode(JSON.stringify(body));
 }
 
-function capBody(body: string): string {
-  if (body.length <= PAYLOAD_BODY_LIMIT / 4) return body;
+/** The first `limit` bytes of `body` as UTF-8, without a character cut in half. */
+function capBody(body: string, limit: number): string {
+  if (body.length <= limit / 4) return body;
   const bytes = new TextEncoder().encode(body);
-  if (bytes.length <= PAYLOAD_BODY_LIMIT) return body;
-  return new TextDecoder().decode(bytes.subarray(0, PAYLOAD_BODY_LIMIT)).replace(/\uFFFD$/, "");
+  if (bytes.length <= limit) return body;
+  return new TextDecoder().decode(bytes.subarray(0, limit)).replace(/\uFFFD$/, "");
 }
 
-function capHeaders(headers: Record<string, string>): Record<string, string> {
+function capHeaders(headers: Record<string, string>, limit: number): Record<string, string> {
   const out: Record<string, string> = {};
   let size = 0;
   for (const [name, value] of Object.entries(headers)) {
     size += name.length + value.length;
-    if (size > PAYLOAD_HEADERS_LIMIT) break;
+    if (size > limit) break;
     out[name] = value;
   }
   return out;

@@ -8,7 +8,12 @@ import type { ListOptions } from "../store/store.ts";
 import type { Page } from "../store/types.ts";
 import type { Delivery, DeliveryRef, WebhookRecord } from "./types.ts";
 
+/**
+ * Attempts kept on a delivery, and of those the latest that keep their answer's snippet: with
+ * the payload's caps this keeps a record within a Deno KV value (64 KiB) whatever it holds.
+ */
 const MAX_ATTEMPTS = 20;
+const SNIPPETS_KEPT = 10;
 
 export class WebhookStore {
   /** Delivery results arriving together share a commit. */
@@ -151,8 +156,8 @@ export class WebhookStore {
       extra?: (op: Deno.AtomicOperation) => void;
     },
   ): Promise<boolean> {
-    const trimmed = next.attempts.length > MAX_ATTEMPTS
-      ? { ...next, attempts: next.attempts.slice(-MAX_ATTEMPTS) }
+    const trimmed = next.attempts.length > SNIPPETS_KEPT
+      ? { ...next, attempts: trimAttempts(next.attempts) }
       : next;
     const ref: DeliveryRef = {
       userId: next.userId,
@@ -188,6 +193,12 @@ export type DeliveryEntry = Omit<Deno.KvEntry<Delivery>, "versionstamp"> & {
 export interface HeldDelivery {
   item: QueueItem<DeliveryRef>;
   lease: Lease;
+}
+
+function trimAttempts(attempts: Delivery["attempts"]): Delivery["attempts"] {
+  const kept = attempts.slice(-MAX_ATTEMPTS);
+  const firstWithSnippet = kept.length - SNIPPETS_KEPT;
+  return kept.map((a, i) => i < firstWithSnippet && a.response ? { ...a, response: "" } : a);
 }
 
 export function deliveryKey(deliveryId: string, ref: DeliveryRef): Deno.KvKey {
