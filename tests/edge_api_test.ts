@@ -27,7 +27,8 @@ async function setUp(): Promise<{ t: TestSystem; monitor: JobView }> {
   }
   const monitor = await t.createJob({
     name: "API Health Check",
-    schedule: "@every 300s",
+    // Any case and unit spelling the schedule parser takes: "@EVERY 5m" is 300 s.
+    schedule: "@EVERY 5m",
     headers: { "User-Agent": "Pingmon/1.0" },
     expect: { status: 200, bodyContains: "ok" },
     timeoutMs: 30_000,

@@ -3,6 +3,7 @@
  * to workers gets one entry per worker in `["worker_monitor", workerId, …]`, written in the
  * same atomic operation as the job, so `get-monitors-to-check` is one range read.
  */
+import { parseSchedule } from "../schedule.ts";
 import type { Job, WorkerAssignment } from "../store/types.ts";
 
 /** One row of `get-monitors-to-check`, with every field of the seed's table. */
@@ -21,15 +22,10 @@ export interface Monitor {
   check_interval_seconds: number;
 }
 
-/** Interval of a worker-checked job, from its `@every` schedule; null for cron schedules. */
-export function intervalSeconds(schedule: string): number | null {
-  const match = /^@every\s+((?:\d+[dhms])+)$/.exec(schedule.trim());
-  if (!match) return null;
-  let seconds = 0;
-  for (const [, n, unit] of match[1].matchAll(/(\d+)([dhms])/g)) {
-    seconds += Number(n) * { d: 86_400, h: 3_600, m: 60, s: 1 }[unit as "d" | "h" | "m" | "s"];
-  }
-  return seconds;
+/** Interval of a worker-checked job, read by the one schedule parser; 0 for cron schedules. */
+function intervalSeconds(job: Job): number {
+  const schedule = parseSchedule(job.schedule, { timezone: job.timezone, key: job.id });
+  return schedule.kind === "interval" ? schedule.everyMs / 1000 : 0;
 }
 
 export function monitorFor(job: Job, assignment: WorkerAssignment): Monitor {
@@ -46,7 +42,7 @@ export function monitorFor(job: Job, assignment: WorkerAssignment): Monitor {
     expected_body_contains: job.expect?.bodyContains ?? null,
     check_minute: assignment.checkMinute,
     check_second: assignment.checkSecond,
-    check_interval_seconds: intervalSeconds(job.schedule) ?? 0,
+    check_interval_seconds: intervalSeconds(job),
   };
 }
 
