@@ -3,11 +3,7 @@
  * `PINGMON_WORKER_API_KEY`) plus a few optional knobs.
  */
 import { z } from "zod";
-
-const flag = z.enum(["1", "0", "true", "false", ""]).transform((v) => v === "1" || v === "true");
-const seconds = (min: number, max: number) =>
-  z.string().regex(/^\d+$/, "must be a whole number").transform(Number)
-    .pipe(z.number().int().min(min).max(max));
+import { flag, int as seconds } from "../config.ts";
 
 const schema = z.object({
   WORKER_ID: z.string({ error: "is required" }).regex(
