@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import type { JobView, Run } from "../lib/store/types.ts";
 import { expectError, expectStatus, T0, TestSystem } from "./helpers.ts";
+import { kvKeys } from "../lib/store/kv_keys.ts";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const VALID = { name: "Ping", url: "https://example.com/", schedule: "0 9 * * *" };
@@ -309,6 +310,18 @@ for (const limit of ["0", "500", "abc", "2.5"]) {
     expectError(await t.call("GET", `/api/jobs?limit=${limit}`), 400, "INVALID_REQUEST", "limit");
   });
 }
+
+Deno.test("GET /api/jobs shows no job another's counters, left by a run that finished after its deletion", async () => {
+  await using t = await TestSystem.start();
+  const job = await t.createJob();
+  // What a run recorded after its job's deletion leaves: counters without a job, sorting
+  // right after this job's own keys.
+  await t.kv.set(kvKeys.jobCount("default", `${job.id}x`), new Deno.KvU64(7n));
+  const other = await t.createJob({ name: "Other" });
+  const answer = await t.call<JobView[]>("GET", "/api/jobs");
+  const counts = Object.fromEntries(answer.body.data.map((j) => [j.id, j.count]));
+  assert.deepEqual(counts, { [job.id]: 0, [other.id]: 0 });
+});
 
 Deno.test("GET /api/jobs answers 400 naming cursor for a cursor with foreign characters", async () => {
   await using t = await TestSystem.start();

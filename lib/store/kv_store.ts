@@ -107,7 +107,8 @@ export class KvStore implements Store {
       if (entry.key.length === 3) {
         flush();
         current = { job: entry.value as Job };
-      } else if (current) {
+      } else if (current && entry.key[2] === current.job.id) {
+        // Only the current job's parts: a deleted job's counters may outlive it by a run.
         const part = entry.key[3];
         if (part === "count") current.count = entry.value as Deno.KvU64;
         if (part === "last") current.last = entry.value as Deno.KvU64;
