@@ -7,7 +7,15 @@
  */
 import { parseConfig } from "../lib/config.ts";
 import { createSystem } from "../lib/system.ts";
-import { BENCH_USER, makeJob, median, percentile, type Scenario, sleep } from "./util.ts";
+import {
+  BENCH_USER,
+  countKeys,
+  makeJob,
+  median,
+  percentile,
+  type Scenario,
+  sleep,
+} from "./util.ts";
 
 const KEY = "bench-worker-key-0123456789";
 const WORKER = "bench-w1";
@@ -103,8 +111,7 @@ export const edge: Scenario = async ({ quick, log }) => {
   system.results.wake();
   let stored = 0;
   for (;;) {
-    stored = 0;
-    for await (const _ of kv.list({ prefix: ["run", BENCH_USER] }, { batchSize: 1000 })) stored++;
+    stored = await countKeys(kv, ["run", BENCH_USER]);
     if (stored >= total || performance.now() - ti > 300_000) break;
     await sleep(250);
   }

@@ -7,7 +7,8 @@
 import { z } from "zod";
 import type { Clock } from "../clock.ts";
 import { ValidationError } from "../errors.ts";
-import { classifyStatus, GcpError, parseRetryAfter } from "./errors.ts";
+import { parseRetryAfter } from "../net/retry_after.ts";
+import { classifyStatus, GcpError } from "./errors.ts";
 import { googleError, type GoogleResponse, send } from "./http.ts";
 import type { GcpCredential } from "./service_account.ts";
 import type { TokenSource } from "./token_cache.ts";

@@ -73,12 +73,3 @@ export function classifyStatus(status: number): { category: GcpErrorCategory; re
   if (status >= 500) return { category: "unavailable", retryable: true };
   return { category: "invalid", retryable: false };
 }
-
-/** `Retry-After` as milliseconds (delta-seconds or an HTTP date), null when absent or unreadable. */
-export function parseRetryAfter(value: string | null, nowMs: number): number | null {
-  if (value === null) return null;
-  const trimmed = value.trim();
-  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
-  const at = Date.parse(trimmed);
-  return Number.isNaN(at) ? null : Math.max(0, at - nowMs);
-}

@@ -2,6 +2,7 @@
  * One request to Google with a timeout and a capped body: the shared plumbing of the token
  * endpoint and the Cloud Run client. Never logs; callers must not put secrets in messages.
  */
+import { fetchDetail } from "../net/net_errors.ts";
 import { GcpError } from "./errors.ts";
 
 /** Google's answers are small; a list page with templates stays far below this. */
@@ -26,12 +27,6 @@ export interface SendOptions {
    * something): a timeout or broken connection then becomes `unknown_outcome`.
    */
   sideEffects?: boolean;
-}
-
-function fetchDetail(error: unknown): string {
-  const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
-  const message = cause instanceof Error ? cause.message : String(cause);
-  return message.replace(/\s*\(os error \d+\)/g, "").trim() || "request failed";
 }
 
 async function readCapped(response: Response): Promise<string> {

@@ -4,7 +4,9 @@
  * one in-flight exchange, so a burst of fires for one credential costs one token request.
  */
 import type { Clock } from "../clock.ts";
-import { GcpError, GcpTokenError, parseRetryAfter } from "./errors.ts";
+import { abortable } from "../net/abortable.ts";
+import { parseRetryAfter } from "../net/retry_after.ts";
+import { GcpError, GcpTokenError } from "./errors.ts";
 import { send } from "./http.ts";
 import { createAssertion } from "./jwt.ts";
 import type { GcpCredential, ServiceAccountKey } from "./service_account.ts";
@@ -38,16 +40,6 @@ interface Entry {
   expiresAt: number;
   /** The key the token was issued for: a replaced key under the same id misses the cache. */
   fingerprint: string;
-}
-
-function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return promise;
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
-  });
 }
 
 function fingerprint(key: ServiceAccountKey): string {

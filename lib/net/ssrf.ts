@@ -5,6 +5,7 @@
  * the caller explicitly allows private targets. A host name is resolved once and refused when ANY
  * of its addresses is blocked, so a mixed public + private answer cannot slip through.
  */
+import { abortable } from "./abortable.ts";
 
 /** Resolves a host name to its IPv4 and IPv6 addresses. */
 export interface Resolver {
@@ -273,16 +274,6 @@ export const defaultResolver: Resolver = async (hostname, options) => {
   }
   return addresses;
 };
-
-function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return promise;
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
-  });
-}
 
 /** Returns the IP address of an IP-literal host (brackets stripped), or null for a name. */
 export function ipLiteral(hostname: string): string | null {

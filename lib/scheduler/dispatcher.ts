@@ -55,7 +55,7 @@ export interface DispatcherOptions<V> {
   name: string;
 }
 
-export function pendingKey(prefix: Deno.KvKey, at: number, id: Deno.KvKeyPart[]): Deno.KvKey {
+function pendingKey(prefix: Deno.KvKey, at: number, id: Deno.KvKeyPart[]): Deno.KvKey {
   return [...prefix, at, ...id];
 }
 

@@ -44,7 +44,6 @@ export interface SchedulerOptions {
   clock: Clock;
   metrics: Metrics;
   catchUpDeadlineMs: number;
-  lookaheadMs?: number;
   /** Given the leases of each commit, to hold and start at their time. */
   onClaimed?: (leases: HeldFire[]) => void;
   /** Told of a manual fire written as pending, to start it now. */
@@ -77,7 +76,6 @@ interface Plan {
 export class Scheduler {
   private readonly kv: Deno.Kv;
   private readonly clock: Clock;
-  private readonly lookaheadMs: number;
   private readonly schedules = new Map<string, Schedule>();
   private wakeupsSent = new Set<number>();
   private ticker: ReturnType<typeof setTimeout> | null = null;
@@ -87,7 +85,6 @@ export class Scheduler {
   constructor(private readonly options: SchedulerOptions) {
     this.kv = options.kv;
     this.clock = options.clock;
-    this.lookaheadMs = options.lookaheadMs ?? LOOKAHEAD_MS;
   }
 
   /** Ticks at second TICK_SECOND of every minute until stopped. */
@@ -123,7 +120,7 @@ export class Scheduler {
     const report: TickReport = { jobs: 0, claimed: 0, missed: 0 };
     const now = this.clock.now();
     this.lastTickAt = now;
-    const horizon = now + this.lookaheadMs;
+    const horizon = now + LOOKAHEAD_MS;
     this.wakeupsSent = new Set();
     // Each round moves every listed entry forward (or drops it), so rounds are bounded.
     for (let round = 0; round < 10_000; round++) {
@@ -145,7 +142,7 @@ export class Scheduler {
   async scheduleJob(userId: string, jobId: string): Promise<TickReport> {
     const report: TickReport = { jobs: 0, claimed: 0, missed: 0 };
     const now = this.clock.now();
-    const horizon = now + this.lookaheadMs;
+    const horizon = now + LOOKAHEAD_MS;
     for (let round = 0; round < 100; round++) {
       const pointer = await this.kv.get<number | null>(kvKeys.jobDue(userId, jobId));
       if (pointer.value === null || pointer.value >= horizon) break;

@@ -87,10 +87,6 @@ export class KvStore implements Store {
     };
   }
 
-  async findJobOwner(jobId: string): Promise<string | null> {
-    return (await this.kv.get<string>(kvKeys.jobOwner(jobId))).value;
-  }
-
   async listJobs(userId: string, options: ListOptions): Promise<Page<StoredJob>> {
     const iter = this.kv.list<unknown>(
       { prefix: kvKeys.jobsOf(userId) },

@@ -57,7 +57,6 @@ export interface Store {
     jobId: string,
     options?: { leaseKey?: Deno.KvKey },
   ): Promise<JobForRun | null>;
-  findJobOwner(jobId: string): Promise<string | null>;
   listJobs(userId: string, options: ListOptions): Promise<Page<StoredJob>>;
   /**
    * Compare-and-set change: `change` gets the current job and its scheduler pointer (the

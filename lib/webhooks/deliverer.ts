@@ -13,6 +13,7 @@ import type { Clock } from "../clock.ts";
 import type { Metrics } from "../metrics.ts";
 import { post } from "../net/post.ts";
 import type { ProbeOptions, ProbeRequest, ProbeResult } from "../net/probe.ts";
+import { parseRetryAfter } from "../net/retry_after.ts";
 import type { Lease, QueueItem } from "../scheduler/dispatcher.ts";
 import { kvKeys } from "../store/kv_keys.ts";
 import { payloadBytes } from "./payload.ts";
@@ -290,12 +291,4 @@ export class Deliverer {
       disabledAt: new Date(now).toISOString(),
     }));
   }
-}
-
-/** `Retry-After` as seconds or an HTTP date → milliseconds from now; null when absent. */
-export function parseRetryAfter(value: string | undefined, now: number): number | null {
-  if (!value) return null;
-  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
-  const at = Date.parse(value);
-  return Number.isNaN(at) ? null : Math.max(0, at - now);
 }

@@ -6,7 +6,7 @@ const REQUEST_TIMEOUT_MS = 30_000;
 
 export class EdgeCallError extends Error {
   override name = "EdgeCallError";
-  constructor(message: string, readonly status: number, readonly permanent: boolean) {
+  constructor(message: string, readonly status: number) {
     super(message);
   }
 }
@@ -39,7 +39,7 @@ export class EdgeClient {
         signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
       });
     } catch (error) {
-      throw new EdgeCallError(`Cannot reach ${name}: ${(error as Error).message}`, 0, false);
+      throw new EdgeCallError(`Cannot reach ${name}: ${(error as Error).message}`, 0);
     }
     const text = await response.text();
     if (response.ok) return JSON.parse(text);
@@ -48,12 +48,6 @@ export class EdgeClient {
       const parsed = JSON.parse(text);
       message = parsed.error?.message ?? parsed.error ?? message;
     } catch { /* not JSON: keep the text */ }
-    // 400/401/403/404 will not get better by sending the same thing again soon.
-    const permanent = response.status >= 400 && response.status < 500 && response.status !== 429;
-    throw new EdgeCallError(
-      `${name} answered ${response.status}: ${message}`,
-      response.status,
-      permanent,
-    );
+    throw new EdgeCallError(`${name} answered ${response.status}: ${message}`, response.status);
   }
 }
