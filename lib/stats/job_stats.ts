@@ -83,9 +83,11 @@ export class JobStats {
     await this.flush();
   }
 
-  /** Merges the tallies into the store. */
-  flush(): Promise<void> {
-    if (this.flushing) return this.flushing;
+  /** Merges every tally observed before this call into the store. */
+  async flush(): Promise<void> {
+    // A flush under way took only what came before it: wait for it, then take the rest.
+    while (this.flushing) await this.flushing;
+    if (this.pending.size === 0) return;
     const batch = [...this.pending.values()];
     this.pending = new Map();
     this.flushing = (async () => {
@@ -97,7 +99,7 @@ export class JobStats {
         this.flushing = null;
       }
     })();
-    return this.flushing;
+    await this.flushing;
   }
 
   /** Summaries of the last 24 hours for the given jobs. */
