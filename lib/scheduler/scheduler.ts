@@ -302,13 +302,17 @@ export class Scheduler {
     this.options.metrics.firesClaimed += plan.fires.length;
     for (const missed of plan.missed) {
       report.missed += missed.count;
-      for (let i = 0; i < missed.count; i++) this.options.metrics.observeRun("missed", null);
+      // Missed fires carry no lateness: the counter alone (a folded record may stand for many).
+      this.options.metrics.runs.missed += missed.count;
     }
   }
 
   private async commit(plans: Plan[], now: number): Promise<boolean> {
     const op = this.kv.atomic();
     const held: HeldFire[] = [];
+    // Seconds woken by this operation count as sent only once it commits: a batch that loses
+    // a race is retried plan by plan, and those retries must carry the wake-ups again.
+    const wakeups = new Set<number>();
     for (const plan of plans) {
       const { entry, userId, jobId } = plan;
       const fire: FireValue = { trigger: "AUTO", timeoutMs: entry.value.timeoutMs };
@@ -322,7 +326,7 @@ export class Scheduler {
           item: { at, id: [userId, jobId, "local"], value: fire, retaken: false },
           lease: { key, until },
         });
-        this.addWakeup(op, at, now);
+        this.addWakeup(op, wakeups, at, now);
       }
       for (const missed of plan.missed) {
         op.set(kvKeys.run(userId, jobId, missed.at, "local"), missedRun(plan, missed));
@@ -334,15 +338,21 @@ export class Scheduler {
       if (plan.nextAt !== null) op.set(kvKeys.due(plan.nextAt, userId, jobId), entry.value);
     }
     const result = await op.commit();
+    if (result.ok) { for (const second of wakeups) this.wakeupsSent.add(second); }
     if (result.ok && held.length > 0) this.options.onClaimed?.(held);
     return result.ok;
   }
 
-  private addWakeup(op: Deno.AtomicOperation, at: number, now: number): void {
+  private addWakeup(
+    op: Deno.AtomicOperation,
+    wakeups: Set<number>,
+    at: number,
+    now: number,
+  ): void {
     if (!this.options.queueWakeups) return;
     const second = Math.floor(at / 1000);
-    if (this.wakeupsSent.has(second)) return;
-    this.wakeupsSent.add(second);
+    if (this.wakeupsSent.has(second) || wakeups.has(second)) return;
+    wakeups.add(second);
     op.enqueue({ type: "wake" }, { delay: Math.max(0, at - now) });
   }
 }

@@ -4,7 +4,7 @@ import { Metrics } from "../metrics.ts";
 import { kvKeys } from "../store/kv_keys.ts";
 import { KvStore } from "../store/kv_store.ts";
 import { openKv } from "../store/open_kv.ts";
-import type { Run } from "../store/types.ts";
+import type { Job, Run } from "../store/types.ts";
 import { Scheduler } from "./scheduler.ts";
 import { putJob } from "./test_support.ts";
 
@@ -149,5 +149,59 @@ Deno.test("a disabled job is not in the index and claims nothing", async () => {
     firstFireAt: null,
   }));
   assert.deepEqual((await scheduler(kv, clock).tick()).claimed, 0);
+  kv.close();
+});
+
+Deno.test("a batch that loses a race still sends every second's wake-up when its plans retry alone", async () => {
+  const kv = await Deno.openKv(":memory:");
+  const clock = new ManualClock(T0);
+  const store = new KvStore(kv);
+  const jobs: Job[] = [];
+  for (let i = 0; i < 3; i++) jobs.push(await putJob(store, T0, { schedule: "*/30 * * * * *" }));
+  // The wake-ups of operations that committed, and one real conflict: just before the first
+  // shared commit, another writer touches one job's index entry, so that operation fails.
+  const woken = new Set<number>();
+  let raced = false;
+  const atomic = () => {
+    const op = kv.atomic();
+    const seconds: number[] = [];
+    const enqueue = op.enqueue.bind(op);
+    const commit = op.commit.bind(op);
+    return Object.assign(op, {
+      enqueue: (message: unknown, options?: { delay?: number }) => {
+        seconds.push(Math.floor((clock.now() + (options?.delay ?? 0)) / 1000));
+        return enqueue(message, options);
+      },
+      commit: async () => {
+        if (!raced) {
+          raced = true;
+          for await (const due of kv.list({ prefix: kvKeys.dueBefore() })) {
+            if (due.key.includes(jobs[1].id)) await kv.set(due.key, due.value);
+          }
+        }
+        const result = await commit();
+        if (result.ok) seconds.forEach((s) => woken.add(s));
+        return result;
+      },
+    });
+  };
+  const racingKv = new Proxy(kv, {
+    get: (target, name) => {
+      if (name === "atomic") return atomic;
+      const value = Reflect.get(target, name);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+  const s = new Scheduler({
+    kv: racingKv,
+    clock,
+    metrics: new Metrics(),
+    catchUpDeadlineMs: 300_000,
+    queueWakeups: true,
+  });
+  await s.tick();
+  const fires = [...new Set(await pendingFires(kv))].map((at) => Math.floor(at / 1000));
+  assert.ok(fires.length > 0);
+  assert.deepEqual([...woken].sort(), fires.sort());
   kv.close();
 });
