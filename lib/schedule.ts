@@ -118,11 +118,20 @@ export function parseSchedule(text: string, options: { timezone?: string; key: s
       "schedule",
     );
   }
-  const compiled = compileCron(expression, fields === 6);
-  if (nextWallMatch(compiled, NEVER_FIRES_FROM - 1, NEVER_FIRES_FROM + NEVER_FIRES_SPAN) === null) {
-    throw new ScheduleError(`Schedule never fires: "${trimmed}"`, "schedule");
+  // Compiling and the "never fires" search are done once per expression: the runner and the
+  // scheduler parse a job's schedule for every fire.
+  const key = cronKey(expression, fields === 6);
+  if (!validCron.has(key)) {
+    const compiled = compileCron(expression, fields === 6);
+    if (
+      nextWallMatch(compiled, NEVER_FIRES_FROM - 1, NEVER_FIRES_FROM + NEVER_FIRES_SPAN) === null
+    ) {
+      throw new ScheduleError(`Schedule never fires: "${trimmed}"`, "schedule");
+    }
+    remember(compiledCache, key, compiled);
+    if (validCron.size >= CACHE_LIMIT) validCron.clear();
+    validCron.add(key);
   }
-  remember(compiledCache, cronKey(expression, fields === 6), compiled);
   return { kind: "cron", expression, timezone, seconds: fields === 6 };
 }
 
@@ -694,6 +703,8 @@ function validateTimezone(timezone: string): void {
 // Caches: the scheduler asks about thousands of jobs a minute, mostly the same few expressions.
 
 const compiledCache = new Map<string, CompiledCron>();
+/** Expressions already compiled and found to fire. */
+const validCron = new Set<string>();
 const zoneCache = new Map<string, Zone>();
 
 function cronKey(expression: string, seconds: boolean): string {

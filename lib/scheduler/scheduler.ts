@@ -76,7 +76,6 @@ interface Plan {
 export class Scheduler {
   private readonly kv: Deno.Kv;
   private readonly clock: Clock;
-  private readonly schedules = new Map<string, Schedule>();
   private wakeupsSent = new Set<number>();
   private ticker: ReturnType<typeof setTimeout> | null = null;
   /** Epoch ms of the last tick's start, 0 before the first. */
@@ -174,23 +173,15 @@ export class Scheduler {
     return suffix;
   }
 
-  private scheduleOf(entry: DueEntry, jobId: string): Schedule {
-    const cacheKey = `${entry.schedule}\u0000${entry.timezone}\u0000${jobId}`;
-    let schedule = this.schedules.get(cacheKey);
-    if (!schedule) {
-      schedule = parseSchedule(entry.schedule, { timezone: entry.timezone, key: jobId });
-      if (this.schedules.size >= 100_000) this.schedules.clear();
-      this.schedules.set(cacheKey, schedule);
-    }
-    return schedule;
-  }
-
   private plan(entry: Deno.KvEntry<DueEntry>, now: number, horizon: number): Plan {
     const [, dueAt, userId, jobId] = entry.key as [string, number, string, string];
     const plan: Plan = { entry, userId, jobId, fires: [], missed: [], nextAt: null };
     let schedule: Schedule;
     try {
-      schedule = this.scheduleOf(entry.value, jobId);
+      schedule = parseSchedule(entry.value.schedule, {
+        timezone: entry.value.timezone,
+        key: jobId,
+      });
     } catch (error) {
       // Stored schedules were valid when written; one that no longer parses (a time zone
       // removed from the runtime's data) stops firing instead of blocking the index.
