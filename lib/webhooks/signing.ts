@@ -21,13 +21,23 @@ export function standardSignatures(
   body: Uint8Array,
   secrets: string[],
 ): string {
-  return secrets.map((secret) => {
-    const mac = createHmac("sha256", keyBytes(secret))
-      .update(`${id}.${timestampSeconds}.`)
-      .update(body)
-      .digest("base64");
-    return `v1,${mac}`;
-  }).join(" ");
+  return secrets.map((secret) =>
+    `v1,${standardMac(id, timestampSeconds, body, secret).toString("base64")}`
+  ).join(" ");
+}
+
+/**
+ * Standard Webhooks' HMAC-SHA256 of `id.timestamp.body`, keyed with the secret's decoded
+ * bytes: what deliveries sign and inbound hooks verify. Throws for a secret that is not base64.
+ */
+export function standardMac(
+  id: string,
+  timestamp: number | string,
+  body: Uint8Array,
+  secret: string,
+): Buffer {
+  return createHmac("sha256", keyBytes(secret)).update(`${id}.${timestamp}.`).update(body)
+    .digest();
 }
 
 const keyBytesCache = new Map<string, Uint8Array>();
