@@ -203,6 +203,33 @@ Deno.test("batch-save-results stores results as runs of the job, once per batch 
   assert.ok(workers.find((w) => w.id === "aws-tyo1a")?.last_seen_at);
 });
 
+Deno.test("workers' results of a job with a webhook each get their delivery", async () => {
+  const { t, monitor } = await setUp();
+  await using _ = t;
+  assert.equal(
+    (await t.call("POST", "/api/webhooks", {
+      body: { jobId: monitor.id, endpoint: "https://example.com/hook" },
+    })).status,
+    201,
+  );
+  const batch = {
+    check_results: [result(monitor.id), result(monitor.id, { worker_id: "gcp-tyo1a" })],
+  };
+  assert.equal((await edge(t, "batch-save-results", batch)).status, 200);
+  await t.system.results.drain();
+  await t.settle();
+  for (let i = 0; i < 50 && t.system.results.active > 0; i++) {
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  await t.settle();
+  const deliveries = (await t.call<{ runId: string; state: string }[]>(
+    "GET",
+    `/api/webhooks/${monitor.id}/deliveries`,
+  )).body.data;
+  assert.deepEqual(deliveries.map((d) => d.runId).sort(), [`${T0}-aws-tyo1a`, `${T0}-gcp-tyo1a`]);
+  assert.ok(deliveries.every((d) => d.state === "succeeded"));
+});
+
 Deno.test("a job's workers need an interval schedule of at most an hour and known workers", async () => {
   const { t } = await setUp();
   await using _ = t;

@@ -122,11 +122,18 @@ export class ResultIngester {
       this.options.kv,
       jobs.map((r) => kvKeys.webhook(r.userId, r.jobId)),
     );
-    const withHook = new Set(jobs.filter((_, i) => hooks[i].value !== null).map((r) => r.jobId));
+    // One read per job with a webhook, all at once; nothing is written between them.
+    const withHook = jobs.filter((_, i) => hooks[i].value !== null);
+    const stored = new Map(
+      await Promise.all(
+        withHook.map(async (r) =>
+          [r.jobId, await this.options.store.getJobForRun(r.userId, r.jobId)] as const
+        ),
+      ),
+    );
     for (const run of runs) {
-      if (!withHook.has(run.jobId)) continue;
-      const stored = await this.options.store.getJobForRun(run.userId, run.jobId);
-      const write = stored && await this.options.webhooks.outboxFor(run, stored);
+      const job = stored.get(run.jobId);
+      const write = job && await this.options.webhooks.outboxFor(run, job);
       if (write) out.set(run.id + run.jobId, write);
     }
     return out;
