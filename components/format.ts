@@ -15,6 +15,15 @@ export function formatMs(ms: number | null): string {
   return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
 }
 
+/**
+ * A 95th percentile, known only as its bucket's upper bound: "≤ 250 ms", or "> 60 s" past the
+ * last bucket (Infinity, or -1 where it travelled as JSON).
+ */
+export function formatP95(ms: number | null): string {
+  if (ms === null) return "—";
+  return ms < 0 || !Number.isFinite(ms) ? "> 60 s" : `≤ ${formatMs(ms)}`;
+}
+
 export function formatRate(rate: number | null): string {
   if (rate === null) return "—";
   const percent = rate * 100;

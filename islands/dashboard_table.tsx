@@ -3,7 +3,7 @@
  * fresh rows of the same page every few seconds (while the tab is visible).
  */
 import { useEffect, useState } from "preact/hooks";
-import { formatMs, formatRate, formatTime, stateClass } from "../components/format.ts";
+import { formatP95, formatRate, formatTime, stateClass } from "../components/format.ts";
 import type { DashboardRow } from "../lib/jobs/dashboard.ts";
 
 export interface DashboardTableProps {
@@ -72,9 +72,9 @@ export default function DashboardTable(props: DashboardTableProps) {
             </td>
             <td class="num">{formatRate(row.successRate)}</td>
             <td class="num">
-              {row.p95LatencyMs === null ? "—" : `≤ ${formatMs(row.p95LatencyMs)}`}
+              {formatP95(row.p95LatencyMs)}
             </td>
-            <td class="num">{row.p95LateMs === null ? "—" : `≤ ${formatMs(row.p95LateMs)}`}</td>
+            <td class="num">{formatP95(row.p95LateMs)}</td>
             <td class="num">{row.count}</td>
           </tr>
         ))}

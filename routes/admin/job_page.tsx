@@ -1,5 +1,11 @@
 /** The job page: details, figures, live activity, workers, webhook panel. */
-import { formatMs, formatRate, formatTime, stateClass } from "../../components/format.ts";
+import {
+  formatMs,
+  formatP95,
+  formatRate,
+  formatTime,
+  stateClass,
+} from "../../components/format.ts";
 import { Csrf } from "../../components/field.tsx";
 import { Island } from "../../components/island.tsx";
 import { Flash } from "../../components/layout.tsx";
@@ -158,11 +164,11 @@ export async function renderJobPage(
             </div>
             <div>
               <dt>{t("p95 latency")}</dt>
-              <dd>{fmtP95(summary?.p95LatencyMs ?? null)}</dd>
+              <dd>{formatP95(summary?.p95LatencyMs ?? null)}</dd>
             </div>
             <div>
               <dt>{t("p95 lateness")}</dt>
-              <dd>{fmtP95(summary?.p95LateMs ?? null)}</dd>
+              <dd>{formatP95(summary?.p95LateMs ?? null)}</dd>
             </div>
             <div>
               <dt>{t("Runs")}</dt>
@@ -281,9 +287,4 @@ function overridesText(overrides: CloudRunSpec["overrides"]): string {
   if (overrides.taskCount !== undefined) parts.push(`taskCount: ${overrides.taskCount}`);
   if (overrides.timeout !== undefined) parts.push(`timeout: ${overrides.timeout}`);
   return parts.join(" · ");
-}
-
-function fmtP95(ms: number | null): string {
-  if (ms === null) return "—";
-  return Number.isFinite(ms) ? `≤ ${formatMs(ms)}` : "> 60 s";
 }
