@@ -148,8 +148,9 @@ export class InboundStore {
     }));
   }
 
+  /** Shares a commit with other writes: forged requests must not cost more than real ones. */
   async countRejected(hookId: string): Promise<void> {
-    await this.kv.atomic().sum(kvKeys.inboundCount(hookId, "rejected"), 1n).commit();
+    await this.committer.commit((op) => op.sum(kvKeys.inboundCount(hookId, "rejected"), 1n));
   }
 
   /** The event id a provider delivery id was stored as, if it was. */

@@ -8,6 +8,7 @@ import { Http1Client } from "./http1_client.ts";
 import { classify, NetFailure } from "./net_errors.ts";
 import {
   DEFAULT_USER_AGENT,
+  hasHeader,
   probe,
   type ProbeOptions,
   type ProbeRequest,
@@ -85,7 +86,7 @@ export async function post(
       isBlocked: options.isBlocked,
     });
     const headers = { ...request.headers };
-    if (!Object.keys(headers).some((name) => name.toLowerCase() === "user-agent")) {
+    if (!hasHeader(headers, "user-agent")) {
       headers["User-Agent"] = options.userAgent ?? DEFAULT_USER_AGENT;
     }
     const body = typeof request.body === "string" ? encoder.encode(request.body) : request.body;

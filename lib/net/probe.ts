@@ -90,7 +90,7 @@ function deleteHeader(headers: Record<string, string>, names: string[]): Record<
   );
 }
 
-function hasHeader(headers: Record<string, string>, name: string): boolean {
+export function hasHeader(headers: Record<string, string>, name: string): boolean {
   return Object.keys(headers).some((key) => key.toLowerCase() === name);
 }
 

@@ -253,7 +253,7 @@ export class Deliverer {
     reason: string | null,
     extra?: (op: Deno.AtomicOperation) => void,
   ): Promise<void> {
-    const attempts = attempt ? [...entry.value.attempts, attempt] : entry.value.attempts;
+    const attempts = attempt ? [...entry.value.attempts, attempt] : [...entry.value.attempts];
     if (!attempt && reason) {
       attempts.push({
         n: entry.value.attemptsInRound + 1,
