@@ -1,4 +1,5 @@
 /** Between the hook form's strings and the API's JSON body, both ways. */
+import { headerLines, parseHeaderLines } from "./header_lines.ts";
 import {
   ACTION_TYPES,
   type ActionType,
@@ -50,9 +51,7 @@ export function hookValues(hook: HookView): HookFormValues {
     challenge: hook.challenge,
     actionType: action.type,
     relayUrl: action.type === "relay" ? action.url : "",
-    relayHeaders: action.type === "relay"
-      ? Object.entries(action.headers ?? {}).map(([k, val]) => `${k}: ${val}`).join("\n")
-      : "",
+    relayHeaders: action.type === "relay" ? headerLines(action.headers) : "",
     jobId: action.type === "run" ? action.jobId : "",
   };
 }
@@ -98,18 +97,7 @@ function actionOf(values: HookFormValues, current: HookView | null): Record<stri
       if (values.jobId === "") throw new ValidationError("action.jobId: choose a job", "action");
       return { type: "run", jobId: values.jobId };
     case "relay": {
-      const headers: Record<string, string> = {};
-      for (const line of values.relayHeaders.split(/\r?\n/)) {
-        if (line.trim() === "") continue;
-        const colon = line.indexOf(":");
-        if (colon <= 0) {
-          throw new ValidationError(
-            `action.headers line "${line.slice(0, 60)}" is not "Name: value"`,
-            "action",
-          );
-        }
-        headers[line.slice(0, colon).trim()] = line.slice(colon + 1).trim();
-      }
+      const headers = parseHeaderLines(values.relayHeaders, "action.headers", "action");
       const action: Record<string, unknown> = {
         type: "relay",
         url: values.relayUrl.trim(),

@@ -1,4 +1,5 @@
 /** Between the job form's strings and the API's JSON body, both ways. */
+import { headerLines, parseHeaderLines } from "./header_lines.ts";
 import type { JobFormValues } from "../../components/job_form.tsx";
 import { ValidationError } from "../../lib/errors.ts";
 import type { JobView } from "../../lib/store/types.ts";
@@ -41,7 +42,7 @@ export function jobValues(job: JobView): JobFormValues {
     method: job.method,
     schedule: job.schedule,
     timezone: job.timezone,
-    headers: Object.entries(job.headers ?? {}).map(([k, v]) => `${k}: ${v}`).join("\n"),
+    headers: headerLines(job.headers),
     body: job.body ?? "",
     timeoutSeconds: String(job.timeoutMs / 1000),
     expectStatus: status === undefined ? "" : [status].flat().join(", "),
@@ -63,18 +64,7 @@ export function jobValues(job: JobView): JobFormValues {
 /** The API body for the values; a value that cannot be read fails naming its API field. */
 export function jobBody(values: JobFormValues): Record<string, unknown> {
   if (values.target === "cloud_run_job") return cloudRunJobBody(values);
-  const headers: Record<string, string> = {};
-  for (const line of values.headers.split(/\r?\n/)) {
-    if (line.trim() === "") continue;
-    const colon = line.indexOf(":");
-    if (colon <= 0) {
-      throw new ValidationError(
-        `headers line "${line.slice(0, 60)}" is not "Name: value"`,
-        "headers",
-      );
-    }
-    headers[line.slice(0, colon).trim()] = line.slice(colon + 1).trim();
-  }
+  const headers = parseHeaderLines(values.headers, "headers", "headers");
   const timeout = Number(values.timeoutSeconds || "30");
   if (!Number.isFinite(timeout)) throw new ValidationError("timeout must be a number", "timeoutMs");
   const statuses = values.expectStatus.split(/[\s,]+/).filter(Boolean).map(Number);
