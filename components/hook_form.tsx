@@ -4,17 +4,11 @@
  * hint saying when it is used. A secret typed in is never shown back.
  */
 import type { Translate } from "../lib/i18n/i18n.ts";
+import { VERIFICATION_MODES, type VerificationMode } from "../lib/inbound/types.ts";
 import { Csrf, Field, TextField } from "./field.tsx";
 
-export const VERIFICATION_MODES = [
-  "none",
-  "header_secret",
-  "hmac_sha256",
-  "standard_webhooks",
-  "github",
-  "stripe",
-] as const;
-export type VerificationMode = (typeof VERIFICATION_MODES)[number];
+// The API's own list: the form offers exactly what the API accepts.
+export { VERIFICATION_MODES, type VerificationMode };
 export const ACTION_TYPES = ["store", "relay", "run"] as const;
 export type ActionType = (typeof ACTION_TYPES)[number];
 

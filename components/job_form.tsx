@@ -4,12 +4,12 @@
  * fieldsets show and the choice decides which one is used; a job's type is fixed once created,
  * so editing shows only its own.
  */
+import { METHODS } from "../lib/jobs/job_input.ts";
 import type { Translate } from "../lib/i18n/i18n.ts";
 import ScheduleFields from "../islands/schedule_fields.tsx";
 import { Csrf, Field, TextField } from "./field.tsx";
 import { Island } from "./island.tsx";
 
-export const METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"];
 export const TARGETS = ["http", "cloud_run_job"] as const;
 export type JobTarget = (typeof TARGETS)[number];
 
