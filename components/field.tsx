@@ -32,7 +32,6 @@ export function TextField(
     required?: boolean;
     placeholder?: string;
     autocomplete?: string;
-    list?: string;
   },
 ) {
   return (
@@ -45,7 +44,6 @@ export function TextField(
         required={props.required}
         placeholder={props.placeholder}
         autocomplete={props.autocomplete}
-        list={props.list}
         aria-invalid={props.error ? "true" : undefined}
         aria-describedby={props.error ? `${props.id}-error` : undefined}
       />

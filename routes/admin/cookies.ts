@@ -21,11 +21,11 @@ export function writeCookie(
   c: Context,
   base: string,
   value: string,
-  options: { maxAgeMs?: number; httpOnly?: boolean } = {},
+  options: { maxAgeMs?: number } = {},
 ): void {
   setCookie(c, name(c, base), value, {
     path: "/",
-    httpOnly: options.httpOnly ?? true,
+    httpOnly: true,
     sameSite: "Lax",
     secure: isHttps(c),
     maxAge: Math.floor((options.maxAgeMs ?? SESSION_TTL_MS) / 1000),

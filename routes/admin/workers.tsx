@@ -3,7 +3,7 @@ import { Hono } from "hono";
 import { Csrf, TextField } from "../../components/field.tsx";
 import { formatTime, stateClass } from "../../components/format.ts";
 import { DEFAULT_USER } from "../../lib/auth.ts";
-import { ForbiddenError, ValidationError } from "../../lib/errors.ts";
+import { ConflictError, ForbiddenError, ValidationError } from "../../lib/errors.ts";
 import { WORKER_ID } from "../../lib/jobs/job_input.ts";
 import type { AdminContext, AdminEnv } from "./context.ts";
 import { formOf } from "./context.ts";
@@ -116,13 +116,8 @@ export function workerRoutes(deps: AdminDeps): Hono<AdminEnv> {
       });
       return c.redirect("/admin/workers", 303);
     } catch (error) {
-      if (
-        !(error instanceof ValidationError) &&
-        !(error instanceof Error && error.name === "ConflictError")
-      ) {
-        throw error;
-      }
-      return show(c, { error: (error as Error).message, id });
+      if (!(error instanceof ValidationError) && !(error instanceof ConflictError)) throw error;
+      return show(c, { error: error.message, id });
     }
   });
   app.post("/:id/active", async (c) => {
