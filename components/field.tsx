@@ -78,3 +78,21 @@ export function DangerZone(props: {
     </form>
   );
 }
+
+/** Header names and values as a read-only table (a run's response, an inbound event). */
+export function HeadersTable(props: { headers: Record<string, string> }) {
+  return (
+    <table class="headers">
+      <tbody>
+        {Object.entries(props.headers).map(([name, value]) => (
+          <tr>
+            <th>{name}</th>
+            <td>
+              <code>{value}</code>
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}

@@ -37,6 +37,17 @@ export async function requireConfirmed(c: AdminContext): Promise<void> {
   }
 }
 
+/** A refused form's error: beside the field it names when the form has it, else on top. */
+export function splitFormError(
+  error: ValidationError | undefined,
+  fields: ReadonlySet<string>,
+): { errors: Record<string, string>; formError: string | null } {
+  if (error?.field && fields.has(error.field)) {
+    return { errors: { [error.field]: error.message }, formError: null };
+  }
+  return { errors: {}, formError: error?.message ?? null };
+}
+
 /** Every value of every field, as strings (files are ignored). */
 export async function formLists(c: Context): Promise<Record<string, string[]>> {
   const body = await c.req.parseBody({ all: true });

@@ -3,14 +3,14 @@
  * shown once, in the answer to the form), their events, a payload viewer and replay.
  */
 import { Hono } from "hono";
-import { Csrf, DangerZone } from "../../components/field.tsx";
+import { Csrf, DangerZone, HeadersTable } from "../../components/field.tsx";
 import { formatTime, stateClass } from "../../components/format.ts";
 import { EMPTY_HOOK_FORM, HookForm, type HookFormValues } from "../../components/hook_form.tsx";
 import { Flash } from "../../components/layout.tsx";
 import { NotFoundError, ValidationError } from "../../lib/errors.ts";
 import type { HookView } from "../../lib/inbound/types.ts";
 import type { AdminContext, AdminEnv } from "./context.ts";
-import { formOf, requireConfirmed } from "./context.ts";
+import { formOf, requireConfirmed, splitFormError } from "./context.ts";
 import { hookCreateBody, hookFormValues, hookPatchBody, hookValues } from "./hook_form_data.ts";
 import type { AdminDeps } from "./mod.ts";
 import { renderPage } from "./render.tsx";
@@ -222,10 +222,7 @@ export function hookRoutes(deps: AdminDeps): Hono<AdminEnv> {
   ) => {
     const t = c.get("t");
     const { hook, error } = options;
-    const errors: Record<string, string> = {};
-    let formError: string | null = null;
-    if (error?.field && FORM_FIELDS.has(error.field)) errors[error.field] = error.message;
-    else if (error) formError = error.message;
+    const { errors, formError } = splitFormError(error, FORM_FIELDS);
     const jobs = (await deps.jobs.list(userOf(c), { limit: 200 })).values.map((j) => ({
       id: j.id,
       name: j.name,
@@ -349,18 +346,7 @@ export function hookRoutes(deps: AdminDeps): Hono<AdminEnv> {
             </dd>
           </dl>
           <h2>{t("Headers")}</h2>
-          <table class="headers">
-            <tbody>
-              {Object.entries(event.headers).map(([name, value]) => (
-                <tr>
-                  <th>{name}</th>
-                  <td>
-                    <code>{value}</code>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <HeadersTable headers={event.headers} />
           <h2>{t("Payload")}</h2>
           {event.bodyTruncated && (
             <p class="hint">{t("Only the first part of the body is shown.")}</p>

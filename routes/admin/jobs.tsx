@@ -1,13 +1,13 @@
 /** `/admin/jobs`: new job, job page, edit, run now, pause, delete, one run. */
 import { Hono } from "hono";
-import { DangerZone } from "../../components/field.tsx";
+import { DangerZone, HeadersTable } from "../../components/field.tsx";
 import { formatMs, formatTime, stateClass } from "../../components/format.ts";
 import { LogLink } from "../../islands/job_activity.tsx";
 import { EMPTY_JOB_FORM, JobForm, type JobFormValues } from "../../components/job_form.tsx";
 import { NotFoundError, ValidationError } from "../../lib/errors.ts";
 import type { JobView } from "../../lib/store/types.ts";
 import type { AdminContext, AdminEnv } from "./context.ts";
-import { formOf, requireConfirmed } from "./context.ts";
+import { formOf, requireConfirmed, splitFormError } from "./context.ts";
 import { formValues, jobBody, jobValues } from "./job_form_data.ts";
 import { renderJobPage } from "./job_page.tsx";
 import type { AdminDeps } from "./mod.ts";
@@ -44,10 +44,7 @@ export function jobRoutes(deps: AdminDeps): Hono<AdminEnv> {
   ) => {
     const t = c.get("t");
     const { job, error } = options;
-    const errors: Record<string, string> = {};
-    let formError: string | null = null;
-    if (error?.field && FORM_FIELDS.has(error.field)) errors[error.field] = error.message;
-    else if (error) formError = error.message;
+    const { errors, formError } = splitFormError(error, FORM_FIELDS);
     const title = job ? t("Edit {name}", { name: job.name }) : t("New job");
     const credentials = (await deps.credentials.list(userOf(c))).map((cred) => ({
       id: cred.id,
@@ -225,18 +222,7 @@ export function jobRoutes(deps: AdminDeps): Hono<AdminEnv> {
           {run.response && (
             <>
               <h2>{t("Response headers")}</h2>
-              <table class="headers">
-                <tbody>
-                  {Object.entries(run.response.headers).map(([name, value]) => (
-                    <tr>
-                      <th>{name}</th>
-                      <td>
-                        <code>{value}</code>
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
+              <HeadersTable headers={run.response.headers} />
               <h2>{t("Response body")}</h2>
               {run.response.bodyTruncated && (
                 <p class="hint">{t("Only the first 16 KiB are kept.")}</p>
