@@ -157,6 +157,23 @@ Deno.test("batch-save-results answers the seed's errors word for word", async ()
     });
     assert.equal(answer.status, 400, JSON.stringify(bad));
   }
+  // Over 8 MiB without a Content-Length (a streamed body): refused, not read to the end.
+  const chunk = new TextEncoder().encode(" ".repeat(1024 * 1024));
+  let sent = 0;
+  const endless = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      sent++;
+      controller.enqueue(chunk);
+    },
+  });
+  const streamed = await t.system.app.request("/functions/v1/batch-save-results", {
+    method: "POST",
+    headers: { "Content-Type": "application/json", "X-Pingmon-API-Key": WORKER_KEY },
+    body: endless,
+  });
+  assert.equal(streamed.status, 400);
+  assert.deepEqual(await streamed.json(), { error: "check_results must be a non-empty array" });
+  assert.ok(sent <= 12, `read ${sent} MiB`);
 });
 
 Deno.test("batch-save-results stores results as runs of the job, once per batch sent twice", async () => {

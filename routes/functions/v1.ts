@@ -3,6 +3,7 @@
  * `SUPABASE_URL` can point at Hibiki unchanged. Status codes, error codes, bodies and log
  * lines are the seed's, word for word.
  */
+import { readCapped } from "../../lib/inbound/inbound_service.ts";
 import { Hono } from "hono";
 import type { Context } from "hono";
 import { secretsEqual } from "../../lib/crypto.ts";
@@ -67,12 +68,13 @@ function envelopeError(
   return c.json({ success: false, error: { code, message } }, status);
 }
 
-/** The body as JSON, or null when it is not JSON (then validation answers). */
+/**
+ * The body as JSON, or null when it is not JSON or over the limit (then validation answers).
+ * Read with a cap, so a body without a Content-Length cannot run past it either.
+ */
 async function readJson(c: Context): Promise<unknown> {
-  const length = Number(c.req.header("content-length") ?? "0");
-  if (length > BODY_LIMIT) return null;
   try {
-    return await c.req.json();
+    return JSON.parse(new TextDecoder().decode(await readCapped(c.req.raw, BODY_LIMIT)));
   } catch {
     return null;
   }
