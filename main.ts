@@ -5,20 +5,23 @@
 import { dirname } from "node:path";
 import { ConfigError, parseConfig } from "./lib/config.ts";
 import { loadMasterKey } from "./lib/master_key.ts";
+import { checkKvPathAccess } from "./lib/store/kv_path_access.ts";
 import { openKv } from "./lib/store/open_kv.ts";
+import { startNotes } from "./lib/start_log.ts";
 import { createSystem } from "./lib/system.ts";
 
 let config;
 let masterKey;
 try {
   config = parseConfig(Deno.env.toObject());
+  checkKvPathAccess(config.kvPath);
   const master = await loadMasterKey(config);
   if (master.warning) console.warn(`Warning: ${master.warning}`);
   masterKey = master.key;
 } catch (error) {
   if (error instanceof ConfigError) {
     console.error(error.message);
-    Deno.exit(1);
+    Deno.exit(2);
   }
   throw error;
 }
@@ -39,7 +42,7 @@ system.setQueueListening(true);
 kv.listenQueue((message) => system.onQueueMessage(message))
   .finally(() => system.setQueueListening(false));
 
-let server: Deno.HttpServer;
+let server: Deno.HttpServer<Deno.NetAddr>;
 try {
   server = Deno.serve({
     port: config.port,
@@ -54,6 +57,10 @@ try {
   console.error(`Cannot listen on ${config.hostname}:${config.port}: ${why}`);
   Deno.exit(1);
 }
+
+// Where the admin pages are and how to sign in: the first thing a new user looks for.
+const notes = await startNotes(config, { port: server.addr.port, users: system.users });
+for (const note of notes) console.log(note);
 
 // After the server is up, so start-up time does not grow with the number of jobs.
 await system.start();

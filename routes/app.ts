@@ -48,6 +48,8 @@ export function createApp(deps: AppDeps): Hono {
   app.notFound((c) =>
     c.json(errorBody("NOT_FOUND", `No route for ${c.req.method} ${c.req.path}`), 404)
   );
+  // A person who opens the bare address is looking for the admin pages.
+  app.get("/", (c) => c.redirect("/admin"));
   app.route("/", healthRoutes(deps));
   app.route("/functions/v1", edgeRoutes(deps));
   // Public, outside /api: providers carry no Hibiki key, and each hook has its own body limit.
