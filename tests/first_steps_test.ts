@@ -16,6 +16,15 @@ Deno.test("GET / leads to the admin pages", async () => {
   assert.equal(response.headers.get("location"), "/admin");
 });
 
+Deno.test("a job on this machine is refused with the variable to set and the restart it needs", async () => {
+  await using s = await TestSystem.start();
+  const answer = await s.call<unknown>("POST", "/api/jobs", {
+    body: { name: "Self", url: "http://localhost:8000/healthz", schedule: "* * * * *" },
+  });
+  assert.equal(answer.status, 400);
+  assert.match(answer.body.error.message, /HIBIKI_ALLOW_PRIVATE_NETWORKS=1 and restart Hibiki/);
+});
+
 async function startLog(env: Record<string, string>): Promise<{ port: number; log: string }> {
   const dir = await Deno.makeTempDir();
   const port = freePort();

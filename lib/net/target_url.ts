@@ -43,7 +43,7 @@ export function checkTargetUrl(
     if (!(error instanceof BlockedAddressError)) throw error;
     throw new ValidationError(
       `${label} points to a ${error.reason} address, which is refused ` +
-        "(set HIBIKI_ALLOW_PRIVATE_NETWORKS=1 to allow private networks)",
+        "(set HIBIKI_ALLOW_PRIVATE_NETWORKS=1 and restart Hibiki to allow private networks)",
       field,
     );
   }
