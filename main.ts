@@ -4,8 +4,8 @@
  */
 import { dirname } from "node:path";
 import { ConfigError, parseConfig } from "./lib/config.ts";
+import { dataPathProblem } from "./lib/data_path_access.ts";
 import { loadMasterKey } from "./lib/master_key.ts";
-import { checkKvPathAccess } from "./lib/store/kv_path_access.ts";
 import { openKv } from "./lib/store/open_kv.ts";
 import { startNotes } from "./lib/start_log.ts";
 import { createSystem } from "./lib/system.ts";
@@ -14,7 +14,8 @@ let config;
 let masterKey;
 try {
   config = parseConfig(Deno.env.toObject());
-  checkKvPathAccess(config.kvPath);
+  const kvPathProblem = dataPathProblem("HIBIKI_KV_PATH", config.kvPath);
+  if (kvPathProblem) throw new ConfigError(`Cannot start: ${kvPathProblem}`);
   const master = await loadMasterKey(config);
   if (master.warning) console.warn(`Warning: ${master.warning}`);
   masterKey = master.key;

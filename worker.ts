@@ -1,16 +1,24 @@
 /**
- * Probe worker entry (remote region): `deno task worker`, configured by the seed's `.env`:
- * WORKER_ID, SUPABASE_URL (Hibiki's base URL), PINGMON_WORKER_API_KEY.
+ * Probe worker entry (remote region): `deno task worker`, configured by the seed's `.env`
+ * (`worker/.env`, see lib/worker/env_file.ts) or the environment: WORKER_ID, SUPABASE_URL
+ * (Hibiki's base URL), PINGMON_WORKER_API_KEY.
  */
 import { dirname } from "node:path";
 import { EdgeClient } from "./lib/worker/edge_client.ts";
 import { ProbeWorker } from "./lib/worker/probe_worker.ts";
 import { ResultOutbox } from "./lib/worker/result_outbox.ts";
+import { loadWorkerEnv } from "./lib/worker/env_file.ts";
 import { parseWorkerConfig, WorkerConfigError } from "./lib/worker/worker_config.ts";
+import { dataPathProblem } from "./lib/data_path_access.ts";
 
 let config;
+let envFile;
 try {
-  config = parseWorkerConfig(Deno.env.toObject());
+  const loaded = await loadWorkerEnv(Deno.env.toObject());
+  envFile = loaded.file;
+  config = parseWorkerConfig(loaded.env, loaded);
+  const problem = dataPathProblem("WORKER_DATA_PATH", config.dataPath);
+  if (problem) throw new WorkerConfigError(`Cannot start the worker: ${problem}`);
 } catch (error) {
   if (error instanceof WorkerConfigError) {
     console.error(error.message);
@@ -31,6 +39,7 @@ const worker = new ProbeWorker({
   }),
   outbox,
 });
+if (envFile) console.log(`[${config.workerId}] Settings read from ${envFile}`);
 const waiting = await outbox.size();
 console.log(
   `[${config.workerId}] Starting against ${config.functionsUrl}` +

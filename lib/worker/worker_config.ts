@@ -10,7 +10,11 @@ const schema = z.object({
     /^[A-Za-z0-9_.-]{1,64}$/,
     "must be 1-64 letters, digits or _.-",
   ),
-  SUPABASE_URL: z.string({ error: "is required (Hibiki's base URL)" }).url("must be a URL"),
+  // z.string().url() admits "localhost:8000" (scheme "localhost:"): the worker then retries a
+  // request that can never go out, forever.
+  SUPABASE_URL: z.string({ error: "is required (Hibiki's base URL)" }).pipe(
+    z.url({ protocol: /^https?$/, error: "must be an http or https URL" }),
+  ),
   PINGMON_WORKER_API_KEY: z.string({ error: "is required" }).min(
     16,
     "must be at least 16 characters",
@@ -36,13 +40,25 @@ export class WorkerConfigError extends Error {
   override name = "WorkerConfigError";
 }
 
-export function parseWorkerConfig(env: Record<string, string | undefined>): WorkerConfig {
+/** Where the values came from, so a bad one from a `.env` file is reported with the file. */
+export interface WorkerEnvSource {
+  file: string | null;
+  fromFile: ReadonlySet<string>;
+}
+
+export function parseWorkerConfig(
+  env: Record<string, string | undefined>,
+  source?: WorkerEnvSource,
+): WorkerConfig {
   const present = Object.fromEntries(
     Object.keys(schema.shape).map((name) => [name, env[name] === "" ? undefined : env[name]]),
   );
   const parsed = schema.safeParse(present);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join(".")} ${i.message}`);
+    const problems = parsed.error.issues.map((i) => {
+      const where = source?.fromFile.has(String(i.path[0])) ? ` (in ${source.file})` : "";
+      return `${i.path.join(".")} ${i.message}${where}`;
+    });
     throw new WorkerConfigError(`Cannot start the worker: ${problems.join("; ")}`);
   }
   const e = parsed.data;
