@@ -7,6 +7,7 @@ import { parseArgs } from "node:util";
 import { dirname } from "node:path";
 import { createApiKey, DEFAULT_USER, parseScopes } from "../lib/auth.ts";
 import { ConfigError, parseConfig } from "../lib/config.ts";
+import { dataPathProblem } from "../lib/data_path_access.ts";
 import { ValidationError } from "../lib/errors.ts";
 import { KvStore } from "../lib/store/kv_store.ts";
 import { openKv } from "../lib/store/open_kv.ts";
@@ -41,6 +42,8 @@ try {
   if (config.kvPath === null || config.kvPath === ":memory:") {
     throw new ConfigError("Cannot create a key in an in-memory store: set HIBIKI_KV_PATH");
   }
+  const kvPathProblem = dataPathProblem("HIBIKI_KV_PATH", config.kvPath);
+  if (kvPathProblem) throw new ConfigError(kvPathProblem);
   await Deno.mkdir(dirname(config.kvPath), { recursive: true });
   const kv = await openKv(config.kvPath);
   const { key, record } = await createApiKey(new KvStore(kv), {
