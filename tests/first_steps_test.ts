@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { TestSystem } from "./helpers.ts";
-import { freePort, spawn, taskArgs } from "./subprocess.ts";
+import { freePort, REPO, spawn, taskArgs } from "./subprocess.ts";
 
 const PASSWORD = "first-steps-password-0123";
 
@@ -23,6 +23,24 @@ Deno.test("a job on this machine is refused with the variable to set and the res
   });
   assert.equal(answer.status, 400);
   assert.match(answer.body.error.message, /HIBIKI_ALLOW_PRIVATE_NETWORKS=1 and restart Hibiki/);
+});
+
+/** The JSON body (`-d '…'`) of the README's first `curl … -X POST …<path>` example. */
+async function readmeBody(path: string): Promise<unknown> {
+  const readme = await Deno.readTextFile(`${REPO}README.md`);
+  const start = readme.search(new RegExp(`-X POST (http://)?localhost:8000${path} `));
+  assert.ok(start >= 0, `no POST ${path} example in README.md`);
+  const body = readme.slice(start).match(/-d '([^']*)'/);
+  assert.ok(body, `no body in the README's POST ${path} example`);
+  return JSON.parse(body[1]);
+}
+
+Deno.test("the README's first job and inbound hook are accepted as written", async () => {
+  await using s = await TestSystem.start({ env: { HIBIKI_ALLOW_PRIVATE_NETWORKS: "1" } });
+  for (const path of ["/api/jobs", "/api/hooks"]) {
+    const answer = await s.call<unknown>("POST", path, { body: await readmeBody(path) });
+    assert.equal(answer.status, 201, `${path}: ${JSON.stringify(answer.body)}`);
+  }
 });
 
 async function startLog(env: Record<string, string>): Promise<{ port: number; log: string }> {
@@ -75,5 +93,16 @@ Deno.test("deno task start with HIBIKI_KV_PATH outside ./data stops with one lin
   assert.match(lines[0], /HIBIKI_KV_PATH/);
   assert.match(lines[0], /\.\/data/);
   assert.match(lines[0], /--allow-write/);
+  assert.doesNotMatch(child.stderr.text, /NotCapable|\n\s+at /);
+});
+
+Deno.test("deno task key:create with HIBIKI_KV_PATH outside ./data names the variable", async () => {
+  const dir = await Deno.makeTempDir();
+  await using child = spawn([...await taskArgs("key:create"), "--scopes", "all"], {
+    env: { HIBIKI_KV_PATH: `${dir}/hibiki.kv` },
+  });
+  const { code } = await child.exit(30_000);
+  assert.equal(code, 2, child.stderr.text);
+  assert.match(child.stderr.text, /^Cannot create API key: HIBIKI_KV_PATH=.* is outside/);
   assert.doesNotMatch(child.stderr.text, /NotCapable|\n\s+at /);
 });

@@ -2,7 +2,7 @@
  * The admin pages in real headless Chromium (see scenario.ts for the steps). The scenario runs
  * in a child Deno with every permission, because playwright-core reads /proc and the home
  * folder as it loads; `deno task test` already grants --allow-run, so this adds no privilege.
- * Without /usr/bin/chromium the test fails and says how to install it.
+ * Without Chromium (tests/browser/chromium.ts) the test fails and says how to install it.
  */
 import assert from "node:assert/strict";
 import { CHROMIUM } from "./chromium.ts";
@@ -19,7 +19,7 @@ Deno.test({
     } catch {
       assert.fail(
         `Cannot run the browser tests: ${CHROMIUM} is missing. ` +
-          "Install it with: apt-get update && apt-get install -y chromium",
+          "Install it (apt-get install chromium fonts-noto-cjk) or set CHROMIUM_PATH to a Chrome",
       );
     }
     const child = new Deno.Command(Deno.execPath(), {

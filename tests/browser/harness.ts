@@ -37,7 +37,7 @@ export class BrowserHarness {
     } catch {
       throw new Error(
         `Cannot run the browser tests: ${CHROMIUM} is missing. ` +
-          "Install it with: apt-get update && apt-get install -y chromium",
+          "Install it (apt-get install chromium fonts-noto-cjk) or set CHROMIUM_PATH to a Chrome",
       );
     }
     const dataDir = await Deno.makeTempDir({ prefix: "hibiki-browser-" });
