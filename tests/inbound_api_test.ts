@@ -83,6 +83,8 @@ Deno.test("POST /api/hooks refuses relay targets the SSRF guard refuses, before 
       "http://example.com/x",
       "ftp://example.com/x",
       "https://user:pw@example.com/x",
+      "https://example.com/x\r\nX-Injected: 1",
+      "https://example.com/\tx",
     ]
   ) {
     const answer = await t.call("POST", "/api/hooks", {
@@ -124,6 +126,14 @@ Deno.test("POST /api/hooks validates modes, secrets, limits and run targets, nam
         name: "x",
         verification: { mode: "none" },
         action: { type: "relay", url: "https://example.com/", headers: { "webhook-id": "x" } },
+      },
+      "action",
+    ],
+    [
+      {
+        name: "x",
+        verification: { mode: "none" },
+        action: { type: "relay", url: "https://example.com/", headers: { "X-A": "a\u0001" } },
       },
       "action",
     ],

@@ -278,6 +278,21 @@ const BAD_CREATE: { what: string; body: Record<string, unknown>; field: string }
     body: { endpoint: "https://example.com/" + "a".repeat(2049 - 20) },
     field: "endpoint",
   },
+  {
+    what: "an endpoint with a line break",
+    body: { endpoint: "https://example.com/hook\r\nX-Injected: 1" },
+    field: "endpoint",
+  },
+  {
+    what: "an endpoint with a control character",
+    body: { endpoint: "https://example.com/hook\u0007" },
+    field: "endpoint",
+  },
+  {
+    what: "a header with a control character",
+    body: { headers: { "X-A": "a\u001bb" } },
+    field: "headers",
+  },
   { what: "headers as a string", body: { headers: "X-A: 1" }, field: "headers" },
   { what: "headers as an array", body: { headers: ["X-A"] }, field: "headers" },
   { what: "a numeric header value", body: { headers: { "X-A": 1 } }, field: "headers" },
