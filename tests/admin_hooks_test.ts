@@ -151,7 +151,7 @@ Deno.test("a rejected hook form shows the API's message beside the part it names
   const cases: [Record<string, string>, string, RegExp][] = [
     [{ name: " " }, "hook-name-error", /name must not be empty/],
     [{ mode: "stripe" }, "hook-verification-error", /copy the signing secret from Stripe/],
-    [{ secret: "short" }, "hook-verification-error", /at least 8 characters/],
+    [{ mode: "stripe", secret: "short" }, "hook-verification-error", /at least 8 characters/],
     [{ mode: "hmac_sha256", prefix: "a b" }, "hook-verification-error", /printable ASCII/],
     [{ actionType: "relay", relayUrl: "ftp://example.com/" }, "hook-action-error", /http/],
     [{ actionType: "run" }, "hook-action-error", /choose a job/],

@@ -110,7 +110,13 @@ Deno.test("POST /api/hooks validates modes, secrets, limits and run targets, nam
     [{ name: "x" }, "verification"],
     [{ name: "x", verification: { mode: "magic" } }, "verification"],
     [{ name: "x", verification: { mode: "stripe" } }, "verification"],
-    [{ name: "x", verification: { mode: "github", secret: "short" } }, "verification"],
+    [{ name: "x", verification: { mode: "github", secret: "" } }, "verification"],
+    [{ name: "x", verification: { mode: "stripe", secret: "short" } }, "verification"],
+    // A header cannot carry spaces at either end: such a secret could never match.
+    [
+      { name: "x", verification: { mode: "header_secret", secret: " padded secret " } },
+      "verification",
+    ],
     [
       { name: "x", verification: { mode: "standard_webhooks", secret: "not base64!!" } },
       "verification",
@@ -148,6 +154,24 @@ Deno.test("POST /api/hooks validates modes, secrets, limits and run targets, nam
     404,
     "NOT_FOUND",
   );
+});
+
+Deno.test("POST /api/hooks takes any secret the provider takes: GitHub's own example, the README's", async () => {
+  await using t = await InboundHarness.start();
+  for (
+    const verification of [
+      // GitHub takes any string; this one is from GitHub's documentation.
+      { mode: "github", secret: "It's a Secret to Everybody" },
+      { mode: "github", secret: "秘密" },
+      { mode: "hmac_sha256", secret: "a secret with spaces" },
+      // The README's inbound example: seed 001 sets no rule for its Secret header.
+      { mode: "header_secret", header: "Secret", secret: "s3cret" },
+      { mode: "header_secret", header: "Secret", secret: "with inner spaces" },
+    ]
+  ) {
+    const answer = await t.call("POST", "/api/hooks", { body: { name: "x", verification } });
+    expectStatus(answer, 201);
+  }
 });
 
 Deno.test("GET /api/hooks lists only the caller's hooks, with a cursor", async () => {

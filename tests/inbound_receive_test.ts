@@ -223,6 +223,24 @@ Deno.test("GitHub: a signed delivery is stored once, a redelivery of its id answ
   assert.equal((await t.send(hook, body, forged)).status, 401);
 });
 
+Deno.test("GitHub: the documented test vector verifies with its secret with spaces", async () => {
+  // https://docs.github.com/en/webhooks/using-webhooks/validating-webhook-deliveries
+  await using t = await InboundHarness.start();
+  const hook = await t.createHook({
+    verification: { mode: "github", secret: "It's a Secret to Everybody" },
+  });
+  const signature = "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17";
+  const accepted = await t.send(hook, "Hello, World!", { "X-Hub-Signature-256": signature });
+  assert.equal(accepted.status, 200);
+  assert.equal((await accepted.json()).data.duplicate, false);
+  const other = await t.send(hook, "Hello, World?", { "X-Hub-Signature-256": signature });
+  assert.equal(other.status, 401);
+  await other.body?.cancel();
+  const [event] = await events(t, hook.id);
+  assert.equal(event.body, "Hello, World!");
+  assert.deepEqual(event.verification, { mode: "github", verified: true });
+});
+
 Deno.test("Concurrent deliveries with one id store one event", async () => {
   await using t = await InboundHarness.start();
   const hook = await t.createHook({ verification: { mode: "none" } });
