@@ -228,7 +228,18 @@ const INVALID: InvalidCase[] = [
     field: "timeoutMs",
     mentions: "300000",
   },
-  { what: "an unknown field", body: { ...VALID, foo: 1 }, field: "foo", mentions: "foo" },
+  {
+    what: "an unknown field",
+    body: { ...VALID, foo: 1 },
+    field: "foo",
+    mentions: 'Unknown field "foo"',
+  },
+  {
+    what: "an unknown field inside expect",
+    body: { ...VALID, expect: { status: 200, statusCode: 200 } },
+    field: "expect",
+    mentions: 'expect has an unknown field "statusCode"',
+  },
   {
     what: "a name over 200 characters",
     body: { ...VALID, name: "n".repeat(201) },
