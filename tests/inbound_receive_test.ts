@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
-import type { HookView, InboundEvent } from "../lib/inbound/types.ts";
+import type { HookView, InboundEventView } from "../lib/inbound/types.ts";
 import { expectStatus } from "./helpers.ts";
 import { InboundHarness } from "./inbound_harness.ts";
 
@@ -14,8 +14,8 @@ async function json(response: Response): Promise<Record<string, unknown>> {
   return await response.json();
 }
 
-async function events(t: InboundHarness, hookId: string): Promise<InboundEvent[]> {
-  const answer = await t.call<InboundEvent[]>("GET", `/api/hooks/${hookId}/events`);
+async function events(t: InboundHarness, hookId: string): Promise<InboundEventView[]> {
+  const answer = await t.call<InboundEventView[]>("GET", `/api/hooks/${hookId}/events`);
   expectStatus(answer, 200);
   return answer.body.data;
 }
@@ -41,7 +41,7 @@ Deno.test("A request with the right Secret header is stored before it is acknowl
   assert.match(eventId, /^evt_[0-9a-f]{28}$/);
   // Committed by the time of the answer: no waiting for the queue. Storing is the whole of a
   // `store` action, so it is already done.
-  const stored = await t.kv.get<InboundEvent>(["inbound_event", hook.id, eventId]);
+  const stored = await t.kv.get<InboundEventView>(["inbound_event", hook.id, eventId]);
   assert.equal(stored.value?.action.state, "succeeded");
 
   await t.settle();
@@ -326,9 +326,9 @@ Deno.test("GET /api/hooks/:id/events lists newest first with a cursor and redact
     t.clock.advance(1000);
   }
   await t.settle();
-  const first = await t.call<InboundEvent[]>("GET", `/api/hooks/${hook.id}/events?limit=2`);
+  const first = await t.call<InboundEventView[]>("GET", `/api/hooks/${hook.id}/events?limit=2`);
   assert.equal(first.body.data.length, 2);
-  const rest = await t.call<InboundEvent[]>(
+  const rest = await t.call<InboundEventView[]>(
     "GET",
     `/api/hooks/${hook.id}/events?limit=2&cursor=${first.body.cursor}`,
   );
@@ -341,7 +341,7 @@ Deno.test("GET /api/hooks/:id/events lists newest first with a cursor and redact
     assert.equal(event.headers[name], "[redacted]", name);
   }
   assert.equal(event.headers["user-agent"], "provider/1.0");
-  const one = await t.call<InboundEvent>("GET", `/api/hooks/${hook.id}/events/${event.id}`);
+  const one = await t.call<InboundEventView>("GET", `/api/hooks/${hook.id}/events/${event.id}`);
   assert.deepEqual(one.body.data, event);
   assert.equal(
     (await t.call("GET", `/api/hooks/${hook.id}/events/evt_nope`)).status,

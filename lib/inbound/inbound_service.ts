@@ -24,6 +24,7 @@ import type {
   HookRecord,
   HookView,
   InboundEvent,
+  InboundEventView,
   ReceiveResult,
   Verification,
 } from "./types.ts";
@@ -169,22 +170,27 @@ export class InboundService {
     this.hooks.delete(hookId);
   }
 
-  async listEvents(userId: string, hookId: string, page: ListOptions): Promise<Page<InboundEvent>> {
+  async listEvents(
+    userId: string,
+    hookId: string,
+    page: ListOptions,
+  ): Promise<Page<InboundEventView>> {
     await this.options.store.getHookOf(userId, this.hookId(hookId));
-    return await this.options.store.listEvents(hookId, page);
+    const found = await this.options.store.listEvents(hookId, page);
+    return { values: found.values.map(eventView), cursor: found.cursor };
   }
 
-  async getEvent(userId: string, hookId: string, eventId: string): Promise<InboundEvent> {
+  async getEvent(userId: string, hookId: string, eventId: string): Promise<InboundEventView> {
     await this.options.store.getHookOf(userId, this.hookId(hookId));
     const entry = EVENT_ID.test(eventId)
       ? await this.options.store.getEvent(hookId, eventId)
       : null;
     if (!entry?.value) throw new NotFoundError(`Event "${eventId}" not found`);
-    return entry.value;
+    return eventView(entry.value);
   }
 
   /** Runs the hook's action on a stored event again, now; the retry schedule starts over. */
-  async replay(userId: string, hookId: string, eventId: string): Promise<InboundEvent> {
+  async replay(userId: string, hookId: string, eventId: string): Promise<InboundEventView> {
     await this.options.store.getHookOf(userId, this.hookId(hookId));
     for (let attempt = 0; attempt < 10; attempt++) {
       const entry = EVENT_ID.test(eventId)
@@ -198,7 +204,7 @@ export class InboundService {
       };
       if (await this.options.store.saveEvent(entry as Deno.KvEntry<InboundEvent>, next, { now })) {
         this.options.onDue(now);
-        return next;
+        return eventView(next);
       }
     }
     throw new ConflictError(`Cannot replay "${eventId}": it is changing, try again`);
@@ -419,6 +425,17 @@ export class InboundService {
       updatedAt: hook.updatedAt,
     };
   }
+}
+
+export function eventView(event: InboundEvent): InboundEventView {
+  const { nextAttemptAt } = event.action;
+  return {
+    ...event,
+    action: {
+      ...event.action,
+      nextAttemptAt: nextAttemptAt === null ? null : new Date(nextAttemptAt).toISOString(),
+    },
+  };
 }
 
 /** Enough to recognise a secret, never enough to use it. */

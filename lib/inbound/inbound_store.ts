@@ -219,7 +219,9 @@ export class InboundStore {
     return { values, cursor: values.length === options.limit ? iter.cursor || null : null };
   }
 
-  async readBody(event: InboundEvent): Promise<Uint8Array> {
+  async readBody(
+    event: Pick<InboundEvent, "id" | "hookId" | "body" | "bodyChunks" | "bodySize">,
+  ): Promise<Uint8Array> {
     // A small text body is kept only as the event's own `body`.
     if (event.bodyChunks === 0) return new TextEncoder().encode(event.body);
     const keys = Array.from(

@@ -131,6 +131,14 @@ export interface InboundEvent {
   };
 }
 
+/**
+ * An event as the API shows it: `action.nextAttemptAt` in ISO 8601 like every other time (the
+ * record keeps epoch ms, which orders its queue key).
+ */
+export type InboundEventView = Omit<InboundEvent, "action"> & {
+  action: Omit<InboundEvent["action"], "nextAttemptAt"> & { nextAttemptAt: string | null };
+};
+
 /** Value of a queued action: where its event is. */
 export interface InboundRef {
   hookId: string;
