@@ -228,6 +228,34 @@ Deno.test("POST /api/hooks/:id/events/:eventId/replay runs the action again", as
   );
 });
 
+Deno.test("A conflicting body under a known delivery id is held, not relayed, until replayed", async () => {
+  await using receiver = startReceiver([200]);
+  await using t = await InboundHarness.start({ allowPrivateNetworks: true });
+  const hook = await t.createHook({
+    verification: { mode: "none" },
+    action: { type: "relay", url: receiver.url },
+  });
+  const firstId = await sendOk(t, hook.id, '{"v":1}', { "X-Webhook-ID": "msg-1" });
+  const conflictId = await sendOk(t, hook.id, '{"v":2}', { "X-Webhook-ID": "msg-1" });
+  await t.settle();
+  assert.equal(receiver.received.length, 1);
+  const held = await event(t, hook.id, conflictId);
+  assert.equal(held.conflictOf, firstId);
+  assert.deepEqual(held.action, {
+    state: "held",
+    nextAttemptAt: null,
+    attemptsInRound: 0,
+    attempts: [],
+  });
+
+  const replayed = await t.call("POST", `/api/hooks/${hook.id}/events/${conflictId}/replay`);
+  expectStatus(replayed, 202);
+  await t.settle();
+  assert.equal(receiver.received.length, 2);
+  assert.equal(new TextDecoder().decode(receiver.received[1].body), '{"v":2}');
+  assert.equal((await event(t, hook.id, conflictId)).action.state, "succeeded");
+});
+
 Deno.test("Deleting a hook drops its queued actions", async () => {
   await using receiver = startReceiver([500]);
   await using t = await InboundHarness.start({ allowPrivateNetworks: true });

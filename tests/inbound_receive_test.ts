@@ -255,6 +255,81 @@ Deno.test("Concurrent deliveries with one id store one event", async () => {
   assert.equal((await events(t, hook.id)).length, 1);
 });
 
+Deno.test("GitHub: another body under a known delivery id is stored as a conflict, not dropped", async () => {
+  await using t = await InboundHarness.start();
+  const secret = "gh-secret-42";
+  const hook = await t.createHook({ verification: { mode: "github", secret } });
+  const send = (body: string) =>
+    t.send(hook, body, {
+      "X-GitHub-Delivery": "72d3162e-cc78-11e3-81ab-4c9367dc0958",
+      "X-Hub-Signature-256": "sha256=" + createHmac("sha256", secret).update(body).digest("hex"),
+    });
+  const first = await json(await send('{"action":"opened"}'));
+  const firstId = (first.data as { eventId: string }).eventId;
+
+  t.clock.advance(1000);
+  const changed = await send('{"action":"closed"}');
+  assert.equal(changed.status, 200, "acknowledged, so the sender does not retry forever");
+  const answer = await json(changed);
+  const conflictId = (answer.data as { eventId: string }).eventId;
+  assert.deepEqual(answer, {
+    success: true,
+    data: { eventId: conflictId, duplicate: false, conflictOf: firstId },
+  });
+  assert.notEqual(conflictId, firstId);
+
+  // Repeats of either body are duplicates of their own event.
+  assert.deepEqual((await json(await send('{"action":"closed"}'))).data, {
+    eventId: conflictId,
+    duplicate: true,
+  });
+  assert.deepEqual((await json(await send('{"action":"opened"}'))).data, {
+    eventId: firstId,
+    duplicate: true,
+  });
+
+  const stored = await events(t, hook.id);
+  assert.deepEqual(stored.map((e) => [e.id, e.body, e.conflictOf]), [
+    [conflictId, '{"action":"closed"}', firstId],
+    [firstId, '{"action":"opened"}', null],
+  ]);
+  const one = await t.call<InboundEventView>("GET", `/api/hooks/${hook.id}/events/${conflictId}`);
+  assert.equal(one.body.data.conflictOf, firstId);
+  assert.deepEqual(await counters(t, hook.id), { received: 2, rejected: 0 });
+  assert.equal(t.inbound.metrics.conflicts, 1);
+  assert.equal(t.inbound.metrics.duplicates, 2);
+  assert.match(t.inbound.metrics.render(), /hibiki_inbound_requests_total\{outcome="conflict"\} 1/);
+});
+
+Deno.test("Concurrent deliveries with one id and two bodies store one event each, one a conflict", async () => {
+  await using t = await InboundHarness.start();
+  const hook = await t.createHook({ verification: { mode: "none" } });
+  const answers = await Promise.all(
+    ['{"n":1}', '{"n":2}', '{"n":1}', '{"n":2}', '{"n":1}', '{"n":2}'].map((body) =>
+      t.send(hook, body, { "X-Webhook-ID": "same-id" })
+    ),
+  );
+  assert.ok(answers.every((r) => r.status === 200));
+  await Promise.all(answers.map((r) => r.json()));
+  const stored = await events(t, hook.id);
+  assert.equal(stored.length, 2);
+  const first = stored.find((e) => e.conflictOf === null);
+  const conflict = stored.find((e) => e.conflictOf !== null);
+  assert.ok(first && conflict);
+  assert.equal(conflict.conflictOf, first.id);
+  assert.notEqual(conflict.body, first.body);
+});
+
+Deno.test("A delivery id remembered before bodies were compared is still a duplicate", async () => {
+  await using t = await InboundHarness.start();
+  const hook = await t.createHook({ verification: { mode: "none" } });
+  const earlier = `evt_${"0".repeat(28)}`;
+  await t.kv.set(["inbound_seen", hook.id, "old-id"], earlier);
+  const answer = await t.send(hook, '{"any":"body"}', { "X-Webhook-ID": "old-id" });
+  assert.deepEqual((await json(answer)).data, { eventId: earlier, duplicate: true });
+  assert.equal((await events(t, hook.id)).length, 0);
+});
+
 Deno.test("Stripe: a signed event is stored once per event id, even when re-signed later", async () => {
   const secret = "whsec_stripe_test_0123456789abcdef";
   await using t = await InboundHarness.start();
