@@ -39,7 +39,7 @@ export interface NewEvent {
   /** When to run the action (epoch ms); null when there is nothing left to run. */
   dueAt: number | null;
   now: number;
-  /** SHA-256 of the body, hex; compared under the delivery id. */
+  /** SHA-256 of the body, hex, compared under the delivery id; unused without one. */
   bodySha256: string;
   /** How long the provider delivery id is remembered. */
   seenTtlMs: number;
