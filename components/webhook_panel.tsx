@@ -1,6 +1,6 @@
 /** A job's webhook: endpoint, masked secret, rotate, test, and every delivery with its attempts. */
 import type { Translate } from "../lib/i18n/i18n.ts";
-import type { Delivery, WebhookView } from "../lib/webhooks/types.ts";
+import type { DeliveryView, WebhookView } from "../lib/webhooks/types.ts";
 import { Csrf, TextField } from "./field.tsx";
 import { formatMs, formatTime, stateClass } from "./format.ts";
 import { Flash } from "./layout.tsx";
@@ -10,7 +10,7 @@ export interface WebhookPanelProps {
   csrf: string;
   jobId: string;
   webhook: WebhookView | null;
-  deliveries: Delivery[];
+  deliveries: DeliveryView[];
   /** A secret just created or rotated: shown this once. */
   revealedSecret?: string | null;
   endpointValue?: string;

@@ -35,7 +35,7 @@ export function toHex(bytes: Uint8Array): string {
 
 // node:crypto hashes synchronously: on hot paths (every API call, every inbound request)
 // WebCrypto's async digest costs tens of microseconds in scheduling alone.
-export function sha256Hex(text: string): string {
+export function sha256Hex(text: string | Uint8Array): string {
   return createHash("sha256").update(text).digest("hex");
 }
 

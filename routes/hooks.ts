@@ -15,6 +15,12 @@ export function hookRoutes(deps: { inbound: InboundService }): Hono {
         return c.json({ success: true, data: { eventId: result.eventId, duplicate: false } });
       case "duplicate":
         return c.json({ success: true, data: { eventId: result.eventId, duplicate: true } });
+      case "conflict": {
+        // Stored, so 2xx like any stored request: an error would have the sender retry the
+        // same conflict for days. The event shows it, and its action waits for a person.
+        const { eventId, conflictOf } = result;
+        return c.json({ success: true, data: { eventId, duplicate: false, conflictOf } });
+      }
       case "challenge":
         if (result.shape === "slack") return c.json({ challenge: result.challenge });
         // The value is the sender's own text: never let a browser take it for HTML.

@@ -144,6 +144,31 @@ Deno.test("editing a hook keeps its secret unless a new one is asked for", async
   assert.equal(await receive(s, `/hooks/${hook.id}`, { "X-Token": secret }), 200);
 });
 
+Deno.test("a conflicting delivery shows as a conflict beside the event it conflicts with", async () => {
+  const { s, client } = await signedIn();
+  await using _ = s;
+  const hook = await s.system.inbound.service.create("default", {
+    name: "deploys",
+    verification: { mode: "none" },
+  });
+  const send = async (body: string) => {
+    const response = await s.system.app.request(`http://hibiki.test/hooks/${hook.id}`, {
+      method: "POST",
+      body,
+      headers: { "content-type": "application/json", "x-webhook-id": "msg-7" },
+    });
+    return (await response.json()).data.eventId as string;
+  };
+  const firstId = await send('{"v":1}');
+  const conflictId = await send('{"v":2}');
+  const page = await client.get(`/admin/hooks/${hook.id}`);
+  assert.match(page.html, /<span class="badge badge-conflict">conflict<\/span>/);
+  const detail = await client.get(`/admin/hooks/${hook.id}/events/${conflictId}`);
+  assert.equal(detail.status, 200);
+  assert.match(detail.html, /Conflicts with/);
+  assert.ok(detail.html.includes(`href="/admin/hooks/${hook.id}/events/${firstId}"`));
+});
+
 Deno.test("a rejected hook form shows the API's message beside the part it names", async () => {
   const { s, client } = await signedIn();
   await using _ = s;
@@ -151,7 +176,7 @@ Deno.test("a rejected hook form shows the API's message beside the part it names
   const cases: [Record<string, string>, string, RegExp][] = [
     [{ name: " " }, "hook-name-error", /name must not be empty/],
     [{ mode: "stripe" }, "hook-verification-error", /copy the signing secret from Stripe/],
-    [{ secret: "short" }, "hook-verification-error", /at least 8 characters/],
+    [{ mode: "stripe", secret: "short" }, "hook-verification-error", /at least 8 characters/],
     [{ mode: "hmac_sha256", prefix: "a b" }, "hook-verification-error", /printable ASCII/],
     [{ actionType: "relay", relayUrl: "ftp://example.com/" }, "hook-action-error", /http/],
     [{ actionType: "run" }, "hook-action-error", /choose a job/],

@@ -124,6 +124,30 @@ const INVALID: InvalidCase[] = [
     field: "url",
     mentions: "refused",
   },
+  {
+    what: "a url with a line break (CR LF)",
+    body: { ...VALID, url: "https://example.com/a\r\nX-Injected: 1" },
+    field: "url",
+    mentions: "control character",
+  },
+  {
+    what: "a url with a tab",
+    body: { ...VALID, url: "https://example.com/\ta" },
+    field: "url",
+    mentions: "U+0009",
+  },
+  {
+    what: "a url with a NUL",
+    body: { ...VALID, url: "https://example.com/a\u0000" },
+    field: "url",
+    mentions: "control character",
+  },
+  {
+    what: "a url with a C1 control character",
+    body: { ...VALID, url: "https://example.com/a\u0085b" },
+    field: "url",
+    mentions: "control character",
+  },
   { what: "method TRACE", body: { ...VALID, method: "TRACE" }, field: "method", mentions: "GET" },
   {
     what: "a Host header",
@@ -148,6 +172,18 @@ const INVALID: InvalidCase[] = [
     body: { ...VALID, headers: { "X-Test": "a\r\nInjected: 1" } },
     field: "headers",
     mentions: "line break",
+  },
+  {
+    what: "a header value with a control character",
+    body: { ...VALID, headers: { "X-Test": "a\u0001b" } },
+    field: "headers",
+    mentions: "control character",
+  },
+  {
+    what: "a header value with DEL",
+    body: { ...VALID, headers: { "X-Test": "a\u007f" } },
+    field: "headers",
+    mentions: "control character",
   },
   { what: "a body with GET", body: { ...VALID, body: "hello" }, field: "body", mentions: "GET" },
   {
@@ -192,7 +228,18 @@ const INVALID: InvalidCase[] = [
     field: "timeoutMs",
     mentions: "300000",
   },
-  { what: "an unknown field", body: { ...VALID, foo: 1 }, field: "foo", mentions: "foo" },
+  {
+    what: "an unknown field",
+    body: { ...VALID, foo: 1 },
+    field: "foo",
+    mentions: 'Unknown field "foo"',
+  },
+  {
+    what: "an unknown field inside expect",
+    body: { ...VALID, expect: { status: 200, statusCode: 200 } },
+    field: "expect",
+    mentions: 'expect has an unknown field "statusCode"',
+  },
   {
     what: "a name over 200 characters",
     body: { ...VALID, name: "n".repeat(201) },
@@ -379,6 +426,18 @@ Deno.test("PATCH /api/jobs/:id answers 400 naming url for a private address", as
   });
   expectError(answer, 400, "INVALID_REQUEST", "url");
   assert.equal((await t.call<JobView>("GET", `/api/jobs/${job.id}`)).body.data.url, job.url);
+});
+
+Deno.test("PATCH /api/jobs/:id answers 400 naming url for a line feed and keeps the stored url", async () => {
+  await using t = await TestSystem.start();
+  const job = await t.createJob();
+  const answer = await t.call("PATCH", `/api/jobs/${job.id}`, {
+    body: { url: "https://example.com/\nInjected: 1" },
+  });
+  const error = expectError(answer, 400, "INVALID_REQUEST", "url");
+  assert.match(error.message, /U\+000A/);
+  const after = await t.call<JobView>("GET", `/api/jobs/${job.id}`);
+  assert.equal(after.body.data.url, job.url);
 });
 
 Deno.test("PATCH /api/jobs/:id answers 400 naming body when GET would be sent with a body", async () => {

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { createServiceAccount, FakeGoogle } from "./fakes/google.ts";
-import { expectStatus, TestSystem } from "./helpers.ts";
+import { expectError, expectStatus, TestSystem } from "./helpers.ts";
 
 const PROJECT = "hibiki-test";
 const REGION = "asia-northeast1";
@@ -183,6 +183,36 @@ Deno.test("cloud_run_job input is checked: no url, known credential, and the tar
     assert.equal(answer.status, 400, JSON.stringify(body));
     assert.equal((answer.body as unknown as { error: { field: string } }).error.field, field);
   }
+});
+
+Deno.test("cloud_run_job input explains the fields seed 000's client sends that a run cannot take", async () => {
+  const { t, fake, credentialId } = await systemWithFake();
+  await using _t = t;
+  await using _f = fake;
+  const target = { project: PROJECT, region: REGION, job: JOB, credentialId };
+  for (
+    const [cloudRun, message] of [
+      [
+        { ...target, serviceAccount: "runner@hibiki-test.iam.gserviceaccount.com" },
+        /^cloudRun has an unknown field "serviceAccount": .*run request cannot set .*service account.* on the Cloud Run job itself/,
+      ],
+      [
+        { ...target, overrides: { serviceAccount: "runner@hibiki-test.iam.gserviceaccount.com" } },
+        /^cloudRun\.overrides has an unknown field "serviceAccount": .*Cloud Run job itself/,
+      ],
+      [
+        { ...target, overrides: { containerOverrides: [{ env: [] }] } },
+        /^cloudRun\.overrides has an unknown field "containerOverrides": .*cloudRun\.overrides/,
+      ],
+    ] as const
+  ) {
+    const answer = await t.call<unknown>("POST", "/api/jobs", {
+      body: { type: "cloud_run_job", name: "x", schedule: "@hourly", cloudRun },
+    });
+    const error = expectError(answer, 400, "INVALID_REQUEST", "cloudRun");
+    assert.match(error.message, message);
+  }
+  assert.equal(fake.runRequests, 0);
 });
 
 Deno.test("an inbound webhook runs a Cloud Run job with env from its payload", async () => {

@@ -15,7 +15,7 @@ Deno.test("DELETE /api/deliveries/:id removes a delivery and its queued attempt"
   const sent = await t.call<{ id: string }>("POST", `/api/webhooks/${job.id}/test`);
   await t.settle();
   const id = sent.body.data.id;
-  const before = await t.call<{ state: string; nextAttemptAt: number }>(
+  const before = await t.call<{ state: string; nextAttemptAt: string | null }>(
     "GET",
     `/api/deliveries/${id}`,
   );

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { Webhook } from "standardwebhooks";
 import { NotFoundError } from "../lib/errors.ts";
-import type { InboundEvent } from "../lib/inbound/types.ts";
+import type { InboundEventView } from "../lib/inbound/types.ts";
 import { expectError, expectStatus } from "./helpers.ts";
 import { InboundHarness, T0 } from "./inbound_harness.ts";
 
@@ -29,8 +29,12 @@ function startReceiver(statuses: number[]) {
   };
 }
 
-async function event(t: InboundHarness, hookId: string, eventId: string): Promise<InboundEvent> {
-  const answer = await t.call<InboundEvent>("GET", `/api/hooks/${hookId}/events/${eventId}`);
+async function event(
+  t: InboundHarness,
+  hookId: string,
+  eventId: string,
+): Promise<InboundEventView> {
+  const answer = await t.call<InboundEventView>("GET", `/api/hooks/${hookId}/events/${eventId}`);
   expectStatus(answer, 200);
   return answer.body.data;
 }
@@ -54,7 +58,7 @@ Deno.test("A relay that fails is retried after 5 s and succeeds, re-signed by Hi
   await t.settle();
   let stored = await event(t, hook.id, eventId);
   assert.equal(stored.action.state, "pending");
-  assert.equal(stored.action.nextAttemptAt, T0 + 5000);
+  assert.equal(stored.action.nextAttemptAt, new Date(T0 + 5000).toISOString());
   assert.equal(stored.action.attempts.length, 1);
   assert.deepEqual(
     { ...stored.action.attempts[0], durationMs: 0 },
@@ -202,7 +206,7 @@ Deno.test("POST /api/hooks/:id/events/:eventId/replay runs the action again", as
   const eventId = await sendOk(t, hook.id, '{"n":1}');
   await t.settle();
   t.clock.advance(60_000);
-  const answer = await t.call<InboundEvent>(
+  const answer = await t.call<InboundEventView>(
     "POST",
     `/api/hooks/${hook.id}/events/${eventId}/replay`,
   );
@@ -222,6 +226,34 @@ Deno.test("POST /api/hooks/:id/events/:eventId/replay runs the action again", as
     404,
     "NOT_FOUND",
   );
+});
+
+Deno.test("A conflicting body under a known delivery id is held, not relayed, until replayed", async () => {
+  await using receiver = startReceiver([200]);
+  await using t = await InboundHarness.start({ allowPrivateNetworks: true });
+  const hook = await t.createHook({
+    verification: { mode: "none" },
+    action: { type: "relay", url: receiver.url },
+  });
+  const firstId = await sendOk(t, hook.id, '{"v":1}', { "X-Webhook-ID": "msg-1" });
+  const conflictId = await sendOk(t, hook.id, '{"v":2}', { "X-Webhook-ID": "msg-1" });
+  await t.settle();
+  assert.equal(receiver.received.length, 1);
+  const held = await event(t, hook.id, conflictId);
+  assert.equal(held.conflictOf, firstId);
+  assert.deepEqual(held.action, {
+    state: "held",
+    nextAttemptAt: null,
+    attemptsInRound: 0,
+    attempts: [],
+  });
+
+  const replayed = await t.call("POST", `/api/hooks/${hook.id}/events/${conflictId}/replay`);
+  expectStatus(replayed, 202);
+  await t.settle();
+  assert.equal(receiver.received.length, 2);
+  assert.equal(new TextDecoder().decode(receiver.received[1].body), '{"v":2}');
+  assert.equal((await event(t, hook.id, conflictId)).action.state, "succeeded");
 });
 
 Deno.test("Deleting a hook drops its queued actions", async () => {

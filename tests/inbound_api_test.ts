@@ -83,6 +83,8 @@ Deno.test("POST /api/hooks refuses relay targets the SSRF guard refuses, before 
       "http://example.com/x",
       "ftp://example.com/x",
       "https://user:pw@example.com/x",
+      "https://example.com/x\r\nX-Injected: 1",
+      "https://example.com/\tx",
     ]
   ) {
     const answer = await t.call("POST", "/api/hooks", {
@@ -108,7 +110,13 @@ Deno.test("POST /api/hooks validates modes, secrets, limits and run targets, nam
     [{ name: "x" }, "verification"],
     [{ name: "x", verification: { mode: "magic" } }, "verification"],
     [{ name: "x", verification: { mode: "stripe" } }, "verification"],
-    [{ name: "x", verification: { mode: "github", secret: "short" } }, "verification"],
+    [{ name: "x", verification: { mode: "github", secret: "" } }, "verification"],
+    [{ name: "x", verification: { mode: "stripe", secret: "short" } }, "verification"],
+    // A header cannot carry spaces at either end: such a secret could never match.
+    [
+      { name: "x", verification: { mode: "header_secret", secret: " padded secret " } },
+      "verification",
+    ],
     [
       { name: "x", verification: { mode: "standard_webhooks", secret: "not base64!!" } },
       "verification",
@@ -127,6 +135,14 @@ Deno.test("POST /api/hooks validates modes, secrets, limits and run targets, nam
       },
       "action",
     ],
+    [
+      {
+        name: "x",
+        verification: { mode: "none" },
+        action: { type: "relay", url: "https://example.com/", headers: { "X-A": "a\u0001" } },
+      },
+      "action",
+    ],
   ];
   for (const [body, field] of cases) {
     expectError(await t.call("POST", "/api/hooks", { body }), 400, "INVALID_REQUEST", field);
@@ -140,10 +156,28 @@ Deno.test("POST /api/hooks validates modes, secrets, limits and run targets, nam
   );
 });
 
+Deno.test("POST /api/hooks takes any secret the provider takes: GitHub's own example, the README's", async () => {
+  await using t = await InboundHarness.start();
+  for (
+    const verification of [
+      // GitHub takes any string; this one is from GitHub's documentation.
+      { mode: "github", secret: "It's a Secret to Everybody" },
+      { mode: "github", secret: "秘密" },
+      { mode: "hmac_sha256", secret: "a secret with spaces" },
+      // The README's inbound example: seed 001 sets no rule for its Secret header.
+      { mode: "header_secret", header: "Secret", secret: "s3cret" },
+      { mode: "header_secret", header: "Secret", secret: "with inner spaces" },
+    ]
+  ) {
+    const answer = await t.call("POST", "/api/hooks", { body: { name: "x", verification } });
+    expectStatus(answer, 201);
+  }
+});
+
 Deno.test("GET /api/hooks lists only the caller's hooks, with a cursor", async () => {
   await using t = await InboundHarness.start();
   for (let i = 0; i < 3; i++) await t.createHook({ name: `h${i}`, verification: { mode: "none" } });
-  const alice = await t.mintKey("alice", ["write:jobs"]);
+  const alice = await t.mintKey("alice", ["read:jobs", "write:jobs"]);
   await t.createHook({ name: "alice's", verification: { mode: "none" } }, alice);
 
   const first = await t.call<HookView[]>("GET", "/api/hooks?limit=2");
@@ -170,7 +204,7 @@ Deno.test("Another user's hook answers 404 to every route", async () => {
   await t.settle();
   const events = await t.call<{ id: string }[]>("GET", `/api/hooks/${hook.id}/events`);
   const eventId = events.body.data[0].id;
-  const bob = await t.mintKey("bob", ["admin"]);
+  const bob = await t.mintKey("bob", ["read:jobs", "write:jobs"]);
   for (
     const [method, path, body] of [
       ["GET", `/api/hooks/${hook.id}`],
@@ -186,7 +220,7 @@ Deno.test("Another user's hook answers 404 to every route", async () => {
   expectStatus(await t.call("GET", `/api/hooks/${hook.id}`), 200);
 });
 
-Deno.test("Hooks need admin or write:jobs to change and read:jobs at least to read", async () => {
+Deno.test("Hooks need read:jobs to read and write:jobs to change; neither implies the other", async () => {
   await using t = await InboundHarness.start();
   const reader = await t.mintKey("default", ["read:jobs"]);
   const logs = await t.mintKey("default", ["read:logs", "write:logs"]);
@@ -195,11 +229,17 @@ Deno.test("Hooks need admin or write:jobs to change and read:jobs at least to re
   const body = { name: "x", verification: { mode: "none" } };
   expectError(await t.call("POST", "/api/hooks", { key: reader, body }), 403, "FORBIDDEN");
   expectError(await t.call("POST", "/api/hooks", { key: logs, body }), 403, "FORBIDDEN");
+  expectError(await t.call("POST", "/api/hooks", { key: admin, body }), 403, "FORBIDDEN");
   expectError(await t.call("GET", "/api/hooks", { key: logs }), 403, "FORBIDDEN");
   expectError(await t.call("GET", "/api/hooks", { key: null }), 401, "UNAUTHORIZED");
-  expectStatus(await t.call("POST", "/api/hooks", { key: writer, body }), 201);
-  expectStatus(await t.call("POST", "/api/hooks", { key: admin, body }), 201);
-  expectStatus(await t.call("GET", "/api/hooks", { key: reader }), 200);
+  const created = await t.call<HookView>("POST", "/api/hooks", { key: writer, body });
+  expectStatus(created, 201);
+  for (const path of ["/api/hooks", `/api/hooks/${created.body.data.id}`]) {
+    const refused = expectError(await t.call("GET", path, { key: writer }), 403, "FORBIDDEN");
+    assert.match(refused.message, /read:jobs/);
+    expectError(await t.call("GET", path, { key: admin }), 403, "FORBIDDEN");
+    expectStatus(await t.call("GET", path, { key: reader }), 200);
+  }
 });
 
 Deno.test("PATCH /api/hooks/:id changes fields, and a new relay secret is shown once", async () => {

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
-import type { HookView, InboundEvent } from "../lib/inbound/types.ts";
+import type { HookView, InboundEventView } from "../lib/inbound/types.ts";
 import { expectStatus } from "./helpers.ts";
 import { InboundHarness } from "./inbound_harness.ts";
 
@@ -14,8 +14,8 @@ async function json(response: Response): Promise<Record<string, unknown>> {
   return await response.json();
 }
 
-async function events(t: InboundHarness, hookId: string): Promise<InboundEvent[]> {
-  const answer = await t.call<InboundEvent[]>("GET", `/api/hooks/${hookId}/events`);
+async function events(t: InboundHarness, hookId: string): Promise<InboundEventView[]> {
+  const answer = await t.call<InboundEventView[]>("GET", `/api/hooks/${hookId}/events`);
   expectStatus(answer, 200);
   return answer.body.data;
 }
@@ -41,7 +41,7 @@ Deno.test("A request with the right Secret header is stored before it is acknowl
   assert.match(eventId, /^evt_[0-9a-f]{28}$/);
   // Committed by the time of the answer: no waiting for the queue. Storing is the whole of a
   // `store` action, so it is already done.
-  const stored = await t.kv.get<InboundEvent>(["inbound_event", hook.id, eventId]);
+  const stored = await t.kv.get<InboundEventView>(["inbound_event", hook.id, eventId]);
   assert.equal(stored.value?.action.state, "succeeded");
 
   await t.settle();
@@ -223,6 +223,24 @@ Deno.test("GitHub: a signed delivery is stored once, a redelivery of its id answ
   assert.equal((await t.send(hook, body, forged)).status, 401);
 });
 
+Deno.test("GitHub: the documented test vector verifies with its secret with spaces", async () => {
+  // https://docs.github.com/en/webhooks/using-webhooks/validating-webhook-deliveries
+  await using t = await InboundHarness.start();
+  const hook = await t.createHook({
+    verification: { mode: "github", secret: "It's a Secret to Everybody" },
+  });
+  const signature = "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17";
+  const accepted = await t.send(hook, "Hello, World!", { "X-Hub-Signature-256": signature });
+  assert.equal(accepted.status, 200);
+  assert.equal((await accepted.json()).data.duplicate, false);
+  const other = await t.send(hook, "Hello, World?", { "X-Hub-Signature-256": signature });
+  assert.equal(other.status, 401);
+  await other.body?.cancel();
+  const [event] = await events(t, hook.id);
+  assert.equal(event.body, "Hello, World!");
+  assert.deepEqual(event.verification, { mode: "github", verified: true });
+});
+
 Deno.test("Concurrent deliveries with one id store one event", async () => {
   await using t = await InboundHarness.start();
   const hook = await t.createHook({ verification: { mode: "none" } });
@@ -235,6 +253,81 @@ Deno.test("Concurrent deliveries with one id store one event", async () => {
   const eventIds = new Set(bodies.map((b) => b.data.eventId));
   assert.equal(eventIds.size, 1);
   assert.equal((await events(t, hook.id)).length, 1);
+});
+
+Deno.test("GitHub: another body under a known delivery id is stored as a conflict, not dropped", async () => {
+  await using t = await InboundHarness.start();
+  const secret = "gh-secret-42";
+  const hook = await t.createHook({ verification: { mode: "github", secret } });
+  const send = (body: string) =>
+    t.send(hook, body, {
+      "X-GitHub-Delivery": "72d3162e-cc78-11e3-81ab-4c9367dc0958",
+      "X-Hub-Signature-256": "sha256=" + createHmac("sha256", secret).update(body).digest("hex"),
+    });
+  const first = await json(await send('{"action":"opened"}'));
+  const firstId = (first.data as { eventId: string }).eventId;
+
+  t.clock.advance(1000);
+  const changed = await send('{"action":"closed"}');
+  assert.equal(changed.status, 200, "acknowledged, so the sender does not retry forever");
+  const answer = await json(changed);
+  const conflictId = (answer.data as { eventId: string }).eventId;
+  assert.deepEqual(answer, {
+    success: true,
+    data: { eventId: conflictId, duplicate: false, conflictOf: firstId },
+  });
+  assert.notEqual(conflictId, firstId);
+
+  // Repeats of either body are duplicates of their own event.
+  assert.deepEqual((await json(await send('{"action":"closed"}'))).data, {
+    eventId: conflictId,
+    duplicate: true,
+  });
+  assert.deepEqual((await json(await send('{"action":"opened"}'))).data, {
+    eventId: firstId,
+    duplicate: true,
+  });
+
+  const stored = await events(t, hook.id);
+  assert.deepEqual(stored.map((e) => [e.id, e.body, e.conflictOf]), [
+    [conflictId, '{"action":"closed"}', firstId],
+    [firstId, '{"action":"opened"}', null],
+  ]);
+  const one = await t.call<InboundEventView>("GET", `/api/hooks/${hook.id}/events/${conflictId}`);
+  assert.equal(one.body.data.conflictOf, firstId);
+  assert.deepEqual(await counters(t, hook.id), { received: 2, rejected: 0 });
+  assert.equal(t.inbound.metrics.conflicts, 1);
+  assert.equal(t.inbound.metrics.duplicates, 2);
+  assert.match(t.inbound.metrics.render(), /hibiki_inbound_requests_total\{outcome="conflict"\} 1/);
+});
+
+Deno.test("Concurrent deliveries with one id and two bodies store one event each, one a conflict", async () => {
+  await using t = await InboundHarness.start();
+  const hook = await t.createHook({ verification: { mode: "none" } });
+  const answers = await Promise.all(
+    ['{"n":1}', '{"n":2}', '{"n":1}', '{"n":2}', '{"n":1}', '{"n":2}'].map((body) =>
+      t.send(hook, body, { "X-Webhook-ID": "same-id" })
+    ),
+  );
+  assert.ok(answers.every((r) => r.status === 200));
+  await Promise.all(answers.map((r) => r.json()));
+  const stored = await events(t, hook.id);
+  assert.equal(stored.length, 2);
+  const first = stored.find((e) => e.conflictOf === null);
+  const conflict = stored.find((e) => e.conflictOf !== null);
+  assert.ok(first && conflict);
+  assert.equal(conflict.conflictOf, first.id);
+  assert.notEqual(conflict.body, first.body);
+});
+
+Deno.test("A delivery id remembered before bodies were compared is still a duplicate", async () => {
+  await using t = await InboundHarness.start();
+  const hook = await t.createHook({ verification: { mode: "none" } });
+  const earlier = `evt_${"0".repeat(28)}`;
+  await t.kv.set(["inbound_seen", hook.id, "old-id"], earlier);
+  const answer = await t.send(hook, '{"any":"body"}', { "X-Webhook-ID": "old-id" });
+  assert.deepEqual((await json(answer)).data, { eventId: earlier, duplicate: true });
+  assert.equal((await events(t, hook.id)).length, 0);
 });
 
 Deno.test("Stripe: a signed event is stored once per event id, even when re-signed later", async () => {
@@ -308,9 +401,9 @@ Deno.test("GET /api/hooks/:id/events lists newest first with a cursor and redact
     t.clock.advance(1000);
   }
   await t.settle();
-  const first = await t.call<InboundEvent[]>("GET", `/api/hooks/${hook.id}/events?limit=2`);
+  const first = await t.call<InboundEventView[]>("GET", `/api/hooks/${hook.id}/events?limit=2`);
   assert.equal(first.body.data.length, 2);
-  const rest = await t.call<InboundEvent[]>(
+  const rest = await t.call<InboundEventView[]>(
     "GET",
     `/api/hooks/${hook.id}/events?limit=2&cursor=${first.body.cursor}`,
   );
@@ -323,7 +416,7 @@ Deno.test("GET /api/hooks/:id/events lists newest first with a cursor and redact
     assert.equal(event.headers[name], "[redacted]", name);
   }
   assert.equal(event.headers["user-agent"], "provider/1.0");
-  const one = await t.call<InboundEvent>("GET", `/api/hooks/${hook.id}/events/${event.id}`);
+  const one = await t.call<InboundEventView>("GET", `/api/hooks/${hook.id}/events/${event.id}`);
   assert.deepEqual(one.body.data, event);
   assert.equal(
     (await t.call("GET", `/api/hooks/${hook.id}/events/evt_nope`)).status,

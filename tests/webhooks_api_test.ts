@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import type { ProbeResult } from "../lib/net/probe.ts";
-import type { Delivery, WebhookView } from "../lib/webhooks/types.ts";
+import type { DeliveryView, WebhookView } from "../lib/webhooks/types.ts";
 import { expectError, expectStatus, okProbe, T0, TestSystem } from "./helpers.ts";
 
 const ENDPOINT = "https://your-server.com/webhook";
@@ -278,6 +278,21 @@ const BAD_CREATE: { what: string; body: Record<string, unknown>; field: string }
     body: { endpoint: "https://example.com/" + "a".repeat(2049 - 20) },
     field: "endpoint",
   },
+  {
+    what: "an endpoint with a line break",
+    body: { endpoint: "https://example.com/hook\r\nX-Injected: 1" },
+    field: "endpoint",
+  },
+  {
+    what: "an endpoint with a control character",
+    body: { endpoint: "https://example.com/hook\u0007" },
+    field: "endpoint",
+  },
+  {
+    what: "a header with a control character",
+    body: { headers: { "X-A": "a\u001bb" } },
+    field: "headers",
+  },
   { what: "headers as a string", body: { headers: "X-A: 1" }, field: "headers" },
   { what: "headers as an array", body: { headers: ["X-A"] }, field: "headers" },
   { what: "a numeric header value", body: { headers: { "X-A": 1 } }, field: "headers" },
@@ -530,7 +545,7 @@ Deno.test("POST /api/webhooks/:jobId/rotate answers 404 when the job has no webh
 Deno.test("POST /api/webhooks/:jobId/test answers 202 with a pending test delivery", async () => {
   await using t = await TestSystem.start();
   const { jobId, webhook } = await jobWithWebhook(t);
-  const answer = await t.call<Delivery>("POST", `/api/webhooks/${jobId}/test`);
+  const answer = await t.call<DeliveryView>("POST", `/api/webhooks/${jobId}/test`);
   expectStatus(answer, 202);
   const delivery = answer.body.data;
   assert.match(delivery.id, /^wh_/);
@@ -557,7 +572,7 @@ Deno.test("GET /api/webhooks/:jobId/deliveries lists deliveries newest first, pa
   const { jobId } = await jobWithWebhook(t);
   const ids: string[] = [];
   for (let i = 0; i < 5; i++) {
-    const sent = await t.call<Delivery>("POST", `/api/webhooks/${jobId}/test`);
+    const sent = await t.call<DeliveryView>("POST", `/api/webhooks/${jobId}/test`);
     ids.push(sent.body.data.id);
     t.clock.advance(1000);
   }
@@ -566,7 +581,7 @@ Deno.test("GET /api/webhooks/:jobId/deliveries lists deliveries newest first, pa
   let cursor: string | null | undefined = undefined;
   for (let page = 0; page < 5; page++) {
     const query: string = cursor ? `?limit=2&cursor=${cursor}` : "?limit=2";
-    const answer = await t.call<Delivery[]>("GET", `/api/webhooks/${jobId}/deliveries${query}`);
+    const answer = await t.call<DeliveryView[]>("GET", `/api/webhooks/${jobId}/deliveries${query}`);
     expectStatus(answer, 200);
     assert.ok(answer.body.data.length <= 2);
     seen.push(...answer.body.data.map((d) => d.id));
@@ -584,9 +599,9 @@ Deno.test("GET /api/webhooks/:jobId/deliveries answers 404 for a job that does n
 Deno.test("GET /api/deliveries/:id shows a delivery with its attempts", async () => {
   await using t = await TestSystem.start();
   const { jobId } = await jobWithWebhook(t);
-  const sent = await t.call<Delivery>("POST", `/api/webhooks/${jobId}/test`);
+  const sent = await t.call<DeliveryView>("POST", `/api/webhooks/${jobId}/test`);
   await t.settle();
-  const answer = await t.call<Delivery>("GET", `/api/deliveries/${sent.body.data.id}`);
+  const answer = await t.call<DeliveryView>("GET", `/api/deliveries/${sent.body.data.id}`);
   expectStatus(answer, 200);
   const delivery = answer.body.data;
   assert.equal(delivery.id, sent.body.data.id);
@@ -600,7 +615,7 @@ Deno.test("GET /api/deliveries/:id shows a delivery with its attempts", async ()
 Deno.test("GET /api/deliveries/:id answers 404 for an unknown id and for another user's delivery", async () => {
   await using t = await TestSystem.start();
   const { jobId } = await jobWithWebhook(t);
-  const sent = await t.call<Delivery>("POST", `/api/webhooks/${jobId}/test`);
+  const sent = await t.call<DeliveryView>("POST", `/api/webhooks/${jobId}/test`);
   await t.settle();
   expectError(await t.call("GET", "/api/deliveries/wh_nope"), 404, "NOT_FOUND");
   const acme = await t.createKey(["read:logs", "write:logs"], "acme");
@@ -613,7 +628,7 @@ Deno.test("GET /api/deliveries/:id answers 404 for an unknown id and for another
 Deno.test("POST /api/deliveries/:id/redeliver answers 409 for a delivery that already succeeded", async () => {
   await using t = await TestSystem.start();
   const { jobId } = await jobWithWebhook(t);
-  const sent = await t.call<Delivery>("POST", `/api/webhooks/${jobId}/test`);
+  const sent = await t.call<DeliveryView>("POST", `/api/webhooks/${jobId}/test`);
   await t.settle();
   const answer = await t.call("POST", `/api/deliveries/${sent.body.data.id}/redeliver`);
   expectError(answer, 409, "CONFLICT");
@@ -624,23 +639,26 @@ Deno.test("POST /api/deliveries/:id/redeliver answers 409 for a delivery that al
 Deno.test("POST /api/deliveries/:id/redeliver answers 202 with the same delivery, due now", async () => {
   await using t = await TestSystem.start({ probe: failingProbe(500), retryJitter: () => 0 });
   const { jobId } = await jobWithWebhook(t);
-  const sent = await t.call<Delivery>("POST", `/api/webhooks/${jobId}/test`);
+  const sent = await t.call<DeliveryView>("POST", `/api/webhooks/${jobId}/test`);
   await t.settle();
-  const failed = await t.call<Delivery>("GET", `/api/deliveries/${sent.body.data.id}`);
+  const failed = await t.call<DeliveryView>("GET", `/api/deliveries/${sent.body.data.id}`);
   assert.equal(failed.body.data.state, "pending");
-  assert.equal(failed.body.data.nextAttemptAt, T0 + 5000);
+  assert.equal(failed.body.data.nextAttemptAt, new Date(T0 + 5000).toISOString());
 
   t.clock.advance(1000);
-  const answer = await t.call<Delivery>("POST", `/api/deliveries/${sent.body.data.id}/redeliver`);
+  const answer = await t.call<DeliveryView>(
+    "POST",
+    `/api/deliveries/${sent.body.data.id}/redeliver`,
+  );
   expectStatus(answer, 202);
   assert.equal(answer.body.data.id, sent.body.data.id);
   assert.equal(answer.body.data.state, "pending");
-  assert.equal(answer.body.data.nextAttemptAt, T0 + 1000);
+  assert.equal(answer.body.data.nextAttemptAt, new Date(T0 + 1000).toISOString());
   await t.settle();
-  const after = await t.call<Delivery>("GET", `/api/deliveries/${sent.body.data.id}`);
+  const after = await t.call<DeliveryView>("GET", `/api/deliveries/${sent.body.data.id}`);
   assert.equal(after.body.data.attempts.length, 2);
   assert.equal(after.body.data.attempts[1].n, 1, "the round starts over");
-  assert.equal(after.body.data.nextAttemptAt, T0 + 1000 + 5000);
+  assert.equal(after.body.data.nextAttemptAt, new Date(T0 + 6000).toISOString());
   // The retry that was due at T0 + 5 s was replaced, not added: one send per attempt.
   t.clock.set(T0 + 5000);
   await t.settle();
@@ -672,7 +690,7 @@ async function disableDuringRun(runTakesMs: number) {
   t.clock.advance(runTakesMs);
   gate.resolve();
   await t.settle();
-  const list = await t.call<Delivery[]>("GET", `/api/webhooks/${jobId}/deliveries`);
+  const list = await t.call<DeliveryView[]>("GET", `/api/webhooks/${jobId}/deliveries`);
   return { t, deliveries: list.body.data };
 }
 
@@ -713,19 +731,19 @@ Deno.test("a delivery's record stays within a Deno KV value, however large its j
   );
   expectStatus(await t.call("POST", `/api/jobs/${job.id}/run`), 202);
   await t.settle();
-  const list = await t.call<Delivery[]>("GET", `/api/webhooks/${job.id}/deliveries`);
+  const list = await t.call<DeliveryView[]>("GET", `/api/webhooks/${job.id}/deliveries`);
   const id = list.body.data[0].id;
   // Every retry of two rounds, so that more attempts are made than a record keeps.
   for (let round = 0; round < 3; round++) {
     for (let step = 0; step < 15; step++) {
-      const current = (await t.call<Delivery>("GET", `/api/deliveries/${id}`)).body.data;
+      const current = (await t.call<DeliveryView>("GET", `/api/deliveries/${id}`)).body.data;
       if (current.state !== "pending" || current.nextAttemptAt === null) break;
-      t.clock.set(current.nextAttemptAt);
+      t.clock.set(Date.parse(current.nextAttemptAt));
       await t.settle();
     }
     if (round < 2) expectStatus(await t.call("POST", `/api/deliveries/${id}/redeliver`), 202);
   }
-  const delivery = (await t.call<Delivery>("GET", `/api/deliveries/${id}`)).body.data;
+  const delivery = (await t.call<DeliveryView>("GET", `/api/deliveries/${id}`)).body.data;
   assert.equal(delivery.state, "dead");
   assert.equal(delivery.attempts.length, 20);
   assert.ok(delivery.attempts.every((a) => (a.error ?? "").length <= 500));

@@ -45,15 +45,7 @@ export function resolveCloudRunSpec(input: unknown, defaults: CloudRunDefaults):
       );
     }
   }
-  let target: CloudRunTarget;
-  try {
-    target = parseCloudRunTarget(merged);
-  } catch (error) {
-    if (error instanceof ValidationError) {
-      throw new ValidationError(`cloudRun.${error.message}`, "cloudRun");
-    }
-    throw error;
-  }
+  const target = parseCloudRunTarget(merged, { at: "cloudRun" });
   const credential = credentialId ?? defaults.credentialId;
   if (typeof credential !== "string" || credential === "") {
     throw new ValidationError(

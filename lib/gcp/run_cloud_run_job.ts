@@ -13,6 +13,7 @@
 import { z } from "zod";
 import { type Clock, systemClock } from "../clock.ts";
 import { ValidationError } from "../errors.ts";
+import { issueError } from "../validation.ts";
 import {
   type CloudRunClient,
   type EnvVar,
@@ -56,16 +57,27 @@ export const cloudRunTargetSchema = z.object({
 
 export type CloudRunTarget = z.output<typeof cloudRunTargetSchema>;
 
-/** Validates a target; errors name the field (`overrides.env.0.name must be …`). */
-export function parseCloudRunTarget(input: unknown): CloudRunTarget {
+/**
+ * Fields of a `jobs:run` request as seed 000's client builds it, which the API takes in
+ * another shape or not at all: the refusal says where they go instead.
+ */
+const RUN_REQUEST_HINTS = {
+  serviceAccount: "a run request cannot set the service account (Cloud Run's RunJobRequest " +
+    "has no such field): set it on the Cloud Run job itself, e.g. " +
+    "gcloud run jobs update JOB --service-account=EMAIL",
+  containerOverrides: "put env and args straight in cloudRun.overrides; Hibiki builds " +
+    "containerOverrides from them",
+  timeout: "set it as cloudRun.overrides.timeout",
+};
+
+/**
+ * Validates a target; errors name the field (`overrides.env.0.name must be …`), from `at`
+ * when the target sits inside a request body.
+ */
+export function parseCloudRunTarget(input: unknown, options: { at?: string } = {}): CloudRunTarget {
   const parsed = cloudRunTargetSchema.safeParse(input);
   if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0];
-  if (issue.code === "unrecognized_keys") {
-    throw new ValidationError(`Unknown field "${issue.keys[0]}"`, issue.keys[0]);
-  }
-  const field = issue.path.length > 0 ? String(issue.path[0]) : null;
-  throw new ValidationError(`${issue.path.join(".")} ${issue.message}`.trim(), field);
+  throw issueError(parsed.error, { at: options.at, hints: RUN_REQUEST_HINTS });
 }
 
 export type CloudRunFireErrorCategory =

@@ -153,5 +153,11 @@ Deno.test("parseCloudRunTarget() names the bad field and reserves the fire id va
     /overrides\.timeout must be seconds like "3600s"/,
   );
   assert.throws(() => parseCloudRunTarget({ ...target, region: "Tokyo" }), /region/);
-  assert.throws(() => parseCloudRunTarget({ ...target, extra: 1 }), /Unknown field "extra"/);
+  assert.throws(() => parseCloudRunTarget({ ...target, extra: 1 }), /^.*Unknown field "extra"$/);
+  assert.throws(
+    () => parseCloudRunTarget({ ...target, overrides: { containerOverrides: [] } }),
+    (error: unknown) =>
+      error instanceof ValidationError && error.field === "overrides" &&
+      error.message.startsWith('overrides has an unknown field "containerOverrides": '),
+  );
 });

@@ -121,6 +121,10 @@ export const ja: Record<string, string> = {
   "Region": "リージョン",
   "Remove webhook": "Webhookを削除",
   "Replay": "再実行",
+  "conflict": "衝突",
+  "Conflicts with": "衝突の相手",
+  "came first with the same delivery id and another body; replay to run this one":
+    "が同じ配信IDで別の本文を先に受けています。このイベントを実行するには再実行してください",
   "Request": "リクエスト",
   "Reset": "再設定",
   "Reset password": "パスワード再設定",

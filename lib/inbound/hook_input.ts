@@ -26,9 +26,21 @@ export const RELAY_RESERVED_HEADERS: ReadonlySet<string> = new Set([
 
 /** RFC 9110 token characters. */
 const headerName = z.string().regex(/^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,100}$/, "is not a header name");
-const secret = z.string({ error: "must be a string" })
-  .min(8, "must be at least 8 characters")
-  .max(512, "must be at most 512 characters")
+/*
+ * A secret is the sender's to choose, so each mode takes what its sender takes, with a
+ * minimum length only where the provider has one.
+ */
+/** GitHub and generic HMAC senders take any string: it keys the MAC as its UTF-8 bytes. */
+const anySecret = z.string({ error: "must be a string" })
+  .min(1, "must not be empty")
+  .max(512, "must be at most 512 characters");
+/** Sent as a header value, which is ASCII and loses spaces at either end on the way. */
+const headerSecret = anySecret.regex(
+  /^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/,
+  "must be printable ASCII without spaces at either end (a header cannot carry those)",
+);
+/** Stripe issues `whsec_…` signing secrets: anything short or spaced is a copying mistake. */
+const stripeSecret = anySecret.min(8, "must be at least 8 characters")
   .regex(/^[\x21-\x7e]+$/, "must be printable ASCII without spaces");
 const tolerance = z.number().int("must be a whole number").min(1).max(3600).default(
   DEFAULT_TOLERANCE_SECONDS,
@@ -39,25 +51,28 @@ const verificationSchema = z.discriminatedUnion("mode", [
   z.object({
     mode: z.literal("header_secret"),
     header: headerName.default("Secret"),
-    secret: secret.optional(),
+    secret: headerSecret.optional(),
   }).strict(),
   z.object({
     mode: z.literal("hmac_sha256"),
     header: headerName.default("X-Signature"),
     prefix: z.string().max(32).regex(/^[\x21-\x7e]*$/, "must be printable ASCII").default(""),
     encoding: z.enum(["hex", "base64"], { error: "must be hex or base64" }).default("hex"),
-    secret: secret.optional(),
+    secret: anySecret.optional(),
   }).strict(),
   z.object({
     mode: z.literal("standard_webhooks"),
-    secret: secret.optional(),
+    // Checked for the whsec_ form below.
+    secret: anySecret.optional(),
     toleranceSeconds: tolerance,
   }).strict(),
-  z.object({ mode: z.literal("github"), secret: secret.optional() }).strict(),
+  z.object({ mode: z.literal("github"), secret: anySecret.optional() }).strict(),
   z.object({
     mode: z.literal("stripe"),
     // Stripe issues the signing secret; there is nothing for Hibiki to generate.
-    secret: z.string({ error: "is required: copy the signing secret from Stripe" }).pipe(secret),
+    secret: z.string({ error: "is required: copy the signing secret from Stripe" }).pipe(
+      stripeSecret,
+    ),
     toleranceSeconds: tolerance,
   }).strict(),
 ], {

@@ -24,6 +24,7 @@ import type {
   HookRecord,
   HookView,
   InboundEvent,
+  InboundEventView,
   ReceiveResult,
   Verification,
 } from "./types.ts";
@@ -169,22 +170,27 @@ export class InboundService {
     this.hooks.delete(hookId);
   }
 
-  async listEvents(userId: string, hookId: string, page: ListOptions): Promise<Page<InboundEvent>> {
+  async listEvents(
+    userId: string,
+    hookId: string,
+    page: ListOptions,
+  ): Promise<Page<InboundEventView>> {
     await this.options.store.getHookOf(userId, this.hookId(hookId));
-    return await this.options.store.listEvents(hookId, page);
+    const found = await this.options.store.listEvents(hookId, page);
+    return { values: found.values.map(eventView), cursor: found.cursor };
   }
 
-  async getEvent(userId: string, hookId: string, eventId: string): Promise<InboundEvent> {
+  async getEvent(userId: string, hookId: string, eventId: string): Promise<InboundEventView> {
     await this.options.store.getHookOf(userId, this.hookId(hookId));
     const entry = EVENT_ID.test(eventId)
       ? await this.options.store.getEvent(hookId, eventId)
       : null;
     if (!entry?.value) throw new NotFoundError(`Event "${eventId}" not found`);
-    return entry.value;
+    return eventView(entry.value);
   }
 
   /** Runs the hook's action on a stored event again, now; the retry schedule starts over. */
-  async replay(userId: string, hookId: string, eventId: string): Promise<InboundEvent> {
+  async replay(userId: string, hookId: string, eventId: string): Promise<InboundEventView> {
     await this.options.store.getHookOf(userId, this.hookId(hookId));
     for (let attempt = 0; attempt < 10; attempt++) {
       const entry = EVENT_ID.test(eventId)
@@ -198,7 +204,7 @@ export class InboundService {
       };
       if (await this.options.store.saveEvent(entry as Deno.KvEntry<InboundEvent>, next, { now })) {
         this.options.onDue(now);
-        return next;
+        return eventView(next);
       }
     }
     throw new ConflictError(`Cannot replay "${eventId}": it is changing, try again`);
@@ -259,22 +265,64 @@ export class InboundService {
     }
 
     const deliveryId = deliveryIdOf(hook, request.headers, body);
-    if (deliveryId !== null) {
-      // Cheap early answer for the common retry; the atomic check below settles races.
-      const first = await store.seen(hook.id, deliveryId);
-      if (first !== null) {
+    const bodySha256 = deliveryId === null ? "" : sha256Hex(body);
+    const eventId = `evt_${now.toString(16).padStart(12, "0")}${toHex(randomBytes(8))}`;
+    // A lost race means another request stored this id (or this other body) meanwhile, and
+    // asking again finds it: a duplicate, or now a conflict. A few rounds settle any race.
+    for (let round = 0; round < 3; round++) {
+      const seen = deliveryId === null
+        ? { kind: "new" as const }
+        : await store.seen(hook.id, deliveryId, bodySha256);
+      if (seen.kind === "duplicate") {
         metrics.duplicates++;
-        return { kind: "duplicate", eventId: first };
+        return { kind: "duplicate", eventId: seen.eventId };
       }
+      const conflictOf = seen.kind === "conflict" ? seen.firstEventId : null;
+      const event = this.newEvent(hook, request, body, {
+        id: eventId,
+        now,
+        deliveryId,
+        conflictOf,
+      });
+      // Storing is the whole of a `store` action; a conflict's action waits for a replay.
+      const queued = event.action.state === "pending";
+      const stored = await store.addEvent({
+        event,
+        body,
+        bodySha256,
+        dueAt: queued ? now : null,
+        now,
+        seenTtlMs: this.options.seenTtlMs ?? DEFAULT_SEEN_TTL_MS,
+      });
+      if (!stored) continue;
+      if (queued) this.options.onDue(now);
+      if (conflictOf !== null) {
+        metrics.conflicts++;
+        return { kind: "conflict", eventId, conflictOf };
+      }
+      metrics.received++;
+      return { kind: "accepted", eventId };
     }
+    throw new ConflictError("Cannot store request: it is being stored concurrently, try again");
+  }
+
+  /** The event a verified request becomes; its action by the hook's and whether it conflicts. */
+  private newEvent(
+    hook: HookRecord,
+    request: Request,
+    body: Uint8Array,
+    options: { id: string; now: number; deliveryId: string | null; conflictOf: string | null },
+  ): InboundEvent {
+    const { now } = options;
     const preview = body.subarray(0, BODY_PREVIEW_BYTES);
     const event: InboundEvent = {
-      id: `evt_${now.toString(16).padStart(12, "0")}${toHex(randomBytes(8))}`,
+      id: options.id,
       hookId: hook.id,
       userId: hook.userId,
       receivedAt: new Date(now).toISOString(),
       expiresAt: new Date(now + (this.options.retentionMs ?? DEFAULT_RETENTION_MS)).toISOString(),
-      deliveryId,
+      deliveryId: options.deliveryId,
+      conflictOf: options.conflictOf,
       contentType: request.headers.get("content-type"),
       headers: redactHeaders(request.headers, hook.verification),
       bodySize: body.length,
@@ -288,8 +336,7 @@ export class InboundService {
       action: { state: "pending", nextAttemptAt: now, attemptsInRound: 0, attempts: [] },
     };
     // Storing is the whole of a `store` action: done with the write, nothing to queue.
-    const queued = hook.action.type !== "store";
-    if (!queued) {
+    if (hook.action.type === "store") {
       event.action = {
         state: "succeeded",
         nextAttemptAt: null,
@@ -305,21 +352,11 @@ export class InboundService {
           detail: "stored",
         }],
       };
+    } else if (options.conflictOf !== null) {
+      // The sender said "the same delivery" and sent something else: a person decides.
+      event.action = { state: "held", nextAttemptAt: null, attemptsInRound: 0, attempts: [] };
     }
-    const stored = await store.addEvent({
-      event,
-      body,
-      dueAt: queued ? now : null,
-      now,
-      seenTtlMs: this.options.seenTtlMs ?? DEFAULT_SEEN_TTL_MS,
-    });
-    if (!stored.ok) {
-      metrics.duplicates++;
-      return { kind: "duplicate", eventId: stored.duplicateOf };
-    }
-    metrics.received++;
-    if (queued) this.options.onDue(now);
-    return { kind: "accepted", eventId: event.id };
+    return event;
   }
 
   /** The plain `whsec_` secret that signs this hook's relayed requests. */
@@ -419,6 +456,19 @@ export class InboundService {
       updatedAt: hook.updatedAt,
     };
   }
+}
+
+export function eventView(event: InboundEvent): InboundEventView {
+  const { nextAttemptAt } = event.action;
+  return {
+    ...event,
+    // Events stored before conflicts were told apart have no such field.
+    conflictOf: event.conflictOf ?? null,
+    action: {
+      ...event.action,
+      nextAttemptAt: nextAttemptAt === null ? null : new Date(nextAttemptAt).toISOString(),
+    },
+  };
 }
 
 /** Enough to recognise a secret, never enough to use it. */

@@ -3,6 +3,10 @@
  * by id (the public endpoint reads that) and under its owner (the API lists that). An event,
  * its de-duplication key, its queued action and the hook's counter are written in one
  * atomic operation, so a request is either wholly stored or not at all.
+ *
+ * De-duplication compares bodies, not only delivery ids: the first event under an id is
+ * remembered with its body's hash, and another body under that id is remembered apart, by
+ * id and hash, as the conflict event that holds it. A repeat of either is a duplicate.
  */
 import { ConflictError, NotFoundError } from "../errors.ts";
 import { collect } from "../store/kv_store.ts";
@@ -35,11 +39,23 @@ export interface NewEvent {
   /** When to run the action (epoch ms); null when there is nothing left to run. */
   dueAt: number | null;
   now: number;
+  /** SHA-256 of the body, hex, compared under the delivery id; unused without one. */
+  bodySha256: string;
   /** How long the provider delivery id is remembered. */
   seenTtlMs: number;
 }
 
-export type AddEventResult = { ok: true } | { ok: false; duplicateOf: string | null };
+/** What a delivery id and body hash are to this hook: new, a repeat, or a changed body. */
+export type Seen =
+  | { kind: "new" }
+  | { kind: "duplicate"; eventId: string }
+  | { kind: "conflict"; firstEventId: string };
+
+/** The first event under a delivery id, and the hash of its body. */
+interface SeenRecord {
+  eventId: string;
+  bodySha256: string;
+}
 
 export class InboundStore {
   /** Events arriving together share a commit: one durable write per burst, not per request. */
@@ -153,17 +169,29 @@ export class InboundStore {
     await this.committer.commit((op) => op.sum(kvKeys.inboundCount(hookId, "rejected"), 1n));
   }
 
-  /** The event id a provider delivery id was stored as, if it was. */
-  async seen(hookId: string, deliveryId: string): Promise<string | null> {
-    return (await this.kv.get<string>(kvKeys.inboundSeen(hookId, deliveryId))).value;
+  /** Whether a delivery id was stored before, and with this body or another. */
+  async seen(hookId: string, deliveryId: string, bodySha256: string): Promise<Seen> {
+    const [first, same] = await this.kv.getMany<[SeenRecord | string, string]>([
+      kvKeys.inboundSeen(hookId, deliveryId),
+      kvKeys.inboundSeenBody(hookId, deliveryId, bodySha256),
+    ]);
+    if (first.value === null) return { kind: "new" };
+    // Remembered before bodies were compared: taken as a repeat, as it was then.
+    if (typeof first.value === "string") return { kind: "duplicate", eventId: first.value };
+    if (first.value.bodySha256 === bodySha256) {
+      return { kind: "duplicate", eventId: first.value.eventId };
+    }
+    if (same.value !== null) return { kind: "duplicate", eventId: same.value };
+    return { kind: "conflict", firstEventId: first.value.eventId };
   }
 
   /**
-   * Stores an event with its whole body, remembers its delivery id, queues its action and
-   * counts it, in one atomic operation. A delivery id already remembered wins the race: the
-   * event is then not stored and the first event's id is returned.
+   * Stores an event with its whole body, remembers its delivery id (with its body hash, or,
+   * for a conflict, the hash alone), queues its action and counts it, in one atomic
+   * operation. False when another request remembered the same delivery id (or the same
+   * other body) first: nothing is stored, and the caller asks `seen` again.
    */
-  async addEvent(input: NewEvent): Promise<AddEventResult> {
+  async addEvent(input: NewEvent): Promise<boolean> {
     const { event, body, now } = input;
     const expireIn = Math.max(1, Date.parse(event.expiresAt) - now);
     // No chunks when the body is kept as the event's own text (see InboundService.receive).
@@ -179,9 +207,7 @@ export class InboundStore {
       }
     }
     const eventKey = kvKeys.inboundEvent(event.hookId, event.id);
-    const seenKey = event.deliveryId === null
-      ? null
-      : kvKeys.inboundSeen(event.hookId, event.deliveryId);
+    const seen = seenEntry(input);
     const committed = await this.committer.commit((op) => {
       op.check({ key: eventKey, versionstamp: null })
         .set(eventKey, event, { expireIn })
@@ -194,15 +220,15 @@ export class InboundStore {
           op.set(kvKeys.inboundBody(event.hookId, event.id, i), chunk, { expireIn })
         );
       }
-      if (seenKey) {
-        op.check({ key: seenKey, versionstamp: null })
-          .set(seenKey, event.id, { expireIn: input.seenTtlMs });
+      if (seen) {
+        op.check({ key: seen.key, versionstamp: null })
+          .set(seen.key, seen.value, { expireIn: input.seenTtlMs });
       }
     });
-    if (committed) return { ok: true };
-    if (!inline) await this.deletePrefix([...kvKeys.inboundBodiesOf(event.hookId), event.id]);
-    const duplicateOf = seenKey ? (await this.kv.get<string>(seenKey)).value : null;
-    return { ok: false, duplicateOf };
+    if (!committed && !inline) {
+      await this.deletePrefix([...kvKeys.inboundBodiesOf(event.hookId), event.id]);
+    }
+    return committed;
   }
 
   async getEvent(hookId: string, eventId: string): Promise<Deno.KvEntryMaybe<InboundEvent>> {
@@ -219,7 +245,9 @@ export class InboundStore {
     return { values, cursor: values.length === options.limit ? iter.cursor || null : null };
   }
 
-  async readBody(event: InboundEvent): Promise<Uint8Array> {
+  async readBody(
+    event: Pick<InboundEvent, "id" | "hookId" | "body" | "bodyChunks" | "bodySize">,
+  ): Promise<Uint8Array> {
     // A small text body is kept only as the event's own `body`.
     if (event.bodyChunks === 0) return new TextEncoder().encode(event.body);
     const keys = Array.from(
@@ -281,6 +309,22 @@ export class InboundStore {
       }
     }
   }
+}
+
+/** The key that remembers an event's delivery id, and its value; null without an id. */
+function seenEntry(input: NewEvent): { key: Deno.KvKey; value: SeenRecord | string } | null {
+  const { event, bodySha256 } = input;
+  if (event.deliveryId === null) return null;
+  if (event.conflictOf !== null) {
+    return {
+      key: kvKeys.inboundSeenBody(event.hookId, event.deliveryId, bodySha256),
+      value: event.id,
+    };
+  }
+  return {
+    key: kvKeys.inboundSeen(event.hookId, event.deliveryId),
+    value: { eventId: event.id, bodySha256 },
+  };
 }
 
 function splitBody(body: Uint8Array): Uint8Array[] {

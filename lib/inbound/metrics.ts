@@ -9,6 +9,8 @@ export type ActionOutcome = "success" | "failure" | "failed";
 export class InboundMetrics {
   received = 0;
   duplicates = 0;
+  /** Stored apart: a known delivery id with another body. */
+  conflicts = 0;
   challenges = 0;
   tooLarge = 0;
   readonly rejected: Record<VerifyFailure, number> = {
@@ -25,6 +27,7 @@ export class InboundMetrics {
       "# TYPE hibiki_inbound_requests_total counter",
       `hibiki_inbound_requests_total{outcome="stored"} ${this.received}`,
       `hibiki_inbound_requests_total{outcome="duplicate"} ${this.duplicates}`,
+      `hibiki_inbound_requests_total{outcome="conflict"} ${this.conflicts}`,
       `hibiki_inbound_requests_total{outcome="challenge"} ${this.challenges}`,
       `hibiki_inbound_requests_total{outcome="too_large"} ${this.tooLarge}`,
       "# HELP hibiki_inbound_unverified_total Requests refused by verification, by reason.",

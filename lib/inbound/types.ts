@@ -84,7 +84,8 @@ export interface HookView {
   updatedAt: string;
 }
 
-export type ActionState = "pending" | "succeeded" | "failed";
+/** `held`: not run by itself (a conflicting delivery); a replay runs it. */
+export type ActionState = "pending" | "succeeded" | "failed" | "held";
 
 export interface ActionAttempt {
   /** 1-based; restarts at 1 after a replay. */
@@ -109,8 +110,17 @@ export interface InboundEvent {
   receivedAt: string;
   /** When the event and its body are deleted (retention). */
   expiresAt: string;
-  /** The provider's delivery id, when it sent one; a repeat of it is not stored again. */
+  /**
+   * The provider's delivery id, when it sent one. A repeat of it with the same body is not
+   * stored again; one with another body is stored as a conflict.
+   */
   deliveryId: string | null;
+  /**
+   * The event first stored under this delivery id, when this one came with the same id but
+   * another body: a sender's bug or a changed event, for a person to look at. Its action is
+   * held, not run.
+   */
+  conflictOf: string | null;
   contentType: string | null;
   /** Request headers, lower-case names, credentials and signatures redacted. */
   headers: Record<string, string>;
@@ -131,6 +141,14 @@ export interface InboundEvent {
   };
 }
 
+/**
+ * An event as the API shows it: `action.nextAttemptAt` in ISO 8601 like every other time (the
+ * record keeps epoch ms, which orders its queue key).
+ */
+export type InboundEventView = Omit<InboundEvent, "action"> & {
+  action: Omit<InboundEvent["action"], "nextAttemptAt"> & { nextAttemptAt: string | null };
+};
+
 /** Value of a queued action: where its event is. */
 export interface InboundRef {
   hookId: string;
@@ -140,6 +158,8 @@ export interface InboundRef {
 export type ReceiveResult =
   | { kind: "accepted"; eventId: string }
   | { kind: "duplicate"; eventId: string | null }
+  /** Stored as its own event: the delivery id was known with another body. */
+  | { kind: "conflict"; eventId: string; conflictOf: string }
   | { kind: "challenge"; challenge: string; shape: "slack" | "plain" }
   | { kind: "rejected"; message: string };
 

@@ -5,7 +5,7 @@
 import { z } from "zod";
 import { ValidationError } from "../errors.ts";
 import { parseBody } from "../validation.ts";
-import { checkTargetUrl } from "../net/target_url.ts";
+import { checkTargetUrl, codePoint } from "../net/target_url.ts";
 import { parseSchedule, type Schedule, ScheduleError } from "../schedule.ts";
 import type { Expectation, HttpMethod, Job } from "../store/types.ts";
 
@@ -179,8 +179,16 @@ export function checkHeaders(
       throw new ValidationError(`headers sets "${name}" twice`, "headers");
     }
     seen.add(lower);
-    if (/[\r\n\0]/.test(value)) {
-      throw new ValidationError(`headers value of "${name}" contains a line break`, "headers");
+    // RFC 9110 allows no control character but tab in a field value; CR LF would end it.
+    const control = /[^\P{Cc}\t]/u.exec(value);
+    if (control) {
+      const what = control[0] === "\r" || control[0] === "\n"
+        ? "a line break"
+        : "a control character";
+      throw new ValidationError(
+        `headers value of "${name}" contains ${what} (${codePoint(control[0])})`,
+        "headers",
+      );
     }
     bytes += name.length + value.length;
   }

@@ -7,6 +7,9 @@
 import { ValidationError } from "../errors.ts";
 import { BlockedAddressError, vetUrlWithoutDns } from "./ssrf.ts";
 
+/** C0 controls, DEL and C1 controls (Unicode category Cc). */
+const CONTROL = /\p{Cc}/u;
+
 export interface TargetUrlRules {
   allowPrivateNetworks: boolean;
   /** Plain http; webhook endpoints and relays need HIBIKI_ALLOW_HTTP_WEBHOOKS for it. */
@@ -19,6 +22,16 @@ export function checkTargetUrl(
   options: TargetUrlRules & { label: string; field: string },
 ): URL {
   const { label, field } = options;
+  // The URL parser drops tabs and line breaks and escapes other controls, so the text would
+  // parse yet be stored, shown and sent on as typed: a CR LF in it could split a header.
+  const control = CONTROL.exec(text);
+  if (control) {
+    throw new ValidationError(
+      `${label} must not contain control characters: found ${codePoint(control[0])} at ` +
+        `position ${control.index + 1}`,
+      field,
+    );
+  }
   let url: URL;
   try {
     url = new URL(text);
@@ -48,4 +61,9 @@ export function checkTargetUrl(
     );
   }
   return url;
+}
+
+/** `U+000A`: how a character that cannot be shown is named in a message. */
+export function codePoint(char: string): string {
+  return `U+${char.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")}`;
 }

@@ -124,9 +124,19 @@ export const kvKeys = {
     eventId,
     chunk,
   ],
-  /** A provider delivery id already stored (→ event id); expires after a few days. */
+  /**
+   * A provider delivery id already stored (→ `{ eventId, bodySha256 }` of its first event; a
+   * bare event id when written before bodies were compared); expires after a few days.
+   */
   inboundSeenOf: (hookId: string) => ["inbound_seen", hookId],
   inboundSeen: (hookId: string, deliveryId: string) => ["inbound_seen", hookId, deliveryId],
+  /** Another body under a known delivery id (→ the id of the conflict event that holds it). */
+  inboundSeenBody: (hookId: string, deliveryId: string, bodySha256: string) => [
+    "inbound_seen",
+    hookId,
+    deliveryId,
+    bodySha256,
+  ],
   /** Actions waiting for their time, and actions in flight (see Dispatcher). */
   inboundDue: () => ["inbound_due"],
   inboundLeases: () => ["inbound_lease"],

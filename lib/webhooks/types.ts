@@ -98,6 +98,12 @@ export interface Delivery {
   payload: { job: PayloadJob; result: PayloadResult };
 }
 
+/**
+ * A delivery as the API shows it: `nextAttemptAt` in ISO 8601 like every other time (the
+ * record keeps epoch ms, which orders its queue key).
+ */
+export type DeliveryView = Omit<Delivery, "nextAttemptAt"> & { nextAttemptAt: string | null };
+
 /** Value of a queued delivery attempt: where to find the delivery. */
 export interface DeliveryRef {
   userId: string;

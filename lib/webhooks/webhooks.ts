@@ -12,7 +12,13 @@ import { payloadJob, payloadResult } from "./payload.ts";
 import { maskSecret, newWebhookSecret } from "./secrets.ts";
 import { type EndpointRules, parseWebhookInput, parseWebhookPatch } from "./webhook_input.ts";
 import type { HeldDelivery, WebhookStore } from "./webhook_store.ts";
-import type { Delivery, WebhookRecord, WebhookSnapshot, WebhookView } from "./types.ts";
+import type {
+  Delivery,
+  DeliveryView,
+  WebhookRecord,
+  WebhookSnapshot,
+  WebhookView,
+} from "./types.ts";
 
 /**
  * A run's read of its webhook stands in for the read before its delivery's first attempt
@@ -119,19 +125,24 @@ export class WebhookService {
     return await Promise.all(sealed.map((s) => this.open(s, webhook.jobId)));
   }
 
-  async listDeliveries(userId: string, jobId: string, page: ListOptions): Promise<Page<Delivery>> {
+  async listDeliveries(
+    userId: string,
+    jobId: string,
+    page: ListOptions,
+  ): Promise<Page<DeliveryView>> {
     if (!(await this.options.store.getJob(userId, jobId))) {
       throw new NotFoundError(`Job "${jobId}" not found`);
     }
-    return await this.options.webhooks.listDeliveries(userId, jobId, page);
+    const found = await this.options.webhooks.listDeliveries(userId, jobId, page);
+    return { values: found.values.map(deliveryView), cursor: found.cursor };
   }
 
-  async getDelivery(userId: string, deliveryId: string): Promise<Delivery> {
+  async getDelivery(userId: string, deliveryId: string): Promise<DeliveryView> {
     const entry = await this.options.webhooks.getDelivery(deliveryId);
     if (!entry?.value || entry.value.userId !== userId) {
       throw new NotFoundError(`Delivery "${deliveryId}" not found`);
     }
-    return entry.value;
+    return deliveryView(entry.value);
   }
 
   /** Removes a delivery (typically a dead one) and any attempt still queued for it. */
@@ -144,7 +155,7 @@ export class WebhookService {
   }
 
   /** Sends a delivery again with the same id; the retry schedule starts over. */
-  async redeliver(userId: string, deliveryId: string): Promise<Delivery> {
+  async redeliver(userId: string, deliveryId: string): Promise<DeliveryView> {
     for (let attempt = 0; attempt < 10; attempt++) {
       const entry = await this.options.webhooks.getDelivery(deliveryId);
       if (!entry?.value || entry.value.userId !== userId) {
@@ -162,14 +173,14 @@ export class WebhookService {
       };
       if (await this.options.webhooks.saveDelivery(entry as Deno.KvEntry<Delivery>, next, {})) {
         this.options.onDue(now);
-        return next;
+        return deliveryView(next);
       }
     }
     throw new ConflictError(`Cannot redeliver "${deliveryId}": it is changing, try again`);
   }
 
   /** Queues a sample delivery, marked `"test": true`, built from the job as it is. */
-  async sendTest(userId: string, jobId: string): Promise<Delivery> {
+  async sendTest(userId: string, jobId: string): Promise<DeliveryView> {
     const webhook = await this.record(userId, jobId);
     if (!webhook.enabled) {
       throw new ConflictError(
@@ -205,7 +216,7 @@ export class WebhookService {
     this.options.webhooks.addDelivery(op, delivery);
     await op.commit();
     this.options.onDue(now);
-    return delivery;
+    return deliveryView(delivery);
   }
 
   /**
@@ -324,4 +335,12 @@ export class WebhookService {
     }
     return secret;
   }
+}
+
+export function deliveryView(delivery: Delivery): DeliveryView {
+  const { nextAttemptAt } = delivery;
+  return {
+    ...delivery,
+    nextAttemptAt: nextAttemptAt === null ? null : new Date(nextAttemptAt).toISOString(),
+  };
 }

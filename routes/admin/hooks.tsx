@@ -182,7 +182,10 @@ export function hookRoutes(deps: AdminDeps): Hono<AdminEnv> {
                       </a>
                     </td>
                     <td>
-                      <code>{event.id}</code>
+                      <code>{event.id}</code>{" "}
+                      {event.conflictOf && (
+                        <span class={stateClass("conflict")}>{t("conflict")}</span>
+                      )}
                     </td>
                     <td>{event.contentType ?? "—"}</td>
                     <td class="num">{event.bodySize}</td>
@@ -340,6 +343,20 @@ export function hookRoutes(deps: AdminDeps): Hono<AdminEnv> {
             <dd>{formatTime(event.receivedAt)}</dd>
             <dt>{t("Verification")}</dt>
             <dd>{event.verification.mode} ({event.verification.verified ? "✓" : "—"})</dd>
+            {event.conflictOf && (
+              <>
+                <dt>{t("Conflicts with")}</dt>
+                <dd>
+                  <span class={stateClass("conflict")}>{t("conflict")}</span>{" "}
+                  <a href={`${hookPath(id)}/events/${encodeURIComponent(event.conflictOf)}`}>
+                    <code>{event.conflictOf}</code>
+                  </a>{" "}
+                  {t(
+                    "came first with the same delivery id and another body; replay to run this one",
+                  )}
+                </dd>
+              </>
+            )}
             <dt>{t("Action")}</dt>
             <dd>
               <span class={stateClass(event.action.state)}>{event.action.state}</span>

@@ -1,13 +1,6 @@
 /** Bearer-key authentication for `/api/*` and per-route scope checks. */
 import type { MiddlewareHandler } from "hono";
-import {
-  authenticate,
-  type AuthOptions,
-  hasScope,
-  type Principal,
-  requireScope,
-} from "../../lib/auth.ts";
-import { ForbiddenError } from "../../lib/errors.ts";
+import { authenticate, type AuthOptions, type Principal, requireScope } from "../../lib/auth.ts";
 import type { Scope } from "../../lib/store/types.ts";
 
 export type AuthEnv = { Variables: { principal: Principal } };
@@ -21,14 +14,13 @@ export function bearerAuth(options: AuthOptions): MiddlewareHandler<AuthEnv> {
   };
 }
 
-/** Lets a key through when it holds `anyOf[0]`, or any other scope listed. */
-export function scope(...anyOf: Scope[]): MiddlewareHandler<AuthEnv> {
+/**
+ * Lets a key through when it holds `needed`. Each route needs exactly one scope, and no scope
+ * implies another: `write:jobs` does not read jobs, `admin` does not touch them.
+ */
+export function scope(needed: Scope): MiddlewareHandler<AuthEnv> {
   return async function scopeMiddleware(c, next) {
-    const principal = c.get("principal");
-    if (anyOf.length === 1) requireScope(principal, anyOf[0]);
-    else if (!anyOf.some((s) => hasScope(principal, s))) {
-      throw new ForbiddenError(`This key lacks one of the scopes ${anyOf.join(", ")}`);
-    }
+    requireScope(c.get("principal"), needed);
     await next();
   };
 }
