@@ -148,6 +148,7 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
   const ingester = new ResultIngester({
     kv,
     store,
+    workers,
     webhooks,
     recorder,
     metrics,

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { kvKeys } from "../lib/store/kv_keys.ts";
 import type { JobView } from "../lib/store/types.ts";
-import { T0, TestSystem } from "./helpers.ts";
+import { okProbe, T0, TestSystem } from "./helpers.ts";
 
 const WORKER_KEY = "edge-trust-worker-key-0123456789";
 const DAY = 86_400_000;
@@ -67,6 +67,11 @@ async function pendingChunks(t: TestSystem): Promise<number> {
   let n = 0;
   for await (const _ of t.kv.list({ prefix: kvKeys.resultsDue() })) n++;
   return n;
+}
+
+async function inState(t: TestSystem, state: "up" | "down"): Promise<string[]> {
+  const page = await t.system.search.page("default", { state, limit: 50 });
+  return page.values.map((s) => s.job.name);
 }
 
 Deno.test("batch-save-results answers 404 WORKER_NOT_FOUND for an unknown worker and stores nothing", async () => {
@@ -176,6 +181,39 @@ Deno.test("checked_at must be within the clock skew ahead and the run retention 
   ]);
 });
 
+Deno.test("a worker-only job appears under the dashboard's state filter after worker results", async () => {
+  const { t, monitor } = await setUp();
+  await using _ = t;
+  const failing = { success: false, status_code: 503, error_message: "Expected 200, got 503" };
+  await save(t, result(monitor.id, failing));
+  assert.deepEqual(await inState(t, "down"), ["Worker only"]);
+  assert.deepEqual(await inState(t, "up"), []);
+  // Two workers in one batch, out of order: the newest result decides.
+  t.clock.set(T0 + 120_000);
+  await save(
+    t,
+    result(monitor.id, { checked_at: new Date(T0 + 90_000).toISOString() }),
+    result(monitor.id, {
+      ...failing,
+      worker_id: "azure-tyo1",
+      checked_at: new Date(T0 + 60_000).toISOString(),
+    }),
+  );
+  assert.deepEqual(await inState(t, "up"), ["Worker only"]);
+  assert.deepEqual(await inState(t, "down"), []);
+  // A result that arrives late (older than the newest run) does not turn the state back.
+  await save(
+    t,
+    result(monitor.id, {
+      ...failing,
+      worker_id: "azure-tyo1",
+      checked_at: new Date(T0 + 30_000).toISOString(),
+    }),
+  );
+  assert.deepEqual(await inState(t, "up"), ["Worker only"]);
+  assert.equal((await runs(t, monitor.id))[0].status, "success");
+});
+
 Deno.test("a batch sent again is stored once", async () => {
   const { t, monitor } = await setUp();
   await using _ = t;
@@ -184,4 +222,83 @@ Deno.test("a batch sent again is stored once", async () => {
   assert.deepEqual((await save(t, ...batch)).body, { success: true, inserted: 2 });
   assert.equal((await runs(t, monitor.id)).length, 2);
   assert.equal((await t.call<JobView>("GET", `/api/jobs/${monitor.id}`)).body.data.count, 2);
+});
+
+Deno.test("a result repeated in a batch, or a batch sent twice at once, is counted once", async () => {
+  const { t, monitor } = await setUp();
+  await using _ = t;
+  const repeated = result(monitor.id);
+  assert.deepEqual((await save(t, repeated, repeated)).body, { success: true, inserted: 1 });
+  // A worker that timed out sent again: both batches wait to be stored at the same time.
+  const batch = Array.from(
+    { length: 20 },
+    (_, i) => result(monitor.id, { checked_at: new Date(T0 - (i + 1) * 1000).toISOString() }),
+  );
+  for (const id of [crypto.randomUUID(), crypto.randomUUID()]) {
+    await t.kv.set([...kvKeys.resultsDue(), T0, id, 0], { results: batch });
+  }
+  await t.settle();
+  assert.equal((await runs(t, monitor.id)).length, 21);
+  assert.equal((await t.call<JobView>("GET", `/api/jobs/${monitor.id}`)).body.data.count, 21);
+});
+
+Deno.test("results of a job disabled after they were accepted are not stored", async () => {
+  const { t, monitor } = await setUp();
+  await using _ = t;
+  // A chunk as accepted before the job was disabled, waiting for the ingester.
+  await t.kv.set([...kvKeys.resultsDue(), T0, crypto.randomUUID(), 0], {
+    results: [result(monitor.id)],
+  });
+  await t.call("PATCH", `/api/jobs/${monitor.id}`, { body: { enabled: false } });
+  await t.settle();
+  assert.deepEqual(await runs(t, monitor.id), []);
+  assert.equal(await pendingChunks(t), 0);
+});
+
+Deno.test("a local run of a job workers also check sets the state a worker changed meanwhile", async () => {
+  let hold: Promise<void> | null = null;
+  let sent = () => {};
+  const t = await TestSystem.start({
+    env: { PINGMON_WORKER_API_KEY: WORKER_KEY },
+    probe: async () => {
+      sent();
+      await hold;
+      return okProbe();
+    },
+  });
+  await using _ = t;
+  assert.equal((await t.call("POST", "/api/workers", { body: { id: "aws-tyo1a" } })).status, 201);
+  const job = await t.createJob({
+    name: "Both places",
+    schedule: "@every 5m",
+    workers: [{ workerId: "aws-tyo1a" }],
+  });
+  await t.call("POST", `/api/jobs/${job.id}/run`);
+  await t.settle();
+  assert.deepEqual(await inState(t, "up"), ["Both places"]);
+  // The next local run reads the job (state up), then waits on its request...
+  let release = () => {};
+  hold = new Promise((resolve) => (release = resolve));
+  const requested = new Promise<void>((resolve) => (sent = resolve));
+  t.clock.set(T0 + 60_000);
+  const started = await t.call<{ runId: string }>("POST", `/api/jobs/${job.id}/run`);
+  const running = t.system.dispatcher.drain();
+  await requested;
+  // ...while an earlier failure from the worker arrives and turns the job down.
+  await edge(t, "batch-save-results", {
+    check_results: [result(job.id, {
+      success: false,
+      checked_at: new Date(T0 + 30_000).toISOString(),
+    })],
+  });
+  await t.system.results.drain();
+  while (t.system.results.active > 0) await new Promise((resolve) => setTimeout(resolve, 1));
+  assert.deepEqual(await inState(t, "down"), ["Both places"]);
+  // The local run is the newest: its success is the job's state, as on the dashboard row.
+  release();
+  await running;
+  await t.settle();
+  assert.equal((await runs(t, job.id))[0].id, started.body.data.runId);
+  assert.deepEqual(await inState(t, "up"), ["Both places"]);
+  assert.deepEqual(await inState(t, "down"), []);
 });
