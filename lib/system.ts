@@ -148,6 +148,7 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
   const ingester = new ResultIngester({
     kv,
     store,
+    workers,
     webhooks,
     recorder,
     metrics,
@@ -164,7 +165,13 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
     leaseMs: () => RESULTS_LEASE_MS,
     execute: (item, lease) => ingester.execute(item, lease),
   });
-  const edge = new EdgeService({ kv, workers, clock, onAccepted: () => results.wake() });
+  const edge = new EdgeService({
+    kv,
+    workers,
+    clock,
+    maxAgeMs: config.runRetention.maxAgeMs,
+    onAccepted: () => results.wake(),
+  });
 
   const credentials = new CredentialService({
     kv,

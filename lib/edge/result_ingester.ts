@@ -1,30 +1,32 @@
 /**
- * Stores accepted worker results as runs of their jobs (`where` = the worker id), so they
- * feed the same history, counters and webhooks as local runs. Each run is written with the
- * check "this run does not exist yet" (its id is checked_at + worker), so a batch a worker
- * sends twice, or a chunk taken again after a crash, is stored once.
+ * Stores accepted worker results as runs of their jobs (`where` = the worker id), written by
+ * the run recorder like local runs: run, counters, up/down state and webhook outbox in one
+ * commit, with group commit. A run's id is checked_at + worker and the recorder writes a run
+ * only if it does not exist yet, so a batch a worker sends twice, or a chunk taken again
+ * after a crash, is stored once.
+ *
+ * Results were checked when accepted; they are checked again here against the worker's
+ * monitor list (cached, one read per worker and chunk), so a job disabled, deleted or taken
+ * off the worker in between gets no run.
  */
 import type { Metrics } from "../metrics.ts";
 import type { JobStats } from "../stats/job_stats.ts";
 import type { Lease, QueueItem } from "../scheduler/dispatcher.ts";
-import type { RunRecorder } from "../scheduler/run_recorder.ts";
+import type { Completion, RunRecorder } from "../scheduler/run_recorder.ts";
 import { getMany } from "../store/get_many.ts";
 import { kvKeys } from "../store/kv_keys.ts";
-import { runId } from "../store/kv_store.ts";
+import { runId, runsKept } from "../store/kv_store.ts";
 import type { Store } from "../store/store.ts";
 import type { Run } from "../store/types.ts";
 import type { WebhookService } from "../webhooks/webhooks.ts";
 import type { ResultChunk } from "./edge_service.ts";
 import type { CheckResult } from "./results_input.ts";
-
-/** Runs per atomic operation: each brings one check; outbox writes add a few mutations. */
-const RUNS_PER_OP = 90;
-/** Retention is checked on a sample of writes, like local runs check it every 100th. */
-const PRUNE_EVERY = 50;
+import type { WorkerStore } from "./worker_store.ts";
 
 export interface ResultIngesterOptions {
   kv: Deno.Kv;
   store: Store;
+  workers: WorkerStore;
   webhooks: WebhookService;
   recorder: RunRecorder;
   metrics: Metrics;
@@ -32,109 +34,129 @@ export interface ResultIngesterOptions {
   onDelivery: () => void;
 }
 
-export class ResultIngester {
-  private written = 0;
+/** What writing a job's runs needs to know, read for all jobs of a chunk at once. */
+interface JobFacts {
+  runsStored: number;
+  /** When the job's newest counted run started (epoch ms), 0 when none. */
+  lastRunAt: number;
+  hasWebhook: boolean;
+}
 
+type Outbox = Map<Run, (op: Deno.AtomicOperation) => void>;
+
+export class ResultIngester {
   constructor(private readonly options: ResultIngesterOptions) {}
 
   async execute(item: QueueItem<ResultChunk>, lease: Lease): Promise<void> {
-    const { kv } = this.options;
-    const owners = await this.owners(item.value.results);
-    const runs: Run[] = [];
-    for (const result of item.value.results) {
-      const userId = owners.get(result.monitor_id);
-      if (userId) runs.push(toRun(result, userId));
-    }
-    const skipped = item.value.results.length - runs.length;
-    if (skipped > 0) console.warn(`Dropped ${skipped} worker results for unknown monitors`);
-    const outbox = await this.outbox(runs);
+    const { recorder, metrics, stats } = this.options;
+    const runs = await this.assigned(item.value.results);
+    const jobs = await this.jobs(runs);
+    const outbox = await this.outbox(runs, jobs);
+    const completions = this.completions(runs, jobs, outbox);
+    const recorded = await Promise.all(completions.map((c) => recorder.record(c)));
     let deliveries = false;
-    for (let i = 0; i < runs.length; i += RUNS_PER_OP) {
-      const slice = runs.slice(i, i + RUNS_PER_OP);
-      const last = i + RUNS_PER_OP >= runs.length;
-      deliveries = await this.write(slice, outbox, last ? lease.key : null) || deliveries;
-    }
-    if (runs.length === 0) await kv.delete(lease.key);
+    completions.forEach(({ run, extra }, i) => {
+      if (!recorded[i]) return;
+      metrics.observeRun(run.status === "success" ? "success" : "failure", null);
+      stats.observe(run.userId, run.jobId, {
+        at: Date.parse(run.scheduledAt),
+        ok: run.status === "success",
+        latencyMs: run.durationMs,
+        lateMs: null,
+      });
+      deliveries ||= extra !== undefined;
+    });
+    // Only now: a crash before this point leaves the chunk to be taken again.
+    await recorder.release(lease.key);
     if (deliveries) this.options.onDelivery();
   }
 
-  /** Writes runs; on a conflict drops those already stored and writes the rest. */
-  private async write(
-    runs: Run[],
-    outbox: Map<string, (op: Deno.AtomicOperation) => void>,
-    leaseKey: Deno.KvKey | null,
-  ): Promise<boolean> {
-    const { kv, metrics } = this.options;
-    let pending = runs;
-    for (let attempt = 0; attempt < 3; attempt++) {
-      const op = kv.atomic();
-      for (const run of pending) {
-        const key = kvKeys.run(run.userId, run.jobId, Date.parse(run.scheduledAt), run.where);
-        op.check({ key, versionstamp: null }).set(key, run)
-          .sum(kvKeys.jobCount(run.userId, run.jobId), 1n)
-          .max(kvKeys.jobLast(run.userId, run.jobId), BigInt(Date.parse(run.startedAt!)));
-        outbox.get(run.id + run.jobId)?.(op);
-      }
-      if (leaseKey) op.delete(leaseKey);
-      if ((await op.commit()).ok) {
-        for (const run of pending) {
-          metrics.observeRun(run.status === "success" ? "success" : "failure", null);
-          this.options.stats.observe(run.userId, run.jobId, {
-            at: Date.parse(run.scheduledAt),
-            ok: run.status === "success",
-            latencyMs: run.durationMs,
-            lateMs: null,
-          });
-          if (++this.written % PRUNE_EVERY === 0) this.prune(run);
-        }
-        return pending.some((run) => outbox.has(run.id + run.jobId));
-      }
-      const existing = await getMany(
-        kv,
-        pending.map((r) => kvKeys.run(r.userId, r.jobId, Date.parse(r.scheduledAt), r.where)),
-      );
-      pending = pending.filter((_, i) => existing[i].versionstamp === null);
+  /** The results whose monitor is still assigned to their worker, as runs. */
+  private async assigned(results: CheckResult[]): Promise<Run[]> {
+    const workers = [...new Set(results.map((r) => r.worker_id))];
+    const owners = new Map(
+      await Promise.all(
+        workers.map(async (w) => [w, await this.options.workers.monitorOwners(w)] as const),
+      ),
+    );
+    const runs: Run[] = [];
+    for (const result of results) {
+      const userId = owners.get(result.worker_id)?.get(result.monitor_id);
+      if (userId) runs.push(toRun(result, userId));
     }
-    throw new Error("Cannot store worker results: the runs keep conflicting");
+    const skipped = results.length - runs.length;
+    if (skipped > 0) {
+      console.warn(
+        `Dropped ${skipped} worker results: their monitors were disabled, deleted or ` +
+          `taken off the worker after the results were accepted`,
+      );
+    }
+    return runs;
   }
 
-  private prune(run: Run): void {
-    this.options.recorder.prune(run.userId, run.jobId).catch((error) =>
-      console.error(`Cannot prune runs of job "${run.jobId}": ${(error as Error).message}`)
-    );
+  private async jobs(runs: Run[]): Promise<Map<string, JobFacts>> {
+    const jobs = [...new Map(runs.map((r) => [r.jobId, r.userId])).entries()];
+    const keys = jobs.flatMap(([jobId, userId]) => [
+      kvKeys.jobCount(userId, jobId),
+      kvKeys.runsAdjust(userId, jobId),
+      kvKeys.jobLast(userId, jobId),
+      kvKeys.webhook(userId, jobId),
+    ]);
+    const entries = await getMany(this.options.kv, keys);
+    return new Map(jobs.map(([jobId], i) => {
+      const [count, adjust, last, webhook] = entries.slice(i * 4, i * 4 + 4);
+      return [jobId, {
+        runsStored: runsKept(count.value as Deno.KvU64 | null, adjust.value as Deno.KvU64 | null),
+        lastRunAt: last.value instanceof Deno.KvU64 ? Number(last.value.value) : 0,
+        hasWebhook: webhook.value !== null,
+      }];
+    }));
   }
 
-  private async owners(results: CheckResult[]): Promise<Map<string, string>> {
-    const ids = [...new Set(results.map((r) => r.monitor_id))];
-    const entries = await getMany(this.options.kv, ids.map((id) => kvKeys.jobOwner(id)));
-    const owners = new Map<string, string>();
-    entries.forEach((entry, i) => {
-      if (typeof entry.value === "string") owners.set(ids[i], entry.value);
-    });
-    return owners;
+  /**
+   * One completion per run, a job's runs oldest first: only the newest of them, and only if
+   * no newer run is stored already, sets the job's up/down state.
+   */
+  private completions(runs: Run[], jobs: Map<string, JobFacts>, outbox: Outbox): Completion[] {
+    const byJob = Map.groupBy(runs, (run) => run.jobId);
+    const completions: Completion[] = [];
+    for (const [jobId, ofJob] of byJob) {
+      const facts = jobs.get(jobId)!;
+      ofJob.sort((a, b) => Date.parse(a.scheduledAt) - Date.parse(b.scheduledAt));
+      ofJob.forEach((run, i) => {
+        const scheduledAt = Date.parse(run.scheduledAt);
+        completions.push({
+          run,
+          scheduledAt,
+          suffix: run.where,
+          leaseKey: null,
+          runsStored: facts.runsStored + i,
+          counts: true,
+          newest: i === ofJob.length - 1 && scheduledAt >= facts.lastRunAt,
+          extra: outbox.get(run),
+        });
+      });
+    }
+    return completions;
   }
 
-  /** The webhook deliveries of the runs whose jobs have a webhook, keyed by run. */
-  private async outbox(runs: Run[]): Promise<Map<string, (op: Deno.AtomicOperation) => void>> {
-    const out = new Map<string, (op: Deno.AtomicOperation) => void>();
-    const jobs = [...new Map(runs.map((r) => [r.jobId, r])).values()];
-    const hooks = await getMany(
-      this.options.kv,
-      jobs.map((r) => kvKeys.webhook(r.userId, r.jobId)),
-    );
+  /** The webhook deliveries of the runs whose jobs have a webhook. */
+  private async outbox(runs: Run[], jobs: Map<string, JobFacts>): Promise<Outbox> {
+    const out: Outbox = new Map();
+    const withHook = [...new Map(runs.map((r) => [r.jobId, r.userId])).entries()]
+      .filter(([jobId]) => jobs.get(jobId)!.hasWebhook);
     // One read per job with a webhook, all at once; nothing is written between them.
-    const withHook = jobs.filter((_, i) => hooks[i].value !== null);
     const stored = new Map(
       await Promise.all(
-        withHook.map(async (r) =>
-          [r.jobId, await this.options.store.getJobForRun(r.userId, r.jobId)] as const
+        withHook.map(async ([jobId, userId]) =>
+          [jobId, await this.options.store.getJobForRun(userId, jobId)] as const
         ),
       ),
     );
     for (const run of runs) {
       const job = stored.get(run.jobId);
       const write = job && await this.options.webhooks.outboxFor(run, job);
-      if (write) out.set(run.id + run.jobId, write);
+      if (write) out.set(run, write);
     }
     return out;
   }

@@ -15,8 +15,15 @@ function withSeen(worker: Worker, seen: unknown): Worker {
   return at === null ? worker : { ...worker, last_seen_at: new Date(at).toISOString() };
 }
 
+interface CachedMonitors {
+  revision: bigint;
+  entries: MonitorEntry[];
+  /** monitor id → owner, built on first use: what a result may be stored for. */
+  owners?: Map<string, string>;
+}
+
 export class WorkerStore {
-  private readonly monitors = new Map<string, { revision: bigint; entries: MonitorEntry[] }>();
+  private readonly monitors = new Map<string, CachedMonitors>();
 
   constructor(private readonly kv: Deno.Kv) {}
 
@@ -68,10 +75,25 @@ export class WorkerStore {
    * same atomic operation as every change, by any process) has moved.
    */
   async listMonitors(workerId: string): Promise<MonitorEntry[]> {
+    return (await this.cachedMonitors(workerId)).entries;
+  }
+
+  /**
+   * The owners of the monitors assigned to a worker, by monitor id: only results for these
+   * may be stored. Read through the same cache as `listMonitors`, so checking a batch costs
+   * one read of the revision counter.
+   */
+  async monitorOwners(workerId: string): Promise<Map<string, string>> {
+    const cached = await this.cachedMonitors(workerId);
+    cached.owners ??= new Map(cached.entries.map((e) => [e.monitor.monitor_id, e.userId]));
+    return cached.owners;
+  }
+
+  private async cachedMonitors(workerId: string): Promise<CachedMonitors> {
     const revision = (await this.kv.get<Deno.KvU64>(kvKeys.workerMonitorsRevision(workerId)))
       .value?.value ?? 0n;
     const cached = this.monitors.get(workerId);
-    if (cached && cached.revision === revision) return cached.entries;
+    if (cached && cached.revision === revision) return cached;
     const entries: MonitorEntry[] = [];
     const iter = this.kv.list<MonitorEntry>(
       { prefix: kvKeys.workerMonitors(workerId) },
@@ -82,7 +104,8 @@ export class WorkerStore {
       .value?.value ?? 0n;
     // Every change commits its entries and the revision bump together, so an unchanged
     // revision before and after the read means the list matches it; otherwise read again later.
-    if (after === revision) this.monitors.set(workerId, { revision, entries });
-    return entries;
+    const read: CachedMonitors = { revision, entries };
+    if (after === revision) this.monitors.set(workerId, read);
+    return read;
   }
 }

@@ -51,10 +51,17 @@ export function writeJobIndex(op: Deno.AtomicOperation, before: Job | null, afte
   }
 }
 
-/** Records whether a job is up or down after a run (add to the run's own write). */
 /**
+ * Records whether a job is up or down after a run (add to the run's own write): the outcome
+ * of its newest run, as the dashboard's row shows it. A job checked from several places
+ * (locally and by workers) gets runs from several writers, and workers' results arrive in
+ * batches, late: a run older than the job's newest stored run must not be written here
+ * (the run recorder's `newest: false`), and the newest of a batch goes last.
+ *
  * `known` is the job's state as read before the run (null when unknown): when the run does
- * not change it, nothing is written, which spares two writes on almost every run.
+ * not change it, nothing is written, which spares two writes on almost every run. Only a
+ * job's sole writer may pass it: with another writer between the read and this write, the
+ * skipped write would leave the other writer's state in place.
  */
 export function writeRunState(
   op: Deno.AtomicOperation,

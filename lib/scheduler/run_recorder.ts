@@ -1,8 +1,9 @@
 /**
- * Writes finished runs. Each run is committed together with its job's counters, the
- * release of its lease and its follow-ups (the webhook outbox), in one atomic operation
- * whose first check is "this run does not exist yet": a fire run twice (after a crash) is
- * recorded once. Runs that finish close together share a commit (group commit).
+ * Writes finished runs, local and workers' alike. Each run is committed together with its
+ * job's counters, its up/down state, the release of its lease and its follow-ups (the
+ * webhook outbox), in one atomic operation whose first check is "this run does not exist
+ * yet": a fire run twice (after a crash) or a worker's batch sent twice is recorded once.
+ * Runs that finish close together share a commit (group commit).
  */
 import type { Clock } from "../clock.ts";
 import { writeRunState } from "../jobs/job_index.ts";
@@ -31,14 +32,28 @@ export interface Completion {
   runsStored: number;
   /** Whether the run counts as an execution (`count`, `lastRunAt`). */
   counts: boolean;
-  /** The job's up/down state as read before the run, when known. */
+  /**
+   * The job's up/down state as read before the run, when known and when nobody else can
+   * change it meanwhile (see writeRunState).
+   */
   state?: "up" | "down" | null;
+  /**
+   * False when a newer run of the job is stored already (a worker's result that arrived
+   * late): the run then leaves the job's up/down state as it is. True when not given.
+   */
+  newest?: boolean;
   /** Extra writes committed with the run (e.g. a webhook delivery in the outbox). */
   extra?: (op: Deno.AtomicOperation) => void;
 }
 
 export class RunRecorder {
   private readonly committer: GroupCommitter;
+  /**
+   * Runs being written here, by key. Two copies of one run (a worker's batch sent again
+   * while the first is being stored) in one shared commit would both pass "does not exist
+   * yet" and count twice; so a copy waits for the write before it.
+   */
+  private readonly writing = new Map<string, Promise<boolean>>();
 
   constructor(
     private readonly kv: Deno.Kv,
@@ -50,11 +65,31 @@ export class RunRecorder {
 
   /** Resolves true when the run was written, false when it already existed. */
   async record(completion: Completion): Promise<boolean> {
+    const { userId, jobId } = completion.run;
+    const id = JSON.stringify([userId, jobId, completion.scheduledAt, completion.suffix]);
+    for (let earlier = this.writing.get(id); earlier; earlier = this.writing.get(id)) {
+      // Written (or found written) by the earlier copy: this one exists. A failed one: retry.
+      if (await earlier.then(() => true, () => false)) return this.exists(completion);
+    }
+    const write = this.write(completion);
+    this.writing.set(id, write);
+    try {
+      return await write;
+    } finally {
+      if (this.writing.get(id) === write) this.writing.delete(id);
+    }
+  }
+
+  private async write(completion: Completion): Promise<boolean> {
     if (await this.committer.commit((op) => this.addTo(op, completion))) {
       this.maybePrune(completion);
       return true;
     }
-    // The run exists: an earlier attempt recorded it. Only the lease is left to drop.
+    return await this.exists(completion);
+  }
+
+  /** The run exists: an earlier attempt recorded it. Only the lease is left to drop. */
+  private async exists(completion: Completion): Promise<false> {
     if (completion.leaseKey) await this.kv.delete(completion.leaseKey);
     return false;
   }
@@ -71,7 +106,7 @@ export class RunRecorder {
     // A run that counts is kept by `count` alone; any other record adjusts the tally.
     if (!c.counts) op.sum(kvKeys.runsAdjust(userId, jobId), 1n);
     if (c.leaseKey) op.delete(c.leaseKey);
-    writeRunState(op, c.run, c.state ?? null); // the dashboard's up/down filter
+    if (c.newest !== false) writeRunState(op, c.run, c.state ?? null); // the dashboard's filter
     if (c.counts) {
       op.sum(kvKeys.jobCount(userId, jobId), 1n);
       const startedAt = c.run.startedAt ? Date.parse(c.run.startedAt) : c.scheduledAt;

@@ -102,7 +102,8 @@ export class Runner {
       leaseKey,
       runsStored: stored.runsStored,
       counts: true,
-      state: stored.state,
+      // A job that workers check has other writers of its state: no skipping on a stale read.
+      state: stored.job.workers?.length ? null : stored.state,
       extra: followUp?.write,
     });
     if (recorded) {

@@ -46,12 +46,16 @@ export function edgeRoutes(deps: { edge: EdgeService; workerApiKey: string | nul
     if (!parsed.ok) return c.json(parsed.body, parsed.status);
     const workerId = parsed.results[0].worker_id;
     try {
-      const { inserted, monitors } = await deps.edge.accept(parsed.results);
+      const { inserted, monitors, dropped } = await deps.edge.accept(parsed.results);
+      if (dropped) console.warn(`[${workerId}] ${dropped}`);
       console.log(
         `[${workerId}] Successfully inserted ${inserted} check results (monitors: ${monitors})`,
       );
       return c.json({ success: true, inserted });
     } catch (error) {
+      if (error instanceof EdgeError) {
+        return envelopeError(c, error.status, error.code, error.message);
+      }
       console.error(`[${workerId}] batch-save-results failed:`, error);
       return c.json({ error: "Database insert failed", details: (error as Error).message }, 500);
     }

@@ -1,0 +1,44 @@
+import assert from "node:assert/strict";
+import { ManualClock } from "../clock.ts";
+import { kvKeys } from "../store/kv_keys.ts";
+import type { Run } from "../store/types.ts";
+import { type Completion, RunRecorder } from "./run_recorder.ts";
+
+const T0 = Date.UTC(2026, 2, 2, 12, 0, 0);
+
+function completion(at: number, where: string): Completion {
+  const run: Run = {
+    id: `${at}-${where}`,
+    jobId: "job-1",
+    userId: "default",
+    where,
+    trigger: "AUTO",
+    status: "success",
+    code: 200,
+    scheduledAt: new Date(at).toISOString(),
+    startedAt: new Date(at).toISOString(),
+    finishedAt: new Date(at + 10).toISOString(),
+    durationMs: 10,
+    lateMs: null,
+    response: null,
+    error: null,
+    failure: null,
+  };
+  return { run, scheduledAt: at, suffix: where, leaseKey: null, runsStored: 0, counts: true };
+}
+
+Deno.test("RunRecorder.record() writes and counts a run recorded twice at once only once", async () => {
+  await using kv = await Deno.openKv(":memory:");
+  const recorder = new RunRecorder(kv, new ManualClock(T0), { count: 1000, maxAgeMs: 1e12 });
+  // Two commits in flight first, so the two copies wait together and share the next one.
+  const copy = completion(T0, "aws-tyo1a");
+  const written = await Promise.all([
+    recorder.record(completion(T0 - 2000, "aws-tyo1a")),
+    recorder.record(completion(T0 - 1000, "aws-tyo1a")),
+    recorder.record(copy),
+    recorder.record(structuredClone(copy)),
+  ]);
+  assert.deepEqual(written.slice(2).sort(), [false, true]);
+  const count = await kv.get<Deno.KvU64>(kvKeys.jobCount("default", "job-1"));
+  assert.equal(count.value?.value, 3n);
+});
