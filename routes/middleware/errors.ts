@@ -11,6 +11,7 @@ import {
   ForbiddenError,
   NotFoundError,
   PayloadTooLargeError,
+  RequestAbortedError,
   UnauthorizedError,
   ValidationError,
 } from "../../lib/errors.ts";
@@ -40,6 +41,8 @@ function classify(error: Error): [ContentfulStatusCode, string] {
   if (error instanceof NotFoundError) return [404, "NOT_FOUND"];
   if (error instanceof ConflictError) return [409, "CONFLICT"];
   if (error instanceof PayloadTooLargeError) return [413, "PAYLOAD_TOO_LARGE"];
+  // The client hung up mid-body: not a server error, and nobody will read the answer.
+  if (error instanceof RequestAbortedError) return [400, "INVALID_REQUEST"];
   if (error instanceof HTTPException) {
     if (error.status === 413) return [413, "PAYLOAD_TOO_LARGE"];
     if (error.status === 404) return [404, "NOT_FOUND"];
