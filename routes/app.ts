@@ -20,6 +20,7 @@ import { type HealthDeps, healthRoutes } from "./health.ts";
 import { type AuthEnv, bearerAuth } from "./middleware/auth.ts";
 import { bodyLimit, dropUnreadBody } from "./middleware/body.ts";
 import { errorBody, handleError } from "./middleware/errors.ts";
+import { refuseOversizedIds } from "./middleware/ids.ts";
 import { type AdminDeps, adminRoutes } from "./admin/mod.ts";
 import { sessionOrBearer } from "./admin/api_session.ts";
 import { staticRoutes } from "./admin/static.ts";
@@ -52,6 +53,7 @@ export function createApp(deps: AppDeps): Hono {
   app.route("/", healthRoutes(deps));
   app.route("/functions/v1", edgeRoutes(deps));
   // Public, outside /api: providers carry no Hibiki key, and each hook has its own body limit.
+  app.use("/hooks/*", refuseOversizedIds());
   app.route("/hooks", hookRoutes(deps));
 
   const api = new Hono<AuthEnv>();
@@ -65,6 +67,7 @@ export function createApp(deps: AppDeps): Hono {
   );
   // After the key check, so a request without a key is refused before its body is read.
   api.use("*", bodyLimit({ maxBytes: API_BODY_LIMIT }));
+  api.use("*", refuseOversizedIds());
   api.route("/jobs", jobRoutes(deps));
   api.route("/keys", keyRoutes(deps));
   api.route("/webhooks", webhookRoutes(deps));

@@ -9,6 +9,7 @@ import {
   ValidationError,
 } from "../../lib/errors.ts";
 import { translator } from "../../lib/i18n/i18n.ts";
+import { loggedPath } from "../middleware/errors.ts";
 import type { Assets } from "./assets.ts";
 import type { AdminContext } from "./context.ts";
 import { renderPage } from "./render.tsx";
@@ -33,7 +34,7 @@ export function adminErrors(assets: Assets) {
       // The client hung up: there is nobody to show a page to, and nothing to log.
       return c.text("Request aborted", 400);
     } else if (!(error instanceof ValidationError) && !(error instanceof HTTPException)) {
-      console.error(`Unhandled error on ${c.req.method} ${c.req.path}:`, error);
+      console.error(`Unhandled error on ${c.req.method} ${loggedPath(c)}:`, error);
       return c.text("Internal server error", 500);
     }
     if (!ctx.get("csrf")) ctx.set("csrf", "");

@@ -30,6 +30,7 @@ import { keyRoutes } from "./keys.tsx";
 import { loginRoutes } from "./login.tsx";
 import { adminErrors } from "./errors.tsx";
 import { bodyLimit } from "../middleware/body.ts";
+import { refuseOversizedIds } from "../middleware/ids.ts";
 import { userRoutes } from "./users.tsx";
 import { webhookRoutes } from "./webhooks.tsx";
 import { workerRoutes } from "./workers.tsx";
@@ -85,6 +86,7 @@ export function adminRoutes(deps: AdminDeps): Hono<AdminEnv> {
     await next();
   });
   app.onError(adminErrors(deps.assets));
+  app.use("*", refuseOversizedIds());
 
   app.get("/lang", (c) => {
     const to = c.req.query("to") === "ja" ? "ja" : "en";

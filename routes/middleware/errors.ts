@@ -26,7 +26,7 @@ export function errorBody(code: string, message: string, field?: string | null) 
 export function handleError(error: Error, c: Context): Response {
   const [status, code] = classify(error);
   if (status === 500) {
-    console.error(`Unhandled error on ${c.req.method} ${c.req.path}:`, error);
+    console.error(`Unhandled error on ${c.req.method} ${loggedPath(c)}:`, error);
     return c.json(errorBody(code, "Internal server error"), 500);
   }
   const field = error instanceof ValidationError ? error.field : null;
@@ -49,4 +49,10 @@ function classify(error: Error): [ContentfulStatusCode, string] {
     if (error.status < 500) return [error.status as ContentfulStatusCode, "INVALID_REQUEST"];
   }
   return [500, "INTERNAL_ERROR"];
+}
+
+/** The path for a log line: a client's path can be any length, the line stays readable. */
+export function loggedPath(c: Context): string {
+  const path = c.req.path;
+  return path.length > 200 ? `${path.slice(0, 200)}… (${path.length} characters)` : path;
 }
