@@ -30,3 +30,8 @@ export class ConflictError extends Error {
 export class PayloadTooLargeError extends Error {
   override name = "PayloadTooLargeError";
 }
+
+/** The client closed the connection before its request body was read: nobody to answer. */
+export class RequestAbortedError extends Error {
+  override name = "RequestAbortedError";
+}

@@ -1,7 +1,5 @@
 /** Builds the HTTP application from its parts. */
 import { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
-import { PayloadTooLargeError } from "../lib/errors.ts";
 import type { Clock } from "../lib/clock.ts";
 import type { JobService } from "../lib/jobs/jobs.ts";
 import type { Store } from "../lib/store/store.ts";
@@ -20,7 +18,9 @@ import { inboundHookRoutes } from "./api/hooks.ts";
 import type { InboundService } from "../lib/inbound/inbound_service.ts";
 import { type HealthDeps, healthRoutes } from "./health.ts";
 import { type AuthEnv, bearerAuth } from "./middleware/auth.ts";
+import { bodyLimit, dropUnreadBody } from "./middleware/body.ts";
 import { errorBody, handleError } from "./middleware/errors.ts";
+import { refuseOversizedIds } from "./middleware/ids.ts";
 import { type AdminDeps, adminRoutes } from "./admin/mod.ts";
 import { sessionOrBearer } from "./admin/api_session.ts";
 import { staticRoutes } from "./admin/static.ts";
@@ -45,6 +45,8 @@ export interface AppDeps extends HealthDeps {
 export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
   app.onError(handleError);
+  // First, so every route's unread body is dropped after its answer (middleware/body.ts).
+  app.use("*", dropUnreadBody());
   app.notFound((c) =>
     c.json(errorBody("NOT_FOUND", `No route for ${c.req.method} ${c.req.path}`), 404)
   );
@@ -53,18 +55,10 @@ export function createApp(deps: AppDeps): Hono {
   app.route("/", healthRoutes(deps));
   app.route("/functions/v1", edgeRoutes(deps));
   // Public, outside /api: providers carry no Hibiki key, and each hook has its own body limit.
+  app.use("/hooks/*", refuseOversizedIds());
   app.route("/hooks", hookRoutes(deps));
 
   const api = new Hono<AuthEnv>();
-  api.use(
-    "*",
-    bodyLimit({
-      maxSize: API_BODY_LIMIT,
-      onError: () => {
-        throw new PayloadTooLargeError(`Request body is larger than ${API_BODY_LIMIT} bytes`);
-      },
-    }),
-  );
   // The admin pages' islands call the API with the signed-in session (and a CSRF header).
   api.use(
     "*",
@@ -73,6 +67,9 @@ export function createApp(deps: AppDeps): Hono {
       bearer: bearerAuth({ store: deps.store, rootApiKey: deps.rootApiKey }),
     }),
   );
+  // After the key check, so a request without a key is refused before its body is read.
+  api.use("*", bodyLimit({ maxBytes: API_BODY_LIMIT }));
+  api.use("*", refuseOversizedIds());
   api.route("/jobs", jobRoutes(deps));
   api.route("/keys", keyRoutes(deps));
   api.route("/webhooks", webhookRoutes(deps));

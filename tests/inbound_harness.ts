@@ -5,11 +5,9 @@
  */
 import assert from "node:assert/strict";
 import { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { createApiKey } from "../lib/auth.ts";
 import { ManualClock } from "../lib/clock.ts";
 import { randomBytes, SecretBox } from "../lib/crypto.ts";
-import { PayloadTooLargeError } from "../lib/errors.ts";
 import { createInbound, type Inbound } from "../lib/inbound/inbound.ts";
 import type { HookView } from "../lib/inbound/types.ts";
 import { post } from "../lib/net/post.ts";
@@ -19,6 +17,7 @@ import type { Scope } from "../lib/store/types.ts";
 import { inboundHookRoutes } from "../routes/api/hooks.ts";
 import { hookRoutes } from "../routes/hooks.ts";
 import { type AuthEnv, bearerAuth } from "../routes/middleware/auth.ts";
+import { bodyLimit, dropUnreadBody } from "../routes/middleware/body.ts";
 import { errorBody, handleError } from "../routes/middleware/errors.ts";
 import { type Answer, expectStatus, ROOT_KEY, T0 } from "./helpers.ts";
 
@@ -84,21 +83,14 @@ export class InboundHarness {
 
     const app = new Hono();
     app.onError(handleError);
+    app.use("*", dropUnreadBody());
     app.notFound((c) =>
       c.json(errorBody("NOT_FOUND", `No route for ${c.req.method} ${c.req.path}`), 404)
     );
     app.route("/hooks", hookRoutes({ inbound: inbound.service }));
     const api = new Hono<AuthEnv>();
-    api.use(
-      "*",
-      bodyLimit({
-        maxSize: 256 * 1024,
-        onError: () => {
-          throw new PayloadTooLargeError("Request body is larger than 262144 bytes");
-        },
-      }),
-    );
     api.use("*", bearerAuth({ store, rootApiKey: ROOT_KEY }));
+    api.use("*", bodyLimit({ maxBytes: 256 * 1024 }));
     api.route("/hooks", inboundHookRoutes({ inbound: inbound.service }));
     app.route("/api", api);
 

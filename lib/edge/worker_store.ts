@@ -1,5 +1,6 @@
 /** Probe workers and the monitors each one checks, in Deno KV. */
 import { ConflictError, NotFoundError } from "../errors.ts";
+import { WORKER_ID } from "../jobs/job_input.ts";
 import { getMany } from "../store/get_many.ts";
 import { kvKeys } from "../store/kv_keys.ts";
 import type { Worker } from "../store/types.ts";
@@ -35,6 +36,8 @@ export class WorkerStore {
   }
 
   async get(workerId: string): Promise<Worker | null> {
+    // A worker names itself: an id no worker can have (too long for a key) is no worker.
+    if (!WORKER_ID.test(workerId)) return null;
     const [worker, seen] = await this.kv.getMany<[Worker, Deno.KvU64]>([
       kvKeys.worker(workerId),
       kvKeys.workerSeen(workerId),

@@ -94,7 +94,7 @@ const actionSchema = z.discriminatedUnion("type", [
   }).strict(),
   z.object({
     type: z.literal("run"),
-    jobId: z.string({ error: "is required" }).min(1, "is required").max(100),
+    jobId: z.string({ error: "is required" }).min(1, "is required").max(100, "is not a job id"),
   }).strict(),
 ], {
   error: (issue) => issue.input === undefined ? "is required" : "must be one of store, relay, run",

@@ -7,6 +7,7 @@
 import type { Clock } from "../clock.ts";
 import { randomBytes, type SecretBox, sha256Hex, toBase64Url, toHex } from "../crypto.ts";
 import { ConflictError, NotFoundError, PayloadTooLargeError } from "../errors.ts";
+import { readCapped } from "../request_body.ts";
 import type { Page } from "../store/types.ts";
 import { maskSecret, newWebhookSecret, SECRET_PREFIX } from "../webhooks/secrets.ts";
 import {
@@ -475,41 +476,6 @@ export function eventView(event: InboundEvent): InboundEventView {
 function mask(secret: string): string {
   if (secret.startsWith(SECRET_PREFIX)) return maskSecret(secret);
   return secret.length >= 24 ? `${secret.slice(0, 4)}…` : "…";
-}
-
-/**
- * Reads the body, refusing it as soon as it passes `limit`: a declared length over the limit
- * is refused before reading, and an undeclared (chunked) one when the count passes it, so an
- * endless body never sits in memory.
- */
-export async function readCapped(request: Request, limit: number): Promise<Uint8Array> {
-  const tooLarge = () => new PayloadTooLargeError(`Request body is larger than ${limit} bytes`);
-  const declared = request.headers.get("content-length");
-  if (declared !== null && /^\d+$/.test(declared.trim()) && Number(declared) > limit) {
-    await request.body?.cancel().catch(() => {});
-    throw tooLarge();
-  }
-  if (!request.body) return new Uint8Array(0);
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.length;
-    if (size > limit) {
-      await reader.cancel().catch(() => {});
-      throw tooLarge();
-    }
-    chunks.push(value);
-  }
-  const body = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    body.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return body;
 }
 
 /**

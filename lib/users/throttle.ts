@@ -4,6 +4,12 @@
  * passed. Failures are counted in Deno KV so every process sees them, and forgotten after a
  * quiet quarter of an hour. Each failure is logged with the user and address, never the
  * password.
+ *
+ * An attempt is counted as a failure before its password is checked, in one compare-and-set
+ * with the check of the count: checking first and counting after the (slow) password hash
+ * let a burst of concurrent guesses all pass the check before any of them was counted. A
+ * sign-in that succeeds gives its count back, so only more than 20 sign-ins from one address
+ * in flight at the same moment could be slowed down by each other.
  */
 import { kvKeys } from "../store/kv_keys.ts";
 
@@ -11,50 +17,89 @@ const WINDOW_MS = 15 * 60_000;
 const MAX_WAIT_MS = 15 * 60_000;
 const FREE_PER_USER = 5;
 const FREE_PER_ADDRESS = 20;
+/** User names longer than any real one are cut, so the key stays within Deno KV's size. */
+const MAX_USER_IN_KEY = 100;
 
 interface Failures {
   count: number;
   lastAt: number;
 }
 
+/** One sign-in attempt: refused while `waitMs` > 0, else already counted as a failure. */
+export interface Attempt {
+  userId: string;
+  address: string;
+  waitMs: number;
+  /** Failures in a row of this user from this address, this attempt included. */
+  failures: number;
+}
+
 export class LoginThrottle {
   constructor(private readonly kv: Deno.Kv, private readonly now: () => number) {}
 
-  /** Milliseconds to wait before the next attempt is considered; 0 when it may go ahead. */
-  async waitMs(userId: string, address: string): Promise<number> {
-    const [pair, ip] = await this.kv.getMany<[Failures, Failures]>([
-      kvKeys.loginFailures(`${userId}\u0000${address}`),
-      kvKeys.loginFailures(`\u0000${address}`),
-    ]);
-    return Math.max(this.wait(pair.value, FREE_PER_USER), this.wait(ip.value, FREE_PER_ADDRESS));
+  /** Refuses the attempt (`waitMs` > 0) or counts it as a failure until `succeeded`. */
+  async begin(userId: string, address: string): Promise<Attempt> {
+    const [pairKey, addressKey] = this.keys(userId, address);
+    for (;;) {
+      const [pair, ip] = await this.kv.getMany<[Failures, Failures]>([pairKey, addressKey]);
+      const now = this.now();
+      const waitMs = Math.max(
+        wait(pair.value, FREE_PER_USER, now),
+        wait(ip.value, FREE_PER_ADDRESS, now),
+      );
+      if (waitMs > 0) return { userId, address, waitMs, failures: pair.value?.count ?? 0 };
+      const nextPair = counted(pair.value, now);
+      const committed = await this.kv.atomic()
+        .check(pair, ip)
+        .set(pairKey, nextPair, { expireIn: WINDOW_MS + MAX_WAIT_MS })
+        .set(addressKey, counted(ip.value, now), { expireIn: WINDOW_MS + MAX_WAIT_MS })
+        .commit();
+      if (committed.ok) return { userId, address, waitMs: 0, failures: nextPair.count };
+    }
   }
 
-  async failed(userId: string, address: string): Promise<void> {
-    const now = this.now();
-    let count = 0;
-    for (const what of [`${userId}\u0000${address}`, `\u0000${address}`]) {
-      const key = kvKeys.loginFailures(what);
-      const current = (await this.kv.get<Failures>(key)).value;
-      const next = { count: (current?.count ?? 0) + 1, lastAt: now };
-      await this.kv.set(key, next, { expireIn: WINDOW_MS + MAX_WAIT_MS });
-      count ||= next.count;
-    }
+  /** Logs a wrong password; `begin` has counted it already. */
+  failed(attempt: Attempt): void {
     console.warn(
-      `Failed sign-in for user ${JSON.stringify(userId.slice(0, 64))} from ${address}: ` +
-        `${count} in a row`,
+      `Failed sign-in for user ${JSON.stringify(attempt.userId.slice(0, 64))} from ` +
+        `${attempt.address}: ${attempt.failures} in a row`,
     );
   }
 
-  async succeeded(userId: string, address: string): Promise<void> {
-    await this.kv.delete(kvKeys.loginFailures(`${userId}\u0000${address}`));
+  /** Forgets the user's failures from the address, and gives the address its attempt back. */
+  async succeeded(attempt: Attempt): Promise<void> {
+    const [pairKey, addressKey] = this.keys(attempt.userId, attempt.address);
+    for (;;) {
+      const ip = await this.kv.get<Failures>(addressKey);
+      const op = this.kv.atomic().check(ip).delete(pairKey);
+      if (ip.value && ip.value.count > 0) {
+        op.set(addressKey, { ...ip.value, count: ip.value.count - 1 }, {
+          expireIn: WINDOW_MS + MAX_WAIT_MS,
+        });
+      }
+      if ((await op.commit()).ok) return;
+    }
   }
 
-  private wait(failures: Failures | null, free: number): number {
-    if (!failures) return 0;
-    const now = this.now();
-    if (now - failures.lastAt > WINDOW_MS) return 0;
-    if (failures.count < free) return 0;
-    const wait = Math.min(MAX_WAIT_MS, 1000 * 2 ** (failures.count - free));
-    return Math.max(0, failures.lastAt + wait - now);
+  private keys(userId: string, address: string): [Deno.KvKey, Deno.KvKey] {
+    const user = userId.slice(0, MAX_USER_IN_KEY);
+    return [
+      kvKeys.loginFailures(`${user}\u0000${address}`),
+      kvKeys.loginFailures(`\u0000${address}`),
+    ];
   }
+}
+
+/** The count after one more failure; failures older than the window are forgotten. */
+function counted(failures: Failures | null, now: number): Failures {
+  const fresh = failures !== null && now - failures.lastAt <= WINDOW_MS;
+  return { count: fresh ? failures.count + 1 : 1, lastAt: now };
+}
+
+function wait(failures: Failures | null, free: number, now: number): number {
+  if (!failures) return 0;
+  if (now - failures.lastAt > WINDOW_MS) return 0;
+  if (failures.count < free) return 0;
+  const wait = Math.min(MAX_WAIT_MS, 1000 * 2 ** (failures.count - free));
+  return Math.max(0, failures.lastAt + wait - now);
 }

@@ -46,19 +46,19 @@ export class UserService {
     await this.bootstrap();
     const { throttle, users } = this.options;
     const id = userId.trim();
-    const wait = await throttle.waitMs(id, address);
-    if (wait > 0) {
+    const attempt = await throttle.begin(id, address);
+    if (attempt.waitMs > 0) {
       console.warn(`Sign-in for user ${JSON.stringify(id.slice(0, 64))} from ${address} throttled`);
-      return { ok: false, reason: "throttled", waitSeconds: Math.ceil(wait / 1000) };
+      return { ok: false, reason: "throttled", waitSeconds: Math.ceil(attempt.waitMs / 1000) };
     }
     const user = USER_ID.test(id) ? await users.get(id) : null;
     // Unknown users cost the same hashing as known ones, so timing does not tell them apart.
     const valid = await verifyPassword(password, user?.passwordHash ?? DUMMY_HASH);
     if (!user?.passwordHash || !valid) {
-      await throttle.failed(id, address);
+      throttle.failed(attempt);
       return { ok: false, reason: "invalid" };
     }
-    await throttle.succeeded(id, address);
+    await throttle.succeeded(attempt);
     return { ok: true, ...(await this.options.sessions.create(user.id)) };
   }
 

@@ -22,7 +22,7 @@ const MAX_ENDPOINT_LENGTH = 2048;
 
 const headers = z.record(z.string(), z.string({ error: "values must be strings" })).nullable();
 const createSchema = z.object({
-  jobId: z.string({ error: "is required" }).min(1, "is required").max(100),
+  jobId: z.string({ error: "is required" }).min(1, "is required").max(100, "is not a job id"),
   endpoint: z.string({ error: "is required" }).max(MAX_ENDPOINT_LENGTH, "is too long"),
   headers: headers.default(null),
 }).strict();

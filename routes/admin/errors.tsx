@@ -1,8 +1,15 @@
 /** Failures on admin pages become a page (not JSON): the message, and a way back. */
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
-import { ForbiddenError, NotFoundError, ValidationError } from "../../lib/errors.ts";
+import {
+  ForbiddenError,
+  NotFoundError,
+  PayloadTooLargeError,
+  RequestAbortedError,
+  ValidationError,
+} from "../../lib/errors.ts";
 import { translator } from "../../lib/i18n/i18n.ts";
+import { loggedPath } from "../middleware/errors.ts";
 import type { Assets } from "./assets.ts";
 import type { AdminContext } from "./context.ts";
 import { renderPage } from "./render.tsx";
@@ -11,7 +18,7 @@ export function adminErrors(assets: Assets) {
   return function adminErrorHandler(error: Error, c: Context): Response {
     const ctx = c as AdminContext;
     const t = ctx.get("t") ?? translator("en");
-    let status: 400 | 403 | 404 = 400;
+    let status: 400 | 403 | 404 | 413 = 400;
     let title = t("Something is wrong with the request");
     if (
       error instanceof NotFoundError || (error instanceof HTTPException && error.status === 404)
@@ -21,8 +28,13 @@ export function adminErrors(assets: Assets) {
     } else if (error instanceof ForbiddenError) {
       status = 403;
       title = t("Not allowed");
+    } else if (error instanceof PayloadTooLargeError) {
+      status = 413;
+    } else if (error instanceof RequestAbortedError) {
+      // The client hung up: there is nobody to show a page to, and nothing to log.
+      return c.text("Request aborted", 400);
     } else if (!(error instanceof ValidationError) && !(error instanceof HTTPException)) {
-      console.error(`Unhandled error on ${c.req.method} ${c.req.path}:`, error);
+      console.error(`Unhandled error on ${c.req.method} ${loggedPath(c)}:`, error);
       return c.text("Internal server error", 500);
     }
     if (!ctx.get("csrf")) ctx.set("csrf", "");

@@ -4,7 +4,6 @@
  * CSRF token and, when the browser sends one, a same-origin `Origin`.
  */
 import { Hono, type MiddlewareHandler } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import type { Clock } from "../../lib/clock.ts";
 import type { WorkerStore } from "../../lib/edge/worker_store.ts";
 import { ForbiddenError, ValidationError } from "../../lib/errors.ts";
@@ -30,6 +29,8 @@ import { jobRoutes } from "./jobs.tsx";
 import { keyRoutes } from "./keys.tsx";
 import { loginRoutes } from "./login.tsx";
 import { adminErrors } from "./errors.tsx";
+import { bodyLimit } from "../middleware/body.ts";
+import { refuseOversizedIds } from "../middleware/ids.ts";
 import { userRoutes } from "./users.tsx";
 import { webhookRoutes } from "./webhooks.tsx";
 import { workerRoutes } from "./workers.tsx";
@@ -62,6 +63,9 @@ export const ADMIN_CSP = [
   "base-uri 'none'",
 ].join("; ");
 
+/** Room for a job's 64 KiB body and 8 KiB of headers, percent-encoded, and the rest. */
+const FORM_LIMIT = 512 * 1024;
+
 export function securityHeaders(): MiddlewareHandler {
   return async function securityHeadersMiddleware(c, next) {
     await next();
@@ -82,22 +86,22 @@ export function adminRoutes(deps: AdminDeps): Hono<AdminEnv> {
     await next();
   });
   app.onError(adminErrors(deps.assets));
+  app.use("*", refuseOversizedIds());
 
   app.get("/lang", (c) => {
     const to = c.req.query("to") === "ja" ? "ja" : "en";
     writeCookie(c, LANG_COOKIE, to, { maxAgeMs: 365 * 86_400_000 });
     return c.redirect(safeNext(c.req.query("back")), 303);
   });
+  // Before sign-in and the session check read a form: an endless one is cut off unread.
+  app.use("*", bodyLimit({ maxBytes: FORM_LIMIT }));
   app.route("/", loginRoutes(deps));
-
-  // Before the session check reads the form for its CSRF token: an upload is capped unread.
   app.post(
     "/credentials",
     bodyLimit({
-      maxSize: CREDENTIAL_FORM_LIMIT,
-      onError: () => {
-        throw new ValidationError("The key file is too large: a service account key is about 2 KB");
-      },
+      maxBytes: CREDENTIAL_FORM_LIMIT,
+      tooLarge: () =>
+        new ValidationError("The key file is too large: a service account key is about 2 KB"),
     }),
   );
   app.use("*", requireSession(deps));

@@ -9,7 +9,7 @@ import type { AdminContext } from "./context.ts";
 export interface PageOptions {
   title: string;
   section?: string;
-  status?: 200 | 400 | 401 | 403 | 404 | 409 | 429;
+  status?: 200 | 400 | 401 | 403 | 404 | 409 | 413 | 429;
   /** Signed-out pages (sign-in) pass false. */
   signedIn?: boolean;
 }

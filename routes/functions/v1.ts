@@ -3,7 +3,7 @@
  * `SUPABASE_URL` can point at Hibiki unchanged. Status codes, error codes, bodies and log
  * lines are the seed's, word for word.
  */
-import { readCapped } from "../../lib/inbound/inbound_service.ts";
+import { readCapped } from "../../lib/request_body.ts";
 import { Hono } from "hono";
 import type { Context } from "hono";
 import { secretsEqual } from "../../lib/crypto.ts";

@@ -11,6 +11,7 @@ import {
   ForbiddenError,
   NotFoundError,
   PayloadTooLargeError,
+  RequestAbortedError,
   UnauthorizedError,
   ValidationError,
 } from "../../lib/errors.ts";
@@ -25,7 +26,7 @@ export function errorBody(code: string, message: string, field?: string | null) 
 export function handleError(error: Error, c: Context): Response {
   const [status, code] = classify(error);
   if (status === 500) {
-    console.error(`Unhandled error on ${c.req.method} ${c.req.path}:`, error);
+    console.error(`Unhandled error on ${c.req.method} ${loggedPath(c)}:`, error);
     return c.json(errorBody(code, "Internal server error"), 500);
   }
   const field = error instanceof ValidationError ? error.field : null;
@@ -40,10 +41,18 @@ function classify(error: Error): [ContentfulStatusCode, string] {
   if (error instanceof NotFoundError) return [404, "NOT_FOUND"];
   if (error instanceof ConflictError) return [409, "CONFLICT"];
   if (error instanceof PayloadTooLargeError) return [413, "PAYLOAD_TOO_LARGE"];
+  // The client hung up mid-body: not a server error, and nobody will read the answer.
+  if (error instanceof RequestAbortedError) return [400, "INVALID_REQUEST"];
   if (error instanceof HTTPException) {
     if (error.status === 413) return [413, "PAYLOAD_TOO_LARGE"];
     if (error.status === 404) return [404, "NOT_FOUND"];
     if (error.status < 500) return [error.status as ContentfulStatusCode, "INVALID_REQUEST"];
   }
   return [500, "INTERNAL_ERROR"];
+}
+
+/** The path for a log line: a client's path can be any length, the line stays readable. */
+export function loggedPath(c: Context): string {
+  const path = c.req.path;
+  return path.length > 200 ? `${path.slice(0, 200)}… (${path.length} characters)` : path;
 }
