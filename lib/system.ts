@@ -63,6 +63,8 @@ export interface SystemOptions {
   cloudRunPollDelays?: readonly number[];
   /** PBKDF2 iterations of admin passwords; tests other than hashing may lower it. */
   passwordIterations?: number;
+  /** How often the admin pages' live tables ask for fresh rows; browser tests shorten it. */
+  adminRefreshMs?: number;
 }
 
 export interface System {
@@ -293,6 +295,7 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
       sessions,
       clock,
       assets: new Assets(new URL("../static/", import.meta.url)),
+      refreshMs: options.adminRefreshMs,
     },
   });
   const purge = async () => {

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { ManualClock } from "../lib/clock.ts";
 import { parseConfig } from "../lib/config.ts";
-import { createSystem, type System } from "../lib/system.ts";
+import { createSystem, type System, type SystemOptions } from "../lib/system.ts";
 import { okProbe, T0 } from "./helpers.ts";
 
 export const PASSWORD = "a-long-admin-password";
@@ -13,7 +13,10 @@ export const PASSWORD = "a-long-admin-password";
 export class AdminTestSystem {
   private constructor(readonly system: System, readonly kv: Deno.Kv, readonly clock: ManualClock) {}
 
-  static async start(env: Record<string, string> = {}): Promise<AdminTestSystem> {
+  static async start(
+    env: Record<string, string> = {},
+    options: SystemOptions = {},
+  ): Promise<AdminTestSystem> {
     const kv = await Deno.openKv(":memory:");
     const clock = new ManualClock(T0);
     const system = createSystem(
@@ -26,6 +29,7 @@ export class AdminTestSystem {
         post: () => Promise.resolve(okProbe()),
         // Hashing strength is tested in lib/users/password_test.ts; here speed matters.
         passwordIterations: 1000,
+        ...options,
       },
     );
     return new AdminTestSystem(system, kv, clock);

@@ -118,6 +118,26 @@ Deno.test("pages load island scripts only where they have islands", async () => 
   assert.match(bundle.headers.get("content-type") ?? "", /javascript/);
 });
 
+Deno.test("the live tables refresh every 5 s on the dashboard and 3 s on a job's page, or as told", async () => {
+  const intervals = async (options = {}) => {
+    await using s = await AdminTestSystem.start({}, options);
+    const client = s.client();
+    await client.signIn();
+    const job = await s.system.jobs.create("default", {
+      name: "Ping",
+      url: "https://example.com/",
+      schedule: "0 9 * * *",
+    });
+    const interval = (html: string) => Number(/&quot;intervalMs&quot;:(\d+)/.exec(html)?.[1]);
+    return [
+      interval((await client.get("/admin")).html),
+      interval((await client.get(`/admin/jobs/${job.id}`)).html),
+    ];
+  };
+  assert.deepEqual(await intervals(), [5000, 3000]);
+  assert.deepEqual(await intervals({ adminRefreshMs: 250 }), [250, 250]);
+});
+
 Deno.test("a rejected job form shows the API's message beside the field it names", async () => {
   const { s, client } = await signedIn();
   await using _ = s;

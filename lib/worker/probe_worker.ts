@@ -20,7 +20,6 @@ import type { WorkerConfig } from "./worker_config.ts";
 const BATCH_MAX = 1000;
 const SAMPLE_CHARS = 500;
 const MAX_IN_FLIGHT = 1000;
-const BACKOFF_MAX_MS = 60_000;
 
 export interface ProbeWorkerOptions {
   config: WorkerConfig;
@@ -162,7 +161,10 @@ export class ProbeWorker {
         },
         (error) => {
           this.failures++;
-          const backoff = Math.min(BACKOFF_MAX_MS, 1000 * 2 ** Math.min(this.failures, 6));
+          const backoff = Math.min(
+            this.options.config.retryMaxMs,
+            1000 * 2 ** Math.min(this.failures, 6),
+          );
           const wait = Math.round(backoff * (0.5 + Math.random()));
           this.log(`Cannot send results (retrying in ${wait} ms): ${(error as Error).message}`);
           this.scheduleFlush(wait);

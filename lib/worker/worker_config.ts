@@ -22,6 +22,7 @@ const schema = z.object({
   WORKER_DATA_PATH: z.string().min(1).optional(),
   WORKER_REFRESH_SECONDS: seconds(1, 3600).default(60),
   WORKER_FLUSH_SECONDS: seconds(1, 300).default(5),
+  WORKER_RETRY_MAX_SECONDS: seconds(1, 3600).default(60),
   HIBIKI_ALLOW_PRIVATE_NETWORKS: flag.default(false),
 });
 
@@ -33,6 +34,8 @@ export interface WorkerConfig {
   dataPath: string;
   refreshMs: number;
   flushMs: number;
+  /** The longest wait between sends while Hibiki is unreachable (before jitter). */
+  retryMaxMs: number;
   allowPrivateNetworks: boolean;
 }
 
@@ -69,6 +72,7 @@ export function parseWorkerConfig(
     dataPath: e.WORKER_DATA_PATH ?? `./data/worker-${e.WORKER_ID}.kv`,
     refreshMs: e.WORKER_REFRESH_SECONDS * 1000,
     flushMs: e.WORKER_FLUSH_SECONDS * 1000,
+    retryMaxMs: e.WORKER_RETRY_MAX_SECONDS * 1000,
     allowPrivateNetworks: e.HIBIKI_ALLOW_PRIVATE_NETWORKS,
   };
 }

@@ -62,7 +62,7 @@ export function dashboardRoutes(deps: AdminDeps): Hono<AdminEnv> {
               refreshUrl: `/admin/dashboard.json?${
                 params(query.cursor ? { cursor: query.cursor } : {})
               }`,
-              intervalMs: REFRESH_MS,
+              intervalMs: deps.refreshMs ?? REFRESH_MS,
               text: {
                 ...stateNames,
                 empty: t("No jobs here yet."),

@@ -21,6 +21,7 @@ import { renderPage } from "./render.tsx";
 const CHART_RUNS = 120;
 const TABLE_RUNS = 25;
 const DELIVERIES = 10;
+const REFRESH_MS = 3000;
 
 export interface JobPageExtras {
   notice?: string | null;
@@ -185,7 +186,7 @@ export async function renderJobPage(
               jobId: job.id,
               runs: runs.values.map(runRow),
               tableSize: TABLE_RUNS,
-              intervalMs: 3000,
+              intervalMs: deps.refreshMs ?? REFRESH_MS,
               executions: job.type === "cloud_run_job",
               text: {
                 execution: t("Execution"),

@@ -49,6 +49,8 @@ export interface AdminDeps {
   sessions: SessionService;
   clock: Clock;
   assets: Assets;
+  /** How often the live tables refresh; by default 5 s on the dashboard, 3 s on a job's page. */
+  refreshMs?: number;
 }
 
 /** Headers of every admin page and asset: only our own scripts and styles, no framing. */

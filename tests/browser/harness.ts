@@ -51,7 +51,8 @@ export class BrowserHarness {
         HIBIKI_ALLOW_PRIVATE_NETWORKS: "1",
         ...options.env,
       }),
-      { queueWakeups: false, ...options.system },
+      // Hashing strength is tested in lib/users/password_test.ts; here speed matters.
+      { queueWakeups: false, passwordIterations: 1000, ...options.system },
     );
     await system.start();
     const server = Deno.serve(
