@@ -6,8 +6,7 @@ import type { Clock } from "../clock.ts";
 import { NotFoundError, ValidationError } from "../errors.ts";
 import { nextFireTimes, parseSchedule, type Schedule } from "../schedule.ts";
 import type { Scheduler } from "../scheduler/scheduler.ts";
-import { leaseMs } from "../scheduler/fires.ts";
-import { kvKeys } from "../store/kv_keys.ts";
+import { heldLease } from "../scheduler/fires.ts";
 import { runId } from "../store/kv_store.ts";
 import type { Store, StoredJob } from "../store/store.ts";
 import type { Job, JobView, Page } from "../store/types.ts";
@@ -229,13 +228,11 @@ function httpJob(
  */
 const EDIT_MARGIN_MS = 2000;
 
-/** The leases of `job`'s fires claimed ahead (after `now`, before its scheduler pointer). */
+/** The held leases of `job`'s fires claimed ahead (after `now`, before its scheduler pointer). */
 function claimedLeases(job: Job, now: number, duePointer: number | null): Deno.KvKey[] {
   if (!runsHere(job) || duePointer === null || duePointer <= now) return [];
   const times = nextFireTimes(scheduleOf(job), now, { limit: 100, beforeMs: duePointer });
-  return times.map((at) =>
-    kvKeys.lease(at + leaseMs(job.timeoutMs), at, job.userId, job.id, "local")
-  );
+  return times.map((at) => heldLease(at, job.userId, job.id));
 }
 
 /** Whether Hibiki itself fires the job (it may be checked only by remote workers). */

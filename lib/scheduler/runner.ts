@@ -57,8 +57,8 @@ export class Runner {
   }
 
   /** The read a run needs, done ahead of the fire's time by the dispatcher. */
-  async prepare(task: FireTask, leaseKey: Deno.KvKey): Promise<JobForRun | null> {
-    const stored = await this.options.store.getJobForRun(task.userId, task.jobId, { leaseKey });
+  async prepare(task: FireTask): Promise<JobForRun | null> {
+    const stored = await this.options.store.getJobForRun(task.userId, task.jobId);
     return stored && { ...stored, readAt: this.options.clock.now() };
   }
 
@@ -70,12 +70,7 @@ export class Runner {
     prepared?: JobForRun | null,
   ): Promise<void> {
     const { recorder, clock, metrics } = this.options;
-    const stored = prepared !== undefined ? prepared : await this.prepare(task, leaseKey);
-    // A withdrawn lease (the job's schedule changed after the fire was claimed): not ours.
-    if (stored && !stored.leaseHeld) {
-      metrics.observeRun("skipped", null);
-      return;
-    }
+    const stored = prepared !== undefined ? prepared : await this.prepare(task);
     if (!stored || (task.trigger === "AUTO" && !firesAt(stored.job, task.at))) {
       metrics.observeRun("skipped", null);
       return recorder.release(leaseKey);
