@@ -1,7 +1,9 @@
 /**
  * Hibiki processes killed with SIGKILL lose nothing. After a restart, a fire that was in flight
  * is taken again once its lease runs out and recorded exactly once, while fires the dead
- * process had only claimed ahead start on time.
+ * process had only claimed ahead start on time. With two processes on one database, every
+ * fire that was due while its job was enabled ends as a run or a `missed` record, even when
+ * the job is disabled through the survivor before it takes the dead one's fires over.
  */
 import assert from "node:assert/strict";
 import { delay, startTarget } from "./target_server.ts";
@@ -47,6 +49,11 @@ async function healthy(port: number): Promise<number> {
     await response.body?.cancel();
     return response.ok ? Date.now() : null;
   });
+}
+
+/** Waits for the next time `ms` past a whole second (a point where no fire is starting). */
+async function pastSecond(ms: number): Promise<void> {
+  await delay((ms - (Date.now() % 1000) + 1000) % 1000);
 }
 
 async function api(port: number, path: string, init: RequestInit = {}): Promise<Response> {
@@ -154,6 +161,53 @@ Deno.test("a process killed mid-run and restarted records the run once and start
   hibiki.kill("SIGTERM");
   await hibiki.status;
   release();
+  await target.close();
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("fires of a killed process that were due before its job was disabled elsewhere are all recorded", async () => {
+  const dir = await Deno.makeTempDir();
+  const kvPath = `${dir}/hibiki.kv`;
+  const [portA, portB] = [freePort(), freePort()];
+  const target = startTarget();
+  const a = startHibiki(kvPath, portA);
+  const b = startHibiki(kvPath, portB);
+  await Promise.all([healthy(portA), healthy(portB)]);
+  // Created through A, so A claims its fires for the next 90 s.
+  const job = await createJob(portA, {
+    name: "every second",
+    url: `${target.url}/tick`,
+    schedule: "* * * * * *",
+    timeoutMs: 1000,
+  });
+  await waitUntil("a tick", () => Promise.resolve(target.hits.length > 0 || null));
+  await pastSecond(300);
+  a.kill("SIGKILL");
+  await a.status;
+  const killedAt = Date.now();
+  await delay(killedAt + 1500 - Date.now()); // A's claims of the next second fall due unstarted
+
+  const disabled = await (await api(portB, `/api/jobs/${job.id}`, {
+    method: "PATCH",
+    body: JSON.stringify({ enabled: false }),
+  })).json();
+  const disabledAt = Date.parse(disabled.data.updatedAt);
+  const due = secondsBetween(Date.parse(job.createdAt), disabledAt);
+  const ticks = await waitUntil("a record of every fire due while enabled", async () => {
+    const byTime = await runsByTime(portB, job.id);
+    return due.every((at) => byTime.has(at)) ? byTime : null;
+  }, 20_000);
+  for (const [at, records] of ticks) {
+    assert.ok(
+      at <= disabledAt,
+      `no fire after the job was disabled (${new Date(at).toISOString()})`,
+    );
+    assert.equal(records.length, 1);
+    assert.ok(["success", "missed"].includes(records[0].status));
+  }
+
+  b.kill("SIGTERM");
+  await b.status;
   await target.close();
   await Deno.remove(dir, { recursive: true });
 });

@@ -267,3 +267,44 @@ Deno.test("a holder that comes late to a fire another process took over does not
   assert.deepEqual(startedHere, []);
   kv.close();
 });
+
+for (
+  const [change, patch] of [
+    ["disabled", { enabled: false }],
+    ["rescheduled", { schedule: "*/10 * * * * *" }],
+  ] as const
+) {
+  Deno.test(`fires a dead process held that were due before the job was ${change} are recorded, later ones withdrawn`, async () => {
+    const kv = await Deno.openKv(":memory:");
+    const clock = new ManualClock(T0);
+    // Private networks allowed: the job's URL is a closed port on 127.0.0.1.
+    const config = parseConfig({ HIBIKI_KV_PATH: ":memory:", HIBIKI_ALLOW_PRIVATE_NETWORKS: "1" });
+    const system = createSystem(kv, config, { clock, queueWakeups: false });
+    const job = await putJob(system.store, T0, { schedule: "* * * * * *", timeoutMs: 1000 });
+    await deadClaimer(kv, clock).tick(); // claims T0+1 s … T0+89 s, then its process dies
+    // Its fire of T0+6 s had been marked started when it died (a lease running to T0+17 s).
+    const at6 = T0 + 6000;
+    const held6 = await kv.get(kvKeys.lease(at6, at6, "default", job.id, "local"));
+    const started6 = kvKeys.lease(at6 + 11_000, at6, "default", job.id, "local");
+    if (held6.versionstamp) await kv.atomic().delete(held6.key).set(started6, held6.value).commit();
+    clock.set(T0 + 5500);
+    await system.jobs.update("default", job.id, patch);
+    clock.set(T0 + 20_500); // past every lease of the dead process
+    await system.dispatcher.drain();
+    await system.stop();
+    const runs = (await system.store.listRuns("default", job.id, { limit: 100 })).values
+      .filter((run) => Date.parse(run.scheduledAt) < T0 + 10_000);
+    // T0+1 s … T0+5 s were due while the job fired every second: each is a record. After the
+    // change, nothing of the old schedule (T0+6 s, withdrawn or not) runs or is recorded.
+    assert.deepEqual(
+      runs.map((run) => [Date.parse(run.scheduledAt) - T0, run.status]).sort(),
+      [1000, 2000, 3000, 4000, 5000].map((ms) => [ms, "missed"]),
+    );
+    let leases = 0;
+    for await (const e of kv.list({ prefix: kvKeys.leases() })) {
+      if (e.key[4] === job.id && (e.key[2] as number) < T0 + 10_000) leases++;
+    }
+    assert.equal(leases, 0);
+    kv.close();
+  });
+}
