@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import { ManualClock } from "../clock.ts";
 import { parseConfig } from "../config.ts";
+import { Metrics } from "../metrics.ts";
 import { kvKeys } from "../store/kv_keys.ts";
+import { KvStore } from "../store/kv_store.ts";
 import { createSystem } from "../system.ts";
 import { Dispatcher } from "./dispatcher.ts";
 import { type FireTask, fireTask, type FireValue, heldLease } from "./fires.ts";
-import { Metrics } from "../metrics.ts";
-import { KvStore } from "../store/kv_store.ts";
 import { Scheduler, type SchedulerOptions } from "./scheduler.ts";
 import { putJob } from "./test_support.ts";
 
@@ -284,9 +284,11 @@ for (
     await deadClaimer(kv, clock).tick(); // claims T0+1 s … T0+89 s, then its process dies
     // Its fire of T0+6 s had been marked started when it died (a lease running to T0+17 s).
     const at6 = T0 + 6000;
-    const held6 = await kv.get(kvKeys.lease(at6, at6, "default", job.id, "local"));
+    const held6 = await kv.get(heldLease(at6, "default", job.id));
     const started6 = kvKeys.lease(at6 + 11_000, at6, "default", job.id, "local");
-    if (held6.versionstamp) await kv.atomic().delete(held6.key).set(started6, held6.value).commit();
+    assert.ok(
+      (await kv.atomic().check(held6).delete(held6.key).set(started6, held6.value).commit()).ok,
+    );
     clock.set(T0 + 5500);
     await system.jobs.update("default", job.id, patch);
     clock.set(T0 + 20_500); // past every lease of the dead process
