@@ -210,7 +210,7 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
     leased: kvKeys.leases(),
     leaseMs: (fire) => leaseMs(fire.timeoutMs),
     leadMs: FIRE_PREPARE_LEAD_MS,
-    prepare: (item, lease) => runner.prepare(fireTask(item), lease.key),
+    prepare: (item) => runner.prepare(fireTask(item)),
     execute: (item, lease, prepared) =>
       runner.execute(fireTask(item), lease.key, lease.until, prepared as JobForRun | null),
   });

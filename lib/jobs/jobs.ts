@@ -6,7 +6,7 @@ import type { Clock } from "../clock.ts";
 import { NotFoundError, ValidationError } from "../errors.ts";
 import { nextFireTimes, parseSchedule, type Schedule } from "../schedule.ts";
 import type { Scheduler } from "../scheduler/scheduler.ts";
-import { leaseMs } from "../scheduler/fires.ts";
+import { heldLease } from "../scheduler/fires.ts";
 import { kvKeys } from "../store/kv_keys.ts";
 import { runId } from "../store/kv_store.ts";
 import type { Store, StoredJob } from "../store/store.ts";
@@ -101,13 +101,14 @@ export class JobService {
         next.enabled !== current.enabled || next.timeoutMs !== current.timeoutMs ||
         runsHere(next) !== runsHere(current);
       if (!timing) return { job: next, firstFireAt: undefined };
-      // Fires already claimed under the old schedule are withdrawn; the new one starts two
-      // seconds from now, so a fire already read ahead or starting now cannot run twice.
+      // Fires claimed under the old schedule and due after now are withdrawn (those due
+      // before stay owed: see Runner); the new one starts two seconds from now, so a fire
+      // already read ahead or starting now cannot run twice.
       const from = now + EDIT_MARGIN_MS;
       return {
         job: next,
         firstFireAt: runsHere(next) ? firstFire(schedule, from) : null,
-        cancel: claimedLeases(current, now, duePointer),
+        cancel: claimedFires(current, now, duePointer),
       };
     });
     await this.options.scheduler.scheduleJob(userId, jobId);
@@ -229,13 +230,17 @@ function httpJob(
  */
 const EDIT_MARGIN_MS = 2000;
 
-/** The leases of `job`'s fires claimed ahead (after `now`, before its scheduler pointer). */
-function claimedLeases(job: Job, now: number, duePointer: number | null): Deno.KvKey[] {
+/**
+ * The keys of `job`'s fires claimed ahead and not started (after `now`, before its scheduler
+ * pointer): held leases, and the pending fires a process that stopped handed back.
+ */
+function claimedFires(job: Job, now: number, duePointer: number | null): Deno.KvKey[] {
   if (!runsHere(job) || duePointer === null || duePointer <= now) return [];
   const times = nextFireTimes(scheduleOf(job), now, { limit: 100, beforeMs: duePointer });
-  return times.map((at) =>
-    kvKeys.lease(at + leaseMs(job.timeoutMs), at, job.userId, job.id, "local")
-  );
+  return times.flatMap((at) => [
+    heldLease(at, job.userId, job.id),
+    kvKeys.fire(at, job.userId, job.id, "local"),
+  ]);
 }
 
 /** Whether Hibiki itself fires the job (it may be checked only by remote workers). */

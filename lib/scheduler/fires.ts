@@ -1,4 +1,5 @@
 /** The shape of claimed fires and how their keys read back. */
+import { kvKeys } from "../store/kv_keys.ts";
 import type { Trigger } from "../store/types.ts";
 import type { QueueItem } from "./dispatcher.ts";
 
@@ -26,7 +27,16 @@ export function fireTask(item: QueueItem<FireValue>): FireTask {
   return { ...item.value, at: item.at, userId, jobId, suffix, retaken: item.retaken };
 }
 
-/** How long a fire stays leased: its request deadline plus room to record the result. */
+/**
+ * The lease of a scheduled fire claimed ahead and not started: it runs out at the fire's own
+ * time. Its holder moves it to a run's lease (`leaseMs`) just before starting it; a holder that
+ * dies first leaves it to run out on time, and any process then starts the fire.
+ */
+export function heldLease(at: number, userId: string, jobId: string): Deno.KvKey {
+  return kvKeys.lease(at, at, userId, jobId, "local");
+}
+
+/** How long a started fire stays leased: its request deadline plus room to record the result. */
 export function leaseMs(timeoutMs: number): number {
   return timeoutMs + 10_000;
 }

@@ -1,8 +1,10 @@
 /**
  * Runs one leased fire: reads the job as it is now, sends the request with the job's
- * deadline, and records the run. A scheduled fire whose job was deleted, disabled, or
- * rescheduled away from that time is dropped; one that is older than the catch-up
- * deadline (its process was down) is recorded as missed instead of run late.
+ * deadline, and records the run. A fire whose job was deleted is dropped. A scheduled fire
+ * whose job was since disabled or rescheduled away from that time is dropped if it was due
+ * after the change (the change withdrew it), and recorded as missed if it was due before (its
+ * process died before running it). One older than the catch-up deadline (its process was
+ * down) is recorded as missed instead of run late.
  */
 import type { Clock } from "../clock.ts";
 import type { Metrics } from "../metrics.ts";
@@ -57,8 +59,8 @@ export class Runner {
   }
 
   /** The read a run needs, done ahead of the fire's time by the dispatcher. */
-  async prepare(task: FireTask, leaseKey: Deno.KvKey): Promise<JobForRun | null> {
-    const stored = await this.options.store.getJobForRun(task.userId, task.jobId, { leaseKey });
+  async prepare(task: FireTask): Promise<JobForRun | null> {
+    const stored = await this.options.store.getJobForRun(task.userId, task.jobId);
     return stored && { ...stored, readAt: this.options.clock.now() };
   }
 
@@ -70,20 +72,18 @@ export class Runner {
     prepared?: JobForRun | null,
   ): Promise<void> {
     const { recorder, clock, metrics } = this.options;
-    const stored = prepared !== undefined ? prepared : await this.prepare(task, leaseKey);
-    // A withdrawn lease (the job's schedule changed after the fire was claimed): not ours.
-    if (stored && !stored.leaseHeld) {
-      metrics.observeRun("skipped", null);
-      return;
-    }
-    if (!stored || (task.trigger === "AUTO" && !firesAt(stored.job, task.at))) {
+    const stored = prepared !== undefined ? prepared : await this.prepare(task);
+    // A job changed since the fire was claimed (disabled, or rescheduled away from its time)
+    // withdrew the fires due after the change; one due before it is owed a record.
+    const changed = stored !== null && task.trigger === "AUTO" && !firesAt(stored.job, task.at);
+    if (!stored || (changed && task.at > Date.parse(stored.job.updatedAt))) {
       metrics.observeRun("skipped", null);
       return recorder.release(leaseKey);
     }
     const now = clock.now();
-    if (task.trigger === "AUTO" && now - task.at > this.options.catchUpDeadlineMs) {
+    if (changed || (task.trigger === "AUTO" && now - task.at > this.options.catchUpDeadlineMs)) {
       await recorder.record({
-        run: missedRun(task, stored.job, now),
+        run: missedRun(task, stored.job, now, changed ? CHANGED : TOO_LATE),
         scheduledAt: task.at,
         suffix: task.suffix,
         leaseKey,
@@ -187,7 +187,10 @@ function firesAt(job: Job, at: number): boolean {
   }
 }
 
-function missedRun(task: FireTask, job: Job, now: number): Run {
+const TOO_LATE = "Hibiki was not running at the scheduled time and the catch-up deadline passed";
+const CHANGED = "The job was changed before this fire could run: it no longer fires at this time";
+
+function missedRun(task: FireTask, job: Job, now: number, message: string): Run {
   return {
     id: runId(task.at, task.suffix),
     jobId: job.id,
@@ -202,10 +205,7 @@ function missedRun(task: FireTask, job: Job, now: number): Run {
     durationMs: null,
     lateMs: now - task.at,
     response: null,
-    error: {
-      category: "missed",
-      message: "Hibiki was not running at the scheduled time and the catch-up deadline passed",
-    },
+    error: { category: "missed", message },
     failure: null,
   };
 }

@@ -207,14 +207,3 @@ Deno.test("the dispatcher takes again a lease whose process died", async () => {
   await dispatcher.stop();
   kv.close();
 });
-
-Deno.test("a fire whose lease was withdrawn is not run", async () => {
-  const kv = await Deno.openKv(":memory:");
-  const clock = new ManualClock(T0 + 1000);
-  const { store, runner, calls, metrics } = setup(kv, clock);
-  const job = await putJob(store, T0, { schedule: "* * * * * *" });
-  await runner.execute(task(job.id, T0 + 1000), ["lease", "withdrawn"], T0 + 20_000);
-  assert.equal(calls(), 0);
-  assert.equal(metrics.runs.skipped, 1);
-  kv.close();
-});

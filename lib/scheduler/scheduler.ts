@@ -6,8 +6,10 @@
  * repeated tick, therefore never claim a fire twice: the loser's check fails.
  *
  * The claimer holds its leases: it keeps the fires in memory and starts them at their second
- * with no further write (see Dispatcher.hold), which is what makes thousands of fires start
- * within milliseconds. If it dies, the leases run out and any process takes them over.
+ * (see Dispatcher.hold); its only write before a run is one compare-and-set, shared by the
+ * fires starting together, that marks them started. A lease held ahead runs out at its fire's
+ * own time (see `heldLease`), so if the claimer dies, any process starts its fires on time;
+ * only the fires it had started wait for their run's lease to run out.
  *
  * Missed fires (the process was down, so their time passed unclaimed) follow one policy:
  * the latest missed fire runs once if it is at most `catchUpDeadlineMs` old; every other
@@ -21,7 +23,7 @@ import { kvKeys } from "../store/kv_keys.ts";
 import { type DueEntry, runId } from "../store/kv_store.ts";
 import type { Run } from "../store/types.ts";
 import type { Lease, QueueItem } from "./dispatcher.ts";
-import { type FireValue, leaseMs } from "./fires.ts";
+import { type FireValue, heldLease } from "./fires.ts";
 
 /** How far ahead a tick claims: one minute between ticks plus room for a late tick. */
 export const LOOKAHEAD_MS = 90_000;
@@ -309,13 +311,11 @@ export class Scheduler {
       const fire: FireValue = { trigger: "AUTO", timeoutMs: entry.value.timeoutMs };
       op.check(entry).delete(entry.key);
       for (const at of plan.fires) {
-        // The lease runs from the fire's own time, however far ahead it is claimed.
-        const until = Math.max(at, now) + leaseMs(fire.timeoutMs);
-        const key = kvKeys.lease(until, at, userId, jobId, "local");
+        const key = heldLease(at, userId, jobId);
         op.set(key, fire);
         held.push({
           item: { at, id: [userId, jobId, "local"], value: fire, retaken: false },
-          lease: { key, until },
+          lease: { key, until: at },
         });
         this.addWakeup(op, wakeups, at, now);
       }
@@ -329,9 +329,13 @@ export class Scheduler {
       if (plan.nextAt !== null) op.set(kvKeys.due(plan.nextAt, userId, jobId), entry.value);
     }
     const result = await op.commit();
-    if (result.ok) { for (const second of wakeups) this.wakeupsSent.add(second); }
-    if (result.ok && held.length > 0) this.options.onClaimed?.(held);
-    return result.ok;
+    if (!result.ok) return false;
+    for (const second of wakeups) this.wakeupsSent.add(second);
+    // Every lease was written by this commit: its versionstamp is theirs, for marking a
+    // fire started with compare-and-set and no read.
+    for (const { lease } of held) lease.ahead = result.versionstamp;
+    if (held.length > 0) this.options.onClaimed?.(held);
+    return true;
   }
 
   private addWakeup(

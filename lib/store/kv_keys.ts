@@ -50,7 +50,10 @@ export const kvKeys = {
     jobId,
     suffix,
   ],
-  /** Fires being run, by the time the lease runs out (then another instance may take them). */
+  /**
+   * Fires claimed or being run, by the time the lease runs out (then another instance may take
+   * them): a fire's own time while it is only claimed, its deadline plus margin once started.
+   */
   leases: () => ["lease"],
   lease: (until: number, at: number, userId: string, jobId: string, suffix: string) => [
     "lease",

@@ -53,11 +53,7 @@ export class KvStore implements Store {
     return storedJob(job.value, count.value, last.value);
   }
 
-  async getJobForRun(
-    userId: string,
-    jobId: string,
-    options: { leaseKey?: Deno.KvKey } = {},
-  ): Promise<JobForRun | null> {
+  async getJobForRun(userId: string, jobId: string): Promise<JobForRun | null> {
     const keys = [
       kvKeys.job(userId, jobId),
       kvKeys.jobCount(userId, jobId),
@@ -67,11 +63,8 @@ export class KvStore implements Store {
       kvKeys.webhookFailing(userId, jobId),
       kvKeys.jobInState(userId, "up", jobId),
       kvKeys.jobInState(userId, "down", jobId),
-      ...(options.leaseKey ? [options.leaseKey] : []),
     ];
-    const [job, count, last, stored, webhook, failing, up, down, lease] = await this.kv.getMany(
-      keys,
-    );
+    const [job, count, last, stored, webhook, failing, up, down] = await this.kv.getMany(keys);
     if (!job.value) return null;
     return {
       ...storedJob(
@@ -82,7 +75,6 @@ export class KvStore implements Store {
       runsStored: runsKept(count.value as Deno.KvU64 | null, stored.value as Deno.KvU64 | null),
       webhook: (webhook.value as WebhookRecord | null) ?? null,
       webhookFailingSince: failing.value ? Number((failing.value as Deno.KvU64).value) : null,
-      leaseHeld: options.leaseKey ? lease.versionstamp !== null : true,
       state: up.versionstamp !== null ? "up" : down.versionstamp !== null ? "down" : null,
     };
   }

@@ -27,8 +27,6 @@ export interface JobForRun extends StoredJob {
   webhookFailingSince: number | null;
   /** When this was read (epoch ms); set by the runner, to judge how current it still is. */
   readAt?: number;
-  /** Whether the lease given to the read still stands (true when none was given). */
-  leaseHeld: boolean;
   /** The job's state in the dashboard index (its last run's outcome), null when none. */
   state: "up" | "down" | null;
 }
@@ -51,12 +49,8 @@ export interface Store {
   /** Writes a new job and, when `firstFireAt` is set, its scheduler index entry. */
   createJob(job: Job, firstFireAt: number | null): Promise<void>;
   getJob(userId: string, jobId: string): Promise<StoredJob | null>;
-  /** One read for a run: the job, its counters, its webhook, and whether `leaseKey` stands. */
-  getJobForRun(
-    userId: string,
-    jobId: string,
-    options?: { leaseKey?: Deno.KvKey },
-  ): Promise<JobForRun | null>;
+  /** One read for a run: the job, its counters and its webhook. */
+  getJobForRun(userId: string, jobId: string): Promise<JobForRun | null>;
   listJobs(userId: string, options: ListOptions): Promise<Page<StoredJob>>;
   /**
    * Compare-and-set change: `change` gets the current job and its scheduler pointer (the
