@@ -51,6 +51,8 @@
  * it instead of all firing on the same second.
  */
 
+import { BoundedCache } from "./bounded_cache.ts";
+
 export type Schedule =
   | { kind: "cron"; expression: string; timezone: string; seconds: boolean }
   | { kind: "interval"; everyMs: number; phaseMs: number; timezone: string };
@@ -75,7 +77,6 @@ const NEVER_FIRES_SPAN = 5 * YEAR;
 /** How far one search looks ahead: covers `0 0 29 2 *` across a non-leap century year. */
 const SEARCH_SPAN = 9 * YEAR;
 const MAX_INTERVAL_MS = 31 * DAY;
-const CACHE_LIMIT = 10_000;
 
 const NICKNAMES: Record<string, string> = {
   "@yearly": "0 0 1 1 *",
@@ -121,16 +122,15 @@ export function parseSchedule(text: string, options: { timezone?: string; key: s
   // Compiling and the "never fires" search are done once per expression: the runner and the
   // scheduler parse a job's schedule for every fire.
   const key = cronKey(expression, fields === 6);
-  if (!validCron.has(key)) {
+  if (validCron.get(key) === undefined) {
     const compiled = compileCron(expression, fields === 6);
     if (
       nextWallMatch(compiled, NEVER_FIRES_FROM - 1, NEVER_FIRES_FROM + NEVER_FIRES_SPAN) === null
     ) {
       throw new ScheduleError(`Schedule never fires: "${trimmed}"`, "schedule");
     }
-    remember(compiledCache, key, compiled);
-    if (validCron.size >= CACHE_LIMIT) validCron.clear();
-    validCron.add(key);
+    compiledCache.set(key, compiled);
+    validCron.set(key, true);
   }
   return { kind: "cron", expression, timezone, seconds: fields === 6 };
 }
@@ -702,10 +702,10 @@ function validateTimezone(timezone: string): void {
 // ---------------------------------------------------------------------------------------------
 // Caches: the scheduler asks about thousands of jobs a minute, mostly the same few expressions.
 
-const compiledCache = new Map<string, CompiledCron>();
+const compiledCache = new BoundedCache<string, CompiledCron>();
 /** Expressions already compiled and found to fire. */
-const validCron = new Set<string>();
-const zoneCache = new Map<string, Zone>();
+const validCron = new BoundedCache<string, true>();
+const zoneCache = new BoundedCache<string, Zone>();
 
 function cronKey(expression: string, seconds: boolean): string {
   return (seconds ? "6 " : "5 ") + expression;
@@ -713,7 +713,7 @@ function cronKey(expression: string, seconds: boolean): string {
 
 function compiledFor(schedule: Extract<Schedule, { kind: "cron" }>): CompiledCron {
   const key = cronKey(schedule.expression, schedule.seconds);
-  const hit = recall(compiledCache, key);
+  const hit = compiledCache.get(key);
   if (hit !== undefined) return hit;
   const fields = schedule.expression.split(" ").length;
   if (fields !== (schedule.seconds ? 6 : 5)) {
@@ -722,29 +722,12 @@ function compiledFor(schedule: Extract<Schedule, { kind: "cron" }>): CompiledCro
       "schedule",
     );
   }
-  return remember(compiledCache, key, compileCron(schedule.expression, schedule.seconds));
+  return compiledCache.set(key, compileCron(schedule.expression, schedule.seconds));
 }
 
 function zoneFor(timezone: string): Zone {
-  const hit = recall(zoneCache, timezone);
+  const hit = zoneCache.get(timezone);
   if (hit !== undefined) return hit;
   validateTimezone(timezone);
-  return remember(zoneCache, timezone, new Zone(timezone));
-}
-
-/** Least-recently-used order: a hit moves to the back, eviction takes from the front. */
-function recall<T>(cache: Map<string, T>, key: string): T | undefined {
-  const hit = cache.get(key);
-  if (hit !== undefined) {
-    cache.delete(key);
-    cache.set(key, hit);
-  }
-  return hit;
-}
-
-function remember<T>(cache: Map<string, T>, key: string, value: T): T {
-  cache.delete(key);
-  cache.set(key, value);
-  if (cache.size > CACHE_LIMIT) cache.delete(cache.keys().next().value!);
-  return value;
+  return zoneCache.set(timezone, new Zone(timezone));
 }

@@ -5,6 +5,7 @@
  * `default`) one more credential, id `env`, kept only in memory.
  */
 import { DEFAULT_USER } from "../auth.ts";
+import { BoundedCache } from "../bounded_cache.ts";
 import type { Clock } from "../clock.ts";
 import type { SecretBox } from "../crypto.ts";
 import { NotFoundError, ValidationError } from "../errors.ts";
@@ -53,7 +54,7 @@ export interface CredentialServiceOptions {
 }
 
 export class CredentialService {
-  private readonly loaded = new Map<string, Promise<GcpCredential>>();
+  private readonly loaded = new BoundedCache<string, Promise<GcpCredential>>();
 
   constructor(private readonly options: CredentialServiceOptions) {}
 

@@ -4,6 +4,7 @@
  * challenge, stores the request durably and only then lets the caller acknowledge it; the
  * action runs later from the queue (see `action_runner.ts`).
  */
+import { BoundedCache } from "../bounded_cache.ts";
 import type { Clock } from "../clock.ts";
 import { randomBytes, type SecretBox, sha256Hex, toBase64Url, toHex } from "../crypto.ts";
 import { ConflictError, NotFoundError, PayloadTooLargeError } from "../errors.ts";
@@ -88,8 +89,8 @@ interface Shown {
 }
 
 export class InboundService {
-  private readonly opened = new Map<string, string>();
-  private readonly hooks = new Map<string, { hook: HookRecord | null; at: number }>();
+  private readonly opened = new BoundedCache<string, string>();
+  private readonly hooks = new BoundedCache<string, { hook: HookRecord | null; at: number }>();
 
   constructor(private readonly options: InboundServiceOptions) {}
 
@@ -228,7 +229,6 @@ export class InboundService {
     const cached = this.hooks.get(hookId);
     if (cached && now - cached.at < HOOK_CACHE_MS) return cached.hook;
     const hook = (await this.options.store.getHook(hookId)).value;
-    if (this.hooks.size >= 10_000) this.hooks.clear();
     this.hooks.set(hookId, { hook, at: now });
     return hook;
   }
@@ -419,13 +419,8 @@ export class InboundService {
 
   /** Opening costs an AES-GCM decryption on every request; keep what was opened. */
   private async open(sealed: string, context: string): Promise<string> {
-    let secret = this.opened.get(sealed);
-    if (secret === undefined) {
-      secret = await this.options.box.open(sealed, context);
-      if (this.opened.size >= 10_000) this.opened.clear();
-      this.opened.set(sealed, secret);
-    }
-    return secret;
+    return this.opened.get(sealed) ??
+      this.opened.set(sealed, await this.options.box.open(sealed, context));
   }
 
   private async view(
