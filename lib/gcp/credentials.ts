@@ -147,9 +147,7 @@ export class CredentialService {
 
   private envJson(): unknown {
     const text = this.options.envKey!.trim();
-    return text.startsWith("{") ? text : new TextDecoder().decode(
-      Uint8Array.from(atob(text), (c) => c.charCodeAt(0)),
-    );
+    return text.startsWith("{") ? text : new TextDecoder().decode(Uint8Array.fromBase64(text));
   }
 
   private envView(): CredentialView | null {

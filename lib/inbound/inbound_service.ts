@@ -6,7 +6,7 @@
  */
 import { BoundedCache } from "../bounded_cache.ts";
 import type { Clock } from "../clock.ts";
-import { randomBytes, type SecretBox, sha256Hex, toBase64Url, toHex } from "../crypto.ts";
+import { BASE64URL, randomBytes, type SecretBox, sha256Hex } from "../crypto.ts";
 import { ConflictError, NotFoundError, PayloadTooLargeError } from "../errors.ts";
 import { readCapped } from "../request_body.ts";
 import type { Page } from "../store/types.ts";
@@ -97,7 +97,7 @@ export class InboundService {
   async create(userId: string, body: unknown): Promise<HookView> {
     const input = parseHookInput(body, this.options);
     await this.checkAction(userId, input.action);
-    const id = `hook_${toHex(randomBytes(16))}`;
+    const id = `hook_${randomBytes(16).toHex()}`;
     const stamp = new Date(this.options.clock.now()).toISOString();
     const shown: Shown = {};
     const record: HookRecord = {
@@ -267,7 +267,7 @@ export class InboundService {
 
     const deliveryId = deliveryIdOf(hook, request.headers, body);
     const bodySha256 = deliveryId === null ? "" : sha256Hex(body);
-    const eventId = `evt_${now.toString(16).padStart(12, "0")}${toHex(randomBytes(8))}`;
+    const eventId = `evt_${now.toString(16).padStart(12, "0")}${randomBytes(8).toHex()}`;
     // A lost race means another request stored this id (or this other body) meanwhile, and
     // asking again finds it: a duplicate, or now a conflict. A few rounds settle any race.
     for (let round = 0; round < 3; round++) {
@@ -391,7 +391,7 @@ export class InboundService {
     if (secret === undefined) {
       secret = input.mode === "standard_webhooks"
         ? newWebhookSecret()
-        : toBase64Url(randomBytes(32));
+        : randomBytes(32).toBase64(BASE64URL);
       shown.verification = secret;
     }
     const sealed = await this.options.box.seal(secret, `inbound:${hookId}:verify`);
