@@ -4,7 +4,7 @@
  * minute boundary as Deno.cron would call it. Checks lateness, missed fires and duplicates
  * from the stored runs and from the hits at the target server.
  */
-import { nextFireTimes, parseSchedule, type Schedule } from "../lib/schedule.ts";
+import { nextFireTimes, parseSchedule, type Schedule } from "../lib/schedule/schedule.ts";
 import {
   createJobs,
   duplicateHits,

@@ -1,11 +1,11 @@
 /**
  * The Schedule and Timezone fields of the job form, with the next five fire times. The
- * browser evaluates the expression with the same code as the scheduler (lib/schedule.ts), so
+ * browser evaluates the expression with the same code as the scheduler (lib/schedule/), so
  * the preview and the check happen as you type; the server checks again on submit.
  */
 import { useState } from "preact/hooks";
 import { formatInZone } from "../components/zone_time.ts";
-import { nextFireTimes, parseSchedule } from "../lib/schedule.ts";
+import { nextFireTimes, parseSchedule } from "../lib/schedule/schedule.ts";
 
 export interface ScheduleFieldsProps {
   schedule: string;

@@ -4,7 +4,7 @@
  * every scope.
  */
 import { ForbiddenError, UnauthorizedError, ValidationError } from "./errors.ts";
-import { hexDigestsEqual, randomBytes, secretsEqual, sha256Hex, toBase64Url } from "./crypto.ts";
+import { BASE64URL, hexDigestsEqual, randomBytes, secretsEqual, sha256Hex } from "./crypto.ts";
 import type { Store } from "./store/store.ts";
 import { type ApiKey, type Scope, SCOPES } from "./store/types.ts";
 
@@ -62,7 +62,7 @@ export async function createApiKey(
   input: NewKeyInput,
   now: number,
 ): Promise<{ key: string; record: ApiKey }> {
-  const key = KEY_PREFIX + toBase64Url(randomBytes(32));
+  const key = KEY_PREFIX + randomBytes(32).toBase64(BASE64URL);
   const record: ApiKey = {
     id: crypto.randomUUID(),
     userId: input.userId,

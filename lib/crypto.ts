@@ -1,6 +1,7 @@
 /**
- * Small cryptographic helpers on WebCrypto: random tokens, SHA-256, constant-time
- * comparison, and AES-GCM sealing of secrets at rest under the master key.
+ * Small cryptographic helpers on WebCrypto: random bytes, SHA-256, constant-time comparison,
+ * and AES-GCM sealing of secrets at rest under the master key. Encoding is the runtime's own
+ * (`Uint8Array.prototype.toBase64`/`toHex`, `Uint8Array.fromBase64`/`fromHex`).
  */
 import { createHash, timingSafeEqual } from "node:crypto";
 
@@ -11,26 +12,20 @@ export function randomBytes(length: number): Uint8Array {
   return crypto.getRandomValues(new Uint8Array(length));
 }
 
-export function toBase64Url(bytes: Uint8Array): string {
-  return toBase64(bytes).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
-}
+/** Base64url without padding, safe in URLs and cookies: tokens, ids, sealed secrets. */
+export const BASE64URL = { alphabet: "base64url", omitPadding: true } as const;
 
-export function toBase64(bytes: Uint8Array): string {
-  let binary = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) {
-    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  }
-  return btoa(binary);
-}
+const ANY_BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/;
 
+/**
+ * Base64 as people and providers write it: either alphabet (`+/` or `-_`), padding optional,
+ * no whitespace; throws a SyntaxError otherwise. For keys and signatures from outside (master
+ * key, `whsec_` secrets, signature headers); values Hibiki wrote itself are read with
+ * `Uint8Array.fromBase64` in their one alphabet.
+ */
 export function fromBase64(text: string): Uint8Array {
-  const normal = text.replaceAll("-", "+").replaceAll("_", "/");
-  const binary = atob(normal + "=".repeat((4 - (normal.length % 4)) % 4));
-  return Uint8Array.from(binary, (c) => c.charCodeAt(0));
-}
-
-export function toHex(bytes: Uint8Array): string {
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  if (!ANY_BASE64.test(text)) throw new SyntaxError("Cannot decode base64: unexpected character");
+  return Uint8Array.fromBase64(text.replaceAll("-", "+").replaceAll("_", "/"));
 }
 
 // node:crypto hashes synchronously: on hot paths (every API call, every inbound request)
@@ -79,7 +74,7 @@ export class SecretBox {
       await this.key,
       encoder.encode(plaintext),
     );
-    return `v1.${toBase64Url(iv)}.${toBase64Url(new Uint8Array(sealed))}`;
+    return `v1.${iv.toBase64(BASE64URL)}.${new Uint8Array(sealed).toBase64(BASE64URL)}`;
   }
 
   async open(sealed: string, context: string): Promise<string> {
@@ -88,11 +83,11 @@ export class SecretBox {
     const plain = await crypto.subtle.decrypt(
       {
         name: "AES-GCM",
-        iv: fromBase64(iv) as BufferSource,
+        iv: Uint8Array.fromBase64(iv, BASE64URL) as BufferSource,
         additionalData: encoder.encode(context),
       },
       await this.key,
-      fromBase64(data) as BufferSource,
+      Uint8Array.fromBase64(data, BASE64URL) as BufferSource,
     );
     return decoder.decode(plain);
   }

@@ -5,13 +5,13 @@
  */
 import { dirname, join } from "node:path";
 import { Config, ConfigError } from "./config.ts";
-import { fromBase64, randomBytes, toBase64 } from "./crypto.ts";
+import { fromBase64, randomBytes } from "./crypto.ts";
 
 export function decodeMasterKey(text: string): Uint8Array {
   const trimmed = text.trim();
   let bytes: Uint8Array | null = null;
   if (/^[0-9a-fA-F]{64}$/.test(trimmed)) {
-    bytes = Uint8Array.from(trimmed.match(/../g)!, (h) => parseInt(h, 16));
+    bytes = Uint8Array.fromHex(trimmed);
   } else {
     try {
       bytes = fromBase64(trimmed);
@@ -59,7 +59,7 @@ export async function loadMasterKey(config: Config): Promise<MasterKeyResult> {
   await Deno.mkdir(dirname(file), { recursive: true });
   try {
     // createNew: two processes starting together must not overwrite each other's key.
-    await Deno.writeTextFile(file, toBase64(key) + "\n", { createNew: true, mode: 0o600 });
+    await Deno.writeTextFile(file, key.toBase64() + "\n", { createNew: true, mode: 0o600 });
   } catch (error) {
     if (error instanceof Deno.errors.AlreadyExists) return loadMasterKey(config);
     throw error;

@@ -144,7 +144,7 @@ function payloadOf(request: Received): Record<string, unknown> {
 }
 
 function randomSecret(): string {
-  return "whsec_" + btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32))));
+  return "whsec_" + crypto.getRandomValues(new Uint8Array(32)).toBase64();
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 /** Turning a job's requested workers into assignments with check offsets. */
 import { ValidationError } from "../errors.ts";
-import type { Schedule } from "../schedule.ts";
+import type { Schedule } from "../schedule/schedule.ts";
 import type { WorkerAssignment } from "../store/types.ts";
 import { spreadOffsets } from "./monitor.ts";
 

@@ -3,7 +3,7 @@
  * to workers gets one entry per worker in `["worker_monitor", workerId, …]`, written in the
  * same atomic operation as the job, so `get-monitors-to-check` is one range read.
  */
-import { parseSchedule } from "../schedule.ts";
+import { parseSchedule } from "../schedule/schedule.ts";
 import type { Job, WorkerAssignment } from "../store/types.ts";
 
 /** One row of `get-monitors-to-check`, with every field of the seed's table. */

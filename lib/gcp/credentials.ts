@@ -5,6 +5,7 @@
  * `default`) one more credential, id `env`, kept only in memory.
  */
 import { DEFAULT_USER } from "../auth.ts";
+import { BoundedCache } from "../bounded_cache.ts";
 import type { Clock } from "../clock.ts";
 import type { SecretBox } from "../crypto.ts";
 import { NotFoundError, ValidationError } from "../errors.ts";
@@ -53,7 +54,7 @@ export interface CredentialServiceOptions {
 }
 
 export class CredentialService {
-  private readonly loaded = new Map<string, Promise<GcpCredential>>();
+  private readonly loaded = new BoundedCache<string, Promise<GcpCredential>>();
 
   constructor(private readonly options: CredentialServiceOptions) {}
 
@@ -146,9 +147,7 @@ export class CredentialService {
 
   private envJson(): unknown {
     const text = this.options.envKey!.trim();
-    return text.startsWith("{") ? text : new TextDecoder().decode(
-      Uint8Array.from(atob(text), (c) => c.charCodeAt(0)),
-    );
+    return text.startsWith("{") ? text : new TextDecoder().decode(Uint8Array.fromBase64(text));
   }
 
   private envView(): CredentialView | null {

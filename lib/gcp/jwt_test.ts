@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import { ManualClock } from "../clock.ts";
-import { fromBase64 } from "../crypto.ts";
 import { createServiceAccount, FakeGoogle } from "../../tests/fakes/google.ts";
 import { GcpTokenError } from "./errors.ts";
 import { CLOUD_PLATFORM_SCOPE, createAssertion } from "./jwt.ts";
@@ -10,7 +9,9 @@ import { JWT_BEARER_GRANT, TokenCache } from "./token_cache.ts";
 const NOW = Date.UTC(2025, 0, 15, 9, 30, 0);
 
 function decode(part: string): Record<string, unknown> {
-  return JSON.parse(new TextDecoder().decode(fromBase64(part)));
+  return JSON.parse(
+    new TextDecoder().decode(Uint8Array.fromBase64(part, { alphabet: "base64url" })),
+  );
 }
 
 async function setup() {
@@ -43,7 +44,7 @@ Deno.test("createAssertion() signs a JWT that verifies with the public key and c
   const valid = await crypto.subtle.verify(
     "RSASSA-PKCS1-v1_5",
     account.keyPair.publicKey,
-    fromBase64(parts[2]) as BufferSource,
+    Uint8Array.fromBase64(parts[2], { alphabet: "base64url" }) as BufferSource,
     new TextEncoder().encode(`${parts[0]}.${parts[1]}`),
   );
   assert.ok(valid);

@@ -4,7 +4,6 @@
  * parsed key can be logged or inspected without leaking the private key.
  */
 import { z } from "zod";
-import { fromBase64 } from "../crypto.ts";
 import { ValidationError } from "../errors.ts";
 
 /** The signing algorithm Google's OAuth token endpoint expects for RS256 assertions. */
@@ -113,7 +112,7 @@ function pemToDer(pem: string): Uint8Array {
   );
   if (!match) throw invalid('"private_key" is not a PEM "PRIVATE KEY" block');
   try {
-    return fromBase64(match[1].replace(/\s+/g, ""));
+    return Uint8Array.fromBase64(match[1].replace(/\s+/g, ""));
   } catch {
     throw invalid('"private_key" is not valid base64');
   }

@@ -4,8 +4,9 @@
  * challenge, stores the request durably and only then lets the caller acknowledge it; the
  * action runs later from the queue (see `action_runner.ts`).
  */
+import { BoundedCache } from "../bounded_cache.ts";
 import type { Clock } from "../clock.ts";
-import { randomBytes, type SecretBox, sha256Hex, toBase64Url, toHex } from "../crypto.ts";
+import { BASE64URL, randomBytes, type SecretBox, sha256Hex } from "../crypto.ts";
 import { ConflictError, NotFoundError, PayloadTooLargeError } from "../errors.ts";
 import { readCapped } from "../request_body.ts";
 import type { Page } from "../store/types.ts";
@@ -88,15 +89,15 @@ interface Shown {
 }
 
 export class InboundService {
-  private readonly opened = new Map<string, string>();
-  private readonly hooks = new Map<string, { hook: HookRecord | null; at: number }>();
+  private readonly opened = new BoundedCache<string, string>();
+  private readonly hooks = new BoundedCache<string, { hook: HookRecord | null; at: number }>();
 
   constructor(private readonly options: InboundServiceOptions) {}
 
   async create(userId: string, body: unknown): Promise<HookView> {
     const input = parseHookInput(body, this.options);
     await this.checkAction(userId, input.action);
-    const id = `hook_${toHex(randomBytes(16))}`;
+    const id = `hook_${randomBytes(16).toHex()}`;
     const stamp = new Date(this.options.clock.now()).toISOString();
     const shown: Shown = {};
     const record: HookRecord = {
@@ -228,7 +229,6 @@ export class InboundService {
     const cached = this.hooks.get(hookId);
     if (cached && now - cached.at < HOOK_CACHE_MS) return cached.hook;
     const hook = (await this.options.store.getHook(hookId)).value;
-    if (this.hooks.size >= 10_000) this.hooks.clear();
     this.hooks.set(hookId, { hook, at: now });
     return hook;
   }
@@ -267,7 +267,7 @@ export class InboundService {
 
     const deliveryId = deliveryIdOf(hook, request.headers, body);
     const bodySha256 = deliveryId === null ? "" : sha256Hex(body);
-    const eventId = `evt_${now.toString(16).padStart(12, "0")}${toHex(randomBytes(8))}`;
+    const eventId = `evt_${now.toString(16).padStart(12, "0")}${randomBytes(8).toHex()}`;
     // A lost race means another request stored this id (or this other body) meanwhile, and
     // asking again finds it: a duplicate, or now a conflict. A few rounds settle any race.
     for (let round = 0; round < 3; round++) {
@@ -391,7 +391,7 @@ export class InboundService {
     if (secret === undefined) {
       secret = input.mode === "standard_webhooks"
         ? newWebhookSecret()
-        : toBase64Url(randomBytes(32));
+        : randomBytes(32).toBase64(BASE64URL);
       shown.verification = secret;
     }
     const sealed = await this.options.box.seal(secret, `inbound:${hookId}:verify`);
@@ -419,13 +419,8 @@ export class InboundService {
 
   /** Opening costs an AES-GCM decryption on every request; keep what was opened. */
   private async open(sealed: string, context: string): Promise<string> {
-    let secret = this.opened.get(sealed);
-    if (secret === undefined) {
-      secret = await this.options.box.open(sealed, context);
-      if (this.opened.size >= 10_000) this.opened.clear();
-      this.opened.set(sealed, secret);
-    }
-    return secret;
+    return this.opened.get(sealed) ??
+      this.opened.set(sealed, await this.options.box.open(sealed, context));
   }
 
   private async view(

@@ -205,7 +205,7 @@ function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
 function decodeDigest(text: string, encoding: "hex" | "base64"): Uint8Array | null {
   if (encoding === "hex") {
     if (text.length === 0 || text.length % 2 !== 0 || !/^[0-9a-fA-F]+$/.test(text)) return null;
-    return Uint8Array.from(text.match(/../g)!, (pair) => parseInt(pair, 16));
+    return Uint8Array.fromHex(text);
   }
   if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(text)) return null;
   try {

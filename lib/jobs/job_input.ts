@@ -6,7 +6,7 @@ import { z } from "zod";
 import { ValidationError } from "../errors.ts";
 import { parseBody } from "../validation.ts";
 import { checkTargetUrl, codePoint } from "../net/target_url.ts";
-import { parseSchedule, type Schedule, ScheduleError } from "../schedule.ts";
+import { parseSchedule, type Schedule, ScheduleError } from "../schedule/schedule.ts";
 import type { Expectation, HttpMethod, Job } from "../store/types.ts";
 
 export const METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"] as const;

@@ -4,7 +4,7 @@
  */
 import type { Clock } from "../clock.ts";
 import { NotFoundError, ValidationError } from "../errors.ts";
-import { nextFireTimes, parseSchedule, type Schedule } from "../schedule.ts";
+import { nextFireTimes, parseSchedule, type Schedule } from "../schedule/schedule.ts";
 import type { Scheduler } from "../scheduler/scheduler.ts";
 import { heldLease } from "../scheduler/fires.ts";
 import { kvKeys } from "../store/kv_keys.ts";

@@ -14,7 +14,7 @@ import {
   type ProbeRequest,
   type ProbeResult,
 } from "../net/probe.ts";
-import { isFireTime, parseSchedule } from "../schedule.ts";
+import { isFireTime, parseSchedule } from "../schedule/schedule.ts";
 import { runId } from "../store/kv_store.ts";
 import type { JobForRun, Store } from "../store/store.ts";
 import type { Job, Run } from "../store/types.ts";

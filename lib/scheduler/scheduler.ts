@@ -18,7 +18,7 @@
  */
 import type { Clock } from "../clock.ts";
 import type { Metrics } from "../metrics.ts";
-import { nextFireTimes, parseSchedule, type Schedule } from "../schedule.ts";
+import { nextFireTimes, parseSchedule, type Schedule } from "../schedule/schedule.ts";
 import { kvKeys } from "../store/kv_keys.ts";
 import { type DueEntry, runId } from "../store/kv_store.ts";
 import type { Run } from "../store/types.ts";

@@ -1,5 +1,5 @@
 /** Shared set-up for scheduler tests: a job written straight into a store. */
-import { nextFireTimes, parseSchedule } from "../schedule.ts";
+import { nextFireTimes, parseSchedule } from "../schedule/schedule.ts";
 import type { KvStore } from "../store/kv_store.ts";
 import type { Job } from "../store/types.ts";
 

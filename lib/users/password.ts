@@ -4,7 +4,7 @@
  * hashes still verify.
  */
 import { timingSafeEqual } from "node:crypto";
-import { fromBase64, randomBytes, toBase64Url } from "../crypto.ts";
+import { BASE64URL, randomBytes } from "../crypto.ts";
 
 /** OWASP's 2023 figure for PBKDF2-HMAC-SHA256. */
 export const PBKDF2_ITERATIONS = 600_000;
@@ -35,7 +35,7 @@ export async function hashPassword(
   const iterations = options.iterations ?? PBKDF2_ITERATIONS;
   const salt = randomBytes(16);
   const hash = await derive(password, salt, iterations);
-  return `pbkdf2-sha256$${iterations}$${toBase64Url(salt)}$${toBase64Url(hash)}`;
+  return `pbkdf2-sha256$${iterations}$${salt.toBase64(BASE64URL)}$${hash.toBase64(BASE64URL)}`;
 }
 
 export async function verifyPassword(password: string, stored: string): Promise<boolean> {
@@ -44,8 +44,8 @@ export async function verifyPassword(password: string, stored: string): Promise<
   if (algorithm !== "pbkdf2-sha256" || !Number.isInteger(iterations) || !salt || !hash) {
     return false;
   }
-  const expected = fromBase64(hash);
-  const actual = await derive(password, fromBase64(salt), iterations);
+  const expected = Uint8Array.fromBase64(hash, BASE64URL);
+  const actual = await derive(password, Uint8Array.fromBase64(salt, BASE64URL), iterations);
   return actual.length === expected.length && timingSafeEqual(actual, expected);
 }
 

@@ -15,3 +15,10 @@ Deno.test("verifyPassword() refuses hashes it does not understand", async () => 
   assert.equal(await verifyPassword("x", "md5$abc"), false);
   assert.equal(await verifyPassword("x", ""), false);
 });
+
+Deno.test("verifyPassword() accepts a hash an earlier release stored", async () => {
+  const stored =
+    "pbkdf2-sha256$1000$xMCsdN0H5vjvBWuksomAnQ$qD7-DaA0zLFhbbPPGIXZkwRuOop0iF3hSgHcaWQ6iQE";
+  assert.ok(await verifyPassword("correct horse battery", stored));
+  assert.ok(!(await verifyPassword("correct horse battery!", stored)));
+});

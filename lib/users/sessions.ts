@@ -3,7 +3,7 @@
  * cookie is refused without a database read, and the record in Deno KV is what makes a session
  * real (it can be ended at once, and expires by itself).
  */
-import { hexDigestsEqual, randomBytes, toBase64Url, toHex } from "../crypto.ts";
+import { BASE64URL, hexDigestsEqual, randomBytes } from "../crypto.ts";
 import { kvKeys } from "../store/kv_keys.ts";
 import type { Session } from "./types.ts";
 
@@ -33,9 +33,9 @@ export class SessionService {
   async create(userId: string): Promise<{ session: Session; cookie: string }> {
     const now = this.now();
     const session: Session = {
-      id: toBase64Url(randomBytes(24)),
+      id: randomBytes(24).toBase64(BASE64URL),
       userId,
-      csrf: toBase64Url(randomBytes(24)),
+      csrf: randomBytes(24).toBase64(BASE64URL),
       createdAt: now,
       expiresAt: now + SESSION_TTL_MS,
     };
@@ -88,7 +88,7 @@ export class SessionService {
 
   private async sign(text: string): Promise<string> {
     const mac = await crypto.subtle.sign("HMAC", await this.key, encoder.encode(text));
-    return toHex(new Uint8Array(mac));
+    return new Uint8Array(mac).toHex();
   }
 }
 

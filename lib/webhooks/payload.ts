@@ -3,7 +3,7 @@
  * captured when the run finishes and stored with the delivery; `sendAt` is stamped on each
  * attempt, and the bytes of that attempt are what gets signed.
  */
-import { nextFireTimes, parseSchedule } from "../schedule.ts";
+import { nextFireTimes, parseSchedule } from "../schedule/schedule.ts";
 import type { JobForRun } from "../store/store.ts";
 import type { Run } from "../store/types.ts";
 import type { Delivery, PayloadJob, PayloadResult } from "./types.ts";

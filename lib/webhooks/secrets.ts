@@ -3,12 +3,12 @@
  * seed's `X-Signature` is keyed with the whole string as the user received it; the Standard
  * Webhooks signature with the decoded bytes.
  */
-import { fromBase64, randomBytes, toBase64 } from "../crypto.ts";
+import { fromBase64, randomBytes } from "../crypto.ts";
 
 export const SECRET_PREFIX = "whsec_";
 
 export function newWebhookSecret(): string {
-  return SECRET_PREFIX + toBase64(randomBytes(32));
+  return SECRET_PREFIX + randomBytes(32).toBase64();
 }
 
 /** `whsec_abc1…`: enough to recognise a secret, not to use it. */

@@ -7,6 +7,7 @@
  * deliveries a second cannot afford a thread hop per signature.
  */
 import { createHmac } from "node:crypto";
+import { BoundedCache } from "../bounded_cache.ts";
 import { secretKeyBytes } from "./secrets.ts";
 
 /** Seed 003's `X-Signature`. */
@@ -40,16 +41,9 @@ export function standardMac(
     .digest();
 }
 
-const keyBytesCache = new Map<string, Uint8Array>();
+const keyBytesCache = new BoundedCache<string, Uint8Array>();
 
 /** Decoded once per secret: every delivery signs with it. */
 function keyBytes(secret: string): Uint8Array {
-  let bytes = keyBytesCache.get(secret);
-  if (bytes === undefined) {
-    bytes = secretKeyBytes(secret);
-    // The same bound as the service's cache of opened secrets.
-    if (keyBytesCache.size >= 10_000) keyBytesCache.clear();
-    keyBytesCache.set(secret, bytes);
-  }
-  return bytes;
+  return keyBytesCache.get(secret) ?? keyBytesCache.set(secret, secretKeyBytes(secret));
 }

@@ -3,6 +3,7 @@
  * grace period, delivery history, redelivery and test sends. Also the outbox: the delivery
  * of a finished run is written in the same atomic operation as the run.
  */
+import { BoundedCache } from "../bounded_cache.ts";
 import type { Clock } from "../clock.ts";
 import { ConflictError, NotFoundError } from "../errors.ts";
 import type { SecretBox } from "../crypto.ts";
@@ -41,7 +42,7 @@ export interface WebhookServiceOptions extends EndpointRules {
 }
 
 export class WebhookService {
-  private readonly secrets = new Map<string, string>();
+  private readonly secrets = new BoundedCache<string, string>();
 
   constructor(private readonly options: WebhookServiceOptions) {}
 
@@ -327,13 +328,8 @@ export class WebhookService {
 
   /** Opening costs an AES-GCM decryption; deliveries reuse the result. */
   private async open(sealed: string, jobId: string): Promise<string> {
-    let secret = this.secrets.get(sealed);
-    if (secret === undefined) {
-      secret = await this.options.box.open(sealed, `webhook:${jobId}`);
-      if (this.secrets.size >= 10_000) this.secrets.clear();
-      this.secrets.set(sealed, secret);
-    }
-    return secret;
+    return this.secrets.get(sealed) ??
+      this.secrets.set(sealed, await this.options.box.open(sealed, `webhook:${jobId}`));
   }
 }
 

@@ -3,7 +3,6 @@
  * served with a content hash in the URL, so browsers may keep them for a year.
  */
 import { gzipSync } from "node:zlib";
-import { toHex } from "../../lib/crypto.ts";
 
 const TYPES: Record<string, string> = {
   css: "text/css; charset=utf-8",
@@ -57,7 +56,7 @@ export class Assets {
           body,
           gzipped: gzipSync(body, { level: 9 }),
           type,
-          hash: toHex(fnv1a(body)),
+          hash: fnv1a(body).toHex(),
         });
       }
     };

@@ -2,7 +2,7 @@
 import { Hono } from "hono";
 import { Csrf, TextField } from "../../components/field.tsx";
 import { Flash } from "../../components/layout.tsx";
-import { randomBytes, toBase64Url } from "../../lib/crypto.ts";
+import { BASE64URL, randomBytes } from "../../lib/crypto.ts";
 import type { AdminContext, AdminEnv } from "./context.ts";
 import { formOf } from "./context.ts";
 import {
@@ -22,7 +22,7 @@ export function loginRoutes(deps: AdminDeps): Hono<AdminEnv> {
   const preToken = async (c: AdminContext) => {
     let pre = readCookie(c, PRE_SESSION_COOKIE);
     if (!pre || !/^[A-Za-z0-9_-]{32}$/.test(pre)) {
-      pre = toBase64Url(randomBytes(24));
+      pre = randomBytes(24).toBase64(BASE64URL);
       writeCookie(c, PRE_SESSION_COOKIE, pre, { maxAgeMs: 3_600_000 });
     }
     return await deps.sessions.signedToken(pre);

@@ -6,7 +6,7 @@
  * number of reads, so tests poll without sleeping.
  */
 import { type Clock, systemClock } from "../../lib/clock.ts";
-import { fromBase64, randomBytes, toBase64, toHex } from "../../lib/crypto.ts";
+import { randomBytes } from "../../lib/crypto.ts";
 
 export const CLOUD_PLATFORM = "https://www.googleapis.com/auth/cloud-platform";
 const JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer";
@@ -97,7 +97,9 @@ function oauthError(error: string, description: string, status = 400): Response 
 
 function decodePart(part: string): Record<string, unknown> | null {
   try {
-    const value = JSON.parse(new TextDecoder().decode(fromBase64(part)));
+    const value = JSON.parse(
+      new TextDecoder().decode(Uint8Array.fromBase64(part, { alphabet: "base64url" })),
+    );
     return typeof value === "object" && value !== null && !Array.isArray(value) ? value : null;
   } catch {
     return null;
@@ -319,7 +321,7 @@ export class FakeGoogle {
     const valid = await crypto.subtle.verify(
       "RSASSA-PKCS1-v1_5",
       account.publicKey,
-      fromBase64(parts[2]) as BufferSource,
+      Uint8Array.fromBase64(parts[2], { alphabet: "base64url" }) as BufferSource,
       new TextEncoder().encode(`${parts[0]}.${parts[1]}`),
     );
     if (!valid) return refuse("invalid_grant", "Invalid JWT Signature.");
@@ -345,7 +347,7 @@ export class FakeGoogle {
       );
     }
     this.lastTokenError = null;
-    const token = `ya29.fake-${toHex(randomBytes(16))}`;
+    const token = `ya29.fake-${randomBytes(16).toHex()}`;
     this.#tokens.set(token, this.clock.now() + this.tokenExpiresIn * 1000);
     return json(200, {
       access_token: token,
@@ -502,7 +504,7 @@ export class FakeGoogle {
 /** PEM of a PKCS#8 private key, wrapped at 64 columns like Google's key files. */
 export async function toPkcs8Pem(privateKey: CryptoKey): Promise<string> {
   const der = new Uint8Array(await crypto.subtle.exportKey("pkcs8", privateKey));
-  const lines = toBase64(der).match(/.{1,64}/g) ?? [];
+  const lines = der.toBase64().match(/.{1,64}/g) ?? [];
   return `-----BEGIN PRIVATE KEY-----\n${lines.join("\n")}\n-----END PRIVATE KEY-----\n`;
 }
 
@@ -553,7 +555,7 @@ export async function createServiceAccount(
   const keyPair = await testKeyPair();
   const projectId = options.projectId ?? "hibiki-test";
   const clientEmail = options.clientEmail ?? `runner@${projectId}.iam.gserviceaccount.com`;
-  const privateKeyId = options.privateKeyId ?? toHex(randomBytes(20));
+  const privateKeyId = options.privateKeyId ?? randomBytes(20).toHex();
   if (options.register !== false) {
     fake.registerAccount(clientEmail, privateKeyId, keyPair.publicKey);
   }
