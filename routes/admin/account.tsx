@@ -5,7 +5,7 @@ import { Flash } from "../../components/layout.tsx";
 import { ValidationError } from "../../lib/errors.ts";
 import type { AdminContext, AdminEnv } from "./context.ts";
 import { formOf } from "./context.ts";
-import type { AdminDeps } from "./mod.ts";
+import type { AdminDeps } from "./deps.ts";
 import { renderPage } from "./render.tsx";
 
 export function accountRoutes(deps: AdminDeps): Hono<AdminEnv> {

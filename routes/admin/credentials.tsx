@@ -12,7 +12,7 @@ import { Flash } from "../../components/layout.tsx";
 import { ValidationError } from "../../lib/errors.ts";
 import { ENV_CREDENTIAL_ID } from "../../lib/gcp/credentials.ts";
 import type { AdminContext, AdminEnv } from "./context.ts";
-import type { AdminDeps } from "./mod.ts";
+import type { AdminDeps } from "./deps.ts";
 import { renderPage } from "./render.tsx";
 
 /** A real key file is about 2.3 KB; the service refuses more than this too. */

@@ -6,7 +6,7 @@ import { loadDashboard } from "../../lib/jobs/dashboard.ts";
 import { JOB_STATES, type JobQuery, type JobState } from "../../lib/jobs/job_index.ts";
 import DashboardTable from "../../islands/dashboard_table.tsx";
 import type { AdminContext, AdminEnv } from "./context.ts";
-import type { AdminDeps } from "./mod.ts";
+import type { AdminDeps } from "./deps.ts";
 import { renderPage } from "./render.tsx";
 
 const PAGE_SIZE = 50;

@@ -12,7 +12,7 @@ import type { HookView } from "../../lib/inbound/types.ts";
 import type { AdminContext, AdminEnv } from "./context.ts";
 import { formOf, requireConfirmed, splitFormError } from "./context.ts";
 import { hookCreateBody, hookFormValues, hookPatchBody, hookValues } from "./hook_form_data.ts";
-import type { AdminDeps } from "./mod.ts";
+import type { AdminDeps } from "./deps.ts";
 import { renderPage } from "./render.tsx";
 
 /** API fields shown beside their part of the form; others go above it. */

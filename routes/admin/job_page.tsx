@@ -15,7 +15,7 @@ import { NotFoundError } from "../../lib/errors.ts";
 import type { CloudRunSpec } from "../../lib/gcp/cloud_run_spec.ts";
 import type { Run } from "../../lib/store/types.ts";
 import type { AdminContext } from "./context.ts";
-import type { AdminDeps } from "./mod.ts";
+import type { AdminDeps } from "./deps.ts";
 import { renderPage } from "./render.tsx";
 
 const CHART_RUNS = 120;

@@ -10,7 +10,7 @@ import type { AdminContext, AdminEnv } from "./context.ts";
 import { formOf, requireConfirmed, splitFormError } from "./context.ts";
 import { formValues, jobBody, jobValues } from "./job_form_data.ts";
 import { renderJobPage } from "./job_page.tsx";
-import type { AdminDeps } from "./mod.ts";
+import type { AdminDeps } from "./deps.ts";
 import { renderPage } from "./render.tsx";
 
 /** Form fields that show an API field's message beside them. */

@@ -7,7 +7,7 @@ import { createApiKey, parseScopes } from "../../lib/auth.ts";
 import { ValidationError } from "../../lib/errors.ts";
 import { SCOPES } from "../../lib/store/types.ts";
 import { type AdminContext, type AdminEnv, formLists } from "./context.ts";
-import type { AdminDeps } from "./mod.ts";
+import type { AdminDeps } from "./deps.ts";
 import { renderPage } from "./render.tsx";
 
 export function keyRoutes(deps: AdminDeps): Hono<AdminEnv> {

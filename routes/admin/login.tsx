@@ -12,8 +12,9 @@ import {
   SESSION_COOKIE,
   writeCookie,
 } from "./cookies.ts";
-import type { AdminDeps } from "./mod.ts";
-import { checkCsrf, safeNext } from "./mod.ts";
+import type { AdminDeps } from "./deps.ts";
+import { checkCsrf } from "./csrf.ts";
+import { safeNext } from "./safe_next.ts";
 import { renderPage } from "./render.tsx";
 
 export function loginRoutes(deps: AdminDeps): Hono<AdminEnv> {

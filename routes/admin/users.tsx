@@ -6,7 +6,7 @@ import { Flash } from "../../components/layout.tsx";
 import { ConflictError, ValidationError } from "../../lib/errors.ts";
 import type { AdminContext, AdminEnv } from "./context.ts";
 import { formOf } from "./context.ts";
-import type { AdminDeps } from "./mod.ts";
+import type { AdminDeps } from "./deps.ts";
 import { renderPage } from "./render.tsx";
 
 export function userRoutes(deps: AdminDeps): Hono<AdminEnv> {

@@ -7,7 +7,7 @@ import { ConflictError, ValidationError } from "../../lib/errors.ts";
 import type { AdminContext, AdminEnv } from "./context.ts";
 import { formOf } from "./context.ts";
 import { renderJobPage } from "./job_page.tsx";
-import type { AdminDeps } from "./mod.ts";
+import type { AdminDeps } from "./deps.ts";
 
 export function webhookRoutes(deps: AdminDeps): Hono<AdminEnv> {
   const app = new Hono<AdminEnv>();

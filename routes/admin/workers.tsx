@@ -7,7 +7,7 @@ import { ConflictError, ForbiddenError, ValidationError } from "../../lib/errors
 import { WORKER_ID } from "../../lib/jobs/job_input.ts";
 import type { AdminContext, AdminEnv } from "./context.ts";
 import { formOf } from "./context.ts";
-import type { AdminDeps } from "./mod.ts";
+import type { AdminDeps } from "./deps.ts";
 import { renderPage } from "./render.tsx";
 
 export function workerRoutes(deps: AdminDeps): Hono<AdminEnv> {
