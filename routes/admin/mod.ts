@@ -14,6 +14,7 @@ import { CREDENTIAL_FORM_LIMIT, credentialRoutes } from "./credentials.tsx";
 import { dashboardRoutes } from "./dashboard.tsx";
 import type { AdminDeps } from "./deps.ts";
 import { adminErrors } from "./errors.tsx";
+import { hookEventRoutes } from "./hook_events.tsx";
 import { hookRoutes } from "./hooks.tsx";
 import { jobRoutes } from "./jobs.tsx";
 import { keyRoutes } from "./keys.tsx";
@@ -53,6 +54,7 @@ export function adminRoutes(deps: AdminDeps): Hono<AdminEnv> {
   app.route("/keys", keyRoutes(deps));
   app.route("/workers", workerRoutes(deps));
   app.route("/hooks", hookRoutes(deps));
+  app.route("/hooks", hookEventRoutes(deps));
   app.route("/credentials", credentialRoutes(deps));
   app.route("/users", userRoutes(deps));
   app.route("/account", accountRoutes(deps));
