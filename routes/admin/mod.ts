@@ -23,7 +23,7 @@ import { loginRoutes } from "./login.tsx";
 import { securityHeaders } from "./security_headers.ts";
 import { requireSession } from "./session.ts";
 import { userRoutes } from "./users.tsx";
-import { webhookRoutes } from "./webhooks.tsx";
+import { webhookRoutes } from "./webhooks.ts";
 import { workerRoutes } from "./workers.tsx";
 
 /** Room for a job's 64 KiB body and 8 KiB of headers, percent-encoded, and the rest. */
