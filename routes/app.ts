@@ -21,7 +21,8 @@ import { type AuthEnv, bearerAuth } from "./middleware/auth.ts";
 import { bodyLimit, dropUnreadBody } from "./middleware/body.ts";
 import { errorBody, handleError } from "./middleware/errors.ts";
 import { refuseOversizedIds } from "./middleware/ids.ts";
-import { type AdminDeps, adminRoutes } from "./admin/mod.ts";
+import type { AdminDeps } from "./admin/deps.ts";
+import { adminRoutes } from "./admin/mod.ts";
 import { sessionOrBearer } from "./admin/api_session.ts";
 import { staticRoutes } from "./admin/static.ts";
 

@@ -10,7 +10,7 @@ import { SCOPES } from "../../lib/store/types.ts";
 import type { SessionService } from "../../lib/users/sessions.ts";
 import type { AuthEnv } from "../middleware/auth.ts";
 import { readCookie, SESSION_COOKIE } from "./cookies.ts";
-import { checkCsrf } from "./mod.ts";
+import { checkCsrf } from "./csrf.ts";
 
 export function sessionOrBearer(options: {
   sessions: SessionService;

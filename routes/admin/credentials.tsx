@@ -6,13 +6,10 @@
  * keys; the session acts with every scope within that tenant (see api_session.ts).
  */
 import { Hono } from "hono";
-import { Csrf, Field } from "../../components/field.tsx";
-import { formatTime } from "../../components/format.ts";
-import { Flash } from "../../components/layout.tsx";
+import { CredentialsPage } from "../../components/credentials_page.tsx";
 import { ValidationError } from "../../lib/errors.ts";
-import { ENV_CREDENTIAL_ID } from "../../lib/gcp/credentials.ts";
 import type { AdminContext, AdminEnv } from "./context.ts";
-import type { AdminDeps } from "./mod.ts";
+import type { AdminDeps } from "./deps.ts";
 import { renderPage } from "./render.tsx";
 
 /** A real key file is about 2.3 KB; the service refuses more than this too. */
@@ -23,7 +20,6 @@ export const CREDENTIAL_FORM_LIMIT = 2 * KEY_LIMIT + 8 * 1024;
 export function credentialRoutes(deps: AdminDeps): Hono<AdminEnv> {
   const app = new Hono<AdminEnv>();
   const userOf = (c: AdminContext) => c.get("user").id;
-  const path = (id: string) => `/admin/credentials/${encodeURIComponent(id)}`;
 
   const show = async (
     c: AdminContext,
@@ -31,7 +27,6 @@ export function credentialRoutes(deps: AdminDeps): Hono<AdminEnv> {
   ) => {
     const t = c.get("t");
     const credentials = await deps.credentials.list(userOf(c));
-    const added = extras.added && credentials.find((cred) => cred.id === extras.added);
     return renderPage(
       c,
       deps.assets,
@@ -40,110 +35,14 @@ export function credentialRoutes(deps: AdminDeps): Hono<AdminEnv> {
         section: "credentials",
         status: extras.error || extras.deleteError ? 400 : 200,
       },
-      (
-        <section>
-          <h1>{t("Credentials")}</h1>
-          <p class="hint">
-            {t(
-              "Google service account keys that Cloud Run jobs run with. A key is stored sealed and never shown again.",
-            )}
-          </p>
-          {added && (
-            <Flash kind="ok">
-              {t("Added the key of {email} as {id}.", { email: added.client_email, id: added.id })}
-            </Flash>
-          )}
-          {credentials.length === 0
-            ? <p class="empty">{t("No credentials yet.")}</p>
-            : (
-              <table class="credentials">
-                <thead>
-                  <tr>
-                    <th>{t("Id")}</th>
-                    <th>{t("Service account")}</th>
-                    <th>{t("Key id")}</th>
-                    <th>{t("Project")}</th>
-                    <th>{t("Created")}</th>
-                    <th></th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {credentials.map((cred) => (
-                    <tr data-credential={cred.id}>
-                      <td>
-                        <code>{cred.id}</code>
-                      </td>
-                      <td data-testid="client-email">{cred.client_email}</td>
-                      <td>
-                        <code>{cred.private_key_id}</code>
-                      </td>
-                      <td>{cred.project_id}</td>
-                      <td>
-                        {cred.id === ENV_CREDENTIAL_ID
-                          ? t("From GCP_SERVICE_ACCOUNT")
-                          : formatTime(cred.createdAt)}
-                      </td>
-                      <td>
-                        {cred.id !== ENV_CREDENTIAL_ID && (
-                          <form method="post" action={`${path(cred.id)}/delete`} class="inline">
-                            <Csrf token={c.get("csrf")} />
-                            <label class="check">
-                              <input type="checkbox" name="confirm" value="1" required />{" "}
-                              {t("Yes, delete it")}
-                            </label>
-                            <button type="submit" class="danger small">{t("Delete")}</button>
-                          </form>
-                        )}
-                        {extras.deleteError?.id === cred.id && (
-                          <p class="error" role="alert">{extras.deleteError.message}</p>
-                        )}
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            )}
-          <h2>{t("Add a key")}</h2>
-          <form
-            method="post"
-            action="/admin/credentials"
-            enctype="multipart/form-data"
-            class="narrow"
-            novalidate
-          >
-            <Csrf token={c.get("csrf")} />
-            <Field
-              id="credential-key"
-              label={t("Key JSON")}
-              error={extras.error}
-              hint={t(
-                "Paste the JSON key file of a service account, or choose the file below.",
-              )}
-            >
-              <textarea
-                id="credential-key"
-                name="key"
-                rows={6}
-                spellcheck={false}
-                autocomplete="off"
-                placeholder='{"type": "service_account", …}'
-                aria-invalid={extras.error ? "true" : undefined}
-                aria-describedby={extras.error ? "credential-key-error" : undefined}
-              >
-              </textarea>
-            </Field>
-            <Field id="credential-file" label={t("Key file")}>
-              <input
-                id="credential-file"
-                name="keyFile"
-                type="file"
-                accept="application/json,.json"
-              />
-            </Field>
-            <button type="submit" class="primary">{t("Add key")}</button>
-          </form>
-        </section>
-      ),
+      <CredentialsPage
+        t={t}
+        csrf={c.get("csrf")}
+        credentials={credentials}
+        added={extras.added ? credentials.find((cred) => cred.id === extras.added) : undefined}
+        error={extras.error}
+        deleteError={extras.deleteError}
+      />,
     );
   };
 

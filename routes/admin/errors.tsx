@@ -1,6 +1,7 @@
 /** Failures on admin pages become a page (not JSON): the message, and a way back. */
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
+import { ErrorPage } from "../../components/error_page.tsx";
 import {
   ForbiddenError,
   NotFoundError,
@@ -42,15 +43,7 @@ export function adminErrors(assets: Assets) {
       ctx,
       assets,
       { title, status, signedIn: ctx.get("user") !== undefined },
-      (
-        <section class="narrow">
-          <h1>{title}</h1>
-          <p>{error.message}</p>
-          <p>
-            <a href="/admin">{t("Back to the dashboard")}</a>
-          </p>
-        </section>
-      ),
+      <ErrorPage t={t} title={title} message={error.message} />,
     );
   };
 }

@@ -1,16 +1,17 @@
 /** `/admin/jobs`: new job, job page, edit, run now, pause, delete, one run. */
 import { Hono } from "hono";
-import { DangerZone, HeadersTable } from "../../components/field.tsx";
-import { formatMs, formatTime, stateClass } from "../../components/format.ts";
-import { LogLink } from "../../islands/job_activity.tsx";
-import { EMPTY_JOB_FORM, JobForm, type JobFormValues } from "../../components/job_form.tsx";
+import { formatTime } from "../../components/format.ts";
+import { EMPTY_JOB_FORM, type JobFormValues } from "../../components/job_form.tsx";
+import { JobFormPage } from "../../components/job_form_page.tsx";
+import { jobPath } from "../../components/paths.ts";
+import { RunPage } from "../../components/run_page.tsx";
 import { NotFoundError, ValidationError } from "../../lib/errors.ts";
 import type { JobView } from "../../lib/store/types.ts";
 import type { AdminContext, AdminEnv } from "./context.ts";
 import { formOf, requireConfirmed, splitFormError } from "./context.ts";
 import { formValues, jobBody, jobValues } from "./job_form_data.ts";
-import { renderJobPage } from "./job_page.tsx";
-import type { AdminDeps } from "./mod.ts";
+import { renderJobPage } from "./render_job_page.tsx";
+import type { AdminDeps } from "./deps.ts";
 import { renderPage } from "./render.tsx";
 
 /** Form fields that show an API field's message beside them. */
@@ -32,15 +33,10 @@ const FORM_FIELDS = new Set([
 export function jobRoutes(deps: AdminDeps): Hono<AdminEnv> {
   const app = new Hono<AdminEnv>();
   const userOf = (c: AdminContext) => c.get("user").id;
-  const path = (id: string) => `/admin/jobs/${encodeURIComponent(id)}`;
 
   const showForm = async (
     c: AdminContext,
-    options: {
-      job: JobView | null;
-      values: JobFormValues;
-      error?: ValidationError;
-    },
+    options: { job: JobView | null; values: JobFormValues; error?: ValidationError },
   ) => {
     const t = c.get("t");
     const { job, error } = options;
@@ -53,38 +49,19 @@ export function jobRoutes(deps: AdminDeps): Hono<AdminEnv> {
     return renderPage(
       c,
       deps.assets,
-      {
-        title,
-        section: job ? "dashboard" : "new",
-        status: error ? 400 : 200,
-      },
-      (
-        <section class="narrow">
-          <h1>{title}</h1>
-          <JobForm
-            t={t}
-            csrf={c.get("csrf")}
-            action={job ? `${path(job.id)}/edit` : "/admin/jobs/new"}
-            values={options.values}
-            errors={errors}
-            formError={formError}
-            jobKey={job?.id ?? "new"}
-            now={deps.clock.now()}
-            submitLabel={job ? t("Save") : t("Create job")}
-            credentials={credentials}
-            fixedTarget={job?.type}
-          />
-          {job && (
-            <DangerZone
-              action={`${path(job.id)}/delete`}
-              csrf={c.get("csrf")}
-              title={t("Delete this job")}
-              confirm={t("Also delete its runs and webhook")}
-              button={t("Delete job")}
-            />
-          )}
-        </section>
-      ),
+      { title, section: job ? "dashboard" : "new", status: error ? 400 : 200 },
+      <JobFormPage
+        t={t}
+        csrf={c.get("csrf")}
+        title={title}
+        job={job}
+        values={options.values}
+        errors={errors}
+        formError={formError}
+        now={deps.clock.now()}
+        credentials={credentials}
+        fixedTarget={job?.type}
+      />,
     );
   };
 
@@ -93,7 +70,7 @@ export function jobRoutes(deps: AdminDeps): Hono<AdminEnv> {
     const values = formValues(await formOf(c));
     try {
       const job = await deps.jobs.create(userOf(c), jobBody(values));
-      return c.redirect(path(job.id), 303);
+      return c.redirect(jobPath(job.id), 303);
     } catch (error) {
       if (!(error instanceof ValidationError)) throw error;
       return showForm(c, { job: null, values, error });
@@ -121,7 +98,7 @@ export function jobRoutes(deps: AdminDeps): Hono<AdminEnv> {
       // Unchanged workers keep their offsets: only a new list re-spreads them.
       if (values.workers === jobValues(job).workers) delete body.workers;
       await deps.jobs.update(userOf(c), job.id, body);
-      return c.redirect(path(job.id), 303);
+      return c.redirect(jobPath(job.id), 303);
     } catch (error) {
       if (!(error instanceof ValidationError)) throw error;
       return showForm(c, { job, values, error });
@@ -129,12 +106,12 @@ export function jobRoutes(deps: AdminDeps): Hono<AdminEnv> {
   });
   app.post("/:id/run", async (c) => {
     const { runId } = await deps.jobs.runNow(userOf(c), c.req.param("id"));
-    return c.redirect(`${path(c.req.param("id"))}?ran=${encodeURIComponent(runId)}`, 303);
+    return c.redirect(`${jobPath(c.req.param("id"))}?ran=${encodeURIComponent(runId)}`, 303);
   });
   for (const [action, enabled] of [["pause", false], ["resume", true]] as const) {
     app.post(`/:id/${action}`, async (c) => {
       await deps.jobs.update(userOf(c), c.req.param("id"), { enabled });
-      return c.redirect(path(c.req.param("id")), 303);
+      return c.redirect(jobPath(c.req.param("id")), 303);
     });
   }
   app.post("/:id/delete", async (c) => {
@@ -144,94 +121,15 @@ export function jobRoutes(deps: AdminDeps): Hono<AdminEnv> {
   });
 
   app.get("/:id/runs/:runId", async (c) => {
-    const t = c.get("t");
     const { id, runId } = c.req.param();
     const job = await deps.jobs.get(userOf(c), id);
     const run = await deps.store.getRun(userOf(c), id, runId);
     if (!run) throw new NotFoundError(`Run "${runId}" not found`);
-    const title = `${job.name} · ${formatTime(run.scheduledAt)}`;
     return renderPage(
       c,
       deps.assets,
-      { title, section: "dashboard" },
-      (
-        <section>
-          <p class="crumbs">
-            <a href={path(job.id)}>{job.name}</a>
-          </p>
-          <h1>
-            {t("Run")} <code>{run.id}</code>{" "}
-            <span class={stateClass(run.status)}>{run.status}</span>
-          </h1>
-          <dl class="details">
-            <dt>{t("Scheduled (UTC)")}</dt>
-            <dd>{formatTime(run.scheduledAt)}</dd>
-            <dt>{t("Started")}</dt>
-            <dd>{formatTime(run.startedAt)}</dd>
-            <dt>{t("Finished")}</dt>
-            <dd>{formatTime(run.finishedAt)}</dd>
-            <dt>{t("Latency")}</dt>
-            <dd>{formatMs(run.durationMs)}</dd>
-            <dt>{t("Lateness")}</dt>
-            <dd>{formatMs(run.lateMs)}</dd>
-            <dt>{t("Where")}</dt>
-            <dd>{run.where} ({run.trigger})</dd>
-            <dt>{t("HTTP status")}</dt>
-            <dd>{run.code || "—"}</dd>
-            {run.error && (
-              <>
-                <dt>{t("Error")}</dt>
-                <dd class="problem">{run.error.category}: {run.error.message}</dd>
-              </>
-            )}
-            {run.failure && (
-              <>
-                <dt>{t("Check failed")}</dt>
-                <dd class="problem">{run.failure}</dd>
-              </>
-            )}
-            {run.missedCount && (
-              <>
-                <dt>{t("Missed fires")}</dt>
-                <dd>{run.missedCount}</dd>
-              </>
-            )}
-            {run.execution && (
-              <>
-                <dt>{t("Execution")}</dt>
-                <dd>
-                  <code data-testid="execution-name">{run.execution.name}</code>{" "}
-                  <span class={stateClass(run.execution.status.toLowerCase())}>
-                    {run.execution.status}
-                  </span>
-                </dd>
-                <dt>{t("Tasks")}</dt>
-                <dd>
-                  {t("{ok} succeeded, {failed} failed", {
-                    ok: run.execution.succeededCount,
-                    failed: run.execution.failedCount,
-                  })}
-                </dd>
-                <dt>{t("Logs")}</dt>
-                <dd>
-                  <LogLink uri={run.execution.logUri} label={t("Open in Cloud Logging")} />
-                </dd>
-              </>
-            )}
-          </dl>
-          {run.response && (
-            <>
-              <h2>{t("Response headers")}</h2>
-              <HeadersTable headers={run.response.headers} />
-              <h2>{t("Response body")}</h2>
-              {run.response.bodyTruncated && (
-                <p class="hint">{t("Only the first 16 KiB are kept.")}</p>
-              )}
-              <pre class="body" data-testid="response-body">{run.response.body}</pre>
-            </>
-          )}
-        </section>
-      ),
+      { title: `${job.name} · ${formatTime(run.scheduledAt)}`, section: "dashboard" },
+      <RunPage t={c.get("t")} job={job} run={run} />,
     );
   });
   return app;

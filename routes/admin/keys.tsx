@@ -1,13 +1,10 @@
 /** `/admin/keys`: the user's API keys; create with scopes (the key is shown once), revoke. */
 import { Hono } from "hono";
-import { Csrf, TextField } from "../../components/field.tsx";
-import { formatTime } from "../../components/format.ts";
-import { Flash } from "../../components/layout.tsx";
+import { KeysPage } from "../../components/keys_page.tsx";
 import { createApiKey, parseScopes } from "../../lib/auth.ts";
 import { ValidationError } from "../../lib/errors.ts";
-import { SCOPES } from "../../lib/store/types.ts";
 import { type AdminContext, type AdminEnv, formLists } from "./context.ts";
-import type { AdminDeps } from "./mod.ts";
+import type { AdminDeps } from "./deps.ts";
 import { renderPage } from "./render.tsx";
 
 export function keyRoutes(deps: AdminDeps): Hono<AdminEnv> {
@@ -22,80 +19,8 @@ export function keyRoutes(deps: AdminDeps): Hono<AdminEnv> {
     return renderPage(
       c,
       deps.assets,
-      {
-        title: t("API keys"),
-        section: "keys",
-        status: extras.error ? 400 : 200,
-      },
-      (
-        <section>
-          <h1>{t("API keys")}</h1>
-          {extras.created && (
-            <Flash kind="ok">
-              <p>{t("The new key. It is shown only this once: copy it now.")}</p>
-              <p>
-                <code class="secret" data-testid="new-key">{extras.created}</code>
-              </p>
-            </Flash>
-          )}
-          {keys.values.length === 0 ? <p class="empty">{t("No keys yet.")}</p> : (
-            <table>
-              <thead>
-                <tr>
-                  <th>{t("Name")}</th>
-                  <th>{t("Key")}</th>
-                  <th>{t("Scopes")}</th>
-                  <th>{t("Created")}</th>
-                  <th></th>
-                </tr>
-              </thead>
-              <tbody>
-                {keys.values.map((key) => (
-                  <tr>
-                    <td>{key.name}</td>
-                    <td>
-                      <code>{key.prefix}…</code>
-                    </td>
-                    <td>{key.scopes.map((s) => <code key={s} class="tag">{s}</code>)}</td>
-                    <td>{formatTime(key.createdAt)}</td>
-                    <td>
-                      <form
-                        method="post"
-                        action={`/admin/keys/${encodeURIComponent(key.id)}/revoke`}
-                        class="inline"
-                      >
-                        <Csrf token={c.get("csrf")} />
-                        <button type="submit" class="danger small">{t("Revoke")}</button>
-                      </form>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          )}
-          <h2>{t("Create a key")}</h2>
-          <form method="post" action="/admin/keys" class="narrow">
-            <Csrf token={c.get("csrf")} />
-            <TextField
-              id="key-name"
-              name="name"
-              label={t("Name")}
-              value={extras.name ?? ""}
-              required
-            />
-            <fieldset class={extras.error ? "field-error" : ""}>
-              <legend>{t("Scopes")}</legend>
-              {SCOPES.map((scope) => (
-                <label class="check">
-                  <input type="checkbox" name="scopes" value={scope} /> <code>{scope}</code>
-                </label>
-              ))}
-              {extras.error && <p class="error" role="alert">{extras.error}</p>}
-            </fieldset>
-            <button type="submit" class="primary">{t("Create key")}</button>
-          </form>
-        </section>
-      ),
+      { title: t("API keys"), section: "keys", status: extras.error ? 400 : 200 },
+      <KeysPage t={t} csrf={c.get("csrf")} keys={keys.values} {...extras} />,
     );
   };
 

@@ -1,7 +1,6 @@
 /** `/admin/login` and `/admin/logout`. */
 import { Hono } from "hono";
-import { Csrf, TextField } from "../../components/field.tsx";
-import { Flash } from "../../components/layout.tsx";
+import { LoginPage } from "../../components/login_page.tsx";
 import { BASE64URL, randomBytes } from "../../lib/crypto.ts";
 import type { AdminContext, AdminEnv } from "./context.ts";
 import { formOf } from "./context.ts";
@@ -12,8 +11,9 @@ import {
   SESSION_COOKIE,
   writeCookie,
 } from "./cookies.ts";
-import type { AdminDeps } from "./mod.ts";
-import { checkCsrf, safeNext } from "./mod.ts";
+import type { AdminDeps } from "./deps.ts";
+import { checkCsrf } from "./csrf.ts";
+import { safeNext } from "./safe_next.ts";
 import { renderPage } from "./render.tsx";
 
 export function loginRoutes(deps: AdminDeps): Hono<AdminEnv> {
@@ -39,46 +39,15 @@ export function loginRoutes(deps: AdminDeps): Hono<AdminEnv> {
     return renderPage(
       c,
       deps.assets,
-      {
-        title: t("Sign in"),
-        signedIn: false,
-        status: state.status,
-      },
-      (
-        <section class="narrow login">
-          <h1>{t("Sign in to Hibiki")}</h1>
-          {setup && (
-            <Flash kind="error">
-              <p>{t("No password is set yet, so nobody can sign in.")}</p>
-              <p>
-                {t("Start Hibiki with the password of the user default in HIBIKI_ADMIN_PASSWORD:")}
-              </p>
-              <pre>HIBIKI_ADMIN_PASSWORD='a long secret' deno task start</pre>
-            </Flash>
-          )}
-          {state.error && <Flash kind="error">{state.error}</Flash>}
-          <form method="post" action={`/admin/login?next=${encodeURIComponent(next)}`}>
-            <Csrf token={c.get("csrf")} />
-            <TextField
-              id="login-user"
-              name="user"
-              label={t("User")}
-              value={state.user ?? "default"}
-              autocomplete="username"
-              required
-            />
-            <TextField
-              id="login-password"
-              name="password"
-              label={t("Password")}
-              type="password"
-              autocomplete="current-password"
-              required
-            />
-            <button type="submit" class="primary">{t("Sign in")}</button>
-          </form>
-        </section>
-      ),
+      { title: t("Sign in"), signedIn: false, status: state.status },
+      <LoginPage
+        t={t}
+        csrf={c.get("csrf")}
+        setup={setup}
+        next={next}
+        user={state.user}
+        error={state.error}
+      />,
     );
   };
 

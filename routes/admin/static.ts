@@ -1,7 +1,7 @@
 /** `/static/*`: the admin stylesheet and island bundles, from memory, cached by content hash. */
 import { Hono } from "hono";
 import type { Assets } from "./assets.ts";
-import { securityHeaders } from "./mod.ts";
+import { securityHeaders } from "./security_headers.ts";
 
 export function staticRoutes(assets: Assets): Hono {
   const app = new Hono();

@@ -1,13 +1,12 @@
 /** `/admin/workers`: probe workers (regions), when each was last seen, the active switch. */
 import { Hono } from "hono";
-import { Csrf, TextField } from "../../components/field.tsx";
-import { formatTime, stateClass } from "../../components/format.ts";
+import { WorkersPage } from "../../components/workers_page.tsx";
 import { DEFAULT_USER } from "../../lib/auth.ts";
 import { ConflictError, ForbiddenError, ValidationError } from "../../lib/errors.ts";
 import { WORKER_ID } from "../../lib/jobs/job_input.ts";
 import type { AdminContext, AdminEnv } from "./context.ts";
 import { formOf } from "./context.ts";
-import type { AdminDeps } from "./mod.ts";
+import type { AdminDeps } from "./deps.ts";
 import { renderPage } from "./render.tsx";
 
 export function workerRoutes(deps: AdminDeps): Hono<AdminEnv> {
@@ -21,81 +20,15 @@ export function workerRoutes(deps: AdminDeps): Hono<AdminEnv> {
     return renderPage(
       c,
       deps.assets,
-      {
-        title: t("Workers"),
-        section: "workers",
-        status: extras.error ? 400 : 200,
-      },
-      (
-        <section>
-          <h1>{t("Workers")}</h1>
-          <p class="hint">
-            {t("Probe workers check jobs from other regions and report through the edge API.")}
-          </p>
-          {workers.length === 0 ? <p class="empty">{t("No workers yet.")}</p> : (
-            <table>
-              <thead>
-                <tr>
-                  <th>{t("Region")}</th>
-                  <th>{t("Name")}</th>
-                  <th>{t("State")}</th>
-                  <th>{t("Last seen")}</th>
-                  <th></th>
-                </tr>
-              </thead>
-              <tbody>
-                {workers.map((w) => (
-                  <tr>
-                    <td>
-                      <code>{w.id}</code>
-                    </td>
-                    <td>{w.name}</td>
-                    <td>
-                      <span class={stateClass(w.is_active ? "up" : "paused")}>
-                        {w.is_active ? t("Active") : t("Inactive")}
-                      </span>
-                    </td>
-                    <td>{formatTime(w.last_seen_at)}</td>
-                    <td>
-                      {operator(c) && (
-                        <form
-                          method="post"
-                          action={`/admin/workers/${encodeURIComponent(w.id)}/active`}
-                          class="inline"
-                        >
-                          <Csrf token={c.get("csrf")} />
-                          <input type="hidden" name="active" value={w.is_active ? "0" : "1"} />
-                          <button type="submit" class="small">
-                            {w.is_active ? t("Deactivate") : t("Activate")}
-                          </button>
-                        </form>
-                      )}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          )}
-          {operator(c) && (
-            <>
-              <h2>{t("Add a worker")}</h2>
-              <form method="post" action="/admin/workers" class="narrow">
-                <Csrf token={c.get("csrf")} />
-                <TextField
-                  id="worker-id"
-                  name="id"
-                  label={t("Worker id")}
-                  value={extras.id ?? ""}
-                  error={extras.error}
-                  placeholder="aws-tyo1a"
-                  required
-                />
-                <button type="submit" class="primary">{t("Add worker")}</button>
-              </form>
-            </>
-          )}
-        </section>
-      ),
+      { title: t("Workers"), section: "workers", status: extras.error ? 400 : 200 },
+      <WorkersPage
+        t={t}
+        csrf={c.get("csrf")}
+        workers={workers}
+        operator={operator(c)}
+        error={extras.error}
+        id={extras.id}
+      />,
     );
   };
 

@@ -3,16 +3,17 @@
  * itself, showing the new secret this once (nothing keeps it for a later page).
  */
 import { Hono } from "hono";
+import { jobPath } from "../../components/paths.ts";
 import { ConflictError, ValidationError } from "../../lib/errors.ts";
 import type { AdminContext, AdminEnv } from "./context.ts";
 import { formOf } from "./context.ts";
-import { renderJobPage } from "./job_page.tsx";
-import type { AdminDeps } from "./mod.ts";
+import { renderJobPage } from "./render_job_page.tsx";
+import type { AdminDeps } from "./deps.ts";
 
 export function webhookRoutes(deps: AdminDeps): Hono<AdminEnv> {
   const app = new Hono<AdminEnv>();
   const userOf = (c: AdminContext) => c.get("user").id;
-  const back = (id: string) => `/admin/jobs/${encodeURIComponent(id)}#webhook`;
+  const back = (id: string) => `${jobPath(id)}#webhook`;
 
   /** Runs `action`; a refusal the user can act on shows in the panel instead of an error page. */
   const attempt = async (

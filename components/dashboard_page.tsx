@@ -1,0 +1,79 @@
+/** `/admin`: the search and state filter over one page of jobs, in the live dashboard table. */
+import DashboardTable from "../islands/dashboard_table.tsx";
+import type { Translate } from "../lib/i18n/i18n.ts";
+import type { DashboardRow } from "../lib/jobs/dashboard.ts";
+import { JOB_STATES, type JobQuery } from "../lib/jobs/job_index.ts";
+import { Island } from "./island.tsx";
+
+export interface DashboardPageProps {
+  t: Translate;
+  query: JobQuery;
+  rows: DashboardRow[];
+  /** The next page's cursor, if there is one. */
+  cursor: string | null;
+  /** How often the table asks for fresh rows. */
+  refreshMs: number;
+}
+
+export function DashboardPage({ t, query, rows, cursor, refreshMs }: DashboardPageProps) {
+  const params = (extra: Record<string, string>) => {
+    const p = new URLSearchParams();
+    if (query.q) p.set("q", query.q);
+    if (query.state) p.set("state", query.state);
+    for (const [k, v] of Object.entries(extra)) p.set(k, v);
+    return p.toString();
+  };
+  const stateNames: Record<string, string> = {
+    up: t("Up"),
+    down: t("Down"),
+    paused: t("Paused"),
+    pending: t("No runs yet"),
+  };
+  return (
+    <section>
+      <div class="heading">
+        <h1>{t("Jobs")}</h1>
+        <a class="button primary" href="/admin/jobs/new">{t("New job")}</a>
+      </div>
+      <form method="get" action="/admin" class="filters" role="search">
+        <label for="q">{t("Search")}</label>
+        <input id="q" name="q" type="search" value={query.q ?? ""} placeholder={t("Name")} />
+        <label for="state">{t("State")}</label>
+        <select id="state" name="state">
+          <option value="">{t("All")}</option>
+          {JOB_STATES.map((s) => (
+            <option value={s} selected={query.state === s}>{stateNames[s]}</option>
+          ))}
+        </select>
+        <button type="submit">{t("Filter")}</button>
+      </form>
+      <Island
+        name="dashboard_table"
+        component={DashboardTable}
+        props={{
+          rows,
+          refreshUrl: `/admin/dashboard.json?${
+            params(query.cursor ? { cursor: query.cursor } : {})
+          }`,
+          intervalMs: refreshMs,
+          text: {
+            ...stateNames,
+            empty: t("No jobs here yet."),
+            state: t("State"),
+            name: t("Name"),
+            schedule: t("Schedule"),
+            lastRun: t("Last run"),
+            success: t("Success (24 h)"),
+            p95: t("p95 latency"),
+            lateness: t("p95 lateness"),
+            runs: t("Runs"),
+          },
+        }}
+      />
+      <nav class="pager" aria-label={t("Pages")}>
+        {query.cursor && <a href={`/admin?${params({})}`}>{t("First page")}</a>}
+        {cursor && <a href={`/admin?${params({ cursor })}`} rel="next">{t("Next page")}</a>}
+      </nav>
+    </section>
+  );
+}

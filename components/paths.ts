@@ -1,0 +1,9 @@
+/** Addresses of admin pages, shared by the links in the markup and the routes' redirects. */
+
+export function jobPath(id: string): string {
+  return `/admin/jobs/${encodeURIComponent(id)}`;
+}
+
+export function hookPath(id: string): string {
+  return `/admin/hooks/${encodeURIComponent(id)}`;
+}

@@ -1,0 +1,85 @@
+/** One run: when and where it ran, how it ended, its Cloud Run execution, the response kept. */
+import { LogLink } from "../islands/job_activity.tsx";
+import type { Translate } from "../lib/i18n/i18n.ts";
+import type { JobView, Run } from "../lib/store/types.ts";
+import { HeadersTable } from "./field.tsx";
+import { formatMs, formatTime, stateClass } from "./format.ts";
+import { jobPath } from "./paths.ts";
+
+export function RunPage({ t, job, run }: { t: Translate; job: JobView; run: Run }) {
+  return (
+    <section>
+      <p class="crumbs">
+        <a href={jobPath(job.id)}>{job.name}</a>
+      </p>
+      <h1>
+        {t("Run")} <code>{run.id}</code> <span class={stateClass(run.status)}>{run.status}</span>
+      </h1>
+      <dl class="details">
+        <dt>{t("Scheduled (UTC)")}</dt>
+        <dd>{formatTime(run.scheduledAt)}</dd>
+        <dt>{t("Started")}</dt>
+        <dd>{formatTime(run.startedAt)}</dd>
+        <dt>{t("Finished")}</dt>
+        <dd>{formatTime(run.finishedAt)}</dd>
+        <dt>{t("Latency")}</dt>
+        <dd>{formatMs(run.durationMs)}</dd>
+        <dt>{t("Lateness")}</dt>
+        <dd>{formatMs(run.lateMs)}</dd>
+        <dt>{t("Where")}</dt>
+        <dd>{run.where} ({run.trigger})</dd>
+        <dt>{t("HTTP status")}</dt>
+        <dd>{run.code || "—"}</dd>
+        {run.error && (
+          <>
+            <dt>{t("Error")}</dt>
+            <dd class="problem">{run.error.category}: {run.error.message}</dd>
+          </>
+        )}
+        {run.failure && (
+          <>
+            <dt>{t("Check failed")}</dt>
+            <dd class="problem">{run.failure}</dd>
+          </>
+        )}
+        {run.missedCount && (
+          <>
+            <dt>{t("Missed fires")}</dt>
+            <dd>{run.missedCount}</dd>
+          </>
+        )}
+        {run.execution && (
+          <>
+            <dt>{t("Execution")}</dt>
+            <dd>
+              <code data-testid="execution-name">{run.execution.name}</code>{" "}
+              <span class={stateClass(run.execution.status.toLowerCase())}>
+                {run.execution.status}
+              </span>
+            </dd>
+            <dt>{t("Tasks")}</dt>
+            <dd>
+              {t("{ok} succeeded, {failed} failed", {
+                ok: run.execution.succeededCount,
+                failed: run.execution.failedCount,
+              })}
+            </dd>
+            <dt>{t("Logs")}</dt>
+            <dd>
+              <LogLink uri={run.execution.logUri} label={t("Open in Cloud Logging")} />
+            </dd>
+          </>
+        )}
+      </dl>
+      {run.response && (
+        <>
+          <h2>{t("Response headers")}</h2>
+          <HeadersTable headers={run.response.headers} />
+          <h2>{t("Response body")}</h2>
+          {run.response.bodyTruncated && <p class="hint">{t("Only the first 16 KiB are kept.")}</p>}
+          <pre class="body" data-testid="response-body">{run.response.body}</pre>
+        </>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,31 @@
+/** What the admin pages are built from: the services they call, handed in by the app. */
+import type { Clock } from "../../lib/clock.ts";
+import type { WorkerStore } from "../../lib/edge/worker_store.ts";
+import type { CredentialService } from "../../lib/gcp/credentials.ts";
+import type { InboundService } from "../../lib/inbound/inbound_service.ts";
+import type { JobSearch } from "../../lib/jobs/job_index.ts";
+import type { JobService } from "../../lib/jobs/jobs.ts";
+import type { JobStats } from "../../lib/stats/job_stats.ts";
+import type { Store } from "../../lib/store/store.ts";
+import type { SessionService } from "../../lib/users/sessions.ts";
+import type { UserService } from "../../lib/users/users.ts";
+import type { WebhookService } from "../../lib/webhooks/webhooks.ts";
+import type { Assets } from "./assets.ts";
+
+export interface AdminDeps {
+  store: Store;
+  jobs: JobService;
+  search: JobSearch;
+  stats: JobStats;
+  webhooks: WebhookService;
+  workers: WorkerStore;
+  inbound: InboundService;
+  /** Google service-account keys for Cloud Run jobs (never shown after upload). */
+  credentials: CredentialService;
+  users: UserService;
+  sessions: SessionService;
+  clock: Clock;
+  assets: Assets;
+  /** How often the live tables refresh; by default 5 s on the dashboard, 3 s on a job's page. */
+  refreshMs?: number;
+}
