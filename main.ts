@@ -8,7 +8,7 @@ import { dataPathProblem } from "./lib/data_path_access.ts";
 import { loadMasterKey } from "./lib/master_key.ts";
 import { openKv } from "./lib/store/open_kv.ts";
 import { startNotes } from "./lib/start_log.ts";
-import { createSystem } from "./lib/system.ts";
+import { createSystem } from "./system.ts";
 
 let config;
 let masterKey;

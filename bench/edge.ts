@@ -6,7 +6,7 @@
  *   become runs of their jobs.
  */
 import { parseConfig } from "../lib/config.ts";
-import { createSystem } from "../lib/system.ts";
+import { createSystem } from "../system.ts";
 import {
   BENCH_USER,
   countKeys,

@@ -12,7 +12,7 @@ import { parseConfig } from "../lib/config.ts";
 import { writeRunState } from "../lib/jobs/job_index.ts";
 import { kvKeys } from "../lib/store/kv_keys.ts";
 import type { Job, Run } from "../lib/store/types.ts";
-import { createSystem } from "../lib/system.ts";
+import { createSystem } from "../system.ts";
 import { UserStore } from "../lib/users/user_store.ts";
 import { createJobs, type Metric, percentile, type Scenario } from "./util.ts";
 

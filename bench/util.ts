@@ -8,7 +8,7 @@ import { parseConfig } from "../lib/config.ts";
 import { nextFireTimes, parseSchedule } from "../lib/schedule.ts";
 import type { KvStore } from "../lib/store/kv_store.ts";
 import type { Job, Run } from "../lib/store/types.ts";
-import { createSystem, type System } from "../lib/system.ts";
+import { createSystem, type System } from "../system.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Results

@@ -9,7 +9,7 @@ import { ManualClock } from "../lib/clock.ts";
 import { parseConfig } from "../lib/config.ts";
 import { probe, type ProbeRequest, type ProbeResult } from "../lib/net/probe.ts";
 import { post } from "../lib/net/post.ts";
-import { createSystem, type System } from "../lib/system.ts";
+import { createSystem, type System } from "../system.ts";
 import type { ApiKey, JobView, Scope } from "../lib/store/types.ts";
 
 export const ROOT_KEY = "root-key-for-tests-0123456789";

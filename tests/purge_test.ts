@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { parseConfig } from "../lib/config.ts";
 import { kvKeys } from "../lib/store/kv_keys.ts";
-import { createSystem } from "../lib/system.ts";
+import { createSystem } from "../system.ts";
 import { okProbe } from "./helpers.ts";
 
 Deno.test("deleting a job queues the removal of its runs, which the queue listener carries out", async () => {

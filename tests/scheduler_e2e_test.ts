@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { parseConfig } from "../lib/config.ts";
 import { openKv } from "../lib/store/open_kv.ts";
-import { createSystem } from "../lib/system.ts";
+import { createSystem } from "../system.ts";
 import { delay, startTarget } from "./target_server.ts";
 
 const config = (path: string) =>

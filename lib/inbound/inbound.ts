@@ -1,7 +1,7 @@
 /**
  * Builds the inbound webhook module over one Deno KV: the service the routes call, the runner
  * of queued actions, and the dispatcher lane (`["inbound_due"]`, `["inbound_lease"]`) that
- * starts them on time. `lib/system.ts` wires this in like the outbound deliveries.
+ * starts them on time. `system.ts` wires this in like the outbound deliveries.
  */
 import type { Clock } from "../clock.ts";
 import type { SecretBox } from "../crypto.ts";

@@ -4,7 +4,7 @@ import { parseConfig } from "../config.ts";
 import { Metrics } from "../metrics.ts";
 import { kvKeys } from "../store/kv_keys.ts";
 import { KvStore } from "../store/kv_store.ts";
-import { createSystem } from "../system.ts";
+import { createSystem } from "../../system.ts";
 import { Dispatcher } from "./dispatcher.ts";
 import { type FireTask, fireTask, type FireValue, heldLease } from "./fires.ts";
 import { Scheduler, type SchedulerOptions } from "./scheduler.ts";

@@ -4,41 +4,41 @@
  * production.
  */
 import type { Hono } from "hono";
-import { type Clock, systemClock } from "./clock.ts";
-import type { Config } from "./config.ts";
-import { randomBytes, SecretBox } from "./crypto.ts";
-import { JobService } from "./jobs/jobs.ts";
-import { Metrics } from "./metrics.ts";
-import type { ProbeOptions, ProbeRequest, ProbeResult } from "./net/probe.ts";
-import { handleQueueMessage } from "./queue.ts";
-import { Dispatcher } from "./scheduler/dispatcher.ts";
-import { fireTask, type FireValue, leaseMs } from "./scheduler/fires.ts";
-import { RunRecorder } from "./scheduler/run_recorder.ts";
-import { Runner } from "./scheduler/runner.ts";
-import { Scheduler } from "./scheduler/scheduler.ts";
-import { kvKeys } from "./store/kv_keys.ts";
-import { KvStore } from "./store/kv_store.ts";
-import type { JobForRun } from "./store/store.ts";
-import { EdgeService, type ResultChunk } from "./edge/edge_service.ts";
-import { ResultIngester } from "./edge/result_ingester.ts";
-import { WorkerStore } from "./edge/worker_store.ts";
-import { createInbound, type Inbound } from "./inbound/inbound.ts";
-import { CloudRunRunner } from "./gcp/cloud_run_runner.ts";
-import { CredentialService, ENV_CREDENTIAL_ID } from "./gcp/credentials.ts";
-import { DEFAULT_USER } from "./auth.ts";
-import { JobStats } from "./stats/job_stats.ts";
-import { closePostClient } from "./net/post.ts";
-import { Deliverer } from "./webhooks/deliverer.ts";
-import type { DeliveryRef } from "./webhooks/types.ts";
-import { WebhookStore } from "./webhooks/webhook_store.ts";
-import { WebhookService } from "./webhooks/webhooks.ts";
-import { createApp } from "../routes/app.ts";
-import { Assets } from "../routes/admin/assets.ts";
-import { JobSearch } from "./jobs/job_index.ts";
-import { SessionService } from "./users/sessions.ts";
-import { LoginThrottle } from "./users/throttle.ts";
-import { UserStore } from "./users/user_store.ts";
-import { UserService } from "./users/users.ts";
+import { type Clock, systemClock } from "./lib/clock.ts";
+import type { Config } from "./lib/config.ts";
+import { randomBytes, SecretBox } from "./lib/crypto.ts";
+import { JobService } from "./lib/jobs/jobs.ts";
+import { Metrics } from "./lib/metrics.ts";
+import type { ProbeOptions, ProbeRequest, ProbeResult } from "./lib/net/probe.ts";
+import { handleQueueMessage } from "./lib/queue.ts";
+import { Dispatcher } from "./lib/scheduler/dispatcher.ts";
+import { fireTask, type FireValue, leaseMs } from "./lib/scheduler/fires.ts";
+import { RunRecorder } from "./lib/scheduler/run_recorder.ts";
+import { Runner } from "./lib/scheduler/runner.ts";
+import { Scheduler } from "./lib/scheduler/scheduler.ts";
+import { kvKeys } from "./lib/store/kv_keys.ts";
+import { KvStore } from "./lib/store/kv_store.ts";
+import type { JobForRun } from "./lib/store/store.ts";
+import { EdgeService, type ResultChunk } from "./lib/edge/edge_service.ts";
+import { ResultIngester } from "./lib/edge/result_ingester.ts";
+import { WorkerStore } from "./lib/edge/worker_store.ts";
+import { createInbound, type Inbound } from "./lib/inbound/inbound.ts";
+import { CloudRunRunner } from "./lib/gcp/cloud_run_runner.ts";
+import { CredentialService, ENV_CREDENTIAL_ID } from "./lib/gcp/credentials.ts";
+import { DEFAULT_USER } from "./lib/auth.ts";
+import { JobStats } from "./lib/stats/job_stats.ts";
+import { closePostClient } from "./lib/net/post.ts";
+import { Deliverer } from "./lib/webhooks/deliverer.ts";
+import type { DeliveryRef } from "./lib/webhooks/types.ts";
+import { WebhookStore } from "./lib/webhooks/webhook_store.ts";
+import { WebhookService } from "./lib/webhooks/webhooks.ts";
+import { createApp } from "./routes/app.ts";
+import { Assets } from "./routes/admin/assets.ts";
+import { JobSearch } from "./lib/jobs/job_index.ts";
+import { SessionService } from "./lib/users/sessions.ts";
+import { LoginThrottle } from "./lib/users/throttle.ts";
+import { UserStore } from "./lib/users/user_store.ts";
+import { UserService } from "./lib/users/users.ts";
 
 /** Held fires read their job this long before their second (see Dispatcher.prepare). */
 const FIRE_PREPARE_LEAD_MS = 1000;
@@ -294,7 +294,7 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
       users,
       sessions,
       clock,
-      assets: new Assets(new URL("../static/", import.meta.url)),
+      assets: new Assets(new URL("./static/", import.meta.url)),
       refreshMs: options.adminRefreshMs,
     },
   });
