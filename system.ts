@@ -11,7 +11,7 @@ import { JobService } from "./lib/jobs/jobs.ts";
 import { Metrics } from "./lib/metrics.ts";
 import type { ProbeOptions, ProbeRequest, ProbeResult } from "./lib/net/probe.ts";
 import { handleQueueMessage } from "./lib/queue.ts";
-import { Dispatcher } from "./lib/scheduler/dispatcher.ts";
+import { Dispatcher } from "./lib/lanes/dispatcher.ts";
 import { fireTask, type FireValue, leaseMs } from "./lib/scheduler/fires.ts";
 import { RunRecorder } from "./lib/scheduler/run_recorder.ts";
 import { Runner } from "./lib/scheduler/runner.ts";

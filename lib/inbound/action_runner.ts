@@ -13,7 +13,7 @@ import type { Clock } from "../clock.ts";
 import { NotFoundError } from "../errors.ts";
 import { post } from "../net/post.ts";
 import type { ProbeOptions, ProbeRequest, ProbeResult } from "../net/probe.ts";
-import type { Lease, QueueItem } from "../scheduler/dispatcher.ts";
+import type { Lease, QueueItem } from "../lanes/dispatcher.ts";
 import { kvKeys } from "../store/kv_keys.ts";
 import { standardSignatures } from "../webhooks/signing.ts";
 import type { InboundService } from "./inbound_service.ts";
