@@ -22,7 +22,7 @@ import type { JobForRun } from "./lib/store/store.ts";
 import { EdgeService, type ResultChunk } from "./lib/edge/edge_service.ts";
 import { ResultIngester } from "./lib/edge/result_ingester.ts";
 import { WorkerStore } from "./lib/edge/worker_store.ts";
-import { createInbound, type Inbound } from "./lib/inbound/inbound.ts";
+import { createInbound, type Inbound } from "./lib/inbound/feature.ts";
 import { CloudRunRunner } from "./lib/gcp/cloud_run_runner.ts";
 import { CredentialService, ENV_CREDENTIAL_ID } from "./lib/gcp/credentials.ts";
 import { DEFAULT_USER } from "./lib/auth.ts";

@@ -8,7 +8,7 @@ import { Hono } from "hono";
 import { createApiKey } from "../lib/auth.ts";
 import { ManualClock } from "../lib/clock.ts";
 import { randomBytes, SecretBox } from "../lib/crypto.ts";
-import { createInbound, type Inbound } from "../lib/inbound/inbound.ts";
+import { createInbound, type Inbound } from "../lib/inbound/feature.ts";
 import type { HookView } from "../lib/inbound/types.ts";
 import { post } from "../lib/net/post.ts";
 import type { ProbeOptions, ProbeRequest, ProbeResult } from "../lib/net/probe.ts";
