@@ -1,7 +1,22 @@
 /**
- * Wires Hibiki's parts together over one Deno KV store. `main.ts`, the tests and the
- * benchmark all build the same system through this, so they exercise what runs in
- * production.
+ * Hibiki's composition root: builds the whole program over one Deno KV store. `main.ts`, the
+ * tests and the benchmark all build the same system through this, so they exercise what runs
+ * in production. It sits beside `main.ts`, not in `lib/`, because it mounts `routes/`: the
+ * domain in `lib/` never imports its HTTP surface.
+ *
+ * Order: the stores, then each feature from its factory (`createWebhooks`, `createEdge`,
+ * `createFires`, `createInbound`), each returning its service and its lane, then the services
+ * without a lane, then the app. A feature that needs another's lane is built after it and given
+ * that lane's `wake` (or `hold`); nothing is wired up after the fact.
+ *
+ * Inside a factory the lane is built before whatever wakes it. Where the lane's handler wakes
+ * the lane itself (a delivery or an inbound action scheduling its retry), the lane's `execute`
+ * calls a `const` handler declared a few lines further down in the same factory. That is not
+ * late binding: the binding is never reassigned, its type is checked, and a lane calls
+ * `execute` only once something drains it, which nothing does before the factory returns; were
+ * it called earlier it would throw, where the `let wake = () => {}` placeholders this replaces
+ * silently dropped the wake. A `lane.attach(execute)` step was the alternative; it would give
+ * every Dispatcher a "not attached yet" state to check on each drain, for no gain.
  */
 import type { Hono } from "hono";
 import { type Clock, systemClock } from "./lib/clock.ts";
@@ -11,27 +26,27 @@ import { JobService } from "./lib/jobs/jobs.ts";
 import { Metrics } from "./lib/metrics.ts";
 import type { ProbeOptions, ProbeRequest, ProbeResult } from "./lib/net/probe.ts";
 import { handleQueueMessage } from "./lib/queue.ts";
-import { Dispatcher } from "./lib/lanes/dispatcher.ts";
-import { fireTask, type FireValue, leaseMs } from "./lib/scheduler/fires.ts";
+import type { Dispatcher } from "./lib/lanes/dispatcher.ts";
+import { createFires } from "./lib/scheduler/feature.ts";
+import type { FireValue } from "./lib/scheduler/fires.ts";
 import { RunRecorder } from "./lib/scheduler/run_recorder.ts";
-import { Runner } from "./lib/scheduler/runner.ts";
-import { Scheduler } from "./lib/scheduler/scheduler.ts";
-import { kvKeys } from "./lib/store/kv_keys.ts";
+import type { Scheduler } from "./lib/scheduler/scheduler.ts";
 import { KvStore } from "./lib/store/kv_store.ts";
-import type { JobForRun } from "./lib/store/store.ts";
-import { EdgeService, type ResultChunk } from "./lib/edge/edge_service.ts";
-import { ResultIngester } from "./lib/edge/result_ingester.ts";
+import type { ResultChunk } from "./lib/edge/edge_service.ts";
+import { createEdge } from "./lib/edge/feature.ts";
 import { WorkerStore } from "./lib/edge/worker_store.ts";
-import { createInbound, type Inbound } from "./lib/inbound/feature.ts";
+import { createInbound } from "./lib/inbound/feature.ts";
+import type { InboundService } from "./lib/inbound/inbound_service.ts";
+import type { InboundRef } from "./lib/inbound/types.ts";
 import { CloudRunRunner } from "./lib/gcp/cloud_run_runner.ts";
 import { CredentialService, ENV_CREDENTIAL_ID } from "./lib/gcp/credentials.ts";
 import { DEFAULT_USER } from "./lib/auth.ts";
 import { JobStats } from "./lib/stats/job_stats.ts";
 import { closePostClient } from "./lib/net/post.ts";
-import { Deliverer } from "./lib/webhooks/deliverer.ts";
+import { createWebhooks } from "./lib/webhooks/feature.ts";
 import type { DeliveryRef } from "./lib/webhooks/types.ts";
 import { WebhookStore } from "./lib/webhooks/webhook_store.ts";
-import { WebhookService } from "./lib/webhooks/webhooks.ts";
+import type { WebhookService } from "./lib/webhooks/webhooks.ts";
 import { createApp } from "./routes/app.ts";
 import { Assets } from "./routes/admin/assets.ts";
 import { JobSearch } from "./lib/jobs/job_index.ts";
@@ -39,13 +54,6 @@ import { SessionService } from "./lib/users/sessions.ts";
 import { LoginThrottle } from "./lib/users/throttle.ts";
 import { UserStore } from "./lib/users/user_store.ts";
 import { UserService } from "./lib/users/users.ts";
-
-/** Held fires read their job this long before their second (see Dispatcher.prepare). */
-const FIRE_PREPARE_LEAD_MS = 1000;
-/** A delivery attempt's lease: the send deadline (≤ 30 s) plus room to record the result. */
-const DELIVERY_LEASE_MS = 45_000;
-/** Storing a chunk of worker results takes milliseconds; a minute is generous. */
-const RESULTS_LEASE_MS = 60_000;
 
 export interface SystemOptions {
   clock?: Clock;
@@ -67,112 +75,85 @@ export interface SystemOptions {
   adminRefreshMs?: number;
 }
 
+/** What `main.ts` runs, plus the lanes and parts tests and benchmarks reach past HTTP. */
 export interface System {
   app: Hono;
-  kv: Deno.Kv;
-  store: KvStore;
-  scheduler: Scheduler;
-  dispatcher: Dispatcher<FireValue>;
-  deliveries: Dispatcher<DeliveryRef>;
-  /** Stores accepted worker results as runs. */
-  results: Dispatcher<ResultChunk>;
-  workers: WorkerStore;
-  recorder: RunRecorder;
-  stats: JobStats;
-  inbound: Inbound;
-  credentials: CredentialService;
-  jobs: JobService;
-  webhooks: WebhookService;
-  metrics: Metrics;
-  /** Admin UI: users and sign-in sessions; job search for the dashboard. */
-  users: UserService;
-  sessions: SessionService;
-  search: JobSearch;
+  /** The `Deno.cron` minute tick: claims fires unless the process's own tick just did. */
+  cronTick: () => Promise<unknown>;
   /** Handles one Deno KV queue message. */
   onQueueMessage: (message: unknown) => Promise<void>;
   /** Marks the queue listener as running (for /healthz). */
   setQueueListening: (listening: boolean) => void;
-  /** Starts the dispatcher loops and claims fires at once (no waiting for the first tick). */
+  /** Starts the lanes' loops and claims fires at once (no waiting for the first tick). */
   start: () => Promise<void>;
   /** Stops the loops and waits for the work in flight. */
   stop: () => Promise<void>;
+  /** The durable lanes, drained by tests and benchmarks instead of waiting for a second. */
+  lanes: Lanes;
+  /** The services behind the routes, to set up or read state without HTTP. */
+  parts: Parts;
+}
+
+export interface Lanes {
+  fires: Dispatcher<FireValue>;
+  deliveries: Dispatcher<DeliveryRef>;
+  /** Stores accepted worker results as runs. */
+  results: Dispatcher<ResultChunk>;
+  inbound: Dispatcher<InboundRef>;
+}
+
+export interface Parts {
+  store: KvStore;
+  scheduler: Scheduler;
+  jobs: JobService;
+  webhooks: WebhookService;
+  inbound: InboundService;
+  workers: WorkerStore;
+  credentials: CredentialService;
+  /** Admin UI: users and sign-in sessions (main.ts names the sign-in in its start notes). */
+  users: UserService;
+  sessions: SessionService;
+  /** Job search and 24-hour statistics for the dashboard. */
+  search: JobSearch;
+  stats: JobStats;
+  metrics: Metrics;
 }
 
 export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions = {}): System {
   const clock = options.clock ?? systemClock;
   const metrics = new Metrics();
+  const masterKey = options.masterKey ?? randomBytes(32);
+  const box = new SecretBox(masterKey);
+
   const store = new KvStore(kv);
   const webhookStore = new WebhookStore(kv);
   const recorder = new RunRecorder(kv, clock, config.runRetention);
   const stats = new JobStats(kv, clock);
-  const masterKey = options.masterKey ?? randomBytes(32);
-  const box = new SecretBox(masterKey);
+  const workers = new WorkerStore(kv);
 
-  // Deliveries are woken through this late-bound function: the service that queues them is
-  // built before the dispatcher that sends them.
-  let wakeDeliveries = (_at: number) => {};
-  const webhooks = new WebhookService({
+  const webhooks = createWebhooks({
+    kv,
     store,
     webhooks: webhookStore,
     box,
     clock,
-    allowPrivateNetworks: config.allowPrivateNetworks,
-    allowHttp: config.webhooks.allowHttp,
-    rotationGraceMs: config.webhooks.rotationGraceMs,
-    onDue: (at) => wakeDeliveries(at),
-    deliveryLeaseMs: DELIVERY_LEASE_MS,
-  });
-  const deliverer = new Deliverer({
-    webhooks: webhookStore,
-    service: webhooks,
-    clock,
     metrics,
-    timeoutMs: config.webhooks.timeoutMs,
-    retryScheduleMs: config.webhooks.retryScheduleMs,
-    allowPrivateNetworks: config.allowPrivateNetworks,
-    onDue: (at) => wakeDeliveries(at),
+    config,
     send: options.post,
     jitter: options.retryJitter,
   });
-  const deliveries = new Dispatcher<DeliveryRef>({
-    name: "delivery",
-    kv,
-    clock,
-    maxConcurrency: config.maxConcurrency,
-    pending: kvKeys.deliveriesDue(),
-    leased: kvKeys.deliveryLeases(),
-    leaseMs: () => DELIVERY_LEASE_MS,
-    execute: (item, lease) => deliverer.execute(item, lease),
-  });
-  wakeDeliveries = (at) => deliveries.wake(at);
-
-  const workers = new WorkerStore(kv);
-  const ingester = new ResultIngester({
+  const deliveries = webhooks.lane;
+  const edge = createEdge({
     kv,
     store,
     workers,
-    webhooks,
+    webhooks: webhooks.service,
     recorder,
     metrics,
     stats,
-    onDelivery: () => deliveries.wake(),
-  });
-  const results = new Dispatcher<ResultChunk>({
-    name: "results",
-    kv,
-    clock,
-    maxConcurrency: 4,
-    pending: kvKeys.resultsDue(),
-    leased: kvKeys.resultLeases(),
-    leaseMs: () => RESULTS_LEASE_MS,
-    execute: (item, lease) => ingester.execute(item, lease),
-  });
-  const edge = new EdgeService({
-    kv,
-    workers,
     clock,
     maxAgeMs: config.runRetention.maxAgeMs,
-    onAccepted: () => results.wake(),
+    wakeDeliveries: (at) => deliveries.wake(at),
   });
 
   const credentials = new CredentialService({
@@ -188,41 +169,21 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
     baseUrl: config.gcp.runUrl,
     pollDelays: options.cloudRunPollDelays,
   });
-
-  const runner = new Runner({
+  const fires = createFires({
+    kv,
     store,
     recorder,
-    clock,
-    metrics,
-    allowPrivateNetworks: config.allowPrivateNetworks,
-    catchUpDeadlineMs: config.catchUpDeadlineMs,
-    probe: options.probe,
     stats,
-    cloudRun,
-    followUp: (run, job) => webhooks.heldOutboxFor(run, job, (held) => deliveries.hold([held])),
-  });
-  const dispatcher = new Dispatcher<FireValue>({
-    name: "fire",
-    kv,
-    clock,
-    maxConcurrency: config.maxConcurrency,
-    pending: kvKeys.fires(),
-    leased: kvKeys.leases(),
-    leaseMs: (fire) => leaseMs(fire.timeoutMs),
-    leadMs: FIRE_PREPARE_LEAD_MS,
-    prepare: (item) => runner.prepare(fireTask(item)),
-    execute: (item, lease, prepared) =>
-      runner.execute(fireTask(item), lease.key, lease.until, prepared as JobForRun | null),
-  });
-  const scheduler = new Scheduler({
-    kv,
     clock,
     metrics,
-    catchUpDeadlineMs: config.catchUpDeadlineMs,
-    onClaimed: (held) => dispatcher.hold(held),
-    onPending: (at) => dispatcher.wake(at),
-    queueWakeups: options.queueWakeups ?? true,
+    config,
+    cloudRun,
+    probe: options.probe,
+    followUp: (run, job) =>
+      webhooks.service.heldOutboxFor(run, job, (held) => deliveries.hold([held])),
+    queueWakeups: options.queueWakeups,
   });
+  const { scheduler } = fires;
   const jobs = new JobService({
     store,
     scheduler,
@@ -253,6 +214,13 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
     runJob: (userId, jobId, { payload }) => jobs.runNow(userId, jobId, { env: envFrom(payload) }),
     send: options.post,
   });
+  const lanes: Lanes = {
+    fires: fires.lane,
+    deliveries,
+    results: edge.lane,
+    inbound: inbound.lane,
+  };
+
   // Admin UI: the session key is derived from the master key, so there is no extra secret.
   const sessions = new SessionService(kv, masterKey, () => clock.now());
   const users = new UserService({
@@ -270,14 +238,14 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
     store,
     kv,
     jobs,
-    webhooks,
+    webhooks: webhooks.service,
     workers,
-    edge,
+    edge: edge.service,
     inbound: inbound.service,
     inboundMetrics: inbound.metrics,
     credentials,
     workerApiKey: config.workerApiKey,
-    dispatcher,
+    dispatcher: lanes.fires,
     metrics,
     clock,
     rootApiKey: config.rootApiKey,
@@ -287,7 +255,7 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
       jobs,
       search,
       stats,
-      webhooks,
+      webhooks: webhooks.service,
       workers,
       inbound: inbound.service,
       credentials,
@@ -298,37 +266,17 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
       refreshMs: options.adminRefreshMs,
     },
   });
+  const allLanes: Pick<Dispatcher, "start" | "stop" | "drain">[] = Object.values(lanes);
   const purge = async () => {
     await store.purgeDeletedJobs();
   };
   return {
     app,
-    kv,
-    store,
-    scheduler,
-    dispatcher,
-    deliveries,
-    results,
-    workers,
-    recorder,
-    stats,
-    inbound,
-    credentials,
-    jobs,
-    webhooks,
-    metrics,
-    users,
-    sessions,
-    search,
+    cronTick: () => scheduler.cronTick(),
     onQueueMessage: (message) =>
       handleQueueMessage(message, {
         wake: async () => {
-          await Promise.all([
-            dispatcher.drain(),
-            deliveries.drain(),
-            results.drain(),
-            inbound.dispatcher.drain(),
-          ]);
+          await Promise.all(allLanes.map((lane) => lane.drain()));
         },
         purge,
       }),
@@ -337,24 +285,31 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
     },
     start: async () => {
       scheduler.startTicking();
-      dispatcher.start();
-      deliveries.start();
-      results.start();
-      inbound.dispatcher.start();
+      for (const lane of allLanes) lane.start();
       stats.start();
       await scheduler.tick();
       await purge();
     },
     stop: async () => {
       scheduler.stopTicking();
-      await Promise.all([
-        dispatcher.stop(),
-        deliveries.stop(),
-        results.stop(),
-        inbound.dispatcher.stop(),
-      ]);
+      await Promise.all(allLanes.map((lane) => lane.stop()));
       await stats.stop();
       closePostClient();
+    },
+    lanes,
+    parts: {
+      store,
+      scheduler,
+      jobs,
+      webhooks: webhooks.service,
+      inbound: inbound.service,
+      workers,
+      credentials,
+      users,
+      sessions,
+      search,
+      stats,
+      metrics,
     },
   };
 }

@@ -150,10 +150,10 @@ export class TestSystem {
     const deadline = performance.now() + 2000;
     // A run may queue a delivery, so runs go first.
     const queues: { drain(): Promise<void>; readonly active: number }[] = [
-      this.system.dispatcher,
-      this.system.results,
-      this.system.inbound.dispatcher,
-      this.system.deliveries,
+      this.system.lanes.fires,
+      this.system.lanes.results,
+      this.system.lanes.inbound,
+      this.system.lanes.deliveries,
     ];
     for (const queue of queues) {
       await queue.drain();

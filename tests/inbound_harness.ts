@@ -155,10 +155,10 @@ export class InboundHarness {
   /** Waits until every due action has run and been recorded. */
   async settle(): Promise<void> {
     const deadline = performance.now() + 5000;
-    const { dispatcher } = this.inbound;
+    const { lane } = this.inbound;
     do {
-      await dispatcher.drain();
-      while (dispatcher.active > 0) {
+      await lane.drain();
+      while (lane.active > 0) {
         if (performance.now() > deadline) throw new Error("Actions did not finish within 5 s");
         await new Promise((resolve) => setTimeout(resolve, 1));
       }

@@ -12,20 +12,20 @@ Deno.test("deleting a job queues the removal of its runs, which the queue listen
     probe: () => Promise.resolve(okProbe()),
   });
   const listening = kv.listenQueue((message) => system.onQueueMessage(message));
-  const job = await system.jobs.create("default", {
+  const job = await system.parts.jobs.create("default", {
     name: "short-lived",
     url: "https://example.com/",
     schedule: "0 0 1 1 *",
   });
-  await system.jobs.runNow("default", job.id);
-  await system.dispatcher.drain();
+  await system.parts.jobs.runNow("default", job.id);
+  await system.lanes.fires.drain();
   const runs = () => Array.fromAsync(kv.list({ prefix: kvKeys.runsOf("default", job.id) }));
   for (let i = 0; i < 100 && (await runs()).length === 0; i++) {
     await new Promise((r) => setTimeout(r, 10));
   }
   assert.equal((await runs()).length, 1);
 
-  await system.jobs.delete("default", job.id);
+  await system.parts.jobs.delete("default", job.id);
   for (let i = 0; i < 200 && (await runs()).length > 0; i++) {
     await new Promise((r) => setTimeout(r, 10));
   }

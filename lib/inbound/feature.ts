@@ -1,7 +1,9 @@
 /**
- * Builds the inbound webhook module over one Deno KV: the service the routes call, the runner
- * of queued actions, and the dispatcher lane (`["inbound_due"]`, `["inbound_lease"]`) that
- * starts them on time. `system.ts` wires this in like the outbound deliveries.
+ * Builds the inbound webhooks feature (seed 001) over one Deno KV: the service the routes call,
+ * and the action lane (`["inbound_due"]`, `["inbound_lease"]`) that starts queued actions on
+ * time through the action runner. The lane is built first: the service and the runner wake it,
+ * and its `execute` reaches the runner built after it (see system.ts on why that is not late
+ * binding).
  */
 import type { Clock } from "../clock.ts";
 import type { SecretBox } from "../crypto.ts";
@@ -35,19 +37,28 @@ export interface InboundOptions {
 }
 
 export interface Inbound {
-  store: InboundStore;
   service: InboundService;
-  runner: ActionRunner;
-  dispatcher: Dispatcher<InboundRef>;
+  lane: Dispatcher<InboundRef>;
+  /** Read by `/metrics` and the admin pages. */
   metrics: InboundMetrics;
+  store: InboundStore;
 }
 
 export function createInbound(options: InboundOptions): Inbound {
   const { kv, clock } = options;
   const store = new InboundStore(kv);
   const metrics = new InboundMetrics();
-  // The dispatcher is built after the parts that queue work for it.
-  let wake = (_at: number) => {};
+  const lane = new Dispatcher<InboundRef>({
+    name: "inbound",
+    kv,
+    clock,
+    maxConcurrency: options.maxConcurrency,
+    pending: kvKeys.inboundDue(),
+    leased: kvKeys.inboundLeases(),
+    leaseMs: () => ActionRunner.leaseMs(),
+    execute: (item, lease) => runner.execute(item, lease),
+  });
+  const wake = (at: number) => lane.wake(at);
   const service = new InboundService({
     store,
     box: options.box,
@@ -58,7 +69,7 @@ export function createInbound(options: InboundOptions): Inbound {
     jobExists: options.jobExists,
     retentionMs: options.retentionMs,
     seenTtlMs: options.seenTtlMs,
-    onDue: (at) => wake(at),
+    onDue: wake,
   });
   const runner = new ActionRunner({
     store,
@@ -68,20 +79,9 @@ export function createInbound(options: InboundOptions): Inbound {
     runJob: options.runJob,
     allowPrivateNetworks: options.allowPrivateNetworks,
     retryScheduleMs: options.retryScheduleMs,
-    onDue: (at) => wake(at),
+    onDue: wake,
     send: options.send,
     isBlocked: options.isBlocked,
   });
-  const dispatcher = new Dispatcher<InboundRef>({
-    name: "inbound",
-    kv,
-    clock,
-    maxConcurrency: options.maxConcurrency,
-    pending: kvKeys.inboundDue(),
-    leased: kvKeys.inboundLeases(),
-    leaseMs: () => ActionRunner.leaseMs(),
-    execute: (item, lease) => runner.execute(item, lease),
-  });
-  wake = (at) => dispatcher.wake(at);
-  return { store, service, runner, dispatcher, metrics };
+  return { service, lane, metrics, store };
 }

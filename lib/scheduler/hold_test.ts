@@ -8,11 +8,10 @@ import { parseConfig } from "../config.ts";
 import { Metrics } from "../metrics.ts";
 import { kvKeys } from "../store/kv_keys.ts";
 import { KvStore } from "../store/kv_store.ts";
-import { createSystem } from "../../system.ts";
 import { Dispatcher } from "../lanes/dispatcher.ts";
 import { type FireTask, fireTask, type FireValue, heldLease } from "./fires.ts";
 import { Scheduler, type SchedulerOptions } from "./scheduler.ts";
-import { putJob } from "./test_support.ts";
+import { buildFires, putJob } from "./test_support.ts";
 
 const T0 = Date.UTC(2026, 10, 23, 12, 0, 0);
 
@@ -36,8 +35,8 @@ Deno.test("changing a job's schedule withdraws the fires claimed under the old o
   const kv = await Deno.openKv(":memory:");
   const clock = new ManualClock(T0);
   const config = parseConfig({ HIBIKI_KV_PATH: ":memory:" });
-  const system = createSystem(kv, config, { clock, queueWakeups: false });
-  const job = await system.jobs.create("default", {
+  const fires = buildFires(kv, clock, config);
+  const job = await fires.jobs.create("default", {
     name: "every second",
     url: "https://example.com/",
     schedule: "* * * * * *",
@@ -49,14 +48,14 @@ Deno.test("changing a job's schedule withdraws the fires claimed under the old o
   };
   assert.equal((await leased()).length, 89); // T0+1 s … T0+89 s
   clock.set(T0 + 10_500);
-  await system.jobs.update("default", job.id, { schedule: "*/10 * * * * *" });
+  await fires.jobs.update("default", job.id, { schedule: "*/10 * * * * *" });
   const after = await leased();
   // Old claims after the edit are gone; the new schedule starts a second after it.
   const upcoming = after.filter((at) => at > T0 + 10_500);
   assert.deepEqual(upcoming.slice(0, 3), [T0 + 20_000, T0 + 30_000, T0 + 40_000]);
   assert.ok(upcoming.every((at) => at % 10_000 === 0));
   assert.equal(new Set(after).size, after.length, "no fire time is claimed twice");
-  await system.stop();
+  await fires.lane.stop();
   kv.close();
 });
 
@@ -175,8 +174,8 @@ for (
     const clock = new ManualClock(T0);
     // Private networks allowed: the job's URL is a closed port on 127.0.0.1.
     const config = parseConfig({ HIBIKI_KV_PATH: ":memory:", HIBIKI_ALLOW_PRIVATE_NETWORKS: "1" });
-    const system = createSystem(kv, config, { clock, queueWakeups: false });
-    const job = await putJob(system.store, T0, { schedule: "* * * * * *", timeoutMs: 1000 });
+    const fires = buildFires(kv, clock, config);
+    const job = await putJob(fires.store, T0, { schedule: "* * * * * *", timeoutMs: 1000 });
     await deadClaimer(kv, clock).tick(); // claims T0+1 s … T0+89 s, then its process dies
     // Its fire of T0+6 s had been marked started when it died (a lease running to T0+17 s).
     const at6 = T0 + 6000;
@@ -186,11 +185,11 @@ for (
       (await kv.atomic().check(held6).delete(held6.key).set(started6, held6.value).commit()).ok,
     );
     clock.set(T0 + 5500);
-    await system.jobs.update("default", job.id, patch);
+    await fires.jobs.update("default", job.id, patch);
     clock.set(T0 + 20_500); // past every lease of the dead process
-    await system.dispatcher.drain();
-    await system.stop();
-    const runs = (await system.store.listRuns("default", job.id, { limit: 100 })).values
+    await fires.lane.drain();
+    await fires.lane.stop();
+    const runs = (await fires.store.listRuns("default", job.id, { limit: 100 })).values
       .filter((run) => Date.parse(run.scheduledAt) < T0 + 10_000);
     // T0+1 s … T0+5 s were due while the job fired every second: each is a record. After the
     // change, nothing of the old schedule (T0+6 s, withdrawn or not) runs or is recorded.
