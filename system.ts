@@ -36,7 +36,7 @@ import type { ResultChunk } from "./lib/edge/edge_service.ts";
 import { createEdge } from "./lib/edge/feature.ts";
 import { WorkerStore } from "./lib/edge/worker_store.ts";
 import { createInbound } from "./lib/inbound/feature.ts";
-import type { InboundService } from "./lib/inbound/inbound_service.ts";
+import type { InboundHooks } from "./lib/inbound/inbound_hooks.ts";
 import type { InboundRef } from "./lib/inbound/types.ts";
 import { CloudRunRunner } from "./lib/gcp/cloud_run_runner.ts";
 import { CredentialService, ENV_CREDENTIAL_ID } from "./lib/gcp/credentials.ts";
@@ -107,7 +107,7 @@ export interface Parts {
   scheduler: Scheduler;
   jobs: JobService;
   webhooks: WebhookService;
-  inbound: InboundService;
+  inbound: InboundHooks;
   workers: WorkerStore;
   credentials: CredentialService;
   /** Admin UI: users and sign-in sessions (main.ts names the sign-in in its start notes). */
@@ -241,7 +241,8 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
     webhooks: webhooks.service,
     workers,
     edge: edge.service,
-    inbound: inbound.service,
+    inbound: inbound.hooks,
+    inboundReceiver: inbound.receiver,
     inboundMetrics: inbound.metrics,
     credentials,
     workerApiKey: config.workerApiKey,
@@ -257,7 +258,7 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
       stats,
       webhooks: webhooks.service,
       workers,
-      inbound: inbound.service,
+      inbound: inbound.hooks,
       credentials,
       users,
       sessions,
@@ -302,7 +303,7 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
       scheduler,
       jobs,
       webhooks: webhooks.service,
-      inbound: inbound.service,
+      inbound: inbound.hooks,
       workers,
       credentials,
       users,

@@ -87,11 +87,11 @@ export class InboundHarness {
     app.notFound((c) =>
       c.json(errorBody("NOT_FOUND", `No route for ${c.req.method} ${c.req.path}`), 404)
     );
-    app.route("/hooks", hookRoutes({ inbound: inbound.service }));
+    app.route("/hooks", hookRoutes({ inboundReceiver: inbound.receiver }));
     const api = new Hono<AuthEnv>();
     api.use("*", bearerAuth({ store, rootApiKey: ROOT_KEY }));
     api.use("*", bodyLimit({ maxBytes: 256 * 1024 }));
-    api.route("/hooks", inboundHookRoutes({ inbound: inbound.service }));
+    api.route("/hooks", inboundHookRoutes({ inbound: inbound.hooks }));
     app.route("/api", api);
 
     harness = new InboundHarness(kv, clock, inbound, app, store);

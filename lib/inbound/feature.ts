@@ -1,9 +1,10 @@
 /**
- * Builds the inbound webhooks feature (seed 001) over one Deno KV: the service the routes call,
- * and the action lane (`["inbound_due"]`, `["inbound_lease"]`) that starts queued actions on
- * time through the action runner. The lane is built first: the service and the runner wake it,
- * and its `execute` reaches the runner built after it (see system.ts on why that is not late
- * binding).
+ * Builds the inbound webhooks feature (seed 001) over one Deno KV: its two services, `hooks`
+ * (managing hooks and events, for the API and admin pages) and `receiver` (the public
+ * endpoint), and the action lane (`["inbound_due"]`, `["inbound_lease"]`) that starts queued
+ * actions on time through the action runner. The lane is built first: the services and the
+ * runner wake it, and its `execute` reaches the runner built after it (see system.ts on why
+ * that is not late binding).
  */
 import type { Clock } from "../clock.ts";
 import type { SecretBox } from "../crypto.ts";
@@ -11,7 +12,9 @@ import type { ProbeOptions, ProbeRequest, ProbeResult } from "../net/probe.ts";
 import { Dispatcher } from "../lanes/dispatcher.ts";
 import { kvKeys } from "../store/kv_keys.ts";
 import { ActionRunner } from "./action_runner.ts";
-import { InboundService } from "./inbound_service.ts";
+import { HookSecrets } from "./hook_secrets.ts";
+import { InboundHooks } from "./inbound_hooks.ts";
+import { InboundReceiver } from "./inbound_receiver.ts";
 import { InboundStore } from "./inbound_store.ts";
 import { InboundMetrics } from "./metrics.ts";
 import type { InboundRef, RunJob } from "./types.ts";
@@ -37,7 +40,8 @@ export interface InboundOptions {
 }
 
 export interface Inbound {
-  service: InboundService;
+  hooks: InboundHooks;
+  receiver: InboundReceiver;
   lane: Dispatcher<InboundRef>;
   /** Read by `/metrics` and the admin pages. */
   metrics: InboundMetrics;
@@ -59,21 +63,29 @@ export function createInbound(options: InboundOptions): Inbound {
     execute: (item, lease) => runner.execute(item, lease),
   });
   const wake = (at: number) => lane.wake(at);
-  const service = new InboundService({
+  const secrets = new HookSecrets(options.box);
+  const receiver = new InboundReceiver({
     store,
-    box: options.box,
+    secrets,
     clock,
     metrics,
-    allowPrivateNetworks: options.allowPrivateNetworks,
-    allowHttp: options.allowHttp,
-    jobExists: options.jobExists,
     retentionMs: options.retentionMs,
     seenTtlMs: options.seenTtlMs,
     onDue: wake,
   });
+  const hooks = new InboundHooks({
+    store,
+    secrets,
+    clock,
+    allowPrivateNetworks: options.allowPrivateNetworks,
+    allowHttp: options.allowHttp,
+    jobExists: options.jobExists,
+    onDue: wake,
+    onChanged: (hookId) => receiver.forget(hookId),
+  });
   const runner = new ActionRunner({
     store,
-    service,
+    secrets,
     clock,
     metrics,
     runJob: options.runJob,
@@ -83,5 +95,5 @@ export function createInbound(options: InboundOptions): Inbound {
     send: options.send,
     isBlocked: options.isBlocked,
   });
-  return { service, lane, metrics, store };
+  return { hooks, receiver, lane, metrics, store };
 }
