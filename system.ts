@@ -30,7 +30,7 @@ import type { Dispatcher } from "./lib/lanes/dispatcher.ts";
 import { createFires } from "./lib/scheduler/feature.ts";
 import type { FireValue } from "./lib/scheduler/fires.ts";
 import { RunRecorder } from "./lib/scheduler/run_recorder.ts";
-import type { Scheduler } from "./lib/scheduler/scheduler.ts";
+import type { Scheduler, TickReport } from "./lib/scheduler/scheduler.ts";
 import { KvStore } from "./lib/store/kv_store.ts";
 import type { ResultChunk } from "./lib/edge/edge_service.ts";
 import { createEdge } from "./lib/edge/feature.ts";
@@ -79,7 +79,7 @@ export interface SystemOptions {
 export interface System {
   app: Hono;
   /** The `Deno.cron` minute tick: claims fires unless the process's own tick just did. */
-  cronTick: () => Promise<unknown>;
+  cronTick: () => Promise<TickReport | null>;
   /** Handles one Deno KV queue message. */
   onQueueMessage: (message: unknown) => Promise<void>;
   /** Marks the queue listener as running (for /healthz). */

@@ -145,7 +145,7 @@ export function minuteTicker(
         const at = Date.now();
         const t = performance.now();
         try {
-          const report = await system.parts.scheduler.cronTick() ??
+          const report = await system.cronTick() ??
             { jobs: 0, claimed: 0, missed: 0 };
           const sample = { at, ms: performance.now() - t, ...report };
           ticks.push(sample);
