@@ -8,7 +8,7 @@ import { dataPathProblem } from "./lib/data_path_access.ts";
 import { loadMasterKey } from "./lib/master_key.ts";
 import { openKv } from "./lib/store/open_kv.ts";
 import { startNotes } from "./lib/start_log.ts";
-import { createSystem } from "./lib/system.ts";
+import { createSystem } from "./system.ts";
 
 let config;
 let masterKey;
@@ -36,7 +36,7 @@ const system = createSystem(kv, config, { masterKey });
 // Deno.cron must be registered at the top level of the main module. The process also ticks
 // on its own at :30 of each minute; this one does the work only if that one did not.
 Deno.cron("hibiki-tick", "* * * * *", async () => {
-  await system.scheduler.cronTick();
+  await system.cronTick();
 });
 
 system.setQueueListening(true);
@@ -60,7 +60,7 @@ try {
 }
 
 // Where the admin pages are and how to sign in: the first thing a new user looks for.
-const notes = await startNotes(config, { port: server.addr.port, users: system.users });
+const notes = await startNotes(config, { port: server.addr.port, users: system.parts.users });
 for (const note of notes) console.log(note);
 
 // After the server is up, so start-up time does not grow with the number of jobs.

@@ -40,7 +40,7 @@ export async function burst({ log }: ScenarioOptions): Promise<ScenarioResult> {
       const id = crypto.randomUUID();
       return { job: makeJob(id, SCHEDULE, target.url(id)), firstFireAt: fireAt };
     });
-    const createMs = await createJobs(system.store, jobs);
+    const createMs = await createJobs(system.parts.store, jobs);
     log(`created ${JOBS} jobs in ${createMs.toFixed(0)} ms; fire at ${iso(fireAt)}`);
 
     await sleepUntil(fireAt - START_BEFORE_MS);
@@ -53,7 +53,8 @@ export async function burst({ log }: ScenarioOptions): Promise<ScenarioResult> {
     const lag = lagMonitor(20);
 
     const deadline = fireAt + WAIT_AFTER_MS;
-    const done = () => system.metrics.runs.success + system.metrics.runs.failure >= JOBS;
+    const done = () =>
+      system.parts.metrics.runs.success + system.parts.metrics.runs.failure >= JOBS;
     while (!done() && Date.now() < deadline) await sleep(50);
     const doneAt = Date.now();
     await ticker.stop();
@@ -153,7 +154,7 @@ export async function burst({ log }: ScenarioOptions): Promise<ScenarioResult> {
         startsPer250ms: histogram,
         eventLoopLag: summary(lagSamples.samples),
         duplicateHitExamples: dupHits.examples,
-        metrics: system.metrics.runs,
+        metrics: system.parts.metrics.runs,
       },
     };
   } finally {

@@ -69,9 +69,9 @@ export const deliveries: Scenario = async ({ quick, log }) => {
     const id = crypto.randomUUID();
     return { job: makeJob(id, "0 0 1 1 *", endpoint), firstFireAt: null };
   });
-  await createJobs(system.store, jobs);
+  await createJobs(system.parts.store, jobs);
   for (const { job } of jobs) {
-    await system.webhooks.create(BENCH_USER, { jobId: job.id, endpoint });
+    await system.parts.webhooks.create(BENCH_USER, { jobId: job.id, endpoint });
   }
   const now = Date.now();
   const run = (jobId: string, i: number) => ({
@@ -93,10 +93,10 @@ export const deliveries: Scenario = async ({ quick, log }) => {
   });
   let queued = 0;
   for (const { job } of jobs) {
-    const stored = (await system.store.getJobForRun(BENCH_USER, job.id))!;
+    const stored = (await system.parts.store.getJobForRun(BENCH_USER, job.id))!;
     const op = kv.atomic();
     for (let i = 0; i < perJob; i++) {
-      (await system.webhooks.outboxFor(run(job.id, i), stored))!(op);
+      (await system.parts.webhooks.outboxFor(run(job.id, i), stored))!(op);
       queued++;
     }
     await op.commit();
@@ -104,8 +104,8 @@ export const deliveries: Scenario = async ({ quick, log }) => {
   log(`queued ${queued} deliveries`);
   const cpu0 = await threadCpuMs();
   const t0 = performance.now();
-  system.deliveries.start();
-  system.deliveries.wake();
+  system.lanes.deliveries.start();
+  system.lanes.deliveries.wake();
   for (;;) {
     const { distinct } = await receiver.counts();
     if (distinct >= total || performance.now() - t0 > 120_000) break;
@@ -155,9 +155,9 @@ export const deliveries: Scenario = async ({ quick, log }) => {
       firstFireAt: firstFireFrom("* * * * * *", id, start),
     };
   });
-  await createJobs(env2.system.store, liveJobs);
+  await createJobs(env2.system.parts.store, liveJobs);
   for (const { job } of liveJobs) {
-    await env2.system.webhooks.create(BENCH_USER, { jobId: job.id, endpoint });
+    await env2.system.parts.webhooks.create(BENCH_USER, { jobId: job.id, endpoint });
   }
   await env2.system.start();
   await sleep(quick ? 8_000 : 20_000);

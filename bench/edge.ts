@@ -6,7 +6,7 @@
  *   become runs of their jobs.
  */
 import { parseConfig } from "../lib/config.ts";
-import { createSystem } from "../lib/system.ts";
+import { createSystem } from "../system.ts";
 import {
   BENCH_USER,
   countKeys,
@@ -29,7 +29,7 @@ export const edge: Scenario = async ({ quick, log }) => {
     PINGMON_WORKER_API_KEY: KEY,
   });
   const system = createSystem(kv, config, { queueWakeups: false });
-  await system.workers.create({
+  await system.parts.workers.create({
     id: WORKER,
     name: WORKER,
     is_active: true,
@@ -50,7 +50,7 @@ export const edge: Scenario = async ({ quick, log }) => {
         local: false,
         workers: [{ workerId: WORKER, checkMinute: 1, checkSecond: 40 }],
       };
-      await system.store.createJob(job, null);
+      await system.parts.store.createJob(job, null);
     }
   }));
   log(`${monitors} monitors created in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
@@ -107,8 +107,8 @@ export const edge: Scenario = async ({ quick, log }) => {
 
   // Then the accepted chunks become runs.
   const ti = performance.now();
-  system.results.start();
-  system.results.wake();
+  system.lanes.results.start();
+  system.lanes.results.wake();
   let stored = 0;
   for (;;) {
     stored = await countKeys(kv, ["run", BENCH_USER]);

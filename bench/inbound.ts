@@ -12,7 +12,7 @@ export const inbound: Scenario = async ({ quick, log }) => {
     { hostname: "127.0.0.1", port: 0, onListen: () => {} },
     system.app.fetch,
   );
-  const hook = await system.inbound.service.create("u-bench", {
+  const hook = await system.parts.inbound.create("u-bench", {
     name: "bench",
     verification: { mode: "header_secret", header: "X-Secret", secret: "bench-secret-0123456789" },
     action: { type: "store" },

@@ -49,7 +49,7 @@ export async function steady({ quick, log }: ScenarioOptions): Promise<ScenarioR
         firstFireAt: firstFireFrom(SCHEDULE, id, base),
       };
     });
-    const createMs = await createJobs(system.store, jobs);
+    const createMs = await createJobs(system.parts.store, jobs);
     log(`created ${JOBS} jobs in ${createMs.toFixed(0)} ms; window ${iso(base)} → ${iso(end)}`);
     if (Date.now() > base - 500) log(`WARNING: creation overran the window start`);
 
@@ -62,8 +62,8 @@ export async function steady({ quick, log }: ScenarioOptions): Promise<ScenarioR
     // Progress once a minute.
     const progress = setInterval(() => {
       log(
-        `… ${system.metrics.runs.success} ok, ${system.metrics.runs.failure} failed, ` +
-          `${system.metrics.runs.missed} missed, in flight ${system.dispatcher.active}`,
+        `… ${system.parts.metrics.runs.success} ok, ${system.parts.metrics.runs.failure} failed, ` +
+          `${system.parts.metrics.runs.missed} missed, in flight ${system.lanes.fires.active}`,
       );
     }, 60_000);
     await sleepUntil(end + GRACE_MS);
@@ -203,7 +203,7 @@ export async function steady({ quick, log }: ScenarioOptions): Promise<ScenarioR
         latenessBySecondOfMinute: bySecond,
         latenessTimeline: timeline,
         eventLoopLag: summary(lagSamples.samples),
-        metrics: system.metrics.runs,
+        metrics: system.parts.metrics.runs,
       },
     };
   } finally {

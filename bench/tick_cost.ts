@@ -55,7 +55,7 @@ async function measure(
       };
     });
     // The far jobs are written and then dropped, so the bench's own heap stays small.
-    let createMs = await createJobs(system.store, dueJobs, 64);
+    let createMs = await createJobs(system.parts.store, dueJobs, 64);
     for (let i = 0; i < total - due; i += 10_000) {
       const farJobs = Array.from({ length: Math.min(10_000, total - due - i) }, () => {
         const id = crypto.randomUUID();
@@ -64,7 +64,7 @@ async function measure(
           firstFireAt: firstFireFrom(FAR_SCHEDULE, id, now + 2 * 3_600_000),
         };
       });
-      createMs += await createJobs(system.store, farJobs, 64);
+      createMs += await createJobs(system.parts.store, farJobs, 64);
     }
     log(`${total} jobs (${due} due) created in ${(createMs / 1000).toFixed(1)} s`);
     // Let the store settle after the bulk writes (a real tick does not follow 100k creates):
@@ -82,7 +82,7 @@ async function measure(
     let jobs = 0;
     for (let i = 0; i < samples; i++) {
       const t = performance.now();
-      const report = await system.scheduler.tick();
+      const report = await system.parts.scheduler.tick();
       ticksMs.push(performance.now() - t);
       claimed = report.claimed;
       jobs = report.jobs;

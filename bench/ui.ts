@@ -12,7 +12,7 @@ import { parseConfig } from "../lib/config.ts";
 import { writeRunState } from "../lib/jobs/job_index.ts";
 import { kvKeys } from "../lib/store/kv_keys.ts";
 import type { Job, Run } from "../lib/store/types.ts";
-import { createSystem } from "../lib/system.ts";
+import { createSystem } from "../system.ts";
 import { UserStore } from "../lib/users/user_store.ts";
 import { createJobs, type Metric, percentile, type Scenario } from "./util.ts";
 
@@ -38,9 +38,9 @@ export const ui: Scenario = async ({ quick, log }) => {
     log(`seeding ${jobCount} jobs and ${jobCount * runsPerJob} runs`);
     const jobs = Array.from({ length: jobCount }, (_, i) => seedJob(i, now));
     const seedStarted = performance.now();
-    await createJobs(system.store, jobs.map((job) => ({ job, firstFireAt: null })));
+    await createJobs(system.parts.store, jobs.map((job) => ({ job, firstFireAt: null })));
     await seedRuns(raw, system, jobs, runsPerJob, now);
-    await system.stats.flush();
+    await system.parts.stats.flush();
     log(`seeded in ${((performance.now() - seedStarted) / 1000).toFixed(1)} s`);
 
     await new UserStore(raw).put({
@@ -50,7 +50,7 @@ export const ui: Scenario = async ({ quick, log }) => {
       createdAt: new Date(now).toISOString(),
       updatedAt: new Date(now).toISOString(),
     });
-    const { cookie } = await system.sessions.create(USER);
+    const { cookie } = await system.parts.sessions.create(USER);
     const headers = { cookie: `hibiki_session=${cookie}` };
 
     const measure = async (name: string, paths: () => string) => {
@@ -227,7 +227,12 @@ async function seedRuns(
           failure: ok ? null : "Expected status 2xx, got 503",
         };
         op.set(kvKeys.run(USER, job.id, scheduledAt, "local"), run);
-        system.stats.observe(USER, job.id, { at: scheduledAt, ok, latencyMs: duration, lateMs: 3 });
+        system.parts.stats.observe(USER, job.id, {
+          at: scheduledAt,
+          ok,
+          latencyMs: duration,
+          lateMs: 3,
+        });
         if (k === perJob - 1) writeRunState(op, run);
         if (++size === 500) {
           await op.commit();

@@ -8,7 +8,7 @@ import { parseConfig } from "../lib/config.ts";
 import { nextFireTimes, parseSchedule } from "../lib/schedule/schedule.ts";
 import type { KvStore } from "../lib/store/kv_store.ts";
 import type { Job, Run } from "../lib/store/types.ts";
-import { createSystem, type System } from "../lib/system.ts";
+import { createSystem, type System } from "../system.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Results
@@ -145,7 +145,7 @@ export function minuteTicker(
         const at = Date.now();
         const t = performance.now();
         try {
-          const report = await system.scheduler.cronTick() ??
+          const report = await system.cronTick() ??
             { jobs: 0, claimed: 0, missed: 0 };
           const sample = { at, ms: performance.now() - t, ...report };
           ticks.push(sample);

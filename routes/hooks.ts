@@ -3,13 +3,13 @@
  * its sender itself. A 2xx means the request is stored; the action runs later from the queue.
  */
 import { Hono } from "hono";
-import type { InboundService } from "../lib/inbound/inbound_service.ts";
+import type { InboundReceiver } from "../lib/inbound/inbound_receiver.ts";
 import { errorBody } from "./middleware/errors.ts";
 
-export function hookRoutes(deps: { inbound: InboundService }): Hono {
+export function hookRoutes(deps: { inboundReceiver: InboundReceiver }): Hono {
   const app = new Hono();
   app.post("/:id", async (c) => {
-    const result = await deps.inbound.receive(c.req.param("id"), c.req.raw);
+    const result = await deps.inboundReceiver.receive(c.req.param("id"), c.req.raw);
     switch (result.kind) {
       case "accepted":
         return c.json({ success: true, data: { eventId: result.eventId, duplicate: false } });

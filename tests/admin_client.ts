@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { ManualClock } from "../lib/clock.ts";
 import { parseConfig } from "../lib/config.ts";
-import { createSystem, type System, type SystemOptions } from "../lib/system.ts";
+import { createSystem, type System, type SystemOptions } from "../system.ts";
 import { okProbe, T0 } from "./helpers.ts";
 
 export const PASSWORD = "a-long-admin-password";

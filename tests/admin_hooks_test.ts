@@ -72,7 +72,7 @@ Deno.test("creating a hook shows its new secrets once; they verify requests", as
   const path = /data-testid="hook-url">http:\/\/hibiki\.test(\/hooks\/hook_[0-9a-f]{32})</
     .exec(created.html)?.[1];
   assert.ok(path);
-  const hook = (await s.system.inbound.service.list("default", { limit: 10 })).values[0];
+  const hook = (await s.system.parts.inbound.list("default", { limit: 10 })).values[0];
   assert.equal(hook.name, XSS);
   assert.equal(hook.challenge, true);
   assert.deepEqual(hook.action, {
@@ -95,12 +95,12 @@ Deno.test("creating a hook shows its new secrets once; they verify requests", as
 Deno.test("editing a hook keeps its secret unless a new one is asked for", async () => {
   const { s, client } = await signedIn();
   await using _ = s;
-  const job = await s.system.jobs.create("default", {
+  const job = await s.system.parts.jobs.create("default", {
     name: "Rebuild",
     url: "https://example.com/",
     schedule: "0 9 * * *",
   });
-  const hook = await s.system.inbound.service.create("default", {
+  const hook = await s.system.parts.inbound.create("default", {
     name: "deploys",
     verification: { mode: "header_secret", header: "Secret", secret: "s3cret-value" },
     action: { type: "store" },
@@ -120,7 +120,7 @@ Deno.test("editing a hook keeps its secret unless a new one is asked for", async
   assert.equal(saved.status, 200);
   assert.match(saved.html, /Hook saved\./);
   assert.doesNotMatch(saved.html, /new-verification-secret/);
-  const after = await s.system.inbound.service.get("default", hook.id);
+  const after = await s.system.parts.inbound.get("default", hook.id);
   assert.equal(after.name, "deploys (renamed)");
   assert.deepEqual(after.action, { type: "run", jobId: job.id });
   assert.equal(await receive(s, `/hooks/${hook.id}`, { Secret: "s3cret-value" }), 200);
@@ -147,7 +147,7 @@ Deno.test("editing a hook keeps its secret unless a new one is asked for", async
 Deno.test("a conflicting delivery shows as a conflict beside the event it conflicts with", async () => {
   const { s, client } = await signedIn();
   await using _ = s;
-  const hook = await s.system.inbound.service.create("default", {
+  const hook = await s.system.parts.inbound.create("default", {
     name: "deploys",
     verification: { mode: "none" },
   });
@@ -189,13 +189,13 @@ Deno.test("a rejected hook form shows the API's message beside the part it names
     // The typed secret is not sent back.
     assert.doesNotMatch(page.html, /value="short"/);
   }
-  assert.equal((await s.system.inbound.service.list("default", { limit: 10 })).values.length, 0);
+  assert.equal((await s.system.parts.inbound.list("default", { limit: 10 })).values.length, 0);
 });
 
 Deno.test("deleting a hook needs the confirmation box and the CSRF token", async () => {
   const { s, client } = await signedIn();
   await using _ = s;
-  const hook = await s.system.inbound.service.create("default", {
+  const hook = await s.system.parts.inbound.create("default", {
     name: "old",
     verification: { mode: "none" },
   });

@@ -26,7 +26,7 @@ Deno.test("search finds jobs by the start of each word, and follows renames and 
   await s.createJob({ name: "API health Tokyo" });
   await s.createJob({ name: "API health Osaka" });
   await s.createJob({ name: "Search warm-up" });
-  const search = (q: string) => s.system.search.page("default", { q, limit: 50 });
+  const search = (q: string) => s.system.parts.search.page("default", { q, limit: 50 });
   assert.deepEqual(names(await search("api")), ["API health Osaka", "API health Tokyo"]);
   assert.deepEqual(names(await search("HEAL tok")), ["API health Tokyo"]);
   assert.deepEqual(names(await search("warm")), ["Search warm-up"]);
@@ -37,17 +37,17 @@ Deno.test("search finds jobs by the start of each word, and follows renames and 
   await s.call("DELETE", `/api/jobs/${billing.id}`);
   assert.deepEqual(names(await search("invoice")), []);
   // Another tenant's jobs are not found.
-  assert.deepEqual(names(await s.system.search.page("acme", { q: "api", limit: 50 })), []);
+  assert.deepEqual(names(await s.system.parts.search.page("acme", { q: "api", limit: 50 })), []);
 });
 
 Deno.test("search pages with a cursor", async () => {
   await using s = await TestSystem.start();
   for (let i = 0; i < 7; i++) await s.createJob({ name: `Probe ${i}` });
   await s.createJob({ name: "Other" });
-  const first = await s.system.search.page("default", { q: "probe", limit: 5 });
+  const first = await s.system.parts.search.page("default", { q: "probe", limit: 5 });
   assert.equal(first.values.length, 5);
   assert.ok(first.cursor);
-  const second = await s.system.search.page("default", {
+  const second = await s.system.parts.search.page("default", {
     q: "probe",
     limit: 5,
     cursor: first.cursor!,
@@ -69,7 +69,7 @@ Deno.test("the state filter follows runs (up, down) and pausing", async () => {
   for (const job of [good, bad]) await s.call("POST", `/api/jobs/${job.id}/run`);
   await s.settle();
   const inState = (state: "up" | "down" | "paused", q?: string) =>
-    s.system.search.page("default", { state, q, limit: 50 });
+    s.system.parts.search.page("default", { state, q, limit: 50 });
   assert.deepEqual(names(await inState("up")), ["Good one"]);
   assert.deepEqual(names(await inState("down")), ["Bad one"]);
   assert.deepEqual(names(await inState("down", "good")), []);

@@ -489,13 +489,13 @@ Deno.test("DELETE /api/jobs/:id leaves runs that purgeDeletedJobs() then removes
   const job = await t.createJob();
   expectStatus(await t.call("POST", `/api/jobs/${job.id}/run`), 202);
   await t.settle();
-  const before = await t.system.store.listRuns("default", job.id, { limit: 10 });
+  const before = await t.system.parts.store.listRuns("default", job.id, { limit: 10 });
   assert.equal(before.values.length, 1);
 
   expectStatus(await t.call("DELETE", `/api/jobs/${job.id}`), 200);
   expectError(await t.call("GET", `/api/jobs/${job.id}/runs`), 404, "NOT_FOUND");
-  assert.equal(await t.system.store.purgeDeletedJobs(), 1);
-  const after = await t.system.store.listRuns("default", job.id, { limit: 10 });
+  assert.equal(await t.system.parts.store.purgeDeletedJobs(), 1);
+  const after = await t.system.parts.store.listRuns("default", job.id, { limit: 10 });
   assert.deepEqual(after.values, []);
 });
 
@@ -624,7 +624,7 @@ Deno.test("GET /api/jobs/:id/runs/:runId answers 404 for an unknown or malformed
 Deno.test("GET /healthz answers 200 with every check ok once the system runs", async () => {
   await using t = await TestSystem.start();
   t.system.setQueueListening(true);
-  await t.system.dispatcher.drain();
+  await t.system.lanes.fires.drain();
   const response = await t.system.app.request("/healthz");
   assert.equal(response.status, 200);
   assert.deepEqual(await response.json(), {

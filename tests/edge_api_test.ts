@@ -198,9 +198,9 @@ Deno.test("batch-save-results stores results as runs of the job, once per batch 
     success: true,
     inserted: 2,
   });
-  await t.system.results.drain();
+  await t.system.lanes.results.drain();
   await t.settle();
-  for (let i = 0; i < 50 && t.system.results.active > 0; i++) {
+  for (let i = 0; i < 50 && t.system.lanes.results.active > 0; i++) {
     await new Promise((r) => setTimeout(r, 10));
   }
   const runs = (await t.call<{ where: string; status: string; code: number }[]>(
@@ -233,9 +233,9 @@ Deno.test("workers' results of a job with a webhook each get their delivery", as
     check_results: [result(monitor.id), result(monitor.id, { worker_id: "gcp-tyo1a" })],
   };
   assert.equal((await edge(t, "batch-save-results", batch)).status, 200);
-  await t.system.results.drain();
+  await t.system.lanes.results.drain();
   await t.settle();
-  for (let i = 0; i < 50 && t.system.results.active > 0; i++) {
+  for (let i = 0; i < 50 && t.system.lanes.results.active > 0; i++) {
     await new Promise((r) => setTimeout(r, 10));
   }
   await t.settle();

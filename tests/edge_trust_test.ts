@@ -70,7 +70,7 @@ async function pendingChunks(t: TestSystem): Promise<number> {
 }
 
 async function inState(t: TestSystem, state: "up" | "down"): Promise<string[]> {
-  const page = await t.system.search.page("default", { state, limit: 50 });
+  const page = await t.system.parts.search.page("default", { state, limit: 50 });
   return page.values.map((s) => s.job.name);
 }
 
@@ -282,7 +282,7 @@ Deno.test("a local run of a job workers also check sets the state a worker chang
   const requested = new Promise<void>((resolve) => (sent = resolve));
   t.clock.set(T0 + 60_000);
   const started = await t.call<{ runId: string }>("POST", `/api/jobs/${job.id}/run`);
-  const running = t.system.dispatcher.drain();
+  const running = t.system.lanes.fires.drain();
   await requested;
   // ...while an earlier failure from the worker arrives and turns the job down.
   await edge(t, "batch-save-results", {
@@ -291,8 +291,8 @@ Deno.test("a local run of a job workers also check sets the state a worker chang
       checked_at: new Date(T0 + 30_000).toISOString(),
     })],
   });
-  await t.system.results.drain();
-  while (t.system.results.active > 0) await new Promise((resolve) => setTimeout(resolve, 1));
+  await t.system.lanes.results.drain();
+  while (t.system.lanes.results.active > 0) await new Promise((resolve) => setTimeout(resolve, 1));
   assert.deepEqual(await inState(t, "down"), ["Both places"]);
   // The local run is the newest: its success is the job's state, as on the dashboard row.
   release();

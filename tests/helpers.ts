@@ -9,7 +9,7 @@ import { ManualClock } from "../lib/clock.ts";
 import { parseConfig } from "../lib/config.ts";
 import { probe, type ProbeRequest, type ProbeResult } from "../lib/net/probe.ts";
 import { post } from "../lib/net/post.ts";
-import { createSystem, type System } from "../lib/system.ts";
+import { createSystem, type System } from "../system.ts";
 import type { ApiKey, JobView, Scope } from "../lib/store/types.ts";
 
 export const ROOT_KEY = "root-key-for-tests-0123456789";
@@ -150,10 +150,10 @@ export class TestSystem {
     const deadline = performance.now() + 2000;
     // A run may queue a delivery, so runs go first.
     const queues: { drain(): Promise<void>; readonly active: number }[] = [
-      this.system.dispatcher,
-      this.system.results,
-      this.system.inbound.dispatcher,
-      this.system.deliveries,
+      this.system.lanes.fires,
+      this.system.lanes.results,
+      this.system.lanes.inbound,
+      this.system.lanes.deliveries,
     ];
     for (const queue of queues) {
       await queue.drain();

@@ -8,7 +8,7 @@ import { Hono } from "hono";
 import { createApiKey } from "../lib/auth.ts";
 import { ManualClock } from "../lib/clock.ts";
 import { randomBytes, SecretBox } from "../lib/crypto.ts";
-import { createInbound, type Inbound } from "../lib/inbound/inbound.ts";
+import { createInbound, type Inbound } from "../lib/inbound/feature.ts";
 import type { HookView } from "../lib/inbound/types.ts";
 import { post } from "../lib/net/post.ts";
 import type { ProbeOptions, ProbeRequest, ProbeResult } from "../lib/net/probe.ts";
@@ -87,11 +87,11 @@ export class InboundHarness {
     app.notFound((c) =>
       c.json(errorBody("NOT_FOUND", `No route for ${c.req.method} ${c.req.path}`), 404)
     );
-    app.route("/hooks", hookRoutes({ inbound: inbound.service }));
+    app.route("/hooks", hookRoutes({ inboundReceiver: inbound.receiver }));
     const api = new Hono<AuthEnv>();
     api.use("*", bearerAuth({ store, rootApiKey: ROOT_KEY }));
     api.use("*", bodyLimit({ maxBytes: 256 * 1024 }));
-    api.route("/hooks", inboundHookRoutes({ inbound: inbound.service }));
+    api.route("/hooks", inboundHookRoutes({ inbound: inbound.hooks }));
     app.route("/api", api);
 
     harness = new InboundHarness(kv, clock, inbound, app, store);
@@ -155,10 +155,10 @@ export class InboundHarness {
   /** Waits until every due action has run and been recorded. */
   async settle(): Promise<void> {
     const deadline = performance.now() + 5000;
-    const { dispatcher } = this.inbound;
+    const { lane } = this.inbound;
     do {
-      await dispatcher.drain();
-      while (dispatcher.active > 0) {
+      await lane.drain();
+      while (lane.active > 0) {
         if (performance.now() > deadline) throw new Error("Actions did not finish within 5 s");
         await new Promise((resolve) => setTimeout(resolve, 1));
       }

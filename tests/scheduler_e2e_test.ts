@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { parseConfig } from "../lib/config.ts";
 import { openKv } from "../lib/store/open_kv.ts";
-import { createSystem } from "../lib/system.ts";
+import { createSystem } from "../system.ts";
 import { delay, startTarget } from "./target_server.ts";
 
 const config = (path: string) =>
@@ -23,14 +23,14 @@ Deno.test("a job every second fires on the second against a local server", async
   const system = createSystem(kv, config(`${dir}/hibiki.kv`), { queueWakeups: false });
   await system.start();
   await alignToSecond();
-  const job = await system.jobs.create("default", {
+  const job = await system.parts.jobs.create("default", {
     name: "every second",
     url: `${target.url}/tick`,
     schedule: "* * * * * *",
   });
   await delay(3600);
   await system.stop();
-  const runs = (await system.store.listRuns("default", job.id, { limit: 100 })).values;
+  const runs = (await system.parts.store.listRuns("default", job.id, { limit: 100 })).values;
   assert.ok(runs.length >= 3, `expected at least 3 runs, got ${runs.length}`);
   for (const run of runs) {
     assert.equal(run.status, "success");
@@ -39,7 +39,7 @@ Deno.test("a job every second fires on the second against a local server", async
   }
   assert.equal(target.hits.length, runs.length);
   for (const hit of target.hits) assert.ok(hit.at % 1000 < 150, `hit at +${hit.at % 1000} ms`);
-  assert.equal((await system.jobs.get("default", job.id)).count, runs.length);
+  assert.equal((await system.parts.jobs.get("default", job.id)).count, runs.length);
   await target.close();
   kv.close();
   await Deno.remove(dir, { recursive: true });
@@ -57,7 +57,7 @@ Deno.test("two instances on one KV file run each fire exactly once", async () =>
   const jobs = [];
   for (let i = 0; i < 5; i++) {
     jobs.push(
-      await a.jobs.create("default", {
+      await a.parts.jobs.create("default", {
         name: `job ${i}`,
         url: `${target.url}/job/${i}`,
         schedule: "* * * * * *",
@@ -66,7 +66,7 @@ Deno.test("two instances on one KV file run each fire exactly once", async () =>
   }
   // Both instances tick, as Deno.cron would on each, and race for every fire; then one
   // stops and the other carries on alone.
-  await Promise.all([a.scheduler.tick(), b.scheduler.tick()]);
+  await Promise.all([a.parts.scheduler.tick(), b.parts.scheduler.tick()]);
   await delay(1600);
   await a.stop();
   await delay(1900);
@@ -79,14 +79,14 @@ Deno.test("two instances on one KV file run each fire exactly once", async () =>
   }
   let total = 0;
   for (const job of jobs) {
-    const runs = (await a.store.listRuns("default", job.id, { limit: 100 })).values;
+    const runs = (await a.parts.store.listRuns("default", job.id, { limit: 100 })).values;
     assert.ok(runs.length >= 3);
     assert.equal(new Set(runs.map((r) => r.id)).size, runs.length);
     total += runs.length;
   }
   assert.equal(target.hits.length, total);
-  assert.ok(a.metrics.runs.success > 0, "the first instance ran fires");
-  assert.ok(b.metrics.runs.success > 0, "the second instance ran fires");
+  assert.ok(a.parts.metrics.runs.success > 0, "the first instance ran fires");
+  assert.ok(b.parts.metrics.runs.success > 0, "the second instance ran fires");
   await target.close();
   kvA.close();
   kvB.close();

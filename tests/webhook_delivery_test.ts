@@ -234,7 +234,7 @@ Deno.test("a scheduled run is delivered with trigger AUTO", async () => {
   await using s = await setup();
   const fireAt = T0 + 5 * 60_000; // "*/5 * * * *"
   s.t.clock.set(fireAt - 30_000);
-  await s.t.system.scheduler.tick();
+  await s.t.system.parts.scheduler.tick();
   s.t.clock.set(fireAt);
   await s.t.settle();
   assert.equal(s.receiver.received.length, 1);
@@ -663,12 +663,12 @@ Deno.test("a delivery that succeeded is never sent again, however often the queu
   await runJob(s);
   const test = await s.t.call<DeliveryView>("POST", `/api/webhooks/${s.job.id}/test`);
   await Promise.all([
-    s.t.system.deliveries.drain(),
-    s.t.system.deliveries.drain(),
-    s.t.system.deliveries.drain(),
+    s.t.system.lanes.deliveries.drain(),
+    s.t.system.lanes.deliveries.drain(),
+    s.t.system.lanes.deliveries.drain(),
   ]);
   await s.t.settle();
-  for (let i = 0; i < 3; i++) await s.t.system.deliveries.drain();
+  for (let i = 0; i < 3; i++) await s.t.system.lanes.deliveries.drain();
   await s.t.settle();
   assert.equal(s.receiver.received.length, 2);
 
@@ -684,7 +684,7 @@ Deno.test("a delivery that succeeded is never sent again, however often the queu
   }
   s.t.clock.advance(1);
   await s.t.settle();
-  await s.t.system.deliveries.drain();
+  await s.t.system.lanes.deliveries.drain();
   await s.t.settle();
 
   const perId = new Map<string, number>();

@@ -11,7 +11,7 @@
  */
 import type { Metrics } from "../metrics.ts";
 import type { JobStats } from "../stats/job_stats.ts";
-import type { Lease, QueueItem } from "../scheduler/dispatcher.ts";
+import type { Lease, QueueItem } from "../lanes/dispatcher.ts";
 import type { Completion, RunRecorder } from "../scheduler/run_recorder.ts";
 import { getMany } from "../store/get_many.ts";
 import { kvKeys } from "../store/kv_keys.ts";

@@ -13,10 +13,10 @@ import type { Clock } from "../clock.ts";
 import { NotFoundError } from "../errors.ts";
 import { post } from "../net/post.ts";
 import type { ProbeOptions, ProbeRequest, ProbeResult } from "../net/probe.ts";
-import type { Lease, QueueItem } from "../scheduler/dispatcher.ts";
+import type { Lease, QueueItem } from "../lanes/dispatcher.ts";
 import { kvKeys } from "../store/kv_keys.ts";
 import { standardSignatures } from "../webhooks/signing.ts";
-import type { InboundService } from "./inbound_service.ts";
+import type { HookSecrets } from "./hook_secrets.ts";
 import type { InboundStore } from "./inbound_store.ts";
 import type { InboundMetrics } from "./metrics.ts";
 import type {
@@ -35,7 +35,7 @@ const MAX_ERROR_LENGTH = 500;
 
 export interface ActionRunnerOptions {
   store: InboundStore;
-  service: InboundService;
+  secrets: HookSecrets;
   clock: Clock;
   metrics: InboundMetrics;
   runJob: RunJob;
@@ -123,7 +123,7 @@ export class ActionRunner {
     now: number,
   ): Promise<Outcome> {
     const body = await this.options.store.readBody(event);
-    const secret = await this.options.service.relaySecret(hook);
+    const secret = await this.options.secrets.relaySecret(hook);
     const timestamp = Math.floor(now / 1000);
     // The event id is the relay's message id on every attempt, so the target can de-duplicate.
     const headers: Record<string, string> = {

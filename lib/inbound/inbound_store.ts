@@ -194,7 +194,7 @@ export class InboundStore {
   async addEvent(input: NewEvent): Promise<boolean> {
     const { event, body, now } = input;
     const expireIn = Math.max(1, Date.parse(event.expiresAt) - now);
-    // No chunks when the body is kept as the event's own text (see InboundService.receive).
+    // No chunks when the body is kept as the event's own text (see InboundReceiver.receive).
     const chunks = event.bodyChunks === 0 ? [] : splitBody(body);
     const inline = body.length <= INLINE_BODY_BYTES;
     if (!inline) {

@@ -1,7 +1,7 @@
 /** The shape of claimed fires and how their keys read back. */
 import { kvKeys } from "../store/kv_keys.ts";
 import type { Trigger } from "../store/types.ts";
-import type { QueueItem } from "./dispatcher.ts";
+import type { QueueItem } from "../lanes/dispatcher.ts";
 
 /** Value of a `["fire", …]` or `["lease", …]` key. */
 export interface FireValue {

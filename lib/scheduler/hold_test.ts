@@ -1,17 +1,19 @@
+/**
+ * Fires the scheduler claims ahead and a fire lane holds: taken over at their time when their
+ * holder dies, left to a holder that marked them started, withdrawn when their job changes.
+ */
 import assert from "node:assert/strict";
 import { ManualClock } from "../clock.ts";
 import { parseConfig } from "../config.ts";
 import { Metrics } from "../metrics.ts";
 import { kvKeys } from "../store/kv_keys.ts";
 import { KvStore } from "../store/kv_store.ts";
-import { createSystem } from "../system.ts";
-import { Dispatcher } from "./dispatcher.ts";
+import { Dispatcher } from "../lanes/dispatcher.ts";
 import { type FireTask, fireTask, type FireValue, heldLease } from "./fires.ts";
 import { Scheduler, type SchedulerOptions } from "./scheduler.ts";
-import { putJob } from "./test_support.ts";
+import { buildFires, putJob } from "./test_support.ts";
 
 const T0 = Date.UTC(2026, 10, 23, 12, 0, 0);
-const FIRE: FireValue = { trigger: "AUTO", timeoutMs: 1000 };
 
 function dispatcher(kv: Deno.Kv, clock: ManualClock, started: FireTask[], maxConcurrency = 10) {
   return new Dispatcher<FireValue>({
@@ -29,119 +31,12 @@ function dispatcher(kv: Deno.Kv, clock: ManualClock, started: FireTask[], maxCon
   });
 }
 
-function held(at: number, jobId: string) {
-  const until = at + 11_000;
-  return {
-    item: { at, id: ["default", jobId, "local"], value: FIRE, retaken: false },
-    lease: { key: kvKeys.lease(until, at, "default", jobId, "local"), until },
-  };
-}
-
-Deno.test("held fires start at their time, and recovery leaves them to their holder", async () => {
-  const kv = await Deno.openKv(":memory:");
-  const clock = new ManualClock(T0);
-  const started: FireTask[] = [];
-  const d = dispatcher(kv, clock, started);
-  const a = held(T0 + 1000, "job-a");
-  const b = held(T0 + 2000, "job-b");
-  for (const h of [a, b]) await kv.set(h.lease.key, FIRE);
-  d.hold([a, b]);
-  await d.drain();
-  assert.equal(started.length, 0);
-  clock.set(T0 + 1000);
-  await d.drain();
-  assert.deepEqual(started.map((t) => t.jobId), ["job-a"]);
-  // This process is very late: b's lease has run out, yet it is still its own to run.
-  clock.set(b.lease.until + 5000);
-  await d.drain();
-  assert.deepEqual(started.map((t) => t.jobId), ["job-a", "job-b"]);
-  await d.stop();
-  kv.close();
-});
-
-Deno.test("stop() hands held fires back as pending, so a restart runs them on time", async () => {
-  const kv = await Deno.openKv(":memory:");
-  const clock = new ManualClock(T0);
-  const started: FireTask[] = [];
-  const d = dispatcher(kv, clock, started);
-  const a = held(T0 + 5000, "job-a");
-  await kv.set(a.lease.key, FIRE);
-  d.hold([a]);
-  await d.stop();
-  assert.equal((await kv.get(a.lease.key)).versionstamp, null);
-  const pending = await kv.get(kvKeys.fire(T0 + 5000, "default", "job-a", "local"));
-  assert.deepEqual(pending.value, FIRE);
-  // A fresh dispatcher (the restart) starts it at its time.
-  const again: FireTask[] = [];
-  const restarted = dispatcher(kv, clock, again);
-  clock.set(T0 + 5000);
-  await restarted.drain();
-  assert.deepEqual(again.map((t) => t.at), [T0 + 5000]);
-  await restarted.stop();
-  kv.close();
-});
-
-Deno.test("stop() hands back the stored value, not what the holder kept beside it in memory", async () => {
-  const kv = await Deno.openKv(":memory:");
-  const clock = new ManualClock(T0);
-  const d = dispatcher(kv, clock, []);
-  const a = held(T0 + 5000, "job-a");
-  await kv.set(a.lease.key, FIRE);
-  d.hold([{ ...a, item: { ...a.item, value: { ...FIRE, inMemoryOnly: "x" } as FireValue } }]);
-  await d.stop();
-  const pending = await kv.get(kvKeys.fire(T0 + 5000, "default", "job-a", "local"));
-  assert.deepEqual(pending.value, FIRE);
-  kv.close();
-});
-
-Deno.test("held items read ahead a few at a time, so their reads do not crowd out other work", async () => {
-  const kv = await Deno.openKv(":memory:");
-  const clock = new ManualClock(T0);
-  let reading = 0;
-  let mostAtOnce = 0;
-  const gates: (() => void)[] = [];
-  const executed: string[] = [];
-  const d = new Dispatcher<FireValue>({
-    name: "fire",
-    kv,
-    clock,
-    maxConcurrency: 100,
-    pending: kvKeys.fires(),
-    leased: kvKeys.leases(),
-    leaseMs: () => 11_000,
-    leadMs: 1000,
-    prepare: async (item) => {
-      reading++;
-      mostAtOnce = Math.max(mostAtOnce, reading);
-      await new Promise<void>((resolve) => gates.push(resolve));
-      reading--;
-      return item.id[1];
-    },
-    execute: async (_item, lease, prepared) => {
-      executed.push(prepared as string);
-      await kv.delete(lease.key);
-    },
-  });
-  const items = Array.from({ length: 30 }, (_, i) => held(T0, `job-${i}`));
-  for (const h of items) await kv.set(h.lease.key, FIRE);
-  d.hold(items);
-  // Let every read start that may, then release them one by one.
-  while (executed.length < 30) {
-    await new Promise((resolve) => setTimeout(resolve, 0));
-    gates.shift()?.();
-  }
-  assert.equal(mostAtOnce, 8);
-  assert.deepEqual(executed.toSorted(), items.map((h) => h.item.id[1]).toSorted());
-  await d.stop();
-  kv.close();
-});
-
 Deno.test("changing a job's schedule withdraws the fires claimed under the old one", async () => {
   const kv = await Deno.openKv(":memory:");
   const clock = new ManualClock(T0);
   const config = parseConfig({ HIBIKI_KV_PATH: ":memory:" });
-  const system = createSystem(kv, config, { clock, queueWakeups: false });
-  const job = await system.jobs.create("default", {
+  const fires = buildFires(kv, clock, config);
+  const job = await fires.jobs.create("default", {
     name: "every second",
     url: "https://example.com/",
     schedule: "* * * * * *",
@@ -153,14 +48,14 @@ Deno.test("changing a job's schedule withdraws the fires claimed under the old o
   };
   assert.equal((await leased()).length, 89); // T0+1 s … T0+89 s
   clock.set(T0 + 10_500);
-  await system.jobs.update("default", job.id, { schedule: "*/10 * * * * *" });
+  await fires.jobs.update("default", job.id, { schedule: "*/10 * * * * *" });
   const after = await leased();
   // Old claims after the edit are gone; the new schedule starts a second after it.
   const upcoming = after.filter((at) => at > T0 + 10_500);
   assert.deepEqual(upcoming.slice(0, 3), [T0 + 20_000, T0 + 30_000, T0 + 40_000]);
   assert.ok(upcoming.every((at) => at % 10_000 === 0));
   assert.equal(new Set(after).size, after.length, "no fire time is claimed twice");
-  await system.stop();
+  await fires.lane.stop();
   kv.close();
 });
 
@@ -279,8 +174,8 @@ for (
     const clock = new ManualClock(T0);
     // Private networks allowed: the job's URL is a closed port on 127.0.0.1.
     const config = parseConfig({ HIBIKI_KV_PATH: ":memory:", HIBIKI_ALLOW_PRIVATE_NETWORKS: "1" });
-    const system = createSystem(kv, config, { clock, queueWakeups: false });
-    const job = await putJob(system.store, T0, { schedule: "* * * * * *", timeoutMs: 1000 });
+    const fires = buildFires(kv, clock, config);
+    const job = await putJob(fires.store, T0, { schedule: "* * * * * *", timeoutMs: 1000 });
     await deadClaimer(kv, clock).tick(); // claims T0+1 s … T0+89 s, then its process dies
     // Its fire of T0+6 s had been marked started when it died (a lease running to T0+17 s).
     const at6 = T0 + 6000;
@@ -290,11 +185,11 @@ for (
       (await kv.atomic().check(held6).delete(held6.key).set(started6, held6.value).commit()).ok,
     );
     clock.set(T0 + 5500);
-    await system.jobs.update("default", job.id, patch);
+    await fires.jobs.update("default", job.id, patch);
     clock.set(T0 + 20_500); // past every lease of the dead process
-    await system.dispatcher.drain();
-    await system.stop();
-    const runs = (await system.store.listRuns("default", job.id, { limit: 100 })).values
+    await fires.lane.drain();
+    await fires.lane.stop();
+    const runs = (await fires.store.listRuns("default", job.id, { limit: 100 })).values
       .filter((run) => Date.parse(run.scheduledAt) < T0 + 10_000);
     // T0+1 s … T0+5 s were due while the job fired every second: each is a record. After the
     // change, nothing of the old schedule (T0+6 s, withdrawn or not) runs or is recorded.

@@ -5,7 +5,7 @@ import type { ProbeResult } from "../net/probe.ts";
 import { kvKeys } from "../store/kv_keys.ts";
 import { KvStore } from "../store/kv_store.ts";
 import type { Run } from "../store/types.ts";
-import { Dispatcher } from "./dispatcher.ts";
+import { Dispatcher } from "../lanes/dispatcher.ts";
 import { type FireTask, fireTask, type FireValue } from "./fires.ts";
 import { RunRecorder } from "./run_recorder.ts";
 import { Runner } from "./runner.ts";

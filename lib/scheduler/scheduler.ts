@@ -22,7 +22,7 @@ import { nextFireTimes, parseSchedule, type Schedule } from "../schedule/schedul
 import { kvKeys } from "../store/kv_keys.ts";
 import { type DueEntry, runId } from "../store/kv_store.ts";
 import type { Run } from "../store/types.ts";
-import type { Lease, QueueItem } from "./dispatcher.ts";
+import type { Lease, QueueItem } from "../lanes/dispatcher.ts";
 import { type FireValue, heldLease } from "./fires.ts";
 
 /** How far ahead a tick claims: one minute between ticks plus room for a late tick. */

@@ -1,7 +1,13 @@
-/** Shared set-up for scheduler tests: a job written straight into a store. */
+/** Shared set-up for scheduler tests: a job written straight into a store, the feature alone. */
+import type { Clock } from "../clock.ts";
+import type { Config } from "../config.ts";
+import { JobService } from "../jobs/jobs.ts";
+import { Metrics } from "../metrics.ts";
 import { nextFireTimes, parseSchedule } from "../schedule/schedule.ts";
-import type { KvStore } from "../store/kv_store.ts";
+import { KvStore } from "../store/kv_store.ts";
 import type { Job } from "../store/types.ts";
+import { createFires } from "./feature.ts";
+import { RunRecorder } from "./run_recorder.ts";
 
 export async function putJob(
   store: KvStore,
@@ -28,4 +34,35 @@ export async function putJob(
   const schedule = parseSchedule(job.schedule, { timezone: job.timezone, key: job.id });
   await store.createJob(job, nextFireTimes(schedule, now, { limit: 1 })[0] ?? null);
   return job;
+}
+
+/**
+ * The scheduling feature alone, as the system builds it: the fire lane, the scheduler and
+ * the job service over `kv`, without the HTTP surface or the other features. Runs go to the
+ * real HTTP client; no worker or Cloud Run credential exists.
+ */
+export function buildFires(kv: Deno.Kv, clock: Clock, config: Config) {
+  const store = new KvStore(kv);
+  const { scheduler, lane } = createFires({
+    kv,
+    store,
+    recorder: new RunRecorder(kv, clock, config.runRetention),
+    clock,
+    metrics: new Metrics(),
+    config,
+    queueWakeups: false,
+  });
+  const jobs = new JobService({
+    store,
+    scheduler,
+    clock,
+    allowPrivateNetworks: config.allowPrivateNetworks,
+    workerIds: () => Promise.resolve(new Set()),
+    cloudRun: {
+      baseUrl: config.gcp.runUrl,
+      defaults: () => ({ project: null, region: null, job: null, credentialId: null }),
+      credentialExists: () => Promise.resolve(false),
+    },
+  });
+  return { store, scheduler, lane, jobs };
 }

@@ -14,7 +14,7 @@ import type { Metrics } from "../metrics.ts";
 import { post } from "../net/post.ts";
 import type { ProbeOptions, ProbeRequest, ProbeResult } from "../net/probe.ts";
 import { parseRetryAfter } from "../net/retry_after.ts";
-import type { Lease, QueueItem } from "../scheduler/dispatcher.ts";
+import type { Lease, QueueItem } from "../lanes/dispatcher.ts";
 import { kvKeys } from "../store/kv_keys.ts";
 import { payloadBytes } from "./payload.ts";
 import { seedSignature, standardSignatures } from "./signing.ts";

@@ -1,6 +1,6 @@
 /** Webhooks and deliveries in Deno KV. */
 import { ConflictError, NotFoundError } from "../errors.ts";
-import type { Lease, QueueItem } from "../scheduler/dispatcher.ts";
+import type { Lease, QueueItem } from "../lanes/dispatcher.ts";
 import { GroupCommitter } from "../store/group_commit.ts";
 import { collect } from "../store/kv_store.ts";
 import { kvKeys } from "../store/kv_keys.ts";

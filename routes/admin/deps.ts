@@ -2,7 +2,7 @@
 import type { Clock } from "../../lib/clock.ts";
 import type { WorkerStore } from "../../lib/edge/worker_store.ts";
 import type { CredentialService } from "../../lib/gcp/credentials.ts";
-import type { InboundService } from "../../lib/inbound/inbound_service.ts";
+import type { InboundHooks } from "../../lib/inbound/inbound_hooks.ts";
 import type { JobSearch } from "../../lib/jobs/job_index.ts";
 import type { JobService } from "../../lib/jobs/jobs.ts";
 import type { JobStats } from "../../lib/stats/job_stats.ts";
@@ -19,7 +19,7 @@ export interface AdminDeps {
   stats: JobStats;
   webhooks: WebhookService;
   workers: WorkerStore;
-  inbound: InboundService;
+  inbound: InboundHooks;
   /** Google service-account keys for Cloud Run jobs (never shown after upload). */
   credentials: CredentialService;
   users: UserService;

@@ -110,7 +110,7 @@ function actionOf(values: HookFormValues, current: HookView | null): Record<stri
   }
 }
 
-/** The body of `InboundService.create`. */
+/** The body of `InboundHooks.create`. */
 export function hookCreateBody(values: HookFormValues): Record<string, unknown> {
   const verification = verificationOf(values);
   if (values.mode !== "none" && values.secret !== "") verification.secret = values.secret;
@@ -124,7 +124,7 @@ export function hookCreateBody(values: HookFormValues): Record<string, unknown> 
 }
 
 /**
- * The body of `InboundService.update`. Verification is sent only when it changes: a new
+ * The body of `InboundHooks.update`. Verification is sent only when it changes: a new
  * secret typed in, a new one asked for, or other settings changed (which, for a mode with a
  * secret, needs one of the first two: the stored secret is sealed and never read back here).
  */

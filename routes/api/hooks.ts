@@ -1,6 +1,6 @@
 /** `/api/hooks`: inbound endpoints, their events, and replays. */
 import { Hono } from "hono";
-import type { InboundService } from "../../lib/inbound/inbound_service.ts";
+import type { InboundHooks } from "../../lib/inbound/inbound_hooks.ts";
 import type { HookView } from "../../lib/inbound/types.ts";
 import type { Scope } from "../../lib/store/types.ts";
 import { type AuthEnv, scope, userOf } from "../middleware/auth.ts";
@@ -14,7 +14,7 @@ const READ: Scope = "read:jobs";
 const WRITE: Scope = "write:jobs";
 
 export interface HookRouteDeps {
-  inbound: InboundService;
+  inbound: InboundHooks;
   /** Public origin of `/hooks/:id` (e.g. behind a proxy); the request's origin when null. */
   publicBaseUrl?: string | null;
 }

@@ -6,7 +6,7 @@
  */
 import { type BrowserContext, chromium, type Page } from "playwright-core";
 import { parseConfig } from "../../lib/config.ts";
-import { createSystem, type System, type SystemOptions } from "../../lib/system.ts";
+import { createSystem, type System, type SystemOptions } from "../../system.ts";
 
 import { CHROMIUM } from "./chromium.ts";
 

@@ -12,7 +12,8 @@
  * leaves them to be started on time by any other, and a holder that comes too late to its own
  * item finds it taken and leaves it. Only items already started wait for their lease.
  *
- * Fires of jobs and webhook deliveries each have one. Why not the Deno KV queue: measured
+ * Each durable lane is one: fires of jobs, webhook deliveries, worker results and inbound
+ * actions. A feature's factory builds its lane (see system.ts). Why not the Deno KV queue: measured
  * here it delivers about 1,600 messages a second, with seconds of lateness under a burst;
  * this starts thousands of items a second within milliseconds of their time.
  */

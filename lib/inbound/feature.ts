@@ -1,15 +1,20 @@
 /**
- * Builds the inbound webhook module over one Deno KV: the service the routes call, the runner
- * of queued actions, and the dispatcher lane (`["inbound_due"]`, `["inbound_lease"]`) that
- * starts them on time. `lib/system.ts` wires this in like the outbound deliveries.
+ * Builds the inbound webhooks feature (seed 001) over one Deno KV: its two services, `hooks`
+ * (managing hooks and events, for the API and admin pages) and `receiver` (the public
+ * endpoint), and the action lane (`["inbound_due"]`, `["inbound_lease"]`) that starts queued
+ * actions on time through the action runner. The lane is built first: the services and the
+ * runner wake it, and its `execute` reaches the runner built after it (see system.ts on why
+ * that is not late binding).
  */
 import type { Clock } from "../clock.ts";
 import type { SecretBox } from "../crypto.ts";
 import type { ProbeOptions, ProbeRequest, ProbeResult } from "../net/probe.ts";
-import { Dispatcher } from "../scheduler/dispatcher.ts";
+import { Dispatcher } from "../lanes/dispatcher.ts";
 import { kvKeys } from "../store/kv_keys.ts";
 import { ActionRunner } from "./action_runner.ts";
-import { InboundService } from "./inbound_service.ts";
+import { HookSecrets } from "./hook_secrets.ts";
+import { InboundHooks } from "./inbound_hooks.ts";
+import { InboundReceiver } from "./inbound_receiver.ts";
 import { InboundStore } from "./inbound_store.ts";
 import { InboundMetrics } from "./metrics.ts";
 import type { InboundRef, RunJob } from "./types.ts";
@@ -35,44 +40,19 @@ export interface InboundOptions {
 }
 
 export interface Inbound {
-  store: InboundStore;
-  service: InboundService;
-  runner: ActionRunner;
-  dispatcher: Dispatcher<InboundRef>;
+  hooks: InboundHooks;
+  receiver: InboundReceiver;
+  lane: Dispatcher<InboundRef>;
+  /** Read by `/metrics` and the admin pages. */
   metrics: InboundMetrics;
+  store: InboundStore;
 }
 
 export function createInbound(options: InboundOptions): Inbound {
   const { kv, clock } = options;
   const store = new InboundStore(kv);
   const metrics = new InboundMetrics();
-  // The dispatcher is built after the parts that queue work for it.
-  let wake = (_at: number) => {};
-  const service = new InboundService({
-    store,
-    box: options.box,
-    clock,
-    metrics,
-    allowPrivateNetworks: options.allowPrivateNetworks,
-    allowHttp: options.allowHttp,
-    jobExists: options.jobExists,
-    retentionMs: options.retentionMs,
-    seenTtlMs: options.seenTtlMs,
-    onDue: (at) => wake(at),
-  });
-  const runner = new ActionRunner({
-    store,
-    service,
-    clock,
-    metrics,
-    runJob: options.runJob,
-    allowPrivateNetworks: options.allowPrivateNetworks,
-    retryScheduleMs: options.retryScheduleMs,
-    onDue: (at) => wake(at),
-    send: options.send,
-    isBlocked: options.isBlocked,
-  });
-  const dispatcher = new Dispatcher<InboundRef>({
+  const lane = new Dispatcher<InboundRef>({
     name: "inbound",
     kv,
     clock,
@@ -82,6 +62,38 @@ export function createInbound(options: InboundOptions): Inbound {
     leaseMs: () => ActionRunner.leaseMs(),
     execute: (item, lease) => runner.execute(item, lease),
   });
-  wake = (at) => dispatcher.wake(at);
-  return { store, service, runner, dispatcher, metrics };
+  const wake = (at: number) => lane.wake(at);
+  const secrets = new HookSecrets(options.box);
+  const receiver = new InboundReceiver({
+    store,
+    secrets,
+    clock,
+    metrics,
+    retentionMs: options.retentionMs,
+    seenTtlMs: options.seenTtlMs,
+    onDue: wake,
+  });
+  const hooks = new InboundHooks({
+    store,
+    secrets,
+    clock,
+    allowPrivateNetworks: options.allowPrivateNetworks,
+    allowHttp: options.allowHttp,
+    jobExists: options.jobExists,
+    onDue: wake,
+    onChanged: (hookId) => receiver.forget(hookId),
+  });
+  const runner = new ActionRunner({
+    store,
+    secrets,
+    clock,
+    metrics,
+    runJob: options.runJob,
+    allowPrivateNetworks: options.allowPrivateNetworks,
+    retryScheduleMs: options.retryScheduleMs,
+    onDue: wake,
+    send: options.send,
+    isBlocked: options.isBlocked,
+  });
+  return { hooks, receiver, lane, metrics, store };
 }

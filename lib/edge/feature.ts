@@ -1,0 +1,72 @@
+/**
+ * Builds the edge API feature (seed 002): the service the `/functions/v1` routes call, and the
+ * results lane (`["results_due"]`, `["results_lease"]`) that stores accepted worker results as
+ * runs. The ingester wakes nothing of its own, so the order is plain: handler, lane, then the
+ * service that wakes the lane.
+ */
+import type { Clock } from "../clock.ts";
+import { Dispatcher } from "../lanes/dispatcher.ts";
+import type { Metrics } from "../metrics.ts";
+import type { RunRecorder } from "../scheduler/run_recorder.ts";
+import type { JobStats } from "../stats/job_stats.ts";
+import { kvKeys } from "../store/kv_keys.ts";
+import type { Store } from "../store/store.ts";
+import type { WebhookService } from "../webhooks/webhooks.ts";
+import { EdgeService, type ResultChunk } from "./edge_service.ts";
+import { ResultIngester } from "./result_ingester.ts";
+import type { WorkerStore } from "./worker_store.ts";
+
+/** Storing a chunk of worker results takes milliseconds; a minute is generous. */
+const RESULTS_LEASE_MS = 60_000;
+
+export interface EdgeOptions {
+  kv: Deno.Kv;
+  store: Store;
+  workers: WorkerStore;
+  webhooks: WebhookService;
+  recorder: RunRecorder;
+  stats: JobStats;
+  metrics: Metrics;
+  clock: Clock;
+  /** Runs older than this are pruned (run retention): older results are not stored. */
+  maxAgeMs: number;
+  /** The delivery lane's wake: stored results may have queued webhook deliveries. */
+  wakeDeliveries: (at?: number) => void;
+}
+
+export interface Edge {
+  service: EdgeService;
+  lane: Dispatcher<ResultChunk>;
+}
+
+export function createEdge(options: EdgeOptions): Edge {
+  const { kv, store, workers, webhooks, recorder, metrics, stats, clock } = options;
+  const ingester = new ResultIngester({
+    kv,
+    store,
+    workers,
+    webhooks,
+    recorder,
+    metrics,
+    stats,
+    onDelivery: () => options.wakeDeliveries(),
+  });
+  const lane = new Dispatcher<ResultChunk>({
+    name: "results",
+    kv,
+    clock,
+    maxConcurrency: 4,
+    pending: kvKeys.resultsDue(),
+    leased: kvKeys.resultLeases(),
+    leaseMs: () => RESULTS_LEASE_MS,
+    execute: (item, lease) => ingester.execute(item, lease),
+  });
+  const service = new EdgeService({
+    kv,
+    workers,
+    clock,
+    maxAgeMs: options.maxAgeMs,
+    onAccepted: () => lane.wake(),
+  });
+  return { service, lane };
+}

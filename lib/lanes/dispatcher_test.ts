@@ -1,0 +1,136 @@
+/**
+ * The durable lane on its own: items held ahead start at their time, recovery leaves them to
+ * their holder, stopping hands them back, and read-aheads are paced. Held fires claimed by the
+ * scheduler are tested in lib/scheduler/hold_test.ts.
+ */
+import assert from "node:assert/strict";
+import { ManualClock } from "../clock.ts";
+import { type FireTask, fireTask, type FireValue } from "../scheduler/fires.ts";
+import { kvKeys } from "../store/kv_keys.ts";
+import { Dispatcher } from "./dispatcher.ts";
+
+const T0 = Date.UTC(2026, 10, 23, 12, 0, 0);
+const FIRE: FireValue = { trigger: "AUTO", timeoutMs: 1000 };
+
+function dispatcher(kv: Deno.Kv, clock: ManualClock, started: FireTask[], maxConcurrency = 10) {
+  return new Dispatcher<FireValue>({
+    name: "fire",
+    kv,
+    clock,
+    maxConcurrency,
+    pending: kvKeys.fires(),
+    leased: kvKeys.leases(),
+    leaseMs: (fire) => fire.timeoutMs + 10_000,
+    execute: (item, lease) => {
+      started.push(fireTask(item));
+      return kv.delete(lease.key).then(() => {});
+    },
+  });
+}
+
+function held(at: number, jobId: string) {
+  const until = at + 11_000;
+  return {
+    item: { at, id: ["default", jobId, "local"], value: FIRE, retaken: false },
+    lease: { key: kvKeys.lease(until, at, "default", jobId, "local"), until },
+  };
+}
+
+Deno.test("held fires start at their time, and recovery leaves them to their holder", async () => {
+  const kv = await Deno.openKv(":memory:");
+  const clock = new ManualClock(T0);
+  const started: FireTask[] = [];
+  const d = dispatcher(kv, clock, started);
+  const a = held(T0 + 1000, "job-a");
+  const b = held(T0 + 2000, "job-b");
+  for (const h of [a, b]) await kv.set(h.lease.key, FIRE);
+  d.hold([a, b]);
+  await d.drain();
+  assert.equal(started.length, 0);
+  clock.set(T0 + 1000);
+  await d.drain();
+  assert.deepEqual(started.map((t) => t.jobId), ["job-a"]);
+  // This process is very late: b's lease has run out, yet it is still its own to run.
+  clock.set(b.lease.until + 5000);
+  await d.drain();
+  assert.deepEqual(started.map((t) => t.jobId), ["job-a", "job-b"]);
+  await d.stop();
+  kv.close();
+});
+
+Deno.test("stop() hands held fires back as pending, so a restart runs them on time", async () => {
+  const kv = await Deno.openKv(":memory:");
+  const clock = new ManualClock(T0);
+  const started: FireTask[] = [];
+  const d = dispatcher(kv, clock, started);
+  const a = held(T0 + 5000, "job-a");
+  await kv.set(a.lease.key, FIRE);
+  d.hold([a]);
+  await d.stop();
+  assert.equal((await kv.get(a.lease.key)).versionstamp, null);
+  const pending = await kv.get(kvKeys.fire(T0 + 5000, "default", "job-a", "local"));
+  assert.deepEqual(pending.value, FIRE);
+  // A fresh dispatcher (the restart) starts it at its time.
+  const again: FireTask[] = [];
+  const restarted = dispatcher(kv, clock, again);
+  clock.set(T0 + 5000);
+  await restarted.drain();
+  assert.deepEqual(again.map((t) => t.at), [T0 + 5000]);
+  await restarted.stop();
+  kv.close();
+});
+
+Deno.test("stop() hands back the stored value, not what the holder kept beside it in memory", async () => {
+  const kv = await Deno.openKv(":memory:");
+  const clock = new ManualClock(T0);
+  const d = dispatcher(kv, clock, []);
+  const a = held(T0 + 5000, "job-a");
+  await kv.set(a.lease.key, FIRE);
+  d.hold([{ ...a, item: { ...a.item, value: { ...FIRE, inMemoryOnly: "x" } as FireValue } }]);
+  await d.stop();
+  const pending = await kv.get(kvKeys.fire(T0 + 5000, "default", "job-a", "local"));
+  assert.deepEqual(pending.value, FIRE);
+  kv.close();
+});
+
+Deno.test("held items read ahead a few at a time, so their reads do not crowd out other work", async () => {
+  const kv = await Deno.openKv(":memory:");
+  const clock = new ManualClock(T0);
+  let reading = 0;
+  let mostAtOnce = 0;
+  const gates: (() => void)[] = [];
+  const executed: string[] = [];
+  const d = new Dispatcher<FireValue>({
+    name: "fire",
+    kv,
+    clock,
+    maxConcurrency: 100,
+    pending: kvKeys.fires(),
+    leased: kvKeys.leases(),
+    leaseMs: () => 11_000,
+    leadMs: 1000,
+    prepare: async (item) => {
+      reading++;
+      mostAtOnce = Math.max(mostAtOnce, reading);
+      await new Promise<void>((resolve) => gates.push(resolve));
+      reading--;
+      return item.id[1];
+    },
+    execute: async (_item, lease, prepared) => {
+      executed.push(prepared as string);
+      await kv.delete(lease.key);
+    },
+  });
+  const items = Array.from({ length: 30 }, (_, i) => held(T0, `job-${i}`));
+  for (const h of items) await kv.set(h.lease.key, FIRE);
+  d.hold(items);
+  // Let every read start that may, then release them one by one.
+  while (executed.length < 30) {
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    gates.shift()?.();
+  }
+  assert.equal(mostAtOnce, 8);
+  assert.deepEqual(executed.toSorted(), items.map((h) => h.item.id[1]).toSorted());
+  await d.stop();
+  kv.close();
+});

@@ -1,0 +1,83 @@
+/**
+ * Builds the scheduling feature: the scheduler that claims fires ahead (what jobs and the cron
+ * tick call), and the fire lane (`["fire"]`, `["lease"]`) that holds them and starts each at
+ * its second through the runner. The runner wakes nothing of its own, so the order is plain:
+ * handler, lane, then the scheduler that fills the lane.
+ */
+import type { Clock } from "../clock.ts";
+import type { Config } from "../config.ts";
+import type { CloudRunRunner } from "../gcp/cloud_run_runner.ts";
+import { Dispatcher } from "../lanes/dispatcher.ts";
+import type { Metrics } from "../metrics.ts";
+import type { ProbeOptions, ProbeRequest, ProbeResult } from "../net/probe.ts";
+import type { JobStats } from "../stats/job_stats.ts";
+import { kvKeys } from "../store/kv_keys.ts";
+import type { JobForRun, Store } from "../store/store.ts";
+import { fireTask, type FireValue, leaseMs } from "./fires.ts";
+import type { RunRecorder } from "./run_recorder.ts";
+import { Runner, type RunnerOptions } from "./runner.ts";
+import { Scheduler } from "./scheduler.ts";
+
+/** Held fires read their job this long before their second (see Dispatcher.prepare). */
+const FIRE_PREPARE_LEAD_MS = 1000;
+
+export interface FiresOptions {
+  kv: Deno.Kv;
+  store: Store;
+  recorder: RunRecorder;
+  stats?: JobStats;
+  clock: Clock;
+  metrics: Metrics;
+  config: Pick<Config, "allowPrivateNetworks" | "catchUpDeadlineMs" | "maxConcurrency">;
+  cloudRun?: CloudRunRunner;
+  /** The HTTP client for job runs; tests may wrap it. */
+  probe?: (request: ProbeRequest, options: ProbeOptions) => Promise<ProbeResult>;
+  /** A run's follow-up work (the webhook outbox), written with the run. */
+  followUp?: RunnerOptions["followUp"];
+  /** Wake dispatchers through the KV queue too (on by default, off in unit tests). */
+  queueWakeups?: boolean;
+}
+
+export interface Fires {
+  scheduler: Scheduler;
+  lane: Dispatcher<FireValue>;
+}
+
+export function createFires(options: FiresOptions): Fires {
+  const { kv, store, recorder, clock, metrics, config } = options;
+  const runner = new Runner({
+    store,
+    recorder,
+    clock,
+    metrics,
+    allowPrivateNetworks: config.allowPrivateNetworks,
+    catchUpDeadlineMs: config.catchUpDeadlineMs,
+    probe: options.probe,
+    stats: options.stats,
+    cloudRun: options.cloudRun,
+    followUp: options.followUp,
+  });
+  const lane = new Dispatcher<FireValue>({
+    name: "fire",
+    kv,
+    clock,
+    maxConcurrency: config.maxConcurrency,
+    pending: kvKeys.fires(),
+    leased: kvKeys.leases(),
+    leaseMs: (fire) => leaseMs(fire.timeoutMs),
+    leadMs: FIRE_PREPARE_LEAD_MS,
+    prepare: (item) => runner.prepare(fireTask(item)),
+    execute: (item, lease, prepared) =>
+      runner.execute(fireTask(item), lease.key, lease.until, prepared as JobForRun | null),
+  });
+  const scheduler = new Scheduler({
+    kv,
+    clock,
+    metrics,
+    catchUpDeadlineMs: config.catchUpDeadlineMs,
+    onClaimed: (held) => lane.hold(held),
+    onPending: (at) => lane.wake(at),
+    queueWakeups: options.queueWakeups ?? true,
+  });
+  return { scheduler, lane };
+}

@@ -1,0 +1,331 @@
+/**
+ * Hibiki's composition root: builds the whole program over one Deno KV store. `main.ts`, the
+ * tests and the benchmark all build the same system through this, so they exercise what runs
+ * in production. It sits beside `main.ts`, not in `lib/`, because it mounts `routes/`: the
+ * domain in `lib/` never imports its HTTP surface.
+ *
+ * Order: the stores, then each feature from its factory (`createWebhooks`, `createEdge`,
+ * `createFires`, `createInbound`), each returning its service and its lane, then the services
+ * without a lane, then the app. A feature that needs another's lane is built after it and given
+ * that lane's `wake` (or `hold`); nothing is wired up after the fact.
+ *
+ * Inside a factory the lane is built before whatever wakes it. Where the lane's handler wakes
+ * the lane itself (a delivery or an inbound action scheduling its retry), the lane's `execute`
+ * calls a `const` handler declared a few lines further down in the same factory. That is not
+ * late binding: the binding is never reassigned, its type is checked, and a lane calls
+ * `execute` only once something drains it, which nothing does before the factory returns; were
+ * it called earlier it would throw, where the `let wake = () => {}` placeholders this replaces
+ * silently dropped the wake. A `lane.attach(execute)` step was the alternative; it would give
+ * every Dispatcher a "not attached yet" state to check on each drain, for no gain.
+ */
+import type { Hono } from "hono";
+import { type Clock, systemClock } from "./lib/clock.ts";
+import type { Config } from "./lib/config.ts";
+import { randomBytes, SecretBox } from "./lib/crypto.ts";
+import { JobService } from "./lib/jobs/jobs.ts";
+import { Metrics } from "./lib/metrics.ts";
+import type { ProbeOptions, ProbeRequest, ProbeResult } from "./lib/net/probe.ts";
+import { handleQueueMessage } from "./lib/queue.ts";
+import type { Dispatcher } from "./lib/lanes/dispatcher.ts";
+import { createFires } from "./lib/scheduler/feature.ts";
+import type { FireValue } from "./lib/scheduler/fires.ts";
+import { RunRecorder } from "./lib/scheduler/run_recorder.ts";
+import type { Scheduler, TickReport } from "./lib/scheduler/scheduler.ts";
+import { KvStore } from "./lib/store/kv_store.ts";
+import type { ResultChunk } from "./lib/edge/edge_service.ts";
+import { createEdge } from "./lib/edge/feature.ts";
+import { WorkerStore } from "./lib/edge/worker_store.ts";
+import { createInbound } from "./lib/inbound/feature.ts";
+import type { InboundHooks } from "./lib/inbound/inbound_hooks.ts";
+import type { InboundRef } from "./lib/inbound/types.ts";
+import { CloudRunRunner } from "./lib/gcp/cloud_run_runner.ts";
+import { CredentialService, ENV_CREDENTIAL_ID } from "./lib/gcp/credentials.ts";
+import { DEFAULT_USER } from "./lib/auth.ts";
+import { JobStats } from "./lib/stats/job_stats.ts";
+import { closePostClient } from "./lib/net/post.ts";
+import { createWebhooks } from "./lib/webhooks/feature.ts";
+import type { DeliveryRef } from "./lib/webhooks/types.ts";
+import { WebhookStore } from "./lib/webhooks/webhook_store.ts";
+import type { WebhookService } from "./lib/webhooks/webhooks.ts";
+import { createApp } from "./routes/app.ts";
+import { Assets } from "./routes/admin/assets.ts";
+import { JobSearch } from "./lib/jobs/job_index.ts";
+import { SessionService } from "./lib/users/sessions.ts";
+import { LoginThrottle } from "./lib/users/throttle.ts";
+import { UserStore } from "./lib/users/user_store.ts";
+import { UserService } from "./lib/users/users.ts";
+
+export interface SystemOptions {
+  clock?: Clock;
+  /** 32 bytes; a random key when absent (tests). */
+  masterKey?: Uint8Array;
+  /** The HTTP client for job runs; tests may wrap it. */
+  probe?: (request: ProbeRequest, options: ProbeOptions) => Promise<ProbeResult>;
+  /** The HTTP client for webhook deliveries and relays (lib/net/post.ts); tests may wrap it. */
+  post?: (request: ProbeRequest, options: ProbeOptions) => Promise<ProbeResult>;
+  /** Wake dispatchers through the KV queue too (on by default, off in unit tests). */
+  queueWakeups?: boolean;
+  /** Jitter of webhook retries in [-1, 1); tests pin it. */
+  retryJitter?: () => number;
+  /** Poll delays of Cloud Run executions; tests shorten them. */
+  cloudRunPollDelays?: readonly number[];
+  /** PBKDF2 iterations of admin passwords; tests other than hashing may lower it. */
+  passwordIterations?: number;
+  /** How often the admin pages' live tables ask for fresh rows; browser tests shorten it. */
+  adminRefreshMs?: number;
+}
+
+/** What `main.ts` runs, plus the lanes and parts tests and benchmarks reach past HTTP. */
+export interface System {
+  app: Hono;
+  /** The `Deno.cron` minute tick: claims fires unless the process's own tick just did. */
+  cronTick: () => Promise<TickReport | null>;
+  /** Handles one Deno KV queue message. */
+  onQueueMessage: (message: unknown) => Promise<void>;
+  /** Marks the queue listener as running (for /healthz). */
+  setQueueListening: (listening: boolean) => void;
+  /** Starts the lanes' loops and claims fires at once (no waiting for the first tick). */
+  start: () => Promise<void>;
+  /** Stops the loops and waits for the work in flight. */
+  stop: () => Promise<void>;
+  /** The durable lanes, drained by tests and benchmarks instead of waiting for a second. */
+  lanes: Lanes;
+  /** The services behind the routes, to set up or read state without HTTP. */
+  parts: Parts;
+}
+
+export interface Lanes {
+  fires: Dispatcher<FireValue>;
+  deliveries: Dispatcher<DeliveryRef>;
+  /** Stores accepted worker results as runs. */
+  results: Dispatcher<ResultChunk>;
+  inbound: Dispatcher<InboundRef>;
+}
+
+export interface Parts {
+  store: KvStore;
+  scheduler: Scheduler;
+  jobs: JobService;
+  webhooks: WebhookService;
+  inbound: InboundHooks;
+  workers: WorkerStore;
+  credentials: CredentialService;
+  /** Admin UI: users and sign-in sessions (main.ts names the sign-in in its start notes). */
+  users: UserService;
+  sessions: SessionService;
+  /** Job search and 24-hour statistics for the dashboard. */
+  search: JobSearch;
+  stats: JobStats;
+  metrics: Metrics;
+}
+
+export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions = {}): System {
+  const clock = options.clock ?? systemClock;
+  const metrics = new Metrics();
+  const masterKey = options.masterKey ?? randomBytes(32);
+  const box = new SecretBox(masterKey);
+
+  const store = new KvStore(kv);
+  const webhookStore = new WebhookStore(kv);
+  const recorder = new RunRecorder(kv, clock, config.runRetention);
+  const stats = new JobStats(kv, clock);
+  const workers = new WorkerStore(kv);
+
+  const webhooks = createWebhooks({
+    kv,
+    store,
+    webhooks: webhookStore,
+    box,
+    clock,
+    metrics,
+    config,
+    send: options.post,
+    jitter: options.retryJitter,
+  });
+  const deliveries = webhooks.lane;
+  const edge = createEdge({
+    kv,
+    store,
+    workers,
+    webhooks: webhooks.service,
+    recorder,
+    metrics,
+    stats,
+    clock,
+    maxAgeMs: config.runRetention.maxAgeMs,
+    wakeDeliveries: (at) => deliveries.wake(at),
+  });
+
+  const credentials = new CredentialService({
+    kv,
+    box,
+    clock,
+    envKey: config.gcp.serviceAccount,
+    allowAnyTokenUri: config.allowPrivateNetworks,
+  });
+  const cloudRun = new CloudRunRunner({
+    credentials,
+    clock,
+    baseUrl: config.gcp.runUrl,
+    pollDelays: options.cloudRunPollDelays,
+  });
+  const fires = createFires({
+    kv,
+    store,
+    recorder,
+    stats,
+    clock,
+    metrics,
+    config,
+    cloudRun,
+    probe: options.probe,
+    followUp: (run, job) =>
+      webhooks.service.heldOutboxFor(run, job, (held) => deliveries.hold([held])),
+    queueWakeups: options.queueWakeups,
+  });
+  const { scheduler } = fires;
+  const jobs = new JobService({
+    store,
+    scheduler,
+    clock,
+    allowPrivateNetworks: config.allowPrivateNetworks,
+    workerIds: async () => new Set((await workers.list()).map((w) => w.id)),
+    cloudRun: {
+      baseUrl: config.gcp.runUrl,
+      defaults: (userId) => ({
+        project: config.gcp.projectId,
+        region: config.gcp.region,
+        job: config.gcp.jobName,
+        credentialId: userId === DEFAULT_USER && config.gcp.serviceAccount
+          ? ENV_CREDENTIAL_ID
+          : null,
+      }),
+      credentialExists: (userId, id) => credentials.get(userId, id).then(() => true, () => false),
+    },
+  });
+  const inbound = createInbound({
+    kv,
+    clock,
+    box,
+    maxConcurrency: config.maxConcurrency,
+    allowPrivateNetworks: config.allowPrivateNetworks,
+    allowHttp: config.webhooks.allowHttp,
+    jobExists: async (userId, jobId) => (await store.getJob(userId, jobId)) !== null,
+    runJob: (userId, jobId, { payload }) => jobs.runNow(userId, jobId, { env: envFrom(payload) }),
+    send: options.post,
+  });
+  const lanes: Lanes = {
+    fires: fires.lane,
+    deliveries,
+    results: edge.lane,
+    inbound: inbound.lane,
+  };
+
+  // Admin UI: the session key is derived from the master key, so there is no extra secret.
+  const sessions = new SessionService(kv, masterKey, () => clock.now());
+  const users = new UserService({
+    users: new UserStore(kv),
+    sessions,
+    throttle: new LoginThrottle(kv, () => clock.now()),
+    now: () => clock.now(),
+    adminPassword: config.adminPassword,
+    fingerprint: (text) => sessions.fingerprint(text),
+    iterations: options.passwordIterations,
+  });
+  const search = new JobSearch(kv, store);
+  let queueListening = false;
+  const app = createApp({
+    store,
+    kv,
+    jobs,
+    webhooks: webhooks.service,
+    workers,
+    edge: edge.service,
+    inbound: inbound.hooks,
+    inboundReceiver: inbound.receiver,
+    inboundMetrics: inbound.metrics,
+    credentials,
+    workerApiKey: config.workerApiKey,
+    dispatcher: lanes.fires,
+    metrics,
+    clock,
+    rootApiKey: config.rootApiKey,
+    queueListening: () => queueListening,
+    admin: {
+      store,
+      jobs,
+      search,
+      stats,
+      webhooks: webhooks.service,
+      workers,
+      inbound: inbound.hooks,
+      credentials,
+      users,
+      sessions,
+      clock,
+      assets: new Assets(new URL("./static/", import.meta.url)),
+      refreshMs: options.adminRefreshMs,
+    },
+  });
+  const allLanes: Pick<Dispatcher, "start" | "stop" | "drain">[] = Object.values(lanes);
+  const purge = async () => {
+    await store.purgeDeletedJobs();
+  };
+  return {
+    app,
+    cronTick: () => scheduler.cronTick(),
+    onQueueMessage: (message) =>
+      handleQueueMessage(message, {
+        wake: async () => {
+          await Promise.all(allLanes.map((lane) => lane.drain()));
+        },
+        purge,
+      }),
+    setQueueListening: (listening) => {
+      queueListening = listening;
+    },
+    start: async () => {
+      scheduler.startTicking();
+      for (const lane of allLanes) lane.start();
+      stats.start();
+      await scheduler.tick();
+      await purge();
+    },
+    stop: async () => {
+      scheduler.stopTicking();
+      await Promise.all(allLanes.map((lane) => lane.stop()));
+      await stats.stop();
+      closePostClient();
+    },
+    lanes,
+    parts: {
+      store,
+      scheduler,
+      jobs,
+      webhooks: webhooks.service,
+      inbound: inbound.hooks,
+      workers,
+      credentials,
+      users,
+      sessions,
+      search,
+      stats,
+      metrics,
+    },
+  };
+}
+
+/**
+ * Environment for a Cloud Run job started by an inbound webhook: the payload's top-level
+ * `env` object of string values (`{"env": {"RESUME_USERNAME": "alice"}}`), if it has one.
+ */
+function envFrom(payload: unknown): { name: string; value: string }[] | undefined {
+  const env = (payload as { env?: unknown } | null)?.env;
+  if (typeof env !== "object" || env === null || Array.isArray(env)) return undefined;
+  return Object.entries(env)
+    .filter(([name, value]) =>
+      /^[A-Za-z_][A-Za-z0-9_]{0,127}$/.test(name) && typeof value === "string"
+    )
+    .slice(0, 100)
+    .map(([name, value]) => ({ name, value: (value as string).slice(0, 32_768) }));
+}
