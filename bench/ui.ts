@@ -9,8 +9,8 @@
  */
 import { gzipSync } from "node:zlib";
 import { parseConfig } from "../lib/config.ts";
-import { writeRunState } from "../lib/jobs/job_index.ts";
-import { kvKeys } from "../lib/store/kv_keys.ts";
+import { writeRunState } from "../lib/store/kv/job_index.ts";
+import { kvKeys } from "../lib/store/kv/keys.ts";
 import type { Job, Run } from "../lib/store/types.ts";
 import { createSystem } from "../lib/system.ts";
 import { UserStore } from "../lib/users/user_store.ts";

@@ -13,11 +13,10 @@ import type { ProbeOptions, ProbeRequest, ProbeResult } from "./net/probe.ts";
 import { handleQueueMessage } from "./queue.ts";
 import { Dispatcher } from "./scheduler/dispatcher.ts";
 import { fireTask, type FireValue, leaseMs } from "./scheduler/fires.ts";
-import { RunRecorder } from "./scheduler/run_recorder.ts";
 import { Runner } from "./scheduler/runner.ts";
 import { Scheduler } from "./scheduler/scheduler.ts";
-import { kvKeys } from "./store/kv_keys.ts";
-import { KvStore } from "./store/kv_store.ts";
+import { kvKeys } from "./store/kv/keys.ts";
+import { KvStore } from "./store/kv/kv_store.ts";
 import type { JobForRun } from "./store/store.ts";
 import { EdgeService, type ResultChunk } from "./edge/edge_service.ts";
 import { ResultIngester } from "./edge/result_ingester.ts";
@@ -34,7 +33,7 @@ import { WebhookStore } from "./webhooks/webhook_store.ts";
 import { WebhookService } from "./webhooks/webhooks.ts";
 import { createApp } from "../routes/app.ts";
 import { Assets } from "../routes/admin/assets.ts";
-import { JobSearch } from "./jobs/job_index.ts";
+import type { JobSearch } from "./jobs/dashboard.ts";
 import { SessionService } from "./users/sessions.ts";
 import { LoginThrottle } from "./users/throttle.ts";
 import { UserStore } from "./users/user_store.ts";
@@ -77,7 +76,6 @@ export interface System {
   /** Stores accepted worker results as runs. */
   results: Dispatcher<ResultChunk>;
   workers: WorkerStore;
-  recorder: RunRecorder;
   stats: JobStats;
   inbound: Inbound;
   credentials: CredentialService;
@@ -101,9 +99,8 @@ export interface System {
 export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions = {}): System {
   const clock = options.clock ?? systemClock;
   const metrics = new Metrics();
-  const store = new KvStore(kv);
+  const store = new KvStore(kv, { clock, retention: config.runRetention });
   const webhookStore = new WebhookStore(kv);
-  const recorder = new RunRecorder(kv, clock, config.runRetention);
   const stats = new JobStats(kv, clock);
   const masterKey = options.masterKey ?? randomBytes(32);
   const box = new SecretBox(masterKey);
@@ -148,11 +145,9 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
 
   const workers = new WorkerStore(kv);
   const ingester = new ResultIngester({
-    kv,
     store,
     workers,
     webhooks,
-    recorder,
     metrics,
     stats,
     onDelivery: () => deliveries.wake(),
@@ -191,7 +186,6 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
 
   const runner = new Runner({
     store,
-    recorder,
     clock,
     metrics,
     allowPrivateNetworks: config.allowPrivateNetworks,
@@ -264,7 +258,7 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
     fingerprint: (text) => sessions.fingerprint(text),
     iterations: options.passwordIterations,
   });
-  const search = new JobSearch(kv, store);
+  const search: JobSearch = { page: (userId, query) => store.searchJobs(userId, query) };
   let queueListening = false;
   const app = createApp({
     store,
@@ -310,7 +304,6 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
     deliveries,
     results,
     workers,
-    recorder,
     stats,
     inbound,
     credentials,

@@ -12,7 +12,7 @@ import { createInbound, type Inbound } from "../lib/inbound/inbound.ts";
 import type { HookView } from "../lib/inbound/types.ts";
 import { post } from "../lib/net/post.ts";
 import type { ProbeOptions, ProbeRequest, ProbeResult } from "../lib/net/probe.ts";
-import { KvStore } from "../lib/store/kv_store.ts";
+import { KvStore } from "../lib/store/kv/kv_store.ts";
 import type { Scope } from "../lib/store/types.ts";
 import { inboundHookRoutes } from "../routes/api/hooks.ts";
 import { hookRoutes } from "../routes/hooks.ts";

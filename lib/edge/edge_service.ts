@@ -12,7 +12,7 @@
  */
 import type { Clock } from "../clock.ts";
 import type { Monitor } from "./monitor.ts";
-import { kvKeys } from "../store/kv_keys.ts";
+import { kvKeys } from "../store/kv/keys.ts";
 import type { CheckResult } from "./results_input.ts";
 import type { WorkerStore } from "./worker_store.ts";
 

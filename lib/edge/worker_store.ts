@@ -1,8 +1,8 @@
 /** Probe workers and the monitors each one checks, in Deno KV. */
 import { ConflictError, NotFoundError } from "../errors.ts";
 import { WORKER_ID } from "../jobs/job_input.ts";
-import { getMany } from "../store/get_many.ts";
-import { kvKeys } from "../store/kv_keys.ts";
+import { getMany } from "../store/kv/get_many.ts";
+import { kvKeys } from "../store/kv/keys.ts";
 import type { Worker } from "../store/types.ts";
 import type { Monitor } from "./monitor.ts";
 

@@ -8,7 +8,7 @@ import { DEFAULT_USER } from "../auth.ts";
 import type { Clock } from "../clock.ts";
 import type { SecretBox } from "../crypto.ts";
 import { NotFoundError, ValidationError } from "../errors.ts";
-import { kvKeys } from "../store/kv_keys.ts";
+import { kvKeys } from "../store/kv/keys.ts";
 import {
   type GcpCredential,
   isGoogleTokenUri,

@@ -14,7 +14,7 @@ import { NotFoundError } from "../errors.ts";
 import { post } from "../net/post.ts";
 import type { ProbeOptions, ProbeRequest, ProbeResult } from "../net/probe.ts";
 import type { Lease, QueueItem } from "../scheduler/dispatcher.ts";
-import { kvKeys } from "../store/kv_keys.ts";
+import { kvKeys } from "../store/kv/keys.ts";
 import { standardSignatures } from "../webhooks/signing.ts";
 import type { InboundService } from "./inbound_service.ts";
 import type { InboundStore } from "./inbound_store.ts";

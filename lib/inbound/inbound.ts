@@ -7,7 +7,7 @@ import type { Clock } from "../clock.ts";
 import type { SecretBox } from "../crypto.ts";
 import type { ProbeOptions, ProbeRequest, ProbeResult } from "../net/probe.ts";
 import { Dispatcher } from "../scheduler/dispatcher.ts";
-import { kvKeys } from "../store/kv_keys.ts";
+import { kvKeys } from "../store/kv/keys.ts";
 import { ActionRunner } from "./action_runner.ts";
 import { InboundService } from "./inbound_service.ts";
 import { InboundStore } from "./inbound_store.ts";

@@ -9,9 +9,9 @@
  * id and hash, as the conflict event that holds it. A repeat of either is a duplicate.
  */
 import { ConflictError, NotFoundError } from "../errors.ts";
-import { collect } from "../store/kv_store.ts";
-import { GroupCommitter } from "../store/group_commit.ts";
-import { kvKeys } from "../store/kv_keys.ts";
+import { collect } from "../store/kv/kv_store.ts";
+import { GroupCommitter } from "../store/kv/group_commit.ts";
+import { kvKeys } from "../store/kv/keys.ts";
 import type { Page } from "../store/types.ts";
 import type { HookRecord, InboundEvent, InboundRef } from "./types.ts";
 

@@ -1,5 +1,5 @@
 /** The shape of claimed fires and how their keys read back. */
-import { kvKeys } from "../store/kv_keys.ts";
+import { kvKeys } from "../store/kv/keys.ts";
 import type { Trigger } from "../store/types.ts";
 import type { QueueItem } from "./dispatcher.ts";
 

@@ -1,6 +1,6 @@
 /** Shared set-up for scheduler tests: a job written straight into a store. */
 import { nextFireTimes, parseSchedule } from "../schedule.ts";
-import type { KvStore } from "../store/kv_store.ts";
+import type { KvStore } from "../store/kv/kv_store.ts";
 import type { Job } from "../store/types.ts";
 
 export async function putJob(

@@ -8,8 +8,8 @@
  * of the tallies; the runs themselves are never at risk, they are written first.
  */
 import type { Clock } from "../clock.ts";
-import { getMany } from "../store/get_many.ts";
-import { kvKeys } from "../store/kv_keys.ts";
+import { getMany } from "../store/kv/get_many.ts";
+import { kvKeys } from "../store/kv/keys.ts";
 
 /** Upper bounds (ms) of the histogram buckets; the last one is open. */
 export const BUCKETS_MS = [5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10_000, 30_000, 60_000];

@@ -3,11 +3,29 @@
  * the owner so another tenant's id is simply not found.
  */
 
-import type { CloudRunSpec } from "../gcp/cloud_run_spec.ts";
-import type { HttpMethod, ProbeExpect } from "../net/probe.ts";
+export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE" | "HEAD";
 
-export type { HttpMethod };
-export type Expectation = ProbeExpect;
+/** What a response must show for a run to succeed. */
+export interface Expectation {
+  status?: number | number[];
+  bodyContains?: string;
+  maxLatencyMs?: number;
+}
+
+/** A Cloud Run job to start (lib/gcp/ validates it), and the credential that may start it. */
+export interface CloudRunSpec {
+  project: string;
+  region: string;
+  job: string;
+  overrides: {
+    env?: { name: string; value: string }[];
+    args?: string[];
+    taskCount?: number;
+    /** Seconds, as a protobuf Duration in JSON form: "3600s". */
+    timeout?: string;
+  };
+  credentialId: string;
+}
 
 /** A probe worker checking a job, at `checkMinute:checkSecond` within each interval. */
 export interface WorkerAssignment {
@@ -49,6 +67,22 @@ export interface Worker {
   is_active: boolean;
   last_seen_at: string | null;
   created_at: string;
+}
+
+/** A job as seed 002's probe worker is told to check it (one per job and worker). */
+export interface Monitor {
+  monitor_id: string;
+  name: string;
+  url: string;
+  method: string;
+  headers: Record<string, string>;
+  body: string | null;
+  timeout_seconds: number;
+  expected_status_code: number | null;
+  expected_body_contains: string | null;
+  check_minute: number;
+  check_second: number;
+  check_interval_seconds: number;
 }
 
 /** A job as the API shows it: the configuration plus its counters. */
@@ -120,4 +154,114 @@ export interface ApiKey {
 export interface Page<T> {
   values: T[];
   cursor: string | null;
+}
+
+// --- Outbound webhooks (seed 003) ----------------------------------------------------
+
+/** A webhook as stored: the secrets are sealed with the master key. */
+export interface WebhookRecord {
+  id: string;
+  userId: string;
+  jobId: string;
+  endpoint: string;
+  headers: Record<string, string> | null;
+  /** The current secret (`whsec_…`), sealed. */
+  secret: string;
+  /** Secrets replaced by a rotation, still signing until they expire. */
+  previousSecrets: { secret: string; expiresAt: number }[];
+  enabled: boolean;
+  /** Why Hibiki disabled it (410 Gone, failing for days), shown to the owner. */
+  disabledReason: string | null;
+  disabledAt: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export type DeliveryState = "pending" | "succeeded" | "dead";
+
+export interface Attempt {
+  /** 1-based; restarts at 1 after a manual redelivery. */
+  n: number;
+  at: string;
+  /** HTTP status of the receiver's answer, 0 when none came. */
+  status: number;
+  durationMs: number;
+  success: boolean;
+  error: string | null;
+  /** The first bytes of the receiver's answer. */
+  response: string;
+}
+
+/** The payload's `job` (seed 003 fields, as they were when the run finished). */
+export interface PayloadJob {
+  id: string;
+  name: string;
+  url: string;
+  method: string;
+  schedule: string;
+  timezone: string;
+  headers: Record<string, string> | null;
+  body: string | null;
+  enabled: boolean;
+  count: number;
+  lastRunAt: string | null;
+  nextRunAt: string | null;
+  createdAt: string;
+  updatedAt: string;
+  userId: string;
+}
+
+export interface PayloadResult {
+  status: "success" | "failure";
+  code: number;
+  response: { headers: Record<string, string>; body: string };
+  startedAt: string;
+  finishedAt: string;
+  durationMs: number;
+  trigger: "AUTO" | "MANUAL";
+}
+
+export interface Delivery {
+  /** `wh_…`: the payload `id` and `X-Webhook-ID`, the same on every attempt. */
+  id: string;
+  userId: string;
+  jobId: string;
+  webhookId: string;
+  runId: string | null;
+  /** A sample sent by `POST /api/webhooks/:jobId/test`. */
+  test: boolean;
+  state: DeliveryState;
+  createdAt: string;
+  /** When the next attempt is due (epoch ms), while pending. */
+  nextAttemptAt: number | null;
+  attempts: Attempt[];
+  /** Attempts since the last (re)delivery request: indexes the retry schedule. */
+  attemptsInRound: number;
+  payload: { job: PayloadJob; result: PayloadResult };
+}
+
+/** Where a delivery is, as its queued attempts and its lookup by id carry it. */
+export interface StoredDeliveryRef {
+  userId: string;
+  jobId: string;
+  createdAt: number;
+  /**
+   * The whole delivery, on the lease of one written with its run (see OutboxDelivery): its
+   * record is first written with the first attempt's result, off the run's commit.
+   */
+  delivery?: Delivery;
+}
+
+// --- The admin dashboard's job search ----------------------------------------------------
+
+export const JOB_STATES = ["up", "down", "paused"] as const;
+/** A job's state in the dashboard's filter: its last run's outcome, or paused. */
+export type JobState = (typeof JOB_STATES)[number];
+
+export interface JobQuery {
+  /** Words the name must contain, each as the start of a word. */
+  q?: string;
+  state?: JobState;
+  cursor?: string;
+  limit: number;
 }

@@ -4,7 +4,7 @@
  * real (it can be ended at once, and expires by itself).
  */
 import { hexDigestsEqual, randomBytes, toBase64Url, toHex } from "../crypto.ts";
-import { kvKeys } from "../store/kv_keys.ts";
+import { kvKeys } from "../store/kv/keys.ts";
 import type { Session } from "./types.ts";
 
 export const SESSION_TTL_MS = 12 * 3_600_000;

@@ -11,7 +11,7 @@
  * sign-in that succeeds gives its count back, so only more than 20 sign-ins from one address
  * in flight at the same moment could be slowed down by each other.
  */
-import { kvKeys } from "../store/kv_keys.ts";
+import { kvKeys } from "../store/kv/keys.ts";
 
 const WINDOW_MS = 15 * 60_000;
 const MAX_WAIT_MS = 15 * 60_000;

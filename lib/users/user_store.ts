@@ -1,7 +1,7 @@
 /** Users in Deno KV. */
 import { ConflictError, NotFoundError } from "../errors.ts";
-import { collect } from "../store/kv_store.ts";
-import { kvKeys } from "../store/kv_keys.ts";
+import { collect } from "../store/kv/kv_store.ts";
+import { kvKeys } from "../store/kv/keys.ts";
 import type { ListOptions } from "../store/store.ts";
 import type { Page } from "../store/types.ts";
 import type { User } from "./types.ts";

@@ -15,7 +15,7 @@ import { post } from "../net/post.ts";
 import type { ProbeOptions, ProbeRequest, ProbeResult } from "../net/probe.ts";
 import { parseRetryAfter } from "../net/retry_after.ts";
 import type { Lease, QueueItem } from "../scheduler/dispatcher.ts";
-import { kvKeys } from "../store/kv_keys.ts";
+import { kvKeys } from "../store/kv/keys.ts";
 import { payloadBytes } from "./payload.ts";
 import { seedSignature, standardSignatures } from "./signing.ts";
 import type { Attempt, Delivery, DeliveryRef, WebhookRecord } from "./types.ts";

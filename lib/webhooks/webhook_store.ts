@@ -1,9 +1,10 @@
 /** Webhooks and deliveries in Deno KV. */
 import { ConflictError, NotFoundError } from "../errors.ts";
 import type { Lease, QueueItem } from "../scheduler/dispatcher.ts";
-import { GroupCommitter } from "../store/group_commit.ts";
-import { collect } from "../store/kv_store.ts";
-import { kvKeys } from "../store/kv_keys.ts";
+import { GroupCommitter } from "../store/kv/group_commit.ts";
+import { collect } from "../store/kv/kv_store.ts";
+import { kvKeys } from "../store/kv/keys.ts";
+import { addDelivery, deliveryRef, heldDeliveryLease } from "../store/kv/outbox.ts";
 import type { ListOptions } from "../store/store.ts";
 import type { Page } from "../store/types.ts";
 import type { Delivery, DeliveryRef, WebhookRecord } from "./types.ts";
@@ -79,36 +80,20 @@ export class WebhookStore {
 
   /** Adds a new delivery and its first attempt (at `nextAttemptAt`) to an atomic operation. */
   addDelivery(op: Deno.AtomicOperation, delivery: Delivery): void {
-    const dueAt = delivery.nextAttemptAt ?? Date.parse(delivery.createdAt);
-    const createdAt = Date.parse(delivery.createdAt);
-    const ref: DeliveryRef = { userId: delivery.userId, jobId: delivery.jobId, createdAt };
-    op.set(kvKeys.delivery(delivery.userId, delivery.jobId, createdAt, delivery.id), delivery)
-      .set(kvKeys.deliveryRef(delivery.id), ref)
-      .set([...kvKeys.deliveriesDue(), dueAt, delivery.id], ref);
+    addDelivery(op, delivery);
   }
 
-  /**
-   * Adds a new delivery already leased to the writing process, which holds it and sends it
-   * at once (see Dispatcher.hold). Until that first attempt is recorded the delivery lives
-   * only in its lease (a crash hands it to whichever process takes the lease over), so it is
-   * not yet listed or found by id. Returns the lease.
-   */
-  addHeldDelivery(
-    op: Deno.AtomicOperation,
-    delivery: Delivery,
-    leaseUntil: number,
-  ): HeldDelivery {
+  /** The lane item and lease of a delivery written with its run, held until `leaseUntil`. */
+  held(delivery: Delivery, leaseUntil: number): HeldDelivery {
     const at = delivery.nextAttemptAt ?? Date.parse(delivery.createdAt);
-    const createdAt = Date.parse(delivery.createdAt);
-    const ref: DeliveryRef = { userId: delivery.userId, jobId: delivery.jobId, createdAt };
-    const key = [...kvKeys.deliveryLeases(), leaseUntil, at, delivery.id];
-    // Only the lease, carrying the delivery: one write on the run's commit instead of three.
-    // The record (and its lookup by id) is written with the first attempt's result.
-    const held: DeliveryRef = { ...ref, delivery };
-    op.set(key, held);
     return {
-      item: { at, id: [delivery.id], value: held, retaken: false },
-      lease: { key, until: leaseUntil },
+      item: {
+        at,
+        id: [delivery.id],
+        value: { ...deliveryRef(delivery), delivery },
+        retaken: false,
+      },
+      lease: { key: heldDeliveryLease(delivery, leaseUntil) as Deno.KvKey, until: leaseUntil },
     };
   }
 

@@ -6,7 +6,7 @@
 import type { Clock } from "../clock.ts";
 import { ConflictError, NotFoundError } from "../errors.ts";
 import type { SecretBox } from "../crypto.ts";
-import type { JobForRun, ListOptions, Store } from "../store/store.ts";
+import type { JobForRun, ListOptions, OutboxDelivery, Store } from "../store/store.ts";
 import type { Page, Run } from "../store/types.ts";
 import { payloadJob, payloadResult } from "./payload.ts";
 import { maskSecret, newWebhookSecret } from "./secrets.ts";
@@ -220,15 +220,12 @@ export class WebhookService {
   }
 
   /**
-   * The outbox: when the job has an enabled webhook, returns the write that adds the run's
-   * delivery, to be committed in the same atomic operation as the run.
+   * The outbox: when the job has an enabled webhook, the run's delivery, to be written with
+   * the run (`Store.recordRun`).
    */
-  async outboxFor(
-    run: Run,
-    stored: JobForRun,
-  ): Promise<((op: Deno.AtomicOperation) => void) | null> {
+  async outboxFor(run: Run, stored: JobForRun): Promise<OutboxDelivery | null> {
     const delivery = await this.deliveryFor(run, stored);
-    return delivery && ((op) => this.options.webhooks.addDelivery(op, delivery));
+    return delivery && { delivery };
   }
 
   /**
@@ -239,7 +236,7 @@ export class WebhookService {
     run: Run,
     stored: JobForRun,
     hold: (held: HeldDelivery) => void,
-  ): Promise<{ write: (op: Deno.AtomicOperation) => void; afterCommit: () => void } | null> {
+  ): Promise<{ outbox: OutboxDelivery[]; afterCommit: () => void } | null> {
     const delivery = await this.deliveryFor(run, stored);
     if (!delivery) return null;
     const now = this.options.clock.now();
@@ -248,14 +245,11 @@ export class WebhookService {
       stored.webhook && stored.readAt !== undefined && now - stored.readAt <= SNAPSHOT_MAX_AGE_MS
         ? { webhook: stored.webhook, failingSince: stored.webhookFailingSince }
         : undefined;
-    let held: HeldDelivery | null = null;
+    const heldUntil = now + this.options.deliveryLeaseMs;
     return {
-      write: (op) => {
-        const until = this.options.clock.now() + this.options.deliveryLeaseMs;
-        held = this.options.webhooks.addHeldDelivery(op, delivery, until);
-      },
+      outbox: [{ delivery, heldUntil }],
       afterCommit: () => {
-        if (!held) return;
+        const held = this.options.webhooks.held(delivery, heldUntil);
         hold(
           snapshot
             ? { ...held, item: { ...held.item, value: { ...held.item.value, snapshot } } }

@@ -10,7 +10,7 @@ import { ForbiddenError, ValidationError } from "../../lib/errors.ts";
 import type { CredentialService } from "../../lib/gcp/credentials.ts";
 import { pickLanguage, translator } from "../../lib/i18n/i18n.ts";
 import type { InboundService } from "../../lib/inbound/inbound_service.ts";
-import type { JobSearch } from "../../lib/jobs/job_index.ts";
+import type { JobSearch } from "../../lib/jobs/dashboard.ts";
 import type { JobService } from "../../lib/jobs/jobs.ts";
 import type { JobStats } from "../../lib/stats/job_stats.ts";
 import type { Store } from "../../lib/store/store.ts";
