@@ -20,7 +20,8 @@ import { KvStore } from "./store/kv/kv_store.ts";
 import type { JobForRun } from "./store/store.ts";
 import { EdgeService, type ResultChunk } from "./edge/edge_service.ts";
 import { ResultIngester } from "./edge/result_ingester.ts";
-import { WorkerStore } from "./edge/worker_store.ts";
+import { KvWorkerStore } from "./store/kv/workers.ts";
+import type { WorkerStore } from "./store/workers.ts";
 import { createInbound, type Inbound } from "./inbound/inbound.ts";
 import { CloudRunRunner } from "./gcp/cloud_run_runner.ts";
 import { CredentialService, ENV_CREDENTIAL_ID } from "./gcp/credentials.ts";
@@ -143,7 +144,7 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
   });
   wakeDeliveries = (at) => deliveries.wake(at);
 
-  const workers = new WorkerStore(kv);
+  const workers = new KvWorkerStore(kv);
   const ingester = new ResultIngester({
     store,
     workers,

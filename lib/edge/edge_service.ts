@@ -14,7 +14,7 @@ import type { Clock } from "../clock.ts";
 import type { Monitor } from "./monitor.ts";
 import { kvKeys } from "../store/kv/keys.ts";
 import type { CheckResult } from "./results_input.ts";
-import type { WorkerStore } from "./worker_store.ts";
+import type { WorkerStore } from "../store/workers.ts";
 
 /** How far a worker's clock may run ahead of ours: a result from further ahead is dropped. */
 export const MAX_CLOCK_SKEW_MS = 5 * 60_000;

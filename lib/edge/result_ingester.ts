@@ -18,7 +18,7 @@ import type { Run } from "../store/types.ts";
 import type { WebhookService } from "../webhooks/webhooks.ts";
 import type { ResultChunk } from "./edge_service.ts";
 import type { CheckResult } from "./results_input.ts";
-import type { WorkerStore } from "./worker_store.ts";
+import type { WorkerStore } from "../store/workers.ts";
 
 export interface ResultIngesterOptions {
   store: Store;

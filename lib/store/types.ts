@@ -60,6 +60,9 @@ export interface Job {
   updatedAt: string;
 }
 
+/** A worker id: what a worker may call itself (and short enough for any key). */
+export const WORKER_ID = /^[A-Za-z0-9_.-]{1,64}$/;
+
 /** A remote probe worker (seed 002's `workers` table). */
 export interface Worker {
   id: string;

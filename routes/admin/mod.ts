@@ -5,7 +5,7 @@
  */
 import { Hono, type MiddlewareHandler } from "hono";
 import type { Clock } from "../../lib/clock.ts";
-import type { WorkerStore } from "../../lib/edge/worker_store.ts";
+import type { WorkerStore } from "../../lib/store/workers.ts";
 import { ForbiddenError, ValidationError } from "../../lib/errors.ts";
 import type { CredentialService } from "../../lib/gcp/credentials.ts";
 import { pickLanguage, translator } from "../../lib/i18n/i18n.ts";

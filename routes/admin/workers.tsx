@@ -4,7 +4,7 @@ import { Csrf, TextField } from "../../components/field.tsx";
 import { formatTime, stateClass } from "../../components/format.ts";
 import { DEFAULT_USER } from "../../lib/auth.ts";
 import { ConflictError, ForbiddenError, ValidationError } from "../../lib/errors.ts";
-import { WORKER_ID } from "../../lib/jobs/job_input.ts";
+import { WORKER_ID } from "../../lib/store/types.ts";
 import type { AdminContext, AdminEnv } from "./context.ts";
 import { formOf } from "./context.ts";
 import type { AdminDeps } from "./mod.ts";

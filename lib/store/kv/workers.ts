@@ -1,15 +1,9 @@
 /** Probe workers and the monitors each one checks, in Deno KV. */
-import { ConflictError, NotFoundError } from "../errors.ts";
-import { WORKER_ID } from "../jobs/job_input.ts";
-import { getMany } from "../store/kv/get_many.ts";
-import { kvKeys } from "../store/kv/keys.ts";
-import type { Worker } from "../store/types.ts";
-import type { Monitor } from "./monitor.ts";
-
-export interface MonitorEntry {
-  userId: string;
-  monitor: Monitor;
-}
+import { ConflictError, NotFoundError } from "../../errors.ts";
+import { type Worker, WORKER_ID } from "../types.ts";
+import type { MonitorEntry, WorkerStore } from "../workers.ts";
+import { getMany } from "./get_many.ts";
+import { kvKeys } from "./keys.ts";
 
 function withSeen(worker: Worker, seen: unknown): Worker {
   const at = seen instanceof Deno.KvU64 ? Number(seen.value) : null;
@@ -23,7 +17,7 @@ interface CachedMonitors {
   owners?: Map<string, string>;
 }
 
-export class WorkerStore {
+export class KvWorkerStore implements WorkerStore {
   private readonly monitors = new Map<string, CachedMonitors>();
 
   constructor(private readonly kv: Deno.Kv) {}
