@@ -13,7 +13,7 @@ import { writeRunState } from "../lib/store/kv/job_index.ts";
 import { kvKeys } from "../lib/store/kv/keys.ts";
 import type { Job, Run } from "../lib/store/types.ts";
 import { createSystem } from "../lib/system.ts";
-import { UserStore } from "../lib/users/user_store.ts";
+import { KvUserStore } from "../lib/store/kv/users.ts";
 import { createJobs, type Metric, percentile, type Scenario } from "./util.ts";
 
 const USER = "u-ui";
@@ -43,7 +43,7 @@ export const ui: Scenario = async ({ quick, log }) => {
     await system.stats.flush();
     log(`seeded in ${((performance.now() - seedStarted) / 1000).toFixed(1)} s`);
 
-    await new UserStore(raw).put({
+    await new KvUserStore(raw).put({
       id: USER,
       admin: true,
       passwordHash: null,

@@ -37,7 +37,7 @@ import { Assets } from "../routes/admin/assets.ts";
 import type { JobSearch } from "./jobs/dashboard.ts";
 import { SessionService } from "./users/sessions.ts";
 import { LoginThrottle } from "./users/throttle.ts";
-import { UserStore } from "./users/user_store.ts";
+import { KvLoginFailureStore, KvSessionStore, KvUserStore } from "./store/kv/users.ts";
 import { UserService } from "./users/users.ts";
 
 /** Held fires read their job this long before their second (see Dispatcher.prepare). */
@@ -249,11 +249,15 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
     send: options.post,
   });
   // Admin UI: the session key is derived from the master key, so there is no extra secret.
-  const sessions = new SessionService(kv, masterKey, () => clock.now());
+  const sessions = new SessionService(
+    new KvSessionStore(kv, () => clock.now()),
+    masterKey,
+    () => clock.now(),
+  );
   const users = new UserService({
-    users: new UserStore(kv),
+    users: new KvUserStore(kv),
     sessions,
-    throttle: new LoginThrottle(kv, () => clock.now()),
+    throttle: new LoginThrottle(new KvLoginFailureStore(kv), () => clock.now()),
     now: () => clock.now(),
     adminPassword: config.adminPassword,
     fingerprint: (text) => sessions.fingerprint(text),

@@ -268,3 +268,38 @@ export interface JobQuery {
   cursor?: string;
   limit: number;
 }
+
+// --- Admin sign-in (lib/users/) ----------------------------------------------------------
+
+/** Someone who signs in to the admin pages. Each user is a tenant: its id owns its records. */
+export interface User {
+  /** The tenant id (`default` is the operator). */
+  id: string;
+  /** May add users and reset their passwords. */
+  admin: boolean;
+  /** `pbkdf2-sha256$…`; null until a password is set. */
+  passwordHash: string | null;
+  /**
+   * HMAC of the HIBIKI_ADMIN_PASSWORD last applied to this user: the variable sets the password
+   * again only when its value changes, so a password changed on the page survives restarts.
+   */
+  envFingerprint?: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface Session {
+  id: string;
+  userId: string;
+  /** Sent back in forms (`_csrf`) and by islands (`X-CSRF-Token`). */
+  csrf: string;
+  createdAt: number;
+  expiresAt: number;
+}
+
+/** Recent failed sign-ins counted under one name (a user from an address, or an address). */
+export interface LoginFailures {
+  count: number;
+  /** Epoch ms of the latest. */
+  lastAt: number;
+}
