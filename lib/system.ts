@@ -27,6 +27,7 @@ import { CloudRunRunner } from "./gcp/cloud_run_runner.ts";
 import { CredentialService, ENV_CREDENTIAL_ID } from "./gcp/credentials.ts";
 import { DEFAULT_USER } from "./auth.ts";
 import { JobStats } from "./stats/job_stats.ts";
+import { KvJobStatsStore } from "./store/kv/stats.ts";
 import { closePostClient } from "./net/post.ts";
 import { Deliverer } from "./webhooks/deliverer.ts";
 import type { DeliveryRef } from "./webhooks/types.ts";
@@ -102,7 +103,7 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
   const metrics = new Metrics();
   const store = new KvStore(kv, { clock, retention: config.runRetention });
   const webhookStore = new WebhookStore(kv);
-  const stats = new JobStats(kv, clock);
+  const stats = new JobStats(new KvJobStatsStore(kv), clock);
   const masterKey = options.masterKey ?? randomBytes(32);
   const box = new SecretBox(masterKey);
 

@@ -303,3 +303,18 @@ export interface LoginFailures {
   /** Epoch ms of the latest. */
   lastAt: number;
 }
+
+// --- Rolling 24-hour statistics of a job (lib/stats/) ------------------------------------
+
+export interface HourStats {
+  /** Epoch hour (ms / 3,600,000). */
+  h: number;
+  n: number;
+  ok: number;
+  latency: number[];
+  late: number[];
+}
+
+export interface JobStatsRecord {
+  hours: HourStats[];
+}
