@@ -25,6 +25,7 @@ import type { WorkerStore } from "./store/workers.ts";
 import { createInbound, type Inbound } from "./inbound/inbound.ts";
 import { CloudRunRunner } from "./gcp/cloud_run_runner.ts";
 import { CredentialService, ENV_CREDENTIAL_ID } from "./gcp/credentials.ts";
+import { KvCredentialStore } from "./store/kv/credentials.ts";
 import { DEFAULT_USER } from "./auth.ts";
 import { JobStats } from "./stats/job_stats.ts";
 import { KvJobStatsStore } from "./store/kv/stats.ts";
@@ -173,7 +174,7 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
   });
 
   const credentials = new CredentialService({
-    kv,
+    credentials: new KvCredentialStore(kv),
     box,
     clock,
     envKey: config.gcp.serviceAccount,

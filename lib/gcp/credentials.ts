@@ -8,7 +8,8 @@ import { DEFAULT_USER } from "../auth.ts";
 import type { Clock } from "../clock.ts";
 import type { SecretBox } from "../crypto.ts";
 import { NotFoundError, ValidationError } from "../errors.ts";
-import { kvKeys } from "../store/kv/keys.ts";
+import type { CredentialStore } from "../store/credentials.ts";
+import type { StoredCredential } from "../store/types.ts";
 import {
   type GcpCredential,
   isGoogleTokenUri,
@@ -17,18 +18,6 @@ import {
 } from "./service_account.ts";
 
 export const ENV_CREDENTIAL_ID = "env";
-
-interface StoredCredential {
-  id: string;
-  userId: string;
-  type: "gcp_service_account";
-  client_email: string;
-  private_key_id: string;
-  project_id: string;
-  /** The key file, sealed with the master key. */
-  sealedKey: string;
-  createdAt: string;
-}
 
 export interface CredentialView {
   id: string;
@@ -40,7 +29,7 @@ export interface CredentialView {
 }
 
 export interface CredentialServiceOptions {
-  kv: Deno.Kv;
+  credentials: CredentialStore;
   box: SecretBox;
   clock: Clock;
   /** `GCP_SERVICE_ACCOUNT`: the key file's JSON (or base64 of it). */
@@ -80,7 +69,7 @@ export class CredentialService {
       sealedKey: await this.options.box.seal(JSON.stringify(json), `credential:${id}`),
       createdAt: new Date(this.options.clock.now()).toISOString(),
     };
-    await this.options.kv.set(kvKeys.credential(userId, id), record);
+    await this.options.credentials.put(record);
     return view(record);
   }
 
@@ -88,11 +77,7 @@ export class CredentialService {
     const out: CredentialView[] = [];
     const env = userId === DEFAULT_USER ? this.envView() : null;
     if (env) out.push(env);
-    for await (
-      const entry of this.options.kv.list<StoredCredential>({
-        prefix: kvKeys.credentialsOf(userId),
-      })
-    ) out.push(view(entry.value));
+    for (const record of await this.options.credentials.list(userId)) out.push(view(record));
     return out;
   }
 
@@ -101,8 +86,7 @@ export class CredentialService {
       const env = this.envView();
       if (env) return env;
     }
-    const record = (await this.options.kv.get<StoredCredential>(kvKeys.credential(userId, id)))
-      .value;
+    const record = await this.options.credentials.get(userId, id);
     if (!record) throw new NotFoundError(`Credential "${id}" not found`);
     return view(record);
   }
@@ -114,7 +98,7 @@ export class CredentialService {
       );
     }
     await this.get(userId, id);
-    await this.options.kv.delete(kvKeys.credential(userId, id));
+    await this.options.credentials.delete(userId, id);
     this.loaded.delete(`${userId}/${id}`);
   }
 
@@ -137,8 +121,7 @@ export class CredentialService {
         key: await loadServiceAccountKey(this.envJson(), this.keyOptions),
       };
     }
-    const record = (await this.options.kv.get<StoredCredential>(kvKeys.credential(userId, id)))
-      .value;
+    const record = await this.options.credentials.get(userId, id);
     if (!record) throw new NotFoundError(`Credential "${id}" not found`);
     const json = await this.options.box.open(record.sealedKey, `credential:${id}`);
     return { id: `${userId}/${id}`, key: await loadServiceAccountKey(json, this.keyOptions) };

@@ -318,3 +318,18 @@ export interface HourStats {
 export interface JobStatsRecord {
   hours: HourStats[];
 }
+
+// --- Credentials (lib/gcp/) --------------------------------------------------------------
+
+/** A Google service-account key as stored: the key file sealed with the master key. */
+export interface StoredCredential {
+  id: string;
+  userId: string;
+  type: "gcp_service_account";
+  client_email: string;
+  private_key_id: string;
+  project_id: string;
+  /** The key file, sealed with the master key. */
+  sealedKey: string;
+  createdAt: string;
+}
