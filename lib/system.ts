@@ -32,7 +32,7 @@ import { KvJobStatsStore } from "./store/kv/stats.ts";
 import { closePostClient } from "./net/post.ts";
 import { Deliverer } from "./webhooks/deliverer.ts";
 import type { DeliveryRef } from "./webhooks/types.ts";
-import { WebhookStore } from "./webhooks/webhook_store.ts";
+import { KvWebhookStore } from "./store/kv/webhooks.ts";
 import { WebhookService } from "./webhooks/webhooks.ts";
 import { createApp } from "../routes/app.ts";
 import { Assets } from "../routes/admin/assets.ts";
@@ -103,7 +103,7 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
   const clock = options.clock ?? systemClock;
   const metrics = new Metrics();
   const store = new KvStore(kv, { clock, retention: config.runRetention });
-  const webhookStore = new WebhookStore(kv);
+  const webhookStore = new KvWebhookStore(kv);
   const stats = new JobStats(new KvJobStatsStore(kv), clock);
   const masterKey = options.masterKey ?? randomBytes(32);
   const box = new SecretBox(masterKey);
