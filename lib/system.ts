@@ -23,6 +23,7 @@ import { ResultIngester } from "./edge/result_ingester.ts";
 import { KvWorkerStore } from "./store/kv/workers.ts";
 import type { WorkerStore } from "./store/workers.ts";
 import { createInbound, type Inbound } from "./inbound/inbound.ts";
+import { KvInboundStore } from "./store/kv/inbound.ts";
 import { CloudRunRunner } from "./gcp/cloud_run_runner.ts";
 import { CredentialService, ENV_CREDENTIAL_ID } from "./gcp/credentials.ts";
 import { KvCredentialStore } from "./store/kv/credentials.ts";
@@ -241,6 +242,7 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
   });
   const inbound = createInbound({
     kv,
+    store: new KvInboundStore(kv),
     clock,
     box,
     maxConcurrency: config.maxConcurrency,

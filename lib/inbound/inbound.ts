@@ -1,5 +1,5 @@
 /**
- * Builds the inbound webhook module over one Deno KV: the service the routes call, the runner
+ * Builds the inbound webhook module over its store: the service the routes call, the runner
  * of queued actions, and the dispatcher lane (`["inbound_due"]`, `["inbound_lease"]`) that
  * starts them on time. `lib/system.ts` wires this in like the outbound deliveries.
  */
@@ -7,15 +7,17 @@ import type { Clock } from "../clock.ts";
 import type { SecretBox } from "../crypto.ts";
 import type { ProbeOptions, ProbeRequest, ProbeResult } from "../net/probe.ts";
 import { Dispatcher } from "../scheduler/dispatcher.ts";
+import type { InboundStore } from "../store/inbound.ts";
 import { kvKeys } from "../store/kv/keys.ts";
 import { ActionRunner } from "./action_runner.ts";
 import { InboundService } from "./inbound_service.ts";
-import { InboundStore } from "./inbound_store.ts";
 import { InboundMetrics } from "./metrics.ts";
 import type { InboundRef, RunJob } from "./types.ts";
 
 export interface InboundOptions {
+  /** The lane's own keys live here (see Dispatcher). */
   kv: Deno.Kv;
+  store: InboundStore;
   clock: Clock;
   box: SecretBox;
   maxConcurrency: number;
@@ -43,8 +45,7 @@ export interface Inbound {
 }
 
 export function createInbound(options: InboundOptions): Inbound {
-  const { kv, clock } = options;
-  const store = new InboundStore(kv);
+  const { kv, clock, store } = options;
   const metrics = new InboundMetrics();
   // The dispatcher is built after the parts that queue work for it.
   let wake = (_at: number) => {};

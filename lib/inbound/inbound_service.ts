@@ -18,7 +18,8 @@ import {
   type RelayRules,
   type VerificationInput,
 } from "./hook_input.ts";
-import { CHUNK_BYTES, type InboundStore, type ListOptions } from "./inbound_store.ts";
+import { CHUNK_BYTES, type InboundStore } from "../store/inbound.ts";
+import type { ListOptions } from "../store/store.ts";
 import type { InboundMetrics } from "./metrics.ts";
 import type {
   HookAction,
@@ -183,27 +184,27 @@ export class InboundService {
 
   async getEvent(userId: string, hookId: string, eventId: string): Promise<InboundEventView> {
     await this.options.store.getHookOf(userId, this.hookId(hookId));
-    const entry = EVENT_ID.test(eventId)
+    const found = EVENT_ID.test(eventId)
       ? await this.options.store.getEvent(hookId, eventId)
       : null;
-    if (!entry?.value) throw new NotFoundError(`Event "${eventId}" not found`);
-    return eventView(entry.value);
+    if (!found) throw new NotFoundError(`Event "${eventId}" not found`);
+    return eventView(found.event);
   }
 
   /** Runs the hook's action on a stored event again, now; the retry schedule starts over. */
   async replay(userId: string, hookId: string, eventId: string): Promise<InboundEventView> {
     await this.options.store.getHookOf(userId, this.hookId(hookId));
     for (let attempt = 0; attempt < 10; attempt++) {
-      const entry = EVENT_ID.test(eventId)
+      const found = EVENT_ID.test(eventId)
         ? await this.options.store.getEvent(hookId, eventId)
         : null;
-      if (!entry?.value) throw new NotFoundError(`Event "${eventId}" not found`);
+      if (!found) throw new NotFoundError(`Event "${eventId}" not found`);
       const now = this.options.clock.now();
       const next: InboundEvent = {
-        ...entry.value,
-        action: { ...entry.value.action, state: "pending", nextAttemptAt: now, attemptsInRound: 0 },
+        ...found.event,
+        action: { ...found.event.action, state: "pending", nextAttemptAt: now, attemptsInRound: 0 },
       };
-      if (await this.options.store.saveEvent(entry as Deno.KvEntry<InboundEvent>, next, { now })) {
+      if (await this.options.store.saveEvent(found, next, { now })) {
         this.options.onDue(now);
         return eventView(next);
       }
@@ -227,7 +228,7 @@ export class InboundService {
     const now = Date.now();
     const cached = this.hooks.get(hookId);
     if (cached && now - cached.at < HOOK_CACHE_MS) return cached.hook;
-    const hook = (await this.options.store.getHook(hookId)).value;
+    const hook = await this.options.store.getHook(hookId);
     if (this.hooks.size >= 10_000) this.hooks.clear();
     this.hooks.set(hookId, { hook, at: now });
     return hook;
