@@ -6,7 +6,7 @@
  */
 import { kvKeys } from "../lib/store/kv/keys.ts";
 import { writeOutbox } from "../lib/store/kv/outbox.ts";
-import type { Delivery } from "../lib/webhooks/types.ts";
+import type { Delivery } from "../lib/store/types.ts";
 import {
   BENCH_USER,
   cpuSince,

@@ -187,7 +187,7 @@ function seedJob(i: number, now: number): Job {
   };
 }
 
-/** Writes the runs straight to Deno KV (as the recorder lays them out), 500 keys a commit. */
+/** Writes the runs straight to Deno KV (as `recordRun` lays them out), 500 keys a commit. */
 async function seedRuns(
   kv: Deno.Kv,
   system: ReturnType<typeof createSystem>,

@@ -11,7 +11,7 @@
  * monitor (an enabled job assigned to it), and its `checked_at` is plausible.
  */
 import type { Clock } from "../clock.ts";
-import type { Monitor } from "./monitor.ts";
+import type { Monitor } from "../store/types.ts";
 import { kvKeys } from "../store/kv/keys.ts";
 import type { CheckResult } from "./results_input.ts";
 import type { WorkerStore } from "../store/workers.ts";

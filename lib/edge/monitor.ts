@@ -2,7 +2,6 @@
  * When a probe worker checks its monitors (seed 002). The monitor rows themselves are written
  * by the store with their job (lib/store/kv/monitors.ts).
  */
-export type { Monitor } from "../store/types.ts";
 
 /**
  * Offsets for workers that were given none: spread evenly over the interval starting at the

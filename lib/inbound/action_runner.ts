@@ -18,14 +18,14 @@ import { standardSignatures } from "../webhooks/signing.ts";
 import type { InboundService } from "./inbound_service.ts";
 import type { InboundStore, VersionedEvent } from "../store/inbound.ts";
 import type { InboundMetrics } from "./metrics.ts";
+import type { RunJob } from "./types.ts";
 import type {
   ActionAttempt,
   HookRecord,
   InboundEvent,
   InboundRef,
   RelayAction,
-  RunJob,
-} from "./types.ts";
+} from "../store/types.ts";
 
 export const DEFAULT_RETRY_SCHEDULE_MS = [5_000, 30_000, 120_000, 600_000, 3_600_000];
 const RELAY_USER_AGENT = "Hibiki-Relay/1.0";

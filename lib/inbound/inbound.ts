@@ -12,7 +12,8 @@ import { kvKeys } from "../store/kv/keys.ts";
 import { ActionRunner } from "./action_runner.ts";
 import { InboundService } from "./inbound_service.ts";
 import { InboundMetrics } from "./metrics.ts";
-import type { InboundRef, RunJob } from "./types.ts";
+import type { RunJob } from "./types.ts";
+import type { InboundRef } from "../store/types.ts";
 
 export interface InboundOptions {
   /** The lane's own keys live here (see Dispatcher). */

@@ -21,15 +21,8 @@ import {
 import { CHUNK_BYTES, type InboundStore } from "../store/inbound.ts";
 import type { ListOptions } from "../store/store.ts";
 import type { InboundMetrics } from "./metrics.ts";
-import type {
-  HookAction,
-  HookRecord,
-  HookView,
-  InboundEvent,
-  InboundEventView,
-  ReceiveResult,
-  Verification,
-} from "./types.ts";
+import type { HookView, InboundEventView, ReceiveResult } from "./types.ts";
+import type { HookAction, HookRecord, InboundEvent, Verification } from "../store/types.ts";
 import { verifyRequest } from "./verify.ts";
 
 const HOOK_ID = /^hook_[0-9a-f]{32}$/;

@@ -2,21 +2,8 @@
  * Inbound webhooks (seed 001): endpoints Hibiki hosts at `POST /hooks/:id`, each with a way to
  * verify its sender, an optional ownership challenge, and an action that runs from a queue
  * after the request has been stored and acknowledged.
+ * The records are the store's (lib/store/types.ts); views and results are this feature's.
  */
-
-// The records are the store's (lib/store/types.ts); views and results are this feature's.
-export { VERIFICATION_MODES } from "../store/types.ts";
-export type {
-  ActionAttempt,
-  ActionState,
-  HookAction,
-  HookRecord,
-  InboundEvent,
-  InboundRef,
-  RelayAction,
-  Verification,
-  VerificationMode,
-} from "../store/types.ts";
 import type { HookAction, InboundEvent, Verification } from "../store/types.ts";
 
 /** A hook as the API shows it: secrets in full only in the answer that created them. */

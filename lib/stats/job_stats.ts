@@ -18,8 +18,6 @@ const HOURS_KEPT = 25;
 const FLUSH_EVERY_MS = 30_000;
 const FLUSH_GROUP = 40;
 
-export type { HourStats, JobStatsRecord };
-
 export interface JobStatsSummary {
   runs: number;
   /** 0–1; null without runs. */

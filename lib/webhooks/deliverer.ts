@@ -19,7 +19,8 @@ import type { StoredDeliveryRef } from "../store/types.ts";
 import type { SaveDeliveryOptions, VersionedDelivery, WebhookStore } from "../store/webhooks.ts";
 import { payloadBytes } from "./payload.ts";
 import { seedSignature, standardSignatures } from "./signing.ts";
-import type { Attempt, Delivery, DeliveryRef, WebhookRecord } from "./types.ts";
+import type { DeliveryRef } from "./types.ts";
+import type { Attempt, Delivery, WebhookRecord } from "../store/types.ts";
 import type { WebhookService } from "./webhooks.ts";
 
 const RESPONSE_SNIPPET_BYTES = 1024;

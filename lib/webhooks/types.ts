@@ -1,15 +1,8 @@
-/** Outbound webhooks (seed 003): one per job, and every delivery with all its attempts. */
+/**
+ * Outbound webhooks (seed 003) as the API shows them, and the values of their lane. The
+ * records (webhooks, deliveries) are the store's: lib/store/types.ts.
+ */
 import type { Delivery, StoredDeliveryRef, WebhookRecord } from "../store/types.ts";
-
-// The records themselves are the store's (lib/store/types.ts); the views are this feature's.
-export type {
-  Attempt,
-  Delivery,
-  DeliveryState,
-  PayloadJob,
-  PayloadResult,
-  WebhookRecord,
-} from "../store/types.ts";
 
 /** A webhook as the API shows it (seed 003 fields first). */
 export interface WebhookView {

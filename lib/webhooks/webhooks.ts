@@ -13,14 +13,8 @@ import { maskSecret, newWebhookSecret } from "./secrets.ts";
 import { type EndpointRules, parseWebhookInput, parseWebhookPatch } from "./webhook_input.ts";
 import type { Lease, QueueItem } from "../scheduler/dispatcher.ts";
 import type { WebhookStore } from "../store/webhooks.ts";
-import type {
-  Delivery,
-  DeliveryRef,
-  DeliveryView,
-  WebhookRecord,
-  WebhookSnapshot,
-  WebhookView,
-} from "./types.ts";
+import type { DeliveryRef, DeliveryView, WebhookSnapshot, WebhookView } from "./types.ts";
+import type { Delivery, WebhookRecord } from "../store/types.ts";
 
 /**
  * A run's read of its webhook stands in for the read before its delivery's first attempt

@@ -4,7 +4,8 @@
  * expectations, SSRF guard), keeps every result in a local outbox, and sends them in
  * batches of at most 1000, retrying with backoff and jitter while Hibiki is unreachable.
  */
-import { isCheckTime, type Monitor } from "../edge/monitor.ts";
+import { isCheckTime } from "../edge/monitor.ts";
+import { type Monitor } from "../store/types.ts";
 import type { CheckResult } from "../edge/results_input.ts";
 import {
   probe as sendProbe,

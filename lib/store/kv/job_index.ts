@@ -46,7 +46,7 @@ export function writeJobIndex(op: Deno.AtomicOperation, before: Job | null, afte
  * of its newest run, as the dashboard's row shows it. A job checked from several places
  * (locally and by workers) gets runs from several writers, and workers' results arrive in
  * batches, late: a run older than the job's newest stored run must not be written here
- * (the run recorder's `newest: false`), and the newest of a batch goes last.
+ * (`RunCompletion.newest: false`), and the newest of a batch goes last.
  *
  * `known` is the job's state as read before the run (null when unknown): when the run does
  * not change it, nothing is written, which spares two writes on almost every run. Only a
