@@ -18,7 +18,8 @@ import { Scheduler } from "./scheduler/scheduler.ts";
 import { kvKeys } from "./store/kv/keys.ts";
 import { KvStore } from "./store/kv/kv_store.ts";
 import type { JobForRun } from "./store/store.ts";
-import { EdgeService, type ResultChunk } from "./edge/edge_service.ts";
+import type { ResultChunk } from "./store/types.ts";
+import { EdgeService } from "./edge/edge_service.ts";
 import { ResultIngester } from "./edge/result_ingester.ts";
 import { KvWorkerStore } from "./store/kv/workers.ts";
 import type { WorkerStore } from "./store/workers.ts";
@@ -167,7 +168,6 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
     execute: (item, lease) => ingester.execute(item, lease),
   });
   const edge = new EdgeService({
-    kv,
     workers,
     clock,
     maxAgeMs: config.runRetention.maxAgeMs,

@@ -14,10 +14,8 @@ import type { JobStats } from "../stats/job_stats.ts";
 import type { Lease, QueueItem } from "../scheduler/dispatcher.ts";
 import { runId } from "../store/run_id.ts";
 import type { OutboxDelivery, RunCompletion, RunFacts, Store } from "../store/store.ts";
-import type { Run } from "../store/types.ts";
+import type { CheckResult, ResultChunk, Run } from "../store/types.ts";
 import type { WebhookService } from "../webhooks/webhooks.ts";
-import type { ResultChunk } from "./edge_service.ts";
-import type { CheckResult } from "./results_input.ts";
 import type { WorkerStore } from "../store/workers.ts";
 
 export interface ResultIngesterOptions {

@@ -88,6 +88,23 @@ export interface Monitor {
   check_interval_seconds: number;
 }
 
+/** One check a probe worker made (a row of seed 002's `check_results`). */
+export interface CheckResult {
+  monitor_id: string;
+  checked_at: string;
+  status_code: number | null;
+  response_time_ms: number | null;
+  success: boolean;
+  error_message: string | null;
+  response_body_sample: string | null;
+  worker_id: string;
+}
+
+/** Accepted worker results waiting to be stored as runs, as the results lane carries them. */
+export interface ResultChunk {
+  results: CheckResult[];
+}
+
 /** A job as the API shows it: the configuration plus its counters. */
 export interface JobView extends Job {
   type: "http" | "cloud_run_job";

@@ -1,5 +1,5 @@
 /** The contract for probe workers (seed 002) and the monitors each one checks. */
-import type { Monitor, Worker } from "./types.ts";
+import type { CheckResult, Monitor, Worker } from "./types.ts";
 
 /** A monitor as a worker's list holds it, with the owner of its job. */
 export interface MonitorEntry {
@@ -21,4 +21,9 @@ export interface WorkerStore {
   listMonitors(workerId: string): Promise<MonitorEntry[]>;
   /** The owners of the worker's monitors by monitor id: only results for these are stored. */
   monitorOwners(workerId: string): Promise<Map<string, string>>;
+  /**
+   * Stores accepted results durably, queued at `at` to be turned into runs (the results
+   * lane). Throws when they could not be stored: then nothing may be acknowledged.
+   */
+  queueResults(results: CheckResult[], at: number): Promise<void>;
 }

@@ -6,7 +6,7 @@
  */
 import { isCheckTime } from "../edge/monitor.ts";
 import { type Monitor } from "../store/types.ts";
-import type { CheckResult } from "../edge/results_input.ts";
+import type { CheckResult } from "../store/types.ts";
 import {
   probe as sendProbe,
   type ProbeOptions,
