@@ -38,7 +38,7 @@ function intervalSeconds(job: Job): number {
   return schedule.kind === "interval" ? schedule.everyMs / 1000 : 0;
 }
 
-export function monitorFor(job: Job, assignment: WorkerAssignment): Monitor {
+function monitorFor(job: Job, assignment: WorkerAssignment): Monitor {
   const status = job.expect?.status;
   return {
     monitor_id: job.id,
