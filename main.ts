@@ -6,7 +6,7 @@ import { dirname } from "node:path";
 import { ConfigError, parseConfig } from "./lib/config.ts";
 import { dataPathProblem } from "./lib/data_path_access.ts";
 import { loadMasterKey } from "./lib/master_key.ts";
-import { openKv } from "./lib/store/open_kv.ts";
+import { openKv } from "./lib/store/kv/open_kv.ts";
 import { startNotes } from "./lib/start_log.ts";
 import { createSystem } from "./system.ts";
 

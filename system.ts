@@ -29,15 +29,18 @@ import { handleQueueMessage } from "./lib/queue.ts";
 import type { Dispatcher } from "./lib/lanes/dispatcher.ts";
 import { createFires } from "./lib/scheduler/feature.ts";
 import type { FireValue } from "./lib/scheduler/fires.ts";
-import { RunRecorder } from "./lib/scheduler/run_recorder.ts";
 import type { Scheduler, TickReport } from "./lib/scheduler/scheduler.ts";
-import { KvStore } from "./lib/store/kv_store.ts";
-import type { ResultChunk } from "./lib/edge/edge_service.ts";
+import { KvStore } from "./lib/store/kv/kv_store.ts";
+import type { ResultChunk } from "./lib/store/types.ts";
 import { createEdge } from "./lib/edge/feature.ts";
-import { WorkerStore } from "./lib/edge/worker_store.ts";
+import { KvWorkerStore } from "./lib/store/kv/workers.ts";
+import type { WorkerStore } from "./lib/store/workers.ts";
+import { KvInboundStore } from "./lib/store/kv/inbound.ts";
+import { KvCredentialStore } from "./lib/store/kv/credentials.ts";
+import { KvJobStatsStore } from "./lib/store/kv/stats.ts";
 import { createInbound } from "./lib/inbound/feature.ts";
 import type { InboundHooks } from "./lib/inbound/inbound_hooks.ts";
-import type { InboundRef } from "./lib/inbound/types.ts";
+import type { InboundRef } from "./lib/store/types.ts";
 import { CloudRunRunner } from "./lib/gcp/cloud_run_runner.ts";
 import { CredentialService, ENV_CREDENTIAL_ID } from "./lib/gcp/credentials.ts";
 import { DEFAULT_USER } from "./lib/auth.ts";
@@ -45,14 +48,14 @@ import { JobStats } from "./lib/stats/job_stats.ts";
 import { closePostClient } from "./lib/net/post.ts";
 import { createWebhooks } from "./lib/webhooks/feature.ts";
 import type { DeliveryRef } from "./lib/webhooks/types.ts";
-import { WebhookStore } from "./lib/webhooks/webhook_store.ts";
+import { KvWebhookStore } from "./lib/store/kv/webhooks.ts";
 import type { WebhookService } from "./lib/webhooks/webhooks.ts";
 import { createApp } from "./routes/app.ts";
 import { Assets } from "./routes/admin/assets.ts";
-import { JobSearch } from "./lib/jobs/job_index.ts";
+import type { JobSearch } from "./lib/jobs/dashboard.ts";
 import { SessionService } from "./lib/users/sessions.ts";
 import { LoginThrottle } from "./lib/users/throttle.ts";
-import { UserStore } from "./lib/users/user_store.ts";
+import { KvLoginFailureStore, KvSessionStore, KvUserStore } from "./lib/store/kv/users.ts";
 import { UserService } from "./lib/users/users.ts";
 
 export interface SystemOptions {
@@ -125,11 +128,10 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
   const masterKey = options.masterKey ?? randomBytes(32);
   const box = new SecretBox(masterKey);
 
-  const store = new KvStore(kv);
-  const webhookStore = new WebhookStore(kv);
-  const recorder = new RunRecorder(kv, clock, config.runRetention);
-  const stats = new JobStats(kv, clock);
-  const workers = new WorkerStore(kv);
+  const store = new KvStore(kv, { clock, retention: config.runRetention });
+  const webhookStore = new KvWebhookStore(kv);
+  const stats = new JobStats(new KvJobStatsStore(kv), clock);
+  const workers = new KvWorkerStore(kv);
 
   const webhooks = createWebhooks({
     kv,
@@ -148,7 +150,6 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
     store,
     workers,
     webhooks: webhooks.service,
-    recorder,
     metrics,
     stats,
     clock,
@@ -157,7 +158,7 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
   });
 
   const credentials = new CredentialService({
-    kv,
+    credentials: new KvCredentialStore(kv),
     box,
     clock,
     envKey: config.gcp.serviceAccount,
@@ -172,7 +173,6 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
   const fires = createFires({
     kv,
     store,
-    recorder,
     stats,
     clock,
     metrics,
@@ -205,6 +205,7 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
   });
   const inbound = createInbound({
     kv,
+    store: new KvInboundStore(kv),
     clock,
     box,
     maxConcurrency: config.maxConcurrency,
@@ -222,17 +223,21 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
   };
 
   // Admin UI: the session key is derived from the master key, so there is no extra secret.
-  const sessions = new SessionService(kv, masterKey, () => clock.now());
+  const sessions = new SessionService(
+    new KvSessionStore(kv, () => clock.now()),
+    masterKey,
+    () => clock.now(),
+  );
   const users = new UserService({
-    users: new UserStore(kv),
+    users: new KvUserStore(kv),
     sessions,
-    throttle: new LoginThrottle(kv, () => clock.now()),
+    throttle: new LoginThrottle(new KvLoginFailureStore(kv), () => clock.now()),
     now: () => clock.now(),
     adminPassword: config.adminPassword,
     fingerprint: (text) => sessions.fingerprint(text),
     iterations: options.passwordIterations,
   });
-  const search = new JobSearch(kv, store);
+  const search: JobSearch = { page: (userId, query) => store.searchJobs(userId, query) };
   let queueListening = false;
   const app = createApp({
     store,

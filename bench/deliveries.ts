@@ -4,8 +4,9 @@
  * - latency: jobs firing every second with webhooks, from run finished to delivery received
  *   (target p99 ≤ 250 ms).
  */
-import { kvKeys } from "../lib/store/kv_keys.ts";
-import type { Delivery } from "../lib/webhooks/types.ts";
+import { kvKeys } from "../lib/store/kv/keys.ts";
+import { writeOutbox } from "../lib/store/kv/outbox.ts";
+import type { Delivery } from "../lib/store/types.ts";
 import {
   BENCH_USER,
   cpuSince,
@@ -96,7 +97,7 @@ export const deliveries: Scenario = async ({ quick, log }) => {
     const stored = (await system.parts.store.getJobForRun(BENCH_USER, job.id))!;
     const op = kv.atomic();
     for (let i = 0; i < perJob; i++) {
-      (await system.parts.webhooks.outboxFor(run(job.id, i), stored))!(op);
+      writeOutbox(op, [(await system.parts.webhooks.outboxFor(run(job.id, i), stored))!]);
       queued++;
     }
     await op.commit();

@@ -6,8 +6,8 @@
  * restored between ticks, so every tick does the same work.
  */
 import { ManualClock } from "../lib/clock.ts";
-import { kvKeys } from "../lib/store/kv_keys.ts";
-import { dueEntry } from "../lib/store/kv_store.ts";
+import { kvKeys } from "../lib/store/kv/keys.ts";
+import { dueEntry } from "../lib/store/kv/kv_store.ts";
 import { LOOKAHEAD_MS } from "../lib/scheduler/scheduler.ts";
 import {
   BENCH_USER,

@@ -9,11 +9,11 @@
  */
 import { gzipSync } from "node:zlib";
 import { parseConfig } from "../lib/config.ts";
-import { writeRunState } from "../lib/jobs/job_index.ts";
-import { kvKeys } from "../lib/store/kv_keys.ts";
+import { writeRunState } from "../lib/store/kv/job_index.ts";
+import { kvKeys } from "../lib/store/kv/keys.ts";
 import type { Job, Run } from "../lib/store/types.ts";
 import { createSystem } from "../system.ts";
-import { UserStore } from "../lib/users/user_store.ts";
+import { KvUserStore } from "../lib/store/kv/users.ts";
 import { createJobs, type Metric, percentile, type Scenario } from "./util.ts";
 
 const USER = "u-ui";
@@ -43,7 +43,7 @@ export const ui: Scenario = async ({ quick, log }) => {
     await system.parts.stats.flush();
     log(`seeded in ${((performance.now() - seedStarted) / 1000).toFixed(1)} s`);
 
-    await new UserStore(raw).put({
+    await new KvUserStore(raw).put({
       id: USER,
       admin: true,
       passwordHash: null,
@@ -187,7 +187,7 @@ function seedJob(i: number, now: number): Job {
   };
 }
 
-/** Writes the runs straight to Deno KV (as the recorder lays them out), 500 keys a commit. */
+/** Writes the runs straight to Deno KV (as `recordRun` lays them out), 500 keys a commit. */
 async function seedRuns(
   kv: Deno.Kv,
   system: ReturnType<typeof createSystem>,

@@ -6,7 +6,7 @@
 import type { Clock } from "../lib/clock.ts";
 import { parseConfig } from "../lib/config.ts";
 import { nextFireTimes, parseSchedule } from "../lib/schedule/schedule.ts";
-import type { KvStore } from "../lib/store/kv_store.ts";
+import type { KvStore } from "../lib/store/kv/kv_store.ts";
 import type { Job, Run } from "../lib/store/types.ts";
 import { createSystem, type System } from "../system.ts";
 

@@ -2,7 +2,7 @@
 import DashboardTable from "../islands/dashboard_table.tsx";
 import type { Translate } from "../lib/i18n/i18n.ts";
 import type { DashboardRow } from "../lib/jobs/dashboard.ts";
-import { JOB_STATES, type JobQuery } from "../lib/jobs/job_index.ts";
+import { JOB_STATES, type JobQuery } from "../lib/store/types.ts";
 import { Island } from "./island.tsx";
 
 export interface DashboardPageProps {

@@ -4,7 +4,7 @@
  * hint saying when it is used. A secret typed in is never shown back.
  */
 import type { Translate } from "../lib/i18n/i18n.ts";
-import { VERIFICATION_MODES, type VerificationMode } from "../lib/inbound/types.ts";
+import { VERIFICATION_MODES, type VerificationMode } from "../lib/store/types.ts";
 import { Csrf, Field, TextField } from "./field.tsx";
 
 // The API's own list: the form offers exactly what the API accepts.

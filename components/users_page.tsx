@@ -1,7 +1,7 @@
 /** `/admin/users` (administrators): every user with a password reset box, and the form to add
  * one. Each user is its own tenant. */
 import type { Translate } from "../lib/i18n/i18n.ts";
-import type { User } from "../lib/users/types.ts";
+import type { User } from "../lib/store/types.ts";
 import { Csrf, TextField } from "./field.tsx";
 import { formatTime } from "./format.ts";
 import { Flash } from "./layout.tsx";

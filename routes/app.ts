@@ -8,7 +8,7 @@ import { keyRoutes } from "./api/keys.ts";
 import { deliveryRoutes, webhookRoutes } from "./api/webhooks.ts";
 import type { WebhookService } from "../lib/webhooks/webhooks.ts";
 import type { EdgeService } from "../lib/edge/edge_service.ts";
-import type { WorkerStore } from "../lib/edge/worker_store.ts";
+import type { WorkerStore } from "../lib/store/workers.ts";
 import { workerRoutes } from "./api/workers.ts";
 import { credentialRoutes } from "./api/credentials.ts";
 import type { CredentialService } from "../lib/gcp/credentials.ts";

@@ -2,7 +2,7 @@
 import { Hono } from "hono";
 import type { Clock } from "../lib/clock.ts";
 import type { Metrics } from "../lib/metrics.ts";
-import { kvKeys } from "../lib/store/kv_keys.ts";
+import { kvKeys } from "../lib/store/kv/keys.ts";
 import type { Store } from "../lib/store/store.ts";
 
 /** A dispatcher that has not drained for this long is stuck. */

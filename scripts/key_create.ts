@@ -9,8 +9,8 @@ import { createApiKey, DEFAULT_USER, parseScopes } from "../lib/auth.ts";
 import { ConfigError, parseConfig } from "../lib/config.ts";
 import { dataPathProblem } from "../lib/data_path_access.ts";
 import { ValidationError } from "../lib/errors.ts";
-import { KvStore } from "../lib/store/kv_store.ts";
-import { openKv } from "../lib/store/open_kv.ts";
+import { KvStore } from "../lib/store/kv/kv_store.ts";
+import { openKv } from "../lib/store/kv/open_kv.ts";
 import { SCOPES } from "../lib/store/types.ts";
 
 const usage = `Usage: deno task key:create --scopes <list> [--user <id>] [--name <label>]

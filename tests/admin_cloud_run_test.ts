@@ -4,8 +4,8 @@
  * API's errors beside it, and the job and run pages showing each run's execution.
  */
 import assert from "node:assert/strict";
-import { kvKeys } from "../lib/store/kv_keys.ts";
-import { runId } from "../lib/store/kv_store.ts";
+import { kvKeys } from "../lib/store/kv/keys.ts";
+import { runId } from "../lib/store/run_id.ts";
 import type { Run } from "../lib/store/types.ts";
 import { AdminClient, AdminTestSystem, expectRedirect, type Page } from "./admin_client.ts";
 import { createServiceAccount, FakeGoogle } from "./fakes/google.ts";

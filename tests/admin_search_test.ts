@@ -1,6 +1,6 @@
-/** The dashboard's search and filters, answered from indexes (lib/jobs/job_index.ts). */
+/** The dashboard's search and filters, answered from indexes (lib/store/kv/job_index.ts). */
 import assert from "node:assert/strict";
-import { nameWords } from "../lib/jobs/job_index.ts";
+import { nameWords } from "../lib/store/job_words.ts";
 import type { ProbeRequest } from "../lib/net/probe.ts";
 import { okProbe, TestSystem } from "./helpers.ts";
 

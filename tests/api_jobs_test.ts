@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import type { JobView, Run } from "../lib/store/types.ts";
 import { expectError, expectStatus, T0, TestSystem } from "./helpers.ts";
-import { kvKeys } from "../lib/store/kv_keys.ts";
+import { kvKeys } from "../lib/store/kv/keys.ts";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const VALID = { name: "Ping", url: "https://example.com/", schedule: "0 9 * * *" };

@@ -4,7 +4,7 @@
  * counts what is stored. Worker runs update everything a local run does (the state index).
  */
 import assert from "node:assert/strict";
-import { kvKeys } from "../lib/store/kv_keys.ts";
+import { kvKeys } from "../lib/store/kv/keys.ts";
 import type { JobView } from "../lib/store/types.ts";
 import { okProbe, T0, TestSystem } from "./helpers.ts";
 

@@ -12,7 +12,8 @@ import { createInbound, type Inbound } from "../lib/inbound/feature.ts";
 import type { HookView } from "../lib/inbound/types.ts";
 import { post } from "../lib/net/post.ts";
 import type { ProbeOptions, ProbeRequest, ProbeResult } from "../lib/net/probe.ts";
-import { KvStore } from "../lib/store/kv_store.ts";
+import { KvStore } from "../lib/store/kv/kv_store.ts";
+import { KvInboundStore } from "../lib/store/kv/inbound.ts";
 import type { Scope } from "../lib/store/types.ts";
 import { inboundHookRoutes } from "../routes/api/hooks.ts";
 import { hookRoutes } from "../routes/hooks.ts";
@@ -62,6 +63,7 @@ export class InboundHarness {
     let harness: InboundHarness | null = null;
     const inbound = createInbound({
       kv,
+      store: new KvInboundStore(kv),
       clock,
       box: new SecretBox(randomBytes(32)),
       maxConcurrency: 10,

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { parseConfig } from "../lib/config.ts";
-import { kvKeys } from "../lib/store/kv_keys.ts";
+import { kvKeys } from "../lib/store/kv/keys.ts";
 import { createSystem } from "../system.ts";
 import { okProbe } from "./helpers.ts";
 

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { parseConfig } from "../lib/config.ts";
-import { openKv } from "../lib/store/open_kv.ts";
+import { openKv } from "../lib/store/kv/open_kv.ts";
 import { createSystem } from "../system.ts";
 import { delay, startTarget } from "./target_server.ts";
 

@@ -11,24 +11,13 @@
  * monitor (an enabled job assigned to it), and its `checked_at` is plausible.
  */
 import type { Clock } from "../clock.ts";
-import type { Monitor } from "./monitor.ts";
-import { kvKeys } from "../store/kv_keys.ts";
-import type { CheckResult } from "./results_input.ts";
-import type { WorkerStore } from "./worker_store.ts";
+import type { CheckResult, Monitor } from "../store/types.ts";
+import type { WorkerStore } from "../store/workers.ts";
 
 /** How far a worker's clock may run ahead of ours: a result from further ahead is dropped. */
 export const MAX_CLOCK_SKEW_MS = 5 * 60_000;
 /** Ids named in a log line about dropped results, at most. */
 const LOGGED_IDS = 3;
-
-/** A chunk stays under Deno KV's 64 KiB value limit. */
-const CHUNK_BYTES = 48 * 1024;
-/** Keeps one commit of chunks under Deno KV's total size limit. */
-const CHUNKS_PER_OP = 12;
-
-export interface ResultChunk {
-  results: CheckResult[];
-}
 
 export class EdgeError extends Error {
   override name = "EdgeError";
@@ -38,7 +27,6 @@ export class EdgeError extends Error {
 }
 
 export interface EdgeServiceOptions {
-  kv: Deno.Kv;
   workers: WorkerStore;
   clock: Clock;
   /** Runs older than this are pruned (run retention): older results are not stored. */
@@ -65,7 +53,7 @@ export class EdgeService {
    * and what it left out. Throws the seed's 404 or 403 when no item names an active worker.
    */
   async accept(results: CheckResult[]): Promise<Accepted> {
-    const { kv, clock, maxAgeMs } = this.options;
+    const { clock, maxAgeMs } = this.options;
     const now = clock.now();
     const assigned = await this.assignedMonitors(results, now);
     const kept: CheckResult[] = [];
@@ -86,16 +74,7 @@ export class EdgeService {
       }
     }
     if (kept.length > 0) {
-      const batchId = crypto.randomUUID();
-      const chunks = chunk(kept);
-      for (let i = 0; i < chunks.length; i += CHUNKS_PER_OP) {
-        const op = kv.atomic();
-        chunks.slice(i, i + CHUNKS_PER_OP).forEach((c, j) => {
-          op.set([...kvKeys.resultsDue(), now, batchId, i + j], c);
-        });
-        const result = await op.commit();
-        if (!result.ok) throw new Error("Cannot store results: the write was refused");
-      }
+      await this.options.workers.queueResults(kept, now);
       this.options.onAccepted();
     }
     return {
@@ -189,23 +168,4 @@ class Dropped {
 function sample(ids: Set<string>): string {
   const shown = [...ids].slice(0, LOGGED_IDS).join(", ");
   return ids.size > LOGGED_IDS ? `${shown} and ${ids.size - LOGGED_IDS} more` : shown;
-}
-
-function chunk(results: CheckResult[]): ResultChunk[] {
-  const chunks: ResultChunk[] = [];
-  let current: CheckResult[] = [];
-  let size = 0;
-  for (const result of results) {
-    const bytes = 200 + (result.response_body_sample?.length ?? 0) * 3 +
-      (result.error_message?.length ?? 0) * 3;
-    if (size + bytes > CHUNK_BYTES && current.length > 0) {
-      chunks.push({ results: current });
-      current = [];
-      size = 0;
-    }
-    current.push(result);
-    size += bytes;
-  }
-  if (current.length > 0) chunks.push({ results: current });
-  return chunks;
 }

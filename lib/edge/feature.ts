@@ -7,24 +7,24 @@
 import type { Clock } from "../clock.ts";
 import { Dispatcher } from "../lanes/dispatcher.ts";
 import type { Metrics } from "../metrics.ts";
-import type { RunRecorder } from "../scheduler/run_recorder.ts";
 import type { JobStats } from "../stats/job_stats.ts";
-import { kvKeys } from "../store/kv_keys.ts";
+import { kvKeys } from "../store/kv/keys.ts";
 import type { Store } from "../store/store.ts";
 import type { WebhookService } from "../webhooks/webhooks.ts";
-import { EdgeService, type ResultChunk } from "./edge_service.ts";
+import type { ResultChunk } from "../store/types.ts";
+import type { WorkerStore } from "../store/workers.ts";
+import { EdgeService } from "./edge_service.ts";
 import { ResultIngester } from "./result_ingester.ts";
-import type { WorkerStore } from "./worker_store.ts";
 
 /** Storing a chunk of worker results takes milliseconds; a minute is generous. */
 const RESULTS_LEASE_MS = 60_000;
 
 export interface EdgeOptions {
+  /** The results lane's own keys live here (see Dispatcher). */
   kv: Deno.Kv;
   store: Store;
   workers: WorkerStore;
   webhooks: WebhookService;
-  recorder: RunRecorder;
   stats: JobStats;
   metrics: Metrics;
   clock: Clock;
@@ -40,13 +40,11 @@ export interface Edge {
 }
 
 export function createEdge(options: EdgeOptions): Edge {
-  const { kv, store, workers, webhooks, recorder, metrics, stats, clock } = options;
+  const { kv, store, workers, webhooks, metrics, stats, clock } = options;
   const ingester = new ResultIngester({
-    kv,
     store,
     workers,
     webhooks,
-    recorder,
     metrics,
     stats,
     onDelivery: () => options.wakeDeliveries(),
@@ -62,7 +60,6 @@ export function createEdge(options: EdgeOptions): Edge {
     execute: (item, lease) => ingester.execute(item, lease),
   });
   const service = new EdgeService({
-    kv,
     workers,
     clock,
     maxAgeMs: options.maxAgeMs,

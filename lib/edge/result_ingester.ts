@@ -1,8 +1,8 @@
 /**
  * Stores accepted worker results as runs of their jobs (`where` = the worker id), written by
- * the run recorder like local runs: run, counters, up/down state and webhook outbox in one
- * commit, with group commit. A run's id is checked_at + worker and the recorder writes a run
- * only if it does not exist yet, so a batch a worker sends twice, or a chunk taken again
+ * `Store.recordRun` like local runs: run, counters, up/down state and webhook outbox in one
+ * commit. A run's id is checked_at + worker and the store writes a run only if it does not
+ * exist yet, so a batch a worker sends twice, or a chunk taken again
  * after a crash, is stored once.
  *
  * Results were checked when accepted; they are checked again here against the worker's
@@ -12,50 +12,35 @@
 import type { Metrics } from "../metrics.ts";
 import type { JobStats } from "../stats/job_stats.ts";
 import type { Lease, QueueItem } from "../lanes/dispatcher.ts";
-import type { Completion, RunRecorder } from "../scheduler/run_recorder.ts";
-import { getMany } from "../store/get_many.ts";
-import { kvKeys } from "../store/kv_keys.ts";
-import { runId, runsKept } from "../store/kv_store.ts";
-import type { Store } from "../store/store.ts";
-import type { Run } from "../store/types.ts";
+import { runId } from "../store/run_id.ts";
+import type { OutboxDelivery, RunCompletion, RunFacts, Store } from "../store/store.ts";
+import type { CheckResult, ResultChunk, Run } from "../store/types.ts";
 import type { WebhookService } from "../webhooks/webhooks.ts";
-import type { ResultChunk } from "./edge_service.ts";
-import type { CheckResult } from "./results_input.ts";
-import type { WorkerStore } from "./worker_store.ts";
+import type { WorkerStore } from "../store/workers.ts";
 
 export interface ResultIngesterOptions {
-  kv: Deno.Kv;
   store: Store;
   workers: WorkerStore;
   webhooks: WebhookService;
-  recorder: RunRecorder;
   metrics: Metrics;
   stats: JobStats;
   onDelivery: () => void;
 }
 
-/** What writing a job's runs needs to know, read for all jobs of a chunk at once. */
-interface JobFacts {
-  runsStored: number;
-  /** When the job's newest counted run started (epoch ms), 0 when none. */
-  lastRunAt: number;
-  hasWebhook: boolean;
-}
-
-type Outbox = Map<Run, (op: Deno.AtomicOperation) => void>;
+type Outbox = Map<Run, OutboxDelivery>;
 
 export class ResultIngester {
   constructor(private readonly options: ResultIngesterOptions) {}
 
   async execute(item: QueueItem<ResultChunk>, lease: Lease): Promise<void> {
-    const { recorder, metrics, stats } = this.options;
+    const { store, metrics, stats } = this.options;
     const runs = await this.assigned(item.value.results);
     const jobs = await this.jobs(runs);
     const outbox = await this.outbox(runs, jobs);
     const completions = this.completions(runs, jobs, outbox);
-    const recorded = await Promise.all(completions.map((c) => recorder.record(c)));
+    const recorded = await Promise.all(completions.map((c) => store.recordRun(c)));
     let deliveries = false;
-    completions.forEach(({ run, extra }, i) => {
+    completions.forEach(({ run, outbox }, i) => {
       if (!recorded[i]) return;
       metrics.observeRun(run.status === "success" ? "success" : "failure", null);
       stats.observe(run.userId, run.jobId, {
@@ -64,10 +49,10 @@ export class ResultIngester {
         latencyMs: run.durationMs,
         lateMs: null,
       });
-      deliveries ||= extra !== undefined;
+      deliveries ||= outbox !== undefined;
     });
     // Only now: a crash before this point leaves the chunk to be taken again.
-    await recorder.release(lease.key);
+    await store.releaseLease(lease.key);
     if (deliveries) this.options.onDelivery();
   }
 
@@ -94,32 +79,19 @@ export class ResultIngester {
     return runs;
   }
 
-  private async jobs(runs: Run[]): Promise<Map<string, JobFacts>> {
+  private async jobs(runs: Run[]): Promise<Map<string, RunFacts>> {
     const jobs = [...new Map(runs.map((r) => [r.jobId, r.userId])).entries()];
-    const keys = jobs.flatMap(([jobId, userId]) => [
-      kvKeys.jobCount(userId, jobId),
-      kvKeys.runsAdjust(userId, jobId),
-      kvKeys.jobLast(userId, jobId),
-      kvKeys.webhook(userId, jobId),
-    ]);
-    const entries = await getMany(this.options.kv, keys);
-    return new Map(jobs.map(([jobId], i) => {
-      const [count, adjust, last, webhook] = entries.slice(i * 4, i * 4 + 4);
-      return [jobId, {
-        runsStored: runsKept(count.value as Deno.KvU64 | null, adjust.value as Deno.KvU64 | null),
-        lastRunAt: last.value instanceof Deno.KvU64 ? Number(last.value.value) : 0,
-        hasWebhook: webhook.value !== null,
-      }];
-    }));
+    const facts = await this.options.store.runFacts(jobs.map(([jobId, userId]) => [userId, jobId]));
+    return new Map(jobs.map(([jobId], i) => [jobId, facts[i]]));
   }
 
   /**
    * One completion per run, a job's runs oldest first: only the newest of them, and only if
    * no newer run is stored already, sets the job's up/down state.
    */
-  private completions(runs: Run[], jobs: Map<string, JobFacts>, outbox: Outbox): Completion[] {
+  private completions(runs: Run[], jobs: Map<string, RunFacts>, outbox: Outbox): RunCompletion[] {
     const byJob = Map.groupBy(runs, (run) => run.jobId);
-    const completions: Completion[] = [];
+    const completions: RunCompletion[] = [];
     for (const [jobId, ofJob] of byJob) {
       const facts = jobs.get(jobId)!;
       ofJob.sort((a, b) => Date.parse(a.scheduledAt) - Date.parse(b.scheduledAt));
@@ -129,11 +101,11 @@ export class ResultIngester {
           run,
           scheduledAt,
           suffix: run.where,
-          leaseKey: null,
+          lease: null,
           runsStored: facts.runsStored + i,
           counts: true,
           newest: i === ofJob.length - 1 && scheduledAt >= facts.lastRunAt,
-          extra: outbox.get(run),
+          outbox: outbox.has(run) ? [outbox.get(run)!] : undefined,
         });
       });
     }
@@ -141,7 +113,7 @@ export class ResultIngester {
   }
 
   /** The webhook deliveries of the runs whose jobs have a webhook. */
-  private async outbox(runs: Run[], jobs: Map<string, JobFacts>): Promise<Outbox> {
+  private async outbox(runs: Run[], jobs: Map<string, RunFacts>): Promise<Outbox> {
     const out: Outbox = new Map();
     const withHook = [...new Map(runs.map((r) => [r.jobId, r.userId])).entries()]
       .filter(([jobId]) => jobs.get(jobId)!.hasWebhook);
@@ -155,8 +127,8 @@ export class ResultIngester {
     );
     for (const run of runs) {
       const job = stored.get(run.jobId);
-      const write = job && await this.options.webhooks.outboxFor(run, job);
-      if (write) out.set(run, write);
+      const delivery = job && await this.options.webhooks.outboxFor(run, job);
+      if (delivery) out.set(run, delivery);
     }
     return out;
   }

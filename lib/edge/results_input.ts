@@ -2,17 +2,7 @@
  * Validation of `batch-save-results` bodies, answering with seed 002's exact error bodies
  * (this endpoint's errors are `{ "error": … }`, not the envelope the rest of the API uses).
  */
-
-export interface CheckResult {
-  monitor_id: string;
-  checked_at: string;
-  status_code: number | null;
-  response_time_ms: number | null;
-  success: boolean;
-  error_message: string | null;
-  response_body_sample: string | null;
-  worker_id: string;
-}
+import type { CheckResult } from "../store/types.ts";
 
 export type Parsed =
   | { ok: true; results: CheckResult[] }

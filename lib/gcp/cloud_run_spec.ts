@@ -5,11 +5,11 @@
  * `GCP_SERVICE_ACCOUNT`). Resolved when the job is saved, so what runs is what was shown.
  */
 import { ValidationError } from "../errors.ts";
+import type { CloudRunSpec } from "../store/types.ts";
 import { type CloudRunTarget, parseCloudRunTarget } from "./run_cloud_run_job.ts";
 
-export interface CloudRunSpec extends CloudRunTarget {
-  credentialId: string;
-}
+/** Declared with the job it belongs to; a parsed target plus its credential is one. */
+export type { CloudRunSpec };
 
 export interface CloudRunDefaults {
   project: string | null;

@@ -9,7 +9,8 @@ import { BoundedCache } from "../bounded_cache.ts";
 import type { Clock } from "../clock.ts";
 import type { SecretBox } from "../crypto.ts";
 import { NotFoundError, ValidationError } from "../errors.ts";
-import { kvKeys } from "../store/kv_keys.ts";
+import type { CredentialStore } from "../store/credentials.ts";
+import type { StoredCredential } from "../store/types.ts";
 import {
   type GcpCredential,
   isGoogleTokenUri,
@@ -18,18 +19,6 @@ import {
 } from "./service_account.ts";
 
 export const ENV_CREDENTIAL_ID = "env";
-
-interface StoredCredential {
-  id: string;
-  userId: string;
-  type: "gcp_service_account";
-  client_email: string;
-  private_key_id: string;
-  project_id: string;
-  /** The key file, sealed with the master key. */
-  sealedKey: string;
-  createdAt: string;
-}
 
 export interface CredentialView {
   id: string;
@@ -41,7 +30,7 @@ export interface CredentialView {
 }
 
 export interface CredentialServiceOptions {
-  kv: Deno.Kv;
+  credentials: CredentialStore;
   box: SecretBox;
   clock: Clock;
   /** `GCP_SERVICE_ACCOUNT`: the key file's JSON (or base64 of it). */
@@ -81,7 +70,7 @@ export class CredentialService {
       sealedKey: await this.options.box.seal(JSON.stringify(json), `credential:${id}`),
       createdAt: new Date(this.options.clock.now()).toISOString(),
     };
-    await this.options.kv.set(kvKeys.credential(userId, id), record);
+    await this.options.credentials.put(record);
     return view(record);
   }
 
@@ -89,11 +78,7 @@ export class CredentialService {
     const out: CredentialView[] = [];
     const env = userId === DEFAULT_USER ? this.envView() : null;
     if (env) out.push(env);
-    for await (
-      const entry of this.options.kv.list<StoredCredential>({
-        prefix: kvKeys.credentialsOf(userId),
-      })
-    ) out.push(view(entry.value));
+    for (const record of await this.options.credentials.list(userId)) out.push(view(record));
     return out;
   }
 
@@ -102,8 +87,7 @@ export class CredentialService {
       const env = this.envView();
       if (env) return env;
     }
-    const record = (await this.options.kv.get<StoredCredential>(kvKeys.credential(userId, id)))
-      .value;
+    const record = await this.options.credentials.get(userId, id);
     if (!record) throw new NotFoundError(`Credential "${id}" not found`);
     return view(record);
   }
@@ -115,7 +99,7 @@ export class CredentialService {
       );
     }
     await this.get(userId, id);
-    await this.options.kv.delete(kvKeys.credential(userId, id));
+    await this.options.credentials.delete(userId, id);
     this.loaded.delete(`${userId}/${id}`);
   }
 
@@ -138,8 +122,7 @@ export class CredentialService {
         key: await loadServiceAccountKey(this.envJson(), this.keyOptions),
       };
     }
-    const record = (await this.options.kv.get<StoredCredential>(kvKeys.credential(userId, id)))
-      .value;
+    const record = await this.options.credentials.get(userId, id);
     if (!record) throw new NotFoundError(`Credential "${id}" not found`);
     const json = await this.options.box.open(record.sealedKey, `credential:${id}`);
     return { id: `${userId}/${id}`, key: await loadServiceAccountKey(json, this.keyOptions) };

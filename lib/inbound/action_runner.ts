@@ -14,19 +14,18 @@ import { NotFoundError } from "../errors.ts";
 import { post } from "../net/post.ts";
 import type { ProbeOptions, ProbeRequest, ProbeResult } from "../net/probe.ts";
 import type { Lease, QueueItem } from "../lanes/dispatcher.ts";
-import { kvKeys } from "../store/kv_keys.ts";
 import { standardSignatures } from "../webhooks/signing.ts";
 import type { HookSecrets } from "./hook_secrets.ts";
-import type { InboundStore } from "./inbound_store.ts";
+import type { InboundStore, VersionedEvent } from "../store/inbound.ts";
 import type { InboundMetrics } from "./metrics.ts";
+import type { RunJob } from "./types.ts";
 import type {
   ActionAttempt,
   HookRecord,
   InboundEvent,
   InboundRef,
   RelayAction,
-  RunJob,
-} from "./types.ts";
+} from "../store/types.ts";
 
 export const DEFAULT_RETRY_SCHEDULE_MS = [5_000, 30_000, 120_000, 600_000, 3_600_000];
 const RELAY_USER_AGENT = "Hibiki-Relay/1.0";
@@ -75,17 +74,17 @@ export class ActionRunner {
   async execute(item: QueueItem<InboundRef>, lease: Lease): Promise<void> {
     const { store, clock } = this.options;
     const eventId = item.id[0] as string;
-    const [eventEntry, hookEntry] = await store.kv.getMany<[InboundEvent, HookRecord]>([
-      kvKeys.inboundEvent(item.value.hookId, eventId),
-      kvKeys.inboundHook(item.value.hookId),
-    ]);
-    const event = eventEntry.value;
+    const found = await store.getEventWithHook(item.value.hookId, eventId);
+    const event = found.event?.event;
     // Gone (hook deleted, retention), already settled, or moved to another time by a replay.
-    if (!event || event.action.state !== "pending" || event.action.nextAttemptAt !== item.at) {
+    if (
+      !found.event || !event || event.action.state !== "pending" ||
+      event.action.nextAttemptAt !== item.at
+    ) {
       await store.releaseLease(lease.key);
       return;
     }
-    const hook = hookEntry.value;
+    const hook = found.hook;
     const startedAt = clock.now();
     const started = performance.now();
     const outcome: Outcome = hook
@@ -101,7 +100,7 @@ export class ActionRunner {
       error: outcome.error?.slice(0, MAX_ERROR_LENGTH) ?? null,
       detail: outcome.detail,
     };
-    await this.settle(eventEntry as Deno.KvEntry<InboundEvent>, attempt, outcome, lease);
+    await this.settle(found.event, attempt, outcome, lease);
   }
 
   private async perform(hook: HookRecord, event: InboundEvent, now: number): Promise<Outcome> {
@@ -181,7 +180,7 @@ export class ActionRunner {
   }
 
   private async settle(
-    entry: Deno.KvEntry<InboundEvent>,
+    entry: VersionedEvent,
     attempt: ActionAttempt,
     outcome: Outcome,
     lease: Lease,
@@ -190,21 +189,21 @@ export class ActionRunner {
     const now = clock.now();
     const delay = outcome.success || outcome.permanent
       ? undefined
-      : this.schedule[entry.value.action.attemptsInRound];
+      : this.schedule[entry.event.action.attemptsInRound];
     const state = outcome.success ? "succeeded" : delay === undefined ? "failed" : "pending";
     if (outcome.success) metrics.actions.success++;
     else if (state === "failed") metrics.actions.failed++;
     else metrics.actions.failure++;
     const next: InboundEvent = {
-      ...entry.value,
+      ...entry.event,
       action: {
         state,
         nextAttemptAt: delay === undefined ? null : now + delay,
         attemptsInRound: attempt.n,
-        attempts: [...entry.value.action.attempts, attempt],
+        attempts: [...entry.event.action.attempts, attempt],
       },
     };
-    if (await store.saveEvent(entry, next, { now, leaseKey: lease.key })) {
+    if (await store.saveEvent(entry, next, { now, lease: lease.key })) {
       if (delay !== undefined) this.options.onDue(now + delay);
     } else {
       // A replay changed the event meanwhile and queued its own attempt.

@@ -1,5 +1,5 @@
 /**
- * Builds the inbound webhooks feature (seed 001) over one Deno KV: its two services, `hooks`
+ * Builds the inbound webhooks feature (seed 001) over its store: its two services, `hooks`
  * (managing hooks and events, for the API and admin pages) and `receiver` (the public
  * endpoint), and the action lane (`["inbound_due"]`, `["inbound_lease"]`) that starts queued
  * actions on time through the action runner. The lane is built first: the services and the
@@ -10,17 +10,20 @@ import type { Clock } from "../clock.ts";
 import type { SecretBox } from "../crypto.ts";
 import type { ProbeOptions, ProbeRequest, ProbeResult } from "../net/probe.ts";
 import { Dispatcher } from "../lanes/dispatcher.ts";
-import { kvKeys } from "../store/kv_keys.ts";
+import type { InboundStore } from "../store/inbound.ts";
+import { kvKeys } from "../store/kv/keys.ts";
 import { ActionRunner } from "./action_runner.ts";
 import { HookSecrets } from "./hook_secrets.ts";
 import { InboundHooks } from "./inbound_hooks.ts";
 import { InboundReceiver } from "./inbound_receiver.ts";
-import { InboundStore } from "./inbound_store.ts";
 import { InboundMetrics } from "./metrics.ts";
-import type { InboundRef, RunJob } from "./types.ts";
+import type { RunJob } from "./types.ts";
+import type { InboundRef } from "../store/types.ts";
 
 export interface InboundOptions {
+  /** The lane's own keys live here (see Dispatcher). */
   kv: Deno.Kv;
+  store: InboundStore;
   clock: Clock;
   box: SecretBox;
   maxConcurrency: number;
@@ -49,8 +52,7 @@ export interface Inbound {
 }
 
 export function createInbound(options: InboundOptions): Inbound {
-  const { kv, clock } = options;
-  const store = new InboundStore(kv);
+  const { kv, clock, store } = options;
   const metrics = new InboundMetrics();
   const lane = new Dispatcher<InboundRef>({
     name: "inbound",

@@ -8,7 +8,7 @@ import { BoundedCache } from "../bounded_cache.ts";
 import { BASE64URL, randomBytes, type SecretBox } from "../crypto.ts";
 import { newWebhookSecret } from "../webhooks/secrets.ts";
 import type { VerificationInput } from "./hook_input.ts";
-import type { HookAction, HookRecord, Verification } from "./types.ts";
+import type { HookAction, HookRecord, Verification } from "../store/types.ts";
 
 /** Secrets to show in full in this one answer (those Hibiki just made). */
 export interface Shown {

@@ -17,8 +17,10 @@ import {
 } from "./hook_input.ts";
 import type { HookSecrets, Shown } from "./hook_secrets.ts";
 import { HOOK_ID } from "./inbound_receiver.ts";
-import type { InboundStore, ListOptions } from "./inbound_store.ts";
-import type { HookRecord, HookView, InboundEvent, InboundEventView } from "./types.ts";
+import type { InboundStore } from "../store/inbound.ts";
+import type { ListOptions } from "../store/store.ts";
+import type { HookRecord, InboundEvent } from "../store/types.ts";
+import type { HookView, InboundEventView } from "./types.ts";
 
 const EVENT_ID = /^evt_[0-9a-f]{28}$/;
 
@@ -129,27 +131,27 @@ export class InboundHooks {
 
   async getEvent(userId: string, hookId: string, eventId: string): Promise<InboundEventView> {
     await this.options.store.getHookOf(userId, this.hookId(hookId));
-    const entry = EVENT_ID.test(eventId)
+    const found = EVENT_ID.test(eventId)
       ? await this.options.store.getEvent(hookId, eventId)
       : null;
-    if (!entry?.value) throw new NotFoundError(`Event "${eventId}" not found`);
-    return eventView(entry.value);
+    if (!found) throw new NotFoundError(`Event "${eventId}" not found`);
+    return eventView(found.event);
   }
 
   /** Runs the hook's action on a stored event again, now; the retry schedule starts over. */
   async replay(userId: string, hookId: string, eventId: string): Promise<InboundEventView> {
     await this.options.store.getHookOf(userId, this.hookId(hookId));
     for (let attempt = 0; attempt < 10; attempt++) {
-      const entry = EVENT_ID.test(eventId)
+      const found = EVENT_ID.test(eventId)
         ? await this.options.store.getEvent(hookId, eventId)
         : null;
-      if (!entry?.value) throw new NotFoundError(`Event "${eventId}" not found`);
+      if (!found) throw new NotFoundError(`Event "${eventId}" not found`);
       const now = this.options.clock.now();
       const next: InboundEvent = {
-        ...entry.value,
-        action: { ...entry.value.action, state: "pending", nextAttemptAt: now, attemptsInRound: 0 },
+        ...found.event,
+        action: { ...found.event.action, state: "pending", nextAttemptAt: now, attemptsInRound: 0 },
       };
-      if (await this.options.store.saveEvent(entry as Deno.KvEntry<InboundEvent>, next, { now })) {
+      if (await this.options.store.saveEvent(found, next, { now })) {
         this.options.onDue(now);
         return eventView(next);
       }

@@ -11,10 +11,11 @@ import { ConflictError, NotFoundError, PayloadTooLargeError } from "../errors.ts
 import { readCapped } from "../request_body.ts";
 import { challengeOf } from "./challenge.ts";
 import type { HookSecrets } from "./hook_secrets.ts";
-import { CHUNK_BYTES, type InboundStore } from "./inbound_store.ts";
+import { CHUNK_BYTES, type InboundStore } from "../store/inbound.ts";
 import type { InboundMetrics } from "./metrics.ts";
 import { redactHeaders } from "./redact.ts";
-import type { HookRecord, InboundEvent, ReceiveResult } from "./types.ts";
+import type { HookRecord, InboundEvent } from "../store/types.ts";
+import type { ReceiveResult } from "./types.ts";
 import { verifyRequest } from "./verify.ts";
 
 export const HOOK_ID = /^hook_[0-9a-f]{32}$/;
@@ -75,7 +76,7 @@ export class InboundReceiver {
     const now = Date.now();
     const cached = this.hooks.get(hookId);
     if (cached && now - cached.at < HOOK_CACHE_MS) return cached.hook;
-    const hook = (await this.options.store.getHook(hookId)).value;
+    const hook = await this.options.store.getHook(hookId);
     this.hooks.set(hookId, { hook, at: now });
     return hook;
   }

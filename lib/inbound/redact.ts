@@ -1,5 +1,5 @@
 /** Request headers as an event keeps them: bounded, with credentials and signatures removed. */
-import type { Verification } from "./types.ts";
+import type { Verification } from "../store/types.ts";
 
 const MAX_HEADERS_KEPT = 100;
 const MAX_HEADER_VALUE = 1024;

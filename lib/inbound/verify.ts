@@ -6,7 +6,7 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { fromBase64, secretsEqual } from "../crypto.ts";
 import { standardMac } from "../webhooks/signing.ts";
-import type { Verification } from "./types.ts";
+import type { Verification } from "../store/types.ts";
 
 export const DEFAULT_TOLERANCE_SECONDS = 300;
 

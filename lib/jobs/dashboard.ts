@@ -4,9 +4,15 @@
  * run), so the cost does not grow with the number of jobs stored.
  */
 import type { JobStats, JobStatsSummary } from "../stats/job_stats.ts";
-import type { Store } from "../store/store.ts";
-import type { Run } from "../store/types.ts";
-import type { JobQuery, JobSearch } from "./job_index.ts";
+import type { Store, StoredJob } from "../store/store.ts";
+import type { JobQuery, Page, Run } from "../store/types.ts";
+
+export type { JobQuery };
+
+/** The dashboard's search (`Store.searchJobs`). */
+export interface JobSearch {
+  page(userId: string, query: JobQuery): Promise<Page<StoredJob>>;
+}
 
 export type RowState = "up" | "down" | "paused" | "pending";
 

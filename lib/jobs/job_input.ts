@@ -7,7 +7,7 @@ import { ValidationError } from "../errors.ts";
 import { parseBody } from "../validation.ts";
 import { checkTargetUrl, codePoint } from "../net/target_url.ts";
 import { parseSchedule, type Schedule, ScheduleError } from "../schedule/schedule.ts";
-import type { Expectation, HttpMethod, Job } from "../store/types.ts";
+import { type Expectation, type HttpMethod, type Job, WORKER_ID } from "../store/types.ts";
 
 export const METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"] as const;
 export const DEFAULT_TIMEOUT_MS = 30_000;
@@ -16,7 +16,6 @@ export const MAX_TIMEOUT_MS = 300_000;
 export const DEFAULT_CLOUD_RUN_TIMEOUT_MS = 3_600_000;
 export const MAX_CLOUD_RUN_TIMEOUT_MS = 86_400_000;
 const MAX_URL_LENGTH = 2048;
-export const WORKER_ID = /^[A-Za-z0-9_.-]{1,64}$/;
 const MAX_BODY_BYTES = 64 * 1024;
 const MAX_HEADERS = 50;
 const MAX_HEADER_BYTES = 8 * 1024;

@@ -6,10 +6,9 @@ import type { Clock } from "../clock.ts";
 import { NotFoundError, ValidationError } from "../errors.ts";
 import { nextFireTimes, parseSchedule, type Schedule } from "../schedule/schedule.ts";
 import type { Scheduler } from "../scheduler/scheduler.ts";
-import { heldLease } from "../scheduler/fires.ts";
-import { kvKeys } from "../store/kv_keys.ts";
-import { runId } from "../store/kv_store.ts";
-import type { Store, StoredJob } from "../store/store.ts";
+import { claimedFire } from "../scheduler/fires.ts";
+import { runId } from "../store/run_id.ts";
+import type { LeaseRef, Store, StoredJob } from "../store/store.ts";
 import type { Job, JobView, Page } from "../store/types.ts";
 import { assignWorkers } from "../edge/assignments.ts";
 import {
@@ -231,16 +230,13 @@ function httpJob(
 const EDIT_MARGIN_MS = 2000;
 
 /**
- * The keys of `job`'s fires claimed ahead and not started (after `now`, before its scheduler
- * pointer): held leases, and the pending fires a process that stopped handed back.
+ * `job`'s fires claimed ahead and not started (after `now`, before its scheduler pointer):
+ * held leases, and the pending fires a process that stopped handed back.
  */
-function claimedFires(job: Job, now: number, duePointer: number | null): Deno.KvKey[] {
+function claimedFires(job: Job, now: number, duePointer: number | null): LeaseRef[] {
   if (!runsHere(job) || duePointer === null || duePointer <= now) return [];
   const times = nextFireTimes(scheduleOf(job), now, { limit: 100, beforeMs: duePointer });
-  return times.flatMap((at) => [
-    heldLease(at, job.userId, job.id),
-    kvKeys.fire(at, job.userId, job.id, "local"),
-  ]);
+  return times.flatMap((at) => claimedFire(at, job.userId, job.id));
 }
 
 /** Whether Hibiki itself fires the job (it may be checked only by remote workers). */

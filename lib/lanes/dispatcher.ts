@@ -18,8 +18,8 @@
  * this starts thousands of items a second within milliseconds of their time.
  */
 import type { Clock } from "../clock.ts";
-import { getMany } from "../store/get_many.ts";
-import { GroupCommitter } from "../store/group_commit.ts";
+import { getMany } from "../store/kv/get_many.ts";
+import { GroupCommitter } from "../store/kv/group_commit.ts";
 
 /** Two checks' worth of keys per item stays under Deno KV's 100 checks per operation. */
 const LEASE_GROUP = 45;

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { ManualClock } from "../clock.ts";
 import { type FireTask, fireTask, type FireValue } from "../scheduler/fires.ts";
-import { kvKeys } from "../store/kv_keys.ts";
+import { kvKeys } from "../store/kv/keys.ts";
 import { Dispatcher } from "./dispatcher.ts";
 
 const T0 = Date.UTC(2026, 10, 23, 12, 0, 0);

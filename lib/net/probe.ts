@@ -5,10 +5,11 @@
 
 import { classify, type ErrorCategory, NetFailure } from "./net_errors.ts";
 import { ipLiteral, type Resolver, vetUrl } from "./ssrf.ts";
+import type { Expectation, HttpMethod } from "../store/types.ts";
 
 export type { ErrorCategory };
 
-export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE" | "HEAD";
+export type { HttpMethod };
 
 export interface ProbeRequest {
   url: string;
@@ -19,11 +20,8 @@ export interface ProbeRequest {
   timeoutMs: number;
 }
 
-export interface ProbeExpect {
-  status?: number | number[];
-  bodyContains?: string;
-  maxLatencyMs?: number;
-}
+/** Declared with the job it belongs to (lib/store/types.ts). */
+export type ProbeExpect = Expectation;
 
 export interface ProbeResult {
   /** The request completed and every expectation was met. */

@@ -11,10 +11,9 @@ import { Dispatcher } from "../lanes/dispatcher.ts";
 import type { Metrics } from "../metrics.ts";
 import type { ProbeOptions, ProbeRequest, ProbeResult } from "../net/probe.ts";
 import type { JobStats } from "../stats/job_stats.ts";
-import { kvKeys } from "../store/kv_keys.ts";
+import { kvKeys } from "../store/kv/keys.ts";
 import type { JobForRun, Store } from "../store/store.ts";
 import { fireTask, type FireValue, leaseMs } from "./fires.ts";
-import type { RunRecorder } from "./run_recorder.ts";
 import { Runner, type RunnerOptions } from "./runner.ts";
 import { Scheduler } from "./scheduler.ts";
 
@@ -24,7 +23,6 @@ const FIRE_PREPARE_LEAD_MS = 1000;
 export interface FiresOptions {
   kv: Deno.Kv;
   store: Store;
-  recorder: RunRecorder;
   stats?: JobStats;
   clock: Clock;
   metrics: Metrics;
@@ -44,10 +42,9 @@ export interface Fires {
 }
 
 export function createFires(options: FiresOptions): Fires {
-  const { kv, store, recorder, clock, metrics, config } = options;
+  const { kv, store, clock, metrics, config } = options;
   const runner = new Runner({
     store,
-    recorder,
     clock,
     metrics,
     allowPrivateNetworks: config.allowPrivateNetworks,

@@ -1,5 +1,6 @@
 /** The shape of claimed fires and how their keys read back. */
-import { kvKeys } from "../store/kv_keys.ts";
+import { kvKeys } from "../store/kv/keys.ts";
+import type { LeaseRef } from "../store/store.ts";
 import type { Trigger } from "../store/types.ts";
 import type { QueueItem } from "../lanes/dispatcher.ts";
 
@@ -34,6 +35,14 @@ export function fireTask(item: QueueItem<FireValue>): FireTask {
  */
 export function heldLease(at: number, userId: string, jobId: string): Deno.KvKey {
   return kvKeys.lease(at, at, userId, jobId, "local");
+}
+
+/**
+ * Where a scheduled fire claimed ahead and not started may be: held under its lease, or handed
+ * back pending by a process that stopped. Both are withdrawn when its job's schedule changes.
+ */
+export function claimedFire(at: number, userId: string, jobId: string): LeaseRef[] {
+  return [heldLease(at, userId, jobId), kvKeys.fire(at, userId, jobId, "local")];
 }
 
 /** How long a started fire stays leased: its request deadline plus room to record the result. */

@@ -15,11 +15,10 @@ import {
   type ProbeResult,
 } from "../net/probe.ts";
 import { isFireTime, parseSchedule } from "../schedule/schedule.ts";
-import { runId } from "../store/kv_store.ts";
-import type { JobForRun, Store } from "../store/store.ts";
+import { runId } from "../store/run_id.ts";
+import type { JobForRun, LeaseRef, OutboxDelivery, Store } from "../store/store.ts";
 import type { Job, Run } from "../store/types.ts";
 import type { FireTask } from "./fires.ts";
-import type { RunRecorder } from "./run_recorder.ts";
 import type { JobStats } from "../stats/job_stats.ts";
 import type { CloudRunRunner } from "../gcp/cloud_run_runner.ts";
 
@@ -27,8 +26,8 @@ import type { CloudRunRunner } from "../gcp/cloud_run_runner.ts";
 const RECORD_MARGIN_MS = 5_000;
 
 export interface RunnerOptions {
+  /** Reads the job and writes the run (`recordRun`). */
   store: Store;
-  recorder: RunRecorder;
   clock: Clock;
   metrics: Metrics;
   allowPrivateNetworks: boolean;
@@ -36,8 +35,8 @@ export interface RunnerOptions {
   /** The HTTP client; tests may wrap it. */
   probe?: (request: ProbeRequest, options: ProbeOptions) => Promise<ProbeResult>;
   /**
-   * Follow-up work of a run (the webhook outbox): written in the run's atomic operation,
-   * then `afterCommit` is called.
+   * Follow-up work of a run (the webhook outbox): written with the run, then `afterCommit`
+   * is called.
    */
   followUp?: (run: Run, job: JobForRun) => Promise<FollowUp | null>;
   /** Tallies finished runs for the dashboard's 24-hour statistics. */
@@ -47,7 +46,7 @@ export interface RunnerOptions {
 }
 
 export interface FollowUp {
-  write: (op: Deno.AtomicOperation) => void;
+  outbox: OutboxDelivery[];
   afterCommit: () => void;
 }
 
@@ -67,26 +66,26 @@ export class Runner {
   /** Runs a fire; `prepared` is `prepare`'s result when the dispatcher read ahead. */
   async execute(
     task: FireTask,
-    leaseKey: Deno.KvKey,
+    lease: LeaseRef,
     leaseUntil: number,
     prepared?: JobForRun | null,
   ): Promise<void> {
-    const { recorder, clock, metrics } = this.options;
+    const { store, clock, metrics } = this.options;
     const stored = prepared !== undefined ? prepared : await this.prepare(task);
     // A job changed since the fire was claimed (disabled, or rescheduled away from its time)
     // withdrew the fires due after the change; one due before it is owed a record.
     const changed = stored !== null && task.trigger === "AUTO" && !firesAt(stored.job, task.at);
     if (!stored || (changed && task.at > Date.parse(stored.job.updatedAt))) {
       metrics.observeRun("skipped", null);
-      return recorder.release(leaseKey);
+      return store.releaseLease(lease);
     }
     const now = clock.now();
     if (changed || (task.trigger === "AUTO" && now - task.at > this.options.catchUpDeadlineMs)) {
-      await recorder.record({
+      await store.recordRun({
         run: missedRun(task, stored.job, now, changed ? CHANGED : TOO_LATE),
         scheduledAt: task.at,
         suffix: task.suffix,
-        leaseKey,
+        lease,
         runsStored: stored.runsStored,
         counts: false,
       });
@@ -95,16 +94,16 @@ export class Runner {
     }
     const run = await this.send(task, stored.job, leaseUntil);
     const followUp = await this.options.followUp?.(run, stored) ?? null;
-    const recorded = await recorder.record({
+    const recorded = await store.recordRun({
       run,
       scheduledAt: task.at,
       suffix: task.suffix,
-      leaseKey,
+      lease,
       runsStored: stored.runsStored,
       counts: true,
       // A job that workers check has other writers of its state: no skipping on a stale read.
       state: stored.job.workers?.length ? null : stored.state,
-      extra: followUp?.write,
+      outbox: followUp?.outbox,
     });
     if (recorded) {
       metrics.observeRun(run.status === "success" ? "success" : "failure", run.lateMs);

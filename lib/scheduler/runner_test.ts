@@ -2,12 +2,11 @@ import assert from "node:assert/strict";
 import { ManualClock } from "../clock.ts";
 import { Metrics } from "../metrics.ts";
 import type { ProbeResult } from "../net/probe.ts";
-import { kvKeys } from "../store/kv_keys.ts";
-import { KvStore } from "../store/kv_store.ts";
+import { kvKeys } from "../store/kv/keys.ts";
+import { KvStore } from "../store/kv/kv_store.ts";
 import type { Run } from "../store/types.ts";
 import { Dispatcher } from "../lanes/dispatcher.ts";
 import { type FireTask, fireTask, type FireValue } from "./fires.ts";
-import { RunRecorder } from "./run_recorder.ts";
 import { Runner } from "./runner.ts";
 import { putJob } from "./test_support.ts";
 
@@ -29,13 +28,11 @@ function okResult(): ProbeResult {
 }
 
 function setup(kv: Deno.Kv, clock: ManualClock, retention = { count: 1000, maxAgeMs: 86_400_000 }) {
-  const store = new KvStore(kv);
-  const recorder = new RunRecorder(kv, clock, retention);
+  const store = new KvStore(kv, { clock, retention });
   const metrics = new Metrics();
   let calls = 0;
   const runner = new Runner({
     store,
-    recorder,
     clock,
     metrics,
     allowPrivateNetworks: true,
@@ -45,7 +42,7 @@ function setup(kv: Deno.Kv, clock: ManualClock, retention = { count: 1000, maxAg
       return Promise.resolve(okResult());
     },
   });
-  return { store, recorder, metrics, runner, calls: () => calls };
+  return { store, metrics, runner, calls: () => calls };
 }
 
 async function runs(kv: Deno.Kv, userId: string, jobId: string): Promise<Run[]> {
@@ -150,14 +147,14 @@ Deno.test("a manual run is never judged against the schedule", async () => {
 Deno.test("prune() keeps the newest runs within the retention count and age", async () => {
   const kv = await Deno.openKv(":memory:");
   const clock = new ManualClock(T0 + 3600_000);
-  const { store, runner, recorder } = setup(kv, clock, { count: 5, maxAgeMs: 3000_000 });
+  const { store, runner } = setup(kv, clock, { count: 5, maxAgeMs: 3000_000 });
   const job = await putJob(store, T0, { schedule: "* * * * * *" });
   for (let i = 1; i <= 12; i++) {
     clock.set(T0 + i * 1000);
     await runner.execute(task(job.id, T0 + i * 1000), await leased(kv, ["lease", i]), T0 + 60_000);
   }
   clock.set(T0 + 20_000);
-  assert.equal(await recorder.prune("default", job.id), 7);
+  assert.equal(await store.pruneRuns("default", job.id), 7);
   const left = await runs(kv, "default", job.id);
   assert.deepEqual(left.map((r) => Date.parse(r.scheduledAt) - T0), [
     8000,
@@ -169,7 +166,7 @@ Deno.test("prune() keeps the newest runs within the retention count and age", as
   assert.equal((await store.getJobForRun("default", job.id))?.runsStored, 5);
   // Age: at T0 + 3000 s + 10.5 s, the runs older than 3000 s go too.
   clock.set(T0 + 3000_000 + 10_500);
-  assert.equal(await recorder.prune("default", job.id), 3);
+  assert.equal(await store.pruneRuns("default", job.id), 3);
   assert.equal((await runs(kv, "default", job.id)).length, 2);
   kv.close();
 });

@@ -19,8 +19,9 @@
 import type { Clock } from "../clock.ts";
 import type { Metrics } from "../metrics.ts";
 import { nextFireTimes, parseSchedule, type Schedule } from "../schedule/schedule.ts";
-import { kvKeys } from "../store/kv_keys.ts";
-import { type DueEntry, runId } from "../store/kv_store.ts";
+import { kvKeys } from "../store/kv/keys.ts";
+import { type DueEntry } from "../store/kv/kv_store.ts";
+import { runId } from "../store/run_id.ts";
 import type { Run } from "../store/types.ts";
 import type { Lease, QueueItem } from "../lanes/dispatcher.ts";
 import { type FireValue, heldLease } from "./fires.ts";

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { ManualClock } from "../clock.ts";
 import { Metrics } from "../metrics.ts";
-import { kvKeys } from "../store/kv_keys.ts";
-import { KvStore } from "../store/kv_store.ts";
-import { openKv } from "../store/open_kv.ts";
+import { kvKeys } from "../store/kv/keys.ts";
+import { KvStore } from "../store/kv/kv_store.ts";
+import { openKv } from "../store/kv/open_kv.ts";
 import type { Job, Run } from "../store/types.ts";
 import { Scheduler } from "./scheduler.ts";
 import { putJob } from "./test_support.ts";

@@ -4,10 +4,9 @@ import type { Config } from "../config.ts";
 import { JobService } from "../jobs/jobs.ts";
 import { Metrics } from "../metrics.ts";
 import { nextFireTimes, parseSchedule } from "../schedule/schedule.ts";
-import { KvStore } from "../store/kv_store.ts";
+import { KvStore } from "../store/kv/kv_store.ts";
 import type { Job } from "../store/types.ts";
 import { createFires } from "./feature.ts";
-import { RunRecorder } from "./run_recorder.ts";
 
 export async function putJob(
   store: KvStore,
@@ -42,11 +41,10 @@ export async function putJob(
  * real HTTP client; no worker or Cloud Run credential exists.
  */
 export function buildFires(kv: Deno.Kv, clock: Clock, config: Config) {
-  const store = new KvStore(kv);
+  const store = new KvStore(kv, { clock, retention: config.runRetention });
   const { scheduler, lane } = createFires({
     kv,
     store,
-    recorder: new RunRecorder(kv, clock, config.runRetention),
     clock,
     metrics: new Metrics(),
     config,

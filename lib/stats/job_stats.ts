@@ -1,15 +1,15 @@
 /**
  * Rolling 24-hour statistics per job (runs, success rate, p95 latency and lateness) for the
  * dashboard, without reading runs: finished runs are tallied in memory and merged every half
- * minute into one small record per job (`["jstats", userId, jobId]`: hourly buckets with
- * fixed latency histograms), with compare-and-set so several processes can merge into it.
+ * minute into one small record per job (hourly buckets with fixed latency histograms), with
+ * compare-and-set so several processes can merge into it.
  * Half a minute keeps these writes a small share of the store's work (each job's record is
  * rewritten at most twice a minute, however often it runs). A crash loses at most that much
  * of the tallies; the runs themselves are never at risk, they are written first.
  */
 import type { Clock } from "../clock.ts";
-import { getMany } from "../store/get_many.ts";
-import { kvKeys } from "../store/kv_keys.ts";
+import type { JobStatsStore } from "../store/stats.ts";
+import type { HourStats, JobStatsRecord } from "../store/types.ts";
 
 /** Upper bounds (ms) of the histogram buckets; the last one is open. */
 export const BUCKETS_MS = [5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10_000, 30_000, 60_000];
@@ -17,19 +17,6 @@ const HOUR_MS = 3_600_000;
 const HOURS_KEPT = 25;
 const FLUSH_EVERY_MS = 30_000;
 const FLUSH_GROUP = 40;
-
-export interface HourStats {
-  /** Epoch hour (ms / 3,600,000). */
-  h: number;
-  n: number;
-  ok: number;
-  latency: number[];
-  late: number[];
-}
-
-export interface JobStatsRecord {
-  hours: HourStats[];
-}
 
 export interface JobStatsSummary {
   runs: number;
@@ -48,7 +35,7 @@ export class JobStats {
   private timer: ReturnType<typeof setTimeout> | null = null;
   private flushing: Promise<void> | null = null;
 
-  constructor(private readonly kv: Deno.Kv, private readonly clock: Clock) {}
+  constructor(private readonly store: JobStatsStore, private readonly clock: Clock) {}
 
   observe(
     userId: string,
@@ -104,13 +91,11 @@ export class JobStats {
 
   /** Summaries of the last 24 hours for the given jobs. */
   async summaries(userId: string, jobIds: string[]): Promise<Map<string, JobStatsSummary>> {
-    const entries = await getMany(this.kv, jobIds.map((id) => kvKeys.jobStats(userId, id)));
+    const records = await this.store.get(userId, jobIds);
     const since = Math.floor(this.clock.now() / HOUR_MS) - 23;
     const out = new Map<string, JobStatsSummary>();
-    entries.forEach((entry, i) => {
-      const hours = ((entry.value as JobStatsRecord | null)?.hours ?? []).filter((h) =>
-        h.h >= since
-      );
+    records.forEach((record, i) => {
+      const hours = (record?.hours ?? []).filter((h) => h.h >= since);
       out.set(jobIds[i], summarize(hours));
     });
     return out;
@@ -119,22 +104,7 @@ export class JobStats {
   private async merge(
     jobs: { userId: string; jobId: string; hours: Map<number, HourStats> }[],
   ): Promise<void> {
-    for (let attempt = 0; attempt < 5 && jobs.length > 0; attempt++) {
-      const entries = await getMany(this.kv, jobs.map((j) => kvKeys.jobStats(j.userId, j.jobId)));
-      const op = this.kv.atomic();
-      jobs.forEach((job, i) => {
-        op.check(entries[i]).set(
-          entries[i].key,
-          merged(entries[i].value as JobStatsRecord | null, job.hours),
-        );
-      });
-      if ((await op.commit()).ok) return;
-      // Another process merged meanwhile: go one by one so a single conflict costs little.
-      if (jobs.length > 1) {
-        for (const job of jobs) await this.merge([job]);
-        return;
-      }
-    }
+    await this.store.merge(jobs, (current, i) => merged(current, jobs[i].hours));
   }
 }
 

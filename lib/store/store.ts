@@ -1,14 +1,15 @@
 /**
- * The records store: jobs, runs and API keys. Deno KV implements it today (`KvStore`); a
- * Postgres/Supabase implementation can follow, while the scheduler's claims, pending fires
- * and leases stay in Deno KV. Two rules any implementation must keep:
+ * The Store contract: every record Hibiki keeps, in domain types only. Deno KV implements it
+ * (`lib/store/kv/`); a Postgres implementation can follow and must pass the same contract
+ * suite (`contract_test_suite.ts`). The scheduler's claims and the lanes' leases stay in Deno
+ * KV for now. Rules any implementation must keep:
  * - a job write and its scheduler index entry are one atomic write, or the scheduler must be
  *   able to rebuild the index from the jobs;
- * - writing a run is idempotent by its id (jobId, scheduledAt, where), so a fire retried after
- *   a crash is stored once.
+ * - a run is written by `recordRun` alone, with everything that goes with it in one commit,
+ *   and idempotently by its id (jobId, scheduledAt, where): a fire retried after a crash, or a
+ *   worker's batch sent twice, is stored once.
  */
-import type { ApiKey, Job, Page, Run } from "./types.ts";
-import type { WebhookRecord } from "../webhooks/types.ts";
+import type { ApiKey, Delivery, Job, JobQuery, Page, Run, WebhookRecord } from "./types.ts";
 
 /** A job with its raw counters, before fire times are computed for display. */
 export interface StoredJob {
@@ -37,7 +38,64 @@ export interface JobChange {
   /** The new first fire time; `undefined` leaves the scheduler entry as it is. */
   firstFireAt: number | null | undefined;
   /** Leases of fires claimed under the old schedule, to withdraw in the same write. */
-  cancel?: Deno.KvKey[];
+  cancel?: LeaseRef[];
+}
+
+/**
+ * A lane item's lease as the store names it (a fire being run, a chunk of worker results
+ * being stored): opaque outside the store and the lane that issued it.
+ */
+export type LeaseRef = readonly unknown[];
+
+/** A run's webhook delivery, written with the run (the outbox). */
+export interface OutboxDelivery {
+  delivery: Delivery;
+  /**
+   * Leased to the writing process until then (epoch ms), which sends it at once; absent, the
+   * delivery is queued for its `nextAttemptAt`.
+   */
+  heldUntil?: number;
+}
+
+/** A finished run and what goes with it, for `Store.recordRun`. */
+export interface RunCompletion {
+  run: Run;
+  scheduledAt: number;
+  /** What makes the run unique at its time: where it ran (`local`, a worker id, …). */
+  suffix: string;
+  /** The fire's lease, released with the run. */
+  lease: LeaseRef | null;
+  /** Runs kept for the job before this one, to decide when to prune. */
+  runsStored: number;
+  /** Whether the run counts as an execution (`count`, `lastRunAt`). */
+  counts: boolean;
+  /**
+   * The job's up/down state as read before the run, when known and when nobody else can
+   * change it meanwhile: an unchanged state is then not written again.
+   */
+  state?: "up" | "down" | null;
+  /**
+   * False when a newer run of the job is stored already (a worker's result that arrived
+   * late): the run then leaves the job's up/down state as it is. True when not given.
+   */
+  newest?: boolean;
+  /** Webhook deliveries about the run. */
+  outbox?: OutboxDelivery[];
+}
+
+/** Kept runs of a job: at most `count`, none older than `maxAgeMs`. */
+export interface Retention {
+  count: number;
+  maxAgeMs: number;
+}
+
+/** What writing a batch of a job's runs needs to know, read for many jobs at once. */
+export interface RunFacts {
+  /** Runs kept. */
+  runsStored: number;
+  /** When the job's newest counted run started (epoch ms), 0 when none. */
+  lastRunAt: number;
+  hasWebhook: boolean;
 }
 
 export interface ListOptions {
@@ -64,6 +122,20 @@ export interface Store {
   deleteJob(userId: string, jobId: string): Promise<void>;
   /** Removes the runs of deleted jobs; returns how many. */
   purgeDeletedJobs(): Promise<number>;
+  /** The dashboard's search: jobs whose name has the query's words, in a state. */
+  searchJobs(userId: string, query: JobQuery): Promise<Page<StoredJob>>;
+  /**
+   * Writes a finished run with its counters, the job's up/down state, its lease's release
+   * and its outbox, in one commit. Resolves true when written, false when the run existed
+   * (its lease is released all the same).
+   */
+  recordRun(completion: RunCompletion): Promise<boolean>;
+  /** Drops a lease without a run (the fire was superseded, or its job is gone). */
+  releaseLease(lease: LeaseRef): Promise<void>;
+  /** Deletes a job's oldest runs beyond the retention; returns how many. */
+  pruneRuns(userId: string, jobId: string): Promise<number>;
+  /** Counters of jobs given as `[userId, jobId]`, in that order. */
+  runFacts(jobs: readonly (readonly [string, string])[]): Promise<RunFacts[]>;
   listRuns(userId: string, jobId: string, options: ListOptions): Promise<Page<Run>>;
   getRun(userId: string, jobId: string, runId: string): Promise<Run | null>;
   createApiKey(key: ApiKey): Promise<void>;

@@ -1,11 +1,11 @@
 /**
  * Sign-in sessions. The cookie carries `<session id>.<HMAC of the id>`: a forged or mangled
- * cookie is refused without a database read, and the record in Deno KV is what makes a session
+ * cookie is refused without a database read, and the stored record is what makes a session
  * real (it can be ended at once, and expires by itself).
  */
 import { BASE64URL, hexDigestsEqual, randomBytes } from "../crypto.ts";
-import { kvKeys } from "../store/kv_keys.ts";
-import type { Session } from "./types.ts";
+import type { Session } from "../store/types.ts";
+import type { SessionStore } from "../store/users.ts";
 
 export const SESSION_TTL_MS = 12 * 3_600_000;
 const encoder = new TextEncoder();
@@ -15,7 +15,7 @@ export class SessionService {
 
   /** The signing key is derived from the master key (HKDF), so there is no extra secret. */
   constructor(
-    private readonly kv: Deno.Kv,
+    private readonly store: SessionStore,
     masterKey: Uint8Array,
     private readonly now: () => number,
   ) {
@@ -39,10 +39,7 @@ export class SessionService {
       createdAt: now,
       expiresAt: now + SESSION_TTL_MS,
     };
-    await this.kv.atomic()
-      .set(kvKeys.session(session.id), session, { expireIn: SESSION_TTL_MS })
-      .set(kvKeys.sessionOf(userId, session.id), session.expiresAt, { expireIn: SESSION_TTL_MS })
-      .commit();
+    await this.store.put(session);
     return { session, cookie: `${session.id}.${await this.sign(session.id)}` };
   }
 
@@ -51,29 +48,19 @@ export class SessionService {
     if (!cookie || cookie.length > 200) return null;
     const [id, signature] = cookie.split(".");
     if (!id || !signature || !hexDigestsEqual(signature, await this.sign(id))) return null;
-    const session = (await this.kv.get<Session>(kvKeys.session(id))).value;
-    // Expired records linger until Deno KV removes them: check the time as well.
+    const session = await this.store.get(id);
+    // Expired records may linger until the store removes them: check the time as well.
     if (!session || session.expiresAt <= this.now()) return null;
     return session;
   }
 
   async end(session: Session): Promise<void> {
-    await this.kv.atomic()
-      .delete(kvKeys.session(session.id))
-      .delete(kvKeys.sessionOf(session.userId, session.id))
-      .commit();
+    await this.store.delete(session);
   }
 
   /** Ends every session of a user except `keep` (after a password change). */
   async endAll(userId: string, options: { keep?: string } = {}): Promise<number> {
-    let ended = 0;
-    for await (const entry of this.kv.list({ prefix: kvKeys.sessionsOf(userId) })) {
-      const id = entry.key[2] as string;
-      if (id === options.keep) continue;
-      await this.kv.atomic().delete(kvKeys.session(id)).delete(entry.key).commit();
-      ended++;
-    }
-    return ended;
+    return await this.store.deleteAllOf(userId, options);
   }
 
   /** A value for a form before anyone is signed in: an HMAC of a random cookie value. */

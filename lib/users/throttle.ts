@@ -1,7 +1,7 @@
 /**
  * Slows down guessing: after a few failed sign-ins of one user from one address (or many from
  * one address), further attempts are refused until a wait that doubles with each failure has
- * passed. Failures are counted in Deno KV so every process sees them, and forgotten after a
+ * passed. Failures are counted in the store so every process sees them, and forgotten after a
  * quiet quarter of an hour. Each failure is logged with the user and address, never the
  * password.
  *
@@ -11,19 +11,16 @@
  * sign-in that succeeds gives its count back, so only more than 20 sign-ins from one address
  * in flight at the same moment could be slowed down by each other.
  */
-import { kvKeys } from "../store/kv_keys.ts";
+import type { LoginFailures as Failures } from "../store/types.ts";
+import type { LoginFailureStore } from "../store/users.ts";
 
 const WINDOW_MS = 15 * 60_000;
 const MAX_WAIT_MS = 15 * 60_000;
 const FREE_PER_USER = 5;
 const FREE_PER_ADDRESS = 20;
-/** User names longer than any real one are cut, so the key stays within Deno KV's size. */
+/** User names longer than any real one are cut, so the name stays within a key's size. */
 const MAX_USER_IN_KEY = 100;
-
-interface Failures {
-  count: number;
-  lastAt: number;
-}
+const KEPT_MS = WINDOW_MS + MAX_WAIT_MS;
 
 /** One sign-in attempt: refused while `waitMs` > 0, else already counted as a failure. */
 export interface Attempt {
@@ -35,27 +32,24 @@ export interface Attempt {
 }
 
 export class LoginThrottle {
-  constructor(private readonly kv: Deno.Kv, private readonly now: () => number) {}
+  constructor(private readonly store: LoginFailureStore, private readonly now: () => number) {}
 
   /** Refuses the attempt (`waitMs` > 0) or counts it as a failure until `succeeded`. */
   async begin(userId: string, address: string): Promise<Attempt> {
-    const [pairKey, addressKey] = this.keys(userId, address);
-    for (;;) {
-      const [pair, ip] = await this.kv.getMany<[Failures, Failures]>([pairKey, addressKey]);
-      const now = this.now();
-      const waitMs = Math.max(
-        wait(pair.value, FREE_PER_USER, now),
-        wait(ip.value, FREE_PER_ADDRESS, now),
-      );
-      if (waitMs > 0) return { userId, address, waitMs, failures: pair.value?.count ?? 0 };
-      const nextPair = counted(pair.value, now);
-      const committed = await this.kv.atomic()
-        .check(pair, ip)
-        .set(pairKey, nextPair, { expireIn: WINDOW_MS + MAX_WAIT_MS })
-        .set(addressKey, counted(ip.value, now), { expireIn: WINDOW_MS + MAX_WAIT_MS })
-        .commit();
-      if (committed.ok) return { userId, address, waitMs: 0, failures: nextPair.count };
-    }
+    return await this.store.change(
+      this.names(userId, address),
+      KEPT_MS,
+      ({ pair, address: ip }) => {
+        const now = this.now();
+        const waitMs = Math.max(wait(pair, FREE_PER_USER, now), wait(ip, FREE_PER_ADDRESS, now));
+        if (waitMs > 0) return { result: { userId, address, waitMs, failures: pair?.count ?? 0 } };
+        const nextPair = counted(pair, now);
+        return {
+          write: { pair: nextPair, address: counted(ip, now) },
+          result: { userId, address, waitMs: 0, failures: nextPair.count },
+        };
+      },
+    );
   }
 
   /** Logs a wrong password; `begin` has counted it already. */
@@ -68,25 +62,18 @@ export class LoginThrottle {
 
   /** Forgets the user's failures from the address, and gives the address its attempt back. */
   async succeeded(attempt: Attempt): Promise<void> {
-    const [pairKey, addressKey] = this.keys(attempt.userId, attempt.address);
-    for (;;) {
-      const ip = await this.kv.get<Failures>(addressKey);
-      const op = this.kv.atomic().check(ip).delete(pairKey);
-      if (ip.value && ip.value.count > 0) {
-        op.set(addressKey, { ...ip.value, count: ip.value.count - 1 }, {
-          expireIn: WINDOW_MS + MAX_WAIT_MS,
-        });
-      }
-      if ((await op.commit()).ok) return;
-    }
+    const names = this.names(attempt.userId, attempt.address);
+    await this.store.change(names, KEPT_MS, ({ address }) => ({
+      write: address && address.count > 0
+        ? { pair: null, address: { ...address, count: address.count - 1 } }
+        : { pair: null },
+      result: undefined,
+    }));
   }
 
-  private keys(userId: string, address: string): [Deno.KvKey, Deno.KvKey] {
+  private names(userId: string, address: string): { pair: string; address: string } {
     const user = userId.slice(0, MAX_USER_IN_KEY);
-    return [
-      kvKeys.loginFailures(`${user}\u0000${address}`),
-      kvKeys.loginFailures(`\u0000${address}`),
-    ];
+    return { pair: `${user}\u0000${address}`, address: `\u0000${address}` };
   }
 }
 

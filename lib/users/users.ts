@@ -10,8 +10,9 @@ import type { Page } from "../store/types.ts";
 import { checkNewPassword, DUMMY_HASH, hashPassword, verifyPassword } from "./password.ts";
 import type { SessionService } from "./sessions.ts";
 import type { LoginThrottle } from "./throttle.ts";
-import { type Session, type User, USER_ID } from "./types.ts";
-import type { UserStore } from "./user_store.ts";
+import type { Session, User } from "../store/types.ts";
+import { USER_ID } from "./types.ts";
+import type { UserStore } from "../store/users.ts";
 
 export interface UserServiceOptions {
   users: UserStore;

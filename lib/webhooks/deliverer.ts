@@ -15,11 +15,12 @@ import { post } from "../net/post.ts";
 import type { ProbeOptions, ProbeRequest, ProbeResult } from "../net/probe.ts";
 import { parseRetryAfter } from "../net/retry_after.ts";
 import type { Lease, QueueItem } from "../lanes/dispatcher.ts";
-import { kvKeys } from "../store/kv_keys.ts";
+import type { StoredDeliveryRef } from "../store/types.ts";
+import type { SaveDeliveryOptions, VersionedDelivery, WebhookStore } from "../store/webhooks.ts";
 import { payloadBytes } from "./payload.ts";
 import { seedSignature, standardSignatures } from "./signing.ts";
-import type { Attempt, Delivery, DeliveryRef, WebhookRecord } from "./types.ts";
-import { type DeliveryEntry, deliveryKey, type WebhookStore } from "./webhook_store.ts";
+import type { DeliveryRef } from "./types.ts";
+import type { Attempt, Delivery, WebhookRecord } from "../store/types.ts";
 import type { WebhookService } from "./webhooks.ts";
 
 const RESPONSE_SNIPPET_BYTES = 1024;
@@ -28,6 +29,17 @@ const DISABLE_AFTER_FAILING_MS = 3 * 86_400_000;
 /** A receiver's Retry-After is honoured up to this. */
 const RETRY_AFTER_CAP_MS = 12 * 3_600_000;
 const USER_AGENT = "Hibiki-Webhooks/1.0";
+
+type Failing = SaveDeliveryOptions["failing"];
+
+/** Where a delivery is stored, as its queued attempts carry it. */
+function deliveryRefOf(delivery: Delivery): StoredDeliveryRef {
+  return {
+    userId: delivery.userId,
+    jobId: delivery.jobId,
+    createdAt: Date.parse(delivery.createdAt),
+  };
+}
 
 export interface DelivererOptions {
   webhooks: WebhookStore;
@@ -55,17 +67,16 @@ export class Deliverer {
 
   async execute(item: QueueItem<DeliveryRef>, lease: Lease): Promise<void> {
     const { webhooks, clock } = this.options;
-    const kv = webhooks.kv;
     const { entry, webhook, failingSince } = await this.current(item);
-    const delivery = entry?.value;
+    const delivery = entry?.delivery;
     // Gone (job deleted), or already done, or moved to another time by a redelivery.
     if (!entry || !delivery || delivery.state !== "pending" || delivery.nextAttemptAt !== item.at) {
-      await kv.delete(lease.key);
+      await webhooks.releaseLease(lease.key);
       return;
     }
     // Its job was deleted before the first attempt: nothing was ever listed, nothing to keep.
-    if (!webhook && entry.versionstamp === null) {
-      await kv.delete(lease.key);
+    if (!webhook && entry.version === null) {
+      await webhooks.releaseLease(lease.key);
       return;
     }
     const gone = !webhook
@@ -126,40 +137,28 @@ export class Deliverer {
 
   /** The delivery, its webhook and its failing streak: read, or as its run handed them on. */
   private async current(item: QueueItem<DeliveryRef>): Promise<{
-    entry: DeliveryEntry | null;
+    entry: VersionedDelivery | null;
     webhook: WebhookRecord | null;
     failingSince: number | null;
   }> {
-    const { userId, jobId, delivery: held, snapshot } = item.value;
-    const key = deliveryKey(item.id[0] as string, item.value);
+    const { delivery: held, snapshot } = item.value;
     // A delivery written with its run lives only in its lease until its first attempt
     // records it (lease and record never exist together): there is no record to read.
-    const leased: DeliveryEntry | null = held ? { key, value: held, versionstamp: null } : null;
+    const leased: VersionedDelivery | null = held ? { delivery: held, version: null } : null;
     // The run's own read of the webhook, handed on in memory, saves reading it again.
     if (leased && snapshot) return { entry: leased, ...snapshot };
-    const { kv } = this.options.webhooks;
-    const webhookKey = kvKeys.webhook(userId, jobId);
-    const failingKey = kvKeys.webhookFailing(userId, jobId);
-    const since = (failing: Deno.KvEntryMaybe<Deno.KvU64>) =>
-      failing.value ? Number(failing.value.value) : null;
-    if (leased) {
-      const [webhook, failing] = await kv.getMany<[WebhookRecord, Deno.KvU64]>([
-        webhookKey,
-        failingKey,
-      ]);
-      return { entry: leased, webhook: webhook.value, failingSince: since(failing) };
-    }
-    const [webhook, failing, stored] = await kv.getMany<[WebhookRecord, Deno.KvU64, Delivery]>([
-      webhookKey,
-      failingKey,
-      key,
-    ]);
-    const entry = stored.value ? stored as Deno.KvEntry<Delivery> : null;
-    return { entry, webhook: webhook.value, failingSince: since(failing) };
+    const facts = await this.options.webhooks.attemptFacts(item.id[0] as string, item.value, {
+      withDelivery: !leased,
+    });
+    return {
+      entry: leased ?? facts.delivery,
+      webhook: facts.webhook,
+      failingSince: facts.failingSince,
+    };
   }
 
   private async settle(
-    entry: DeliveryEntry,
+    entry: VersionedDelivery,
     webhook: WebhookRecord,
     lease: Lease,
     attempt: Attempt,
@@ -168,40 +167,36 @@ export class Deliverer {
   ): Promise<void> {
     const { metrics, clock } = this.options;
     const now = clock.now();
-    const failingKey = kvKeys.webhookFailing(webhook.userId, webhook.jobId);
     if (attempt.success) {
       metrics.deliveries.success++;
       // A success ends a failing streak; with none recorded there is nothing to write.
-      const clearFailing = failingSince === null
-        ? undefined
-        : (op: Deno.AtomicOperation) => op.delete(failingKey);
-      await this.finish(entry, lease, attempt, null, clearFailing);
+      await this.finish(entry, lease, attempt, null, failingSince === null ? undefined : "clear");
       return;
     }
     metrics.deliveries.failure++;
-    const markFailing = (op: Deno.AtomicOperation) => op.min(failingKey, BigInt(now));
+    const markFailing: Failing = { since: now };
     let disable: string | null = null;
     if (result.code === 410) {
       disable = "The endpoint answered 410 Gone";
     } else if (failingSince !== null && now - failingSince >= DISABLE_AFTER_FAILING_MS) {
       disable = `Every delivery failed since ${new Date(failingSince).toISOString()} (3 days)`;
     }
-    const retryIn = disable ? null : this.retryDelay(entry.value.attemptsInRound, result);
+    const retryIn = disable ? null : this.retryDelay(entry.delivery.attemptsInRound, result);
     if (retryIn === null) {
       await this.finish(entry, lease, attempt, disable ?? "Retries exhausted", markFailing);
       if (disable) await this.disable(webhook, disable, now);
       return;
     }
     const next: Delivery = {
-      ...entry.value,
-      attempts: [...entry.value.attempts, attempt],
+      ...entry.delivery,
+      attempts: [...entry.delivery.attempts, attempt],
       attemptsInRound: attempt.n,
       nextAttemptAt: now + retryIn,
     };
     const saved = await this.options.webhooks.saveDelivery(entry, next, {
-      leaseKey: lease.key,
-      dueKeyTaken: true,
-      extra: markFailing,
+      lease: lease.key,
+      attempted: true,
+      failing: markFailing,
     });
     if (saved) this.options.onDue(now + retryIn);
     else await this.recordOnChanged(entry, lease, attempt, markFailing);
@@ -212,26 +207,24 @@ export class Deliverer {
    * attempt's outcome on the new version instead of losing it, and release the lease.
    */
   private async recordOnChanged(
-    stale: DeliveryEntry,
+    stale: VersionedDelivery,
     lease: Lease,
     attempt: Attempt,
-    extra?: (op: Deno.AtomicOperation) => void,
+    failing?: Failing,
   ): Promise<void> {
+    const { webhooks } = this.options;
+    const where = deliveryRefOf(stale.delivery);
     for (let i = 0; i < 5; i++) {
-      const fresh = await this.options.webhooks.kv.get<Delivery>(stale.key);
-      if (!fresh.value || fresh.value.state !== "pending") break;
+      const fresh = await webhooks.getDelivery(stale.delivery.id, where);
+      if (!fresh || fresh.delivery.state !== "pending") break;
       const next: Delivery = attempt.success
-        ? { ...fresh.value, state: "succeeded", nextAttemptAt: null }
-        : { ...fresh.value };
-      next.attempts = [...fresh.value.attempts, attempt];
-      const saved = await this.options.webhooks.saveDelivery(
-        fresh as Deno.KvEntry<Delivery>,
-        next,
-        { leaseKey: lease.key, extra },
-      );
+        ? { ...fresh.delivery, state: "succeeded", nextAttemptAt: null }
+        : { ...fresh.delivery };
+      next.attempts = [...fresh.delivery.attempts, attempt];
+      const saved = await webhooks.saveDelivery(fresh, next, { lease: lease.key, failing });
       if (saved) return;
     }
-    await this.options.webhooks.kv.delete(lease.key);
+    await webhooks.releaseLease(lease.key);
   }
 
   /** Milliseconds until the next attempt, or null when the schedule is spent. */
@@ -247,16 +240,16 @@ export class Deliverer {
 
   /** Ends a delivery: succeeded when `attempt` succeeded, else dead with `reason`. */
   private async finish(
-    entry: DeliveryEntry,
+    entry: VersionedDelivery,
     lease: Lease,
     attempt: Attempt | null,
     reason: string | null,
-    extra?: (op: Deno.AtomicOperation) => void,
+    failing?: Failing,
   ): Promise<void> {
-    const attempts = attempt ? [...entry.value.attempts, attempt] : [...entry.value.attempts];
+    const attempts = attempt ? [...entry.delivery.attempts, attempt] : [...entry.delivery.attempts];
     if (!attempt && reason) {
       attempts.push({
-        n: entry.value.attemptsInRound + 1,
+        n: entry.delivery.attemptsInRound + 1,
         at: new Date(this.options.clock.now()).toISOString(),
         status: 0,
         durationMs: 0,
@@ -268,19 +261,19 @@ export class Deliverer {
     const succeeded = attempt?.success === true;
     if (!succeeded) this.options.metrics.deliveries.dead++;
     const next: Delivery = {
-      ...entry.value,
+      ...entry.delivery,
       state: succeeded ? "succeeded" : "dead",
       attempts,
-      attemptsInRound: attempt?.n ?? entry.value.attemptsInRound,
+      attemptsInRound: attempt?.n ?? entry.delivery.attemptsInRound,
       nextAttemptAt: null,
     };
     const saved = await this.options.webhooks.saveDelivery(entry, next, {
-      leaseKey: lease.key,
-      dueKeyTaken: true,
-      extra,
+      lease: lease.key,
+      attempted: true,
+      failing,
     });
-    if (!saved && attempt) await this.recordOnChanged(entry, lease, attempt, extra);
-    else if (!saved) await this.options.webhooks.kv.delete(lease.key);
+    if (!saved && attempt) await this.recordOnChanged(entry, lease, attempt, failing);
+    else if (!saved) await this.options.webhooks.releaseLease(lease.key);
   }
 
   private async disable(webhook: WebhookRecord, reason: string, now: number): Promise<void> {

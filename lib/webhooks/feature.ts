@@ -10,11 +10,11 @@ import type { SecretBox } from "../crypto.ts";
 import { Dispatcher } from "../lanes/dispatcher.ts";
 import type { Metrics } from "../metrics.ts";
 import type { ProbeOptions, ProbeRequest, ProbeResult } from "../net/probe.ts";
-import { kvKeys } from "../store/kv_keys.ts";
+import { kvKeys } from "../store/kv/keys.ts";
 import type { Store } from "../store/store.ts";
 import { Deliverer } from "./deliverer.ts";
 import type { DeliveryRef } from "./types.ts";
-import type { WebhookStore } from "./webhook_store.ts";
+import type { WebhookStore } from "../store/webhooks.ts";
 import { WebhookService } from "./webhooks.ts";
 
 /** A delivery attempt's lease: the send deadline (≤ 30 s) plus room to record the result. */

@@ -6,7 +6,7 @@
 import { nextFireTimes, parseSchedule } from "../schedule/schedule.ts";
 import type { JobForRun } from "../store/store.ts";
 import type { Run } from "../store/types.ts";
-import type { Delivery, PayloadJob, PayloadResult } from "./types.ts";
+import type { Delivery, PayloadJob, PayloadResult } from "../store/types.ts";
 
 /**
  * Caps keep the whole payload well under 64 KiB (kind to receivers), and the delivery record

@@ -1,23 +1,8 @@
-/** Outbound webhooks (seed 003): one per job, and every delivery with all its attempts. */
-
-/** A webhook as stored: the secrets are sealed with the master key. */
-export interface WebhookRecord {
-  id: string;
-  userId: string;
-  jobId: string;
-  endpoint: string;
-  headers: Record<string, string> | null;
-  /** The current secret (`whsec_…`), sealed. */
-  secret: string;
-  /** Secrets replaced by a rotation, still signing until they expire. */
-  previousSecrets: { secret: string; expiresAt: number }[];
-  enabled: boolean;
-  /** Why Hibiki disabled it (410 Gone, failing for days), shown to the owner. */
-  disabledReason: string | null;
-  disabledAt: string | null;
-  createdAt: string;
-  updatedAt: string;
-}
+/**
+ * Outbound webhooks (seed 003) as the API shows them, and the values of their lane. The
+ * records (webhooks, deliveries) are the store's: lib/store/types.ts.
+ */
+import type { Delivery, StoredDeliveryRef, WebhookRecord } from "../store/types.ts";
 
 /** A webhook as the API shows it (seed 003 fields first). */
 export interface WebhookView {
@@ -35,85 +20,14 @@ export interface WebhookView {
   disabledAt: string | null;
 }
 
-export type DeliveryState = "pending" | "succeeded" | "dead";
-
-export interface Attempt {
-  /** 1-based; restarts at 1 after a manual redelivery. */
-  n: number;
-  at: string;
-  /** HTTP status of the receiver's answer, 0 when none came. */
-  status: number;
-  durationMs: number;
-  success: boolean;
-  error: string | null;
-  /** The first bytes of the receiver's answer. */
-  response: string;
-}
-
-/** The payload's `job` (seed 003 fields, as they were when the run finished). */
-export interface PayloadJob {
-  id: string;
-  name: string;
-  url: string;
-  method: string;
-  schedule: string;
-  timezone: string;
-  headers: Record<string, string> | null;
-  body: string | null;
-  enabled: boolean;
-  count: number;
-  lastRunAt: string | null;
-  nextRunAt: string | null;
-  createdAt: string;
-  updatedAt: string;
-  userId: string;
-}
-
-export interface PayloadResult {
-  status: "success" | "failure";
-  code: number;
-  response: { headers: Record<string, string>; body: string };
-  startedAt: string;
-  finishedAt: string;
-  durationMs: number;
-  trigger: "AUTO" | "MANUAL";
-}
-
-export interface Delivery {
-  /** `wh_…`: the payload `id` and `X-Webhook-ID`, the same on every attempt. */
-  id: string;
-  userId: string;
-  jobId: string;
-  webhookId: string;
-  runId: string | null;
-  /** A sample sent by `POST /api/webhooks/:jobId/test`. */
-  test: boolean;
-  state: DeliveryState;
-  createdAt: string;
-  /** When the next attempt is due (epoch ms), while pending. */
-  nextAttemptAt: number | null;
-  attempts: Attempt[];
-  /** Attempts since the last (re)delivery request: indexes the retry schedule. */
-  attemptsInRound: number;
-  payload: { job: PayloadJob; result: PayloadResult };
-}
-
 /**
  * A delivery as the API shows it: `nextAttemptAt` in ISO 8601 like every other time (the
  * record keeps epoch ms, which orders its queue key).
  */
 export type DeliveryView = Omit<Delivery, "nextAttemptAt"> & { nextAttemptAt: string | null };
 
-/** Value of a queued delivery attempt: where to find the delivery. */
-export interface DeliveryRef {
-  userId: string;
-  jobId: string;
-  createdAt: number;
-  /**
-   * The whole delivery, on the lease of one written with its run (see addHeldDelivery): its
-   * record is first written with the first attempt's result, off the run's commit.
-   */
-  delivery?: Delivery;
+/** Value of a queued delivery attempt: where to find the delivery (see StoredDeliveryRef). */
+export interface DeliveryRef extends StoredDeliveryRef {
   /** Never stored: see WebhookSnapshot. */
   snapshot?: WebhookSnapshot;
 }

@@ -7,19 +7,15 @@ import { BoundedCache } from "../bounded_cache.ts";
 import type { Clock } from "../clock.ts";
 import { ConflictError, NotFoundError } from "../errors.ts";
 import type { SecretBox } from "../crypto.ts";
-import type { JobForRun, ListOptions, Store } from "../store/store.ts";
+import type { JobForRun, ListOptions, OutboxDelivery, Store } from "../store/store.ts";
 import type { Page, Run } from "../store/types.ts";
 import { payloadJob, payloadResult } from "./payload.ts";
 import { maskSecret, newWebhookSecret } from "./secrets.ts";
 import { type EndpointRules, parseWebhookInput, parseWebhookPatch } from "./webhook_input.ts";
-import type { HeldDelivery, WebhookStore } from "./webhook_store.ts";
-import type {
-  Delivery,
-  DeliveryView,
-  WebhookRecord,
-  WebhookSnapshot,
-  WebhookView,
-} from "./types.ts";
+import type { Lease, QueueItem } from "../lanes/dispatcher.ts";
+import type { WebhookStore } from "../store/webhooks.ts";
+import type { DeliveryRef, DeliveryView, WebhookSnapshot, WebhookView } from "./types.ts";
+import type { Delivery, WebhookRecord } from "../store/types.ts";
 
 /**
  * A run's read of its webhook stands in for the read before its delivery's first attempt
@@ -28,6 +24,12 @@ import type {
  * next run on. Slow runs, and every later attempt, read the webhook afresh.
  */
 const SNAPSHOT_MAX_AGE_MS = 2_000;
+
+/** A delivery leased to the process that wrote it with its run, which sends it at once. */
+export interface HeldDelivery {
+  item: QueueItem<DeliveryRef>;
+  lease: Lease;
+}
 
 export interface WebhookServiceOptions extends EndpointRules {
   store: Store;
@@ -139,40 +141,40 @@ export class WebhookService {
   }
 
   async getDelivery(userId: string, deliveryId: string): Promise<DeliveryView> {
-    const entry = await this.options.webhooks.getDelivery(deliveryId);
-    if (!entry?.value || entry.value.userId !== userId) {
+    const found = await this.options.webhooks.getDelivery(deliveryId);
+    if (!found || found.delivery.userId !== userId) {
       throw new NotFoundError(`Delivery "${deliveryId}" not found`);
     }
-    return deliveryView(entry.value);
+    return deliveryView(found.delivery);
   }
 
   /** Removes a delivery (typically a dead one) and any attempt still queued for it. */
   async deleteDelivery(userId: string, deliveryId: string): Promise<void> {
-    const entry = await this.options.webhooks.getDelivery(deliveryId);
-    if (!entry?.value || entry.value.userId !== userId) {
+    const found = await this.options.webhooks.getDelivery(deliveryId);
+    if (!found || found.delivery.userId !== userId) {
       throw new NotFoundError(`Delivery "${deliveryId}" not found`);
     }
-    await this.options.webhooks.deleteDelivery(entry as Deno.KvEntry<Delivery>);
+    await this.options.webhooks.deleteDelivery(found);
   }
 
   /** Sends a delivery again with the same id; the retry schedule starts over. */
   async redeliver(userId: string, deliveryId: string): Promise<DeliveryView> {
     for (let attempt = 0; attempt < 10; attempt++) {
-      const entry = await this.options.webhooks.getDelivery(deliveryId);
-      if (!entry?.value || entry.value.userId !== userId) {
+      const found = await this.options.webhooks.getDelivery(deliveryId);
+      if (!found || found.delivery.userId !== userId) {
         throw new NotFoundError(`Delivery "${deliveryId}" not found`);
       }
-      if (entry.value.state === "succeeded") {
+      if (found.delivery.state === "succeeded") {
         throw new ConflictError(`Cannot redeliver "${deliveryId}": it was already delivered`);
       }
       const now = this.options.clock.now();
       const next: Delivery = {
-        ...entry.value,
+        ...found.delivery,
         state: "pending",
         nextAttemptAt: now,
         attemptsInRound: 0,
       };
-      if (await this.options.webhooks.saveDelivery(entry as Deno.KvEntry<Delivery>, next, {})) {
+      if (await this.options.webhooks.saveDelivery(found, next)) {
         this.options.onDue(now);
         return deliveryView(next);
       }
@@ -213,23 +215,18 @@ export class WebhookService {
       failure: null,
     };
     const delivery = this.newDelivery(webhook, stored, sample, { test: true, at: now });
-    const op = this.options.webhooks.kv.atomic();
-    this.options.webhooks.addDelivery(op, delivery);
-    await op.commit();
+    await this.options.webhooks.queueDelivery(delivery);
     this.options.onDue(now);
     return deliveryView(delivery);
   }
 
   /**
-   * The outbox: when the job has an enabled webhook, returns the write that adds the run's
-   * delivery, to be committed in the same atomic operation as the run.
+   * The outbox: when the job has an enabled webhook, the run's delivery, to be written with
+   * the run (`Store.recordRun`).
    */
-  async outboxFor(
-    run: Run,
-    stored: JobForRun,
-  ): Promise<((op: Deno.AtomicOperation) => void) | null> {
+  async outboxFor(run: Run, stored: JobForRun): Promise<OutboxDelivery | null> {
     const delivery = await this.deliveryFor(run, stored);
-    return delivery && ((op) => this.options.webhooks.addDelivery(op, delivery));
+    return delivery && { delivery };
   }
 
   /**
@@ -240,7 +237,7 @@ export class WebhookService {
     run: Run,
     stored: JobForRun,
     hold: (held: HeldDelivery) => void,
-  ): Promise<{ write: (op: Deno.AtomicOperation) => void; afterCommit: () => void } | null> {
+  ): Promise<{ outbox: OutboxDelivery[]; afterCommit: () => void } | null> {
     const delivery = await this.deliveryFor(run, stored);
     if (!delivery) return null;
     const now = this.options.clock.now();
@@ -249,27 +246,32 @@ export class WebhookService {
       stored.webhook && stored.readAt !== undefined && now - stored.readAt <= SNAPSHOT_MAX_AGE_MS
         ? { webhook: stored.webhook, failingSince: stored.webhookFailingSince }
         : undefined;
-    let held: HeldDelivery | null = null;
+    const heldUntil = now + this.options.deliveryLeaseMs;
     return {
-      write: (op) => {
-        const until = this.options.clock.now() + this.options.deliveryLeaseMs;
-        held = this.options.webhooks.addHeldDelivery(op, delivery, until);
-      },
+      outbox: [{ delivery, heldUntil }],
       afterCommit: () => {
-        if (!held) return;
-        hold(
-          snapshot
-            ? { ...held, item: { ...held.item, value: { ...held.item.value, snapshot } } }
-            : held,
-        );
+        const at = delivery.nextAttemptAt ?? Date.parse(delivery.createdAt);
+        const value: DeliveryRef = {
+          userId: delivery.userId,
+          jobId: delivery.jobId,
+          createdAt: Date.parse(delivery.createdAt),
+          delivery,
+          ...(snapshot ? { snapshot } : {}),
+        };
+        hold({
+          item: { at, id: [delivery.id], value, retaken: false },
+          lease: {
+            key: this.options.webhooks.heldLease(delivery, heldUntil) as Deno.KvKey,
+            until: heldUntil,
+          },
+        });
       },
     };
   }
 
   private async deliveryFor(run: Run, stored: JobForRun): Promise<Delivery | null> {
     // The runner's read brings the webhook along; anyone else's costs one read here.
-    const webhook = stored.webhook ?? (await this.options.webhooks.get(run.userId, run.jobId))
-      .value;
+    const webhook = stored.webhook ?? await this.options.webhooks.get(run.userId, run.jobId);
     if (!webhook?.enabled) return null;
     return this.newDelivery(webhook, stored, run, { test: false, at: this.options.clock.now() });
   }
@@ -300,7 +302,7 @@ export class WebhookService {
   }
 
   private async record(userId: string, jobId: string): Promise<WebhookRecord> {
-    const webhook = (await this.options.webhooks.get(userId, jobId)).value;
+    const webhook = await this.options.webhooks.get(userId, jobId);
     if (!webhook) throw new NotFoundError(`Job "${jobId}" has no webhook`);
     return webhook;
   }

@@ -1,6 +1,6 @@
 /** The worker's side of seed 002: calling `get-monitors-to-check` and `batch-save-results`. */
-import type { Monitor } from "../edge/monitor.ts";
-import type { CheckResult } from "../edge/results_input.ts";
+import type { Monitor } from "../store/types.ts";
+import type { CheckResult } from "../store/types.ts";
 
 const REQUEST_TIMEOUT_MS = 30_000;
 

@@ -4,8 +4,9 @@
  * expectations, SSRF guard), keeps every result in a local outbox, and sends them in
  * batches of at most 1000, retrying with backoff and jitter while Hibiki is unreachable.
  */
-import { isCheckTime, type Monitor } from "../edge/monitor.ts";
-import type { CheckResult } from "../edge/results_input.ts";
+import { isCheckTime } from "../edge/monitor.ts";
+import { type Monitor } from "../store/types.ts";
+import type { CheckResult } from "../store/types.ts";
 import {
   probe as sendProbe,
   type ProbeOptions,

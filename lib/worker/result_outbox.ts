@@ -2,7 +2,7 @@
  * Results waiting to be sent, in a local Deno KV file: a worker that cannot reach Hibiki
  * keeps checking and keeps every result, and a restarted worker sends what it had.
  */
-import type { CheckResult } from "../edge/results_input.ts";
+import type { CheckResult } from "../store/types.ts";
 
 export class ResultOutbox {
   private seq = 0;

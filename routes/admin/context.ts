@@ -2,7 +2,7 @@
 import type { Context } from "hono";
 import { ValidationError } from "../../lib/errors.ts";
 import type { Lang, Translate } from "../../lib/i18n/i18n.ts";
-import type { Session, User } from "../../lib/users/types.ts";
+import type { Session, User } from "../../lib/store/types.ts";
 
 export type AdminEnv = {
   Variables: {

@@ -3,7 +3,7 @@ import { Hono } from "hono";
 import { DashboardPage } from "../../components/dashboard_page.tsx";
 import { ValidationError } from "../../lib/errors.ts";
 import { loadDashboard } from "../../lib/jobs/dashboard.ts";
-import { JOB_STATES, type JobQuery, type JobState } from "../../lib/jobs/job_index.ts";
+import { JOB_STATES, type JobQuery, type JobState } from "../../lib/store/types.ts";
 import type { AdminContext, AdminEnv } from "./context.ts";
 import type { AdminDeps } from "./deps.ts";
 import { renderPage } from "./render.tsx";

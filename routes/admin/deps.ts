@@ -1,9 +1,9 @@
 /** What the admin pages are built from: the services they call, handed in by the app. */
 import type { Clock } from "../../lib/clock.ts";
-import type { WorkerStore } from "../../lib/edge/worker_store.ts";
+import type { WorkerStore } from "../../lib/store/workers.ts";
 import type { CredentialService } from "../../lib/gcp/credentials.ts";
 import type { InboundHooks } from "../../lib/inbound/inbound_hooks.ts";
-import type { JobSearch } from "../../lib/jobs/job_index.ts";
+import type { JobSearch } from "../../lib/jobs/dashboard.ts";
 import type { JobService } from "../../lib/jobs/jobs.ts";
 import type { JobStats } from "../../lib/stats/job_stats.ts";
 import type { Store } from "../../lib/store/store.ts";

@@ -3,7 +3,7 @@ import { Hono } from "hono";
 import { WorkersPage } from "../../components/workers_page.tsx";
 import { DEFAULT_USER } from "../../lib/auth.ts";
 import { ConflictError, ForbiddenError, ValidationError } from "../../lib/errors.ts";
-import { WORKER_ID } from "../../lib/jobs/job_input.ts";
+import { WORKER_ID } from "../../lib/store/types.ts";
 import type { AdminContext, AdminEnv } from "./context.ts";
 import { formOf } from "./context.ts";
 import type { AdminDeps } from "./deps.ts";

@@ -3,10 +3,10 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { DEFAULT_USER } from "../../lib/auth.ts";
 import type { Clock } from "../../lib/clock.ts";
-import type { WorkerStore } from "../../lib/edge/worker_store.ts";
+import type { WorkerStore } from "../../lib/store/workers.ts";
 import { ForbiddenError } from "../../lib/errors.ts";
 import { parseBody } from "../../lib/validation.ts";
-import { WORKER_ID } from "../../lib/jobs/job_input.ts";
+import { WORKER_ID } from "../../lib/store/types.ts";
 import { type AuthEnv, scope } from "../middleware/auth.ts";
 import { jsonBody, ok } from "../http.ts";
 

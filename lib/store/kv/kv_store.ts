@@ -1,16 +1,39 @@
 /**
- * Records in Deno KV: jobs (with their scheduler pointer), runs and API keys. The
- * scheduler's own keys (claims, fires, leases) are handled in `lib/scheduler/`.
+ * Records in Deno KV: jobs (with their scheduler pointer and indexes), runs and API keys.
+ * The scheduler's own keys (claims, fires, leases) are handled in `lib/scheduler/`.
  */
-import { ConflictError, NotFoundError, ValidationError } from "../errors.ts";
-import { monitorFor } from "../edge/monitor.ts";
-import { writeJobIndex } from "../jobs/job_index.ts";
-import { JOB_PARTS, kvKeys } from "./kv_keys.ts";
-import type { JobChange, JobForRun, ListOptions, Store, StoredJob } from "./store.ts";
-import type { ApiKey, Job, Page, Run } from "./types.ts";
-import type { WebhookRecord } from "../webhooks/types.ts";
+import { type Clock, systemClock } from "../../clock.ts";
+import { ConflictError, NotFoundError, ValidationError } from "../../errors.ts";
+import type {
+  JobChange,
+  JobForRun,
+  LeaseRef,
+  ListOptions,
+  Retention,
+  RunCompletion,
+  RunFacts,
+  Store,
+  StoredJob,
+} from "../store.ts";
+import type { ApiKey, Job, JobQuery, Page, Run, WebhookRecord } from "../types.ts";
+import { getMany } from "./get_many.ts";
+import { KvJobSearch, writeJobIndex } from "./job_index.ts";
+import { JOB_PARTS, kvKeys } from "./keys.ts";
+import { writeMonitors } from "./monitors.ts";
+import { runsKept, RunWriter } from "./run_writer.ts";
+import { parseRunId } from "../run_id.ts";
 
 export type { JobForRun, StoredJob };
+
+export interface KvStoreOptions {
+  /** Judges the age of runs to prune. */
+  clock?: Clock;
+  /** Runs kept per job (the configuration's `runRetention`). */
+  retention?: Retention;
+}
+
+/** The configuration's defaults: 1000 runs, 30 days. */
+const DEFAULT_RETENTION: Retention = { count: 1000, maxAgeMs: 30 * 86_400_000 };
 
 /** What the scheduler needs to know about a job without reading it. */
 export interface DueEntry {
@@ -23,7 +46,17 @@ export interface DueEntry {
 const MAX_ATTEMPTS = 20;
 
 export class KvStore implements Store {
-  constructor(readonly kv: Deno.Kv) {}
+  private readonly runs: RunWriter;
+  private readonly search: KvJobSearch;
+
+  constructor(readonly kv: Deno.Kv, options: KvStoreOptions = {}) {
+    this.runs = new RunWriter(
+      kv,
+      options.clock ?? systemClock,
+      options.retention ?? DEFAULT_RETENTION,
+    );
+    this.search = new KvJobSearch(kv, this);
+  }
 
   /** Writes a new job and, if it should fire, its entry in the scheduler index. */
   async createJob(job: Job, firstFireAt: number | null): Promise<void> {
@@ -128,7 +161,7 @@ export class KvStore implements Store {
         .check(due)
         .set(kvKeys.job(userId, jobId), next.job);
       writeMonitors(op, current.value, next.job);
-      for (const key of next.cancel ?? []) op.delete(key);
+      for (const lease of next.cancel ?? []) op.delete(lease as Deno.KvKey);
       writeJobIndex(op, current.value, next.job);
       if (next.firstFireAt !== undefined) {
         if (due.value !== null) op.delete(kvKeys.due(due.value, userId, jobId));
@@ -212,6 +245,40 @@ export class KvStore implements Store {
     }
   }
 
+  searchJobs(userId: string, query: JobQuery): Promise<Page<StoredJob>> {
+    return this.search.page(userId, query);
+  }
+
+  recordRun(completion: RunCompletion): Promise<boolean> {
+    return this.runs.record(completion);
+  }
+
+  releaseLease(lease: LeaseRef): Promise<void> {
+    return this.runs.release(lease);
+  }
+
+  pruneRuns(userId: string, jobId: string): Promise<number> {
+    return this.runs.prune(userId, jobId);
+  }
+
+  async runFacts(jobs: readonly (readonly [string, string])[]): Promise<RunFacts[]> {
+    const keys = jobs.flatMap(([userId, jobId]) => [
+      kvKeys.jobCount(userId, jobId),
+      kvKeys.runsAdjust(userId, jobId),
+      kvKeys.jobLast(userId, jobId),
+      kvKeys.webhook(userId, jobId),
+    ]);
+    const entries = await getMany(this.kv, keys);
+    return jobs.map((_, i) => {
+      const [count, adjust, last, webhook] = entries.slice(i * 4, i * 4 + 4);
+      return {
+        runsStored: runsKept(count.value as Deno.KvU64 | null, adjust.value as Deno.KvU64 | null),
+        lastRunAt: last.value instanceof Deno.KvU64 ? Number(last.value.value) : 0,
+        hasWebhook: webhook.value !== null,
+      };
+    });
+  }
+
   async listRuns(userId: string, jobId: string, options: ListOptions): Promise<Page<Run>> {
     const iter = this.kv.list<Run>(
       { prefix: kvKeys.runsOf(userId, jobId) },
@@ -283,33 +350,6 @@ export async function collect<T>(iter: Deno.KvListIterator<T>): Promise<Deno.KvE
   return out;
 }
 
-/** Keeps the per-worker monitor index in step with a job (written in the same operation). */
-function writeMonitors(op: Deno.AtomicOperation, before: Job | null, after: Job | null): void {
-  const active = (job: Job | null) => (job?.enabled ? job.workers ?? [] : []);
-  const kept = new Set(active(after).map((a) => a.workerId));
-  const touched = new Set<string>();
-  for (const assignment of active(before)) {
-    if (!kept.has(assignment.workerId)) {
-      op.delete(kvKeys.workerMonitor(assignment.workerId, before!.id));
-      touched.add(assignment.workerId);
-    }
-  }
-  for (const assignment of active(after)) {
-    op.set(kvKeys.workerMonitor(assignment.workerId, after!.id), {
-      userId: after!.userId,
-      monitor: monitorFor(after!, assignment),
-    });
-    touched.add(assignment.workerId);
-  }
-  for (const workerId of touched) op.sum(kvKeys.workerMonitorsRevision(workerId), 1n);
-}
-
-/** Runs kept for a job: its count plus the signed adjustment (see kvKeys.runsAdjust). */
-export function runsKept(count: Deno.KvU64 | null, adjust: Deno.KvU64 | null): number {
-  const signed = adjust ? BigInt.asIntN(64, adjust.value) : 0n;
-  return Math.max(0, Number((count?.value ?? 0n) + signed));
-}
-
 export function dueEntry(job: Job): DueEntry {
   return { schedule: job.schedule, timezone: job.timezone, timeoutMs: job.timeoutMs };
 }
@@ -317,15 +357,4 @@ export function dueEntry(job: Job): DueEntry {
 function storedJob(job: Job, count: Deno.KvU64 | null, last: Deno.KvU64 | null): StoredJob {
   const lastMs = last ? Number(last.value) : 0;
   return { job, count: count ? Number(count.value) : 0, lastRunAt: lastMs > 0 ? lastMs : null };
-}
-
-/** Run ids are `<scheduledAt ms>-<suffix>`: derived from what makes a run unique. */
-export function runId(scheduledAt: number, suffix: string): string {
-  return `${scheduledAt}-${suffix}`;
-}
-
-export function parseRunId(id: string): { scheduledAt: number; suffix: string } | null {
-  const match = /^(\d{1,16})-([A-Za-z0-9_.:-]{1,80})$/.exec(id);
-  if (!match) return null;
-  return { scheduledAt: Number(match[1]), suffix: match[2] };
 }

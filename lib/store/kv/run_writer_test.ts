@@ -1,12 +1,13 @@
 import assert from "node:assert/strict";
-import { ManualClock } from "../clock.ts";
-import { kvKeys } from "../store/kv_keys.ts";
-import type { Run } from "../store/types.ts";
-import { type Completion, RunRecorder } from "./run_recorder.ts";
+import { ManualClock } from "../../clock.ts";
+import type { RunCompletion } from "../store.ts";
+import type { Run } from "../types.ts";
+import { kvKeys } from "./keys.ts";
+import { KvStore } from "./kv_store.ts";
 
 const T0 = Date.UTC(2026, 2, 2, 12, 0, 0);
 
-function completion(at: number, where: string): Completion {
+function completion(at: number, where: string): RunCompletion {
   const run: Run = {
     id: `${at}-${where}`,
     jobId: "job-1",
@@ -24,19 +25,22 @@ function completion(at: number, where: string): Completion {
     error: null,
     failure: null,
   };
-  return { run, scheduledAt: at, suffix: where, leaseKey: null, runsStored: 0, counts: true };
+  return { run, scheduledAt: at, suffix: where, lease: null, runsStored: 0, counts: true };
 }
 
-Deno.test("RunRecorder.record() writes and counts a run recorded twice at once only once", async () => {
+Deno.test("KvStore.recordRun() writes and counts a run recorded twice at once only once", async () => {
   await using kv = await Deno.openKv(":memory:");
-  const recorder = new RunRecorder(kv, new ManualClock(T0), { count: 1000, maxAgeMs: 1e12 });
+  const store = new KvStore(kv, {
+    clock: new ManualClock(T0),
+    retention: { count: 1000, maxAgeMs: 1e12 },
+  });
   // Two commits in flight first, so the two copies wait together and share the next one.
   const copy = completion(T0, "aws-tyo1a");
   const written = await Promise.all([
-    recorder.record(completion(T0 - 2000, "aws-tyo1a")),
-    recorder.record(completion(T0 - 1000, "aws-tyo1a")),
-    recorder.record(copy),
-    recorder.record(structuredClone(copy)),
+    store.recordRun(completion(T0 - 2000, "aws-tyo1a")),
+    store.recordRun(completion(T0 - 1000, "aws-tyo1a")),
+    store.recordRun(copy),
+    store.recordRun(structuredClone(copy)),
   ]);
   assert.deepEqual(written.slice(2).sort(), [false, true]);
   const count = await kv.get<Deno.KvU64>(kvKeys.jobCount("default", "job-1"));

@@ -1,20 +1,19 @@
 /** Probe workers and the monitors each one checks, in Deno KV. */
-import { ConflictError, NotFoundError } from "../errors.ts";
-import { WORKER_ID } from "../jobs/job_input.ts";
-import { getMany } from "../store/get_many.ts";
-import { kvKeys } from "../store/kv_keys.ts";
-import type { Worker } from "../store/types.ts";
-import type { Monitor } from "./monitor.ts";
-
-export interface MonitorEntry {
-  userId: string;
-  monitor: Monitor;
-}
+import { ConflictError, NotFoundError } from "../../errors.ts";
+import { type CheckResult, type ResultChunk, type Worker, WORKER_ID } from "../types.ts";
+import type { MonitorEntry, WorkerStore } from "../workers.ts";
+import { getMany } from "./get_many.ts";
+import { kvKeys } from "./keys.ts";
 
 function withSeen(worker: Worker, seen: unknown): Worker {
   const at = seen instanceof Deno.KvU64 ? Number(seen.value) : null;
   return at === null ? worker : { ...worker, last_seen_at: new Date(at).toISOString() };
 }
+
+/** A chunk of results stays well under Deno KV's 64 KiB value limit. */
+const CHUNK_BYTES = 48 * 1024;
+/** Keeps one commit of chunks under Deno KV's total size limit. */
+const CHUNKS_PER_OP = 12;
 
 interface CachedMonitors {
   revision: bigint;
@@ -23,7 +22,7 @@ interface CachedMonitors {
   owners?: Map<string, string>;
 }
 
-export class WorkerStore {
+export class KvWorkerStore implements WorkerStore {
   private readonly monitors = new Map<string, CachedMonitors>();
 
   constructor(private readonly kv: Deno.Kv) {}
@@ -72,6 +71,19 @@ export class WorkerStore {
     await this.kv.atomic().max(kvKeys.workerSeen(workerId), BigInt(now)).commit();
   }
 
+  async queueResults(results: CheckResult[], at: number): Promise<void> {
+    const batchId = crypto.randomUUID();
+    const chunks = chunk(results);
+    for (let i = 0; i < chunks.length; i += CHUNKS_PER_OP) {
+      const op = this.kv.atomic();
+      chunks.slice(i, i + CHUNKS_PER_OP).forEach((c, j) => {
+        op.set([...kvKeys.resultsDue(), at, batchId, i + j], c);
+      });
+      const result = await op.commit();
+      if (!result.ok) throw new Error("Cannot store results: the write was refused");
+    }
+  }
+
   /**
    * A worker's monitors. A worker asks every minute and its list rarely changes, so the list
    * is kept in memory and read again only when the worker's revision counter (bumped in the
@@ -111,4 +123,24 @@ export class WorkerStore {
     if (after === revision) this.monitors.set(workerId, read);
     return read;
   }
+}
+
+/** Results in chunks of about `CHUNK_BYTES` each (a guess from their text fields). */
+function chunk(results: CheckResult[]): ResultChunk[] {
+  const chunks: ResultChunk[] = [];
+  let current: CheckResult[] = [];
+  let size = 0;
+  for (const result of results) {
+    const bytes = 200 + (result.response_body_sample?.length ?? 0) * 3 +
+      (result.error_message?.length ?? 0) * 3;
+    if (size + bytes > CHUNK_BYTES && current.length > 0) {
+      chunks.push({ results: current });
+      current = [];
+      size = 0;
+    }
+    current.push(result);
+    size += bytes;
+  }
+  if (current.length > 0) chunks.push({ results: current });
+  return chunks;
 }

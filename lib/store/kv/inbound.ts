@@ -8,15 +8,19 @@
  * remembered with its body's hash, and another body under that id is remembered apart, by
  * id and hash, as the conflict event that holds it. A repeat of either is a duplicate.
  */
-import { ConflictError, NotFoundError } from "../errors.ts";
-import { collect } from "../store/kv_store.ts";
-import { GroupCommitter } from "../store/group_commit.ts";
-import { kvKeys } from "../store/kv_keys.ts";
-import type { Page } from "../store/types.ts";
-import type { HookRecord, InboundEvent, InboundRef } from "./types.ts";
-
-/** Bytes per body chunk: under Deno KV's 64 KiB value limit with room for the key. */
-export const CHUNK_BYTES = 60 * 1024;
+import { ConflictError, NotFoundError } from "../../errors.ts";
+import {
+  CHUNK_BYTES,
+  type InboundStore,
+  type NewEvent,
+  type Seen,
+  type VersionedEvent,
+} from "../inbound.ts";
+import type { LeaseRef, ListOptions } from "../store.ts";
+import type { HookRecord, InboundEvent, InboundRef, Page } from "../types.ts";
+import { GroupCommitter } from "./group_commit.ts";
+import { kvKeys } from "./keys.ts";
+import { collect } from "./kv_store.ts";
 /**
  * Bodies up to this go into the event's own atomic operation. Deno KV refuses operations
  * over 800 KiB, so a larger body is written first, in chunks that expire on their own should
@@ -28,40 +32,17 @@ const CHUNKS_PER_OP = 10;
 const MAX_ATTEMPTS_KEPT = 20;
 const PURGE_BATCH = 200;
 
-export interface ListOptions {
-  cursor?: string;
-  limit: number;
-}
-
-export interface NewEvent {
-  event: InboundEvent;
-  body: Uint8Array;
-  /** When to run the action (epoch ms); null when there is nothing left to run. */
-  dueAt: number | null;
-  now: number;
-  /** SHA-256 of the body, hex, compared under the delivery id; unused without one. */
-  bodySha256: string;
-  /** How long the provider delivery id is remembered. */
-  seenTtlMs: number;
-}
-
-/** What a delivery id and body hash are to this hook: new, a repeat, or a changed body. */
-export type Seen =
-  | { kind: "new" }
-  | { kind: "duplicate"; eventId: string }
-  | { kind: "conflict"; firstEventId: string };
-
 /** The first event under a delivery id, and the hash of its body. */
 interface SeenRecord {
   eventId: string;
   bodySha256: string;
 }
 
-export class InboundStore {
+export class KvInboundStore implements InboundStore {
   /** Events arriving together share a commit: one durable write per burst, not per request. */
   private readonly committer: GroupCommitter;
 
-  constructor(readonly kv: Deno.Kv) {
+  constructor(private readonly kv: Deno.Kv) {
     this.committer = new GroupCommitter(kv, 45);
   }
 
@@ -77,13 +58,17 @@ export class InboundStore {
     if (!result.ok) throw new ConflictError(`Cannot create hook: id "${hook.id}" already exists`);
   }
 
-  async getHook(hookId: string): Promise<Deno.KvEntryMaybe<HookRecord>> {
+  async getHook(hookId: string): Promise<HookRecord | null> {
+    return (await this.hookEntry(hookId)).value;
+  }
+
+  private async hookEntry(hookId: string): Promise<Deno.KvEntryMaybe<HookRecord>> {
     return await this.kv.get<HookRecord>(kvKeys.inboundHook(hookId));
   }
 
   /** The hook when `userId` owns it; others' hooks do not exist for them. */
   async getHookOf(userId: string, hookId: string): Promise<HookRecord> {
-    const entry = await this.getHook(hookId);
+    const entry = await this.hookEntry(hookId);
     if (!entry.value || entry.value.userId !== userId) {
       throw new NotFoundError(`Hook "${hookId}" not found`);
     }
@@ -106,7 +91,7 @@ export class InboundStore {
     change: (hook: HookRecord) => HookRecord | Promise<HookRecord>,
   ): Promise<HookRecord> {
     for (let attempt = 0; attempt < 20; attempt++) {
-      const current = await this.getHook(hookId);
+      const current = await this.hookEntry(hookId);
       if (!current.value || current.value.userId !== userId) {
         throw new NotFoundError(`Hook "${hookId}" not found`);
       }
@@ -123,7 +108,7 @@ export class InboundStore {
 
   /** Deletes a hook at once, then its events, bodies and counters. */
   async deleteHook(userId: string, hookId: string): Promise<void> {
-    const current = await this.getHook(hookId);
+    const current = await this.hookEntry(hookId);
     if (!current.value || current.value.userId !== userId) {
       throw new NotFoundError(`Hook "${hookId}" not found`);
     }
@@ -140,7 +125,7 @@ export class InboundStore {
         kvKeys.inboundEventsOf(hookId),
         kvKeys.inboundBodiesOf(hookId),
         kvKeys.inboundSeenOf(hookId),
-        ["inbound_count", hookId],
+        kvKeys.inboundCountsOf(hookId),
       ]
     ) {
       await this.deletePrefix(prefix);
@@ -231,8 +216,19 @@ export class InboundStore {
     return committed;
   }
 
-  async getEvent(hookId: string, eventId: string): Promise<Deno.KvEntryMaybe<InboundEvent>> {
-    return await this.kv.get<InboundEvent>(kvKeys.inboundEvent(hookId, eventId));
+  async getEvent(hookId: string, eventId: string): Promise<VersionedEvent | null> {
+    return versioned(await this.kv.get<InboundEvent>(kvKeys.inboundEvent(hookId, eventId)));
+  }
+
+  async getEventWithHook(
+    hookId: string,
+    eventId: string,
+  ): Promise<{ event: VersionedEvent | null; hook: HookRecord | null }> {
+    const [event, hook] = await this.kv.getMany<[InboundEvent, HookRecord]>([
+      kvKeys.inboundEvent(hookId, eventId),
+      kvKeys.inboundHook(hookId),
+    ]);
+    return { event: versioned(event), hook: hook.value };
   }
 
   /** Newest first. */
@@ -271,17 +267,19 @@ export class InboundStore {
    * action to the new time and releases the attempt's lease, all in one operation.
    */
   async saveEvent(
-    entry: Deno.KvEntry<InboundEvent>,
+    current: VersionedEvent,
     next: InboundEvent,
-    options: { now: number; leaseKey?: Deno.KvKey },
+    options: { now: number; lease?: LeaseRef },
   ): Promise<boolean> {
+    const key = kvKeys.inboundEvent(current.event.hookId, current.event.id);
     const attempts = next.action.attempts;
     const trimmed = attempts.length > MAX_ATTEMPTS_KEPT
       ? { ...next, action: { ...next.action, attempts: attempts.slice(-MAX_ATTEMPTS_KEPT) } }
       : next;
     const expireIn = Math.max(1, Date.parse(next.expiresAt) - options.now);
-    const op = this.kv.atomic().check(entry).set(entry.key, trimmed, { expireIn });
-    const previous = entry.value.action.nextAttemptAt;
+    const op = this.kv.atomic().check({ key, versionstamp: current.version })
+      .set(key, trimmed, { expireIn });
+    const previous = current.event.action.nextAttemptAt;
     const upcoming = next.action.nextAttemptAt;
     if (previous !== null && previous !== upcoming) {
       op.delete([...kvKeys.inboundDue(), previous, next.id]);
@@ -290,12 +288,12 @@ export class InboundStore {
       const ref: InboundRef = { hookId: next.hookId };
       op.set([...kvKeys.inboundDue(), upcoming, next.id], ref);
     }
-    if (options.leaseKey) op.delete(options.leaseKey);
+    if (options.lease) op.delete(options.lease as Deno.KvKey);
     return (await op.commit()).ok;
   }
 
-  async releaseLease(key: Deno.KvKey): Promise<void> {
-    await this.kv.delete(key);
+  async releaseLease(lease: LeaseRef): Promise<void> {
+    await this.kv.delete(lease as Deno.KvKey);
   }
 
   private async deletePrefix(prefix: Deno.KvKey): Promise<void> {
@@ -309,6 +307,10 @@ export class InboundStore {
       }
     }
   }
+}
+
+function versioned(entry: Deno.KvEntryMaybe<InboundEvent>): VersionedEvent | null {
+  return entry.value ? { event: entry.value, version: entry.versionstamp } : null;
 }
 
 /** The key that remembers an event's delivery id, and its value; null without an id. */

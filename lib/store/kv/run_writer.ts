@@ -1,16 +1,17 @@
 /**
- * Writes finished runs, local and workers' alike. Each run is committed together with its
+ * Writes finished runs in Deno KV (`KvStore.recordRun`), local and workers' alike. Each run is committed together with its
  * job's counters, its up/down state, the release of its lease and its follow-ups (the
  * webhook outbox), in one atomic operation whose first check is "this run does not exist
  * yet": a fire run twice (after a crash) or a worker's batch sent twice is recorded once.
  * Runs that finish close together share a commit (group commit).
  */
-import type { Clock } from "../clock.ts";
-import { writeRunState } from "../jobs/job_index.ts";
-import { GroupCommitter } from "../store/group_commit.ts";
-import { kvKeys } from "../store/kv_keys.ts";
-import { runsKept } from "../store/kv_store.ts";
-import type { Run } from "../store/types.ts";
+import type { Clock } from "../../clock.ts";
+import type { LeaseRef, Retention, RunCompletion } from "../store.ts";
+import type { Run } from "../types.ts";
+import { GroupCommitter } from "./group_commit.ts";
+import { writeRunState } from "./job_index.ts";
+import { kvKeys } from "./keys.ts";
+import { writeOutbox } from "./outbox.ts";
 
 /** Pruning happens in steps, once this many runs over the limit have piled up. */
 const PRUNE_SLACK = 50;
@@ -18,35 +19,7 @@ const PRUNE_BATCH = 90;
 /** Adding 2^64 − n to a KvU64 subtracts n: `sum` wraps around on overflow. */
 const U64 = 1n << 64n;
 
-export interface Retention {
-  count: number;
-  maxAgeMs: number;
-}
-
-export interface Completion {
-  run: Run;
-  scheduledAt: number;
-  suffix: string;
-  leaseKey: Deno.KvKey | null;
-  /** Runs kept for the job before this one, to decide when to prune. */
-  runsStored: number;
-  /** Whether the run counts as an execution (`count`, `lastRunAt`). */
-  counts: boolean;
-  /**
-   * The job's up/down state as read before the run, when known and when nobody else can
-   * change it meanwhile (see writeRunState).
-   */
-  state?: "up" | "down" | null;
-  /**
-   * False when a newer run of the job is stored already (a worker's result that arrived
-   * late): the run then leaves the job's up/down state as it is. True when not given.
-   */
-  newest?: boolean;
-  /** Extra writes committed with the run (e.g. a webhook delivery in the outbox). */
-  extra?: (op: Deno.AtomicOperation) => void;
-}
-
-export class RunRecorder {
+export class RunWriter {
   private readonly committer: GroupCommitter;
   /**
    * Runs being written here, by key. Two copies of one run (a worker's batch sent again
@@ -64,7 +37,7 @@ export class RunRecorder {
   }
 
   /** Resolves true when the run was written, false when it already existed. */
-  async record(completion: Completion): Promise<boolean> {
+  async record(completion: RunCompletion): Promise<boolean> {
     const { userId, jobId } = completion.run;
     const id = JSON.stringify([userId, jobId, completion.scheduledAt, completion.suffix]);
     for (let earlier = this.writing.get(id); earlier; earlier = this.writing.get(id)) {
@@ -80,7 +53,7 @@ export class RunRecorder {
     }
   }
 
-  private async write(completion: Completion): Promise<boolean> {
+  private async write(completion: RunCompletion): Promise<boolean> {
     if (await this.committer.commit((op) => this.addTo(op, completion))) {
       this.maybePrune(completion);
       return true;
@@ -89,33 +62,33 @@ export class RunRecorder {
   }
 
   /** The run exists: an earlier attempt recorded it. Only the lease is left to drop. */
-  private async exists(completion: Completion): Promise<false> {
-    if (completion.leaseKey) await this.kv.delete(completion.leaseKey);
+  private async exists(completion: RunCompletion): Promise<false> {
+    if (completion.lease) await this.release(completion.lease);
     return false;
   }
 
   /** Drops a lease without a run (the fire was superseded or its job is gone). */
-  async release(leaseKey: Deno.KvKey): Promise<void> {
-    await this.kv.delete(leaseKey);
+  async release(lease: LeaseRef): Promise<void> {
+    await this.kv.delete(lease as Deno.KvKey);
   }
 
-  private addTo(op: Deno.AtomicOperation, c: Completion): void {
+  private addTo(op: Deno.AtomicOperation, c: RunCompletion): void {
     const { userId, jobId } = c.run;
     const key = kvKeys.run(userId, jobId, c.scheduledAt, c.suffix);
     op.check({ key, versionstamp: null }).set(key, c.run);
     // A run that counts is kept by `count` alone; any other record adjusts the tally.
     if (!c.counts) op.sum(kvKeys.runsAdjust(userId, jobId), 1n);
-    if (c.leaseKey) op.delete(c.leaseKey);
+    if (c.lease) op.delete(c.lease as Deno.KvKey);
     if (c.newest !== false) writeRunState(op, c.run, c.state ?? null); // the dashboard's filter
     if (c.counts) {
       op.sum(kvKeys.jobCount(userId, jobId), 1n);
       const startedAt = c.run.startedAt ? Date.parse(c.run.startedAt) : c.scheduledAt;
       op.max(kvKeys.jobLast(userId, jobId), BigInt(startedAt));
     }
-    c.extra?.(op);
+    if (c.outbox) writeOutbox(op, c.outbox);
   }
 
-  private maybePrune(c: Completion): void {
+  private maybePrune(c: RunCompletion): void {
     const stored = c.runsStored + 1;
     const ageCheckDue = stored % 100 === 0;
     if (stored <= this.retention.count + PRUNE_SLACK && !ageCheckDue) return;
@@ -157,4 +130,10 @@ export class RunRecorder {
       count -= victims.length;
     }
   }
+}
+
+/** Runs kept for a job: its count plus the signed adjustment (see kvKeys.runsAdjust). */
+export function runsKept(count: Deno.KvU64 | null, adjust: Deno.KvU64 | null): number {
+  const signed = adjust ? BigInt.asIntN(64, adjust.value) : 0n;
+  return Math.max(0, Number((count?.value ?? 0n) + signed));
 }

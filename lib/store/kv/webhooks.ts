@@ -1,12 +1,17 @@
 /** Webhooks and deliveries in Deno KV. */
-import { ConflictError, NotFoundError } from "../errors.ts";
-import type { Lease, QueueItem } from "../lanes/dispatcher.ts";
-import { GroupCommitter } from "../store/group_commit.ts";
-import { collect } from "../store/kv_store.ts";
-import { kvKeys } from "../store/kv_keys.ts";
-import type { ListOptions } from "../store/store.ts";
-import type { Page } from "../store/types.ts";
-import type { Delivery, DeliveryRef, WebhookRecord } from "./types.ts";
+import { ConflictError, NotFoundError } from "../../errors.ts";
+import type { LeaseRef, ListOptions } from "../store.ts";
+import type { Delivery, Page, StoredDeliveryRef, WebhookRecord } from "../types.ts";
+import type {
+  AttemptFacts,
+  SaveDeliveryOptions,
+  VersionedDelivery,
+  WebhookStore,
+} from "../webhooks.ts";
+import { GroupCommitter } from "./group_commit.ts";
+import { kvKeys } from "./keys.ts";
+import { collect } from "./kv_store.ts";
+import { addDelivery, deliveryRef, heldDeliveryLease } from "./outbox.ts";
 
 /**
  * Attempts kept on a delivery, and of those the latest that keep their answer's snippet: with
@@ -15,11 +20,11 @@ import type { Delivery, DeliveryRef, WebhookRecord } from "./types.ts";
 const MAX_ATTEMPTS = 20;
 const SNIPPETS_KEPT = 10;
 
-export class WebhookStore {
+export class KvWebhookStore implements WebhookStore {
   /** Delivery results arriving together share a commit. */
   private readonly committer: GroupCommitter;
 
-  constructor(readonly kv: Deno.Kv) {
+  constructor(private readonly kv: Deno.Kv) {
     this.committer = new GroupCommitter(kv);
   }
 
@@ -40,7 +45,11 @@ export class WebhookStore {
     throw new ConflictError("Cannot create webhook: the job changed meanwhile, try again");
   }
 
-  async get(userId: string, jobId: string): Promise<Deno.KvEntryMaybe<WebhookRecord>> {
+  async get(userId: string, jobId: string): Promise<WebhookRecord | null> {
+    return (await this.entry(userId, jobId)).value;
+  }
+
+  private async entry(userId: string, jobId: string): Promise<Deno.KvEntryMaybe<WebhookRecord>> {
     return await this.kv.get<WebhookRecord>(kvKeys.webhook(userId, jobId));
   }
 
@@ -60,7 +69,7 @@ export class WebhookStore {
     change: (webhook: WebhookRecord) => WebhookRecord,
   ): Promise<WebhookRecord> {
     for (let attempt = 0; attempt < 20; attempt++) {
-      const current = await this.get(userId, jobId);
+      const current = await this.entry(userId, jobId);
       if (!current.value) throw new NotFoundError(`Job "${jobId}" has no webhook`);
       const next = change(current.value);
       const op = this.kv.atomic().check(current).set(current.key, next);
@@ -71,62 +80,69 @@ export class WebhookStore {
   }
 
   async delete(userId: string, jobId: string): Promise<void> {
-    const current = await this.get(userId, jobId);
+    const current = await this.entry(userId, jobId);
     if (!current.value) throw new NotFoundError(`Job "${jobId}" has no webhook`);
     await this.kv.atomic().check(current).delete(current.key)
       .delete(kvKeys.webhookFailing(userId, jobId)).commit();
   }
 
-  /** Adds a new delivery and its first attempt (at `nextAttemptAt`) to an atomic operation. */
-  addDelivery(op: Deno.AtomicOperation, delivery: Delivery): void {
-    const dueAt = delivery.nextAttemptAt ?? Date.parse(delivery.createdAt);
-    const createdAt = Date.parse(delivery.createdAt);
-    const ref: DeliveryRef = { userId: delivery.userId, jobId: delivery.jobId, createdAt };
-    op.set(kvKeys.delivery(delivery.userId, delivery.jobId, createdAt, delivery.id), delivery)
-      .set(kvKeys.deliveryRef(delivery.id), ref)
-      .set([...kvKeys.deliveriesDue(), dueAt, delivery.id], ref);
+  async queueDelivery(delivery: Delivery): Promise<void> {
+    const op = this.kv.atomic();
+    addDelivery(op, delivery);
+    await op.commit();
   }
 
-  /**
-   * Adds a new delivery already leased to the writing process, which holds it and sends it
-   * at once (see Dispatcher.hold). Until that first attempt is recorded the delivery lives
-   * only in its lease (a crash hands it to whichever process takes the lease over), so it is
-   * not yet listed or found by id. Returns the lease.
-   */
-  addHeldDelivery(
-    op: Deno.AtomicOperation,
-    delivery: Delivery,
-    leaseUntil: number,
-  ): HeldDelivery {
-    const at = delivery.nextAttemptAt ?? Date.parse(delivery.createdAt);
-    const createdAt = Date.parse(delivery.createdAt);
-    const ref: DeliveryRef = { userId: delivery.userId, jobId: delivery.jobId, createdAt };
-    const key = [...kvKeys.deliveryLeases(), leaseUntil, at, delivery.id];
-    // Only the lease, carrying the delivery: one write on the run's commit instead of three.
-    // The record (and its lookup by id) is written with the first attempt's result.
-    const held: DeliveryRef = { ...ref, delivery };
-    op.set(key, held);
+  heldLease(delivery: Delivery, leaseUntil: number): LeaseRef {
+    return heldDeliveryLease(delivery, leaseUntil);
+  }
+
+  async getDelivery(
+    deliveryId: string,
+    where?: StoredDeliveryRef,
+  ): Promise<VersionedDelivery | null> {
+    const ref = where ?? (await this.kv.get<StoredDeliveryRef>(kvKeys.deliveryRef(deliveryId)))
+      .value;
+    if (!ref) return null;
+    return versioned(await this.kv.get<Delivery>(deliveryKey(deliveryId, ref)));
+  }
+
+  async attemptFacts(
+    deliveryId: string,
+    where: StoredDeliveryRef,
+    options: { withDelivery: boolean },
+  ): Promise<AttemptFacts> {
+    const { userId, jobId } = where;
+    const keys: Deno.KvKey[] = [
+      kvKeys.webhook(userId, jobId),
+      kvKeys.webhookFailing(userId, jobId),
+    ];
+    if (options.withDelivery) keys.push(deliveryKey(deliveryId, where));
+    const [webhook, failing, stored] = await this.kv.getMany(keys) as [
+      Deno.KvEntryMaybe<WebhookRecord>,
+      Deno.KvEntryMaybe<Deno.KvU64>,
+      Deno.KvEntryMaybe<Delivery> | undefined,
+    ];
     return {
-      item: { at, id: [delivery.id], value: held, retaken: false },
-      lease: { key, until: leaseUntil },
+      webhook: webhook.value,
+      failingSince: failing.value ? Number(failing.value.value) : null,
+      delivery: stored ? versioned(stored) : null,
     };
   }
 
-  async getDelivery(deliveryId: string): Promise<Deno.KvEntryMaybe<Delivery> | null> {
-    const ref = await this.kv.get<DeliveryRef>(kvKeys.deliveryRef(deliveryId));
-    if (!ref.value) return null;
-    return await this.kv.get<Delivery>(deliveryKey(deliveryId, ref.value));
-  }
-
-  async deleteDelivery(entry: Deno.KvEntry<Delivery>): Promise<void> {
-    const op = this.kv.atomic().check(entry).delete(entry.key)
-      .delete(kvKeys.deliveryRef(entry.value.id));
-    if (entry.value.nextAttemptAt !== null) {
-      op.delete([...kvKeys.deliveriesDue(), entry.value.nextAttemptAt, entry.value.id]);
+  async deleteDelivery(current: VersionedDelivery): Promise<void> {
+    const { delivery } = current;
+    const op = this.kv.atomic().check(check(current)).delete(keyOf(delivery))
+      .delete(kvKeys.deliveryRef(delivery.id));
+    if (delivery.nextAttemptAt !== null) {
+      op.delete([...kvKeys.deliveriesDue(), delivery.nextAttemptAt, delivery.id]);
     }
     if (!(await op.commit()).ok) {
       throw new ConflictError("Cannot delete delivery: it changed meanwhile, try again");
     }
+  }
+
+  async releaseLease(lease: LeaseRef): Promise<void> {
+    await this.kv.delete(lease as Deno.KvKey);
   }
 
   async listDeliveries(
@@ -147,52 +163,31 @@ export class WebhookStore {
    * attempt's lease and queues the next attempt, all in one operation.
    */
   async saveDelivery(
-    entry: DeliveryEntry,
+    current: VersionedDelivery,
     next: Delivery,
-    options: {
-      leaseKey?: Deno.KvKey;
-      /** The lease took the due key at the entry's `nextAttemptAt`: nothing to delete there. */
-      dueKeyTaken?: boolean;
-      extra?: (op: Deno.AtomicOperation) => void;
-    },
+    options: SaveDeliveryOptions = {},
   ): Promise<boolean> {
     const trimmed = next.attempts.length > SNIPPETS_KEPT
       ? { ...next, attempts: trimAttempts(next.attempts) }
       : next;
-    const ref: DeliveryRef = {
-      userId: next.userId,
-      jobId: next.jobId,
-      createdAt: Date.parse(next.createdAt),
-    };
+    const ref = deliveryRef(next);
+    const failingKey = kvKeys.webhookFailing(next.userId, next.jobId);
     return await this.committer.commit((op) => {
-      op.check(entry).set(entry.key, trimmed);
+      op.check(check(current)).set(keyOf(current.delivery), trimmed);
       // A delivery that lived only in its lease gets its lookup by id with its first record.
-      if (entry.versionstamp === null) op.set(kvKeys.deliveryRef(next.id), ref);
-      const previous = entry.value.nextAttemptAt;
-      if (previous !== null && previous !== next.nextAttemptAt && !options.dueKeyTaken) {
+      if (current.version === null) op.set(kvKeys.deliveryRef(next.id), ref);
+      const previous = current.delivery.nextAttemptAt;
+      if (previous !== null && previous !== next.nextAttemptAt && !options.attempted) {
         op.delete([...kvKeys.deliveriesDue(), previous, next.id]);
       }
       if (next.nextAttemptAt !== null && next.nextAttemptAt !== previous) {
         op.set([...kvKeys.deliveriesDue(), next.nextAttemptAt, next.id], ref);
       }
-      if (options.leaseKey) op.delete(options.leaseKey);
-      options.extra?.(op);
+      if (options.lease) op.delete(options.lease as Deno.KvKey);
+      if (options.failing === "clear") op.delete(failingKey);
+      else if (options.failing) op.min(failingKey, BigInt(options.failing.since));
     });
   }
-}
-
-/**
- * A delivery as read for a change; `versionstamp` is null while it lives only in its lease
- * (written with its run, not yet attempted), so the first record is written only if absent.
- */
-export type DeliveryEntry = Omit<Deno.KvEntry<Delivery>, "versionstamp"> & {
-  versionstamp: string | null;
-};
-
-/** A delivery leased to the process that wrote it. */
-export interface HeldDelivery {
-  item: QueueItem<DeliveryRef>;
-  lease: Lease;
 }
 
 function trimAttempts(attempts: Delivery["attempts"]): Delivery["attempts"] {
@@ -201,6 +196,19 @@ function trimAttempts(attempts: Delivery["attempts"]): Delivery["attempts"] {
   return kept.map((a, i) => i < firstWithSnippet && a.response ? { ...a, response: "" } : a);
 }
 
-export function deliveryKey(deliveryId: string, ref: DeliveryRef): Deno.KvKey {
+function deliveryKey(deliveryId: string, ref: StoredDeliveryRef): Deno.KvKey {
   return kvKeys.delivery(ref.userId, ref.jobId, ref.createdAt, deliveryId);
+}
+
+function keyOf(delivery: Delivery): Deno.KvKey {
+  return deliveryKey(delivery.id, deliveryRef(delivery));
+}
+
+function versioned(entry: Deno.KvEntryMaybe<Delivery>): VersionedDelivery | null {
+  return entry.value ? { delivery: entry.value, version: entry.versionstamp } : null;
+}
+
+/** The check that the delivery is still as read (absent, while it lives in its lease). */
+function check(current: VersionedDelivery): Deno.AtomicCheck {
+  return { key: keyOf(current.delivery), versionstamp: current.version };
 }

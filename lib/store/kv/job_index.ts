@@ -3,32 +3,22 @@
  * them all: the words of each job's name (`["job_word", user, word, job]`, for search by word
  * prefix) and the job's state (`["job_state", user, "up" | "down" | "paused", job]`). The word
  * and pause entries are written in the same atomic operation as the job (see KvStore); up and
- * down by the run recorder with the run, as blind writes that need no read.
+ * down with the run (`recordRun`), as blind writes that need no read.
  *
  * Search takes the longest query word to the index, then checks the other words and the state
  * filter on the candidates; a page reads at most `MAX_SCAN` index entries, so a rare match costs
  * a few short pages, never a scan of everything.
  */
-import { kvKeys } from "../store/kv_keys.ts";
-import { ValidationError } from "../errors.ts";
-import type { Store, StoredJob } from "../store/store.ts";
-import type { Job, Page, Run } from "../store/types.ts";
-import { getMany } from "../store/get_many.ts";
+import { ValidationError } from "../../errors.ts";
+import { nameWords } from "../job_words.ts";
+import type { Store, StoredJob } from "../store.ts";
+import type { Job, JobQuery, JobState, Page, Run } from "../types.ts";
+import { getMany } from "./get_many.ts";
+import { kvKeys } from "./keys.ts";
 
-export const JOB_STATES = ["up", "down", "paused"] as const;
-export type JobState = (typeof JOB_STATES)[number];
-const MAX_WORDS = 12;
-const MAX_WORD_LENGTH = 40;
 const MAX_SCAN = 1000;
 /** Sorts after every string that starts with the same prefix. */
 const HIGHEST = "\u{10FFFF}";
-
-/** The distinct lower-case words of a name (letters and digits of any script). */
-export function nameWords(name: string): string[] {
-  const words = name.toLowerCase().normalize("NFKC").split(/[^\p{L}\p{N}]+/u)
-    .filter((w) => w.length > 0).map((w) => w.slice(0, MAX_WORD_LENGTH));
-  return [...new Set(words)].slice(0, MAX_WORDS);
-}
 
 /** Keeps the word and pause entries of a job in step with it (add to the job's own write). */
 export function writeJobIndex(op: Deno.AtomicOperation, before: Job | null, after: Job | null) {
@@ -56,7 +46,7 @@ export function writeJobIndex(op: Deno.AtomicOperation, before: Job | null, afte
  * of its newest run, as the dashboard's row shows it. A job checked from several places
  * (locally and by workers) gets runs from several writers, and workers' results arrive in
  * batches, late: a run older than the job's newest stored run must not be written here
- * (the run recorder's `newest: false`), and the newest of a batch goes last.
+ * (`RunCompletion.newest: false`), and the newest of a batch goes last.
  *
  * `known` is the job's state as read before the run (null when unknown): when the run does
  * not change it, nothing is written, which spares two writes on almost every run. Only a
@@ -75,15 +65,8 @@ export function writeRunState(
   op.delete(kvKeys.jobInState(run.userId, was, run.jobId));
 }
 
-export interface JobQuery {
-  /** Words the name must contain, each as the start of a word. */
-  q?: string;
-  state?: JobState;
-  cursor?: string;
-  limit: number;
-}
-
-export class JobSearch {
+/** Search and state filters over the indexes (`KvStore.searchJobs`). */
+export class KvJobSearch {
   constructor(private readonly kv: Deno.Kv, private readonly store: Store) {}
 
   async page(userId: string, query: JobQuery): Promise<Page<StoredJob>> {

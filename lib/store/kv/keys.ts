@@ -116,6 +116,7 @@ export const kvKeys = {
     hookId,
     kind,
   ],
+  inboundCountsOf: (hookId: string) => ["inbound_count", hookId],
   /** Events of a hook; event ids sort by arrival. */
   inboundEventsOf: (hookId: string) => ["inbound_event", hookId],
   inboundEvent: (hookId: string, eventId: string) => ["inbound_event", hookId, eventId],

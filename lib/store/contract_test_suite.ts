@@ -1,0 +1,582 @@
+/**
+ * The Store contract as tests: every store implementation runs this suite against a real
+ * database (`kv/kv_store_test.ts` on a KV file; a Postgres store will run it too). Each step
+ * gets fresh stores from `makeStores` and asserts behaviour through the contract alone.
+ */
+import assert from "node:assert/strict";
+import { ManualClock } from "../clock.ts";
+import { ConflictError, NotFoundError } from "../errors.ts";
+import { parseRunId, runId } from "./run_id.ts";
+import type { Retention, RunCompletion } from "./store.ts";
+import type { Stores } from "./stores.ts";
+import type { ApiKey, Delivery, HookRecord, InboundEvent, Job, Run, Worker } from "./types.ts";
+
+export const T0 = Date.UTC(2026, 2, 2, 12, 0, 0);
+
+export interface ContractStores extends Stores, AsyncDisposable {}
+
+export type MakeStores = (options: {
+  clock: ManualClock;
+  retention: Retention;
+}) => Promise<ContractStores>;
+
+const RETENTION: Retention = { count: 1000, maxAgeMs: 30 * 86_400_000 };
+
+export function storeContract(name: string, makeStores: MakeStores): void {
+  const step = (
+    t: Deno.TestContext,
+    title: string,
+    body: (s: ContractStores, clock: ManualClock) => Promise<void>,
+    retention = RETENTION,
+  ) =>
+    t.step(title, async () => {
+      const clock = new ManualClock(T0);
+      await using stores = await makeStores({ clock, retention });
+      await body(stores, clock);
+    });
+
+  Deno.test(`${name} keeps the Store contract`, async (t) => {
+    await step(t, "a job is created once, read, listed and found by a word", async (s) => {
+      const job = makeJob({ name: "API health: Tokyo" });
+      await s.records.createJob(job, T0 + 60_000);
+      await assert.rejects(() => s.records.createJob(job, null), ConflictError);
+      const stored = await s.records.getJob("default", job.id);
+      assert.deepEqual(stored, { job, count: 0, lastRunAt: null });
+      assert.equal(await s.records.getJob("someone-else", job.id), null);
+      await s.records.createJob(makeJob({ name: "Billing" }), null);
+      const page = await s.records.listJobs("default", { limit: 10 });
+      assert.deepEqual(page.values.map((v) => v.job.name).sort(), ["API health: Tokyo", "Billing"]);
+      const found = await s.records.searchJobs("default", { q: "tok", limit: 10 });
+      assert.deepEqual(found.values.map((v) => v.job.id), [job.id]);
+    });
+
+    await step(t, "updateJob is compare-and-set: concurrent changes all apply", async (s) => {
+      const job = makeJob({ name: "n" });
+      await s.records.createJob(job, T0 + 60_000);
+      await Promise.all(
+        Array.from({ length: 5 }, () =>
+          s.records.updateJob("default", job.id, (current, due) => {
+            assert.equal(due, T0 + 60_000);
+            return { job: { ...current, name: `${current.name}+` }, firstFireAt: undefined };
+          })),
+      );
+      assert.equal((await s.records.getJob("default", job.id))?.job.name, "n+++++");
+      await assert.rejects(
+        () => s.records.updateJob("default", "nope", (j) => ({ job: j, firstFireAt: undefined })),
+        NotFoundError,
+      );
+    });
+
+    await step(t, "a paused job is found by its state, a deleted one not at all", async (s) => {
+      const job = makeJob({});
+      await s.records.createJob(job, null);
+      await s.records.updateJob("default", job.id, (j) => ({
+        job: { ...j, enabled: false },
+        firstFireAt: null,
+      }));
+      const paused = await s.records.searchJobs("default", { state: "paused", limit: 10 });
+      assert.deepEqual(paused.values.map((v) => v.job.id), [job.id]);
+      await s.records.deleteJob("default", job.id);
+      assert.equal(await s.records.getJob("default", job.id), null);
+      assert.deepEqual(
+        (await s.records.searchJobs("default", { state: "paused", limit: 10 }))
+          .values,
+        [],
+      );
+      await assert.rejects(() => s.records.deleteJob("default", job.id), NotFoundError);
+    });
+
+    await step(t, "a run recorded twice at once is written and counted once", async (s) => {
+      const job = makeJob({});
+      await s.records.createJob(job, null);
+      const completion = complete(run(job, T0, "success"));
+      const written = await Promise.all([
+        s.records.recordRun(completion),
+        s.records.recordRun(structuredClone(completion)),
+      ]);
+      assert.deepEqual(written.sort(), [false, true]);
+      assert.equal(await s.records.recordRun(completion), false);
+      const stored = await s.records.getJob("default", job.id);
+      assert.equal(stored?.count, 1);
+      assert.equal(stored?.lastRunAt, T0);
+      const runs = await s.records.listRuns("default", job.id, { limit: 10 });
+      assert.deepEqual(runs.values, [completion.run]);
+      assert.deepEqual(
+        await s.records.getRun("default", job.id, completion.run.id),
+        completion.run,
+      );
+      const [facts] = await s.records.runFacts([["default", job.id]]);
+      assert.deepEqual(facts, { runsStored: 1, lastRunAt: T0, hasWebhook: false });
+    });
+
+    await step(t, "a run sets its job's up/down state unless a newer run did", async (s) => {
+      const job = makeJob({});
+      await s.records.createJob(job, null);
+      const inState = async (state: "up" | "down") =>
+        (await s.records.searchJobs("default", { state, limit: 10 })).values.map((v) => v.job.id);
+      await s.records.recordRun(complete(run(job, T0, "failure")));
+      assert.deepEqual(await inState("down"), [job.id]);
+      assert.equal((await s.records.getJobForRun("default", job.id))?.state, "down");
+      await s.records.recordRun(complete(run(job, T0 + 1000, "success")));
+      assert.deepEqual(await inState("up"), [job.id]);
+      assert.deepEqual(await inState("down"), []);
+      // A late result of an older check leaves the state alone.
+      await s.records.recordRun({ ...complete(run(job, T0 - 1000, "failure")), newest: false });
+      assert.deepEqual(await inState("up"), [job.id]);
+    });
+
+    await step(t, "a missed record is kept without counting as an execution", async (s) => {
+      const job = makeJob({});
+      await s.records.createJob(job, null);
+      await s.records.recordRun({ ...complete(run(job, T0, "missed")), counts: false });
+      const stored = await s.records.getJob("default", job.id);
+      assert.equal(stored?.count, 0);
+      assert.equal(stored?.lastRunAt, null);
+      assert.equal((await s.records.getJobForRun("default", job.id))?.runsStored, 1);
+    });
+
+    await step(t, "a run's outbox delivery is written with it", async (s, clock) => {
+      const job = makeJob({});
+      await s.records.createJob(job, null);
+      await s.webhooks.create(webhook(job));
+      const first = run(job, T0, "success");
+      const queued = delivery(job, first, clock.now());
+      await s.records.recordRun({ ...complete(first), outbox: [{ delivery: queued }] });
+      assert.deepEqual((await s.webhooks.getDelivery(queued.id))?.delivery, queued);
+      // A held delivery lives in its lease until its first attempt is recorded.
+      const second = run(job, T0 + 1000, "success");
+      const held = delivery(job, second, clock.now() + 1);
+      await s.records.recordRun({
+        ...complete(second),
+        outbox: [{ delivery: held, heldUntil: T0 + 45_000 }],
+      });
+      assert.equal(await s.webhooks.getDelivery(held.id), null);
+      const listed = await s.webhooks.listDeliveries("default", job.id, { limit: 10 });
+      assert.deepEqual(listed.values.map((d) => d.id), [queued.id]);
+      const [facts] = await s.records.runFacts([["default", job.id]]);
+      assert.equal(facts.hasWebhook, true);
+    });
+
+    await step(
+      t,
+      "pruneRuns keeps the newest runs within the retention",
+      async (s) => {
+        const job = makeJob({});
+        await s.records.createJob(job, null);
+        for (let i = 0; i < 6; i++) {
+          await s.records.recordRun({
+            ...complete(run(job, T0 + i * 1000, "success")),
+            runsStored: i,
+          });
+        }
+        assert.equal(await s.records.pruneRuns("default", job.id), 3);
+        const kept = await s.records.listRuns("default", job.id, { limit: 10 });
+        assert.deepEqual(
+          kept.values.map((r) => parseRunId(r.id)?.scheduledAt),
+          [T0 + 5000, T0 + 4000, T0 + 3000],
+        );
+        assert.equal((await s.records.getJobForRun("default", job.id))?.runsStored, 3);
+      },
+      { count: 3, maxAgeMs: 86_400_000 },
+    );
+
+    await step(t, "a deleted job's runs are purged", async (s) => {
+      const job = makeJob({});
+      await s.records.createJob(job, null);
+      await s.records.recordRun(complete(run(job, T0, "success")));
+      await s.records.deleteJob("default", job.id);
+      assert.equal(await s.records.purgeDeletedJobs(), 1);
+      assert.deepEqual((await s.records.listRuns("default", job.id, { limit: 10 })).values, []);
+    });
+
+    await step(t, "API keys are found by hash and deleted with their index", async (s) => {
+      const key: ApiKey = {
+        id: "key-1",
+        userId: "default",
+        name: "ci",
+        scopes: ["read:jobs"],
+        prefix: "hbk_abc",
+        hash: "a".repeat(64),
+        createdAt: new Date(T0).toISOString(),
+      };
+      await s.records.createApiKey(key);
+      await assert.rejects(() => s.records.createApiKey({ ...key, id: "key-2" }), ConflictError);
+      assert.deepEqual(await s.records.findApiKeyByHash(key.hash), key);
+      assert.deepEqual((await s.records.listApiKeys("default", { limit: 10 })).values, [key]);
+      await s.records.deleteApiKey("default", key.id);
+      assert.equal(await s.records.findApiKeyByHash(key.hash), null);
+      await assert.rejects(() => s.records.deleteApiKey("default", key.id), NotFoundError);
+    });
+
+    await step(t, "a worker's monitors follow its jobs' assignments", async (s) => {
+      const worker: Worker = {
+        id: "aws-tyo1a",
+        name: "Tokyo",
+        is_active: true,
+        last_seen_at: null,
+        created_at: new Date(T0).toISOString(),
+      };
+      await s.workers.create(worker);
+      await assert.rejects(() => s.workers.create(worker), ConflictError);
+      assert.equal(await s.workers.get("not a worker id!"), null);
+      await s.workers.touch(worker.id, T0 + 5000);
+      await s.workers.touch(worker.id, T0 + 1000);
+      assert.equal(
+        (await s.workers.get(worker.id))?.last_seen_at,
+        new Date(T0 + 5000).toISOString(),
+      );
+      const job = makeJob({
+        schedule: "@every 60s",
+        workers: [{ workerId: worker.id, checkMinute: 0, checkSecond: 15 }],
+      });
+      await s.records.createJob(job, null);
+      const monitors = await s.workers.listMonitors(worker.id);
+      assert.equal(monitors.length, 1);
+      assert.equal(monitors[0].userId, "default");
+      assert.equal(monitors[0].monitor.monitor_id, job.id);
+      assert.equal(monitors[0].monitor.check_second, 15);
+      assert.equal(monitors[0].monitor.check_interval_seconds, 60);
+      assert.deepEqual(await s.workers.monitorOwners(worker.id), new Map([[job.id, "default"]]));
+      await s.records.updateJob("default", job.id, (j) => ({
+        job: { ...j, enabled: false },
+        firstFireAt: undefined,
+      }));
+      assert.deepEqual(await s.workers.listMonitors(worker.id), []);
+      const renamed = await s.workers.update(worker.id, (w) => ({ ...w, name: "Osaka" }));
+      assert.equal(renamed.name, "Osaka");
+      assert.deepEqual((await s.workers.list()).map((w) => w.name), ["Osaka"]);
+    });
+
+    await step(t, "a webhook belongs to an existing job, one per job", async (s) => {
+      const job = makeJob({});
+      await assert.rejects(() => s.webhooks.create(webhook(job)), NotFoundError);
+      await s.records.createJob(job, null);
+      await s.webhooks.create(webhook(job));
+      await assert.rejects(() => s.webhooks.create(webhook(job)), ConflictError);
+      const updated = await s.webhooks.update("default", job.id, (w) => ({
+        ...w,
+        endpoint: "https://example.com/other",
+      }));
+      assert.equal((await s.webhooks.get("default", job.id))?.endpoint, updated.endpoint);
+      assert.equal((await s.records.getJobForRun("default", job.id))?.webhook?.id, updated.id);
+      assert.deepEqual((await s.webhooks.list("default", { limit: 10 })).values, [updated]);
+      await s.webhooks.delete("default", job.id);
+      assert.equal(await s.webhooks.get("default", job.id), null);
+    });
+
+    await step(
+      t,
+      "a delivery is saved with compare-and-set and tracks the failing streak",
+      async (s) => {
+        const job = makeJob({});
+        await s.records.createJob(job, null);
+        await s.webhooks.create(webhook(job));
+        const queued = delivery(job, run(job, T0, "success"), T0);
+        await s.webhooks.queueDelivery(queued);
+        const read = (await s.webhooks.getDelivery(queued.id))!;
+        const next: Delivery = { ...read.delivery, nextAttemptAt: T0 + 60_000 };
+        assert.equal(await s.webhooks.saveDelivery(read, next, { failing: { since: T0 } }), true);
+        // The same read is stale now.
+        assert.equal(await s.webhooks.saveDelivery(read, { ...next, state: "dead" }), false);
+        const where = { userId: "default", jobId: job.id, createdAt: Date.parse(queued.createdAt) };
+        const facts = await s.webhooks.attemptFacts(queued.id, where, { withDelivery: true });
+        assert.equal(facts.failingSince, T0);
+        assert.deepEqual(facts.delivery?.delivery, next);
+        assert.equal(facts.webhook?.jobId, job.id);
+        const fresh = (await s.webhooks.getDelivery(queued.id, where))!;
+        await s.webhooks.saveDelivery(fresh, { ...next, state: "succeeded", nextAttemptAt: null }, {
+          failing: "clear",
+        });
+        assert.equal(
+          (await s.webhooks.attemptFacts(queued.id, where, { withDelivery: false })).failingSince,
+          null,
+        );
+        await assert.rejects(() => s.webhooks.deleteDelivery(fresh), ConflictError);
+        await s.webhooks.deleteDelivery((await s.webhooks.getDelivery(queued.id))!);
+        assert.equal(await s.webhooks.getDelivery(queued.id), null);
+      },
+    );
+
+    await step(t, "an inbound event is stored once per delivery id and body", async (s, clock) => {
+      const hook = inboundHook();
+      await s.inbound.createHook(hook);
+      await assert.rejects(() => s.inbound.createHook(hook), ConflictError);
+      assert.deepEqual(await s.inbound.getHook(hook.id), hook);
+      await assert.rejects(() => s.inbound.getHookOf("someone-else", hook.id), NotFoundError);
+      const body = new TextEncoder().encode('{"ok":true}');
+      const event = inboundEvent(hook, "evt_1", "d-1", body);
+      const input = {
+        event,
+        body,
+        dueAt: T0,
+        now: clock.now(),
+        bodySha256: "b".repeat(64),
+        seenTtlMs: 86_400_000,
+      };
+      assert.equal(await s.inbound.addEvent(input), true);
+      assert.equal(await s.inbound.addEvent({ ...input, event: { ...event, id: "evt_2" } }), false);
+      assert.deepEqual(await s.inbound.seen(hook.id, "d-1", "b".repeat(64)), {
+        kind: "duplicate",
+        eventId: "evt_1",
+      });
+      assert.deepEqual(await s.inbound.seen(hook.id, "d-1", "c".repeat(64)), {
+        kind: "conflict",
+        firstEventId: "evt_1",
+      });
+      assert.deepEqual(await s.inbound.readBody(event), body);
+      await s.inbound.countRejected(hook.id);
+      assert.deepEqual(await s.inbound.counts([hook.id]), [{ received: 1, rejected: 1 }]);
+      const read = (await s.inbound.getEvent(hook.id, event.id))!;
+      const next: InboundEvent = { ...event, action: { ...event.action, state: "succeeded" } };
+      assert.equal(await s.inbound.saveEvent(read, next, { now: clock.now() }), true);
+      assert.equal(await s.inbound.saveEvent(read, next, { now: clock.now() }), false);
+      const both = await s.inbound.getEventWithHook(hook.id, event.id);
+      assert.equal(both.event?.event.action.state, "succeeded");
+      assert.equal(both.hook?.id, hook.id);
+      await s.inbound.deleteHook("default", hook.id);
+      assert.equal(await s.inbound.getEvent(hook.id, event.id), null);
+      assert.deepEqual(await s.inbound.counts([hook.id]), [{ received: 0, rejected: 0 }]);
+    });
+
+    await step(t, "users, their sessions and sign-in failure counts", async (s, clock) => {
+      const stamp = new Date(T0).toISOString();
+      const user = {
+        id: "alice",
+        admin: false,
+        passwordHash: null,
+        createdAt: stamp,
+        updatedAt: stamp,
+      };
+      await s.users.create(user);
+      await assert.rejects(() => s.users.create(user), ConflictError);
+      assert.equal(await s.users.anyPassword(), false);
+      await s.users.update("alice", (u) => ({ ...u, passwordHash: "pbkdf2-sha256$x" }));
+      assert.equal(await s.users.anyPassword(), true);
+      assert.deepEqual((await s.users.list({ limit: 10 })).values.map((u) => u.id), ["alice"]);
+      const session = (id: string) => ({
+        id,
+        userId: "alice",
+        csrf: "c",
+        createdAt: clock.now(),
+        expiresAt: clock.now() + 3_600_000,
+      });
+      await s.sessions.put(session("s1"));
+      await s.sessions.put(session("s2"));
+      assert.deepEqual(await s.sessions.get("s1"), session("s1"));
+      assert.equal(await s.sessions.deleteAllOf("alice", { keep: "s2" }), 1);
+      assert.equal(await s.sessions.get("s1"), null);
+      await s.sessions.delete(session("s2"));
+      assert.equal(await s.sessions.get("s2"), null);
+      const names = { pair: "alice\u0000ip", address: "\u0000ip" };
+      const count = () =>
+        s.loginFailures.change(names, 60_000, ({ pair, address }) => ({
+          write: {
+            pair: { count: (pair?.count ?? 0) + 1, lastAt: T0 },
+            address: { count: (address?.count ?? 0) + 1, lastAt: T0 },
+          },
+          result: (pair?.count ?? 0) + 1,
+        }));
+      assert.deepEqual((await Promise.all([count(), count(), count()])).sort(), [1, 2, 3]);
+      const after = await s.loginFailures.change(names, 60_000, (current) => ({
+        write: { pair: null },
+        result: current,
+      }));
+      assert.deepEqual(after, {
+        pair: { count: 3, lastAt: T0 },
+        address: { count: 3, lastAt: T0 },
+      });
+      const cleared = await s.loginFailures.change(
+        names,
+        60_000,
+        (current) => ({ result: current }),
+      );
+      assert.deepEqual(cleared, { pair: null, address: { count: 3, lastAt: T0 } });
+    });
+
+    await step(t, "credentials are kept per owner", async (s) => {
+      const credential = {
+        id: "cred_1",
+        userId: "default",
+        type: "gcp_service_account" as const,
+        client_email: "sa@p.iam.gserviceaccount.com",
+        private_key_id: "k1",
+        project_id: "p",
+        sealedKey: "sealed",
+        createdAt: new Date(T0).toISOString(),
+      };
+      await s.credentials.put(credential);
+      assert.deepEqual(await s.credentials.get("default", "cred_1"), credential);
+      assert.equal(await s.credentials.get("other", "cred_1"), null);
+      assert.deepEqual(await s.credentials.list("default"), [credential]);
+      await s.credentials.delete("default", "cred_1");
+      assert.deepEqual(await s.credentials.list("default"), []);
+    });
+
+    await step(t, "job statistics merge with compare-and-set", async (s) => {
+      const jobs = [{ userId: "default", jobId: "a" }, { userId: "default", jobId: "b" }];
+      const add = () =>
+        s.stats.merge(jobs, (current, i) => ({
+          hours: [{ h: 1, n: (current?.hours[0]?.n ?? 0) + i + 1, ok: 0, latency: [], late: [] }],
+        }));
+      await Promise.all([add(), add()]);
+      const records = await s.stats.get("default", ["a", "b", "c"]);
+      assert.deepEqual(records.map((r) => r?.hours[0].n ?? null), [2, 4, null]);
+    });
+  });
+}
+
+function makeJob(fields: Partial<Job>): Job {
+  const stamp = new Date(T0).toISOString();
+  return {
+    id: crypto.randomUUID(),
+    userId: "default",
+    name: "job",
+    url: "http://127.0.0.1:9/",
+    method: "GET",
+    headers: null,
+    body: null,
+    schedule: "*/5 * * * *",
+    timezone: "UTC",
+    enabled: true,
+    timeoutMs: 5000,
+    expect: null,
+    createdAt: stamp,
+    updatedAt: stamp,
+    ...fields,
+  };
+}
+
+function run(job: Job, at: number, status: Run["status"]): Run {
+  return {
+    id: runId(at, "local"),
+    jobId: job.id,
+    userId: job.userId,
+    where: "local",
+    trigger: "AUTO",
+    status,
+    code: status === "success" ? 200 : 0,
+    scheduledAt: new Date(at).toISOString(),
+    startedAt: status === "missed" ? null : new Date(at).toISOString(),
+    finishedAt: status === "missed" ? null : new Date(at + 10).toISOString(),
+    durationMs: status === "missed" ? null : 10,
+    lateMs: null,
+    response: null,
+    error: null,
+    failure: null,
+  };
+}
+
+function complete(run: Run): RunCompletion {
+  return {
+    run,
+    scheduledAt: Date.parse(run.scheduledAt),
+    suffix: run.where,
+    lease: null,
+    runsStored: 0,
+    counts: true,
+  };
+}
+
+function webhook(job: Job) {
+  const stamp = new Date(T0).toISOString();
+  return {
+    id: `webhook_${job.id}`,
+    userId: job.userId,
+    jobId: job.id,
+    endpoint: "https://example.com/hook",
+    headers: null,
+    secret: "sealed",
+    previousSecrets: [],
+    enabled: true,
+    disabledReason: null,
+    disabledAt: null,
+    createdAt: stamp,
+    updatedAt: stamp,
+  };
+}
+
+function delivery(job: Job, run: Run, at: number): Delivery {
+  return {
+    id: `wh_${crypto.randomUUID().replaceAll("-", "").slice(0, 24)}`,
+    userId: job.userId,
+    jobId: job.id,
+    webhookId: `webhook_${job.id}`,
+    runId: run.id,
+    test: false,
+    state: "pending",
+    createdAt: new Date(at).toISOString(),
+    nextAttemptAt: at,
+    attempts: [],
+    attemptsInRound: 0,
+    payload: {
+      job: {
+        id: job.id,
+        name: job.name,
+        url: job.url,
+        method: job.method,
+        schedule: job.schedule,
+        timezone: job.timezone,
+        headers: null,
+        body: null,
+        enabled: true,
+        count: 1,
+        lastRunAt: null,
+        nextRunAt: null,
+        createdAt: job.createdAt,
+        updatedAt: job.updatedAt,
+        userId: job.userId,
+      },
+      result: {
+        status: "success",
+        code: 200,
+        response: { headers: {}, body: "" },
+        startedAt: run.scheduledAt,
+        finishedAt: run.scheduledAt,
+        durationMs: 10,
+        trigger: "AUTO",
+      },
+    },
+  };
+}
+
+function inboundHook(): HookRecord {
+  const stamp = new Date(T0).toISOString();
+  return {
+    id: `hook_${"0".repeat(32)}`,
+    userId: "default",
+    name: "hook",
+    enabled: true,
+    verification: { mode: "none" },
+    challenge: false,
+    action: { type: "store" },
+    relaySecret: null,
+    maxBodyBytes: 1024 * 1024,
+    createdAt: stamp,
+    updatedAt: stamp,
+  };
+}
+
+function inboundEvent(
+  hook: HookRecord,
+  id: string,
+  deliveryId: string,
+  body: Uint8Array,
+): InboundEvent {
+  return {
+    id,
+    hookId: hook.id,
+    userId: hook.userId,
+    receivedAt: new Date(T0).toISOString(),
+    expiresAt: new Date(T0 + 86_400_000).toISOString(),
+    deliveryId,
+    conflictOf: null,
+    contentType: "application/json",
+    headers: {},
+    bodySize: body.length,
+    body: new TextDecoder().decode(body),
+    bodyTruncated: false,
+    bodyChunks: 1,
+    verification: { mode: "none", verified: false },
+    action: { state: "pending", nextAttemptAt: T0, attemptsInRound: 0, attempts: [] },
+  };
+}

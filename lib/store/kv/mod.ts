@@ -1,0 +1,26 @@
+/** The Deno KV store: every record area over one KV handle. */
+import { systemClock } from "../../clock.ts";
+import type { Stores } from "../stores.ts";
+import { KvCredentialStore } from "./credentials.ts";
+import { KvInboundStore } from "./inbound.ts";
+import { KvStore, type KvStoreOptions } from "./kv_store.ts";
+import { KvJobStatsStore } from "./stats.ts";
+import { KvLoginFailureStore, KvSessionStore, KvUserStore } from "./users.ts";
+import { KvWebhookStore } from "./webhooks.ts";
+import { KvWorkerStore } from "./workers.ts";
+
+export function createKvStores(kv: Deno.Kv, options: KvStoreOptions = {}): Stores {
+  const clock = options.clock ?? systemClock;
+  const now = () => clock.now();
+  return {
+    records: new KvStore(kv, options),
+    workers: new KvWorkerStore(kv),
+    webhooks: new KvWebhookStore(kv),
+    inbound: new KvInboundStore(kv),
+    users: new KvUserStore(kv),
+    sessions: new KvSessionStore(kv, now),
+    loginFailures: new KvLoginFailureStore(kv),
+    credentials: new KvCredentialStore(kv),
+    stats: new KvJobStatsStore(kv),
+  };
+}

@@ -1,0 +1,24 @@
+/**
+ * Every record area of the Store contract, as one store implementation provides them. The
+ * contract suite (`contract_test_suite.ts`) runs against such a set.
+ */
+import type { CredentialStore } from "./credentials.ts";
+import type { InboundStore } from "./inbound.ts";
+import type { JobStatsStore } from "./stats.ts";
+import type { Store } from "./store.ts";
+import type { LoginFailureStore, SessionStore, UserStore } from "./users.ts";
+import type { WebhookStore } from "./webhooks.ts";
+import type { WorkerStore } from "./workers.ts";
+
+export interface Stores {
+  /** Jobs, runs (`recordRun`), API keys and the dashboard's search. */
+  records: Store;
+  workers: WorkerStore;
+  webhooks: WebhookStore;
+  inbound: InboundStore;
+  users: UserStore;
+  sessions: SessionStore;
+  loginFailures: LoginFailureStore;
+  credentials: CredentialStore;
+  stats: JobStatsStore;
+}
