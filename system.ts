@@ -241,7 +241,6 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
   let queueListening = false;
   const app = createApp({
     store,
-    kv,
     jobs,
     webhooks: webhooks.service,
     workers,

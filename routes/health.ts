@@ -2,7 +2,6 @@
 import { Hono } from "hono";
 import type { Clock } from "../lib/clock.ts";
 import type { Metrics } from "../lib/metrics.ts";
-import { kvKeys } from "../lib/store/kv/keys.ts";
 import type { Store } from "../lib/store/store.ts";
 
 /** A dispatcher that has not drained for this long is stuck. */
@@ -11,9 +10,12 @@ const DEPTH_COUNT_LIMIT = 100_000;
 
 export interface HealthDeps {
   store: Store;
-  /** The scheduler's KV, where pending fires are counted. */
-  kv: Deno.Kv;
-  dispatcher: { readonly active: number; readonly lastDrainAt: number };
+  /** The fire lane: its runs in flight, its last drain and the fires waiting in it. */
+  dispatcher: {
+    readonly active: number;
+    readonly lastDrainAt: number;
+    countDue(limit: number): Promise<number>;
+  };
   metrics: Metrics;
   clock: Clock;
   /** True while the Deno KV queue listener runs. */
@@ -35,19 +37,10 @@ export function healthRoutes(deps: HealthDeps): Hono {
     return c.json({ status: healthy ? "ok" : "error", checks }, healthy ? 200 : 503);
   });
   app.get("/metrics", async (c) => {
-    const pendingFires = await countDue(deps.kv, deps.clock.now());
+    const pendingFires = await deps.dispatcher.countDue(DEPTH_COUNT_LIMIT);
     const text = deps.metrics.render({ pendingFires, inFlight: deps.dispatcher.active }) +
       deps.inboundMetrics.render();
     return c.text(text, 200, { "Content-Type": "text/plain; version=0.0.4; charset=utf-8" });
   });
   return app;
-}
-
-async function countDue(kv: Deno.Kv, now: number): Promise<number> {
-  let n = 0;
-  const prefix = kvKeys.fires();
-  for await (
-    const _ of kv.list({ start: prefix, end: [...prefix, now + 1] }, { limit: DEPTH_COUNT_LIMIT })
-  ) n++;
-  return n;
 }

@@ -119,6 +119,15 @@ export class Dispatcher<V = unknown> {
     return this.inFlight;
   }
 
+  /** Items waiting that are due by now, counted up to `limit` (for `/metrics`). */
+  async countDue(limit: number): Promise<number> {
+    const { kv, pending, clock } = this.options;
+    let n = 0;
+    const end = [...pending, clock.now() + 1];
+    for await (const _ of kv.list({ start: pending, end }, { limit })) n++;
+    return n;
+  }
+
   /** Drains at every whole second until stopped. */
   start(): void {
     this.running = true;

@@ -134,3 +134,17 @@ Deno.test("held items read ahead a few at a time, so their reads do not crowd ou
   await d.stop();
   kv.close();
 });
+
+Deno.test("countDue() counts the items waiting that are due now, up to its limit", async () => {
+  const kv = await Deno.openKv(":memory:");
+  const clock = new ManualClock(T0);
+  const d = dispatcher(kv, clock, []);
+  for (const [at, jobId] of [[T0 - 2000, "a"], [T0 - 1000, "b"], [T0, "c"], [T0 + 1, "d"]]) {
+    await kv.set(kvKeys.fire(at as number, "default", jobId as string, "local"), FIRE);
+  }
+  assert.equal(await d.countDue(100), 3);
+  assert.equal(await d.countDue(2), 2);
+  clock.set(T0 + 1);
+  assert.equal(await d.countDue(100), 4);
+  kv.close();
+});

@@ -11,6 +11,8 @@
 export const JOB_PARTS = 4;
 
 export const kvKeys = {
+  /** Read by the health check; never written: a read that answers proves the store is up. */
+  ping: () => ["ping"],
   jobsOf: (userId: string) => ["job", userId],
   job: (userId: string, jobId: string) => ["job", userId, jobId],
   jobCount: (userId: string, jobId: string) => ["job", userId, jobId, "count"],

@@ -332,7 +332,7 @@ export class KvStore implements Store {
   }
 
   async ping(): Promise<void> {
-    await this.kv.get(["ping"]);
+    await this.kv.get(kvKeys.ping());
   }
 }
 
