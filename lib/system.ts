@@ -27,7 +27,7 @@ import { CloudRunRunner } from "./gcp/cloud_run_runner.ts";
 import { CredentialService, ENV_CREDENTIAL_ID } from "./gcp/credentials.ts";
 import { DEFAULT_USER } from "./auth.ts";
 import { JobStats } from "./stats/job_stats.ts";
-import { closePostClient } from "./net/post.ts";
+import { closeOutbound } from "./net/outbound.ts";
 import { Deliverer } from "./webhooks/deliverer.ts";
 import type { DeliveryRef } from "./webhooks/types.ts";
 import { WebhookStore } from "./webhooks/webhook_store.ts";
@@ -53,11 +53,11 @@ export interface SystemOptions {
   masterKey?: Uint8Array;
   /** The HTTP client for job runs; tests may wrap it. */
   probe?: (request: ProbeRequest, options: ProbeOptions) => Promise<ProbeResult>;
-  /** The HTTP client for webhook deliveries and relays (lib/net/post.ts); tests may wrap it. */
+  /** The HTTP client for webhook deliveries and relays (lib/net/probe.ts); tests may wrap it. */
   post?: (request: ProbeRequest, options: ProbeOptions) => Promise<ProbeResult>;
   /** Wake dispatchers through the KV queue too (on by default, off in unit tests). */
   queueWakeups?: boolean;
-  /** Jitter of webhook retries in [-1, 1); tests pin it. */
+  /** Jitter of webhook and relay retries in [-1, 1); tests pin it. */
   retryJitter?: () => number;
   /** Poll delays of Cloud Run executions; tests shorten them. */
   cloudRunPollDelays?: readonly number[];
@@ -252,6 +252,7 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
     jobExists: async (userId, jobId) => (await store.getJob(userId, jobId)) !== null,
     runJob: (userId, jobId, { payload }) => jobs.runNow(userId, jobId, { env: envFrom(payload) }),
     send: options.post,
+    retryJitter: options.retryJitter,
   });
   // Admin UI: the session key is derived from the master key, so there is no extra secret.
   const sessions = new SessionService(kv, masterKey, () => clock.now());
@@ -354,7 +355,7 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
         inbound.dispatcher.stop(),
       ]);
       await stats.stop();
-      closePostClient();
+      await closeOutbound();
     },
   };
 }

@@ -10,8 +10,7 @@ import { ManualClock } from "../lib/clock.ts";
 import { randomBytes, SecretBox } from "../lib/crypto.ts";
 import { createInbound, type Inbound } from "../lib/inbound/inbound.ts";
 import type { HookView } from "../lib/inbound/types.ts";
-import { post } from "../lib/net/post.ts";
-import type { ProbeOptions, ProbeRequest, ProbeResult } from "../lib/net/probe.ts";
+import { probe, type ProbeOptions, type ProbeRequest, type ProbeResult } from "../lib/net/probe.ts";
 import { KvStore } from "../lib/store/kv_store.ts";
 import type { Scope } from "../lib/store/types.ts";
 import { inboundHookRoutes } from "../routes/api/hooks.ts";
@@ -31,6 +30,8 @@ export interface HarnessOptions {
   /** Fails a run with this error when set. */
   runError?: () => Error | null;
   retryScheduleMs?: number[];
+  /** Retry jitter in [-1, 1); 0 unless a test sets it, so times are the schedule's own. */
+  retryJitter?: () => number;
 }
 
 export interface RunCall {
@@ -68,6 +69,7 @@ export class InboundHarness {
       allowPrivateNetworks: options.allowPrivateNetworks ?? false,
       allowHttp: false,
       retryScheduleMs: options.retryScheduleMs,
+      retryJitter: options.retryJitter ?? (() => 0),
       jobExists: (userId, jobId) => Promise.resolve(jobs[userId]?.includes(jobId) ?? false),
       runJob: (userId, jobId, { payload, eventId }) => {
         const error = options.runError?.();
@@ -77,7 +79,7 @@ export class InboundHarness {
       },
       send: (request: ProbeRequest, probeOptions: ProbeOptions): Promise<ProbeResult> => {
         harness?.relayed.push(request);
-        return post(request, probeOptions);
+        return probe(request, probeOptions);
       },
     });
 

@@ -27,9 +27,11 @@ export interface InboundOptions {
   /** Whether the user has the job, checked when a hook is set to run it. */
   jobExists?: (userId: string, jobId: string) => Promise<boolean>;
   retryScheduleMs?: number[];
+  /** Retry jitter in [-1, 1); tests pin it. */
+  retryJitter?: () => number;
   retentionMs?: number;
   seenTtlMs?: number;
-  /** Sends relays (lib/net/post.ts by default); tests may wrap it. */
+  /** Sends relays (lib/net/probe.ts by default); tests may wrap it. */
   send?: (request: ProbeRequest, options: ProbeOptions) => Promise<ProbeResult>;
   isBlocked?: (ip: string) => string | null;
 }
@@ -68,6 +70,7 @@ export function createInbound(options: InboundOptions): Inbound {
     runJob: options.runJob,
     allowPrivateNetworks: options.allowPrivateNetworks,
     retryScheduleMs: options.retryScheduleMs,
+    jitter: options.retryJitter,
     onDue: (at) => wake(at),
     send: options.send,
     isBlocked: options.isBlocked,
