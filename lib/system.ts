@@ -355,7 +355,7 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
         inbound.dispatcher.stop(),
       ]);
       await stats.stop();
-      await closeOutbound();
+      closeOutbound();
     },
   };
 }

@@ -4,19 +4,22 @@
  * and Google's token and Cloud Run APIs (lib/gcp/http.ts). One SSRF story: the URL and every
  * redirect hop are vetted by the guard, and the connection goes to the very address that was
  * vetted, http and https alike, TLS verified against the URL's host name. One deadline for
- * everything (DNS, connect, every hop, the body), one capped body reader, gzip and brotli
- * answers decoded, `HTTP_PROXY`/`HTTPS_PROXY`/`NO_PROXY` honoured.
+ * everything (DNS, connect, every hop, the body), one capped body reader
+ * (lib/net/capped_body.ts; gzip and brotli answers decoded, the cap counting decoded bytes).
  *
- * Why undici: it does all of that as a maintained library (pooled keep-alive connections,
- * CONNECT proxies, decoding). Measured here (2 shared cores, 20,000 POSTs to a receiver in
- * another thread), main-thread CPU per request: undici's `dispatch` ~27 µs, Deno's `fetch`
- * ~42 µs (and runs read its body through a stream on top), the hand-written HTTP/1.1 client
- * this replaced ~18 µs; on `deno task bench --only=deliveries` the difference is within the
- * run-to-run noise and far inside the targets (README, "Outbound requests").
+ * Transport, chosen by measurement (2 shared cores; README, "Outbound requests"): Hibiki's own
+ * HTTP/1.1 client (lib/net/http1_client.ts), ~20 µs of main-thread CPU per request. undici's
+ * `Agent` (pinned, ~27 µs raw, ~40 µs through this module) kept delivery throughput but added
+ * ~12 µs per delivery, ~55 MB of RSS with 10,000 jobs firing (202 MB, over the 200 MB target)
+ * and ~60 ms to start-up; `fetch` costs ~42 µs and cannot pin https. Only behind a proxy
+ * (`HTTP_PROXY`/`HTTPS_PROXY`) do requests go through `fetch`, which honours those and
+ * `NO_PROXY` and tunnels https with CONNECT; the proxy then resolves the name again, so it is
+ * trusted with the name the guard vetted.
  */
-import { Agent, type Dispatcher, EnvHttpProxyAgent, interceptors } from "undici";
+import { BodyCollector } from "./capped_body.ts";
+import { Http1Client } from "./http1_client.ts";
 import { classify, type ErrorCategory, NetFailure } from "./net_errors.ts";
-import { ipLiteral, type Resolver, vetUrl } from "./ssrf.ts";
+import { type Resolver, vetUrl } from "./ssrf.ts";
 
 export interface OutboundRequest {
   url: string;
@@ -80,55 +83,36 @@ const CLIENT_HEADERS = new Set([
 ]);
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const UNSAFE_VALUE = /[\r\n\0]/;
-/** A body is read past the cap (and dropped) up to this, so its connection can be reused. */
-const DRAIN_BYTES = 64 * 1024;
-/** Receivers commonly close idle connections after 5 s; reuse stays under that. */
-const KEEP_ALIVE_MS = 4_000;
-/** The longest deadline a job may have (lib/jobs/job_input.ts); the deadline cuts sooner. */
-const MAX_CONNECT_MS = 300_000;
 
 const encoder = new TextEncoder();
 const PROXY_VARIABLES = ["HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"];
 
-interface Client {
-  dispatcher: Dispatcher;
-  /** Requests go through a proxy, which resolves names itself: nothing to pin. */
-  proxied: boolean;
-}
+/** Whether the process is told to reach the web through a proxy (read once). */
+const proxied: () => boolean = (() => {
+  let configured: boolean | undefined;
+  return () => configured ??= PROXY_VARIABLES.some((name) => !!Deno.env.get(name));
+})();
 
-let shared: Client | undefined;
+let shared: Http1Client | undefined;
 /** Extra CA certificates (PEM) for the shared client; tests with their own CA set them. */
 let extraCa: string[] | undefined;
 
-function client(): Client {
-  if (shared) return shared;
-  const proxied = PROXY_VARIABLES.some((name) => !!Deno.env.get(name));
-  const options = {
-    keepAliveTimeout: KEEP_ALIVE_MS,
-    // The caller's deadline bounds every step; undici's own limits would only cut it shorter.
-    headersTimeout: 0,
-    bodyTimeout: 0,
-    connect: { timeout: MAX_CONNECT_MS, ...(extraCa ? { ca: extraCa } : {}) },
-  };
-  // EnvHttpProxyAgent goes direct for hosts in NO_PROXY; https is tunnelled with CONNECT.
-  const base = proxied ? new EnvHttpProxyAgent(options) : new Agent(options);
-  // Answers that are not compressed pass the decoder untouched.
-  const decoding = base.compose(interceptors.decompress({ skipErrorResponses: false }));
-  shared = { dispatcher: decoding, proxied };
+/** The process's client; its idle connections are shared by every lane. */
+function client(): Http1Client {
+  shared ??= new Http1Client({ caCerts: extraCa });
   return shared;
 }
 
-/** Closes every pooled connection (graceful shutdown, tests); the next send opens new ones. */
-export async function closeOutbound(): Promise<void> {
-  const closing = shared?.dispatcher;
+/** Closes every idle connection (graceful shutdown, tests); the next send opens new ones. */
+export function closeOutbound(): void {
+  shared?.close();
   shared = undefined;
-  await closing?.destroy().catch(() => {});
 }
 
 /** Trusts these CA certificates too (PEM), from the next connection on; for tests. */
-export async function useExtraCaCerts(certs: string[] | undefined): Promise<void> {
+export function useExtraCaCerts(certs: string[] | undefined): void {
   extraCa = certs;
-  await closeOutbound();
+  closeOutbound();
 }
 
 /**
@@ -261,7 +245,6 @@ function requestHeaders(given: Record<string, string>): Record<string, string> {
     const lower = name.toLowerCase();
     if (!CLIENT_HEADERS.has(lower)) headers[lower] = value;
   }
-  headers["accept-encoding"] ??= "gzip, br";
   return headers;
 }
 
@@ -287,132 +270,61 @@ interface Answer {
   truncated: boolean;
 }
 
-/** One request on a pooled connection to `address` (the vetted one), or by name when null. */
-function exchange(url: URL, address: string | null, hop: Hop): Promise<Answer> {
-  const { dispatcher, proxied } = client();
-  const headers = { ...hop.headers, host: url.host };
-  let origin = url.origin;
-  let servername: string | undefined;
-  // Pinned: the socket goes to the vetted address, so a second lookup (DNS rebinding) cannot
-  // swap in another; TLS still checks the certificate against the URL's host name. Behind a
-  // proxy the proxy resolves the name: the guard has vetted it, the proxy is trusted with it.
-  if (address !== null && !proxied && ipLiteral(url.hostname) === null) {
-    const host = address.includes(":") ? `[${address}]` : address;
-    origin = `${url.protocol}//${host}:${url.port || (url.protocol === "https:" ? 443 : 80)}`;
-    servername = url.hostname;
-  }
-  return new Promise<Answer>((resolve, reject) => {
-    const handler = new CappedHandler(hop, resolve, reject);
-    if (hop.signal.aborted) return handler.fail(hop.signal.reason);
-    hop.signal.addEventListener("abort", handler.onAbort, { once: true });
-    dispatcher.dispatch(
-      {
-        origin,
-        path: url.pathname + url.search,
-        method: hop.method as Dispatcher.HttpMethod,
-        headers,
-        body: hop.body,
-        servername,
-      } as Dispatcher.DispatchOptions,
-      handler,
-    );
+/** One request: over a pooled connection to `address` (the vetted one), or via the proxy. */
+async function exchange(url: URL, address: string | null, hop: Hop): Promise<Answer> {
+  if (proxied()) return await viaProxy(url, hop);
+  const response = await client().request({
+    url,
+    address,
+    method: hop.method,
+    // Asked for as fetch asks; capped_body.ts decodes what comes.
+    headers: { "accept-encoding": "gzip, br", ...hop.headers },
+    body: hop.body,
+    signal: hop.signal,
+    bodyLimit: hop.cap,
+    onHead: hop.onHead,
   });
+  return {
+    status: response.status,
+    headers: response.headers,
+    body: response.body,
+    truncated: response.bodyTruncated,
+  };
 }
 
-/** Stops reading a body that went on past the cap and the drain allowance. */
-class StopReading extends Error {}
-
-/** Keeps the first `cap` bytes of the answer; settles once, whatever undici calls after. */
-class CappedHandler implements Dispatcher.DispatchHandler {
-  private controller: Dispatcher.DispatchController | null = null;
-  private status = 0;
-  private headers: Record<string, string> = {};
-  private readonly kept: Uint8Array[] = [];
-  private keptBytes = 0;
-  private seen = 0;
-  private settled = false;
-
-  private readonly cap: number;
-  private readonly signal: AbortSignal;
-
-  constructor(
-    private readonly hop: Hop,
-    private readonly done: (answer: Answer) => void,
-    private readonly failed: (error: unknown) => void,
-  ) {
-    this.cap = hop.cap;
-    this.signal = hop.signal;
-  }
-
-  readonly onAbort = (): void => {
-    this.controller?.abort(this.signal.reason);
-    this.fail(this.signal.reason);
-  };
-
-  onRequestStart(controller: Dispatcher.DispatchController): void {
-    this.controller = controller;
-    // Aborted while it waited for a connection: undici starts it only now.
-    if (this.settled) controller.abort(this.signal.reason ?? new StopReading());
-  }
-
-  onResponseStart(
-    _controller: Dispatcher.DispatchController,
-    status: number,
-    headers: Record<string, string | string[] | undefined>,
-  ): void {
-    this.status = status;
-    for (const [name, value] of Object.entries(headers)) {
-      if (value !== undefined) {
-        this.headers[name.toLowerCase()] = Array.isArray(value) ? value.join(", ") : value;
+/** Through `fetch`, which honours the proxy settings and decodes the body itself. */
+async function viaProxy(url: URL, hop: Hop): Promise<Answer> {
+  const response = await fetch(url, {
+    method: hop.method,
+    headers: hop.headers,
+    body: hop.body as BodyInit | null,
+    redirect: "manual",
+    signal: hop.signal,
+  });
+  const headers = Object.fromEntries(response.headers);
+  hop.onHead(response.status, headers);
+  const collector = new BodyCollector(hop.cap);
+  if (response.body) {
+    const reader = response.body.getReader();
+    // A pending read does not always reject when the deadline passes mid-body; cancelling
+    // the reader settles it, and the aborted signal is checked below.
+    const onAbort = () => reader.cancel().catch(() => {});
+    hop.signal.addEventListener("abort", onAbort, { once: true });
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (hop.signal.aborted) throw hop.signal.reason;
+        if (done || !collector.push(value)) break;
       }
-    }
-    this.hop.onHead(status, this.headers);
-  }
-
-  onResponseData(controller: Dispatcher.DispatchController, chunk: Uint8Array): void {
-    this.seen += chunk.length;
-    if (this.keptBytes < this.cap) {
-      const part = chunk.subarray(0, this.cap - this.keptBytes);
-      this.kept.push(part.slice());
-      this.keptBytes += part.length;
-    }
-    // Too long to read through for the connection's sake: keep what is wanted, drop the rest.
-    if (this.seen > Math.max(this.cap, DRAIN_BYTES)) {
-      this.succeed();
-      controller.abort(new StopReading());
+    } finally {
+      hop.signal.removeEventListener("abort", onAbort);
+      await reader.cancel().catch(() => {});
     }
   }
-
-  onResponseEnd(): void {
-    this.succeed();
-  }
-
-  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
-    this.fail(error);
-  }
-
-  fail(error: unknown): void {
-    if (this.settled) return;
-    this.settled = true;
-    this.signal.removeEventListener("abort", this.onAbort);
-    this.failed(error);
-  }
-
-  private succeed(): void {
-    if (this.settled) return;
-    this.settled = true;
-    this.signal.removeEventListener("abort", this.onAbort);
-    const body = new Uint8Array(this.keptBytes);
-    let offset = 0;
-    for (const part of this.kept) {
-      body.set(part, offset);
-      offset += part.length;
-    }
-    this.done({
-      status: this.status,
-      headers: this.headers,
-      body,
-      truncated: this.seen > this.keptBytes,
-    });
-  }
+  return {
+    status: response.status,
+    headers,
+    body: collector.bytes(),
+    truncated: collector.truncated,
+  };
 }

@@ -303,7 +303,7 @@ Deno.test("probe() re-vets every redirect hop and blocks one to a loopback addre
     // Only the test server's own address passes; every other hop gets the real rules.
     isBlocked: (ip) => ip === "127.0.0.1" ? null : isBlockedAddress(ip),
   });
-  await closeOutbound();
+  closeOutbound();
   assert.deepEqual(hits, ["/start"]);
   assert.equal(result.success, false);
   assert.equal(result.redirects, 1);
@@ -390,7 +390,7 @@ Deno.test("probe() pins plain http to the vetted address and keeps the Host head
     assert.equal(result.body, `pinned.test:${port} /path`);
     assert.equal(result.finalUrl, `http://pinned.test:${port}/path?q=1`);
   } finally {
-    await closeOutbound();
+    closeOutbound();
   }
 });
 
