@@ -45,7 +45,7 @@ import { CloudRunRunner } from "./lib/gcp/cloud_run_runner.ts";
 import { CredentialService, ENV_CREDENTIAL_ID } from "./lib/gcp/credentials.ts";
 import { DEFAULT_USER } from "./lib/auth.ts";
 import { JobStats } from "./lib/stats/job_stats.ts";
-import { closePostClient } from "./lib/net/post.ts";
+import { closeOutbound } from "./lib/net/outbound.ts";
 import { createWebhooks } from "./lib/webhooks/feature.ts";
 import type { DeliveryRef } from "./lib/webhooks/types.ts";
 import { KvWebhookStore } from "./lib/store/kv/webhooks.ts";
@@ -64,11 +64,11 @@ export interface SystemOptions {
   masterKey?: Uint8Array;
   /** The HTTP client for job runs; tests may wrap it. */
   probe?: (request: ProbeRequest, options: ProbeOptions) => Promise<ProbeResult>;
-  /** The HTTP client for webhook deliveries and relays (lib/net/post.ts); tests may wrap it. */
+  /** The HTTP client for webhook deliveries and relays (lib/net/probe.ts); tests may wrap it. */
   post?: (request: ProbeRequest, options: ProbeOptions) => Promise<ProbeResult>;
   /** Wake dispatchers through the KV queue too (on by default, off in unit tests). */
   queueWakeups?: boolean;
-  /** Jitter of webhook retries in [-1, 1); tests pin it. */
+  /** Jitter of webhook and relay retries in [-1, 1); tests pin it. */
   retryJitter?: () => number;
   /** Poll delays of Cloud Run executions; tests shorten them. */
   cloudRunPollDelays?: readonly number[];
@@ -214,6 +214,7 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
     jobExists: async (userId, jobId) => (await store.getJob(userId, jobId)) !== null,
     runJob: (userId, jobId, { payload }) => jobs.runNow(userId, jobId, { env: envFrom(payload) }),
     send: options.post,
+    retryJitter: options.retryJitter,
   });
   const lanes: Lanes = {
     fires: fires.lane,
@@ -299,7 +300,7 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
       scheduler.stopTicking();
       await Promise.all(allLanes.map((lane) => lane.stop()));
       await stats.stop();
-      closePostClient();
+      closeOutbound();
     },
     lanes,
     parts: {

@@ -8,7 +8,6 @@ import assert from "node:assert/strict";
 import { ManualClock } from "../lib/clock.ts";
 import { parseConfig } from "../lib/config.ts";
 import { probe, type ProbeRequest, type ProbeResult } from "../lib/net/probe.ts";
-import { post } from "../lib/net/post.ts";
 import { createSystem, type System } from "../system.ts";
 import type { ApiKey, JobView, Scope } from "../lib/store/types.ts";
 
@@ -92,7 +91,7 @@ export class TestSystem {
       },
       post: (request, probeOptions) => {
         harness?.probed.push(request);
-        if (options.realProbe) return post(request, probeOptions);
+        if (options.realProbe) return probe(request, probeOptions);
         return Promise.resolve(answer(request));
       },
       retryJitter: options.retryJitter,

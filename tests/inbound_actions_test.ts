@@ -14,13 +14,18 @@ interface Received {
   body: Uint8Array;
 }
 
-/** A receiver on 127.0.0.1 answering each request with the next status in `statuses`. */
-function startReceiver(statuses: number[]) {
+/**
+ * A receiver on 127.0.0.1 answering each request with the next status in `statuses`, failures
+ * with `failureHeaders`.
+ */
+function startReceiver(statuses: number[], failureHeaders: Record<string, string> = {}) {
   const received: Received[] = [];
   const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen() {} }, async (request) => {
     received.push({ headers: request.headers, body: new Uint8Array(await request.arrayBuffer()) });
     const status = statuses[Math.min(received.length, statuses.length) - 1];
-    return new Response(status === 200 ? "thanks" : "try later", { status });
+    return status === 200
+      ? new Response("thanks")
+      : new Response("try later", { status, headers: failureHeaders });
   });
   return {
     url: `http://127.0.0.1:${server.addr.port}/in`,
@@ -104,6 +109,44 @@ Deno.test("A relay that fails is retried after 5 s and succeeds, re-signed by Hi
       signer.sign(eventId, new Date(timestamp * 1000), body),
     );
   }
+});
+
+Deno.test("A relay's retry is jittered and honours the target's Retry-After", async () => {
+  await using plain = startReceiver([503, 200]);
+  await using later = startReceiver([503, 200], { "Retry-After": "120" });
+  // +0.5 of the ±10 % jitter: 5 s becomes 5.25 s.
+  await using t = await InboundHarness.start({
+    allowPrivateNetworks: true,
+    retryJitter: () => 0.5,
+  });
+  const plainHook = await t.createHook({
+    verification: { mode: "none" },
+    action: { type: "relay", url: plain.url },
+  });
+  const laterHook = await t.createHook({
+    verification: { mode: "none" },
+    action: { type: "relay", url: later.url },
+  });
+  const plainEvent = await sendOk(t, plainHook.id, "{}");
+  const laterEvent = await sendOk(t, laterHook.id, "{}");
+  await t.settle();
+  assert.equal(
+    (await event(t, plainHook.id, plainEvent)).action.nextAttemptAt,
+    new Date(T0 + 5250).toISOString(),
+  );
+  assert.equal(
+    (await event(t, laterHook.id, laterEvent)).action.nextAttemptAt,
+    new Date(T0 + 120_000).toISOString(),
+  );
+
+  t.clock.advance(119_999);
+  await t.settle();
+  assert.equal(plain.received.length, 2);
+  assert.equal(later.received.length, 1);
+  t.clock.advance(1);
+  await t.settle();
+  assert.equal(later.received.length, 2);
+  assert.equal((await event(t, laterHook.id, laterEvent)).action.state, "succeeded");
 });
 
 Deno.test("A relay keeps a large body byte for byte", async () => {

@@ -10,8 +10,7 @@ import { ManualClock } from "../lib/clock.ts";
 import { randomBytes, SecretBox } from "../lib/crypto.ts";
 import { createInbound, type Inbound } from "../lib/inbound/feature.ts";
 import type { HookView } from "../lib/inbound/types.ts";
-import { post } from "../lib/net/post.ts";
-import type { ProbeOptions, ProbeRequest, ProbeResult } from "../lib/net/probe.ts";
+import { probe, type ProbeOptions, type ProbeRequest, type ProbeResult } from "../lib/net/probe.ts";
 import { KvStore } from "../lib/store/kv/kv_store.ts";
 import { KvInboundStore } from "../lib/store/kv/inbound.ts";
 import type { Scope } from "../lib/store/types.ts";
@@ -32,6 +31,8 @@ export interface HarnessOptions {
   /** Fails a run with this error when set. */
   runError?: () => Error | null;
   retryScheduleMs?: number[];
+  /** Retry jitter in [-1, 1); 0 unless a test sets it, so times are the schedule's own. */
+  retryJitter?: () => number;
 }
 
 export interface RunCall {
@@ -70,6 +71,7 @@ export class InboundHarness {
       allowPrivateNetworks: options.allowPrivateNetworks ?? false,
       allowHttp: false,
       retryScheduleMs: options.retryScheduleMs,
+      retryJitter: options.retryJitter ?? (() => 0),
       jobExists: (userId, jobId) => Promise.resolve(jobs[userId]?.includes(jobId) ?? false),
       runJob: (userId, jobId, { payload, eventId }) => {
         const error = options.runError?.();
@@ -79,7 +81,7 @@ export class InboundHarness {
       },
       send: (request: ProbeRequest, probeOptions: ProbeOptions): Promise<ProbeResult> => {
         harness?.relayed.push(request);
-        return post(request, probeOptions);
+        return probe(request, probeOptions);
       },
     });
 

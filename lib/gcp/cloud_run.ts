@@ -7,7 +7,7 @@
 import { z } from "zod";
 import type { Clock } from "../clock.ts";
 import { ValidationError } from "../errors.ts";
-import { parseRetryAfter } from "../net/retry_after.ts";
+import { parseRetryAfter } from "../net/retry.ts";
 import { classifyStatus, GcpError } from "./errors.ts";
 import { googleError, type GoogleResponse, send } from "./http.ts";
 import type { GcpCredential } from "./service_account.ts";
@@ -124,7 +124,6 @@ export interface CloudRunClientOptions {
   clock: Clock;
   /** Default `https://run.googleapis.com`; `HIBIKI_GCP_RUN_URL` feeds it (and tests' fake). */
   baseUrl?: string;
-  fetch?: typeof fetch;
   /** Per request; default 30 s. */
   timeoutMs?: number;
 }
@@ -270,7 +269,6 @@ export class CloudRunClient {
   readonly #tokens: TokenSource;
   readonly #clock: Clock;
   readonly #baseUrl: string;
-  readonly #fetch: typeof fetch;
   readonly #timeoutMs: number;
 
   constructor(options: CloudRunClientOptions) {
@@ -281,7 +279,6 @@ export class CloudRunClient {
     this.#baseUrl = base.replace(/\/+$/, "");
     this.#tokens = options.tokens;
     this.#clock = options.clock;
-    this.#fetch = options.fetch ?? fetch;
     this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   }
 
@@ -414,7 +411,6 @@ export class CloudRunClient {
         headers,
         body: options.body === undefined ? undefined : JSON.stringify(options.body),
       }, {
-        fetch: this.#fetch,
         timeoutMs: options.timeoutMs ?? this.#timeoutMs,
         signal: options.signal,
         action: options.action,
@@ -433,7 +429,7 @@ export class CloudRunClient {
         category,
         status: response.status,
         retryable,
-        retryAfterMs: parseRetryAfter(response.headers.get("retry-after"), this.#clock.now()),
+        retryAfterMs: parseRetryAfter(response.headers["retry-after"], this.#clock.now()),
         googleStatus: google.status,
       });
     }

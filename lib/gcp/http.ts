@@ -1,8 +1,11 @@
 /**
  * One request to Google with a timeout and a capped body: the shared plumbing of the token
- * endpoint and the Cloud Run client. Never logs; callers must not put secrets in messages.
+ * endpoint and the Cloud Run client, over lib/net/outbound.ts like every other request that
+ * leaves Hibiki. Google's URLs are trusted (the token URI must be Google's unless private
+ * networks are allowed, the Cloud Run URL is configuration), so no address is refused. Never
+ * logs; callers must not put secrets in messages.
  */
-import { fetchDetail } from "../net/net_errors.ts";
+import { send as sendOut } from "../net/outbound.ts";
 import { GcpError } from "./errors.ts";
 
 /** Google's answers are small; a list page with templates stays far below this. */
@@ -10,14 +13,20 @@ const MAX_BODY_BYTES = 4 * 1024 * 1024;
 
 export interface GoogleResponse {
   status: number;
-  headers: Headers;
+  /** Lower-case names. */
+  headers: Record<string, string>;
   /** Parsed JSON, or null when the body was empty or not JSON. */
   json: unknown;
   text: string;
 }
 
+export interface GoogleRequest {
+  method: "GET" | "POST";
+  headers: Record<string, string>;
+  body?: string;
+}
+
 export interface SendOptions {
-  fetch: typeof fetch;
   timeoutMs: number;
   signal?: AbortSignal;
   /** Describes the request in error messages: `Cannot run job "x"`. */
@@ -29,86 +38,56 @@ export interface SendOptions {
   sideEffects?: boolean;
 }
 
-async function readCapped(response: Response): Promise<string> {
-  if (!response.body) return "";
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  try {
-    while (true) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      size += value.byteLength;
-      if (size > MAX_BODY_BYTES) {
-        await reader.cancel().catch(() => {});
-        throw new GcpError("Response from Google is too large", {
-          category: "protocol",
-          status: response.status,
-          retryable: false,
-        });
-      }
-      chunks.push(value);
-    }
-  } finally {
-    reader.releaseLock();
-  }
-  const bytes = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return new TextDecoder().decode(bytes);
-}
-
 /**
  * Sends `request` and reads the whole answer within `timeoutMs`. Throws `GcpError` when no
- * answer arrives; any HTTP status is returned, not thrown.
+ * answer arrives; any HTTP status is returned, not thrown (a redirect too: none is followed).
+ * The caller's own abort (deadline, shutdown) is passed through untouched.
  */
 export async function send(
   url: string,
-  init: RequestInit,
+  request: GoogleRequest,
   options: SendOptions,
 ): Promise<GoogleResponse> {
-  const timeout = AbortSignal.timeout(options.timeoutMs);
-  const signal = options.signal ? AbortSignal.any([timeout, options.signal]) : timeout;
-  try {
-    const response = await options.fetch(url, { ...init, signal, redirect: "error" });
-    const text = await readCapped(response);
-    let json: unknown = null;
-    try {
-      json = text ? JSON.parse(text) : null;
-    } catch {
-      json = null;
-    }
-    return { status: response.status, headers: response.headers, json, text };
-  } catch (error) {
-    if (error instanceof GcpError) throw error;
-    // The caller's own abort (deadline, shutdown) is passed through untouched.
-    if (options.signal?.aborted) throw options.signal.reason;
-    const timedOut = timeout.aborted;
+  const answer = await sendOut(
+    { url, method: request.method, headers: request.headers, body: request.body ?? null },
+    {
+      timeoutMs: options.timeoutMs,
+      // One byte more than allowed tells a full answer from one that is too large.
+      bodyCap: MAX_BODY_BYTES + 1,
+      allowPrivate: true,
+      signal: options.signal,
+    },
+  );
+  if (answer.error) {
+    const timedOut = answer.error.category === "timeout";
+    const detail = timedOut ? `no answer within ${options.timeoutMs} ms` : answer.error.message;
     if (options.sideEffects) {
       throw new GcpError(
-        `${options.action}: ${
-          timedOut ? `no answer within ${options.timeoutMs} ms` : fetchDetail(error)
-        }; the request may have taken effect`,
+        `${options.action}: ${detail}; the request may have taken effect`,
         { category: "unknown_outcome", status: 0, retryable: true },
-        { cause: error },
       );
     }
-    if (timedOut) {
-      throw new GcpError(
-        `${options.action}: no answer within ${options.timeoutMs} ms`,
-        { category: "timeout", status: 0, retryable: true },
-        { cause: error },
-      );
-    }
-    throw new GcpError(
-      `${options.action}: ${fetchDetail(error)}`,
-      { category: "network", status: 0, retryable: true },
-      { cause: error },
-    );
+    throw new GcpError(`${options.action}: ${detail}`, {
+      category: timedOut ? "timeout" : "network",
+      status: 0,
+      retryable: true,
+    });
   }
+  if (answer.body.length > MAX_BODY_BYTES) {
+    throw new GcpError("Response from Google is too large", {
+      category: "protocol",
+      status: answer.status,
+      retryable: false,
+    });
+  }
+  const text = new TextDecoder().decode(answer.body);
+  let json: unknown = null;
+  try {
+    json = text ? JSON.parse(text) : null;
+  } catch {
+    json = null;
+  }
+  return { status: answer.status, headers: answer.headers, json, text };
 }
 
 /** Google's error text from `{ error: { message, status } }`, else a short body excerpt. */

@@ -5,7 +5,7 @@
  */
 import type { Clock } from "../clock.ts";
 import { abortable } from "../net/abortable.ts";
-import { parseRetryAfter } from "../net/retry_after.ts";
+import { parseRetryAfter } from "../net/retry.ts";
 import { GcpError, GcpTokenError } from "./errors.ts";
 import { send } from "./http.ts";
 import { createAssertion } from "./jwt.ts";
@@ -28,7 +28,6 @@ export interface TokenSource {
 
 export interface TokenCacheOptions {
   clock: Clock;
-  fetch?: typeof fetch;
   /** Per token request; default 15 s. */
   timeoutMs?: number;
   /** Refresh this long before expiry; default 5 minutes. */
@@ -48,7 +47,6 @@ function fingerprint(key: ServiceAccountKey): string {
 
 export class TokenCache implements TokenSource {
   readonly #clock: Clock;
-  readonly #fetch: typeof fetch;
   readonly #timeoutMs: number;
   readonly #marginMs: number;
   readonly #entries = new Map<string, Entry>();
@@ -56,7 +54,6 @@ export class TokenCache implements TokenSource {
 
   constructor(options: TokenCacheOptions) {
     this.#clock = options.clock;
-    this.#fetch = options.fetch ?? fetch;
     this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.#marginMs = options.refreshMarginMs ?? DEFAULT_REFRESH_MARGIN_MS;
   }
@@ -108,7 +105,7 @@ export class TokenCache implements TokenSource {
       method: "POST",
       headers: { "Content-Type": "application/x-www-form-urlencoded", Accept: "application/json" },
       body: new URLSearchParams({ grant_type: JWT_BEARER_GRANT, assertion }).toString(),
-    }, { fetch: this.#fetch, timeoutMs: this.#timeoutMs, action });
+    }, { timeoutMs: this.#timeoutMs, action });
 
     const body = (response.json ?? {}) as Record<string, unknown>;
     if (response.status !== 200) {
@@ -121,7 +118,7 @@ export class TokenCache implements TokenSource {
         category: retryable ? (response.status === 429 ? "rate_limited" : "unavailable") : "auth",
         status: response.status,
         retryable,
-        retryAfterMs: parseRetryAfter(response.headers.get("retry-after"), this.#clock.now()),
+        retryAfterMs: parseRetryAfter(response.headers["retry-after"], this.#clock.now()),
         googleStatus: code,
       });
     }

@@ -1,8 +1,9 @@
 /**
  * Runs one queued inbound action and decides what follows: `store` is done once the event is
- * stored, `relay` sends the body on (over lib/net/post.ts, SSRF-guarded, re-signed with the hook's
- * own Standard Webhooks secret), `run` starts a job with the payload. A failure is retried on
- * a fixed schedule; a permanent one (the job or hook is gone, the target is refused or says
+ * stored, `relay` sends the body on (over lib/net/probe.ts, SSRF-guarded, re-signed with the
+ * hook's own Standard Webhooks secret), `run` starts a job with the payload. A failure is retried
+ * on a fixed schedule by the one policy of lib/net/retry.ts (jitter, a relay target's
+ * `Retry-After` honoured up to a cap); a permanent one (the job or hook is gone, the target is refused or says
  * 410 Gone) ends the event at once. Every attempt is recorded on the event.
  *
  * The dispatcher's lease means one attempt of an event at a time across processes; the result
@@ -11,8 +12,8 @@
  */
 import type { Clock } from "../clock.ts";
 import { NotFoundError } from "../errors.ts";
-import { post } from "../net/post.ts";
-import type { ProbeOptions, ProbeRequest, ProbeResult } from "../net/probe.ts";
+import { probe, type ProbeOptions, type ProbeRequest, type ProbeResult } from "../net/probe.ts";
+import { randomJitter, retryDelay } from "../net/retry.ts";
 import type { Lease, QueueItem } from "../lanes/dispatcher.ts";
 import { standardSignatures } from "../webhooks/signing.ts";
 import type { HookSecrets } from "./hook_secrets.ts";
@@ -42,8 +43,10 @@ export interface ActionRunnerOptions {
   /** Delays before the 2nd, 3rd, … attempt; default 5s, 30s, 2m, 10m, 1h. */
   retryScheduleMs?: number[];
   onDue: (at: number) => void;
-  /** Sends a relay; lib/net/post.ts unless a test wraps it. */
+  /** Sends a relay; lib/net/probe.ts unless a test wraps it. */
   send?: (request: ProbeRequest, options: ProbeOptions) => Promise<ProbeResult>;
+  /** Retry jitter in [-1, 1); injectable so tests see exact times. */
+  jitter?: () => number;
   /** Replaces the SSRF address check of relays; only for tests that relay to loopback. */
   isBlocked?: (ip: string) => string | null;
 }
@@ -55,15 +58,19 @@ interface Outcome {
   status: number;
   error: string | null;
   detail: string | null;
+  /** The relay target's `Retry-After`, if it sent one. */
+  retryAfter?: string;
 }
 
 export class ActionRunner {
   private readonly send: NonNullable<ActionRunnerOptions["send"]>;
   private readonly schedule: number[];
+  private readonly jitter: () => number;
 
   constructor(private readonly options: ActionRunnerOptions) {
-    this.send = options.send ?? post;
+    this.send = options.send ?? probe;
     this.schedule = options.retryScheduleMs ?? DEFAULT_RETRY_SCHEDULE_MS;
+    this.jitter = options.jitter ?? randomJitter;
   }
 
   /** The lease an attempt needs: the longest relay deadline plus room to record the result. */
@@ -151,6 +158,7 @@ export class ActionRunner {
       status: result.code,
       error: result.error?.message ?? result.failure,
       detail: result.body || null,
+      retryAfter: result.headers["retry-after"],
     };
   }
 
@@ -187,9 +195,11 @@ export class ActionRunner {
   ): Promise<void> {
     const { metrics, clock, store } = this.options;
     const now = clock.now();
-    const delay = outcome.success || outcome.permanent
-      ? undefined
-      : this.schedule[entry.event.action.attemptsInRound];
+    const delay = outcome.success || outcome.permanent ? undefined : retryDelay(
+      this.schedule,
+      entry.event.action.attemptsInRound,
+      { retryAfter: outcome.retryAfter, now, jitter: this.jitter },
+    ) ?? undefined;
     const state = outcome.success ? "succeeded" : delay === undefined ? "failed" : "pending";
     if (outcome.success) metrics.actions.success++;
     else if (state === "failed") metrics.actions.failed++;

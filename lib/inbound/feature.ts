@@ -35,9 +35,11 @@ export interface InboundOptions {
   /** Whether the user has the job, checked when a hook is set to run it. */
   jobExists?: (userId: string, jobId: string) => Promise<boolean>;
   retryScheduleMs?: number[];
+  /** Retry jitter in [-1, 1); tests pin it. */
+  retryJitter?: () => number;
   retentionMs?: number;
   seenTtlMs?: number;
-  /** Sends relays (lib/net/post.ts by default); tests may wrap it. */
+  /** Sends relays (lib/net/probe.ts by default); tests may wrap it. */
   send?: (request: ProbeRequest, options: ProbeOptions) => Promise<ProbeResult>;
   isBlocked?: (ip: string) => string | null;
 }
@@ -93,6 +95,7 @@ export function createInbound(options: InboundOptions): Inbound {
     runJob: options.runJob,
     allowPrivateNetworks: options.allowPrivateNetworks,
     retryScheduleMs: options.retryScheduleMs,
+    jitter: options.retryJitter,
     onDue: wake,
     send: options.send,
     isBlocked: options.isBlocked,

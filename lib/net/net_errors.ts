@@ -1,6 +1,6 @@
 /**
  * How an outbound request failed, in the categories runs and deliveries report: our own
- * failures carry theirs, and the runtime's errors are sorted by their text.
+ * failures carry theirs, and the client's errors are sorted by their code (text as a fallback).
  */
 import { BlockedAddressError, DnsError } from "./ssrf.ts";
 
@@ -22,42 +22,59 @@ export class NetFailure extends Error {
   }
 }
 
-/** Deno's fetch error text without the request preamble and the OS error number. */
-export function fetchDetail(error: unknown): string {
-  const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
-  const message = cause instanceof Error ? cause.message : String(cause);
-  const detail = message
-    .replace(/^error sending request.*?\): /, "")
-    .replace(/^client error \(\w+\): /, "")
-    .replace(/\s*\(os error \d+\)/g, "")
-    .trim();
+/** The error's code (Node's `ECONNREFUSED`, undici's `UND_ERR_SOCKET`, …), or "". */
+function codeOf(error: unknown): string {
+  for (let e = error, depth = 0; e instanceof Error && depth < 3; e = e.cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === "string") return code;
+  }
+  return "";
+}
+
+/** The error's text without OS error numbers or line breaks, for a result's message. */
+export function errorDetail(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const detail = message.replace(/\s*\(os error \d+\)/g, "").replace(/\s+/g, " ").trim();
   return detail || "request failed";
 }
+
+const TLS_CODE = /^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|DEPTH_ZERO_|SELF_SIGNED_|ERR_OSSL_)/;
+const RESET_CODES = new Set(["ECONNRESET", "EPIPE", "ECONNABORTED", "UND_ERR_SOCKET"]);
+const TIMEOUT_CODES = new Set([
+  "ETIMEDOUT",
+  "UND_ERR_CONNECT_TIMEOUT",
+  "UND_ERR_HEADERS_TIMEOUT",
+  "UND_ERR_BODY_TIMEOUT",
+]);
+const DNS_CODES = new Set(["ENOTFOUND", "EAI_AGAIN", "EAI_FAIL", "EAI_NONAME", "EAI_NODATA"]);
 
 export function classify(error: unknown, url: URL): { category: ErrorCategory; message: string } {
   if (error instanceof NetFailure) return { category: error.category, message: error.message };
   if (error instanceof BlockedAddressError) return { category: "blocked", message: error.message };
   if (error instanceof DnsError) return { category: "dns", message: error.message };
-  const detail = fetchDetail(error);
+  const code = codeOf(error);
+  const detail = errorDetail(error);
   const target = JSON.stringify(url.href);
-  if (/connection refused/i.test(detail)) {
+  if (code === "ECONNREFUSED" || /connection refused/i.test(detail)) {
     return { category: "refused", message: `Cannot connect to ${target}: connection refused` };
   }
-  if (/dns error|failed to lookup address|name or service not known|no such host/i.test(detail)) {
-    return { category: "dns", message: `Cannot resolve "${url.hostname}": ${detail}` };
+  if (DNS_CODES.has(code) || /getaddrinfo|dns error|name or service not known/i.test(detail)) {
+    const reason = code === "ENOTFOUND" ? "no such host" : detail;
+    return { category: "dns", message: `Cannot resolve "${url.hostname}": ${reason}` };
   }
   if (
-    /tls|certificate|handshake|corrupt message|alert|UnknownIssuer|NotValidForName/i.test(detail)
+    TLS_CODE.test(code) ||
+    /tls|ssl|certificate|handshake|corrupt message|UnknownIssuer|NotValidForName/i.test(detail)
   ) {
     return { category: "tls", message: `Cannot connect to ${target}: TLS failed: ${detail}` };
   }
   if (
-    /reset|connection closed|broken pipe|unexpected eof|connection aborted|incomplete|reading a body/i
-      .test(detail)
+    RESET_CODES.has(code) ||
+    /reset|other side closed|connection closed|broken pipe|unexpected eof/i.test(detail)
   ) {
     return { category: "reset", message: `Request to ${target} failed: ${detail}` };
   }
-  if (/timed out/i.test(detail)) {
+  if (TIMEOUT_CODES.has(code) || /timed out/i.test(detail)) {
     return { category: "timeout", message: `Request to ${target} failed: ${detail}` };
   }
   return { category: "network", message: `Request to ${target} failed: ${detail}` };

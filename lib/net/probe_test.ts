@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { closePinnedClient, DEFAULT_USER_AGENT, probe, type ProbeRequest } from "./probe.ts";
+import { closeOutbound, useExtraCaCerts } from "./outbound.ts";
+import { DEFAULT_USER_AGENT, probe, type ProbeRequest } from "./probe.ts";
 import { isBlockedAddress, type Resolver } from "./ssrf.ts";
 
 function serve(handler: Deno.ServeHandler<Deno.NetAddr>) {
@@ -302,7 +303,7 @@ Deno.test("probe() re-vets every redirect hop and blocks one to a loopback addre
     // Only the test server's own address passes; every other hop gets the real rules.
     isBlocked: (ip) => ip === "127.0.0.1" ? null : isBlockedAddress(ip),
   });
-  closePinnedClient();
+  closeOutbound();
   assert.deepEqual(hits, ["/start"]);
   assert.equal(result.success, false);
   assert.equal(result.redirects, 1);
@@ -389,7 +390,7 @@ Deno.test("probe() pins plain http to the vetted address and keeps the Host head
     assert.equal(result.body, `pinned.test:${port} /path`);
     assert.equal(result.finalUrl, `http://pinned.test:${port}/path?q=1`);
   } finally {
-    closePinnedClient();
+    closeOutbound();
   }
 });
 
@@ -422,4 +423,33 @@ Deno.test("probe() reports a failed TLS handshake as a TLS error", async () => {
     result.error?.message ?? "",
     /^Cannot connect to "https:\/\/127\.0\.0\.1:\d+\/": TLS/,
   );
+});
+
+Deno.test("probe() pins https to the vetted address too, verified against the URL's name", async () => {
+  const dir = new URL("../../tests/fixtures/tls/", import.meta.url);
+  await using server = Deno.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    onListen() {},
+    cert: await Deno.readTextFile(new URL("server.pem", dir)),
+    key: await Deno.readTextFile(new URL("server.key", dir)),
+  }, (request) => new Response(`secure ${new URL(request.url).host}`));
+  const port = server.addr.port;
+  // hooks.test exists only in this resolver: the run must connect where the guard looked.
+  const options = {
+    allowPrivate: false,
+    resolve: resolverFor({ "hooks.test": ["127.0.0.1"], "hooks.example.com": ["127.0.0.1"] }),
+    isBlocked: () => null,
+  };
+  useExtraCaCerts([await Deno.readTextFile(new URL("ca.pem", dir))]);
+  try {
+    const good = await probe(get(`https://hooks.test:${port}/`), options);
+    assert.equal(good.error, null);
+    assert.equal(good.body, `secure hooks.test:${port}`);
+    // The certificate does not name this host: refused although the address is the same.
+    const wrong = await probe(get(`https://hooks.example.com:${port}/`), options);
+    assert.equal(wrong.error?.category, "tls");
+  } finally {
+    useExtraCaCerts(undefined);
+  }
 });

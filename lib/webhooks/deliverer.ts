@@ -1,7 +1,7 @@
 /**
  * Sends one delivery attempt and decides what follows. Success is a 2xx within the deadline;
- * a 3xx is a failure and is not followed. Failures retry on a fixed schedule with jitter
- * (honouring `Retry-After` up to a cap); when the schedule is spent the delivery is dead
+ * a 3xx is a failure and is not followed. Failures retry on a fixed schedule by the one
+ * policy of lib/net/retry.ts (jitter, `Retry-After` honoured up to a cap); when the schedule is spent the delivery is dead
  * until redelivered. A 410 Gone disables the webhook at once, and so do failures without a
  * single success for three days; the owner sees why on the webhook.
  *
@@ -11,9 +11,8 @@
  */
 import type { Clock } from "../clock.ts";
 import type { Metrics } from "../metrics.ts";
-import { post } from "../net/post.ts";
-import type { ProbeOptions, ProbeRequest, ProbeResult } from "../net/probe.ts";
-import { parseRetryAfter } from "../net/retry_after.ts";
+import { probe, type ProbeOptions, type ProbeRequest, type ProbeResult } from "../net/probe.ts";
+import { randomJitter, retryDelay } from "../net/retry.ts";
 import type { Lease, QueueItem } from "../lanes/dispatcher.ts";
 import type { StoredDeliveryRef } from "../store/types.ts";
 import type { SaveDeliveryOptions, VersionedDelivery, WebhookStore } from "../store/webhooks.ts";
@@ -26,8 +25,6 @@ import type { WebhookService } from "./webhooks.ts";
 const RESPONSE_SNIPPET_BYTES = 1024;
 const ATTEMPT_ERROR_CHARS = 500;
 const DISABLE_AFTER_FAILING_MS = 3 * 86_400_000;
-/** A receiver's Retry-After is honoured up to this. */
-const RETRY_AFTER_CAP_MS = 12 * 3_600_000;
 const USER_AGENT = "Hibiki-Webhooks/1.0";
 
 type Failing = SaveDeliveryOptions["failing"];
@@ -50,7 +47,7 @@ export interface DelivererOptions {
   retryScheduleMs: number[];
   allowPrivateNetworks: boolean;
   onDue: (at: number) => void;
-  /** Sends one attempt; lib/net/post.ts unless a test wraps it. */
+  /** Sends one attempt; lib/net/probe.ts unless a test wraps it. */
   send?: (request: ProbeRequest, options: ProbeOptions) => Promise<ProbeResult>;
   /** Jitter in [-1, 1); injectable so tests see exact times. */
   jitter?: () => number;
@@ -61,8 +58,8 @@ export class Deliverer {
   private readonly jitter: () => number;
 
   constructor(private readonly options: DelivererOptions) {
-    this.send = options.send ?? post;
-    this.jitter = options.jitter ?? (() => Math.random() * 2 - 1);
+    this.send = options.send ?? probe;
+    this.jitter = options.jitter ?? randomJitter;
   }
 
   async execute(item: QueueItem<DeliveryRef>, lease: Lease): Promise<void> {
@@ -181,7 +178,11 @@ export class Deliverer {
     } else if (failingSince !== null && now - failingSince >= DISABLE_AFTER_FAILING_MS) {
       disable = `Every delivery failed since ${new Date(failingSince).toISOString()} (3 days)`;
     }
-    const retryIn = disable ? null : this.retryDelay(entry.delivery.attemptsInRound, result);
+    const retryIn = disable ? null : retryDelay(
+      this.options.retryScheduleMs,
+      entry.delivery.attemptsInRound,
+      { retryAfter: result.headers["retry-after"], now, jitter: this.jitter },
+    );
     if (retryIn === null) {
       await this.finish(entry, lease, attempt, disable ?? "Retries exhausted", markFailing);
       if (disable) await this.disable(webhook, disable, now);
@@ -225,17 +226,6 @@ export class Deliverer {
       if (saved) return;
     }
     await webhooks.releaseLease(lease.key);
-  }
-
-  /** Milliseconds until the next attempt, or null when the schedule is spent. */
-  private retryDelay(attemptsBefore: number, result: ProbeResult): number | null {
-    const step = this.options.retryScheduleMs[attemptsBefore];
-    if (step === undefined) return null;
-    const jittered = Math.round(step * (1 + 0.1 * this.jitter()));
-    const retryAfter = parseRetryAfter(result.headers["retry-after"], this.options.clock.now());
-    return retryAfter === null
-      ? jittered
-      : Math.max(jittered, Math.min(retryAfter, RETRY_AFTER_CAP_MS));
   }
 
   /** Ends a delivery: succeeded when `attempt` succeeded, else dead with `reason`. */
