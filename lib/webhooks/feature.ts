@@ -28,7 +28,7 @@ export interface WebhooksOptions {
   clock: Clock;
   metrics: Metrics;
   config: Pick<Config, "allowPrivateNetworks" | "maxConcurrency" | "webhooks">;
-  /** Sends deliveries (lib/net/post.ts by default); tests may wrap it. */
+  /** Sends deliveries (lib/net/probe.ts over lib/net/outbound.ts by default); tests may wrap it. */
   send?: (request: ProbeRequest, options: ProbeOptions) => Promise<ProbeResult>;
   /** Jitter of retries in [-1, 1); tests pin it. */
   jitter?: () => number;
