@@ -62,8 +62,11 @@ const DEFAULT_MAX_IDLE_PER_TARGET = 256;
 const DEFAULT_MAX_IDLE = 512;
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const UNSAFE_VALUE = /[\r\n\0]/;
-/** Set by the client, or meaningless for one request on a kept-alive connection. */
-const CLIENT_HEADERS = new Set([
+/**
+ * Set by the client, or meaningless for one request on a kept-alive connection (`expect`: the
+ * client sends its body at once and waits for no 100 Continue).
+ */
+export const CLIENT_HEADERS: ReadonlySet<string> = new Set([
   "host",
   "content-length",
   "transfer-encoding",
@@ -73,6 +76,7 @@ const CLIENT_HEADERS = new Set([
   "te",
   "trailer",
   "proxy-connection",
+  "expect",
 ]);
 
 const encoder = new TextEncoder();
@@ -215,12 +219,19 @@ function parseHead(bytes: Uint8Array): Head {
   return { status: Number(status[2]), minor: Number(status[1]), headers };
 }
 
-function checkHeader(name: string, value: string): void {
+/** Refuses a header that could not be sent as given (or would inject another line). */
+export function checkHeader(name: string, value: string): void {
   if (!TOKEN.test(name)) {
-    throw new NetFailure("network", `invalid header name ${JSON.stringify(name)}`);
+    throw new NetFailure(
+      "network",
+      `Cannot send request: invalid header name ${JSON.stringify(name)}`,
+    );
   }
   if (UNSAFE_VALUE.test(value)) {
-    throw new NetFailure("network", `invalid value for header ${JSON.stringify(name)}`);
+    throw new NetFailure(
+      "network",
+      `Cannot send request: invalid value for header ${JSON.stringify(name)}`,
+    );
   }
 }
 

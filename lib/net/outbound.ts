@@ -19,7 +19,7 @@
  * trusted with the name the guard vetted.
  */
 import { BodyCollector } from "./capped_body.ts";
-import { Http1Client } from "./http1_client.ts";
+import { checkHeader, CLIENT_HEADERS, Http1Client } from "./http1_client.ts";
 import { classify, type ErrorCategory, NetFailure } from "./net_errors.ts";
 import { type Resolver, vetUrl } from "./ssrf.ts";
 
@@ -70,21 +70,6 @@ const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 const BODY_HEADERS = ["content-type", "content-length", "content-encoding", "content-language"];
 // Credentials must not follow a redirect to another origin.
 const CREDENTIAL_HEADERS = ["authorization", "cookie", "proxy-authorization"];
-/** Set by the client, or meaningless for one request on a kept-alive connection. */
-const CLIENT_HEADERS = new Set([
-  "host",
-  "content-length",
-  "transfer-encoding",
-  "connection",
-  "keep-alive",
-  "upgrade",
-  "te",
-  "trailer",
-  "proxy-connection",
-  "expect",
-]);
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-const UNSAFE_VALUE = /[\r\n\0]/;
 
 const encoder = new TextEncoder();
 const PROXY_VARIABLES = ["HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"];
@@ -232,18 +217,7 @@ export async function send(
 function requestHeaders(given: Record<string, string>): Record<string, string> {
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(given)) {
-    if (!TOKEN.test(name)) {
-      throw new NetFailure(
-        "network",
-        `Cannot send request: invalid header name ${JSON.stringify(name)}`,
-      );
-    }
-    if (UNSAFE_VALUE.test(value)) {
-      throw new NetFailure(
-        "network",
-        `Cannot send request: invalid value for header ${JSON.stringify(name)}`,
-      );
-    }
+    checkHeader(name, value);
     if (!CLIENT_HEADERS.has(name.toLowerCase())) headers[name] = value;
   }
   return headers;
