@@ -5,19 +5,12 @@
 import assert from "node:assert/strict";
 import type { JobView } from "../lib/store/types.ts";
 import { T0, TestSystem } from "./helpers.ts";
+import { callEdge, checkResult } from "./edge_support.ts";
 
 const WORKER_KEY = "edge-test-worker-key-0123456789";
 
-async function edge(t: TestSystem, name: string, body: unknown, key: string | null = WORKER_KEY) {
-  const response = await t.system.app.request(`/functions/v1/${name}`, {
-    method: "POST",
-    headers: {
-      "Content-Type": "application/json",
-      ...(key === null ? {} : { "X-Pingmon-API-Key": key }),
-    },
-    body: typeof body === "string" ? body : JSON.stringify(body),
-  });
-  return { status: response.status, body: await response.json() };
+function edge(t: TestSystem, name: string, body: unknown, key: string | null = WORKER_KEY) {
+  return callEdge(t, name, body, key);
 }
 
 async function setUp(): Promise<{ t: TestSystem; monitor: JobView }> {
@@ -37,19 +30,7 @@ async function setUp(): Promise<{ t: TestSystem; monitor: JobView }> {
   return { t, monitor };
 }
 
-function result(monitorId: string, fields: Record<string, unknown> = {}) {
-  return {
-    monitor_id: monitorId,
-    checked_at: new Date(T0).toISOString(),
-    status_code: 200,
-    response_time_ms: 85,
-    success: true,
-    error_message: null,
-    response_body_sample: '{"status":"ok"}',
-    worker_id: "aws-tyo1a",
-    ...fields,
-  };
-}
+const result = checkResult;
 
 Deno.test("get-monitors-to-check returns every field of the seed's table for the worker", async () => {
   const { t, monitor } = await setUp();

@@ -7,17 +7,13 @@ import assert from "node:assert/strict";
 import { kvKeys } from "../lib/store/kv/keys.ts";
 import type { JobView } from "../lib/store/types.ts";
 import { okProbe, T0, TestSystem } from "./helpers.ts";
+import { callEdge, checkResult } from "./edge_support.ts";
 
 const WORKER_KEY = "edge-trust-worker-key-0123456789";
 const DAY = 86_400_000;
 
-async function edge(t: TestSystem, name: string, body: unknown) {
-  const response = await t.system.app.request(`/functions/v1/${name}`, {
-    method: "POST",
-    headers: { "Content-Type": "application/json", "X-Pingmon-API-Key": WORKER_KEY },
-    body: JSON.stringify(body),
-  });
-  return { status: response.status, body: await response.json() };
+function edge(t: TestSystem, name: string, body: unknown) {
+  return callEdge(t, name, body, WORKER_KEY);
 }
 
 /** Workers aws (assigned), gcp (registered, not assigned), azure (assigned, then inactive). */
@@ -35,19 +31,7 @@ async function setUp(): Promise<{ t: TestSystem; monitor: JobView }> {
   return { t, monitor };
 }
 
-function result(monitorId: string, fields: Record<string, unknown> = {}) {
-  return {
-    monitor_id: monitorId,
-    checked_at: new Date(T0).toISOString(),
-    status_code: 200,
-    response_time_ms: 85,
-    success: true,
-    error_message: null,
-    response_body_sample: '{"status":"ok"}',
-    worker_id: "aws-tyo1a",
-    ...fields,
-  };
-}
+const result = checkResult;
 
 async function save(t: TestSystem, ...results: unknown[]) {
   const answer = await edge(t, "batch-save-results", { check_results: results });
