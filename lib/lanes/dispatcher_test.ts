@@ -5,28 +5,13 @@
  */
 import assert from "node:assert/strict";
 import { ManualClock } from "../clock.ts";
-import { type FireTask, fireTask, type FireValue } from "../scheduler/fires.ts";
+import { type FireTask, type FireValue } from "../scheduler/fires.ts";
+import { fireLane } from "../scheduler/test_support.ts";
 import { kvKeys } from "../store/kv/keys.ts";
 import { Dispatcher } from "./dispatcher.ts";
 
 const T0 = Date.UTC(2026, 10, 23, 12, 0, 0);
 const FIRE: FireValue = { trigger: "AUTO", timeoutMs: 1000 };
-
-function dispatcher(kv: Deno.Kv, clock: ManualClock, started: FireTask[], maxConcurrency = 10) {
-  return new Dispatcher<FireValue>({
-    name: "fire",
-    kv,
-    clock,
-    maxConcurrency,
-    pending: kvKeys.fires(),
-    leased: kvKeys.leases(),
-    leaseMs: (fire) => fire.timeoutMs + 10_000,
-    execute: (item, lease) => {
-      started.push(fireTask(item));
-      return kv.delete(lease.key).then(() => {});
-    },
-  });
-}
 
 function held(at: number, jobId: string) {
   const until = at + 11_000;
@@ -40,7 +25,7 @@ Deno.test("held fires start at their time, and recovery leaves them to their hol
   const kv = await Deno.openKv(":memory:");
   const clock = new ManualClock(T0);
   const started: FireTask[] = [];
-  const d = dispatcher(kv, clock, started);
+  const d = fireLane(kv, clock, started);
   const a = held(T0 + 1000, "job-a");
   const b = held(T0 + 2000, "job-b");
   for (const h of [a, b]) await kv.set(h.lease.key, FIRE);
@@ -62,7 +47,7 @@ Deno.test("stop() hands held fires back as pending, so a restart runs them on ti
   const kv = await Deno.openKv(":memory:");
   const clock = new ManualClock(T0);
   const started: FireTask[] = [];
-  const d = dispatcher(kv, clock, started);
+  const d = fireLane(kv, clock, started);
   const a = held(T0 + 5000, "job-a");
   await kv.set(a.lease.key, FIRE);
   d.hold([a]);
@@ -72,7 +57,7 @@ Deno.test("stop() hands held fires back as pending, so a restart runs them on ti
   assert.deepEqual(pending.value, FIRE);
   // A fresh dispatcher (the restart) starts it at its time.
   const again: FireTask[] = [];
-  const restarted = dispatcher(kv, clock, again);
+  const restarted = fireLane(kv, clock, again);
   clock.set(T0 + 5000);
   await restarted.drain();
   assert.deepEqual(again.map((t) => t.at), [T0 + 5000]);
@@ -83,7 +68,7 @@ Deno.test("stop() hands held fires back as pending, so a restart runs them on ti
 Deno.test("stop() hands back the stored value, not what the holder kept beside it in memory", async () => {
   const kv = await Deno.openKv(":memory:");
   const clock = new ManualClock(T0);
-  const d = dispatcher(kv, clock, []);
+  const d = fireLane(kv, clock, []);
   const a = held(T0 + 5000, "job-a");
   await kv.set(a.lease.key, FIRE);
   d.hold([{ ...a, item: { ...a.item, value: { ...FIRE, inMemoryOnly: "x" } as FireValue } }]);
@@ -138,7 +123,7 @@ Deno.test("held items read ahead a few at a time, so their reads do not crowd ou
 Deno.test("countDue() counts the items waiting that are due now, up to its limit", async () => {
   const kv = await Deno.openKv(":memory:");
   const clock = new ManualClock(T0);
-  const d = dispatcher(kv, clock, []);
+  const d = fireLane(kv, clock, []);
   for (const [at, jobId] of [[T0 - 2000, "a"], [T0 - 1000, "b"], [T0, "c"], [T0 + 1, "d"]]) {
     await kv.set(kvKeys.fire(at as number, "default", jobId as string, "local"), FIRE);
   }

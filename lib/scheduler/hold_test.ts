@@ -11,25 +11,9 @@ import { KvStore } from "../store/kv/kv_store.ts";
 import { Dispatcher } from "../lanes/dispatcher.ts";
 import { type FireTask, fireTask, type FireValue, heldLease } from "./fires.ts";
 import { Scheduler, type SchedulerOptions } from "./scheduler.ts";
-import { buildFires, putJob } from "./test_support.ts";
+import { buildFires, fireLane, putJob } from "./test_support.ts";
 
 const T0 = Date.UTC(2026, 10, 23, 12, 0, 0);
-
-function dispatcher(kv: Deno.Kv, clock: ManualClock, started: FireTask[], maxConcurrency = 10) {
-  return new Dispatcher<FireValue>({
-    name: "fire",
-    kv,
-    clock,
-    maxConcurrency,
-    pending: kvKeys.fires(),
-    leased: kvKeys.leases(),
-    leaseMs: (fire) => fire.timeoutMs + 10_000,
-    execute: (item, lease) => {
-      started.push(fireTask(item));
-      return kv.delete(lease.key).then(() => {});
-    },
-  });
-}
 
 Deno.test("changing a job's schedule withdraws the fires claimed under the old one", async () => {
   const kv = await Deno.openKv(":memory:");
@@ -76,7 +60,7 @@ Deno.test("a fire claimed ahead whose holder died is taken over at its time, not
   await putJob(new KvStore(kv), T0, { schedule: "* * * * * *", timeoutMs: 60_000 });
   await deadClaimer(kv, clock).tick();
   const started: FireTask[] = [];
-  const other = dispatcher(kv, clock, started);
+  const other = fireLane(kv, clock, started);
   clock.set(T0 + 1000);
   await other.drain();
   assert.deepEqual(started.map((t) => [t.at, t.retaken]), [[T0 + 1000, false]]);
@@ -111,7 +95,7 @@ Deno.test("a held fire is marked started before its time, so another process lea
   while (startedHere.length === 0) await new Promise((resolve) => setTimeout(resolve, 1));
   // Much later, the holder is still running its fire of T0+1 s; it never started T0+2 s.
   const startedThere: FireTask[] = [];
-  const other = dispatcher(kv, clock, startedThere, 100);
+  const other = fireLane(kv, clock, startedThere, 100);
   clock.set(T0 + 2000);
   await other.drain();
   assert.deepEqual(startedHere.map((t) => t.at), [T0 + 1000]);
@@ -131,7 +115,7 @@ Deno.test("a held fire withdrawn before its time (its job changed) is not run", 
   const clock = new ManualClock(T0);
   const job = await putJob(new KvStore(kv), T0, { schedule: "* * * * * *", timeoutMs: 60_000 });
   const started: FireTask[] = [];
-  const holder = dispatcher(kv, clock, started);
+  const holder = fireLane(kv, clock, started);
   await deadClaimer(kv, clock, (held) => holder.hold(held)).tick();
   await kv.delete(heldLease(T0 + 1000, "default", job.id)); // as an edit withdraws it
   clock.set(T0 + 2000);
@@ -149,10 +133,10 @@ Deno.test("a holder that comes late to a fire another process took over does not
   const clock = new ManualClock(T0);
   await putJob(new KvStore(kv), T0, { schedule: "* * * * * *", timeoutMs: 60_000 });
   const startedHere: FireTask[] = [];
-  const holder = dispatcher(kv, clock, startedHere);
+  const holder = fireLane(kv, clock, startedHere);
   await deadClaimer(kv, clock, (held) => holder.hold(held)).tick();
   const startedThere: FireTask[] = [];
-  const other = dispatcher(kv, clock, startedThere);
+  const other = fireLane(kv, clock, startedThere);
   clock.set(T0 + 1000);
   await other.drain(); // the holder is late: the other process takes the fire at its time
   await holder.drain();

@@ -7,6 +7,9 @@ import { nextFireTimes, parseSchedule } from "../schedule/schedule.ts";
 import { KvStore } from "../store/kv/kv_store.ts";
 import type { Job } from "../store/types.ts";
 import { createFires } from "./feature.ts";
+import { Dispatcher } from "../lanes/dispatcher.ts";
+import { kvKeys } from "../store/kv/keys.ts";
+import { type FireTask, fireTask, type FireValue } from "./fires.ts";
 
 export async function putJob(
   store: KvStore,
@@ -63,4 +66,21 @@ export function buildFires(kv: Deno.Kv, clock: Clock, config: Config) {
     },
   });
   return { store, scheduler, lane, jobs };
+}
+
+/** A fire lane over `kv` that records the fires it starts in `started` and drops their lease. */
+export function fireLane(kv: Deno.Kv, clock: Clock, started: FireTask[], maxConcurrency = 10) {
+  return new Dispatcher<FireValue>({
+    name: "fire",
+    kv,
+    clock,
+    maxConcurrency,
+    pending: kvKeys.fires(),
+    leased: kvKeys.leases(),
+    leaseMs: (fire) => fire.timeoutMs + 10_000,
+    execute: (item, lease) => {
+      started.push(fireTask(item));
+      return kv.delete(lease.key).then(() => {});
+    },
+  });
 }
