@@ -47,8 +47,6 @@ export interface ActionRunnerOptions {
   send?: (request: ProbeRequest, options: ProbeOptions) => Promise<ProbeResult>;
   /** Retry jitter in [-1, 1); injectable so tests see exact times. */
   jitter?: () => number;
-  /** Replaces the SSRF address check of relays; only for tests that relay to loopback. */
-  isBlocked?: (ip: string) => string | null;
 }
 
 interface Outcome {
@@ -149,7 +147,6 @@ export class ActionRunner {
         maxRedirects: 0,
         bodyLimit: RESPONSE_SNIPPET_BYTES,
         userAgent: RELAY_USER_AGENT,
-        isBlocked: this.options.isBlocked,
       },
     );
     return {

@@ -41,7 +41,6 @@ export interface InboundOptions {
   seenTtlMs?: number;
   /** Sends relays (lib/net/probe.ts by default); tests may wrap it. */
   send?: (request: ProbeRequest, options: ProbeOptions) => Promise<ProbeResult>;
-  isBlocked?: (ip: string) => string | null;
 }
 
 export interface Inbound {
@@ -98,7 +97,6 @@ export function createInbound(options: InboundOptions): Inbound {
     jitter: options.retryJitter,
     onDue: wake,
     send: options.send,
-    isBlocked: options.isBlocked,
   });
   return { hooks, receiver, lane, metrics, store };
 }

@@ -21,7 +21,7 @@ export function dropUnreadBody(): MiddlewareHandler {
     // Taken before the route runs: the request can no longer be read once it is answered.
     const body = c.req.raw.body;
     await next();
-    if (body) void dropAfter(body, answerSent(c));
+    if (body) void dropAfter(body, c);
   };
 }
 
@@ -66,10 +66,11 @@ function answerSent(c: Context): Promise<void> {
   );
 }
 
-async function dropAfter(body: ReadableStream<Uint8Array>, sent: Promise<void>): Promise<void> {
+async function dropAfter(body: ReadableStream<Uint8Array>, c: Context): Promise<void> {
   // A body still held is being read (a route that streams it); one read to the end is done.
+  // Only then a timer: most requests' bodies were read whole, and need none.
   if (body.locked || await isFinished(body)) return;
-  await sent;
+  await answerSent(c);
   await body.cancel().catch(() => {});
 }
 
