@@ -30,14 +30,9 @@ import type { Dispatcher } from "./lib/lanes/dispatcher.ts";
 import { createFires } from "./lib/scheduler/feature.ts";
 import type { FireValue } from "./lib/scheduler/fires.ts";
 import type { Scheduler, TickReport } from "./lib/scheduler/scheduler.ts";
-import { KvStore } from "./lib/store/kv/kv_store.ts";
 import type { ResultChunk } from "./lib/store/types.ts";
 import { createEdge } from "./lib/edge/feature.ts";
-import { KvWorkerStore } from "./lib/store/kv/workers.ts";
 import type { WorkerStore } from "./lib/store/workers.ts";
-import { KvInboundStore } from "./lib/store/kv/inbound.ts";
-import { KvCredentialStore } from "./lib/store/kv/credentials.ts";
-import { KvJobStatsStore } from "./lib/store/kv/stats.ts";
 import { createInbound } from "./lib/inbound/feature.ts";
 import type { InboundHooks } from "./lib/inbound/inbound_hooks.ts";
 import type { InboundRef } from "./lib/store/types.ts";
@@ -46,16 +41,16 @@ import { CredentialService, ENV_CREDENTIAL_ID } from "./lib/gcp/credentials.ts";
 import { DEFAULT_USER } from "./lib/auth.ts";
 import { JobStats } from "./lib/stats/job_stats.ts";
 import { closeOutbound } from "./lib/net/outbound.ts";
+import { createKvStores } from "./lib/store/kv/mod.ts";
+import type { Store } from "./lib/store/store.ts";
 import { createWebhooks } from "./lib/webhooks/feature.ts";
 import type { DeliveryRef } from "./lib/webhooks/types.ts";
-import { KvWebhookStore } from "./lib/store/kv/webhooks.ts";
 import type { WebhookService } from "./lib/webhooks/webhooks.ts";
 import { createApp } from "./routes/app.ts";
 import { Assets } from "./routes/admin/assets.ts";
 import type { JobSearch } from "./lib/jobs/dashboard.ts";
 import { SessionService } from "./lib/users/sessions.ts";
 import { LoginThrottle } from "./lib/users/throttle.ts";
-import { KvLoginFailureStore, KvSessionStore, KvUserStore } from "./lib/store/kv/users.ts";
 import { UserService } from "./lib/users/users.ts";
 
 export interface SystemOptions {
@@ -106,7 +101,7 @@ export interface Lanes {
 }
 
 export interface Parts {
-  store: KvStore;
+  store: Store;
   scheduler: Scheduler;
   jobs: JobService;
   webhooks: WebhookService;
@@ -128,10 +123,9 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
   const masterKey = options.masterKey ?? randomBytes(32);
   const box = new SecretBox(masterKey);
 
-  const store = new KvStore(kv, { clock, retention: config.runRetention });
-  const webhookStore = new KvWebhookStore(kv);
-  const stats = new JobStats(new KvJobStatsStore(kv), clock);
-  const workers = new KvWorkerStore(kv);
+  const stores = createKvStores(kv, { clock, retention: config.runRetention });
+  const { records: store, webhooks: webhookStore, workers } = stores;
+  const stats = new JobStats(stores.stats, clock);
 
   const webhooks = createWebhooks({
     kv,
@@ -158,7 +152,7 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
   });
 
   const credentials = new CredentialService({
-    credentials: new KvCredentialStore(kv),
+    credentials: stores.credentials,
     box,
     clock,
     envKey: config.gcp.serviceAccount,
@@ -205,7 +199,7 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
   });
   const inbound = createInbound({
     kv,
-    store: new KvInboundStore(kv),
+    store: stores.inbound,
     clock,
     box,
     maxConcurrency: config.maxConcurrency,
@@ -225,14 +219,14 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
 
   // Admin UI: the session key is derived from the master key, so there is no extra secret.
   const sessions = new SessionService(
-    new KvSessionStore(kv, () => clock.now()),
+    stores.sessions,
     masterKey,
     () => clock.now(),
   );
   const users = new UserService({
-    users: new KvUserStore(kv),
+    users: stores.users,
     sessions,
-    throttle: new LoginThrottle(new KvLoginFailureStore(kv), () => clock.now()),
+    throttle: new LoginThrottle(stores.loginFailures, () => clock.now()),
     now: () => clock.now(),
     adminPassword: config.adminPassword,
     fingerprint: (text) => sessions.fingerprint(text),

@@ -6,7 +6,7 @@
 import type { Clock } from "../lib/clock.ts";
 import { parseConfig } from "../lib/config.ts";
 import { nextFireTimes, parseSchedule } from "../lib/schedule/schedule.ts";
-import type { KvStore } from "../lib/store/kv/kv_store.ts";
+import type { Store } from "../lib/store/store.ts";
 import type { Job, Run } from "../lib/store/types.ts";
 import { createSystem, type System } from "../system.ts";
 
@@ -249,7 +249,7 @@ export function firstFireFrom(schedule: string, id: string, fromMs: number): num
 
 /** Writes jobs through `store.createJob` with `parallel` commits in flight; returns ms taken. */
 export async function createJobs(
-  store: KvStore,
+  store: Store,
   jobs: { job: Job; firstFireAt: number | null }[],
   parallel = 64,
 ): Promise<number> {

@@ -5,6 +5,7 @@ import { JobService } from "../jobs/jobs.ts";
 import { Metrics } from "../metrics.ts";
 import { nextFireTimes, parseSchedule } from "../schedule/schedule.ts";
 import { KvStore } from "../store/kv/kv_store.ts";
+import type { Store } from "../store/store.ts";
 import type { Job } from "../store/types.ts";
 import { createFires } from "./feature.ts";
 import { Dispatcher } from "../lanes/dispatcher.ts";
@@ -12,7 +13,7 @@ import { kvKeys } from "../store/kv/keys.ts";
 import { type FireTask, fireTask, type FireValue } from "./fires.ts";
 
 export async function putJob(
-  store: KvStore,
+  store: Store,
   now: number,
   fields: Partial<Job> & { schedule: string },
 ): Promise<Job> {
