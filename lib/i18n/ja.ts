@@ -153,6 +153,7 @@ export const ja: Record<string, string> = {
   "Signed in as": "サインイン中：",
   "Size": "サイズ",
   "Something is wrong with the request": "リクエストに問題があります",
+  "Not saved: it changed meanwhile": "保存されませんでした: その間に変更されました",
   "Start Hibiki with the password of the user default in HIBIKI_ADMIN_PASSWORD:":
     "ユーザー default のパスワードを HIBIKI_ADMIN_PASSWORD に設定して起動してください：",
   "Started": "開始",

@@ -162,9 +162,10 @@ export class ProbeWorker {
         },
         (error) => {
           this.failures++;
+          // Doubling from 1 s; 2^12 s passes WORKER_RETRY_MAX_SECONDS's largest value (3600).
           const backoff = Math.min(
             this.options.config.retryMaxMs,
-            1000 * 2 ** Math.min(this.failures, 6),
+            1000 * 2 ** Math.min(this.failures, 12),
           );
           const wait = Math.round(backoff * (0.5 + Math.random()));
           this.log(`Cannot send results (retrying in ${wait} ms): ${(error as Error).message}`);

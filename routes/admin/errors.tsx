@@ -3,6 +3,7 @@ import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { ErrorPage } from "../../components/error_page.tsx";
 import {
+  ConflictError,
   ForbiddenError,
   NotFoundError,
   PayloadTooLargeError,
@@ -19,7 +20,7 @@ export function adminErrors(assets: Assets) {
   return function adminErrorHandler(error: Error, c: Context): Response {
     const ctx = c as AdminContext;
     const t = ctx.get("t") ?? translator("en");
-    let status: 400 | 403 | 404 | 413 = 400;
+    let status: 400 | 403 | 404 | 409 | 413 = 400;
     let title = t("Something is wrong with the request");
     if (
       error instanceof NotFoundError || (error instanceof HTTPException && error.status === 404)
@@ -29,6 +30,10 @@ export function adminErrors(assets: Assets) {
     } else if (error instanceof ForbiddenError) {
       status = 403;
       title = t("Not allowed");
+    } else if (error instanceof ConflictError) {
+      // A race lost to another change (a replay, an edit): the user may try again.
+      status = 409;
+      title = t("Not saved: it changed meanwhile");
     } else if (error instanceof PayloadTooLargeError) {
       status = 413;
     } else if (error instanceof RequestAbortedError) {
