@@ -162,12 +162,9 @@ export class ProbeWorker {
         },
         (error) => {
           this.failures++;
-          // Doubling from 1 s; 2^12 s passes WORKER_RETRY_MAX_SECONDS's largest value (3600).
-          const backoff = Math.min(
-            this.options.config.retryMaxMs,
-            1000 * 2 ** Math.min(this.failures, 12),
+          const wait = Math.round(
+            retryBackoffMs(this.failures, this.options.config.retryMaxMs) * (0.5 + Math.random()),
           );
-          const wait = Math.round(backoff * (0.5 + Math.random()));
           this.log(`Cannot send results (retrying in ${wait} ms): ${(error as Error).message}`);
           this.scheduleFlush(wait);
         },
@@ -186,4 +183,12 @@ export class ProbeWorker {
       if (results.length < BATCH_MAX) return;
     }
   }
+}
+
+/**
+ * The wait before the next send after `failures` failed ones, before jitter: doubling from 1 s
+ * up to `maxMs` (2^12 s passes WORKER_RETRY_MAX_SECONDS's largest value, 3600).
+ */
+export function retryBackoffMs(failures: number, maxMs: number): number {
+  return Math.min(maxMs, 1000 * 2 ** Math.min(failures, 12));
 }
