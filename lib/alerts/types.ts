@@ -1,0 +1,202 @@
+/**
+ * Alerting's vocabulary (issue 12): a job's alert settings and state, incidents, notification
+ * channels, notifications and maintenance windows. The records are the store's (contracts in
+ * `lib/store/alerts.ts`, `lib/store/channels.ts`, `lib/store/maintenance.ts`); these are the
+ * shapes every part of alerting (state engine, channel senders, notification lane, maintenance,
+ * API, admin pages) shares.
+ */
+
+/** A job's state, decided once per interval (see `lib/alerts/state_machine.ts`). */
+export const ALERT_STATES = ["pending", "up", "degraded", "down", "paused", "maintenance"] as const;
+export type AlertState = (typeof ALERT_STATES)[number];
+
+/** One channel a job's incidents are told to. */
+export interface JobChannelRef {
+  channelId: string;
+  /** Escalation: told only if the incident is still open and unacknowledged after this. */
+  delayMinutes?: number;
+  /** Told when the incident resolves too (default true). */
+  onResolve?: boolean;
+}
+
+/** `job.alerts`: when a job counts as down or up again, and whom to tell. */
+export interface AlertSettings {
+  /** Consecutive failing intervals before `down`. */
+  failureThreshold: number;
+  /** Consecutive passing intervals before `up` again. */
+  successThreshold: number;
+  /** All checks pass but the latency is above this: `degraded`. Null: never degraded. */
+  degradedLatencyMs: number | null;
+  /** Locations that must fail an interval for it to fail; null: a majority of them. */
+  quorum: number | null;
+  channels: JobChannelRef[];
+  /** Repeat while open and unacknowledged; null: never. */
+  remindEveryMinutes: number | null;
+}
+
+/** How one location saw one interval. */
+export type Verdict = "pass" | "degraded" | "fail";
+
+/** A job's alert state record: gatus' two counters and a flag, plus the open incident. */
+export interface JobAlertState {
+  userId: string;
+  jobId: string;
+  state: AlertState;
+  /** Failing intervals in a row. */
+  failures: number;
+  /** Passing intervals in a row. */
+  successes: number;
+  /** The open incident, null when none. */
+  incidentId: string | null;
+  /** The newest interval decided (epoch ms of its start): an older one is never decided again. */
+  decidedThrough: number;
+  /** When the state last changed (epoch ms). */
+  since: number;
+}
+
+export type IncidentState = "open" | "resolved";
+
+/** One attempt to send one notification. */
+export interface NotificationAttempt {
+  n: number;
+  at: string;
+  /** HTTP status or SMTP reply code; 0 when nothing answered. */
+  status: number;
+  durationMs: number;
+  success: boolean;
+  error: string | null;
+  /** What the receiver said, truncated. */
+  response: string;
+}
+
+export type NotificationKind =
+  | "incident.opened"
+  | "incident.resolved"
+  | "incident.reminder"
+  | "incidents.grouped"
+  | "test";
+
+/** One message for one transition and one channel, delivered through a lane. */
+export interface Notification {
+  id: string;
+  userId: string;
+  channelId: string;
+  kind: NotificationKind;
+  /** The incidents it tells of (one, or several when grouped). */
+  incidentIds: string[];
+  state: "pending" | "sent" | "dead" | "cancelled";
+  /** Epoch ms of the next attempt (escalation delay, retry backoff); null when done. */
+  nextAttemptAt: number | null;
+  attempts: NotificationAttempt[];
+  createdAt: string;
+}
+
+/** An operator's note on an incident (status pages show them). */
+export interface IncidentUpdate {
+  at: string;
+  message: string;
+}
+
+export interface Incident {
+  id: string;
+  userId: string;
+  jobId: string;
+  state: IncidentState;
+  /** `down` (or, for certificates, a warning). */
+  kind: "down";
+  startedAt: string;
+  endedAt: string | null;
+  durationMs: number | null;
+  /** Why: the failing runs' failure text, first one first. */
+  cause: string;
+  /** Ids of the runs that crossed the threshold. */
+  runIds: string[];
+  /** Locations that failed (`local`, worker ids). */
+  locations: string[];
+  acknowledgedAt: string | null;
+  /** Who acknowledged: a user id or an API key's name. */
+  acknowledgedBy: string | null;
+  updates: IncidentUpdate[];
+  /** Notifications sent or queued for it (ids; the records hold the attempts). */
+  notificationIds: string[];
+}
+
+export const CHANNEL_TYPES = [
+  "webhook",
+  "slack",
+  "discord",
+  "telegram",
+  "pagerduty",
+  "ntfy",
+  "email",
+] as const;
+export type ChannelType = (typeof CHANNEL_TYPES)[number];
+
+/** A notification target. `config` holds sealed secrets at rest (see lib/alerts/channels/). */
+export interface Channel {
+  id: string;
+  userId: string;
+  name: string;
+  type: ChannelType;
+  /** The type's settings; secret fields sealed with the master key. */
+  config: Record<string, unknown>;
+  /** `webhook` channels: the signing secret (`whsec_…`), sealed. */
+  secret: string | null;
+  enabled: boolean;
+  disabledReason: string | null;
+  disabledAt: string | null;
+  /** Since when every send has failed (epoch ms), null when the last one worked. */
+  failingSince: number | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** What a channel is asked to say: built once per notification, rendered per channel type. */
+export interface AlertMessage {
+  kind: NotificationKind;
+  /** One entry per job the message tells of (several when grouped). */
+  items: AlertMessageItem[];
+  /** Where the admin UI lives, for links (`HIBIKI_PUBLIC_URL`), without a trailing slash. */
+  baseUrl: string;
+}
+
+export interface AlertMessageItem {
+  incident: Incident;
+  job: { id: string; name: string; url: string | null };
+  /** The job's state when the message was built. */
+  state: AlertState;
+}
+
+/** What a send came to, for the lane to record, retry or give up. */
+export interface SendOutcome {
+  success: boolean;
+  status: number;
+  durationMs: number;
+  error: string | null;
+  response: string;
+  /** Never worth retrying (401/403/404/410, a refused recipient): the lane stops. */
+  permanent: boolean;
+  /** The receiver asked to wait this long (Retry-After), ms. */
+  retryAfterMs: number | null;
+}
+
+/** A maintenance window: one span, or a recurring one. */
+export interface MaintenanceWindow {
+  id: string;
+  userId: string;
+  name: string;
+  /** Jobs covered; ignored when `all`. */
+  jobIds: string[];
+  all: boolean;
+  /** One span (epoch ms as ISO 8601), for a one-off window. */
+  start: string | null;
+  end: string | null;
+  /** Recurring: a cron schedule in `timezone`, each occurrence lasting `durationMinutes`. */
+  schedule: string | null;
+  durationMinutes: number | null;
+  timezone: string | null;
+  /** Ended early at (ISO 8601): no span covers time after it (a recurring one stops for good). */
+  endedAt: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
