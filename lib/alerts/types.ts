@@ -200,3 +200,20 @@ export interface MaintenanceWindow {
   createdAt: string;
   updatedAt: string;
 }
+
+/**
+ * What alerting asks of maintenance windows (implemented in `lib/alerts/maintenance.ts`):
+ * whether a job is covered at a time, and the covered spans in a range, for uptime.
+ */
+export interface MaintenanceCalendar {
+  /** The window covering the job at `at` (epoch ms), null when none. */
+  coveringAt(userId: string, jobId: string, at: number): Promise<MaintenanceWindow | null>;
+  /** Covered spans `[start, end)` (epoch ms) overlapping `[from, to)`, merged and in order. */
+  spans(userId: string, jobId: string, from: number, to: number): Promise<[number, number][]>;
+}
+
+/**
+ * Sends one rendered message to one channel (implemented by `lib/alerts/channels/`); the
+ * notification lane records the outcome, retries or gives up. `channel.config` is opened.
+ */
+export type NotifySend = (channel: Channel, message: AlertMessage) => Promise<SendOutcome>;
