@@ -18,16 +18,22 @@ export function browserUrl(hostname: string, port: number): string {
 
 export async function startNotes(
   config: Pick<Config, "hostname" | "adminPassword" | "allowPrivateNetworks">,
-  options: { port: number; users: { needsSetup(): Promise<boolean> } },
+  options: { port: number; users: { operatorPassword(): Promise<"variable" | "page" | "none"> } },
 ): Promise<string[]> {
   const admin = `${browserUrl(config.hostname, options.port)}/admin`;
   const user = JSON.stringify(DEFAULT_USER);
-  const signIn = config.adminPassword
-    ? `sign in as ${user} with the password in HIBIKI_ADMIN_PASSWORD`
-    : (await options.users.needsSetup())
+  const source = await options.users.operatorPassword();
+  const signIn = source === "none"
     ? `no password yet: restart with HIBIKI_ADMIN_PASSWORD set to at least 12 characters, ` +
       `then sign in as ${user}`
-    : `sign in as ${user} with the password set earlier by HIBIKI_ADMIN_PASSWORD or on the Account page`;
+    : source === "page"
+    ? `sign in as ${user} with the password set on the Account page` +
+      (config.adminPassword
+        ? " (HIBIKI_ADMIN_PASSWORD applies again only when its value changes)"
+        : "")
+    : config.adminPassword
+    ? `sign in as ${user} with the password in HIBIKI_ADMIN_PASSWORD`
+    : `sign in as ${user} with the password set earlier by HIBIKI_ADMIN_PASSWORD`;
   const notes = [`Admin pages: ${admin} (${signIn})`];
   if (config.allowPrivateNetworks) {
     notes.push(

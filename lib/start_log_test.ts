@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { browserUrl, startNotes } from "./start_log.ts";
 
 const base = { hostname: "0.0.0.0", adminPassword: null, allowPrivateNetworks: false };
-const users = (needsSetup: boolean) => ({ needsSetup: () => Promise.resolve(needsSetup) });
+type Source = "variable" | "page" | "none";
+const users = (source: Source) => ({ operatorPassword: () => Promise.resolve(source) });
 
 Deno.test("browserUrl() turns a wildcard listen address into one a browser can open", () => {
   assert.equal(browserUrl("0.0.0.0", 8000), "http://localhost:8000");
@@ -12,20 +13,32 @@ Deno.test("browserUrl() turns a wildcard listen address into one a browser can o
 });
 
 Deno.test("startNotes() points at a password set earlier when the variable is unset", async () => {
-  const [line] = await startNotes(base, { port: 8000, users: users(false) });
+  const [line] = await startNotes(base, { port: 8000, users: users("variable") });
   assert.equal(
     line,
     'Admin pages: http://localhost:8000/admin (sign in as "default" with the password set ' +
-      "earlier by HIBIKI_ADMIN_PASSWORD or on the Account page)",
+      "earlier by HIBIKI_ADMIN_PASSWORD)",
   );
 });
 
+Deno.test("startNotes() names the Account page once the password was changed there", async () => {
+  const withVariable = { ...base, adminPassword: "the-variable-password" };
+  const [line] = await startNotes(withVariable, { port: 8000, users: users("page") });
+  assert.equal(
+    line,
+    'Admin pages: http://localhost:8000/admin (sign in as "default" with the password set on ' +
+      "the Account page (HIBIKI_ADMIN_PASSWORD applies again only when its value changes))",
+  );
+  const [fromVariable] = await startNotes(withVariable, { port: 8000, users: users("variable") });
+  assert.match(fromVariable, /with the password in HIBIKI_ADMIN_PASSWORD\)$/);
+});
+
 Deno.test("startNotes() says when private networks are allowed", async () => {
-  const quiet = await startNotes(base, { port: 8000, users: users(true) });
+  const quiet = await startNotes(base, { port: 8000, users: users("none") });
   assert.equal(quiet.length, 1);
   const open = await startNotes({ ...base, allowPrivateNetworks: true }, {
     port: 8000,
-    users: users(true),
+    users: users("none"),
   });
   assert.match(open[1], /^Private networks allowed \(HIBIKI_ALLOW_PRIVATE_NETWORKS\)/);
 });

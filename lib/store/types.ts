@@ -301,6 +301,8 @@ export interface User {
    * again only when its value changes, so a password changed on the page survives restarts.
    */
   envFingerprint?: string;
+  /** The password was last set on the Account page (or by an admin), not by the variable. */
+  passwordSetOnPage?: boolean;
   createdAt: string;
   updatedAt: string;
 }

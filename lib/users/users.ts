@@ -43,6 +43,19 @@ export class UserService {
     return !(await this.options.users.anyPassword());
   }
 
+  /**
+   * Where the operator's password comes from, for the start log: the variable, a change on the
+   * page made after it (the variable is then not applied again until its value changes), or none.
+   */
+  async operatorPassword(): Promise<"variable" | "page" | "none"> {
+    await this.bootstrap();
+    const operator = await this.options.users.get(DEFAULT_USER);
+    if (operator?.passwordHash && !operator.passwordSetOnPage && operator.envFingerprint) {
+      return "variable";
+    }
+    return (await this.options.users.anyPassword()) ? "page" : "none";
+  }
+
   async signIn(userId: string, password: string, address: string): Promise<SignInResult> {
     await this.bootstrap();
     const { throttle, users } = this.options;
@@ -123,6 +136,7 @@ export class UserService {
     await this.options.users.update(userId, (user) => ({
       ...user,
       passwordHash: hash,
+      passwordSetOnPage: true,
       updatedAt: stamp,
     }));
   }
