@@ -52,6 +52,7 @@ import type { JobSearch } from "./lib/jobs/dashboard.ts";
 import { SessionService } from "./lib/users/sessions.ts";
 import { LoginThrottle } from "./lib/users/throttle.ts";
 import { UserService } from "./lib/users/users.ts";
+import { createMaintenance, type Maintenance } from "./lib/alerts/maintenance.ts";
 
 export interface SystemOptions {
   clock?: Clock;
@@ -115,6 +116,8 @@ export interface Parts {
   search: JobSearch;
   stats: JobStats;
   metrics: Metrics;
+  /** Maintenance windows: the service, and the calendar alerting asks. */
+  maintenance: Maintenance;
 }
 
 export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions = {}): System {
@@ -233,6 +236,11 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
     iterations: options.passwordIterations,
   });
   const search: JobSearch = { page: (userId, query) => store.searchJobs(userId, query) };
+  const maintenance = createMaintenance({
+    store: stores.maintenance,
+    clock,
+    jobExists: async (userId, jobId) => (await store.getJob(userId, jobId)) !== null,
+  });
   let queueListening = false;
   const app = createApp({
     store,
@@ -244,6 +252,7 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
     inboundReceiver: inbound.receiver,
     inboundMetrics: inbound.metrics,
     credentials,
+    maintenance: maintenance.service,
     workerApiKey: config.workerApiKey,
     dispatcher: lanes.fires,
     metrics,
@@ -310,6 +319,7 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
       search,
       stats,
       metrics,
+      maintenance,
     },
   };
 }

@@ -23,6 +23,7 @@ interface Fixture {
   eventId: string;
   /** No credential exists: the routes answer 404 (or 400) past the scope check. */
   credentialId: string;
+  maintenanceId: string;
 }
 
 interface Route {
@@ -67,6 +68,40 @@ const ROUTES: Route[] = [
     method: "GET",
     path: (f) => `/api/jobs/${f.jobId}/runs/${f.runId}`,
     scope: "read:logs",
+    status: 200,
+  },
+  // Maintenance windows silence jobs' alerts: they go with the jobs' scopes.
+  { method: "GET", path: () => "/api/maintenance", scope: "read:jobs", status: 200 },
+  {
+    method: "POST",
+    path: () => "/api/maintenance",
+    body: { name: "Nightly", all: true, schedule: "0 3 * * *", durationMinutes: 30 },
+    scope: "write:jobs",
+    status: 201,
+  },
+  {
+    method: "GET",
+    path: (f) => `/api/maintenance/${f.maintenanceId}`,
+    scope: "read:jobs",
+    status: 200,
+  },
+  {
+    method: "PATCH",
+    path: (f) => `/api/maintenance/${f.maintenanceId}`,
+    body: { name: "Renamed" },
+    scope: "write:jobs",
+    status: 200,
+  },
+  {
+    method: "DELETE",
+    path: (f) => `/api/maintenance/${f.maintenanceId}`,
+    scope: "write:jobs",
+    status: 200,
+  },
+  {
+    method: "POST",
+    path: (f) => `/api/maintenance/${f.maintenanceId}/end`,
+    scope: "write:jobs",
     status: 200,
   },
   { method: "GET", path: () => "/api/keys", scope: "admin", status: 200 },
@@ -209,6 +244,7 @@ const pattern = (route: Route) =>
     hookId: ":id",
     eventId: ":eventId",
     credentialId: ":id",
+    maintenanceId: ":id",
   });
 
 async function fixture(t: TestSystem): Promise<Fixture> {
@@ -237,7 +273,12 @@ async function fixture(t: TestSystem): Promise<Fixture> {
   });
   const eventId = (await arrived.json()).data.eventId;
   await t.settle();
+  const maintenance = await t.call<{ id: string }>("POST", "/api/maintenance", {
+    body: { name: "m", jobIds: [job.id], schedule: "0 3 * * *", durationMinutes: 30 },
+  });
+  expectStatus(maintenance, 201);
   return {
+    maintenanceId: maintenance.body.data.id,
     credentialId: "cred_missing",
     hookId: inbound.body.data.id,
     eventId,
@@ -329,6 +370,7 @@ Deno.test("the scope check comes before the record lookup, so an unknown id stil
     hookId: "hook_unknown",
     eventId: "evt_unknown",
     credentialId: "cred_unknown",
+    maintenanceId: "mw_unknown",
   };
   for (const route of ROUTES) {
     const key = route.scope === "admin" ? reader : admin;

@@ -213,6 +213,29 @@ export interface MaintenanceCalendar {
 }
 
 /**
+ * Coverage that ended: a window's span ran out or was ended early, or a change (delete, edit)
+ * took coverage away. The jobs it names may have failed meanwhile and need deciding again.
+ */
+export interface MaintenanceEnd {
+  userId: string;
+  windowId: string;
+  /** When the coverage ended (epoch ms). */
+  at: number;
+  /** Every job of the owner (then `jobIds` is empty). */
+  all: boolean;
+  jobIds: string[];
+}
+
+/**
+ * What the state engine's chore asks (implemented in `lib/alerts/maintenance.ts`):
+ * coverage that ended in `[from, to)`, of every owner, oldest first. A job named may still be
+ * covered by another window: ask `coveringAt` when deciding it.
+ */
+export interface MaintenanceEnds {
+  endsBetween(from: number, to: number): Promise<MaintenanceEnd[]>;
+}
+
+/**
  * Sends one rendered message to one channel (implemented by `lib/alerts/channels/`); the
  * notification lane records the outcome, retries or gives up. `channel.config` is opened.
  */

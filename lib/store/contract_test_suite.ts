@@ -9,6 +9,7 @@ import { ConflictError, NotFoundError } from "../errors.ts";
 import { parseRunId, runId } from "./run_id.ts";
 import type { Retention, RunCompletion } from "./store.ts";
 import type { Stores } from "./stores.ts";
+import type { MaintenanceWindow } from "../alerts/types.ts";
 import type { ApiKey, Delivery, HookRecord, InboundEvent, Job, Run, Worker } from "./types.ts";
 
 export const T0 = Date.UTC(2026, 2, 2, 12, 0, 0);
@@ -422,6 +423,80 @@ export function storeContract(name: string, makeStores: MakeStores): void {
       const records = await s.stats.get("default", ["a", "b", "c"]);
       assert.deepEqual(records.map((r) => r?.hours[0].n ?? null), [2, 4, null]);
     });
+
+    await step(
+      t,
+      "maintenance windows are kept per owner and changed with compare-and-set",
+      async (s) => {
+        const window = maintenanceWindow({ id: "mw_a" });
+        await s.maintenance.create(window);
+        await assert.rejects(() => s.maintenance.create(window), ConflictError);
+        await s.maintenance.create(maintenanceWindow({ id: "mw_b" }));
+        await s.maintenance.create(maintenanceWindow({ id: "mw_c", userId: "other" }));
+        assert.deepEqual(await s.maintenance.get("default", "mw_a"), window);
+        assert.equal(await s.maintenance.get("other", "mw_a"), null);
+        const first = await s.maintenance.list("default", { limit: 1 });
+        assert.deepEqual(first.values.map((w) => w.id), ["mw_a"]);
+        const rest = await s.maintenance.list("default", { limit: 5, cursor: first.cursor! });
+        assert.deepEqual(rest.values.map((w) => w.id), ["mw_b"]);
+        await Promise.all(
+          Array.from({ length: 4 }, () =>
+            s.maintenance.update("default", "mw_a", (w) => ({
+              window: { ...w, name: `${w.name}+` },
+              cut: null,
+            }))),
+        );
+        assert.equal((await s.maintenance.get("default", "mw_a"))?.name, "m++++");
+        const change = (w: MaintenanceWindow) => ({ window: w, cut: null });
+        await assert.rejects(() => s.maintenance.update("other", "mw_a", change), NotFoundError);
+        const deleted = await s.maintenance.delete("default", "mw_a", () => null);
+        assert.equal(deleted.name, "m++++");
+        assert.equal(await s.maintenance.get("default", "mw_a"), null);
+        await assert.rejects(
+          () => s.maintenance.delete("default", "mw_a", () => null),
+          NotFoundError,
+        );
+      },
+    );
+
+    await step(
+      t,
+      "maintenance windows are found by when they stop covering, cuts by when made",
+      async (s) => {
+        const iso = (ms: number) => new Date(ms).toISOString();
+        const hour = 3_600_000;
+        await s.maintenance.create(maintenanceWindow({ id: "mw_past", end: iso(T0 - hour) }));
+        await s.maintenance.create(maintenanceWindow({ id: "mw_soon", end: iso(T0 + hour) }));
+        await s.maintenance.create(maintenanceWindow({
+          id: "mw_weekly",
+          userId: "other",
+          start: null,
+          end: null,
+          schedule: "0 2 * * 0",
+          durationMinutes: 60,
+          timezone: "UTC",
+        }));
+        const live = async (from: number) => (await s.maintenance.liveSince(from)).map((w) => w.id);
+        assert.deepEqual(await live(T0), ["mw_soon", "mw_weekly"]);
+        assert.deepEqual(await live(T0 - hour), ["mw_past", "mw_soon", "mw_weekly"]);
+        // Ending early moves the window in the index with its record.
+        const cut = { userId: "default", windowId: "mw_soon", at: T0, all: false, jobIds: ["j1"] };
+        await s.maintenance.update("default", "mw_soon", (w) => ({
+          window: { ...w, endedAt: iso(T0 - 2 * hour) },
+          cut,
+        }));
+        assert.deepEqual(await live(T0 - hour), ["mw_past", "mw_weekly"]);
+        const other = { ...cut, userId: "other", windowId: "mw_weekly", at: T0 + 1, all: true };
+        await s.maintenance.delete("other", "mw_weekly", () => ({ ...other, jobIds: [] }));
+        assert.deepEqual(await live(T0), []);
+        assert.deepEqual(await s.maintenance.cutsBetween(T0, T0 + 1), [cut]);
+        assert.deepEqual(await s.maintenance.cutsBetween(T0, T0 + 2), [cut, {
+          ...other,
+          jobIds: [],
+        }]);
+        assert.deepEqual(await s.maintenance.cutsBetween(T0 + 2, T0 + hour), []);
+      },
+    );
   });
 }
 
@@ -578,5 +653,25 @@ function inboundEvent(
     bodyChunks: 1,
     verification: { mode: "none", verified: false },
     action: { state: "pending", nextAttemptAt: T0, attemptsInRound: 0, attempts: [] },
+  };
+}
+
+function maintenanceWindow(fields: Partial<MaintenanceWindow>): MaintenanceWindow {
+  const stamp = new Date(T0).toISOString();
+  return {
+    id: "mw_1",
+    userId: "default",
+    name: "m",
+    jobIds: ["j1"],
+    all: false,
+    start: new Date(T0 - 7_200_000).toISOString(),
+    end: new Date(T0 + 7_200_000).toISOString(),
+    schedule: null,
+    durationMinutes: null,
+    timezone: null,
+    endedAt: null,
+    createdAt: stamp,
+    updatedAt: stamp,
+    ...fields,
   };
 }

@@ -4,6 +4,7 @@
  */
 import type { CredentialStore } from "./credentials.ts";
 import type { InboundStore } from "./inbound.ts";
+import type { MaintenanceStore } from "./maintenance.ts";
 import type { JobStatsStore } from "./stats.ts";
 import type { Store } from "./store.ts";
 import type { LoginFailureStore, SessionStore, UserStore } from "./users.ts";
@@ -21,4 +22,5 @@ export interface Stores {
   loginFailures: LoginFailureStore;
   credentials: CredentialStore;
   stats: JobStatsStore;
+  maintenance: MaintenanceStore;
 }

@@ -147,6 +147,34 @@ export const kvKeys = {
   inboundDue: () => ["inbound_due"],
   inboundLeases: () => ["inbound_lease"],
 
+  // --- Maintenance windows (lib/alerts/maintenance.ts) -----------------------------------
+  maintenanceOf: (userId: string) => ["maintenance", userId],
+  maintenance: (userId: string, id: string) => ["maintenance", userId, id],
+  /**
+   * Every owner's windows by the instant from which they cover nothing (see `coverageUntil`;
+   * MAX_SAFE_INTEGER while a recurring one goes on) → the window: the chore that reopens
+   * failing jobs reads only the windows that can still end, in one range read.
+   */
+  maintenanceByUntil: () => ["maintenance_until"],
+  maintenanceUntil: (until: number, userId: string, id: string) => [
+    "maintenance_until",
+    until,
+    userId,
+    id,
+  ],
+  /**
+   * Coverage a change took away before its time (→ MaintenanceEnd), by when; expires. The
+   * last part tells apart two changes of one window in the same millisecond.
+   */
+  maintenanceCuts: () => ["maintenance_cut"],
+  maintenanceCut: (at: number, userId: string, id: string, nonce: string) => [
+    "maintenance_cut",
+    at,
+    userId,
+    id,
+    nonce,
+  ],
+
   // --- Admin UI: users, sessions (lib/users/) and the job search index (lib/jobs/) -------
   users: () => ["user"],
   user: (userId: string) => ["user", userId],

@@ -4,6 +4,7 @@ import type { Stores } from "../stores.ts";
 import { KvCredentialStore } from "./credentials.ts";
 import { KvInboundStore } from "./inbound.ts";
 import { KvStore, type KvStoreOptions } from "./kv_store.ts";
+import { KvMaintenanceStore } from "./maintenance.ts";
 import { KvJobStatsStore } from "./stats.ts";
 import { KvLoginFailureStore, KvSessionStore, KvUserStore } from "./users.ts";
 import { KvWebhookStore } from "./webhooks.ts";
@@ -22,5 +23,6 @@ export function createKvStores(kv: Deno.Kv, options: KvStoreOptions = {}): Store
     loginFailures: new KvLoginFailureStore(kv),
     credentials: new KvCredentialStore(kv),
     stats: new KvJobStatsStore(kv),
+    maintenance: new KvMaintenanceStore(kv),
   };
 }
