@@ -71,6 +71,8 @@ export interface SystemOptions {
   passwordIterations?: number;
   /** How often the admin pages' live tables ask for fresh rows; browser tests shorten it. */
   adminRefreshMs?: number;
+  /** The process's counters (`/metrics`); benchmarks pass their own to watch runs finish. */
+  metrics?: Metrics;
 }
 
 /** What `main.ts` runs, plus the lanes and parts tests and benchmarks reach past HTTP. */
@@ -119,7 +121,7 @@ export interface Parts {
 
 export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions = {}): System {
   const clock = options.clock ?? systemClock;
-  const metrics = new Metrics();
+  const metrics = options.metrics ?? new Metrics();
   const masterKey = options.masterKey ?? randomBytes(32);
   const box = new SecretBox(masterKey);
 
