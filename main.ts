@@ -60,7 +60,7 @@ try {
 }
 
 // Where the admin pages are and how to sign in: the first thing a new user looks for.
-const notes = await startNotes(config, { port: server.addr.port, users: system.parts.users });
+const notes = await startNotes(config, { port: server.addr.port, users: system.adminSignIn });
 for (const note of notes) console.log(note);
 
 // After the server is up, so start-up time does not grow with the number of jobs.

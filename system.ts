@@ -29,12 +29,10 @@ import { handleQueueMessage } from "./lib/queue.ts";
 import type { Dispatcher } from "./lib/lanes/dispatcher.ts";
 import { createFires } from "./lib/scheduler/feature.ts";
 import type { FireValue } from "./lib/scheduler/fires.ts";
-import type { Scheduler, TickReport } from "./lib/scheduler/scheduler.ts";
+import type { TickReport } from "./lib/scheduler/scheduler.ts";
 import type { ResultChunk } from "./lib/store/types.ts";
 import { createEdge } from "./lib/edge/feature.ts";
-import type { WorkerStore } from "./lib/store/workers.ts";
 import { createInbound } from "./lib/inbound/feature.ts";
-import type { InboundHooks } from "./lib/inbound/inbound_hooks.ts";
 import type { InboundRef } from "./lib/store/types.ts";
 import { CloudRunRunner } from "./lib/gcp/cloud_run_runner.ts";
 import { CredentialService, ENV_CREDENTIAL_ID } from "./lib/gcp/credentials.ts";
@@ -42,17 +40,15 @@ import { DEFAULT_USER } from "./lib/auth.ts";
 import { JobStats } from "./lib/stats/job_stats.ts";
 import { closeOutbound } from "./lib/net/outbound.ts";
 import { createKvStores } from "./lib/store/kv/mod.ts";
-import type { Store } from "./lib/store/store.ts";
 import { createWebhooks } from "./lib/webhooks/feature.ts";
 import type { DeliveryRef } from "./lib/webhooks/types.ts";
-import type { WebhookService } from "./lib/webhooks/webhooks.ts";
 import { createApp } from "./routes/app.ts";
 import { Assets } from "./routes/admin/assets.ts";
 import type { JobSearch } from "./lib/jobs/dashboard.ts";
 import { SessionService } from "./lib/users/sessions.ts";
 import { LoginThrottle } from "./lib/users/throttle.ts";
 import { UserService } from "./lib/users/users.ts";
-import { createMaintenance, type Maintenance } from "./lib/alerts/maintenance.ts";
+import { createMaintenance } from "./lib/alerts/maintenance.ts";
 
 export interface SystemOptions {
   clock?: Clock;
@@ -72,9 +68,15 @@ export interface SystemOptions {
   passwordIterations?: number;
   /** How often the admin pages' live tables ask for fresh rows; browser tests shorten it. */
   adminRefreshMs?: number;
+  /** The process's counters (`/metrics`); benchmarks pass their own to watch runs finish. */
+  metrics?: Metrics;
 }
 
-/** What `main.ts` runs, plus the lanes and parts tests and benchmarks reach past HTTP. */
+/**
+ * What `main.ts` runs, plus the lanes tests and benchmarks drain. No services: a test that
+ * needs one builds it (tests/build.ts, `buildFires` in lib/scheduler/test_support.ts), and a
+ * test of HTTP behaviour sets up through `app`, as a client would.
+ */
 export interface System {
   app: Hono;
   /** The `Deno.cron` minute tick: claims fires unless the process's own tick just did. */
@@ -89,8 +91,8 @@ export interface System {
   stop: () => Promise<void>;
   /** The durable lanes, drained by tests and benchmarks instead of waiting for a second. */
   lanes: Lanes;
-  /** The services behind the routes, to set up or read state without HTTP. */
-  parts: Parts;
+  /** Where the operator's password comes from: `main.ts` says so at start-up. */
+  adminSignIn: Pick<UserService, "operatorPassword">;
 }
 
 export interface Lanes {
@@ -101,28 +103,9 @@ export interface Lanes {
   inbound: Dispatcher<InboundRef>;
 }
 
-export interface Parts {
-  store: Store;
-  scheduler: Scheduler;
-  jobs: JobService;
-  webhooks: WebhookService;
-  inbound: InboundHooks;
-  workers: WorkerStore;
-  credentials: CredentialService;
-  /** Admin UI: users and sign-in sessions (main.ts names the sign-in in its start notes). */
-  users: UserService;
-  sessions: SessionService;
-  /** Job search and 24-hour statistics for the dashboard. */
-  search: JobSearch;
-  stats: JobStats;
-  metrics: Metrics;
-  /** Maintenance windows: the service, and the calendar alerting asks. */
-  maintenance: Maintenance;
-}
-
 export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions = {}): System {
   const clock = options.clock ?? systemClock;
-  const metrics = new Metrics();
+  const metrics = options.metrics ?? new Metrics();
   const masterKey = options.masterKey ?? randomBytes(32);
   const box = new SecretBox(masterKey);
 
@@ -306,21 +289,7 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
       closeOutbound();
     },
     lanes,
-    parts: {
-      store,
-      scheduler,
-      jobs,
-      webhooks: webhooks.service,
-      inbound: inbound.hooks,
-      workers,
-      credentials,
-      users,
-      sessions,
-      search,
-      stats,
-      metrics,
-      maintenance,
-    },
+    adminSignIn: { operatorPassword: () => users.operatorPassword() },
   };
 }
 

@@ -32,7 +32,7 @@ const WAIT_AFTER_MS = 30_000;
 export async function burst({ log }: ScenarioOptions): Promise<ScenarioResult> {
   const target = await startTarget();
   const env = await openEnv("burst");
-  const { system, kv } = env;
+  const { system, kv, metrics } = env;
   try {
     const budget = 3_000 + JOBS / 1.5;
     const fireAt = Math.ceil((Date.now() + budget + START_BEFORE_MS) / 60_000) * 60_000;
@@ -40,7 +40,7 @@ export async function burst({ log }: ScenarioOptions): Promise<ScenarioResult> {
       const id = crypto.randomUUID();
       return { job: makeJob(id, SCHEDULE, target.url(id)), firstFireAt: fireAt };
     });
-    const createMs = await createJobs(system.parts.store, jobs);
+    const createMs = await createJobs(env.stores.records, jobs);
     log(`created ${JOBS} jobs in ${createMs.toFixed(0)} ms; fire at ${iso(fireAt)}`);
 
     await sleepUntil(fireAt - START_BEFORE_MS);
@@ -53,8 +53,7 @@ export async function burst({ log }: ScenarioOptions): Promise<ScenarioResult> {
     const lag = lagMonitor(20);
 
     const deadline = fireAt + WAIT_AFTER_MS;
-    const done = () =>
-      system.parts.metrics.runs.success + system.parts.metrics.runs.failure >= JOBS;
+    const done = () => metrics.runs.success + metrics.runs.failure >= JOBS;
     while (!done() && Date.now() < deadline) await sleep(50);
     const doneAt = Date.now();
     await ticker.stop();
@@ -154,7 +153,7 @@ export async function burst({ log }: ScenarioOptions): Promise<ScenarioResult> {
         startsPer250ms: histogram,
         eventLoopLag: summary(lagSamples.samples),
         duplicateHitExamples: dupHits.examples,
-        metrics: system.parts.metrics.runs,
+        metrics: metrics.runs,
       },
     };
   } finally {

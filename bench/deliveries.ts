@@ -4,11 +4,17 @@
  * - latency: jobs firing every second with webhooks, from run finished to delivery received
  *   (target p99 ≤ 250 ms).
  */
+import { systemClock } from "../lib/clock.ts";
+import { SecretBox } from "../lib/crypto.ts";
+import { Metrics } from "../lib/metrics.ts";
 import { kvKeys } from "../lib/store/kv/keys.ts";
 import { writeOutbox } from "../lib/store/kv/outbox.ts";
 import type { Delivery } from "../lib/store/types.ts";
+import { createWebhooks } from "../lib/webhooks/feature.ts";
+import type { WebhookService } from "../lib/webhooks/webhooks.ts";
 import {
   BENCH_USER,
+  type BenchEnv,
   cpuSince,
   createJobs,
   firstFireFrom,
@@ -56,6 +62,23 @@ async function startReceiver(): Promise<Receiver> {
   };
 }
 
+/**
+ * The webhook service beside `env`'s system, for set-up: built by the feature's factory over
+ * the same KV and master key, so the system opens the secrets it seals. Its lane is never
+ * started; the system's sends what this queues.
+ */
+function webhookService(env: BenchEnv): WebhookService {
+  return createWebhooks({
+    kv: env.kv,
+    store: env.stores.records,
+    webhooks: env.stores.webhooks,
+    box: new SecretBox(env.masterKey),
+    clock: systemClock,
+    metrics: new Metrics(),
+    config: env.config,
+  }).service;
+}
+
 export const deliveries: Scenario = async ({ quick, log }) => {
   const receiver = await startReceiver();
   const endpoint = `http://127.0.0.1:${receiver.port}/hook`;
@@ -70,9 +93,10 @@ export const deliveries: Scenario = async ({ quick, log }) => {
     const id = crypto.randomUUID();
     return { job: makeJob(id, "0 0 1 1 *", endpoint), firstFireAt: null };
   });
-  await createJobs(system.parts.store, jobs);
+  await createJobs(env.stores.records, jobs);
+  const webhooks = webhookService(env);
   for (const { job } of jobs) {
-    await system.parts.webhooks.create(BENCH_USER, { jobId: job.id, endpoint });
+    await webhooks.create(BENCH_USER, { jobId: job.id, endpoint });
   }
   const now = Date.now();
   const run = (jobId: string, i: number) => ({
@@ -94,10 +118,10 @@ export const deliveries: Scenario = async ({ quick, log }) => {
   });
   let queued = 0;
   for (const { job } of jobs) {
-    const stored = (await system.parts.store.getJobForRun(BENCH_USER, job.id))!;
+    const stored = (await env.stores.records.getJobForRun(BENCH_USER, job.id))!;
     const op = kv.atomic();
     for (let i = 0; i < perJob; i++) {
-      writeOutbox(op, [(await system.parts.webhooks.outboxFor(run(job.id, i), stored))!]);
+      writeOutbox(op, [(await webhooks.outboxFor(run(job.id, i), stored))!]);
       queued++;
     }
     await op.commit();
@@ -156,9 +180,10 @@ export const deliveries: Scenario = async ({ quick, log }) => {
       firstFireAt: firstFireFrom("* * * * * *", id, start),
     };
   });
-  await createJobs(env2.system.parts.store, liveJobs);
+  await createJobs(env2.stores.records, liveJobs);
+  const liveWebhooks = webhookService(env2);
   for (const { job } of liveJobs) {
-    await env2.system.parts.webhooks.create(BENCH_USER, { jobId: job.id, endpoint });
+    await liveWebhooks.create(BENCH_USER, { jobId: job.id, endpoint });
   }
   await env2.system.start();
   await sleep(quick ? 8_000 : 20_000);

@@ -6,6 +6,7 @@
  *   become runs of their jobs.
  */
 import { parseConfig } from "../lib/config.ts";
+import { createKvStores } from "../lib/store/kv/mod.ts";
 import { createSystem } from "../system.ts";
 import {
   BENCH_USER,
@@ -29,7 +30,9 @@ export const edge: Scenario = async ({ quick, log }) => {
     PINGMON_WORKER_API_KEY: KEY,
   });
   const system = createSystem(kv, config, { queueWakeups: false });
-  await system.parts.workers.create({
+  // Set-up writes beside the system, as another process on the same KV would.
+  const stores = createKvStores(kv);
+  await stores.workers.create({
     id: WORKER,
     name: WORKER,
     is_active: true,
@@ -50,7 +53,7 @@ export const edge: Scenario = async ({ quick, log }) => {
         local: false,
         workers: [{ workerId: WORKER, checkMinute: 1, checkSecond: 40 }],
       };
-      await system.parts.store.createJob(job, null);
+      await stores.records.createJob(job, null);
     }
   }));
   log(`${monitors} monitors created in ${((performance.now() - t0) / 1000).toFixed(1)} s`);

@@ -3,7 +3,9 @@
  * written durably before its 2xx, driven over real HTTP from another thread. Target:
  * ≥ 5,000 requests/s with p99 ≤ 20 ms.
  */
-import { median, openEnv, percentile, type Scenario } from "./util.ts";
+import { createApiKey } from "../lib/auth.ts";
+import type { HookView } from "../lib/inbound/types.ts";
+import { BENCH_USER, median, openEnv, percentile, type Scenario } from "./util.ts";
 
 export const inbound: Scenario = async ({ quick, log }) => {
   const env = await openEnv("inbound");
@@ -12,11 +14,29 @@ export const inbound: Scenario = async ({ quick, log }) => {
     { hostname: "127.0.0.1", port: 0, onListen: () => {} },
     system.app.fetch,
   );
-  const hook = await system.parts.inbound.create("u-bench", {
+  // The hook is made over the API, with a key of the bench's user written to the store.
+  const { key } = await createApiKey(env.stores.records, {
+    userId: BENCH_USER,
     name: "bench",
-    verification: { mode: "header_secret", header: "X-Secret", secret: "bench-secret-0123456789" },
-    action: { type: "store" },
+    scopes: ["write:jobs"],
+  }, Date.now());
+  const created = await system.app.request("/api/hooks", {
+    method: "POST",
+    headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+    body: JSON.stringify({
+      name: "bench",
+      verification: {
+        mode: "header_secret",
+        header: "X-Secret",
+        secret: "bench-secret-0123456789",
+      },
+      action: { type: "store" },
+    }),
   });
+  if (created.status !== 201) {
+    throw new Error(`POST /api/hooks answered ${created.status}: ${await created.text()}`);
+  }
+  const hook: HookView = (await created.json()).data;
   const url = `http://127.0.0.1:${server.addr.port}${hook.path}`;
   const total = quick ? 5_000 : 40_000;
   const bodies = Array.from(

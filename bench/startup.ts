@@ -193,7 +193,7 @@ export async function startup({ quick, log }: ScenarioOptions): Promise<Scenario
         firstFireAt: firstFireFrom(SCHEDULE, id, base),
       };
     });
-    const createMs = await createJobs(env.system.parts.store, jobs);
+    const createMs = await createJobs(env.stores.records, jobs);
     await env.close();
     const kvSize = (await Deno.stat(env.kvPath)).size;
     log(

@@ -35,7 +35,7 @@ export async function steady({ quick, log }: ScenarioOptions): Promise<ScenarioR
   const durationMs = quick ? 70_000 : 300_000;
   const target = await startTarget();
   const env = await openEnv("steady");
-  const { system, kv } = env;
+  const { system, kv, metrics } = env;
   try {
     // Fires start at `base`, far enough ahead that creating the jobs cannot overrun it.
     const base = Math.ceil((Date.now() + 3_000 + JOBS / 1.5) / 1000) * 1000;
@@ -49,7 +49,7 @@ export async function steady({ quick, log }: ScenarioOptions): Promise<ScenarioR
         firstFireAt: firstFireFrom(SCHEDULE, id, base),
       };
     });
-    const createMs = await createJobs(system.parts.store, jobs);
+    const createMs = await createJobs(env.stores.records, jobs);
     log(`created ${JOBS} jobs in ${createMs.toFixed(0)} ms; window ${iso(base)} → ${iso(end)}`);
     if (Date.now() > base - 500) log(`WARNING: creation overran the window start`);
 
@@ -62,8 +62,8 @@ export async function steady({ quick, log }: ScenarioOptions): Promise<ScenarioR
     // Progress once a minute.
     const progress = setInterval(() => {
       log(
-        `… ${system.parts.metrics.runs.success} ok, ${system.parts.metrics.runs.failure} failed, ` +
-          `${system.parts.metrics.runs.missed} missed, in flight ${system.lanes.fires.active}`,
+        `… ${metrics.runs.success} ok, ${metrics.runs.failure} failed, ` +
+          `${metrics.runs.missed} missed, in flight ${system.lanes.fires.active}`,
       );
     }, 60_000);
     await sleepUntil(end + GRACE_MS);
@@ -203,7 +203,7 @@ export async function steady({ quick, log }: ScenarioOptions): Promise<ScenarioR
         latenessBySecondOfMinute: bySecond,
         latenessTimeline: timeline,
         eventLoopLag: summary(lagSamples.samples),
-        metrics: system.parts.metrics.runs,
+        metrics: metrics.runs,
       },
     };
   } finally {

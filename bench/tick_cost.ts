@@ -8,6 +8,7 @@
 import { ManualClock } from "../lib/clock.ts";
 import { kvKeys } from "../lib/store/kv/keys.ts";
 import { dueEntry } from "../lib/store/kv/kv_store.ts";
+import { createFires } from "../lib/scheduler/feature.ts";
 import { LOOKAHEAD_MS } from "../lib/scheduler/scheduler.ts";
 import {
   BENCH_USER,
@@ -44,7 +45,16 @@ async function measure(
   const now = Date.now();
   const clock = new ManualClock(now);
   const env = await openEnv(`tick-${total}`, { clock });
-  const { kv, system } = env;
+  const { kv } = env;
+  // The scheduling feature alone, as system.ts builds it: its tick is what is measured.
+  const { scheduler } = createFires({
+    kv,
+    store: env.stores.records,
+    clock,
+    metrics: env.metrics,
+    config: env.config,
+    queueWakeups: false,
+  });
   try {
     const url = "http://127.0.0.1:9/";
     const dueJobs = Array.from({ length: due }, () => {
@@ -55,7 +65,7 @@ async function measure(
       };
     });
     // The far jobs are written and then dropped, so the bench's own heap stays small.
-    let createMs = await createJobs(system.parts.store, dueJobs, 64);
+    let createMs = await createJobs(env.stores.records, dueJobs, 64);
     for (let i = 0; i < total - due; i += 10_000) {
       const farJobs = Array.from({ length: Math.min(10_000, total - due - i) }, () => {
         const id = crypto.randomUUID();
@@ -64,7 +74,7 @@ async function measure(
           firstFireAt: firstFireFrom(FAR_SCHEDULE, id, now + 2 * 3_600_000),
         };
       });
-      createMs += await createJobs(system.parts.store, farJobs, 64);
+      createMs += await createJobs(env.stores.records, farJobs, 64);
     }
     log(`${total} jobs (${due} due) created in ${(createMs / 1000).toFixed(1)} s`);
     // Let the store settle after the bulk writes (a real tick does not follow 100k creates):
@@ -82,7 +92,7 @@ async function measure(
     let jobs = 0;
     for (let i = 0; i < samples; i++) {
       const t = performance.now();
-      const report = await system.parts.scheduler.tick();
+      const report = await scheduler.tick();
       ticksMs.push(performance.now() - t);
       claimed = report.claimed;
       jobs = report.jobs;

@@ -4,7 +4,11 @@
  * event-loop lag monitor.
  */
 import type { Clock } from "../lib/clock.ts";
-import { parseConfig } from "../lib/config.ts";
+import { type Config, parseConfig } from "../lib/config.ts";
+import { randomBytes } from "../lib/crypto.ts";
+import { Metrics } from "../lib/metrics.ts";
+import { createKvStores } from "../lib/store/kv/mod.ts";
+import type { Stores } from "../lib/store/stores.ts";
 import { nextFireTimes, parseSchedule } from "../lib/schedule/schedule.ts";
 import type { Store } from "../lib/store/store.ts";
 import type { Job, Run } from "../lib/store/types.ts";
@@ -187,7 +191,17 @@ export interface BenchEnv {
   dir: string;
   kvPath: string;
   kv: Deno.Kv;
+  config: Config;
   system: System;
+  /** The system's counters (given to it), to watch runs finish without scraping /metrics. */
+  metrics: Metrics;
+  /**
+   * The stores over the same KV, for bulk set-up the API would make slow: they write what a
+   * second Hibiki process on the same KV would, which the system reads as its own.
+   */
+  stores: Stores;
+  /** The system's master key, for services built beside it that open its sealed secrets. */
+  masterKey: Uint8Array;
   close: () => Promise<void>;
 }
 
@@ -203,13 +217,24 @@ export async function openEnv(
     HIBIKI_MAX_CONCURRENCY: "5000",
   });
   const kv = await Deno.openKv(kvPath);
-  const system = createSystem(kv, config, { queueWakeups: false, clock: options.clock });
+  const metrics = new Metrics();
+  const masterKey = randomBytes(32);
+  const system = createSystem(kv, config, {
+    queueWakeups: false,
+    clock: options.clock,
+    metrics,
+    masterKey,
+  });
   let closed = false;
   return {
     dir,
     kvPath,
     kv,
+    config,
     system,
+    metrics,
+    stores: createKvStores(kv, { clock: options.clock, retention: config.runRetention }),
+    masterKey,
     close: async () => {
       if (closed) return;
       closed = true;

@@ -166,7 +166,7 @@ Deno.test("an admin adds a tenant user, who sees only its own jobs, and resets i
     await admin.post("/admin/users", { id: "acme", password: "acme-long-password" }),
     "/admin/users",
   );
-  await s.system.parts.jobs.create("default", {
+  await admin.createJob({
     name: "Operator's job",
     url: "https://example.com/",
     schedule: "0 9 * * *",

@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { ManualClock } from "../lib/clock.ts";
 import { parseConfig } from "../lib/config.ts";
+import type { JobView } from "../lib/store/types.ts";
 import { createSystem, type System, type SystemOptions } from "../system.ts";
 import { okProbe, T0 } from "./helpers.ts";
 
@@ -83,6 +84,28 @@ export class AdminClient {
   async signIn(user = "default", password = PASSWORD): Promise<Page> {
     await this.get("/admin/login");
     return await this.post("/admin/login", { user, password });
+  }
+
+  /**
+   * Calls the JSON API as the pages' islands do: with the session cookie and, for a change,
+   * the CSRF token of the last page read (so read a page after signing in). Returns the
+   * envelope's `data`; an error answer fails the test with the answer in the message.
+   */
+  async api<T = unknown>(method: string, path: string, body?: unknown): Promise<T> {
+    const answer = await this.send(
+      method,
+      path,
+      body === undefined ? undefined : JSON.stringify(body),
+      { "content-type": "application/json", "x-csrf-token": this.csrf },
+    );
+    const envelope = JSON.parse(answer.html) as { success: boolean; data: T };
+    assert.ok(envelope.success, `${method} ${path} answered ${answer.status}: ${answer.html}`);
+    return envelope.data;
+  }
+
+  /** Creates a job through the API as the signed-in user. */
+  async createJob(fields: Record<string, unknown>): Promise<JobView> {
+    return await this.api<JobView>("POST", "/api/jobs", fields);
   }
 
   async send(

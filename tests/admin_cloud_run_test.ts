@@ -4,9 +4,10 @@
  * API's errors beside it, and the job and run pages showing each run's execution.
  */
 import assert from "node:assert/strict";
+import type { CredentialView } from "../lib/gcp/credentials.ts";
 import { kvKeys } from "../lib/store/kv/keys.ts";
 import { runId } from "../lib/store/run_id.ts";
-import type { Run } from "../lib/store/types.ts";
+import type { JobView, Run } from "../lib/store/types.ts";
 import { AdminClient, AdminTestSystem, expectRedirect, type Page } from "./admin_client.ts";
 import { createServiceAccount, FakeGoogle } from "./fakes/google.ts";
 import { T0 } from "./helpers.ts";
@@ -86,7 +87,7 @@ Deno.test("a key pasted or uploaded on the credentials page is listed, never sho
   for (const html of [after.html, list.html]) {
     assert.doesNotMatch(html, /PRIVATE KEY|private_key"/);
   }
-  assert.equal((await s.system.parts.credentials.list("default")).length, 2);
+  assert.equal((await client.api<CredentialView[]>("GET", "/api/credentials")).length, 2);
 });
 
 Deno.test("a bad key shows the service's message beside the key field, not the key", async () => {
@@ -115,14 +116,14 @@ Deno.test("a bad key shows the service's message beside the key field, not the k
     _csrf: "forged",
   });
   assert.equal(forged.status, 403);
-  assert.equal((await s.system.parts.credentials.list("default")).length, 0);
+  assert.equal((await client.api<CredentialView[]>("GET", "/api/credentials")).length, 0);
 });
 
 Deno.test("deleting a credential needs the confirmation box; tenants see only their own", async () => {
   const { s, client } = await signedIn();
   await using _ = s;
   const key = await keyFile();
-  const cred = await s.system.parts.credentials.create("default", {
+  const cred = await client.api<CredentialView>("POST", "/api/credentials", {
     type: "gcp_service_account",
     key: key.json,
   });
@@ -145,12 +146,12 @@ Deno.test("deleting a credential needs the confirmation box; tenants see only th
   const unconfirmed = await client.post(`/admin/credentials/${cred.id}/delete`, {});
   assert.equal(unconfirmed.status, 400);
   assert.match(unconfirmed.html, /Tick the box to confirm/);
-  assert.equal((await s.system.parts.credentials.list("default")).length, 1);
+  assert.equal((await client.api<CredentialView[]>("GET", "/api/credentials")).length, 1);
   expectRedirect(
     await client.post(`/admin/credentials/${cred.id}/delete`, { confirm: "1" }),
     "/admin/credentials",
   );
-  assert.equal((await s.system.parts.credentials.list("default")).length, 0);
+  assert.equal((await client.api<CredentialView[]>("GET", "/api/credentials")).length, 0);
 });
 
 const CLOUD_RUN_FIELDS = {
@@ -177,7 +178,7 @@ Deno.test("the job form creates and edits a Cloud Run job", async () => {
   const { s, client } = await signedIn();
   await using _ = s;
   const key = await keyFile();
-  const cred = await s.system.parts.credentials.create("default", {
+  const cred = await client.api<CredentialView>("POST", "/api/credentials", {
     type: "gcp_service_account",
     key: key.json,
   });
@@ -195,7 +196,7 @@ Deno.test("the job form creates and edits a Cloud Run job", async () => {
   });
   expectRedirect(created, /^\/admin\/jobs\/[0-9a-f-]{36}$/);
   const jobId = created.location!.split("/").pop()!;
-  const job = await s.system.parts.jobs.get("default", jobId);
+  const job = await client.api<JobView>("GET", `/api/jobs/${jobId}`);
   assert.equal(job.type, "cloud_run_job");
   assert.deepEqual(job.cloudRun, {
     project: "hibiki-test",
@@ -230,7 +231,7 @@ Deno.test("the job form creates and edits a Cloud Run job", async () => {
     crTaskCount: "",
   });
   expectRedirect(saved, created.location!);
-  const changed = await s.system.parts.jobs.get("default", jobId);
+  const changed = await client.api<JobView>("GET", `/api/jobs/${jobId}`);
   assert.equal(changed.cloudRun?.job, "other-job");
   assert.deepEqual(changed.cloudRun?.overrides.args, undefined);
   assert.equal(changed.cloudRun?.overrides.taskCount, undefined);
@@ -265,7 +266,7 @@ Deno.test("a rejected Cloud Run target shows the API's message beside its fields
   }
   // Workers are for HTTP jobs: that message goes beside the workers field.
   const key = await keyFile();
-  const cred = await s.system.parts.credentials.create("default", {
+  const cred = await client.api<CredentialView>("POST", "/api/credentials", {
     type: "gcp_service_account",
     key: key.json,
   });
@@ -291,11 +292,11 @@ Deno.test("job and run pages show each run's execution, tasks and an escaped log
   const { s, client } = await signedIn();
   await using _ = s;
   const key = await keyFile();
-  const cred = await s.system.parts.credentials.create("default", {
+  const cred = await client.api<CredentialView>("POST", "/api/credentials", {
     type: "gcp_service_account",
     key: key.json,
   });
-  const job = await s.system.parts.jobs.create("default", {
+  const job = await client.createJob({
     type: "cloud_run_job",
     name: "resume",
     schedule: "0 9 * * *",

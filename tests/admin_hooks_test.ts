@@ -4,6 +4,7 @@
  * errors beside the part of the form they name.
  */
 import assert from "node:assert/strict";
+import type { HookView } from "../lib/inbound/types.ts";
 import { AdminTestSystem, expectRedirect } from "./admin_client.ts";
 
 const XSS = `<img src=x onerror=alert(1)>"'&`;
@@ -72,7 +73,7 @@ Deno.test("creating a hook shows its new secrets once; they verify requests", as
   const path = /data-testid="hook-url">http:\/\/hibiki\.test(\/hooks\/hook_[0-9a-f]{32})</
     .exec(created.html)?.[1];
   assert.ok(path);
-  const hook = (await s.system.parts.inbound.list("default", { limit: 10 })).values[0];
+  const hook = (await client.api<HookView[]>("GET", "/api/hooks?limit=10"))[0];
   assert.equal(hook.name, XSS);
   assert.equal(hook.challenge, true);
   assert.deepEqual(hook.action, {
@@ -95,12 +96,12 @@ Deno.test("creating a hook shows its new secrets once; they verify requests", as
 Deno.test("editing a hook keeps its secret unless a new one is asked for", async () => {
   const { s, client } = await signedIn();
   await using _ = s;
-  const job = await s.system.parts.jobs.create("default", {
+  const job = await client.createJob({
     name: "Rebuild",
     url: "https://example.com/",
     schedule: "0 9 * * *",
   });
-  const hook = await s.system.parts.inbound.create("default", {
+  const hook = await client.api<HookView>("POST", "/api/hooks", {
     name: "deploys",
     verification: { mode: "header_secret", header: "Secret", secret: "s3cret-value" },
     action: { type: "store" },
@@ -120,7 +121,7 @@ Deno.test("editing a hook keeps its secret unless a new one is asked for", async
   assert.equal(saved.status, 200);
   assert.match(saved.html, /Hook saved\./);
   assert.doesNotMatch(saved.html, /new-verification-secret/);
-  const after = await s.system.parts.inbound.get("default", hook.id);
+  const after = await client.api<HookView>("GET", `/api/hooks/${hook.id}`);
   assert.equal(after.name, "deploys (renamed)");
   assert.deepEqual(after.action, { type: "run", jobId: job.id });
   assert.equal(await receive(s, `/hooks/${hook.id}`, { Secret: "s3cret-value" }), 200);
@@ -147,7 +148,7 @@ Deno.test("editing a hook keeps its secret unless a new one is asked for", async
 Deno.test("a conflicting delivery shows as a conflict beside the event it conflicts with", async () => {
   const { s, client } = await signedIn();
   await using _ = s;
-  const hook = await s.system.parts.inbound.create("default", {
+  const hook = await client.api<HookView>("POST", "/api/hooks", {
     name: "deploys",
     verification: { mode: "none" },
   });
@@ -189,13 +190,13 @@ Deno.test("a rejected hook form shows the API's message beside the part it names
     // The typed secret is not sent back.
     assert.doesNotMatch(page.html, /value="short"/);
   }
-  assert.equal((await s.system.parts.inbound.list("default", { limit: 10 })).values.length, 0);
+  assert.equal((await client.api<HookView[]>("GET", "/api/hooks?limit=10")).length, 0);
 });
 
 Deno.test("deleting a hook needs the confirmation box and the CSRF token", async () => {
   const { s, client } = await signedIn();
   await using _ = s;
-  const hook = await s.system.parts.inbound.create("default", {
+  const hook = await client.api<HookView>("POST", "/api/hooks", {
     name: "old",
     verification: { mode: "none" },
   });

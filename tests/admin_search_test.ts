@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { nameWords } from "../lib/store/job_words.ts";
 import type { ProbeRequest } from "../lib/net/probe.ts";
+import { buildStore } from "./build.ts";
 import { okProbe, TestSystem } from "./helpers.ts";
 
 const names = (page: { values: { job: { name: string } }[] }) =>
@@ -26,7 +27,8 @@ Deno.test("search finds jobs by the start of each word, and follows renames and 
   await s.createJob({ name: "API health Tokyo" });
   await s.createJob({ name: "API health Osaka" });
   await s.createJob({ name: "Search warm-up" });
-  const search = (q: string) => s.system.parts.search.page("default", { q, limit: 50 });
+  const store = buildStore(s.kv, s.clock);
+  const search = (q: string) => store.searchJobs("default", { q, limit: 50 });
   assert.deepEqual(names(await search("api")), ["API health Osaka", "API health Tokyo"]);
   assert.deepEqual(names(await search("HEAL tok")), ["API health Tokyo"]);
   assert.deepEqual(names(await search("warm")), ["Search warm-up"]);
@@ -37,17 +39,18 @@ Deno.test("search finds jobs by the start of each word, and follows renames and 
   await s.call("DELETE", `/api/jobs/${billing.id}`);
   assert.deepEqual(names(await search("invoice")), []);
   // Another tenant's jobs are not found.
-  assert.deepEqual(names(await s.system.parts.search.page("acme", { q: "api", limit: 50 })), []);
+  assert.deepEqual(names(await store.searchJobs("acme", { q: "api", limit: 50 })), []);
 });
 
 Deno.test("search pages with a cursor", async () => {
   await using s = await TestSystem.start();
   for (let i = 0; i < 7; i++) await s.createJob({ name: `Probe ${i}` });
   await s.createJob({ name: "Other" });
-  const first = await s.system.parts.search.page("default", { q: "probe", limit: 5 });
+  const store = buildStore(s.kv, s.clock);
+  const first = await store.searchJobs("default", { q: "probe", limit: 5 });
   assert.equal(first.values.length, 5);
   assert.ok(first.cursor);
-  const second = await s.system.parts.search.page("default", {
+  const second = await store.searchJobs("default", {
     q: "probe",
     limit: 5,
     cursor: first.cursor!,
@@ -68,8 +71,9 @@ Deno.test("the state filter follows runs (up, down) and pausing", async () => {
   failing = new Set(["https://bad.example/"]);
   for (const job of [good, bad]) await s.call("POST", `/api/jobs/${job.id}/run`);
   await s.settle();
+  const store = buildStore(s.kv, s.clock);
   const inState = (state: "up" | "down" | "paused", q?: string) =>
-    s.system.parts.search.page("default", { state, q, limit: 50 });
+    store.searchJobs("default", { state, q, limit: 50 });
   assert.deepEqual(names(await inState("up")), ["Good one"]);
   assert.deepEqual(names(await inState("down")), ["Bad one"]);
   assert.deepEqual(names(await inState("down", "good")), []);

@@ -1,6 +1,7 @@
 /** `/api/jobs` end to end, in-process: creation, validation, paging, changes, runs, previews. */
 import assert from "node:assert/strict";
 import type { JobView, Run } from "../lib/store/types.ts";
+import { buildStore } from "./build.ts";
 import { expectError, expectStatus, T0, TestSystem } from "./helpers.ts";
 import { kvKeys } from "../lib/store/kv/keys.ts";
 
@@ -489,13 +490,14 @@ Deno.test("DELETE /api/jobs/:id leaves runs that purgeDeletedJobs() then removes
   const job = await t.createJob();
   expectStatus(await t.call("POST", `/api/jobs/${job.id}/run`), 202);
   await t.settle();
-  const before = await t.system.parts.store.listRuns("default", job.id, { limit: 10 });
+  const store = buildStore(t.kv, t.clock);
+  const before = await store.listRuns("default", job.id, { limit: 10 });
   assert.equal(before.values.length, 1);
 
   expectStatus(await t.call("DELETE", `/api/jobs/${job.id}`), 200);
   expectError(await t.call("GET", `/api/jobs/${job.id}/runs`), 404, "NOT_FOUND");
-  assert.equal(await t.system.parts.store.purgeDeletedJobs(), 1);
-  const after = await t.system.parts.store.listRuns("default", job.id, { limit: 10 });
+  assert.equal(await store.purgeDeletedJobs(), 1);
+  const after = await store.listRuns("default", job.id, { limit: 10 });
   assert.deepEqual(after.values, []);
 });
 

@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { kvKeys } from "../lib/store/kv/keys.ts";
 import type { JobView } from "../lib/store/types.ts";
+import { buildStore } from "./build.ts";
 import { okProbe, T0, TestSystem } from "./helpers.ts";
 import { callEdge, checkResult } from "./edge_support.ts";
 
@@ -54,7 +55,7 @@ async function pendingChunks(t: TestSystem): Promise<number> {
 }
 
 async function inState(t: TestSystem, state: "up" | "down"): Promise<string[]> {
-  const page = await t.system.parts.search.page("default", { state, limit: 50 });
+  const page = await buildStore(t.kv, t.clock).searchJobs("default", { state, limit: 50 });
   return page.values.map((s) => s.job.name);
 }
 

@@ -102,26 +102,8 @@ export class TestSystem {
   }
 
   /** Sends one request to the app and parses the JSON answer. */
-  async call<T = unknown>(method: string, path: string, options: CallOptions = {}) {
-    const headers = new Headers(options.headers);
-    const key = options.key === undefined ? ROOT_KEY : options.key;
-    if (key !== null) headers.set("Authorization", `Bearer ${key}`);
-    let body: string | undefined;
-    if (options.body !== undefined) {
-      body = typeof options.body === "string" ? options.body : JSON.stringify(options.body);
-      if (!headers.has("Content-Type")) headers.set("Content-Type", "application/json");
-    }
-    const response = await this.system.app.request(path, { method, headers, body });
-    const text = await response.text();
-    let parsed: Envelope<T>;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      throw new assert.AssertionError({
-        message: `${method} ${path} answered ${response.status} with non-JSON: ${text}`,
-      });
-    }
-    return { status: response.status, headers: response.headers, body: parsed } as Answer<T>;
+  call<T = unknown>(method: string, path: string, options: CallOptions = {}): Promise<Answer<T>> {
+    return callApp<T>(this.system.app, method, path, options);
   }
 
   /** Creates a job through the API (as `key`, the root key by default) and returns it. */
@@ -170,6 +152,37 @@ export class TestSystem {
       this.kv.close();
     }
   }
+}
+
+/**
+ * Sends one request to an app's `/api` in-process (as the root key unless told) and parses
+ * the JSON envelope: for tests that run a system of their own rather than a `TestSystem`.
+ */
+export async function callApp<T = unknown>(
+  app: { request(path: string, init: RequestInit): Response | Promise<Response> },
+  method: string,
+  path: string,
+  options: CallOptions = {},
+): Promise<Answer<T>> {
+  const headers = new Headers(options.headers);
+  const key = options.key === undefined ? ROOT_KEY : options.key;
+  if (key !== null) headers.set("Authorization", `Bearer ${key}`);
+  let body: string | undefined;
+  if (options.body !== undefined) {
+    body = typeof options.body === "string" ? options.body : JSON.stringify(options.body);
+    if (!headers.has("Content-Type")) headers.set("Content-Type", "application/json");
+  }
+  const response = await app.request(path, { method, headers, body });
+  const text = await response.text();
+  let parsed: Envelope<T>;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new assert.AssertionError({
+      message: `${method} ${path} answered ${response.status} with non-JSON: ${text}`,
+    });
+  }
+  return { status: response.status, headers: response.headers, body: parsed };
 }
 
 /** A successful 200 answer, as the real probe would report it. */

@@ -1,23 +1,24 @@
 import assert from "node:assert/strict";
 import { parseConfig } from "../lib/config.ts";
 import { kvKeys } from "../lib/store/kv/keys.ts";
+import type { JobView } from "../lib/store/types.ts";
 import { createSystem } from "../system.ts";
-import { okProbe } from "./helpers.ts";
+import { callApp, expectStatus, okProbe, ROOT_KEY } from "./helpers.ts";
 
 Deno.test("deleting a job queues the removal of its runs, which the queue listener carries out", async () => {
   const kv = await Deno.openKv(":memory:");
-  const config = parseConfig({ HIBIKI_KV_PATH: ":memory:" });
+  const config = parseConfig({ HIBIKI_KV_PATH: ":memory:", HIBIKI_API_KEY: ROOT_KEY });
   const system = createSystem(kv, config, {
     queueWakeups: false,
     probe: () => Promise.resolve(okProbe()),
   });
   const listening = kv.listenQueue((message) => system.onQueueMessage(message));
-  const job = await system.parts.jobs.create("default", {
-    name: "short-lived",
-    url: "https://example.com/",
-    schedule: "0 0 1 1 *",
+  const created = await callApp<JobView>(system.app, "POST", "/api/jobs", {
+    body: { name: "short-lived", url: "https://example.com/", schedule: "0 0 1 1 *" },
   });
-  await system.parts.jobs.runNow("default", job.id);
+  expectStatus(created, 201);
+  const job = created.body.data;
+  expectStatus(await callApp(system.app, "POST", `/api/jobs/${job.id}/run`), 202);
   await system.lanes.fires.drain();
   const runs = () => Array.fromAsync(kv.list({ prefix: kvKeys.runsOf("default", job.id) }));
   for (let i = 0; i < 100 && (await runs()).length === 0; i++) {
@@ -25,7 +26,7 @@ Deno.test("deleting a job queues the removal of its runs, which the queue listen
   }
   assert.equal((await runs()).length, 1);
 
-  await system.parts.jobs.delete("default", job.id);
+  expectStatus(await callApp(system.app, "DELETE", `/api/jobs/${job.id}`), 200);
   for (let i = 0; i < 200 && (await runs()).length > 0; i++) {
     await new Promise((r) => setTimeout(r, 10));
   }

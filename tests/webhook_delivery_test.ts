@@ -234,7 +234,8 @@ Deno.test("a scheduled run is delivered with trigger AUTO", async () => {
   await using s = await setup();
   const fireAt = T0 + 5 * 60_000; // "*/5 * * * *"
   s.t.clock.set(fireAt - 30_000);
-  await s.t.system.parts.scheduler.tick();
+  // The minute tick, as Deno.cron calls it: nothing has ticked yet, so it claims.
+  assert.notEqual(await s.t.system.cronTick(), null);
   s.t.clock.set(fireAt);
   await s.t.settle();
   assert.equal(s.receiver.received.length, 1);

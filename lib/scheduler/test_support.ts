@@ -43,14 +43,16 @@ export async function putJob(
  * The scheduling feature alone, as the system builds it: the fire lane, the scheduler and
  * the job service over `kv`, without the HTTP surface or the other features. Runs go to the
  * real HTTP client; no worker or Cloud Run credential exists.
+ * `metrics` counts the runs of this feature alone (one per process in a two-process test).
  */
 export function buildFires(kv: Deno.Kv, clock: Clock, config: Config) {
   const store = new KvStore(kv, { clock, retention: config.runRetention });
+  const metrics = new Metrics();
   const { scheduler, lane } = createFires({
     kv,
     store,
     clock,
-    metrics: new Metrics(),
+    metrics,
     config,
     queueWakeups: false,
   });
@@ -66,7 +68,7 @@ export function buildFires(kv: Deno.Kv, clock: Clock, config: Config) {
       credentialExists: () => Promise.resolve(false),
     },
   });
-  return { store, scheduler, lane, jobs };
+  return { store, scheduler, lane, jobs, metrics };
 }
 
 /** A fire lane over `kv` that records the fires it starts in `started` and drops their lease. */

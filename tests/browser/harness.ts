@@ -6,12 +6,15 @@
  */
 import { type BrowserContext, chromium, type Page } from "playwright-core";
 import { parseConfig } from "../../lib/config.ts";
+import type { JobView } from "../../lib/store/types.ts";
 import { createSystem, type System, type SystemOptions } from "../../system.ts";
 
 import { CHROMIUM } from "./chromium.ts";
 
 export { CHROMIUM };
 export const ADMIN_PASSWORD = "browser-test-password-1";
+/** The root API key: set-up that is not what a step shows goes through the API with it. */
+const ROOT_KEY = "browser-test-root-key-0123456789";
 
 export class BrowserHarness {
   private constructor(
@@ -26,6 +29,20 @@ export class BrowserHarness {
 
   get origin(): string {
     return `http://127.0.0.1:${this.server.addr.port}`;
+  }
+
+  /** Creates a job over HTTP with the root key, as a script beside the browser would. */
+  async createJob(fields: Record<string, unknown>): Promise<JobView> {
+    const response = await fetch(`${this.origin}/api/jobs`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${ROOT_KEY}`, "content-type": "application/json" },
+      body: JSON.stringify(fields),
+    });
+    const answer = await response.json();
+    if (response.status !== 201) {
+      throw new Error(`POST /api/jobs answered ${response.status}: ${JSON.stringify(answer)}`);
+    }
+    return answer.data;
   }
 
   /** `env` adds configuration (e.g. HIBIKI_GCP_RUN_URL of a fake Google). */
@@ -48,6 +65,7 @@ export class BrowserHarness {
       parseConfig({
         HIBIKI_KV_PATH: `${dataDir}/hibiki.kv`,
         HIBIKI_ADMIN_PASSWORD: ADMIN_PASSWORD,
+        HIBIKI_API_KEY: ROOT_KEY,
         HIBIKI_ALLOW_PRIVATE_NETWORKS: "1",
         ...options.env,
       }),

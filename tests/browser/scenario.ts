@@ -180,7 +180,7 @@ async function scenario(): Promise<void> {
         ["Legacy status page", "http://127.0.0.1:1/status", "*/4 * * * * *"],
       ]
     ) {
-      await h.system.parts.jobs.create("default", { name, url, schedule, timezone: "Asia/Tokyo" });
+      await h.createJob({ name, url, schedule, timezone: "Asia/Tokyo" });
     }
     await page.goto(`${h.origin}/admin`);
     await page.locator("table.jobs .badge-down").waitFor({ timeout: 10_000 });
