@@ -49,6 +49,8 @@ import { SessionService } from "./lib/users/sessions.ts";
 import { LoginThrottle } from "./lib/users/throttle.ts";
 import { UserService } from "./lib/users/users.ts";
 import { createMaintenance } from "./lib/alerts/maintenance.ts";
+import { LateCheck } from "./lib/heartbeat/late_check.ts";
+import { PingReceiver } from "./lib/heartbeat/ping_receiver.ts";
 
 export interface SystemOptions {
   clock?: Clock;
@@ -158,6 +160,7 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
     metrics,
     config,
     cloudRun,
+    lateCheck: new LateCheck(stores.heartbeats),
     probe: options.probe,
     followUp: (run, job) =>
       webhooks.service.heldOutboxFor(run, job, (held) => deliveries.hold([held])),
@@ -169,6 +172,8 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
     scheduler,
     clock,
     allowPrivateNetworks: config.allowPrivateNetworks,
+    box,
+    publicUrl: config.publicUrl,
     workerIds: async () => new Set((await workers.list()).map((w) => w.id)),
     cloudRun: {
       baseUrl: config.gcp.runUrl,
@@ -233,6 +238,7 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
     edge: edge.service,
     inbound: inbound.hooks,
     inboundReceiver: inbound.receiver,
+    pings: new PingReceiver({ store, heartbeats: stores.heartbeats, clock, stats }),
     inboundMetrics: inbound.metrics,
     credentials,
     maintenance: maintenance.service,

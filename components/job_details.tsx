@@ -28,6 +28,17 @@ export function JobDetails({ t, job }: { t: Translate; job: JobView }) {
             </dd>
           </>
         )
+        : job.type === "heartbeat"
+        ? (
+          <>
+            <dt>{t("Heartbeat")}</dt>
+            <dd>
+              {t("Pinged by the job; checked {grace} after each scheduled time", {
+                grace: formatGrace(job.graceSeconds ?? 0),
+              })}
+            </dd>
+          </>
+        )
         : (
           <>
             <dt>{t("Request")}</dt>
@@ -40,13 +51,17 @@ export function JobDetails({ t, job }: { t: Translate; job: JobView }) {
       <dd>
         <code>{job.schedule}</code> ({job.timezone})
       </dd>
-      <dt>{t("Next run")}</dt>
+      <dt>{job.type === "heartbeat" ? t("Next ping expected") : t("Next run")}</dt>
       <dd>{formatTime(job.nextRunAt)} UTC</dd>
-      <dt>{t("Last run")}</dt>
+      <dt>{job.type === "heartbeat" ? t("Last ping or check") : t("Last run")}</dt>
       <dd>{formatTime(job.lastRunAt)} UTC</dd>
-      <dt>{t("Timeout")}</dt>
-      <dd>{formatMs(job.timeoutMs)}</dd>
-      {!job.cloudRun && (
+      {job.type !== "heartbeat" && (
+        <>
+          <dt>{t("Timeout")}</dt>
+          <dd>{formatMs(job.timeoutMs)}</dd>
+        </>
+      )}
+      {!job.cloudRun && job.type !== "heartbeat" && (
         <>
           <dt>{t("Checks")}</dt>
           <dd>
@@ -89,6 +104,17 @@ export function JobFigures(
       </div>
     </dl>
   );
+}
+
+/** `300 s`, `1 h`, `1 h 30 min`, `2 d`: a grace as people say it. */
+function formatGrace(seconds: number): string {
+  const parts: string[] = [];
+  for (const [unit, size] of [["d", 86_400], ["h", 3600], ["min", 60], ["s", 1]] as const) {
+    const n = Math.floor(seconds / size);
+    seconds -= n * size;
+    if (n > 0) parts.push(`${n} ${unit}`);
+  }
+  return parts.join(" ") || "0 s";
 }
 
 /** `env: A=1, B=2 · args: x y · 3 tasks · timeout 3600s`, with values as text. */

@@ -1,16 +1,18 @@
 /**
- * The job form (new and edit). The target is chosen by `target`: an HTTP request or a Cloud
- * Run job, each with a fieldset of its own and the same schedule part. Without JavaScript both
- * fieldsets show and the choice decides which one is used; a job's type is fixed once created,
- * so editing shows only its own.
+ * The job form (new and edit). The target is chosen by `target`: an HTTP request, a Cloud Run
+ * job or a heartbeat (a job that pings Hibiki), each with a fieldset of its own and the same
+ * schedule part. The stylesheet shows only the chosen target's fieldsets (`:has()` on the
+ * select, no script); a browser without `:has()` shows them all and the choice decides which
+ * is used. A job's type is fixed once created, so editing renders only its own.
  */
+import { DEFAULT_GRACE_SECONDS, MAX_GRACE_SECONDS } from "../lib/heartbeat/window.ts";
 import { METHODS } from "../lib/jobs/job_input.ts";
 import type { Translate } from "../lib/i18n/i18n.ts";
 import ScheduleFields from "../islands/schedule_fields.tsx";
 import { Csrf, Field, TextField } from "./field.tsx";
 import { Island } from "./island.tsx";
 
-export const TARGETS = ["http", "cloud_run_job"] as const;
+export const TARGETS = ["http", "cloud_run_job", "heartbeat"] as const;
 export type JobTarget = (typeof TARGETS)[number];
 
 /** A credential as the form offers it (never the key). */
@@ -47,6 +49,8 @@ export interface JobFormValues {
   crTaskCount: string;
   /** Cloud Run's task timeout, e.g. `3600s`. */
   crTimeout: string;
+  /** A heartbeat's grace, in seconds. */
+  graceSeconds: string;
 }
 
 export const EMPTY_JOB_FORM: JobFormValues = {
@@ -72,6 +76,7 @@ export const EMPTY_JOB_FORM: JobFormValues = {
   crArgs: "",
   crTaskCount: "",
   crTimeout: "",
+  graceSeconds: String(DEFAULT_GRACE_SECONDS),
 };
 
 export interface JobFormProps {
@@ -117,18 +122,22 @@ export function JobForm(props: JobFormProps) {
           id="job-target"
           label={t("Target")}
           error={errors.type}
-          hint={t("Without JavaScript both targets show below: this choice decides which is used.")}
+          hint={t("Only the chosen target's fields are used.")}
         >
           <select id="job-target" name="target">
             <option value="http" selected={values.target === "http"}>{t("HTTP request")}</option>
             <option value="cloud_run_job" selected={values.target === "cloud_run_job"}>
               {t("Cloud Run job")}
             </option>
+            <option value="heartbeat" selected={values.target === "heartbeat"}>
+              {t("Heartbeat (the job pings Hibiki)")}
+            </option>
           </select>
         </Field>
       )}
-      {props.fixedTarget !== "cloud_run_job" && <HttpTarget {...props} />}
-      {props.fixedTarget !== "http" && <CloudRunTarget {...props} />}
+      {shows(props, "http") && <HttpTarget {...props} />}
+      {shows(props, "cloud_run_job") && <CloudRunTarget {...props} />}
+      {shows(props, "heartbeat") && <HeartbeatTarget {...props} />}
       <fieldset>
         <legend>{t("When")}</legend>
         <Island
@@ -151,7 +160,7 @@ export function JobForm(props: JobFormProps) {
         />
         <datalist id="time-zones">{timeZones().map((z) => <option key={z} value={z} />)}</datalist>
       </fieldset>
-      {props.fixedTarget !== "cloud_run_job" && (
+      {shows(props, "http") && (
         <fieldset id="http-checks">
           <legend>{t("Checks")}</legend>
           <TextField
@@ -172,23 +181,58 @@ export function JobForm(props: JobFormProps) {
       )}
       <fieldset>
         <legend>{t("Where it runs")}</legend>
-        <label class="check">
-          <input type="checkbox" name="local" value="1" checked={values.local} /> {t("Run here")}
-        </label>
-        <TextField
-          id="job-workers"
-          name="workers"
-          label={t("Probe workers")}
-          value={values.workers}
-          error={errors.workers}
-          hint={t("Worker ids separated by commas, e.g. aws-tyo1a")}
-        />
+        {props.fixedTarget !== "heartbeat" && (
+          <div id="job-places">
+            <label class="check">
+              <input type="checkbox" name="local" value="1" checked={values.local} />{" "}
+              {t("Run here")}
+            </label>
+            <TextField
+              id="job-workers"
+              name="workers"
+              label={t("Probe workers")}
+              value={values.workers}
+              error={errors.workers}
+              hint={t("Worker ids separated by commas, e.g. aws-tyo1a")}
+            />
+          </div>
+        )}
         <label class="check">
           <input type="checkbox" name="enabled" value="1" checked={values.enabled} /> {t("Enabled")}
         </label>
       </fieldset>
       <button type="submit" class="primary">{props.submitLabel}</button>
     </form>
+  );
+}
+
+/** Whether the form renders `target`'s fieldsets: all of them on a new job, else its own. */
+function shows(props: JobFormProps, target: JobTarget): boolean {
+  return props.fixedTarget === undefined || props.fixedTarget === target;
+}
+
+function HeartbeatTarget(props: JobFormProps) {
+  const { t, values, errors } = props;
+  return (
+    <fieldset id="target-heartbeat">
+      <legend>{t("Heartbeat")}</legend>
+      <p class="hint">
+        {t(
+          "The job sends a request to its ping URL each time it runs; the URL shows on the job's page once it is created.",
+        )}
+      </p>
+      <TextField
+        id="job-grace"
+        name="graceSeconds"
+        label={t("Grace (seconds)")}
+        type="number"
+        value={values.graceSeconds}
+        error={errors.graceSeconds}
+        hint={t("How long after each scheduled time a ping may still come: 1 to {max}", {
+          max: MAX_GRACE_SECONDS,
+        })}
+      />
+    </fieldset>
   );
 }
 

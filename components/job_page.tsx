@@ -12,6 +12,7 @@ import { jobPath } from "./paths.ts";
 import { WebhookPanel, type WebhookPanelProps } from "./webhook_panel.tsx";
 import { JobDetails, JobFigures } from "./job_details.tsx";
 import { JobPlaces } from "./job_places.tsx";
+import { PingPanel } from "./ping_panel.tsx";
 
 export interface JobPageProps {
   t: Translate;
@@ -56,10 +57,12 @@ export function JobPage(props: JobPageProps) {
           {job.name} <span class={stateClass(state)}>{t(stateLabel(state))}</span>
         </h1>
         <div class="actions">
-          <form method="post" action={`${base}/run`} class="inline">
-            <Csrf token={csrf} />
-            <button type="submit" class="primary">{t("Run now")}</button>
-          </form>
+          {job.type !== "heartbeat" && (
+            <form method="post" action={`${base}/run`} class="inline">
+              <Csrf token={csrf} />
+              <button type="submit" class="primary">{t("Run now")}</button>
+            </form>
+          )}
           <a class="button" href={`${base}/edit`}>{t("Edit")}</a>
           <form method="post" action={`${base}/${job.enabled ? "pause" : "resume"}`} class="inline">
             <Csrf token={csrf} />
@@ -72,6 +75,7 @@ export function JobPage(props: JobPageProps) {
         <JobDetails t={t} job={job} />
         <JobFigures t={t} job={job} summary={props.summary} />
       </div>
+      {job.type === "heartbeat" && <PingPanel t={t} job={job} />}
       <section class="panel" aria-labelledby="activity-title">
         <h2 id="activity-title">{t("Recent runs")}</h2>
         <Island

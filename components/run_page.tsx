@@ -5,6 +5,7 @@ import type { JobView, Run } from "../lib/store/types.ts";
 import { HeadersTable } from "./field.tsx";
 import { formatMs, formatTime, stateClass } from "./format.ts";
 import { jobPath } from "./paths.ts";
+import { PingDetailsView } from "./ping_details.tsx";
 
 export function RunPage({ t, job, run }: { t: Translate; job: JobView; run: Run }) {
   return (
@@ -28,8 +29,12 @@ export function RunPage({ t, job, run }: { t: Translate; job: JobView; run: Run 
         <dd>{formatMs(run.lateMs)}</dd>
         <dt>{t("Where")}</dt>
         <dd>{run.where} ({run.trigger})</dd>
-        <dt>{t("HTTP status")}</dt>
-        <dd>{run.code || "—"}</dd>
+        {!run.ping && (
+          <>
+            <dt>{t("HTTP status")}</dt>
+            <dd>{run.code || "—"}</dd>
+          </>
+        )}
         {run.error && (
           <>
             <dt>{t("Error")}</dt>
@@ -71,6 +76,7 @@ export function RunPage({ t, job, run }: { t: Translate; job: JobView; run: Run 
           </>
         )}
       </dl>
+      {run.ping && <PingDetailsView t={t} ping={run.ping} />}
       {run.response && (
         <>
           <h2>{t("Response headers")}</h2>

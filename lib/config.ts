@@ -49,6 +49,11 @@ const schema = z.object({
   GCP_REGION: z.string().optional(),
   GCP_JOB_NAME: z.string().optional(),
   HIBIKI_GCP_RUN_URL: z.string().url("must be a URL").default("https://run.googleapis.com"),
+  HIBIKI_PUBLIC_URL: z.string().regex(
+    /^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/,
+    "must be an http(s) URL without query",
+  )
+    .optional(),
   DENO_DEPLOYMENT_ID: z.string().optional(),
 });
 
@@ -61,6 +66,11 @@ export interface Config {
   /** The admin pages' password of the user `default` (HIBIKI_ADMIN_PASSWORD). */
   adminPassword: string | null;
   masterKey: string | null;
+  /**
+   * Where Hibiki is reached from outside (HIBIKI_PUBLIC_URL), without a trailing slash: the
+   * base of heartbeat ping URLs; null uses each request's own origin.
+   */
+  publicUrl: string | null;
   production: boolean;
   allowPrivateNetworks: boolean;
   catchUpDeadlineMs: number;
@@ -107,6 +117,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     rootApiKey: e.HIBIKI_API_KEY ?? null,
     adminPassword: e.HIBIKI_ADMIN_PASSWORD ?? null,
     masterKey: e.HIBIKI_MASTER_KEY ?? null,
+    publicUrl: e.HIBIKI_PUBLIC_URL?.replace(/\/+$/, "") ?? null,
     production: e.HIBIKI_ENV === "production" || onDeploy,
     allowPrivateNetworks: e.HIBIKI_ALLOW_PRIVATE_NETWORKS,
     catchUpDeadlineMs: e.HIBIKI_CATCHUP_DEADLINE_SECONDS * 1000,

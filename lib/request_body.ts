@@ -50,3 +50,40 @@ export async function readCapped(
   }
   return body;
 }
+
+/**
+ * Reads the body's first `limit` bytes and stops: the rest is left unread (and dropped after
+ * the answer, see the module doc), so a large or endless body costs no more than `limit`.
+ *
+ * @throws {RequestAbortedError} the client hung up before sending `limit` bytes or its end
+ */
+export async function readHead(
+  request: Request,
+  limit: number,
+): Promise<{ bytes: Uint8Array<ArrayBuffer>; truncated: boolean }> {
+  if (!request.body) return { bytes: new Uint8Array(0), truncated: false };
+  const reader = request.body.getReader();
+  const bytes = new Uint8Array(limit);
+  let size = 0;
+  let truncated = false;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read().catch((error) => {
+        throw new RequestAbortedError("Cannot read request body: the client hung up", {
+          cause: error,
+        });
+      });
+      if (done) break;
+      const room = limit - size;
+      bytes.set(value.length > room ? value.subarray(0, room) : value, size);
+      size += Math.min(room, value.length);
+      if (value.length > room) {
+        truncated = true;
+        break;
+      }
+    }
+  } finally {
+    reader.releaseLock();
+  }
+  return { bytes: bytes.slice(0, size), truncated };
+}

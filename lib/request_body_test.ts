@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { PayloadTooLargeError, RequestAbortedError } from "./errors.ts";
-import { readCapped } from "./request_body.ts";
+import { readCapped, readHead } from "./request_body.ts";
 
 const encoder = new TextEncoder();
 
@@ -48,4 +48,32 @@ Deno.test("readCapped() reports a body that breaks off as the client hanging up"
   });
   const request = new Request("http://x/", { method: "POST", body: broken });
   await assert.rejects(readCapped(request, 4096), RequestAbortedError);
+});
+
+Deno.test("readHead() keeps the first bytes of a body and leaves an endless rest unread", async () => {
+  const at = (body: string) => new Request("http://x/", { method: "POST", body });
+  assert.deepEqual(await readHead(at("12345"), 5), {
+    bytes: encoder.encode("12345"),
+    truncated: false,
+  });
+  assert.deepEqual(await readHead(at("123456"), 5), {
+    bytes: encoder.encode("12345"),
+    truncated: true,
+  });
+  assert.deepEqual(await readHead(new Request("http://x/"), 5), {
+    bytes: new Uint8Array(),
+    truncated: false,
+  });
+  let pulled = 0;
+  const endless = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      pulled++;
+      controller.enqueue(new Uint8Array(1024).fill(65));
+    },
+  });
+  const head = await readHead(new Request("http://x/", { method: "POST", body: endless }), 10_240);
+  assert.equal(head.bytes.length, 10_240);
+  assert.equal(head.truncated, true);
+  assert.ok(pulled <= 13, `pulled ${pulled} KiB`);
+  assert.equal(endless.locked, false);
 });

@@ -16,6 +16,8 @@ import type { MaintenanceService } from "../lib/alerts/maintenance.ts";
 import type { CredentialService } from "../lib/gcp/credentials.ts";
 import { edgeRoutes } from "./functions/v1.ts";
 import { hookRoutes } from "./hooks.ts";
+import { pingRoutes } from "./ping.ts";
+import type { PingReceiver } from "../lib/heartbeat/ping_receiver.ts";
 import { inboundHookRoutes } from "./api/hooks.ts";
 import type { InboundHooks } from "../lib/inbound/inbound_hooks.ts";
 import type { InboundReceiver } from "../lib/inbound/inbound_receiver.ts";
@@ -40,6 +42,8 @@ export interface AppDeps extends HealthDeps {
   workerApiKey: string | null;
   inbound: InboundHooks;
   inboundReceiver: InboundReceiver;
+  /** Heartbeat pings (`/ping/:token`). */
+  pings: PingReceiver;
   credentials: CredentialService;
   maintenance: MaintenanceService;
   clock: Clock;
@@ -63,6 +67,8 @@ export function createApp(deps: AppDeps): Hono {
   // Public, outside /api: providers carry no Hibiki key, and each hook has its own body limit.
   app.use("/hooks/*", refuseOversizedIds());
   app.route("/hooks", hookRoutes(deps));
+  // Public too: the token is the key. Each ping reads at most its first 10 KiB of body.
+  app.route("/ping", pingRoutes(deps));
 
   const api = new Hono<AuthEnv>();
   // The admin pages' islands call the API with the signed-in session (and a CSRF header).

@@ -34,3 +34,8 @@ export function pageParams(c: Context): { cursor?: string; limit: number } {
   }
   return { cursor: cursor || undefined, limit };
 }
+
+/** The origin the client reached (`https://hibiki.example.com`), for links in answers. */
+export function originOf(c: Context): string {
+  return new URL(c.req.url).origin;
+}

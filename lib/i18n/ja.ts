@@ -290,11 +290,41 @@ export const ja: Record<string, string> = {
   "Tick the box to confirm the deletion": "削除するにはチェックボックスにチェックを入れてください",
   "Timestamp tolerance (seconds)": "タイムスタンプの許容差（秒）",
   "Verification secret": "検証用シークレット",
-  "Without JavaScript both targets show below: this choice decides which is used.":
-    "JavaScript が無効な場合は両方の対象が表示されます。使われるのはここで選んだ方です。",
   "Yes, delete it": "削除する",
   "unknown credential": "不明な認証情報",
   "{ok} succeeded, {failed} failed": "成功 {ok}、失敗 {failed}",
+  // Heartbeat jobs (lib/heartbeat/).
+  "Ping URL": "Ping URL",
+  "Keep this URL secret: anyone who has it can ping this job. GET, POST and HEAD all work; the first 10 KiB of a body are kept with the run.":
+    "このURLは秘密にしてください。知っている人は誰でもこのジョブにpingできます。GET・POST・HEADのどれでも受け付け、ボディは先頭10 KiBを実行履歴に残します。",
+  "When the job succeeds": "ジョブが成功したとき",
+  "With its start and exit code": "開始と終了コードも送る",
+  "The start records how long the job ran; exit code 0 is a success, any other a failure.":
+    "開始を送ると実行時間を記録します。終了コード0は成功、それ以外は失敗です。",
+  "In a crontab": "crontabでは",
+  "This schedule has no crontab form: send the ping at the end of each run.":
+    "このスケジュールはcrontabで書けません。実行の終わりごとにpingを送ってください。",
+  "Only the chosen target's fields are used.": "使われるのは選んだ対象の項目だけです。",
+  "Heartbeat (the job pings Hibiki)": "ハートビート（ジョブがHibikiへpingする）",
+  "Heartbeat": "ハートビート",
+  "The job sends a request to its ping URL each time it runs; the URL shows on the job's page once it is created.":
+    "ジョブは実行のたびにping URLへリクエストを送ります。URLは作成後にジョブのページに表示されます。",
+  "Grace (seconds)": "猶予（秒）",
+  "How long after each scheduled time a ping may still come: 1 to {max}":
+    "予定時刻のあと、pingを待つ時間（1〜{max}）",
+  "Pinged by the job; checked {grace} after each scheduled time":
+    "ジョブからのpingを受けます。予定時刻の{grace}後に確認します",
+  "Next ping expected": "次のping予定",
+  "Last ping or check": "最後のping・確認",
+  "Failure reported": "失敗の報告",
+  "Exit code {code}": "終了コード {code}",
+  "Ping": "ping",
+  "Signal": "シグナル",
+  "ignored: the job was paused": "無視：ジョブは一時停止中でした",
+  "Source address": "送信元アドレス",
+  "User agent": "ユーザーエージェント",
+  "Request body": "リクエストボディ",
+  "Only the first 10 KiB are kept.": "先頭10 KiBだけを保存しています。",
   // Words chosen at run time (delivery states).
   "pending": "保留中",
   "succeeded": "成功",

@@ -7,7 +7,14 @@ import { ValidationError } from "../errors.ts";
 import { parseBody } from "../validation.ts";
 import { checkTargetUrl, codePoint } from "../net/target_url.ts";
 import { parseSchedule, type Schedule, ScheduleError } from "../schedule/schedule.ts";
-import { type Expectation, type HttpMethod, type Job, WORKER_ID } from "../store/types.ts";
+import {
+  type Expectation,
+  type HttpMethod,
+  type Job,
+  JOB_TYPES,
+  WORKER_ID,
+} from "../store/types.ts";
+import { MAX_GRACE_SECONDS, MIN_GRACE_SECONDS } from "../heartbeat/window.ts";
 
 export const METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"] as const;
 export const DEFAULT_TIMEOUT_MS = 30_000;
@@ -75,8 +82,11 @@ const fields = {
       checkSecond: z.number().int().min(0).max(59).optional(),
     }).strict(),
   ).max(50, "must list at most 50 workers"),
-  type: z.enum(["http", "cloud_run_job"], { error: 'must be "http" or "cloud_run_job"' }),
+  type: z.enum(JOB_TYPES, { error: 'must be "http", "cloud_run_job" or "heartbeat"' }),
   cloudRun: z.unknown().optional(),
+  graceSeconds: z.number({ error: "must be a number" }).int("must be a whole number")
+    .min(MIN_GRACE_SECONDS, `must be at least ${MIN_GRACE_SECONDS}`)
+    .max(MAX_GRACE_SECONDS, `must be at most ${MAX_GRACE_SECONDS} (30 days)`),
 };
 
 const createSchema = z.object({
@@ -94,6 +104,7 @@ const createSchema = z.object({
   expect: fields.expect.default(null),
   local: fields.local.default(true),
   workers: fields.workers.default([]),
+  graceSeconds: fields.graceSeconds.optional(),
 }).strict();
 
 const { type: _type, ...patchable } = fields;
@@ -108,16 +119,65 @@ export interface CheckOptions {
 }
 
 export function parseJobInput(body: unknown): JobInput {
-  return parseBody(createSchema, body);
+  const input = parseBody(createSchema, body);
+  if (input.type === "heartbeat") {
+    refuseRequestFields(body as Record<string, unknown>);
+  } else if (input.graceSeconds !== undefined) {
+    throw new ValidationError(
+      'graceSeconds applies only to jobs of type "heartbeat"',
+      "graceSeconds",
+    );
+  }
+  return input;
 }
 
 export function parseJobPatch(body: unknown): JobPatch {
   return parseBody(patchSchema, body);
 }
 
+/** Checks a patch against the type of the job it changes (fixed at creation). */
+export function checkPatchForType(patch: JobPatch, type: Job["type"]): void {
+  if (type === "heartbeat") {
+    refuseRequestFields(patch);
+  } else if (patch.graceSeconds !== undefined) {
+    throw new ValidationError(
+      'graceSeconds applies only to jobs of type "heartbeat"',
+      "graceSeconds",
+    );
+  }
+}
+
+/**
+ * Fields a heartbeat job has no use for: it sends nothing, it is pinged. Empty values (null,
+ * no workers, `local: true`) pass, so a client may send one shape for every type.
+ */
+const REQUEST_FIELDS = ["url", "method", "headers", "body", "expect", "timeoutMs", "cloudRun"];
+
+function refuseRequestFields(given: Record<string, unknown>): void {
+  for (const field of REQUEST_FIELDS) {
+    if (given[field] !== undefined && given[field] !== null) {
+      throw new ValidationError(
+        `${field} does not apply to a heartbeat job: it is pinged, it sends nothing`,
+        field,
+      );
+    }
+  }
+  if (Array.isArray(given.workers) && given.workers.length > 0) {
+    throw new ValidationError("workers probe HTTP jobs, not heartbeat jobs", "workers");
+  }
+  if (given.local === false) {
+    throw new ValidationError(
+      "local must be true for a heartbeat job: Hibiki itself checks its pings",
+      "local",
+    );
+  }
+}
+
 /** Checks what a schema cannot: URL safety, headers, body vs method, the schedule. */
 export function checkJob(job: Job, options: CheckOptions): Schedule {
-  if (job.type === "cloud_run_job") {
+  if (job.type === "heartbeat") {
+    // Nothing to send: the schema checked the grace; the schedule is checked below.
+  } else if (job.type === "cloud_run_job") {
     if (job.timeoutMs > MAX_CLOUD_RUN_TIMEOUT_MS) {
       throw new ValidationError(
         `timeoutMs must be at most ${MAX_CLOUD_RUN_TIMEOUT_MS}`,

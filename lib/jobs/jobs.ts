@@ -3,8 +3,9 @@
  * and preview fire times. Routes stay thin and call these.
  */
 import type { Clock } from "../clock.ts";
+import type { SecretBox } from "../crypto.ts";
 import { NotFoundError, ValidationError } from "../errors.ts";
-import { nextFireTimes, parseSchedule, type Schedule } from "../schedule/schedule.ts";
+import { nextFireTimes, type Schedule } from "../schedule/schedule.ts";
 import type { Scheduler } from "../scheduler/scheduler.ts";
 import { claimedFire } from "../scheduler/fires.ts";
 import { runId } from "../store/run_id.ts";
@@ -19,11 +20,19 @@ import {
 } from "../gcp/cloud_run_spec.ts";
 import {
   checkJob,
+  checkPatchForType,
   DEFAULT_CLOUD_RUN_TIMEOUT_MS,
   DEFAULT_TIMEOUT_MS,
   parseJobInput,
   parseJobPatch,
 } from "./job_input.ts";
+import {
+  DEFAULT_GRACE_SECONDS,
+  expectedSchedule,
+  fireSchedule,
+  HEARTBEAT_TIMEOUT_MS,
+} from "../heartbeat/window.ts";
+import { newPingToken, pingTokenHash, tokenContext } from "../heartbeat/token.ts";
 
 export interface JobServiceOptions {
   store: Store;
@@ -37,13 +46,24 @@ export interface JobServiceOptions {
     baseUrl: string;
   };
   allowPrivateNetworks: boolean;
+  /** Seals heartbeat jobs' ping tokens. */
+  box: SecretBox;
+  /** `HIBIKI_PUBLIC_URL`, without a trailing slash: the base of ping URLs when set. */
+  publicUrl: string | null;
+}
+
+/** Where the answer goes: its origin is the base of ping URLs unless HIBIKI_PUBLIC_URL is set. */
+export interface ViewOptions {
+  origin?: string;
 }
 
 export class JobService {
   constructor(private readonly options: JobServiceOptions) {}
 
-  async create(userId: string, body: unknown): Promise<JobView> {
-    const { cloudRun, url, timeoutMs, workers: requested, ...input } = parseJobInput(body);
+  async create(userId: string, body: unknown, options: ViewOptions = {}): Promise<JobView> {
+    const { cloudRun, url, timeoutMs, workers: requested, graceSeconds, ...input } = parseJobInput(
+      body,
+    );
     const now = this.options.clock.now();
     const id = crypto.randomUUID();
     const stamp = new Date(now).toISOString();
@@ -53,40 +73,61 @@ export class JobService {
     }
     const job: Job = input.type === "cloud_run_job"
       ? await this.cloudRunJob(base, { cloudRun, url, timeoutMs }, undefined)
+      : input.type === "heartbeat"
+      ? await this.heartbeatJob(base, graceSeconds ?? DEFAULT_GRACE_SECONDS, now)
       : httpJob(base, { cloudRun, url, timeoutMs });
     const schedule = checkJob(job, this.options);
     const known = requested.length > 0 ? await this.options.workerIds() : new Set<string>();
     job.workers = assignWorkers(requested, schedule, (w) => known.has(w));
-    await this.options.store.createJob(job, runsHere(job) ? firstFire(schedule, now) : null);
+    await this.options.store.createJob(
+      job,
+      runsHere(job) ? firstFire(fireSchedule(job), now) : null,
+    );
     await this.options.scheduler.scheduleJob(userId, id);
-    return this.view({ job, count: 0, lastRunAt: null });
+    return await this.view({ job, count: 0, lastRunAt: null }, options);
   }
 
-  async get(userId: string, jobId: string): Promise<JobView> {
+  async get(userId: string, jobId: string, options: ViewOptions = {}): Promise<JobView> {
     const stored = await this.options.store.getJob(userId, jobId);
     if (!stored) throw new NotFoundError(`Job "${jobId}" not found`);
-    return this.view(stored);
+    return await this.view(stored, options);
   }
 
-  async list(userId: string, options: { cursor?: string; limit: number }): Promise<Page<JobView>> {
-    const page = await this.options.store.listJobs(userId, options);
-    return { values: page.values.map((s) => this.view(s)), cursor: page.cursor };
+  async list(
+    userId: string,
+    page: { cursor?: string; limit: number },
+    options: ViewOptions = {},
+  ): Promise<Page<JobView>> {
+    const found = await this.options.store.listJobs(userId, page);
+    const values = await Promise.all(found.values.map((s) => this.view(s, options)));
+    return { values, cursor: found.cursor };
   }
 
-  async update(userId: string, jobId: string, body: unknown): Promise<JobView> {
-    const { workers: requested, cloudRun, ...patch } = parseJobPatch(body);
+  async update(
+    userId: string,
+    jobId: string,
+    body: unknown,
+    options: ViewOptions = {},
+  ): Promise<JobView> {
+    const { workers: requested, cloudRun, graceSeconds, ...patch } = parseJobPatch(body);
     const now = this.options.clock.now();
     const known = await this.options.workerIds();
     const current = await this.options.store.getJob(userId, jobId);
     if (!current) throw new NotFoundError(`Cannot update job: job "${jobId}" not found`);
+    checkPatchForType({ ...patch, workers: requested, cloudRun, graceSeconds }, current.job.type);
     // The Cloud Run target is resolved (and its credential looked up) before the write.
     const spec = current.job.type === "cloud_run_job"
       ? (await this.cloudRunJob(current.job, { cloudRun, url: patch.url }, current.job.cloudRun))
         .cloudRun
+      : current.job.type === "heartbeat"
+      ? undefined
       : httpJob(current.job, { cloudRun, url: current.job.url }).cloudRun;
     const job = await this.options.store.updateJob(userId, jobId, (current, duePointer) => {
       const next: Job = { ...current, ...patch, updatedAt: new Date(now).toISOString() };
       if (spec) next.cloudRun = spec;
+      if (current.heartbeat && graceSeconds !== undefined) {
+        next.heartbeat = { ...current.heartbeat, graceSeconds };
+      }
       const schedule = checkJob(next, this.options);
       // A new schedule re-spreads the workers' offsets unless the patch gives them.
       const scheduleChanged = next.schedule !== current.schedule;
@@ -98,20 +139,23 @@ export class JobService {
       next.workers = assignWorkers(workers, schedule, (w) => known.has(w));
       const timing = scheduleChanged || next.timezone !== current.timezone ||
         next.enabled !== current.enabled || next.timeoutMs !== current.timeoutMs ||
-        runsHere(next) !== runsHere(current);
+        runsHere(next) !== runsHere(current) ||
+        next.heartbeat?.graceSeconds !== current.heartbeat?.graceSeconds;
       if (!timing) return { job: next, firstFireAt: undefined };
+      // A heartbeat resumed or retimed owes no ping for times before now.
+      if (next.heartbeat) next.heartbeat = { ...next.heartbeat, checksFrom: now };
       // Fires claimed under the old schedule and due after now are withdrawn (those due
       // before stay owed: see Runner); the new one starts two seconds from now, so a fire
       // already read ahead or starting now cannot run twice.
       const from = now + EDIT_MARGIN_MS;
       return {
         job: next,
-        firstFireAt: runsHere(next) ? firstFire(schedule, from) : null,
+        firstFireAt: runsHere(next) ? firstFire(fireSchedule(next), from) : null,
         cancel: claimedFires(current, now, duePointer),
       };
     });
     await this.options.scheduler.scheduleJob(userId, jobId);
-    return this.get(userId, job.id);
+    return this.get(userId, job.id, options);
   }
 
   async delete(userId: string, jobId: string): Promise<void> {
@@ -129,6 +173,12 @@ export class JobService {
   ): Promise<{ runId: string; scheduledAt: string }> {
     const stored = await this.options.store.getJob(userId, jobId);
     if (!stored) throw new NotFoundError(`Job "${jobId}" not found`);
+    if (stored.job.type === "heartbeat") {
+      throw new ValidationError(
+        "Cannot run a heartbeat job: it runs when pinged; send a request to its pingUrl",
+        "type",
+      );
+    }
     const at = this.options.clock.now();
     const suffix = await this.options.scheduler.addManualFire(userId, jobId, {
       at,
@@ -147,8 +197,11 @@ export class JobService {
     if (!Number.isInteger(count) || count < 1 || count > 100) {
       throw new ValidationError("count must be a whole number from 1 to 100", "count");
     }
-    const job = await this.get(userId, jobId);
-    return nextFireTimes(scheduleOf(job), this.options.clock.now(), { limit: count }).map((at) => ({
+    const stored = await this.options.store.getJob(userId, jobId);
+    if (!stored) throw new NotFoundError(`Job "${jobId}" not found`);
+    const job = stored.job;
+    const now = this.options.clock.now();
+    return nextFireTimes(expectedSchedule(job), now, { limit: count }).map((at) => ({
       at: new Date(at).toISOString(),
       local: formatLocal(at, job.timezone),
     }));
@@ -188,14 +241,39 @@ export class JobService {
     };
   }
 
-  private view(stored: StoredJob): JobView {
-    const { job } = stored;
+  /** A heartbeat job: nothing to send, a grace and a new ping token, sealed. */
+  private async heartbeatJob(
+    job: Omit<Job, "url" | "timeoutMs">,
+    graceSeconds: number,
+    now: number,
+  ): Promise<Job> {
+    const token = newPingToken();
+    return {
+      ...job,
+      url: "",
+      method: "GET",
+      headers: null,
+      body: null,
+      expect: null,
+      timeoutMs: HEARTBEAT_TIMEOUT_MS,
+      heartbeat: {
+        graceSeconds,
+        sealedToken: await this.options.box.seal(token, tokenContext(job.id)),
+        tokenHash: pingTokenHash(token),
+        checksFrom: now,
+      },
+    };
+  }
+
+  private async view(stored: StoredJob, options: ViewOptions): Promise<JobView> {
+    const { heartbeat, ...job } = stored.job;
     let nextRunAt: string | null = null;
-    if (runsHere(job)) {
-      const next = firstFire(scheduleOf(job), this.options.clock.now());
+    if (runsHere(stored.job)) {
+      // For a heartbeat, when the next ping is expected (its check comes a grace later).
+      const next = firstFire(expectedSchedule(stored.job), this.options.clock.now());
       nextRunAt = next === null ? null : new Date(next).toISOString();
     }
-    return {
+    const view: JobView = {
       ...job,
       type: job.type ?? "http",
       local: job.local ?? true,
@@ -204,6 +282,13 @@ export class JobService {
       lastRunAt: stored.lastRunAt === null ? null : new Date(stored.lastRunAt).toISOString(),
       nextRunAt,
     };
+    if (heartbeat) {
+      const token = await this.options.box.open(heartbeat.sealedToken, tokenContext(job.id));
+      const base = this.options.publicUrl ?? options.origin ?? "";
+      view.graceSeconds = heartbeat.graceSeconds;
+      view.pingUrl = `${base}/ping/${token}`;
+    }
+    return view;
   }
 }
 
@@ -235,17 +320,13 @@ const EDIT_MARGIN_MS = 2000;
  */
 function claimedFires(job: Job, now: number, duePointer: number | null): LeaseRef[] {
   if (!runsHere(job) || duePointer === null || duePointer <= now) return [];
-  const times = nextFireTimes(scheduleOf(job), now, { limit: 100, beforeMs: duePointer });
+  const times = nextFireTimes(fireSchedule(job), now, { limit: 100, beforeMs: duePointer });
   return times.flatMap((at) => claimedFire(at, job.userId, job.id));
 }
 
 /** Whether Hibiki itself fires the job (it may be checked only by remote workers). */
 export function runsHere(job: Job): boolean {
   return job.enabled && job.local !== false;
-}
-
-function scheduleOf(job: Job): Schedule {
-  return parseSchedule(job.schedule, { timezone: job.timezone, key: job.id });
 }
 
 function firstFire(schedule: Schedule, now: number): number | null {

@@ -25,12 +25,34 @@ import { zoneFor } from "./zone.ts";
 
 export { ScheduleError };
 
+/**
+ * A parsed schedule. `shiftMs` moves every fire time that much later in absolute time (not on
+ * the wall clock, so a shift across a DST change is still that many real seconds): a heartbeat
+ * job fires its late check at each expected time plus its grace.
+ */
 export type Schedule =
-  | { kind: "cron"; expression: string; timezone: string; seconds: boolean }
-  | { kind: "interval"; everyMs: number; phaseMs: number; timezone: string };
+  | { kind: "cron"; expression: string; timezone: string; seconds: boolean; shiftMs?: number }
+  | { kind: "interval"; everyMs: number; phaseMs: number; timezone: string; shiftMs?: number };
+
+export interface ParseOptions {
+  timezone?: string;
+  /** The job id: fixes the interval phase. */
+  key: string;
+  /** Fire this long after each time the expression names (see `Schedule`). */
+  shiftMs?: number;
+}
 
 /** Parses and validates; `key` (the job id) fixes the interval phase. */
-export function parseSchedule(text: string, options: { timezone?: string; key: string }): Schedule {
+export function parseSchedule(text: string, options: ParseOptions): Schedule {
+  const shift = options.shiftMs ?? 0;
+  if (!Number.isSafeInteger(shift) || shift < 0) {
+    throw new RangeError(`Cannot parse schedule: shiftMs ${shift} is not a whole number ≥ 0`);
+  }
+  const schedule = parseUnshifted(text, options);
+  return shift === 0 ? schedule : { ...schedule, shiftMs: shift };
+}
+
+function parseUnshifted(text: string, options: ParseOptions): Schedule {
   const timezone = options.timezone ?? "UTC";
   zoneFor(timezone); // validates, and keeps the zone for the scheduler
   const trimmed = text.trim();
@@ -55,6 +77,20 @@ export function nextFireTimes(
   }
   const before = options.beforeMs ?? Infinity;
   if (!(options.limit > 0)) return [];
+  const shift = schedule.shiftMs ?? 0;
+  const times = unshiftedTimes(schedule, afterMs - shift, {
+    limit: options.limit,
+    beforeMs: before - shift,
+  });
+  return shift === 0 ? times : times.map((at) => at + shift);
+}
+
+function unshiftedTimes(
+  schedule: Schedule,
+  afterMs: number,
+  options: { limit: number; beforeMs: number },
+): number[] {
+  const before = options.beforeMs;
   if (schedule.kind === "interval") {
     return nextIntervalTimes(schedule, afterMs, { limit: options.limit, beforeMs: before });
   }
@@ -74,9 +110,10 @@ export function nextFireTimes(
 /** True when `atMs` is one of the schedule's fire times. */
 export function isFireTime(schedule: Schedule, atMs: number): boolean {
   if (!Number.isFinite(atMs)) return false;
-  if (schedule.kind === "interval") return isIntervalTime(schedule, atMs);
+  const at = atMs - (schedule.shiftMs ?? 0);
+  if (schedule.kind === "interval") return isIntervalTime(schedule, at);
   const cron = compiledCron(schedule.expression, schedule.seconds);
-  return nextCronTime(cron, zoneFor(schedule.timezone), atMs - 1) === atMs;
+  return nextCronTime(cron, zoneFor(schedule.timezone), at - 1) === at;
 }
 
 /** Count of fire times in (afterMs, beforeMs) without materialising them when it can (interval: arithmetic). */
@@ -90,6 +127,16 @@ export function countFireTimes(
     throw new RangeError("Cannot count fire times: afterMs is not finite");
   }
   if (!(cap > 0) || !(beforeMs > afterMs)) return 0;
+  const shift = schedule.shiftMs ?? 0;
+  return countUnshifted(schedule, afterMs - shift, beforeMs - shift, cap);
+}
+
+function countUnshifted(
+  schedule: Schedule,
+  afterMs: number,
+  beforeMs: number,
+  cap: number,
+): number {
   if (schedule.kind === "interval") return countIntervalTimes(schedule, afterMs, beforeMs, cap);
   const cron = compiledCron(schedule.expression, schedule.seconds);
   const zone = zoneFor(schedule.timezone);

@@ -91,6 +91,43 @@ Deno.test("countFireTimes() counts in the open interval and stops at the cap", (
   assertEquals(countFireTimes(cron, at("2026-11-01T03:59:59Z"), at("2026-11-02T05:00:00Z"), 7), 7);
 });
 
+Deno.test("a shifted schedule fires its shift after each time, in real time across DST", () => {
+  // 09:00 New York: 14:00Z in EST, 13:00Z once the clocks spring forward on 8 March 2026.
+  const shifted = parseSchedule("0 9 * * *", {
+    timezone: "America/New_York",
+    key: "a",
+    shiftMs: 300_000,
+  });
+  assertEquals(nextFireTimes(shifted, at("2026-03-07T00:00:00Z"), { limit: 2 }).map(iso), [
+    "2026-03-07T14:05:00Z",
+    "2026-03-08T13:05:00Z",
+  ]);
+  // A fire exactly at the shift's end counts; one a millisecond earlier is not a fire time.
+  assert(isFireTime(shifted, at("2026-03-08T13:05:00Z")));
+  assert(!isFireTime(shifted, at("2026-03-08T13:04:59.999Z")));
+  assert(!isFireTime(shifted, at("2026-03-08T13:00:00Z")));
+  assertEquals(
+    nextFireTimes(shifted, at("2026-03-08T13:04:59.999Z"), { limit: 1 }).map(iso),
+    ["2026-03-08T13:05:00Z"],
+  );
+  assertEquals(
+    nextFireTimes(shifted, at("2026-03-08T13:05:00Z"), { limit: 1 }).map(iso),
+    ["2026-03-09T13:05:00Z"],
+  );
+  assertEquals(
+    countFireTimes(shifted, at("2026-03-07T14:05:00Z"), at("2026-03-09T13:05:00Z"), 9),
+    1,
+  );
+  const every = parseSchedule("@every 1h", { key: "a", shiftMs: 90_000 });
+  const plain = parseSchedule("@every 1h", { key: "a" });
+  const start = at("2026-05-01T00:00:00Z");
+  assertEquals(
+    nextFireTimes(every, start, { limit: 2 }),
+    nextFireTimes(plain, start - 90_000, { limit: 2 }).map((t) => t + 90_000),
+  );
+  assert.throws(() => parseSchedule("@every 1h", { key: "a", shiftMs: -1 }), RangeError);
+});
+
 // --- against croner -------------------------------------------------------------------------
 
 Deno.test("nextFireTimes() agrees with croner 11 across zones and DST transitions", () => {

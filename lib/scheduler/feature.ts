@@ -7,6 +7,7 @@
 import type { Clock } from "../clock.ts";
 import type { Config } from "../config.ts";
 import type { CloudRunRunner } from "../gcp/cloud_run_runner.ts";
+import type { LateCheck } from "../heartbeat/late_check.ts";
 import { Dispatcher } from "../lanes/dispatcher.ts";
 import type { Metrics } from "../metrics.ts";
 import type { ProbeOptions, ProbeRequest, ProbeResult } from "../net/probe.ts";
@@ -28,6 +29,8 @@ export interface FiresOptions {
   metrics: Metrics;
   config: Pick<Config, "allowPrivateNetworks" | "catchUpDeadlineMs" | "maxConcurrency">;
   cloudRun?: CloudRunRunner;
+  /** Checks heartbeat jobs' pings at their fires. */
+  lateCheck?: LateCheck;
   /** The HTTP client for job runs; tests may wrap it. */
   probe?: (request: ProbeRequest, options: ProbeOptions) => Promise<ProbeResult>;
   /** A run's follow-up work (the webhook outbox), written with the run. */
@@ -52,6 +55,7 @@ export function createFires(options: FiresOptions): Fires {
     probe: options.probe,
     stats: options.stats,
     cloudRun: options.cloudRun,
+    lateCheck: options.lateCheck,
     followUp: options.followUp,
   });
   const lane = new Dispatcher<FireValue>({

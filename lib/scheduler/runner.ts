@@ -14,7 +14,9 @@ import {
   type ProbeRequest,
   type ProbeResult,
 } from "../net/probe.ts";
-import { isFireTime, parseSchedule } from "../schedule/schedule.ts";
+import { isFireTime } from "../schedule/schedule.ts";
+import { fireSchedule } from "../heartbeat/window.ts";
+import type { LateCheck } from "../heartbeat/late_check.ts";
 import { runId } from "../store/run_id.ts";
 import type { JobForRun, LeaseRef, OutboxDelivery, Store } from "../store/store.ts";
 import type { Job, Run } from "../store/types.ts";
@@ -43,6 +45,8 @@ export interface RunnerOptions {
   stats?: JobStats;
   /** Starts Cloud Run jobs (jobs of type `cloud_run_job`). */
   cloudRun?: CloudRunRunner;
+  /** Checks heartbeat jobs' pings (jobs of type `heartbeat`). */
+  lateCheck?: LateCheck;
 }
 
 export interface FollowUp {
@@ -80,7 +84,10 @@ export class Runner {
       return store.releaseLease(lease);
     }
     const now = clock.now();
-    if (changed || (task.trigger === "AUTO" && now - task.at > this.options.catchUpDeadlineMs)) {
+    // A heartbeat's check reads what is stored, so done late it is as exact as on time.
+    const tooLate = task.trigger === "AUTO" && stored.job.type !== "heartbeat" &&
+      now - task.at > this.options.catchUpDeadlineMs;
+    if (changed || tooLate) {
       await store.recordRun({
         run: missedRun(task, stored.job, now, changed ? CHANGED : TOO_LATE),
         scheduledAt: task.at,
@@ -92,7 +99,11 @@ export class Runner {
       metrics.observeRun("missed", null);
       return;
     }
-    const run = await this.send(task, stored.job, leaseUntil);
+    const run = stored.job.type === "heartbeat"
+      ? await this.checkPings(task, stored.job, now)
+      : await this.send(task, stored.job, leaseUntil);
+    // A heartbeat whose ping came: nothing to record.
+    if (run === null) return store.releaseLease(lease);
     const followUp = await this.options.followUp?.(run, stored) ?? null;
     const recorded = await store.recordRun({
       run,
@@ -101,8 +112,9 @@ export class Runner {
       lease,
       runsStored: stored.runsStored,
       counts: true,
-      // A job that workers check has other writers of its state: no skipping on a stale read.
-      state: stored.job.workers?.length ? null : stored.state,
+      // A job that workers check, or a heartbeat (its pings), has other writers of its state:
+      // no skipping on a stale read.
+      state: stored.job.workers?.length || stored.job.type === "heartbeat" ? null : stored.state,
       outbox: followUp?.outbox,
     });
     if (recorded) {
@@ -115,6 +127,14 @@ export class Runner {
       });
       followUp?.afterCommit();
     }
+  }
+
+  /** A heartbeat's fire: its late run, or null when its ping came (or none was owed). */
+  private checkPings(task: FireTask, job: Job, now: number): Promise<Run | null> {
+    if (!this.options.lateCheck) throw new Error("Heartbeat jobs are not set up in this process");
+    // Only the schedule's own fires check; a manual fire of a heartbeat has nothing to do.
+    if (task.trigger !== "AUTO") return Promise.resolve(null);
+    return this.options.lateCheck.lateRun(job, task, now);
   }
 
   private async send(task: FireTask, job: Job, leaseUntil: number): Promise<Run> {
@@ -180,7 +200,7 @@ export class Runner {
 function firesAt(job: Job, at: number): boolean {
   if (!job.enabled || job.local === false) return false;
   try {
-    return isFireTime(parseSchedule(job.schedule, { timezone: job.timezone, key: job.id }), at);
+    return isFireTime(fireSchedule(job), at);
   } catch {
     return false;
   }

@@ -184,6 +184,7 @@ export class Scheduler {
       schedule = parseSchedule(entry.value.schedule, {
         timezone: entry.value.timezone,
         key: jobId,
+        shiftMs: entry.value.shiftMs,
       });
     } catch (error) {
       // Stored schedules were valid when written; one that no longer parses (a time zone

@@ -1,5 +1,6 @@
 /** Shared set-up for scheduler tests: a job written straight into a store, the feature alone. */
 import type { Clock } from "../clock.ts";
+import { randomBytes, SecretBox } from "../crypto.ts";
 import type { Config } from "../config.ts";
 import { JobService } from "../jobs/jobs.ts";
 import { Metrics } from "../metrics.ts";
@@ -61,6 +62,8 @@ export function buildFires(kv: Deno.Kv, clock: Clock, config: Config) {
     scheduler,
     clock,
     allowPrivateNetworks: config.allowPrivateNetworks,
+    box: new SecretBox(randomBytes(32)),
+    publicUrl: config.publicUrl,
     workerIds: () => Promise.resolve(new Set()),
     cloudRun: {
       baseUrl: config.gcp.runUrl,

@@ -424,6 +424,80 @@ export function storeContract(name: string, makeStores: MakeStores): void {
       assert.deepEqual(records.map((r) => r?.hours[0].n ?? null), [2, 4, null]);
     });
 
+    await step(t, "a heartbeat job is found by its token hash until it is deleted", async (s) => {
+      const heartbeat = { graceSeconds: 60, sealedToken: "v1.x.y", tokenHash: "ab".repeat(32) };
+      const job = makeJob({ type: "heartbeat", heartbeat: { ...heartbeat, checksFrom: T0 } });
+      await s.records.createJob(job, T0 + 60_000);
+      const target = { userId: "default", jobId: job.id, enabled: true };
+      assert.deepEqual(await s.heartbeats.findByTokenHash(heartbeat.tokenHash), target);
+      assert.equal(await s.heartbeats.findByTokenHash("cd".repeat(32)), null);
+      await s.records.updateJob("default", job.id, (current) => ({
+        job: { ...current, enabled: false },
+        firstFireAt: null,
+      }));
+      assert.deepEqual(await s.heartbeats.findByTokenHash(heartbeat.tokenHash), {
+        ...target,
+        enabled: false,
+      });
+      await s.heartbeats.markStart("default", job.id, T0);
+      await s.records.deleteJob("default", job.id);
+      assert.equal(await s.heartbeats.findByTokenHash(heartbeat.tokenHash), null);
+      assert.equal((await s.heartbeats.pingFacts("default", job.id)).startedAt, null);
+    });
+
+    await step(t, "a start mark is cleared only by the ping that ends it", async (s) => {
+      const job = makeJob({});
+      await s.records.createJob(job, null);
+      assert.deepEqual(await s.heartbeats.pingFacts("default", job.id), {
+        startedAt: null,
+        runsStored: 0,
+      });
+      await s.heartbeats.markStart("default", job.id, T0);
+      await s.heartbeats.markStart("default", job.id, T0 + 5);
+      // A ping that read the first start finds the second one: it stays.
+      await s.heartbeats.clearStart("default", job.id, T0);
+      assert.equal((await s.heartbeats.pingFacts("default", job.id)).startedAt, T0 + 5);
+      await s.records.recordRun(complete(run(job, T0 + 9, "success")));
+      await s.heartbeats.clearStart("default", job.id, T0 + 5);
+      assert.deepEqual(await s.heartbeats.pingFacts("default", job.id), {
+        startedAt: null,
+        runsStored: 1,
+      });
+    });
+
+    await step(t, "successPingBetween sees success pings inside its bounds only", async (s) => {
+      const job = makeJob({});
+      await s.records.createJob(job, null);
+      const ping = (at: number, status: Run["status"], suffix: string) => {
+        const details = {
+          kind: "success" as const,
+          exitCode: null,
+          method: "GET",
+          source: null,
+          forwardedFor: null,
+          userAgent: null,
+          body: "",
+          bodyTruncated: false,
+          ignored: false,
+        };
+        const r = { ...run(job, at, status), id: runId(at, suffix), ping: details };
+        return s.records.recordRun({ ...complete(r), suffix });
+      };
+      await ping(T0 + 100, "success", "ping-a");
+      await ping(T0 + 200, "failure", "ping-b");
+      // A late check's own failing run, and a success that is no ping, answer nothing.
+      await s.records.recordRun(complete(run(job, T0 + 300, "success")));
+      const between = (from: number, to: number) =>
+        s.heartbeats.successPingBetween("default", job.id, from, to);
+      assert.equal(await between(T0 + 100, T0 + 100), true);
+      assert.equal(await between(T0, T0 + 99), false);
+      assert.equal(await between(T0 + 101, T0 + 400), false);
+      await ping(T0 + 250, "success", "ping-c");
+      assert.equal(await between(T0 + 101, T0 + 400), true);
+      assert.equal(await between(T0 + 251, T0 + 250), false);
+      assert.equal(await s.heartbeats.successPingBetween("other", job.id, T0, T0 + 400), false);
+    });
+
     await step(
       t,
       "maintenance windows are kept per owner and changed with compare-and-set",

@@ -3,6 +3,7 @@
  * contract suite (`contract_test_suite.ts`) runs against such a set.
  */
 import type { CredentialStore } from "./credentials.ts";
+import type { HeartbeatStore } from "./heartbeats.ts";
 import type { InboundStore } from "./inbound.ts";
 import type { MaintenanceStore } from "./maintenance.ts";
 import type { JobStatsStore } from "./stats.ts";
@@ -23,4 +24,6 @@ export interface Stores {
   credentials: CredentialStore;
   stats: JobStatsStore;
   maintenance: MaintenanceStore;
+  /** Heartbeat jobs' token index, start marks and late checks. */
+  heartbeats: HeartbeatStore;
 }

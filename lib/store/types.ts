@@ -34,6 +34,26 @@ export interface WorkerAssignment {
   checkSecond: number;
 }
 
+export const JOB_TYPES = ["http", "cloud_run_job", "heartbeat"] as const;
+export type JobType = (typeof JOB_TYPES)[number];
+
+/**
+ * A heartbeat job's own settings. Its fires come `graceSeconds` after each time its schedule
+ * names, and check that a success ping arrived for that time (lib/heartbeat/window.ts).
+ */
+export interface HeartbeatSpec {
+  graceSeconds: number;
+  /** The ping token, sealed with the master key: the job's answer shows it in `pingUrl`. */
+  sealedToken: string;
+  /** SHA-256 of the token, hex: a ping finds its job by this, in one read. */
+  tokenHash: string;
+  /**
+   * Epoch ms from which fires are checked: when the job was created, resumed, or its
+   * schedule, zone or grace changed. A fire whose window opens earlier is not checked.
+   */
+  checksFrom: number;
+}
+
 /** What the user configured; counters and fire times live beside it (see `JobView`). */
 export interface Job {
   id: string;
@@ -52,10 +72,15 @@ export interface Job {
   local?: boolean;
   /** Remote probe workers that also check it (seed 002); absent in old records: none. */
   workers?: WorkerAssignment[];
-  /** What a run does: an HTTP request (the default) or starting a Cloud Run job. */
-  type?: "http" | "cloud_run_job";
+  /**
+   * What a run does: an HTTP request (the default), starting a Cloud Run job, or (a heartbeat)
+   * nothing: the job is pinged, and its fires check that the pings came.
+   */
+  type?: JobType;
   /** The Cloud Run target, for `type: "cloud_run_job"` (then `url` only names it). */
   cloudRun?: CloudRunSpec;
+  /** For `type: "heartbeat"` (then `url` is empty): its grace and ping token. */
+  heartbeat?: HeartbeatSpec;
   createdAt: string;
   updatedAt: string;
 }
@@ -105,9 +130,16 @@ export interface ResultChunk {
   results: CheckResult[];
 }
 
-/** A job as the API shows it: the configuration plus its counters. */
-export interface JobView extends Job {
-  type: "http" | "cloud_run_job";
+/**
+ * A job as the API shows it: the configuration plus its counters. A heartbeat job shows its
+ * grace and ping URL instead of its sealed token.
+ */
+export interface JobView extends Omit<Job, "heartbeat"> {
+  type: JobType;
+  /** Heartbeat jobs only. */
+  graceSeconds?: number;
+  /** Heartbeat jobs only: `<HIBIKI_PUBLIC_URL or the request's origin>/ping/<token>`. */
+  pingUrl?: string;
   local: boolean;
   workers: WorkerAssignment[];
   count: number;
@@ -146,6 +178,8 @@ export interface Run {
   failure: string | null;
   /** On a `missed` record that stands for several fires: how many. */
   missedCount?: number;
+  /** For a heartbeat job's ping: what the sender said and from where. */
+  ping?: PingDetails;
   /** For Cloud Run jobs: the execution this run started and how it ended. */
   execution?: {
     name: string;
@@ -154,6 +188,25 @@ export interface Run {
     logUri: string | null;
     status: string;
   } | null;
+}
+
+/** What a heartbeat job's ping carried (a run with `ping` is a ping, not a fire). */
+export interface PingDetails {
+  /** `success` (`/ping/:token`), `fail` (`/fail`) or `exit` (`/<code>`). */
+  kind: "success" | "fail" | "exit";
+  /** For `exit`: the code sent, 0–255 (0 is a success). */
+  exitCode: number | null;
+  method: string;
+  /** The address the request came from (the connection's peer), null when unknown. */
+  source: string | null;
+  /** `X-Forwarded-For` as sent (at most 200 characters): not verified, for reading only. */
+  forwardedFor: string | null;
+  userAgent: string | null;
+  /** The body's first 10 KiB as UTF-8 (invalid bytes replaced); the rest was not read. */
+  body: string;
+  bodyTruncated: boolean;
+  /** The job was paused: the ping is kept but changes nothing (as Healthchecks' manual resume). */
+  ignored: boolean;
 }
 
 export const SCOPES = ["read:jobs", "write:jobs", "read:logs", "write:logs", "admin"] as const;

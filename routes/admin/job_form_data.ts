@@ -6,7 +6,7 @@ import type { JobView } from "../../lib/store/types.ts";
 
 export function formValues(form: Record<string, string>): JobFormValues {
   return {
-    target: form.target === "cloud_run_job" ? "cloud_run_job" : "http",
+    target: form.target === "cloud_run_job" || form.target === "heartbeat" ? form.target : "http",
     name: form.name ?? "",
     url: form.url ?? "",
     method: form.method ?? "GET",
@@ -28,6 +28,7 @@ export function formValues(form: Record<string, string>): JobFormValues {
     crArgs: form.crArgs ?? "",
     crTaskCount: form.crTaskCount ?? "",
     crTimeout: form.crTimeout ?? "",
+    graceSeconds: form.graceSeconds ?? "",
   };
 }
 
@@ -58,12 +59,14 @@ export function jobValues(job: JobView): JobFormValues {
     crArgs: (overrides.args ?? []).join("\n"),
     crTaskCount: overrides.taskCount === undefined ? "" : String(overrides.taskCount),
     crTimeout: overrides.timeout ?? "",
+    graceSeconds: job.graceSeconds === undefined ? "" : String(job.graceSeconds),
   };
 }
 
 /** The API body for the values; a value that cannot be read fails naming its API field. */
 export function jobBody(values: JobFormValues): Record<string, unknown> {
   if (values.target === "cloud_run_job") return cloudRunJobBody(values);
+  if (values.target === "heartbeat") return heartbeatJobBody(values);
   const headers = parseHeaderLines(values.headers, "headers", "headers");
   const timeout = Number(values.timeoutSeconds || "30");
   if (!Number.isFinite(timeout)) throw new ValidationError("timeout must be a number", "timeoutMs");
@@ -87,6 +90,22 @@ export function jobBody(values: JobFormValues): Record<string, unknown> {
     enabled: values.enabled,
     local: values.local,
     workers: values.workers.split(/[\s,]+/).filter(Boolean).map((workerId) => ({ workerId })),
+  };
+}
+
+/** A heartbeat job's API body: no request, a grace. */
+function heartbeatJobBody(values: JobFormValues): Record<string, unknown> {
+  const grace = values.graceSeconds.trim();
+  if (grace !== "" && !/^\d+$/.test(grace)) {
+    throw new ValidationError("graceSeconds must be a whole number of seconds", "graceSeconds");
+  }
+  return {
+    type: "heartbeat",
+    name: values.name,
+    schedule: values.schedule,
+    timezone: values.timezone || "UTC",
+    enabled: values.enabled,
+    ...(grace === "" ? {} : { graceSeconds: Number(grace) }),
   };
 }
 

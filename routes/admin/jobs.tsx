@@ -28,6 +28,7 @@ const FORM_FIELDS = new Set([
   "workers",
   "cloudRun",
   "type",
+  "graceSeconds",
 ]);
 
 export function jobRoutes(deps: AdminDeps): Hono<AdminEnv> {

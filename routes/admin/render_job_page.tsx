@@ -7,6 +7,7 @@ import { NotFoundError } from "../../lib/errors.ts";
 import type { AdminContext } from "./context.ts";
 import type { AdminDeps } from "./deps.ts";
 import { renderPage } from "./render.tsx";
+import { originOf } from "../http.ts";
 
 const CHART_RUNS = 120;
 const TABLE_RUNS = 25;
@@ -26,7 +27,7 @@ export async function renderJobPage(
   extras: JobPageExtras = {},
 ): Promise<Response> {
   const userId = c.get("user").id;
-  const job = await deps.jobs.get(userId, jobId);
+  const job = await deps.jobs.get(userId, jobId, { origin: originOf(c) });
   const [runs, stats, webhook, workers] = await Promise.all([
     deps.store.listRuns(userId, jobId, { limit: CHART_RUNS }),
     deps.stats.summaries(userId, [jobId]),

@@ -4,7 +4,7 @@ import { NotFoundError } from "../../lib/errors.ts";
 import type { JobService } from "../../lib/jobs/jobs.ts";
 import type { Store } from "../../lib/store/store.ts";
 import { type AuthEnv, scope, userOf } from "../middleware/auth.ts";
-import { jsonBody, ok, okPage, pageParams } from "../http.ts";
+import { jsonBody, ok, okPage, originOf, pageParams } from "../http.ts";
 
 export function jobRoutes(deps: { jobs: JobService; store: Store }): Hono<AuthEnv> {
   const { jobs, store } = deps;
@@ -13,22 +13,26 @@ export function jobRoutes(deps: { jobs: JobService; store: Store }): Hono<AuthEn
   app.get(
     "/",
     scope("read:jobs"),
-    async (c) => okPage(c, await jobs.list(userOf(c), pageParams(c))),
+    async (c) => okPage(c, await jobs.list(userOf(c), pageParams(c), { origin: originOf(c) })),
   );
   app.post(
     "/",
     scope("write:jobs"),
-    async (c) => ok(c, await jobs.create(userOf(c), await jsonBody(c)), 201),
+    async (c) =>
+      ok(c, await jobs.create(userOf(c), await jsonBody(c), { origin: originOf(c) }), 201),
   );
   app.get(
     "/:id",
     scope("read:jobs"),
-    async (c) => ok(c, await jobs.get(userOf(c), c.req.param("id"))),
+    async (c) => ok(c, await jobs.get(userOf(c), c.req.param("id"), { origin: originOf(c) })),
   );
   app.patch(
     "/:id",
     scope("write:jobs"),
-    async (c) => ok(c, await jobs.update(userOf(c), c.req.param("id"), await jsonBody(c))),
+    async (c) => {
+      const body = await jsonBody(c);
+      return ok(c, await jobs.update(userOf(c), c.req.param("id"), body, { origin: originOf(c) }));
+    },
   );
   app.delete("/:id", scope("write:jobs"), async (c) => {
     await jobs.delete(userOf(c), c.req.param("id"));

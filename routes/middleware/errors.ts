@@ -53,6 +53,7 @@ function classify(error: Error): [ContentfulStatusCode, string] {
 
 /** The path for a log line: a client's path can be any length, the line stays readable. */
 export function loggedPath(c: Context): string {
-  const path = c.req.path;
+  // A ping URL's token is its secret: never in a log line.
+  const path = c.req.path.replace(/^\/ping\/[^/]+/, "/ping/…");
   return path.length > 200 ? `${path.slice(0, 200)}… (${path.length} characters)` : path;
 }

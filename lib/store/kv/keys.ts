@@ -175,6 +175,15 @@ export const kvKeys = {
     nonce,
   ],
 
+  // --- Heartbeat jobs (lib/heartbeat/) ----------------------------------------------------
+  /**
+   * SHA-256 of a ping token (hex) → `{ userId, jobId, enabled }`: a ping finds its job in one
+   * read, by a key that tells nothing of the token. Written in the same atomic op as its job.
+   */
+  pingToken: (tokenHash: string) => ["ping_token", tokenHash],
+  /** When a heartbeat job's latest `/start` ping came (epoch ms); expires after 72 hours. */
+  pingStart: (userId: string, jobId: string) => ["ping_start", userId, jobId],
+
   // --- Admin UI: users, sessions (lib/users/) and the job search index (lib/jobs/) -------
   users: () => ["user"],
   user: (userId: string) => ["user", userId],

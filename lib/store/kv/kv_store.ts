@@ -20,6 +20,7 @@ import { getMany } from "./get_many.ts";
 import { KvJobSearch, writeJobIndex } from "./job_index.ts";
 import { JOB_PARTS, kvKeys } from "./keys.ts";
 import { writeMonitors } from "./monitors.ts";
+import { writePingIndex } from "./heartbeats.ts";
 import { runsKept, RunWriter } from "./run_writer.ts";
 import { parseRunId } from "../run_id.ts";
 
@@ -41,6 +42,8 @@ export interface DueEntry {
   timezone: string;
   /** Sizes the lease of each fire, so a crashed run is retried soon after its deadline. */
   timeoutMs: number;
+  /** Fires come this long after each time the schedule names (a heartbeat job's grace). */
+  shiftMs?: number;
 }
 
 const MAX_ATTEMPTS = 20;
@@ -72,6 +75,7 @@ export class KvStore implements Store {
     }
     writeMonitors(op, null, job);
     writeJobIndex(op, null, job);
+    writePingIndex(op, null, job);
     const result = await op.commit();
     if (!result.ok) throw new ConflictError(`Cannot create job: id "${job.id}" already exists`);
   }
@@ -163,6 +167,7 @@ export class KvStore implements Store {
       writeMonitors(op, current.value, next.job);
       for (const lease of next.cancel ?? []) op.delete(lease as Deno.KvKey);
       writeJobIndex(op, current.value, next.job);
+      writePingIndex(op, current.value, next.job);
       if (next.firstFireAt !== undefined) {
         if (due.value !== null) op.delete(kvKeys.due(due.value, userId, jobId));
         op.set(kvKeys.jobDue(userId, jobId), next.firstFireAt);
@@ -203,6 +208,7 @@ export class KvStore implements Store {
       if (due.value !== null) op.delete(kvKeys.due(due.value, userId, jobId));
       writeMonitors(op, current.value, null);
       writeJobIndex(op, current.value, null);
+      writePingIndex(op, current.value, null);
       if ((await op.commit()).ok) return;
     }
     throw new ConflictError(`Cannot delete job "${jobId}": too many concurrent changes`);
@@ -351,7 +357,13 @@ export async function collect<T>(iter: Deno.KvListIterator<T>): Promise<Deno.KvE
 }
 
 export function dueEntry(job: Job): DueEntry {
-  return { schedule: job.schedule, timezone: job.timezone, timeoutMs: job.timeoutMs };
+  const entry: DueEntry = {
+    schedule: job.schedule,
+    timezone: job.timezone,
+    timeoutMs: job.timeoutMs,
+  };
+  if (job.heartbeat) entry.shiftMs = job.heartbeat.graceSeconds * 1000;
+  return entry;
 }
 
 function storedJob(job: Job, count: Deno.KvU64 | null, last: Deno.KvU64 | null): StoredJob {

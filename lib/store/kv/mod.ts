@@ -4,6 +4,7 @@ import type { Stores } from "../stores.ts";
 import { KvCredentialStore } from "./credentials.ts";
 import { KvInboundStore } from "./inbound.ts";
 import { KvStore, type KvStoreOptions } from "./kv_store.ts";
+import { KvHeartbeatStore } from "./heartbeats.ts";
 import { KvMaintenanceStore } from "./maintenance.ts";
 import { KvJobStatsStore } from "./stats.ts";
 import { KvLoginFailureStore, KvSessionStore, KvUserStore } from "./users.ts";
@@ -24,5 +25,6 @@ export function createKvStores(kv: Deno.Kv, options: KvStoreOptions = {}): Store
     credentials: new KvCredentialStore(kv),
     stats: new KvJobStatsStore(kv),
     maintenance: new KvMaintenanceStore(kv),
+    heartbeats: new KvHeartbeatStore(kv),
   };
 }

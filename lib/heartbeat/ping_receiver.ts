@@ -1,0 +1,158 @@
+/**
+ * The public side of heartbeat jobs: `/ping/:token` and its `/start`, `/fail` and `/<code>`
+ * forms. A ping is found by its token's hash (one read), limited per token, and written as a
+ * run of its job through `Store.recordRun`, the one run writer, before it is acknowledged: an
+ * `OK` always means the ping is stored. Each ping is a run of its own, at its arrival time with
+ * a random suffix, so two pings in one millisecond are two runs.
+ *
+ * `/start` is no run: it marks when the job began, and the next ping that ends it (success,
+ * fail or exit code, within 72 hours) records the time between as the run's duration. A paused
+ * job's pings are answered and kept, marked `ignored`, but change nothing (no state, no count,
+ * no start), as Healthchecks does for checks that resume only by hand.
+ */
+import type { Clock } from "../clock.ts";
+import { randomBytes } from "../crypto.ts";
+import { readHead } from "../request_body.ts";
+import type { JobStats } from "../stats/job_stats.ts";
+import type { HeartbeatStore, PingTarget } from "../store/heartbeats.ts";
+import { runId } from "../store/run_id.ts";
+import type { Store } from "../store/store.ts";
+import type { PingDetails, Run } from "../store/types.ts";
+import { PING_RATE_LIMIT, type RateLimit, TokenBuckets } from "./rate_limit.ts";
+import { PING_TOKEN, pingTokenHash } from "./token.ts";
+import { START_TTL_MS } from "../store/heartbeats.ts";
+
+/** Body bytes kept with a ping; the rest is not read. */
+export const PING_BODY_BYTES = 10 * 1024;
+const HEADER_CHARS = 200;
+const decoder = new TextDecoder();
+
+export type PingKind = "success" | "start" | "fail" | "exit";
+
+export interface Ping {
+  token: string;
+  kind: PingKind;
+  /** For `exit`: 0–255. */
+  exitCode?: number;
+  request: Request;
+  /** The connection's peer address, when known. */
+  source: string | null;
+}
+
+export type PingOutcome =
+  | { kind: "ok" }
+  | { kind: "not_found" }
+  | { kind: "rate_limited"; retryAfterSeconds: number };
+
+export interface PingReceiverOptions {
+  /** Writes the ping's run (`recordRun`). */
+  store: Store;
+  heartbeats: HeartbeatStore;
+  clock: Clock;
+  stats?: JobStats;
+  rateLimit?: RateLimit;
+}
+
+export class PingReceiver {
+  private readonly buckets: TokenBuckets;
+
+  constructor(private readonly options: PingReceiverOptions) {
+    this.buckets = new TokenBuckets(
+      options.rateLimit ?? PING_RATE_LIMIT,
+      () => options.clock.now(),
+    );
+  }
+
+  /** Records one ping; resolves once it is stored (or known not to be wanted). */
+  async receive(ping: Ping): Promise<PingOutcome> {
+    if (!PING_TOKEN.test(ping.token)) return { kind: "not_found" };
+    const hash = pingTokenHash(ping.token);
+    // Before the lookup: a flood of one token costs no reads.
+    const waitMs = this.buckets.take(hash);
+    if (waitMs > 0) return { kind: "rate_limited", retryAfterSeconds: Math.ceil(waitMs / 1000) };
+    const target = await this.options.heartbeats.findByTokenHash(hash);
+    if (!target) return { kind: "not_found" };
+    const now = this.options.clock.now();
+    if (ping.kind === "start") {
+      if (target.enabled) await this.options.heartbeats.markStart(target.userId, target.jobId, now);
+      return { kind: "ok" };
+    }
+    await this.record(target, { ...ping, kind: ping.kind }, now);
+    return { kind: "ok" };
+  }
+
+  private async record(
+    target: PingTarget,
+    ping: Ping & { kind: PingDetails["kind"] },
+    now: number,
+  ): Promise<void> {
+    const { store, heartbeats, stats } = this.options;
+    const { userId, jobId } = target;
+    const [head, facts] = await Promise.all([
+      readHead(ping.request, PING_BODY_BYTES),
+      heartbeats.pingFacts(userId, jobId),
+    ]);
+    const ignored = !target.enabled;
+    const startedAt = !ignored && facts.startedAt !== null && facts.startedAt <= now &&
+        now - facts.startedAt <= START_TTL_MS
+      ? facts.startedAt
+      : null;
+    const success = ping.kind === "success" || (ping.kind === "exit" && ping.exitCode === 0);
+    const headers = ping.request.headers;
+    const details: PingDetails = {
+      kind: ping.kind,
+      exitCode: ping.kind === "exit" ? ping.exitCode ?? null : null,
+      method: ping.request.method,
+      source: ping.source,
+      forwardedFor: headers.get("x-forwarded-for")?.slice(0, HEADER_CHARS) ?? null,
+      userAgent: headers.get("user-agent")?.slice(0, HEADER_CHARS) ?? null,
+      body: decoder.decode(head.bytes),
+      bodyTruncated: head.truncated,
+      ignored,
+    };
+    // Random, not a counter: pings to one job from several processes never share an id.
+    const suffix = `ping-${randomBytes(6).toHex()}`;
+    const stamp = new Date(now).toISOString();
+    const run: Run = {
+      id: runId(now, suffix),
+      jobId,
+      userId,
+      where: "local",
+      trigger: "AUTO",
+      status: success ? "success" : "failure",
+      code: 0,
+      scheduledAt: stamp,
+      startedAt: new Date(startedAt ?? now).toISOString(),
+      finishedAt: stamp,
+      durationMs: startedAt === null ? null : now - startedAt,
+      lateMs: null,
+      response: null,
+      error: success ? null : {
+        category: "reported",
+        message: ping.kind === "fail"
+          ? "The job reported a failure"
+          : `The job exited with code ${ping.exitCode}`,
+      },
+      failure: null,
+      ping: details,
+    };
+    const recorded = await store.recordRun({
+      run,
+      scheduledAt: now,
+      suffix,
+      lease: null,
+      runsStored: facts.runsStored,
+      // A paused job's ping is kept for reading: not an execution, and not its state.
+      counts: !ignored,
+      newest: ignored ? false : undefined,
+    });
+    if (!recorded || ignored) return;
+    if (startedAt !== null) await heartbeats.clearStart(userId, jobId, startedAt);
+    stats?.observe(userId, jobId, {
+      at: now,
+      ok: success,
+      latencyMs: run.durationMs,
+      lateMs: null,
+    });
+  }
+}

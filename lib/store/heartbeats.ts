@@ -1,0 +1,41 @@
+/**
+ * The contract for heartbeat jobs' pings (lib/heartbeat/): finding a job by its ping token's
+ * hash, the `/start` mark, and the question a late check asks. The pings themselves are runs,
+ * written by `Store.recordRun` like every run; the token index is written with its job by
+ * `Store.createJob`, `updateJob` and `deleteJob`, in the same commit.
+ */
+
+/** How long a `/start` waits for the ping that ends it (Healthchecks' MAX_DELTA). */
+export const START_TTL_MS = 72 * 3_600_000;
+
+/** The job a ping token names. */
+export interface PingTarget {
+  userId: string;
+  jobId: string;
+  /** False while the job is paused: its pings are kept but change nothing. */
+  enabled: boolean;
+}
+
+/** What recording a ping needs to know besides its job. */
+export interface PingFacts {
+  /** When the pending `/start` came (epoch ms), null when none is pending. */
+  startedAt: number | null;
+  /** Runs kept for the job, to decide when to prune (see `RunCompletion.runsStored`). */
+  runsStored: number;
+}
+
+export interface HeartbeatStore {
+  /** The job whose ping token hashes to `tokenHash` (SHA-256, hex), in one read. */
+  findByTokenHash(tokenHash: string): Promise<PingTarget | null>;
+  /** The pending start and the run count, in one read. */
+  pingFacts(userId: string, jobId: string): Promise<PingFacts>;
+  /** Marks a start at `at` (epoch ms), replacing any earlier one; it expires after START_TTL_MS. */
+  markStart(userId: string, jobId: string, at: number): Promise<void>;
+  /** Removes the start mark if it is still the one made at `at` (a newer start stays). */
+  clearStart(userId: string, jobId: string, at: number): Promise<void>;
+  /**
+   * Whether a ping run of the job reporting success is stored with its time in `[from, to]`
+   * (epoch ms, both ends included).
+   */
+  successPingBetween(userId: string, jobId: string, from: number, to: number): Promise<boolean>;
+}

@@ -1,0 +1,78 @@
+/**
+ * Heartbeat pings in Deno KV: the token index (`["ping_token", sha256]`, kept in step with its
+ * job by `writePingIndex` in the job's own atomic op), the expiring `/start` mark, and the late
+ * check's question, answered from the job's runs by one range read of the window.
+ */
+import {
+  type HeartbeatStore,
+  type PingFacts,
+  type PingTarget,
+  START_TTL_MS,
+} from "../heartbeats.ts";
+import type { Job, Run } from "../types.ts";
+import { kvKeys } from "./keys.ts";
+import { runsKept } from "./run_writer.ts";
+
+export class KvHeartbeatStore implements HeartbeatStore {
+  constructor(private readonly kv: Deno.Kv) {}
+
+  async findByTokenHash(tokenHash: string): Promise<PingTarget | null> {
+    return (await this.kv.get<PingTarget>(kvKeys.pingToken(tokenHash))).value;
+  }
+
+  async pingFacts(userId: string, jobId: string): Promise<PingFacts> {
+    const [start, count, adjust] = await this.kv.getMany<[number, Deno.KvU64, Deno.KvU64]>([
+      kvKeys.pingStart(userId, jobId),
+      kvKeys.jobCount(userId, jobId),
+      kvKeys.runsAdjust(userId, jobId),
+    ]);
+    return { startedAt: start.value, runsStored: runsKept(count.value, adjust.value) };
+  }
+
+  async markStart(userId: string, jobId: string, at: number): Promise<void> {
+    await this.kv.set(kvKeys.pingStart(userId, jobId), at, { expireIn: START_TTL_MS });
+  }
+
+  async clearStart(userId: string, jobId: string, at: number): Promise<void> {
+    const key = kvKeys.pingStart(userId, jobId);
+    const entry = await this.kv.get<number>(key);
+    if (entry.value !== at) return;
+    // A start that came meanwhile is a new run of the job: the check keeps it.
+    await this.kv.atomic().check(entry).delete(key).commit();
+  }
+
+  async successPingBetween(
+    userId: string,
+    jobId: string,
+    from: number,
+    to: number,
+  ): Promise<boolean> {
+    if (to < from) return false;
+    const runs = kvKeys.runsOf(userId, jobId);
+    // Newest first: the ping that answers is most often the latest one.
+    const iter = this.kv.list<Run>(
+      { start: [...runs, from], end: [...runs, to + 1] },
+      { reverse: true, batchSize: 50 },
+    );
+    for await (const entry of iter) {
+      if (entry.value.ping && entry.value.status === "success") return true;
+    }
+    return false;
+  }
+}
+
+/** Keeps a heartbeat job's token index in step with it (add to the job's own write). */
+export function writePingIndex(
+  op: Deno.AtomicOperation,
+  before: Job | null,
+  after: Job | null,
+): void {
+  const old = before?.heartbeat?.tokenHash;
+  const now = after?.heartbeat?.tokenHash;
+  if (old && old !== now) op.delete(kvKeys.pingToken(old));
+  if (before?.heartbeat && !after) op.delete(kvKeys.pingStart(before.userId, before.id));
+  if (after && now) {
+    const target: PingTarget = { userId: after.userId, jobId: after.id, enabled: after.enabled };
+    op.set(kvKeys.pingToken(now), target);
+  }
+}
