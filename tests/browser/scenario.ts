@@ -269,6 +269,31 @@ async function scenario(): Promise<void> {
     await shot("cloud_run_job");
   });
 
+  await t.step(
+    "a heartbeat made with the form shows its ping URL, and a ping shows up",
+    async () => {
+      await page.goto(`${h.origin}/admin/jobs/new`);
+      // The form shows the chosen target's fields only.
+      assert.ok(await page.getByLabel("URL").isVisible());
+      assert.ok(!(await page.getByLabel("Grace (seconds)").isVisible()));
+      await page.getByLabel("Target").selectOption("heartbeat");
+      assert.ok(!(await page.getByLabel("URL").isVisible()));
+      assert.ok(!(await page.getByLabel("Probe workers").isVisible()));
+      await page.getByLabel("Name").fill("Nightly backup");
+      await page.getByLabel("Schedule").fill("30 2 * * *");
+      await page.getByLabel("Grace (seconds)").fill("600");
+      await page.getByRole("button", { name: "Create job" }).click();
+      await page.waitForURL(/\/admin\/jobs\/[0-9a-f-]{36}$/);
+      const url = await page.getByTestId("ping-url").textContent() ?? "";
+      assert.match(url, new RegExp(`^${h.origin}/ping/[A-Za-z0-9_-]{32}$`));
+      assert.match(await page.getByTestId("ping-crontab").textContent() ?? "", /^30 2 \* \* \* /);
+      const answer = await fetch(`${url}/0`, { method: "POST", body: "backup done" });
+      assert.equal(await answer.text(), "OK");
+      await page.locator("table.runs tbody tr").first().waitFor({ timeout: 15_000 });
+      await shot("heartbeat_job");
+    },
+  );
+
   await t.step("other pages render, in Japanese too", async () => {
     for (
       const [path, name] of [["/admin/workers", "workers"], ["/admin/users", "users"], [
