@@ -96,7 +96,7 @@ export const inbound: Scenario = async ({ quick, log }) => {
  * 2-core machine's CPU than a JavaScript one, so the figure is the server's, as it would be
  * with the senders elsewhere. Without it, a load generator in a worker thread stands in.
  */
-async function wrkPath(): Promise<string | null> {
+export async function wrkPath(): Promise<string | null> {
   try {
     const out = await new Deno.Command("which", { args: ["wrk"], stderr: "null" }).output();
     return out.success ? new TextDecoder().decode(out.stdout).trim() : null;

@@ -7,6 +7,8 @@
 
 interface Job {
   url: string;
+  /** When given, one URL per request, cycled (instead of `url`). */
+  urls?: string[];
   method: string;
   headers: Record<string, string>;
   /** One body per request, cycled. */
@@ -25,7 +27,7 @@ self.onmessage = async (e: MessageEvent<Job>) => {
     while (sent < job.total) {
       const i = sent++;
       const t = performance.now();
-      const response = await fetch(job.url, {
+      const response = await fetch(job.urls ? job.urls[i % job.urls.length] : job.url, {
         method: job.method,
         headers: job.headers,
         body: job.bodies[i % job.bodies.length],

@@ -13,6 +13,7 @@ import { burst } from "./burst.ts";
 import { deliveries } from "./deliveries.ts";
 import { edge } from "./edge.ts";
 import { inbound } from "./inbound.ts";
+import { pings } from "./pings.ts";
 import { ui } from "./ui.ts";
 import { startup } from "./startup.ts";
 import { steady } from "./steady.ts";
@@ -36,6 +37,7 @@ const SCENARIOS: Record<string, Scenario> = {
   deliveries,
   edge,
   inbound,
+  pings,
   ui,
 };
 

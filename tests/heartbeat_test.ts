@@ -334,6 +334,25 @@ Deno.test("a paused heartbeat's ping is answered and kept as ignored, changing n
   assert.deepEqual([view.count, view.lastRunAt, view.nextRunAt], [0, null, null]);
 });
 
+Deno.test("a heartbeat pinged past its run retention is pruned back to it", async () => {
+  await using t = await TestSystem.start({ env: { HIBIKI_RUN_RETENTION_COUNT: "10" } });
+  const job = await heartbeat(t);
+  for (let i = 0; i < 70; i++) {
+    t.clock.advance(1000);
+    assert.equal((await ping(t, job.pingUrl!)).status, 200);
+  }
+  // Pruning follows the write that passes the retention (plus slack), off the ping's path.
+  const deadline = performance.now() + 2000;
+  let kept = (await runsOf(t, job.id)).length;
+  while (kept > 20 && performance.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 1));
+    kept = (await runsOf(t, job.id)).length;
+  }
+  assert.ok(kept <= 20, `${kept} runs kept`);
+  const newest = (await runsOf(t, job.id))[0];
+  assert.equal(newest.scheduledAt, new Date(T0 + 70_000).toISOString());
+});
+
 // ---------------------------------------------------------------------------------------------
 // Late detection
 

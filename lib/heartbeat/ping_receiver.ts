@@ -14,7 +14,8 @@ import type { Clock } from "../clock.ts";
 import { randomBytes } from "../crypto.ts";
 import { readHead } from "../request_body.ts";
 import type { JobStats } from "../stats/job_stats.ts";
-import type { HeartbeatStore, PingTarget } from "../store/heartbeats.ts";
+import type { HeartbeatStore, PingFacts, PingTarget } from "../store/heartbeats.ts";
+import { BoundedCache } from "../bounded_cache.ts";
 import { runId } from "../store/run_id.ts";
 import type { Store } from "../store/store.ts";
 import type { PingDetails, Run } from "../store/types.ts";
@@ -26,6 +27,8 @@ import { START_TTL_MS } from "../store/heartbeats.ts";
 export const PING_BODY_BYTES = 10 * 1024;
 const HEADER_CHARS = 200;
 const decoder = new TextDecoder();
+
+type PingBody = Awaited<ReturnType<typeof readHead>>;
 
 export type PingKind = "success" | "start" | "fail" | "exit";
 
@@ -53,8 +56,30 @@ export interface PingReceiverOptions {
   rateLimit?: RateLimit;
 }
 
+/** Which job a token names, and how many runs it keeps as far as this process knows. */
+interface KnownJob {
+  userId: string;
+  jobId: string;
+  /** Runs kept: read on the first ping, counted on here, read again every REFRESH_EVERY. */
+  runsStored: number;
+  sinceRead: number;
+}
+
+/**
+ * The run count a ping passes to `recordRun` (which prunes by it) is counted here rather than
+ * read with every ping: reading it cost Deno KV's writer thread 15 % more per ping (118 against
+ * 138 µs, bench `pings`). Pings from other processes are caught up every this many pings.
+ */
+const REFRESH_EVERY = 50;
+
 export class PingReceiver {
   private readonly buckets: TokenBuckets;
+  /**
+   * Which job each token names, once looked up: that never changes, so a ping of a known token
+   * reads only `pingFacts`, which says in the same read whether the job still has the token
+   * (deleted, it answers 404 at once) and whether it is paused.
+   */
+  private readonly jobs = new BoundedCache<string, KnownJob>();
 
   constructor(private readonly options: PingReceiverOptions) {
     this.buckets = new TokenBuckets(
@@ -70,28 +95,50 @@ export class PingReceiver {
     // Before the lookup: a flood of one token costs no reads.
     const waitMs = this.buckets.take(hash);
     if (waitMs > 0) return { kind: "rate_limited", retryAfterSeconds: Math.ceil(waitMs / 1000) };
-    const target = await this.options.heartbeats.findByTokenHash(hash);
-    if (!target) return { kind: "not_found" };
+    const job = this.jobs.get(hash) ?? await this.lookUp(hash);
+    if (!job) return { kind: "not_found" };
+    const [facts, head] = await Promise.all([
+      this.options.heartbeats.pingFacts(hash, job),
+      ping.kind === "start" ? null : readHead(ping.request, PING_BODY_BYTES),
+    ]);
+    const target = facts.target;
+    if (!target) {
+      this.jobs.delete(hash);
+      return { kind: "not_found" };
+    }
     const now = this.options.clock.now();
     if (ping.kind === "start") {
       if (target.enabled) await this.options.heartbeats.markStart(target.userId, target.jobId, now);
       return { kind: "ok" };
     }
-    await this.record(target, { ...ping, kind: ping.kind }, now);
+    await this.record({ job, target, facts, head: head!, now }, { ...ping, kind: ping.kind });
     return { kind: "ok" };
   }
 
+  private async lookUp(hash: string): Promise<KnownJob | null> {
+    const found = await this.options.heartbeats.findByTokenHash(hash);
+    if (!found) return null;
+    const { userId, jobId } = found;
+    const [facts] = await this.options.store.runFacts([[userId, jobId]]);
+    return this.jobs.set(hash, { userId, jobId, runsStored: facts.runsStored, sinceRead: 0 });
+  }
+
+  /** Reads a job's run count again, off the ping's path. */
+  private refresh(job: KnownJob): void {
+    job.sinceRead = 0;
+    this.options.store.runFacts([[job.userId, job.jobId]]).then(
+      ([facts]) => job.runsStored = facts.runsStored,
+      (error) => console.error(`Cannot read the run count of job "${job.jobId}": ${error.message}`),
+    );
+  }
+
   private async record(
-    target: PingTarget,
+    read: { job: KnownJob; target: PingTarget; facts: PingFacts; head: PingBody; now: number },
     ping: Ping & { kind: PingDetails["kind"] },
-    now: number,
   ): Promise<void> {
     const { store, heartbeats, stats } = this.options;
+    const { job, target, facts, head, now } = read;
     const { userId, jobId } = target;
-    const [head, facts] = await Promise.all([
-      readHead(ping.request, PING_BODY_BYTES),
-      heartbeats.pingFacts(userId, jobId),
-    ]);
     const ignored = !target.enabled;
     const startedAt = !ignored && facts.startedAt !== null && facts.startedAt <= now &&
         now - facts.startedAt <= START_TTL_MS
@@ -141,12 +188,15 @@ export class PingReceiver {
       scheduledAt: now,
       suffix,
       lease: null,
-      runsStored: facts.runsStored,
+      runsStored: job.runsStored,
       // A paused job's ping is kept for reading: not an execution, and not its state.
       counts: !ignored,
       newest: ignored ? false : undefined,
     });
-    if (!recorded || ignored) return;
+    if (!recorded) return;
+    job.runsStored++;
+    if (++job.sinceRead >= REFRESH_EVERY) this.refresh(job);
+    if (ignored) return;
     if (startedAt !== null) await heartbeats.clearStart(userId, jobId, startedAt);
     stats?.observe(userId, jobId, {
       at: now,

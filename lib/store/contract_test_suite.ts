@@ -440,29 +440,32 @@ export function storeContract(name: string, makeStores: MakeStores): void {
         enabled: false,
       });
       await s.heartbeats.markStart("default", job.id, T0);
+      const ref = { userId: "default", jobId: job.id };
+      assert.deepEqual(await s.heartbeats.pingFacts(heartbeat.tokenHash, ref), {
+        target: { ...target, enabled: false },
+        startedAt: T0,
+      });
       await s.records.deleteJob("default", job.id);
       assert.equal(await s.heartbeats.findByTokenHash(heartbeat.tokenHash), null);
-      assert.equal((await s.heartbeats.pingFacts("default", job.id)).startedAt, null);
+      assert.deepEqual(await s.heartbeats.pingFacts(heartbeat.tokenHash, ref), {
+        target: null,
+        startedAt: null,
+      });
     });
 
     await step(t, "a start mark is cleared only by the ping that ends it", async (s) => {
       const job = makeJob({});
       await s.records.createJob(job, null);
-      assert.deepEqual(await s.heartbeats.pingFacts("default", job.id), {
-        startedAt: null,
-        runsStored: 0,
-      });
+      const facts = () =>
+        s.heartbeats.pingFacts("ef".repeat(32), { userId: "default", jobId: job.id });
+      assert.deepEqual(await facts(), { target: null, startedAt: null });
       await s.heartbeats.markStart("default", job.id, T0);
       await s.heartbeats.markStart("default", job.id, T0 + 5);
       // A ping that read the first start finds the second one: it stays.
       await s.heartbeats.clearStart("default", job.id, T0);
-      assert.equal((await s.heartbeats.pingFacts("default", job.id)).startedAt, T0 + 5);
-      await s.records.recordRun(complete(run(job, T0 + 9, "success")));
+      assert.equal((await facts()).startedAt, T0 + 5);
       await s.heartbeats.clearStart("default", job.id, T0 + 5);
-      assert.deepEqual(await s.heartbeats.pingFacts("default", job.id), {
-        startedAt: null,
-        runsStored: 1,
-      });
+      assert.deepEqual(await facts(), { target: null, startedAt: null });
     });
 
     await step(t, "successPingBetween sees success pings inside its bounds only", async (s) => {

@@ -16,19 +16,22 @@ export interface PingTarget {
   enabled: boolean;
 }
 
-/** What recording a ping needs to know besides its job. */
+/** What recording a ping needs to know, read in one go once its job is known. */
 export interface PingFacts {
+  /** The job as its token index says now (null: deleted, or the token is no longer its). */
+  target: PingTarget | null;
   /** When the pending `/start` came (epoch ms), null when none is pending. */
   startedAt: number | null;
-  /** Runs kept for the job, to decide when to prune (see `RunCompletion.runsStored`). */
-  runsStored: number;
 }
 
 export interface HeartbeatStore {
   /** The job whose ping token hashes to `tokenHash` (SHA-256, hex), in one read. */
   findByTokenHash(tokenHash: string): Promise<PingTarget | null>;
-  /** The pending start and the run count, in one read. */
-  pingFacts(userId: string, jobId: string): Promise<PingFacts>;
+  /**
+   * The token's job as it is now and its pending start, in one read: a caller that remembers
+   * which job a token names (that never changes) needs no other read per ping.
+   */
+  pingFacts(tokenHash: string, job: { userId: string; jobId: string }): Promise<PingFacts>;
   /** Marks a start at `at` (epoch ms), replacing any earlier one; it expires after START_TTL_MS. */
   markStart(userId: string, jobId: string, at: number): Promise<void>;
   /** Removes the start mark if it is still the one made at `at` (a newer start stays). */

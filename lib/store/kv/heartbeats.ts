@@ -11,7 +11,6 @@ import {
 } from "../heartbeats.ts";
 import type { Job, Run } from "../types.ts";
 import { kvKeys } from "./keys.ts";
-import { runsKept } from "./run_writer.ts";
 
 export class KvHeartbeatStore implements HeartbeatStore {
   constructor(private readonly kv: Deno.Kv) {}
@@ -20,13 +19,18 @@ export class KvHeartbeatStore implements HeartbeatStore {
     return (await this.kv.get<PingTarget>(kvKeys.pingToken(tokenHash))).value;
   }
 
-  async pingFacts(userId: string, jobId: string): Promise<PingFacts> {
-    const [start, count, adjust] = await this.kv.getMany<[number, Deno.KvU64, Deno.KvU64]>([
+  async pingFacts(
+    tokenHash: string,
+    { userId, jobId }: { userId: string; jobId: string },
+  ): Promise<PingFacts> {
+    const [target, start] = await this.kv.getMany<[PingTarget, number]>([
+      kvKeys.pingToken(tokenHash),
       kvKeys.pingStart(userId, jobId),
-      kvKeys.jobCount(userId, jobId),
-      kvKeys.runsAdjust(userId, jobId),
     ]);
-    return { startedAt: start.value, runsStored: runsKept(count.value, adjust.value) };
+    const current = target.value?.jobId === jobId && target.value.userId === userId
+      ? target.value
+      : null;
+    return { target: current, startedAt: start.value };
   }
 
   async markStart(userId: string, jobId: string, at: number): Promise<void> {
