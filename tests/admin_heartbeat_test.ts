@@ -60,6 +60,10 @@ Deno.test("the job form creates a heartbeat, and its page shows the ping URL wit
   assert.match(page.html, /checked 15 min after each scheduled time/);
   // A heartbeat runs when pinged: no "Run now".
   assert.doesNotMatch(page.html, /Run now/);
+  // The dashboard's row says what it is rather than an empty request.
+  const dashboard = JSON.parse((await client.get("/admin/dashboard.json")).html);
+  const row = dashboard.rows.find((r: { id: string }) => r.id === job.id);
+  assert.deepEqual([row.method, row.url], ["PING", "heartbeat, grace 900 s"]);
 });
 
 Deno.test("an @every heartbeat's page says it has no crontab form", async () => {

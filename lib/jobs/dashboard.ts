@@ -56,8 +56,9 @@ export async function loadDashboard(
     return {
       id: job.id,
       name: job.name,
-      method: job.method,
-      url: job.url,
+      // A heartbeat sends nothing: its row says what it is instead of a request.
+      method: job.heartbeat ? "PING" : job.method,
+      url: job.heartbeat ? `heartbeat, grace ${job.heartbeat.graceSeconds} s` : job.url,
       schedule: job.schedule,
       timezone: job.timezone,
       state: !job.enabled
