@@ -1,8 +1,9 @@
 /**
  * The public side of heartbeat jobs: `/ping/:token` and its `/start`, `/fail` and `/<code>`
- * forms. A ping is found by its token's hash (one read), limited per token, and written as a
- * run of its job through `Store.recordRun`, the one run writer, before it is acknowledged: an
- * `OK` always means the ping is stored. Each ping is a run of its own, at its arrival time with
+ * forms. A ping is limited per token, found by its token's hash (once its job is known, one
+ * read a ping: the token's entry and the start mark), and written as a run of its job through
+ * `Store.recordRun`, the one run writer, before it is acknowledged: an `OK` always means the
+ * ping is stored. Each ping is a run of its own, at its arrival time with
  * a random suffix, so two pings in one millisecond are two runs.
  *
  * `/start` is no run: it marks when the job began, and the next ping that ends it (success,
@@ -14,14 +15,18 @@ import type { Clock } from "../clock.ts";
 import { randomBytes } from "../crypto.ts";
 import { readHead } from "../request_body.ts";
 import type { JobStats } from "../stats/job_stats.ts";
-import type { HeartbeatStore, PingFacts, PingTarget } from "../store/heartbeats.ts";
+import {
+  type HeartbeatStore,
+  type PingFacts,
+  type PingTarget,
+  START_TTL_MS,
+} from "../store/heartbeats.ts";
 import { BoundedCache } from "../bounded_cache.ts";
 import { runId } from "../store/run_id.ts";
 import type { Store } from "../store/store.ts";
 import type { PingDetails, Run } from "../store/types.ts";
 import { PING_RATE_LIMIT, type RateLimit, TokenBuckets } from "./rate_limit.ts";
 import { PING_TOKEN, pingTokenHash } from "./token.ts";
-import { START_TTL_MS } from "../store/heartbeats.ts";
 
 /** Body bytes kept with a ping; the rest is not read. */
 export const PING_BODY_BYTES = 10 * 1024;

@@ -20,7 +20,7 @@ import type { Job } from "../store/types.ts";
 /** Healthchecks' default grace: an hour. */
 export const DEFAULT_GRACE_SECONDS = 3600;
 export const MIN_GRACE_SECONDS = 1;
-/** Thirty days: room for a monthly job's slack, within what a lease-free fire can wait for. */
+/** Thirty days: room for a monthly job's slack. */
 export const MAX_GRACE_SECONDS = 30 * 86_400;
 /** Sizes a late check's lease (it only reads the window): stored as the job's `timeoutMs`. */
 export const HEARTBEAT_TIMEOUT_MS = 10_000;
