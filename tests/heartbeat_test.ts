@@ -10,6 +10,7 @@ import { callApp, expectError, expectStatus, ROOT_KEY, T0, TestSystem } from "./
 import { createSystem } from "../system.ts";
 import { parseConfig } from "../lib/config.ts";
 import { ManualClock } from "../lib/clock.ts";
+import { buildStore } from "./build.ts";
 
 const MINUTE = 60_000;
 /** 09:00 UTC the day after T0: the first time a "0 9 * * *" job created at T0 expects a ping. */
@@ -90,6 +91,19 @@ Deno.test("POST /api/jobs creates a heartbeat with an unguessable ping URL and a
   assert.deepEqual(list.body.data, [job]);
   const other = await heartbeat(t);
   assert.notEqual(other.pingUrl, job.pingUrl);
+});
+
+Deno.test("a heartbeat's token is stored sealed and indexed by its hash, never as itself", async () => {
+  await using t = await TestSystem.start();
+  const job = await heartbeat(t);
+  const token = job.pingUrl!.split("/").pop()!;
+  for await (const entry of t.kv.list({ prefix: [] })) {
+    const text = JSON.stringify(entry.key) +
+      JSON.stringify(entry.value, (_, v) => typeof v === "bigint" ? String(v) : v);
+    assert.ok(!text.includes(token), `the token is readable in ${JSON.stringify(entry.key)}`);
+  }
+  const stored = await buildStore(t.kv).getJob("default", job.id);
+  assert.match(stored!.job.heartbeat!.sealedToken, /^v1\./);
 });
 
 Deno.test("a heartbeat's ping URL starts with HIBIKI_PUBLIC_URL when it is set", async () => {
