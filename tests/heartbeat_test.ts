@@ -11,6 +11,8 @@ import { createSystem } from "../system.ts";
 import { parseConfig } from "../lib/config.ts";
 import { ManualClock } from "../lib/clock.ts";
 import { buildStore } from "./build.ts";
+import { createKvStores } from "../lib/store/kv/mod.ts";
+import { PingReceiver } from "../lib/heartbeat/ping_receiver.ts";
 
 const MINUTE = 60_000;
 /** 09:00 UTC the day after T0: the first time a "0 9 * * *" job created at T0 expects a ping. */
@@ -365,6 +367,43 @@ Deno.test("a heartbeat pinged past its run retention is pruned back to it", asyn
   assert.ok(kept <= 20, `${kept} runs kept`);
   const newest = (await runsOf(t, job.id))[0];
   assert.equal(newest.scheduledAt, new Date(T0 + 70_000).toISOString());
+});
+
+Deno.test("a ping after the job was paused elsewhere is ignored, though the last one was not", async () => {
+  await using t = await TestSystem.start();
+  const job = await heartbeat(t);
+  await ping(t, job.pingUrl!);
+  // Paused by another process: this one learns of it from its guarded write.
+  await buildStore(t.kv).updateJob("default", job.id, (current) => ({
+    job: { ...current, enabled: false },
+    firstFireAt: null,
+  }));
+  t.clock.advance(1);
+  await ping(t, job.pingUrl!);
+  const [second, first] = await runsOf(t, job.id);
+  assert.deepEqual([first.ping!.ignored, second.ping!.ignored], [false, true]);
+});
+
+Deno.test("a start sent to another process gives the next ping here its duration", async () => {
+  await using t = await TestSystem.start();
+  const job = await heartbeat(t);
+  await ping(t, job.pingUrl!);
+  const stores = createKvStores(t.kv, { clock: t.clock });
+  const elsewhere = new PingReceiver({
+    store: stores.records,
+    heartbeats: stores.heartbeats,
+    clock: t.clock,
+  });
+  const token = job.pingUrl!.split("/").pop()!;
+  const request = new Request(`${job.pingUrl}/start`);
+  assert.deepEqual(
+    await elsewhere.receive({ token, kind: "start", request, source: null }),
+    { kind: "ok" },
+  );
+  t.clock.advance(7000);
+  await ping(t, job.pingUrl!);
+  const [ended] = await runsOf(t, job.id);
+  assert.equal(ended.durationMs, 7000);
 });
 
 // ---------------------------------------------------------------------------------------------

@@ -441,32 +441,63 @@ export function storeContract(name: string, makeStores: MakeStores): void {
       });
       await s.heartbeats.markStart("default", job.id, T0);
       const ref = { userId: "default", jobId: job.id };
-      assert.deepEqual(await s.heartbeats.pingFacts(heartbeat.tokenHash, ref), {
-        target: { ...target, enabled: false },
-        startedAt: T0,
-      });
+      const { guards: _, ...facts } = await s.heartbeats.pingFacts(heartbeat.tokenHash, ref);
+      assert.deepEqual(facts, { target: { ...target, enabled: false }, startedAt: T0 });
       await s.records.deleteJob("default", job.id);
       assert.equal(await s.heartbeats.findByTokenHash(heartbeat.tokenHash), null);
-      assert.deepEqual(await s.heartbeats.pingFacts(heartbeat.tokenHash, ref), {
-        target: null,
-        startedAt: null,
-      });
+      const gone = await s.heartbeats.pingFacts(heartbeat.tokenHash, ref);
+      assert.deepEqual([gone.target, gone.startedAt], [null, null]);
     });
 
     await step(t, "a start mark is cleared only by the ping that ends it", async (s) => {
       const job = makeJob({});
       await s.records.createJob(job, null);
-      const facts = () =>
-        s.heartbeats.pingFacts("ef".repeat(32), { userId: "default", jobId: job.id });
-      assert.deepEqual(await facts(), { target: null, startedAt: null });
+      const startOf = async () =>
+        (await s.heartbeats.pingFacts("ef".repeat(32), { userId: "default", jobId: job.id }))
+          .startedAt;
+      assert.equal(await startOf(), null);
       await s.heartbeats.markStart("default", job.id, T0);
       await s.heartbeats.markStart("default", job.id, T0 + 5);
       // A ping that read the first start finds the second one: it stays.
       await s.heartbeats.clearStart("default", job.id, T0);
-      assert.equal((await facts()).startedAt, T0 + 5);
+      assert.equal(await startOf(), T0 + 5);
       await s.heartbeats.clearStart("default", job.id, T0 + 5);
-      assert.deepEqual(await facts(), { target: null, startedAt: null });
+      assert.equal(await startOf(), null);
     });
+
+    await step(
+      t,
+      "a run guarded by ping facts is refused once the job or its start changed",
+      async (s) => {
+        const tokenHash = "12".repeat(32);
+        const job = makeJob({
+          type: "heartbeat",
+          heartbeat: { graceSeconds: 60, sealedToken: "v1.x.y", tokenHash, checksFrom: T0 },
+        });
+        await s.records.createJob(job, null);
+        const ref = { userId: "default", jobId: job.id };
+        const guarded = (at: number, guards: readonly unknown[]) =>
+          s.records.recordRun({ ...complete(run(job, at, "success")), guards });
+        const first = await s.heartbeats.pingFacts(tokenHash, ref);
+        assert.equal(await guarded(T0 + 1, first.guards), true);
+        assert.equal(
+          await guarded(T0 + 2, first.guards),
+          true,
+          "the facts hold for ping after ping",
+        );
+        await s.heartbeats.markStart("default", job.id, T0 + 3);
+        assert.equal(await guarded(T0 + 4, first.guards), false);
+        assert.equal(await s.records.getRun("default", job.id, runId(T0 + 4, "local")), null);
+        const second = await s.heartbeats.pingFacts(tokenHash, ref);
+        assert.equal(await guarded(T0 + 5, second.guards), true);
+        await s.records.updateJob("default", job.id, (current) => ({
+          job: { ...current, enabled: false },
+          firstFireAt: null,
+        }));
+        assert.equal(await guarded(T0 + 6, second.guards), false);
+        assert.equal((await s.records.getJob("default", job.id))?.count, 3);
+      },
+    );
 
     await step(t, "successPingBetween sees success pings inside its bounds only", async (s) => {
       const job = makeJob({});

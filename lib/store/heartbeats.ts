@@ -22,14 +22,20 @@ export interface PingFacts {
   target: PingTarget | null;
   /** When the pending `/start` came (epoch ms), null when none is pending. */
   startedAt: number | null;
+  /**
+   * The two entries as read, for `RunCompletion.guards`: a ping recorded with them is written
+   * only if neither changed (the job paused, deleted or given a start) since.
+   */
+  guards: readonly unknown[];
 }
 
 export interface HeartbeatStore {
   /** The job whose ping token hashes to `tokenHash` (SHA-256, hex), in one read. */
   findByTokenHash(tokenHash: string): Promise<PingTarget | null>;
   /**
-   * The token's job as it is now and its pending start, in one read: a caller that remembers
-   * which job a token names (that never changes) needs no other read per ping.
+   * The token's job as it is now and its pending start, in one read, with guards that keep a
+   * run written on them from going by facts that changed: a caller may keep these facts and
+   * write ping after ping on them, reading again only when a write is refused.
    */
   pingFacts(tokenHash: string, job: { userId: string; jobId: string }): Promise<PingFacts>;
   /** Marks a start at `at` (epoch ms), replacing any earlier one; it expires after START_TTL_MS. */

@@ -81,6 +81,13 @@ export interface RunCompletion {
   newest?: boolean;
   /** Webhook deliveries about the run. */
   outbox?: OutboxDelivery[];
+  /**
+   * Entries the run was decided on, as the store handed them out (opaque outside it, see
+   * `HeartbeatStore.pingFacts`): when one changed since, nothing is written and `recordRun`
+   * resolves false, so the caller reads again and decides again. A heartbeat ping is written
+   * against what it remembers of its job and start mark, with no read of its own.
+   */
+  guards?: readonly unknown[];
 }
 
 /** Kept runs of a job: at most `count`, none older than `maxAgeMs`. */

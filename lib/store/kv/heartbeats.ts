@@ -30,7 +30,11 @@ export class KvHeartbeatStore implements HeartbeatStore {
     const current = target.value?.jobId === jobId && target.value.userId === userId
       ? target.value
       : null;
-    return { target: current, startedAt: start.value };
+    const guards: Deno.AtomicCheck[] = [
+      { key: target.key, versionstamp: target.versionstamp },
+      { key: start.key, versionstamp: start.versionstamp },
+    ];
+    return { target: current, startedAt: start.value, guards };
   }
 
   async markStart(userId: string, jobId: string, at: number): Promise<void> {

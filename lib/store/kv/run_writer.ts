@@ -86,6 +86,7 @@ export class RunWriter {
       op.max(kvKeys.jobLast(userId, jobId), BigInt(startedAt));
     }
     if (c.outbox) writeOutbox(op, c.outbox);
+    for (const guard of c.guards ?? []) op.check(guard as Deno.AtomicCheck);
   }
 
   private maybePrune(c: RunCompletion): void {
