@@ -55,6 +55,19 @@ export const pings: Scenario = async ({ quick, log }) => {
     await Promise.all(Array.from({ length: Math.min(50, count - i) }, (_, j) => create(i + j)));
   }
   log(`${count} heartbeat jobs created in ${(performance.now() - started).toFixed(0)} ms`);
+  // A process reads a token's job once, on its first ping (three reads); measured here is the
+  // steady state after that, as in a process that has been up a while.
+  const warm = performance.now();
+  for (let i = 0; i < paths.length; i += 50) {
+    await Promise.all(
+      paths.slice(i, i + 50).map(async (path) => {
+        const answer = await fetch(`${origin}${path}`);
+        if (answer.status !== 200) throw new Error(`${path} answered ${answer.status}`);
+        await answer.body?.cancel();
+      }),
+    );
+  }
+  log(`first ping of each token (reads its job) in ${(performance.now() - warm).toFixed(0)} ms`);
 
   const runs: {
     rate: number;
@@ -104,7 +117,7 @@ export const pings: Scenario = async ({ quick, log }) => {
       { metric: "ping p50", value: best.p50, unit: "ms" },
       {
         metric: "acknowledged but not stored",
-        value: runs.reduce((n, r) => n + r.sent, 0) - stored,
+        value: paths.length + runs.reduce((n, r) => n + r.sent, 0) - stored,
         unit: "",
         target: { op: "<=", value: 0 },
       },
