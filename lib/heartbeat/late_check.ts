@@ -23,7 +23,9 @@ export class LateCheck {
     const expectedAt = fire.at - graceMs;
     const from = windowStart(expectedSchedule(job), expectedAt);
     if (from < spec.checksFrom) return null;
-    if (await this.heartbeats.successPingBetween(job.userId, job.id, from, fire.at)) return null;
+    if (await this.heartbeats.successPingBetween(job.userId, job.id, { from, to: fire.at })) {
+      return null;
+    }
     const stamp = new Date(now).toISOString();
     const message = `No ping by ${formatLocal(fire.at, job.timezone)}: expected at ${
       formatLocal(expectedAt, job.timezone)

@@ -522,14 +522,17 @@ export function storeContract(name: string, makeStores: MakeStores): void {
       // A late check's own failing run, and a success that is no ping, answer nothing.
       await s.records.recordRun(complete(run(job, T0 + 300, "success")));
       const between = (from: number, to: number) =>
-        s.heartbeats.successPingBetween("default", job.id, from, to);
+        s.heartbeats.successPingBetween("default", job.id, { from, to });
       assert.equal(await between(T0 + 100, T0 + 100), true);
       assert.equal(await between(T0, T0 + 99), false);
       assert.equal(await between(T0 + 101, T0 + 400), false);
       await ping(T0 + 250, "success", "ping-c");
       assert.equal(await between(T0 + 101, T0 + 400), true);
       assert.equal(await between(T0 + 251, T0 + 250), false);
-      assert.equal(await s.heartbeats.successPingBetween("other", job.id, T0, T0 + 400), false);
+      assert.equal(
+        await s.heartbeats.successPingBetween("other", job.id, { from: T0, to: T0 + 400 }),
+        false,
+      );
     });
 
     await step(

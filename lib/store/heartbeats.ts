@@ -46,5 +46,9 @@ export interface HeartbeatStore {
    * Whether a ping run of the job reporting success is stored with its time in `[from, to]`
    * (epoch ms, both ends included).
    */
-  successPingBetween(userId: string, jobId: string, from: number, to: number): Promise<boolean>;
+  successPingBetween(
+    userId: string,
+    jobId: string,
+    window: { from: number; to: number },
+  ): Promise<boolean>;
 }

@@ -52,8 +52,7 @@ export class KvHeartbeatStore implements HeartbeatStore {
   async successPingBetween(
     userId: string,
     jobId: string,
-    from: number,
-    to: number,
+    { from, to }: { from: number; to: number },
   ): Promise<boolean> {
     if (to < from) return false;
     const runs = kvKeys.runsOf(userId, jobId);
