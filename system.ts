@@ -44,6 +44,9 @@ import { closeOutbound } from "./lib/net/outbound.ts";
 import { createKvStores } from "./lib/store/kv/mod.ts";
 import type { Store } from "./lib/store/store.ts";
 import { createWebhooks } from "./lib/webhooks/feature.ts";
+import { ChannelService } from "./lib/alerts/channel_service.ts";
+import { createNotifySend } from "./lib/alerts/channels/notify_send.ts";
+import type { NotifySend } from "./lib/alerts/types.ts";
 import type { DeliveryRef } from "./lib/webhooks/types.ts";
 import type { WebhookService } from "./lib/webhooks/webhooks.ts";
 import { createApp } from "./routes/app.ts";
@@ -65,6 +68,8 @@ export interface SystemOptions {
   queueWakeups?: boolean;
   /** Jitter of webhook and relay retries in [-1, 1); tests pin it. */
   retryJitter?: () => number;
+  /** Sends to notification channels (lib/alerts/channels/notify_send.ts); tests may replace it. */
+  notifySend?: NotifySend;
   /** Poll delays of Cloud Run executions; tests shorten them. */
   cloudRunPollDelays?: readonly number[];
   /** PBKDF2 iterations of admin passwords; tests other than hashing may lower it. */
@@ -108,6 +113,8 @@ export interface Parts {
   inbound: InboundHooks;
   workers: WorkerStore;
   credentials: CredentialService;
+  /** Notification channels; `send(channel, message)` is what the notification lane calls. */
+  channels: ChannelService;
   /** Admin UI: users and sign-in sessions (main.ts names the sign-in in its start notes). */
   users: UserService;
   sessions: SessionService;
@@ -210,6 +217,21 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
     send: options.post,
     retryJitter: options.retryJitter,
   });
+  const channels = new ChannelService({
+    channels: stores.channels,
+    box,
+    clock,
+    send: options.notifySend ?? createNotifySend({
+      allowPrivateNetworks: config.allowPrivateNetworks,
+      telegramApiUrl: config.channels.telegramApiUrl,
+      pagerDutyApiUrl: config.channels.pagerDutyApiUrl,
+      publicUrl: config.publicUrl,
+      clock,
+    }),
+    baseUrl: config.publicUrl,
+    allowPrivateNetworks: config.allowPrivateNetworks,
+    allowHttp: config.webhooks.allowHttp,
+  });
   const lanes: Lanes = {
     fires: fires.lane,
     deliveries,
@@ -244,6 +266,7 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
     inboundReceiver: inbound.receiver,
     inboundMetrics: inbound.metrics,
     credentials,
+    channels,
     workerApiKey: config.workerApiKey,
     dispatcher: lanes.fires,
     metrics,
@@ -305,6 +328,7 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
       inbound: inbound.hooks,
       workers,
       credentials,
+      channels,
       users,
       sessions,
       search,

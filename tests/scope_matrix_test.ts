@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import type { Scope } from "../lib/store/types.ts";
 import type { ProbeRequest, ProbeResult } from "../lib/net/probe.ts";
+import type { NotifySend } from "../lib/alerts/types.ts";
 import { expectError, expectStatus, okProbe, TestSystem } from "./helpers.ts";
 
 const SCOPES: Scope[] = ["read:jobs", "write:jobs", "read:logs", "write:logs", "admin"];
@@ -23,6 +24,7 @@ interface Fixture {
   eventId: string;
   /** No credential exists: the routes answer 404 (or 400) past the scope check. */
   credentialId: string;
+  channelId: string;
 }
 
 interface Route {
@@ -41,6 +43,9 @@ interface Route {
  */
 const HOOK_READ: Scope = "read:jobs";
 const HOOK_WRITE: Scope = "write:jobs";
+/** Notification channels decide who hears of a job's outages: the jobs' scopes too. */
+const CHANNEL_READ: Scope = "read:jobs";
+const CHANNEL_WRITE: Scope = "write:jobs";
 
 const ROUTES: Route[] = [
   { method: "GET", path: () => "/api/jobs", scope: "read:jobs", status: 200 },
@@ -138,6 +143,34 @@ const ROUTES: Route[] = [
     scope: HOOK_WRITE,
     status: 202,
   },
+  { method: "GET", path: () => "/api/channels", scope: CHANNEL_READ, status: 200 },
+  {
+    method: "POST",
+    path: () => "/api/channels",
+    body: { name: "pd", type: "pagerduty", config: { routingKey: "R".repeat(32) } },
+    scope: CHANNEL_WRITE,
+    status: 201,
+  },
+  { method: "GET", path: (f) => `/api/channels/${f.channelId}`, scope: CHANNEL_READ, status: 200 },
+  {
+    method: "PATCH",
+    path: (f) => `/api/channels/${f.channelId}`,
+    body: { name: "renamed" },
+    scope: CHANNEL_WRITE,
+    status: 200,
+  },
+  {
+    method: "DELETE",
+    path: (f) => `/api/channels/${f.channelId}`,
+    scope: CHANNEL_WRITE,
+    status: 200,
+  },
+  {
+    method: "POST",
+    path: (f) => `/api/channels/${f.channelId}/test`,
+    scope: CHANNEL_WRITE,
+    status: 200,
+  },
   { method: "GET", path: () => "/api/webhooks", scope: "read:logs", status: 200 },
   {
     method: "POST",
@@ -209,6 +242,7 @@ const pattern = (route: Route) =>
     hookId: ":id",
     eventId: ":eventId",
     credentialId: ":id",
+    channelId: ":id",
   });
 
 async function fixture(t: TestSystem): Promise<Fixture> {
@@ -237,7 +271,12 @@ async function fixture(t: TestSystem): Promise<Fixture> {
   });
   const eventId = (await arrived.json()).data.eventId;
   await t.settle();
+  const channel = await t.call<{ id: string }>("POST", "/api/channels", {
+    body: { name: "pd", type: "pagerduty", config: { routingKey: "R".repeat(32) } },
+  });
+  expectStatus(channel, 201);
   return {
+    channelId: channel.body.data.id,
     credentialId: "cred_missing",
     hookId: inbound.body.data.id,
     eventId,
@@ -250,6 +289,18 @@ async function fixture(t: TestSystem): Promise<Fixture> {
   };
 }
 
+/** Channel tests answer at once, without the network. */
+const notify: NotifySend = () =>
+  Promise.resolve({
+    success: true,
+    status: 202,
+    durationMs: 1,
+    error: null,
+    response: "",
+    permanent: false,
+    retryAfterMs: null,
+  });
+
 /** The fixture's webhook endpoint fails, so its delivery waits for a retry. */
 function probe(request: ProbeRequest): ProbeResult {
   if (!request.url.endsWith("/failing")) return okProbe();
@@ -259,7 +310,7 @@ function probe(request: ProbeRequest): ProbeResult {
 for (const route of ROUTES) {
   const needed = [route.scope];
   Deno.test(`${route.method} ${pattern(route)} needs ${route.scope} and no other scope`, async (ctx) => {
-    await using t = await TestSystem.start({ probe });
+    await using t = await TestSystem.start({ probe, notify });
     const f = await fixture(t);
     if (route.method === "POST" && route.path(f) === "/api/webhooks") {
       (route.body as Record<string, unknown>).jobId = f.jobId;
@@ -329,6 +380,7 @@ Deno.test("the scope check comes before the record lookup, so an unknown id stil
     hookId: "hook_unknown",
     eventId: "evt_unknown",
     credentialId: "cred_unknown",
+    channelId: "ch_unknown",
   };
   for (const route of ROUTES) {
     const key = route.scope === "admin" ? reader : admin;
