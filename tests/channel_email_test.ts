@@ -260,3 +260,15 @@ Deno.test("an email channel's refused recipient and failed login are permanent, 
   assert.doesNotMatch(`${denied.error} ${denied.response}`, /wrong-password/);
   assert.equal(smtp.mails.length, 0);
 });
+
+Deno.test("an email channel saved as plain SMTP sends nothing once private networks are no longer allowed", async () => {
+  await using smtp = await startSmtp("none");
+  const outcome = await sender()(
+    emailChannel({ host: "127.0.0.1", port: smtp.port, security: "none" }),
+    sampleMessage("incident.opened"),
+  );
+  assert.equal(outcome.success, false);
+  assert.equal(outcome.permanent, true);
+  assert.match(outcome.error ?? "", /unencrypted/);
+  assert.equal(smtp.mails.length, 0);
+});

@@ -177,7 +177,8 @@ export class ChannelService {
    */
   async test(userId: string, channelId: string): Promise<SendOutcome> {
     const channel = await this.record(userId, channelId);
-    return await this.send(channel, sampleMessage(this.options.baseUrl, this.options.clock.now()));
+    const sample = sampleMessage(this.options.baseUrl, this.options.clock.now(), userId);
+    return await this.send(channel, sample);
   }
 
   /** Sends `message` to a stored channel: its secrets opened, then the channel's sender. */
@@ -253,11 +254,11 @@ function newChannelId(now: number): string {
 }
 
 /** What a test sends: one sample job, down for five minutes, clearly not a real one. */
-export function sampleMessage(baseUrl: string, now: number): AlertMessage {
+export function sampleMessage(baseUrl: string, now: number, userId: string): AlertMessage {
   const startedAt = new Date(now - 5 * 60_000).toISOString();
   const incident: Incident = {
     id: `test_${crypto.randomUUID().replaceAll("-", "")}`,
-    userId: "",
+    userId,
     jobId: "sample",
     state: "open",
     kind: "down",

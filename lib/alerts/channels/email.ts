@@ -132,6 +132,13 @@ export async function sendEmail(
   const secrets = config.password ? [config.password] : [];
   const started = performance.now();
   const elapsed = () => Math.round(performance.now() - started);
+  // Saved while private networks were allowed; not sent in the clear once they are not.
+  if (config.security === "none" && !context.allowPrivate) {
+    return notSent(
+      'Cannot send mail unencrypted: security "none" needs HIBIKI_ALLOW_PRIVATE_NETWORKS=1',
+      true,
+    );
+  }
   let connectTo: string;
   try {
     const vetted = await vetUrl(hostUrl(config.host), {
