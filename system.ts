@@ -41,6 +41,9 @@ import { JobStats } from "./lib/stats/job_stats.ts";
 import { closeOutbound } from "./lib/net/outbound.ts";
 import { createKvStores } from "./lib/store/kv/mod.ts";
 import { createWebhooks } from "./lib/webhooks/feature.ts";
+import { ChannelService } from "./lib/alerts/channel_service.ts";
+import { createNotifySend } from "./lib/alerts/channels/notify_send.ts";
+import type { NotifySend } from "./lib/alerts/types.ts";
 import type { DeliveryRef } from "./lib/webhooks/types.ts";
 import { createApp } from "./routes/app.ts";
 import { Assets } from "./routes/admin/assets.ts";
@@ -62,6 +65,8 @@ export interface SystemOptions {
   queueWakeups?: boolean;
   /** Jitter of webhook and relay retries in [-1, 1); tests pin it. */
   retryJitter?: () => number;
+  /** Sends to notification channels (lib/alerts/channels/notify_send.ts); tests may replace it. */
+  notifySend?: NotifySend;
   /** Poll delays of Cloud Run executions; tests shorten them. */
   cloudRunPollDelays?: readonly number[];
   /** PBKDF2 iterations of admin passwords; tests other than hashing may lower it. */
@@ -196,6 +201,21 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
     send: options.post,
     retryJitter: options.retryJitter,
   });
+  const channels = new ChannelService({
+    channels: stores.channels,
+    box,
+    clock,
+    send: options.notifySend ?? createNotifySend({
+      allowPrivateNetworks: config.allowPrivateNetworks,
+      telegramApiUrl: config.channels.telegramApiUrl,
+      pagerDutyApiUrl: config.channels.pagerDutyApiUrl,
+      publicUrl: config.publicUrl,
+      clock,
+    }),
+    baseUrl: config.publicUrl,
+    allowPrivateNetworks: config.allowPrivateNetworks,
+    allowHttp: config.webhooks.allowHttp,
+  });
   const lanes: Lanes = {
     fires: fires.lane,
     deliveries,
@@ -236,6 +256,7 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
     inboundMetrics: inbound.metrics,
     credentials,
     maintenance: maintenance.service,
+    channels,
     workerApiKey: config.workerApiKey,
     dispatcher: lanes.fires,
     metrics,

@@ -15,6 +15,18 @@ export const int = (min: number, max: number) =>
     .transform(Number)
     .pipe(z.number().int().min(min).max(max));
 
+/**
+ * A base URL: http(s), no credentials, query or fragment; kept without its trailing slash so
+ * paths are appended with one.
+ */
+const baseUrl = z.string().refine((text) => {
+  if (!URL.canParse(text)) return false;
+  const url = new URL(text);
+  return (url.protocol === "http:" || url.protocol === "https:") && !url.username &&
+    !url.password && !url.search && !url.hash;
+}, "must be an http(s) URL without credentials, query or fragment")
+  .transform((text) => text.replace(/\/+$/, ""));
+
 const schema = z.object({
   PORT: int(0, 65535).default(8000),
   HIBIKI_HOSTNAME: z.string().min(1).default("0.0.0.0"),
@@ -50,6 +62,9 @@ const schema = z.object({
   GCP_JOB_NAME: z.string().optional(),
   HIBIKI_GCP_RUN_URL: z.string().url("must be a URL").default("https://run.googleapis.com"),
   DENO_DEPLOYMENT_ID: z.string().optional(),
+  HIBIKI_PUBLIC_URL: baseUrl.optional(),
+  HIBIKI_TELEGRAM_API_URL: baseUrl.default("https://api.telegram.org"),
+  HIBIKI_PAGERDUTY_API_URL: baseUrl.default("https://events.pagerduty.com"),
 });
 
 export interface Config {
@@ -76,6 +91,10 @@ export interface Config {
     jobName: string | null;
     runUrl: string;
   };
+  /** Where people reach the admin pages (HIBIKI_PUBLIC_URL): links in alerts; no trailing slash. */
+  publicUrl: string;
+  /** The services notification channels post to; tests point them at local stand-ins. */
+  channels: { telegramApiUrl: string; pagerDutyApiUrl: string };
   webhooks: {
     allowHttp: boolean;
     timeoutMs: number;
@@ -122,6 +141,11 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       region: e.GCP_REGION ?? null,
       jobName: e.GCP_JOB_NAME ?? null,
       runUrl: e.HIBIKI_GCP_RUN_URL.replace(/\/+$/, ""),
+    },
+    publicUrl: e.HIBIKI_PUBLIC_URL ?? `http://localhost:${e.PORT}`,
+    channels: {
+      telegramApiUrl: e.HIBIKI_TELEGRAM_API_URL,
+      pagerDutyApiUrl: e.HIBIKI_PAGERDUTY_API_URL,
     },
     webhooks: {
       allowHttp: e.HIBIKI_ALLOW_HTTP_WEBHOOKS,

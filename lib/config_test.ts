@@ -53,3 +53,42 @@ Deno.test("loadMasterKey() refuses to start in production without HIBIKI_MASTER_
   const config = parseConfig({ HIBIKI_ENV: "production", HIBIKI_KV_PATH: ":memory:" });
   await assert.rejects(() => loadMasterKey(config), ConfigError);
 });
+
+Deno.test("parseConfig() defaults the alert services to the real ones and links to localhost", () => {
+  const config = parseConfig({ PORT: "8080" });
+  assert.equal(config.publicUrl, "http://localhost:8080");
+  assert.deepEqual(config.channels, {
+    telegramApiUrl: "https://api.telegram.org",
+    pagerDutyApiUrl: "https://events.pagerduty.com",
+  });
+});
+
+Deno.test("parseConfig() reads the public URL and alert service URLs without a trailing slash", () => {
+  const config = parseConfig({
+    HIBIKI_PUBLIC_URL: "https://cron.example.com/",
+    HIBIKI_TELEGRAM_API_URL: "http://127.0.0.1:9001/",
+    HIBIKI_PAGERDUTY_API_URL: "http://127.0.0.1:9002",
+  });
+  assert.equal(config.publicUrl, "https://cron.example.com");
+  assert.equal(config.channels.telegramApiUrl, "http://127.0.0.1:9001");
+  assert.equal(config.channels.pagerDutyApiUrl, "http://127.0.0.1:9002");
+});
+
+Deno.test("parseConfig() refuses a public URL or service URL that is not plain http(s)", () => {
+  for (
+    const env of [
+      { HIBIKI_PUBLIC_URL: "cron.example.com" },
+      { HIBIKI_PUBLIC_URL: "ftp://cron.example.com" },
+      { HIBIKI_PUBLIC_URL: "https://cron.example.com/?x=1" },
+      { HIBIKI_TELEGRAM_API_URL: "api.telegram.org" },
+      { HIBIKI_PAGERDUTY_API_URL: "https://user:pw@events.pagerduty.com" },
+    ]
+  ) {
+    const name = Object.keys(env)[0];
+    assert.throws(
+      () => parseConfig(env),
+      (error: Error) => error instanceof ConfigError && error.message.includes(name),
+      name,
+    );
+  }
+});

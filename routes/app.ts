@@ -13,6 +13,8 @@ import { workerRoutes } from "./api/workers.ts";
 import { credentialRoutes } from "./api/credentials.ts";
 import { maintenanceRoutes } from "./api/maintenance.ts";
 import type { MaintenanceService } from "../lib/alerts/maintenance.ts";
+import { channelRoutes } from "./api/channels.ts";
+import type { ChannelService } from "../lib/alerts/channel_service.ts";
 import type { CredentialService } from "../lib/gcp/credentials.ts";
 import { edgeRoutes } from "./functions/v1.ts";
 import { hookRoutes } from "./hooks.ts";
@@ -42,6 +44,7 @@ export interface AppDeps extends HealthDeps {
   inboundReceiver: InboundReceiver;
   credentials: CredentialService;
   maintenance: MaintenanceService;
+  channels: ChannelService;
   clock: Clock;
   rootApiKey: string | null;
   /** The admin web pages (routes/admin/). */
@@ -84,6 +87,7 @@ export function createApp(deps: AppDeps): Hono {
   api.route("/hooks", inboundHookRoutes(deps));
   api.route("/credentials", credentialRoutes(deps));
   api.route("/maintenance", maintenanceRoutes(deps));
+  api.route("/channels", channelRoutes(deps));
   app.route("/api", api);
   // Admin web pages: HTML, own error pages and security headers (routes/admin/mod.ts).
   app.route("/admin", adminRoutes(deps.admin));

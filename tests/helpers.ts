@@ -10,6 +10,7 @@ import { parseConfig } from "../lib/config.ts";
 import { probe, type ProbeRequest, type ProbeResult } from "../lib/net/probe.ts";
 import { createSystem, type System } from "../system.ts";
 import type { ApiKey, JobView, Scope } from "../lib/store/types.ts";
+import type { NotifySend } from "../lib/alerts/types.ts";
 
 export const ROOT_KEY = "root-key-for-tests-0123456789";
 /** Monday 2 March 2026, 12:00:00 UTC: a plain weekday, far from any DST change. */
@@ -58,6 +59,8 @@ export interface TestSystemOptions {
   retryJitter?: () => number;
   /** Poll delays of Cloud Run executions (short in tests). */
   cloudRunPollDelays?: readonly number[];
+  /** Answers notification channel sends; the real sender (over the network) when absent. */
+  notify?: NotifySend;
 }
 
 /** A system under test. Dispose it (`await using`) to let runs finish and close the store. */
@@ -96,6 +99,7 @@ export class TestSystem {
       },
       retryJitter: options.retryJitter,
       cloudRunPollDelays: options.cloudRunPollDelays,
+      notifySend: options.notify,
     });
     harness = new TestSystem(system, kv, clock);
     return harness;

@@ -158,6 +158,11 @@ export interface AlertMessage {
   items: AlertMessageItem[];
   /** Where the admin UI lives, for links (`HIBIKI_PUBLIC_URL`), without a trailing slash. */
   baseUrl: string;
+  /**
+   * The notification's id: `webhook` channels send it as `X-Webhook-ID` and `webhook-id`, so a
+   * receiver recognises a retry. Absent for a test, which gets a fresh one.
+   */
+  notificationId?: string;
 }
 
 export interface AlertMessageItem {
@@ -237,6 +242,7 @@ export interface MaintenanceEnds {
 
 /**
  * Sends one rendered message to one channel (implemented by `lib/alerts/channels/`); the
- * notification lane records the outcome, retries or gives up. `channel.config` is opened.
+ * notification lane records the outcome, retries or gives up. `channel.config` and
+ * `channel.secret` are opened (`ChannelService.opened`); never throws for a failed send.
  */
 export type NotifySend = (channel: Channel, message: AlertMessage) => Promise<SendOutcome>;

@@ -9,7 +9,7 @@ import { ConflictError, NotFoundError } from "../errors.ts";
 import { parseRunId, runId } from "./run_id.ts";
 import type { Retention, RunCompletion } from "./store.ts";
 import type { Stores } from "./stores.ts";
-import type { MaintenanceWindow } from "../alerts/types.ts";
+import type { Channel, MaintenanceWindow } from "../alerts/types.ts";
 import type { ApiKey, Delivery, HookRecord, InboundEvent, Job, Run, Worker } from "./types.ts";
 
 export const T0 = Date.UTC(2026, 2, 2, 12, 0, 0);
@@ -413,6 +413,55 @@ export function storeContract(name: string, makeStores: MakeStores): void {
       assert.deepEqual(await s.credentials.list("default"), []);
     });
 
+    await step(
+      t,
+      "a channel is created once, kept per owner and listed with a cursor",
+      async (s) => {
+        const first = channel({ id: "ch_a" });
+        await s.channels.create(first);
+        await assert.rejects(() => s.channels.create(first), ConflictError);
+        assert.deepEqual(await s.channels.get("default", "ch_a"), first);
+        assert.equal(await s.channels.get("other", "ch_a"), null);
+        await s.channels.create(channel({ id: "ch_b" }));
+        await s.channels.create(channel({ id: "ch_c" }));
+        await s.channels.create(channel({ id: "ch_d", userId: "other" }));
+        const seen: string[] = [];
+        let cursor: string | undefined;
+        for (let page = 0; page < 5; page++) {
+          const found = await s.channels.list("default", { limit: 2, cursor });
+          seen.push(...found.values.map((c) => c.id));
+          if (!found.cursor) break;
+          cursor = found.cursor;
+        }
+        assert.deepEqual(seen, ["ch_a", "ch_b", "ch_c"]);
+        const many = await s.channels.getMany("default", ["ch_c", "ch_d", "ch_a"]);
+        assert.deepEqual(many.map((c) => c?.id ?? null), ["ch_c", null, "ch_a"]);
+      },
+    );
+
+    await step(
+      t,
+      "a channel changes by compare-and-set and is deleted for its owner only",
+      async (s) => {
+        await s.channels.create(channel({ id: "ch_a", name: "n" }));
+        await Promise.all(
+          Array.from(
+            { length: 5 },
+            () => s.channels.update("default", "ch_a", (c) => ({ ...c, name: `${c.name}+` })),
+          ),
+        );
+        assert.equal((await s.channels.get("default", "ch_a"))?.name, "n+++++");
+        await assert.rejects(
+          () => s.channels.update("other", "ch_a", (c) => c),
+          NotFoundError,
+        );
+        await assert.rejects(() => s.channels.delete("other", "ch_a"), NotFoundError);
+        await s.channels.delete("default", "ch_a");
+        assert.equal(await s.channels.get("default", "ch_a"), null);
+        await assert.rejects(() => s.channels.delete("default", "ch_a"), NotFoundError);
+      },
+    );
+
     await step(t, "job statistics merge with compare-and-set", async (s) => {
       const jobs = [{ userId: "default", jobId: "a" }, { userId: "default", jobId: "b" }];
       const add = () =>
@@ -498,6 +547,25 @@ export function storeContract(name: string, makeStores: MakeStores): void {
       },
     );
   });
+}
+
+function channel(fields: Partial<Channel>): Channel {
+  const stamp = new Date(T0).toISOString();
+  return {
+    id: "ch_x",
+    userId: "default",
+    name: "ops",
+    type: "slack",
+    config: { webhookUrl: "v1.sealed.url" },
+    secret: null,
+    enabled: true,
+    disabledReason: null,
+    disabledAt: null,
+    failingSince: null,
+    createdAt: stamp,
+    updatedAt: stamp,
+    ...fields,
+  };
 }
 
 function makeJob(fields: Partial<Job>): Job {

@@ -2,6 +2,7 @@
  * Every record area of the Store contract, as one store implementation provides them. The
  * contract suite (`contract_test_suite.ts`) runs against such a set.
  */
+import type { ChannelStore } from "./channels.ts";
 import type { CredentialStore } from "./credentials.ts";
 import type { InboundStore } from "./inbound.ts";
 import type { MaintenanceStore } from "./maintenance.ts";
@@ -23,4 +24,6 @@ export interface Stores {
   credentials: CredentialStore;
   stats: JobStatsStore;
   maintenance: MaintenanceStore;
+  /** Notification channels (issue 12). */
+  channels: ChannelStore;
 }

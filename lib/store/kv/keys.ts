@@ -196,4 +196,9 @@ export const kvKeys = {
     state,
     jobId,
   ],
+
+  // --- Notification channels (lib/alerts/channels/) -------------------------------------
+  /** A user's channels in id order (ids start with their creation time: creation order). */
+  channelsOf: (userId: string) => ["channel", userId],
+  channel: (userId: string, channelId: string) => ["channel", userId, channelId],
 } satisfies Record<string, (...args: never[]) => Deno.KvKey>;

@@ -1,6 +1,7 @@
 /** The Deno KV store: every record area over one KV handle. */
 import { systemClock } from "../../clock.ts";
 import type { Stores } from "../stores.ts";
+import { KvChannelStore } from "./channels.ts";
 import { KvCredentialStore } from "./credentials.ts";
 import { KvInboundStore } from "./inbound.ts";
 import { KvStore, type KvStoreOptions } from "./kv_store.ts";
@@ -24,5 +25,6 @@ export function createKvStores(kv: Deno.Kv, options: KvStoreOptions = {}): Store
     credentials: new KvCredentialStore(kv),
     stats: new KvJobStatsStore(kv),
     maintenance: new KvMaintenanceStore(kv),
+    channels: new KvChannelStore(kv),
   };
 }
