@@ -7,7 +7,7 @@
  */
 import { ManualClock } from "../lib/clock.ts";
 import { kvKeys } from "../lib/store/kv/keys.ts";
-import { dueEntry } from "../lib/store/kv/kv_store.ts";
+import { dueEntry } from "../lib/store/kv/claims.ts";
 import { LOOKAHEAD_MS } from "../lib/scheduler/scheduler.ts";
 import {
   BENCH_USER,

@@ -2,8 +2,10 @@
  * Every record area of the Store contract, as one store implementation provides them. The
  * contract suite (`contract_test_suite.ts`) runs against such a set.
  */
+import type { ClaimStore } from "./claims.ts";
 import type { CredentialStore } from "./credentials.ts";
 import type { InboundStore } from "./inbound.ts";
+import type { LaneStore } from "./lanes.ts";
 import type { JobStatsStore } from "./stats.ts";
 import type { Store } from "./store.ts";
 import type { LoginFailureStore, SessionStore, UserStore } from "./users.ts";
@@ -13,6 +15,10 @@ import type { WorkerStore } from "./workers.ts";
 export interface Stores {
   /** Jobs, runs (`recordRun`), API keys and the dashboard's search. */
   records: Store;
+  /** The durable lanes' items and leases; `release` ends any lease. */
+  lanes: LaneStore;
+  /** The scheduler's due entries and claims ahead. */
+  claims: ClaimStore;
   workers: WorkerStore;
   webhooks: WebhookStore;
   inbound: InboundStore;
