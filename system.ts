@@ -119,9 +119,9 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
   const stats = new JobStats(stores.stats, clock);
 
   const webhooks = createWebhooks({
-    kv,
     store,
     webhooks: webhookStore,
+    lanes: stores.lanes,
     box,
     clock,
     metrics,
@@ -131,8 +131,8 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
   });
   const deliveries = webhooks.lane;
   const edge = createEdge({
-    kv,
     store,
+    lanes: stores.lanes,
     workers,
     webhooks: webhooks.service,
     metrics,
@@ -156,8 +156,9 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
     pollDelays: options.cloudRunPollDelays,
   });
   const fires = createFires({
-    kv,
     store,
+    lanes: stores.lanes,
+    claims: stores.claims,
     stats,
     clock,
     metrics,
@@ -189,8 +190,8 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
     },
   });
   const inbound = createInbound({
-    kv,
     store: stores.inbound,
+    lanes: stores.lanes,
     clock,
     box,
     maxConcurrency: config.maxConcurrency,

@@ -13,6 +13,7 @@ import type { Metrics } from "../metrics.ts";
 import type { JobStats } from "../stats/job_stats.ts";
 import type { Lease, QueueItem } from "../lanes/dispatcher.ts";
 import { runId } from "../store/run_id.ts";
+import type { LaneStore } from "../store/lanes.ts";
 import type { OutboxDelivery, RunCompletion, RunFacts, Store } from "../store/store.ts";
 import type { CheckResult, ResultChunk, Run } from "../store/types.ts";
 import type { WebhookService } from "../webhooks/webhooks.ts";
@@ -20,6 +21,8 @@ import type { WorkerStore } from "../store/workers.ts";
 
 export interface ResultIngesterOptions {
   store: Store;
+  /** Ends a chunk's lease once its runs are written. */
+  lanes: LaneStore;
   workers: WorkerStore;
   webhooks: WebhookService;
   metrics: Metrics;
@@ -52,7 +55,7 @@ export class ResultIngester {
       deliveries ||= outbox !== undefined;
     });
     // Only now: a crash before this point leaves the chunk to be taken again.
-    await store.releaseLease(lease.key);
+    await this.options.lanes.release(lease.ref);
     if (deliveries) this.options.onDelivery();
   }
 

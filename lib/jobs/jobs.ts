@@ -6,9 +6,8 @@ import type { Clock } from "../clock.ts";
 import { NotFoundError, ValidationError } from "../errors.ts";
 import { nextFireTimes, parseSchedule, type Schedule } from "../schedule/schedule.ts";
 import type { Scheduler } from "../scheduler/scheduler.ts";
-import { claimedFire } from "../scheduler/fires.ts";
 import { runId } from "../store/run_id.ts";
-import type { LeaseRef, Store, StoredJob } from "../store/store.ts";
+import type { Store, StoredJob } from "../store/store.ts";
 import type { Job, JobView, Page } from "../store/types.ts";
 import { assignWorkers } from "../edge/assignments.ts";
 import {
@@ -107,7 +106,7 @@ export class JobService {
       return {
         job: next,
         firstFireAt: runsHere(next) ? firstFire(schedule, from) : null,
-        cancel: claimedFires(current, now, duePointer),
+        withdrawFires: claimedFires(current, now, duePointer),
       };
     });
     await this.options.scheduler.scheduleJob(userId, jobId);
@@ -230,13 +229,12 @@ function httpJob(
 const EDIT_MARGIN_MS = 2000;
 
 /**
- * `job`'s fires claimed ahead and not started (after `now`, before its scheduler pointer):
- * held leases, and the pending fires a process that stopped handed back.
+ * The times of `job`'s fires claimed ahead and not started (after `now`, before its scheduler
+ * pointer): held, or handed back waiting by a process that stopped.
  */
-function claimedFires(job: Job, now: number, duePointer: number | null): LeaseRef[] {
+function claimedFires(job: Job, now: number, duePointer: number | null): number[] {
   if (!runsHere(job) || duePointer === null || duePointer <= now) return [];
-  const times = nextFireTimes(scheduleOf(job), now, { limit: 100, beforeMs: duePointer });
-  return times.flatMap((at) => claimedFire(at, job.userId, job.id));
+  return nextFireTimes(scheduleOf(job), now, { limit: 100, beforeMs: duePointer });
 }
 
 /** Whether Hibiki itself fires the job (it may be checked only by remote workers). */

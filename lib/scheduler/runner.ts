@@ -16,7 +16,8 @@ import {
 } from "../net/probe.ts";
 import { isFireTime, parseSchedule } from "../schedule/schedule.ts";
 import { runId } from "../store/run_id.ts";
-import type { JobForRun, LeaseRef, OutboxDelivery, Store } from "../store/store.ts";
+import type { LaneStore, LeaseRef } from "../store/lanes.ts";
+import type { JobForRun, OutboxDelivery, Store } from "../store/store.ts";
 import type { Job, Run } from "../store/types.ts";
 import type { FireTask } from "./fires.ts";
 import type { JobStats } from "../stats/job_stats.ts";
@@ -28,6 +29,8 @@ const RECORD_MARGIN_MS = 5_000;
 export interface RunnerOptions {
   /** Reads the job and writes the run (`recordRun`). */
   store: Store;
+  /** Ends the lease of a fire dropped without a run. */
+  lanes: LaneStore;
   clock: Clock;
   metrics: Metrics;
   allowPrivateNetworks: boolean;
@@ -77,7 +80,7 @@ export class Runner {
     const changed = stored !== null && task.trigger === "AUTO" && !firesAt(stored.job, task.at);
     if (!stored || (changed && task.at > Date.parse(stored.job.updatedAt))) {
       metrics.observeRun("skipped", null);
-      return store.releaseLease(lease);
+      return this.options.lanes.release(lease);
     }
     const now = clock.now();
     if (changed || (task.trigger === "AUTO" && now - task.at > this.options.catchUpDeadlineMs)) {

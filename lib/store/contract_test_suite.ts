@@ -7,10 +7,21 @@ import assert from "node:assert/strict";
 import { ManualClock } from "../clock.ts";
 import { ConflictError, NotFoundError } from "../errors.ts";
 import { parseRunId, runId } from "./run_id.ts";
+import type { FireClaim } from "./claims.ts";
+import type { Lease } from "./lanes.ts";
 import type { Retention, RunCompletion } from "./store.ts";
 import type { Stores } from "./stores.ts";
 import type { Channel, MaintenanceWindow } from "../alerts/types.ts";
-import type { ApiKey, Delivery, HookRecord, InboundEvent, Job, Run, Worker } from "./types.ts";
+import type {
+  ApiKey,
+  Delivery,
+  FireValue,
+  HookRecord,
+  InboundEvent,
+  Job,
+  Run,
+  Worker,
+} from "./types.ts";
 
 export const T0 = Date.UTC(2026, 2, 2, 12, 0, 0);
 
@@ -339,6 +350,182 @@ export function storeContract(name: string, makeStores: MakeStores): void {
       assert.deepEqual(await s.inbound.counts([hook.id]), [{ received: 0, rejected: 0 }]);
     });
 
+    await step(
+      t,
+      "a lane item waits for its time, is leased once, and again once its lease ran out",
+      async (s) => {
+        const { lanes } = s;
+        await lanes.add("delivery", { at: T0 - 1000, id: ["a"], value: { n: 1 } });
+        await lanes.add("delivery", { at: T0, id: ["b"], value: { n: 2 } });
+        await lanes.add("delivery", { at: T0 + 1, id: ["c"], value: { n: 3 } });
+        await lanes.add("inbound", { at: T0, id: ["another lane"], value: {} });
+        assert.equal(await lanes.countDue("delivery", T0, 100), 2);
+        assert.equal(await lanes.countDue("delivery", T0, 1), 1);
+        assert.deepEqual(await lanes.listDue("delivery", T0, 0), []);
+        const listed = await lanes.listDue<{ n: number }>("delivery", T0, 10);
+        assert.deepEqual(listed.map((i) => [i.at, i.id, i.value, i.lease]), [
+          [T0 - 1000, ["a"], { n: 1 }, undefined],
+          [T0, ["b"], { n: 2 }, undefined],
+        ]);
+        // Two processes take the same listing at once: each item goes to one of them.
+        const until = T0 + 30_000;
+        const takes = listed.map((item) => ({ item, until }));
+        const [one, two] = await Promise.all([
+          lanes.take("delivery", takes),
+          lanes.take("delivery", takes),
+        ]);
+        assert.deepEqual(one.map((lease, i) => (lease === null) !== (two[i] === null)), [
+          true,
+          true,
+        ]);
+        assert.equal(await lanes.countDue("delivery", T0, 100), 0);
+        assert.deepEqual(await lanes.listExpired("delivery", until - 1, 10), []);
+        const ranOut = await lanes.listExpired<{ n: number }>("delivery", until, 10);
+        assert.deepEqual(ranOut.map((i) => [i.at, i.id, i.value, i.lease?.until]), [
+          [T0 - 1000, ["a"], { n: 1 }, until],
+          [T0, ["b"], { n: 2 }, until],
+        ]);
+        const again = await lanes.take(
+          "delivery",
+          ranOut.map((item) => ({ item, until: until + 1 })),
+        );
+        assert.deepEqual(again.map((lease) => lease?.until), [until + 1, until + 1]);
+        // A listing gone stale takes nothing.
+        assert.deepEqual(await lanes.take("delivery", takes), [null, null]);
+        for (const lease of again) await lanes.release(lease!.ref);
+        assert.deepEqual(await lanes.listExpired("delivery", until + 1, 10), []);
+        assert.deepEqual((await lanes.listDue("inbound", T0, 10)).map((i) => i.id), [[
+          "another lane",
+        ]]);
+      },
+    );
+
+    await step(t, "items taken together lose only those another process took first", async (s) => {
+      for (const id of ["a", "b", "c"]) {
+        await s.lanes.add("results", { at: T0, id: [id, 0], value: { id } });
+      }
+      const listed = await s.lanes.listDue("results", T0, 10);
+      const until = T0 + 60_000;
+      assert.notEqual((await s.lanes.take("results", [{ item: listed[1], until }]))[0], null);
+      const taken = await s.lanes.take("results", listed.map((item) => ({ item, until })));
+      assert.deepEqual(taken.map((lease) => lease !== null), [true, false, true]);
+      assert.deepEqual((await s.lanes.listExpired("results", until, 10)).map((i) => i.id), [
+        ["a", 0],
+        ["b", 0],
+        ["c", 0],
+      ]);
+    });
+
+    await step(
+      t,
+      "a claim leases a job's fires held ahead, once, and moves its due entry",
+      async (s) => {
+        const job = makeJob({ schedule: "* * * * * *" });
+        await s.records.createJob(job, T0 + 1000);
+        assert.deepEqual(await s.claims.listDue(T0 + 1000, 10), []);
+        const [due] = await s.claims.listDue(T0 + 90_000, 10);
+        assert.deepEqual({ ...due, version: "" }, {
+          userId: "default",
+          jobId: job.id,
+          at: T0 + 1000,
+          schedule: job.schedule,
+          timezone: job.timezone,
+          timeoutMs: job.timeoutMs,
+          version: "",
+        });
+        assert.deepEqual(await s.claims.getDue("default", job.id), due);
+        const missed = run(job, T0 - 1000, "missed");
+        const claim: FireClaim = {
+          due,
+          fires: [T0 + 1000, T0 + 2000],
+          fire: FIRE,
+          missed: [missed],
+          nextAt: T0 + 3000,
+        };
+        const [leases] = (await s.claims.claim([claim], []))!;
+        assert.deepEqual(leases.map((lease) => lease.until), [T0 + 1000, T0 + 2000]);
+        assert.ok(leases.every((lease) => lease.ahead !== undefined));
+        // The entry moved: the same claim again, or from another process, claims nothing.
+        assert.equal(await s.claims.claim([claim], []), null);
+        assert.equal((await s.claims.getDue("default", job.id))?.at, T0 + 3000);
+        assert.deepEqual((await s.records.listRuns("default", job.id, { limit: 10 })).values, [
+          missed,
+        ]);
+        const stored = await s.records.getJobForRun("default", job.id);
+        assert.deepEqual([stored?.count, stored?.runsStored], [0, 1]);
+        // A fire held ahead runs out at its own time: then any process may take it.
+        const ranOut = await s.lanes.listExpired<FireValue>("fire", T0 + 1000, 10);
+        assert.deepEqual(ranOut.map((i) => [i.at, i.id, i.value]), [
+          [T0 + 1000, ["default", job.id, "local"], FIRE],
+        ]);
+        // A claim read before the job changed its due entry claims nothing.
+        const read = (await s.claims.getDue("default", job.id))!;
+        await s.records.updateJob("default", job.id, (j) => ({ job: j, firstFireAt: T0 + 5000 }));
+        assert.equal(await s.claims.claim([{ ...claim, due: read }], []), null);
+        await s.records.updateJob("default", job.id, (j) => ({ job: j, firstFireAt: null }));
+        assert.equal(await s.claims.getDue("default", job.id), null);
+      },
+    );
+
+    await step(t, "a fire held ahead is started once, on its claim's version", async (s) => {
+      const { job, leases } = await claimed(s, [T0 + 1000]);
+      const item = { at: T0 + 1000, id: ["default", job.id, "local"], value: FIRE };
+      const [working, late] = await Promise.all([
+        s.lanes.start("fire", item, leases[0], T0 + 16_000),
+        s.lanes.start("fire", item, leases[0], T0 + 17_000),
+      ]);
+      assert.deepEqual([working?.until, late], [T0 + 16_000, null]);
+      assert.deepEqual(await s.lanes.listExpired("fire", T0 + 15_999, 10), []);
+      // The run, recorded with its lease, ends it.
+      await s.records.recordRun({
+        ...complete(run(job, T0 + 1000, "success")),
+        lease: working!.ref,
+      });
+      assert.deepEqual(await s.lanes.listExpired("fire", T0 + 16_000, 10), []);
+    });
+
+    await step(t, "held fires handed back wait again, with their stored value", async (s) => {
+      const { job, leases } = await claimed(s, [T0 + 1000, T0 + 2000]);
+      const id = ["default", job.id, "local"];
+      await s.lanes.handBack(
+        "fire",
+        leases.map((lease) => ({
+          item: { at: lease.until, id, value: { ...FIRE, inMemoryOnly: true } },
+          lease,
+        })),
+      );
+      const waiting = await s.lanes.listDue("fire", T0 + 2000, 10);
+      assert.deepEqual(waiting.map((i) => [i.at, i.id, i.value]), [
+        [T0 + 1000, id, FIRE],
+        [T0 + 2000, id, FIRE],
+      ]);
+      assert.deepEqual(await s.lanes.listExpired("fire", T0 + 2000, 10), []);
+      const item = { at: T0 + 1000, id, value: FIRE };
+      assert.equal(await s.lanes.start("fire", item, leases[0], T0 + 16_000), null);
+    });
+
+    await step(
+      t,
+      "a job change withdraws the fires claimed ahead at the times it names",
+      async (s) => {
+        const { job, leases } = await claimed(s, [T0 + 1000, T0 + 2000, T0 + 3000]);
+        const id = ["default", job.id, "local"];
+        await s.lanes.handBack("fire", [{
+          item: { at: T0 + 3000, id, value: FIRE },
+          lease: leases[2],
+        }]);
+        await s.records.updateJob("default", job.id, (j) => ({
+          job: { ...j, schedule: "*/10 * * * * *" },
+          firstFireAt: T0 + 10_000,
+          withdrawFires: [T0 + 2000, T0 + 3000],
+        }));
+        const held = await s.lanes.listExpired("fire", T0 + 3000, 10);
+        assert.deepEqual(held.map((i) => i.at), [T0 + 1000]);
+        assert.deepEqual(await s.lanes.listDue("fire", T0 + 3000, 10), []);
+        assert.equal((await s.claims.getDue("default", job.id))?.at, T0 + 10_000);
+      },
+    );
+
     await step(t, "users, their sessions and sign-in failure counts", async (s, clock) => {
       const stamp = new Date(T0).toISOString();
       const user = {
@@ -566,6 +753,18 @@ function channel(fields: Partial<Channel>): Channel {
     updatedAt: stamp,
     ...fields,
   };
+}
+
+const FIRE: FireValue = { trigger: "AUTO", timeoutMs: 5000 };
+
+/** A job firing every second whose fires at `fires` are claimed, held ahead. */
+async function claimed(s: Stores, fires: number[]): Promise<{ job: Job; leases: Lease[] }> {
+  const job = makeJob({ schedule: "* * * * * *" });
+  await s.records.createJob(job, fires[0]);
+  const due = (await s.claims.getDue("default", job.id))!;
+  const nextAt = fires[fires.length - 1] + 1000;
+  const [leases] = (await s.claims.claim([{ due, fires, fire: FIRE, missed: [], nextAt }], []))!;
+  return { job, leases };
 }
 
 function makeJob(fields: Partial<Job>): Job {

@@ -1,5 +1,6 @@
 /** The contract for inbound hooks (seed 001) and the events they receive. */
-import type { LeaseRef, ListOptions } from "./store.ts";
+import type { LeaseRef } from "./lanes.ts";
+import type { ListOptions } from "./store.ts";
 import type { HookRecord, InboundEvent, Page } from "./types.ts";
 
 /**
@@ -78,5 +79,4 @@ export interface InboundStore {
     next: InboundEvent,
     options: { now: number; lease?: LeaseRef },
   ): Promise<boolean>;
-  releaseLease(lease: LeaseRef): Promise<void>;
 }

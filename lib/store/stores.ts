@@ -3,8 +3,10 @@
  * contract suite (`contract_test_suite.ts`) runs against such a set.
  */
 import type { ChannelStore } from "./channels.ts";
+import type { ClaimStore } from "./claims.ts";
 import type { CredentialStore } from "./credentials.ts";
 import type { InboundStore } from "./inbound.ts";
+import type { LaneStore } from "./lanes.ts";
 import type { MaintenanceStore } from "./maintenance.ts";
 import type { JobStatsStore } from "./stats.ts";
 import type { Store } from "./store.ts";
@@ -15,6 +17,10 @@ import type { WorkerStore } from "./workers.ts";
 export interface Stores {
   /** Jobs, runs (`recordRun`), API keys and the dashboard's search. */
   records: Store;
+  /** The durable lanes' items and leases; `release` ends any lease. */
+  lanes: LaneStore;
+  /** The scheduler's due entries and claims ahead. */
+  claims: ClaimStore;
   workers: WorkerStore;
   webhooks: WebhookStore;
   inbound: InboundStore;

@@ -118,6 +118,14 @@ export interface JobView extends Job {
 export type Trigger = "AUTO" | "MANUAL";
 export type RunStatus = "success" | "failure" | "missed";
 
+/** A fire of a job, as the fire lane carries it (claimed ahead, or queued by "run now"). */
+export interface FireValue {
+  trigger: Trigger;
+  timeoutMs: number;
+  /** Extra environment for a Cloud Run job's execution (from an inbound webhook). */
+  env?: { name: string; value: string }[];
+}
+
 export interface RunResponse {
   headers: Record<string, string>;
   body: string;

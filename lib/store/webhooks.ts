@@ -1,5 +1,6 @@
 /** The contract for outbound webhooks (one per job) and their deliveries (seed 003). */
-import type { LeaseRef, ListOptions } from "./store.ts";
+import type { LeaseRef } from "./lanes.ts";
+import type { ListOptions } from "./store.ts";
 import type { Delivery, Page, StoredDeliveryRef, WebhookRecord } from "./types.ts";
 
 /**
@@ -75,6 +76,4 @@ export interface WebhookStore {
     next: Delivery,
     options?: SaveDeliveryOptions,
   ): Promise<boolean>;
-  /** Drops an attempt's lease without a write. */
-  releaseLease(lease: LeaseRef): Promise<void>;
 }

@@ -16,7 +16,8 @@ import {
   type Seen,
   type VersionedEvent,
 } from "../inbound.ts";
-import type { LeaseRef, ListOptions } from "../store.ts";
+import type { LeaseRef } from "../lanes.ts";
+import type { ListOptions } from "../store.ts";
 import type { HookRecord, InboundEvent, InboundRef, Page } from "../types.ts";
 import { GroupCommitter } from "./group_commit.ts";
 import { kvKeys } from "./keys.ts";
@@ -290,10 +291,6 @@ export class KvInboundStore implements InboundStore {
     }
     if (options.lease) op.delete(options.lease as Deno.KvKey);
     return (await op.commit()).ok;
-  }
-
-  async releaseLease(lease: LeaseRef): Promise<void> {
-    await this.kv.delete(lease as Deno.KvKey);
   }
 
   private async deletePrefix(prefix: Deno.KvKey): Promise<void> {

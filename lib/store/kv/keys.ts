@@ -8,7 +8,22 @@
  * without reading, and concurrent runs never conflict.
  */
 
+import type { LaneItemId, LaneName } from "../lanes.ts";
+
 export const JOB_PARTS = 4;
+
+/**
+ * Where each durable lane keeps its items (lib/store/lanes.ts): waiting under
+ * `[due, at, ...id]`, leased under `[leased, until, at, ...id]`, so one range read lists what
+ * is due, or whose lease ran out. A new lane is one more line; fires keep the short names they
+ * had before lanes had names.
+ */
+const LANES = {
+  fire: { due: "fire", leased: "lease" },
+  delivery: { due: "delivery_due", leased: "delivery_lease" },
+  results: { due: "results_due", leased: "results_lease" },
+  inbound: { due: "inbound_due", leased: "inbound_lease" },
+} satisfies Record<LaneName, { due: string; leased: string }>;
 
 export const kvKeys = {
   /** Read by the health check; never written: a read that answers proves the store is up. */
@@ -43,22 +58,33 @@ export const kvKeys = {
   /** Scheduler index: jobs by the next fire time not yet claimed. */
   dueBefore: () => ["due"],
   due: (at: number, userId: string, jobId: string) => ["due", at, userId, jobId],
-  /** Manual fires waiting to be leased (scheduled fires are leased when claimed). */
-  fires: () => ["fire"],
+  /** A lane's items waiting for their time (fires: manual ones, and those handed back). */
+  laneDue: (lane: LaneName) => [LANES[lane].due],
+  laneItem: (lane: LaneName, at: number, id: LaneItemId) => [LANES[lane].due, at, ...id],
+  /**
+   * A lane's items leased, by the time the lease runs out (then another instance may take
+   * them): for a fire, its own time while it is only claimed, its deadline plus margin once
+   * started.
+   */
+  laneLeases: (lane: LaneName) => [LANES[lane].leased],
+  laneLease: (lane: LaneName, until: number, at: number, id: LaneItemId) => [
+    LANES[lane].leased,
+    until,
+    at,
+    ...id,
+  ],
+  /** The fire lane's keys by name (a fire's id is `[userId, jobId, suffix]`). */
+  fires: () => [LANES.fire.due],
   fire: (at: number, userId: string, jobId: string, suffix: string) => [
-    "fire",
+    LANES.fire.due,
     at,
     userId,
     jobId,
     suffix,
   ],
-  /**
-   * Fires claimed or being run, by the time the lease runs out (then another instance may take
-   * them): a fire's own time while it is only claimed, its deadline plus margin once started.
-   */
-  leases: () => ["lease"],
+  leases: () => [LANES.fire.leased],
   lease: (until: number, at: number, userId: string, jobId: string, suffix: string) => [
-    "lease",
+    LANES.fire.leased,
     until,
     at,
     userId,
@@ -82,9 +108,9 @@ export const kvKeys = {
   ],
   /** deliveryId → where the delivery is. */
   deliveryRef: (deliveryId: string) => ["delivery_ref", deliveryId],
-  /** Attempts waiting for their time, and attempts in flight (see Dispatcher). */
-  deliveriesDue: () => ["delivery_due"],
-  deliveryLeases: () => ["delivery_lease"],
+  /** Attempts waiting for their time, and attempts in flight (the delivery lane). */
+  deliveriesDue: () => [LANES.delivery.due],
+  deliveryLeases: () => [LANES.delivery.leased],
 
   /** Probe workers (seed 002), and the monitors each checks (see lib/edge/monitor.ts). */
   workers: () => ["worker"],
@@ -95,9 +121,9 @@ export const kvKeys = {
   workerMonitor: (workerId: string, jobId: string) => ["worker_monitor", workerId, jobId],
   /** Bumped (KvU64 sum) with every change to a worker's monitors, so lists can be cached. */
   workerMonitorsRevision: (workerId: string) => ["worker_monitor_rev", workerId],
-  /** Batches of worker results accepted and waiting to be stored as runs (see Dispatcher). */
-  resultsDue: () => ["results_due"],
-  resultLeases: () => ["results_lease"],
+  /** Batches of worker results accepted and waiting to be stored as runs (the results lane). */
+  resultsDue: () => [LANES.results.due],
+  resultLeases: () => [LANES.results.leased],
 
   /** Google service-account keys, sealed (see lib/gcp/credentials.ts). */
   credentialsOf: (userId: string) => ["credential", userId],
@@ -143,9 +169,9 @@ export const kvKeys = {
     deliveryId,
     bodySha256,
   ],
-  /** Actions waiting for their time, and actions in flight (see Dispatcher). */
-  inboundDue: () => ["inbound_due"],
-  inboundLeases: () => ["inbound_lease"],
+  /** Actions waiting for their time, and actions in flight (the inbound lane). */
+  inboundDue: () => [LANES.inbound.due],
+  inboundLeases: () => [LANES.inbound.leased],
 
   // --- Maintenance windows (lib/alerts/maintenance.ts) -----------------------------------
   maintenanceOf: (userId: string) => ["maintenance", userId],

@@ -1,13 +1,12 @@
 /**
  * Records in Deno KV: jobs (with their scheduler pointer and indexes), runs and API keys.
- * The scheduler's own keys (claims, fires, leases) are handled in `lib/scheduler/`.
+ * The scheduler's claims and the lanes' items are `claims.ts` and `lanes.ts`.
  */
 import { type Clock, systemClock } from "../../clock.ts";
 import { ConflictError, NotFoundError, ValidationError } from "../../errors.ts";
 import type {
   JobChange,
   JobForRun,
-  LeaseRef,
   ListOptions,
   Retention,
   RunCompletion,
@@ -16,6 +15,7 @@ import type {
   StoredJob,
 } from "../store.ts";
 import type { ApiKey, Job, JobQuery, Page, Run, WebhookRecord } from "../types.ts";
+import { claimedFireKeys, dueEntry } from "./claims.ts";
 import { getMany } from "./get_many.ts";
 import { KvJobSearch, writeJobIndex } from "./job_index.ts";
 import { JOB_PARTS, kvKeys } from "./keys.ts";
@@ -34,14 +34,6 @@ export interface KvStoreOptions {
 
 /** The configuration's defaults: 1000 runs, 30 days. */
 const DEFAULT_RETENTION: Retention = { count: 1000, maxAgeMs: 30 * 86_400_000 };
-
-/** What the scheduler needs to know about a job without reading it. */
-export interface DueEntry {
-  schedule: string;
-  timezone: string;
-  /** Sizes the lease of each fire, so a crashed run is retried soon after its deadline. */
-  timeoutMs: number;
-}
 
 const MAX_ATTEMPTS = 20;
 
@@ -161,7 +153,9 @@ export class KvStore implements Store {
         .check(due)
         .set(kvKeys.job(userId, jobId), next.job);
       writeMonitors(op, current.value, next.job);
-      for (const lease of next.cancel ?? []) op.delete(lease as Deno.KvKey);
+      for (const at of next.withdrawFires ?? []) {
+        for (const key of claimedFireKeys(at, userId, jobId)) op.delete(key);
+      }
       writeJobIndex(op, current.value, next.job);
       if (next.firstFireAt !== undefined) {
         if (due.value !== null) op.delete(kvKeys.due(due.value, userId, jobId));
@@ -251,10 +245,6 @@ export class KvStore implements Store {
 
   recordRun(completion: RunCompletion): Promise<boolean> {
     return this.runs.record(completion);
-  }
-
-  releaseLease(lease: LeaseRef): Promise<void> {
-    return this.runs.release(lease);
   }
 
   pruneRuns(userId: string, jobId: string): Promise<number> {
@@ -348,10 +338,6 @@ export async function collect<T>(iter: Deno.KvListIterator<T>): Promise<Deno.KvE
     throw error;
   }
   return out;
-}
-
-export function dueEntry(job: Job): DueEntry {
-  return { schedule: job.schedule, timezone: job.timezone, timeoutMs: job.timeoutMs };
 }
 
 function storedJob(job: Job, count: Deno.KvU64 | null, last: Deno.KvU64 | null): StoredJob {

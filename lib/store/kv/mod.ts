@@ -2,8 +2,10 @@
 import { systemClock } from "../../clock.ts";
 import type { Stores } from "../stores.ts";
 import { KvChannelStore } from "./channels.ts";
+import { KvClaimStore } from "./claims.ts";
 import { KvCredentialStore } from "./credentials.ts";
 import { KvInboundStore } from "./inbound.ts";
+import { KvLaneStore } from "./lanes.ts";
 import { KvStore, type KvStoreOptions } from "./kv_store.ts";
 import { KvMaintenanceStore } from "./maintenance.ts";
 import { KvJobStatsStore } from "./stats.ts";
@@ -16,6 +18,8 @@ export function createKvStores(kv: Deno.Kv, options: KvStoreOptions = {}): Store
   const now = () => clock.now();
   return {
     records: new KvStore(kv, options),
+    lanes: new KvLaneStore(kv),
+    claims: new KvClaimStore(kv),
     workers: new KvWorkerStore(kv),
     webhooks: new KvWebhookStore(kv),
     inbound: new KvInboundStore(kv),

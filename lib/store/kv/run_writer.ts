@@ -6,7 +6,8 @@
  * Runs that finish close together share a commit (group commit).
  */
 import type { Clock } from "../../clock.ts";
-import type { LeaseRef, Retention, RunCompletion } from "../store.ts";
+import type { LeaseRef } from "../lanes.ts";
+import type { Retention, RunCompletion } from "../store.ts";
 import type { Run } from "../types.ts";
 import { GroupCommitter } from "./group_commit.ts";
 import { writeRunState } from "./job_index.ts";
@@ -67,8 +68,8 @@ export class RunWriter {
     return false;
   }
 
-  /** Drops a lease without a run (the fire was superseded or its job is gone). */
-  async release(lease: LeaseRef): Promise<void> {
+  /** Drops the lease of a run that exists already. */
+  private async release(lease: LeaseRef): Promise<void> {
     await this.kv.delete(lease as Deno.KvKey);
   }
 

@@ -1,6 +1,7 @@
 /** Webhooks and deliveries in Deno KV. */
 import { ConflictError, NotFoundError } from "../../errors.ts";
-import type { LeaseRef, ListOptions } from "../store.ts";
+import type { LeaseRef } from "../lanes.ts";
+import type { ListOptions } from "../store.ts";
 import type { Delivery, Page, StoredDeliveryRef, WebhookRecord } from "../types.ts";
 import type {
   AttemptFacts,
@@ -139,10 +140,6 @@ export class KvWebhookStore implements WebhookStore {
     if (!(await op.commit()).ok) {
       throw new ConflictError("Cannot delete delivery: it changed meanwhile, try again");
     }
-  }
-
-  async releaseLease(lease: LeaseRef): Promise<void> {
-    await this.kv.delete(lease as Deno.KvKey);
   }
 
   async listDeliveries(
