@@ -273,6 +273,8 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
       workers,
       inbound: inbound.hooks,
       credentials,
+      channels,
+      maintenance: maintenance.service,
       users,
       sessions,
       clock,
