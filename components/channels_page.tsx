@@ -26,9 +26,8 @@ export function ChannelsPage({ t, channels, cursor }: ChannelsPageProps) {
       <p class="hint">
         {t("Where Hibiki tells of incidents: a job names the channels it alerts.")}
       </p>
-      {channels.length === 0
-        ? <p class="empty">{t("No channels yet.")}</p>
-        : (
+      {channels.length === 0 ? <p class="empty">{t("No channels yet.")}</p> : (
+        <div class="scroll-x">
           <table class="channels">
             <thead>
               <tr>
@@ -48,7 +47,7 @@ export function ChannelsPage({ t, channels, cursor }: ChannelsPageProps) {
                   <td>
                     <ChannelState t={t} channel={channel} />
                   </td>
-                  <td>
+                  <td class="time">
                     {channel.failingSince
                       ? <span class="problem">{formatTime(channel.failingSince)}</span>
                       : "—"}
@@ -57,7 +56,8 @@ export function ChannelsPage({ t, channels, cursor }: ChannelsPageProps) {
               ))}
             </tbody>
           </table>
-        )}
+        </div>
+      )}
       {cursor && (
         <nav class="pager">
           <a href={`/admin/channels?cursor=${encodeURIComponent(cursor)}`} rel="next">

@@ -53,49 +53,51 @@ export function MaintenancePage(props: MaintenancePageProps) {
       {windows.length === 0
         ? <p class="empty">{t("No maintenance windows yet.")}</p>
         : (
-          <table class="windows">
-            <thead>
-              <tr>
-                <th>{t("Name")}</th>
-                <th>{t("Jobs")}</th>
-                <th>{t("When")}</th>
-                <th>{t("State")}</th>
-                <th>{t("Now or next")}</th>
-                <th></th>
-              </tr>
-            </thead>
-            <tbody>
-              {windows.map((w) => (
-                <tr key={w.id} data-window={w.id}>
-                  <td class="name">
-                    <a href={`${maintenancePath(w.id)}/edit`}>{w.name}</a>
-                  </td>
-                  <td>
-                    <Covered t={t} window={w} names={props.jobNames} />
-                  </td>
-                  <td>
-                    <When t={t} window={w} />
-                  </td>
-                  <td>
-                    <span class={stateClass(`window-${w.status}`)} data-testid="window-status">
-                      {t(STATUS_LABELS[w.status])}
-                    </span>
-                  </td>
-                  <td data-testid="window-next">
-                    <Occurrence t={t} window={w} />
-                  </td>
-                  <td>
-                    {w.status !== "ended" && (
-                      <form method="post" action={`${maintenancePath(w.id)}/end`} class="inline">
-                        <Csrf token={props.csrf} />
-                        <button type="submit" class="small">{t("End now")}</button>
-                      </form>
-                    )}
-                  </td>
+          <div class="scroll-x">
+            <table class="windows">
+              <thead>
+                <tr>
+                  <th>{t("Name")}</th>
+                  <th>{t("Jobs")}</th>
+                  <th>{t("When")}</th>
+                  <th>{t("State")}</th>
+                  <th>{t("Now or next")}</th>
+                  <th></th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
+              </thead>
+              <tbody>
+                {windows.map((w) => (
+                  <tr key={w.id} data-window={w.id}>
+                    <td class="name">
+                      <a href={`${maintenancePath(w.id)}/edit`}>{w.name}</a>
+                    </td>
+                    <td>
+                      <Covered t={t} window={w} names={props.jobNames} />
+                    </td>
+                    <td class="time">
+                      <When t={t} window={w} />
+                    </td>
+                    <td>
+                      <span class={stateClass(`window-${w.status}`)} data-testid="window-status">
+                        {t(STATUS_LABELS[w.status])}
+                      </span>
+                    </td>
+                    <td class="time" data-testid="window-next">
+                      <Occurrence t={t} window={w} />
+                    </td>
+                    <td>
+                      {w.status !== "ended" && (
+                        <form method="post" action={`${maintenancePath(w.id)}/end`} class="inline">
+                          <Csrf token={props.csrf} />
+                          <button type="submit" class="small">{t("End now")}</button>
+                        </form>
+                      )}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
         )}
       {props.cursor && (
         <nav class="pager">
