@@ -6,7 +6,7 @@
  * Japanese. Time is the test clock's (T0 = 2026-03-02 12:00 UTC).
  */
 import assert from "node:assert/strict";
-import type { MaintenanceView } from "../lib/alerts/maintenance.ts";
+import { type MaintenanceView, MAX_WINDOWS_PER_OWNER } from "../lib/alerts/maintenance.ts";
 import { type AdminClient, AdminTestSystem, expectRedirect } from "./admin_client.ts";
 
 const XSS = `<img src=x onerror=alert(1)>"'&`;
@@ -237,6 +237,24 @@ Deno.test("a rejected window form shows the message beside the field, with what 
   assert.equal(inputValue(typed.html, "mw-zone"), "Asia/Tokyo");
   assert.match(typed.html, /&quot;guessZone&quot;:false/);
   assert.deepEqual(await windows(client), []);
+});
+
+Deno.test("a window past the owner's limit is refused above the form, which keeps the input", async () => {
+  const { s, client, job } = await signedIn();
+  await using _ = s;
+  for (let i = 0; i < MAX_WINDOWS_PER_OWNER; i++) {
+    await client.api("POST", "/api/maintenance", {
+      name: `Window ${i}`,
+      all: true,
+      start: "2026-03-03T00:00:00Z",
+      end: "2026-03-03T01:00:00Z",
+    });
+  }
+  await client.get("/admin/maintenance/new");
+  const refused = await client.post("/admin/maintenance/new", { ...ONCE, jobIds: [job.id] });
+  assert.equal(refused.status, 409);
+  assert.match(refused.html, /class="error form-error" role="alert">[^<]*delete ended ones first/);
+  assert.equal(inputValue(refused.html, "mw-name"), "Database upgrade");
 });
 
 Deno.test("window forms need the CSRF token; deleting needs the box", async () => {

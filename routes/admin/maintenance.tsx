@@ -8,7 +8,7 @@ import type { MaintenanceFormValues } from "../../components/maintenance_form.ts
 import { MaintenanceFormPage } from "../../components/maintenance_form_page.tsx";
 import { MaintenancePage } from "../../components/maintenance_page.tsx";
 import type { MaintenanceView } from "../../lib/alerts/maintenance.ts";
-import { NotFoundError, ValidationError } from "../../lib/errors.ts";
+import { ConflictError, NotFoundError, ValidationError } from "../../lib/errors.ts";
 import type { AdminContext, AdminEnv } from "./context.ts";
 import { formLists, requireConfirmed, splitFormError } from "./context.ts";
 import type { AdminDeps } from "./deps.ts";
@@ -74,6 +74,7 @@ export function maintenanceRoutes(deps: AdminDeps): Hono<AdminEnv> {
       values: MaintenanceFormValues;
       version?: string;
       error?: ValidationError;
+      status?: 400 | 409;
     },
   ) => {
     const t = c.get("t");
@@ -83,7 +84,7 @@ export function maintenanceRoutes(deps: AdminDeps): Hono<AdminEnv> {
     return renderPage(
       c,
       deps.assets,
-      { title, section, status: error ? 400 : 200 },
+      { title, section, status: error ? options.status ?? 400 : 200 },
       <MaintenanceFormPage
         t={t}
         csrf={c.get("csrf")}
@@ -121,6 +122,15 @@ export function maintenanceRoutes(deps: AdminDeps): Hono<AdminEnv> {
       await deps.maintenance.create(userOf(c), windowCreateBody(values));
       return c.redirect("/admin/maintenance", 303);
     } catch (error) {
+      // Too many windows: said above the form, which keeps what was typed.
+      if (error instanceof ConflictError) {
+        return showForm(c, {
+          window: null,
+          values,
+          error: new ValidationError(error.message),
+          status: 409,
+        });
+      }
       const refusal = asFormError(error);
       if (!refusal) throw error;
       return showForm(c, { window: null, values, error: refusal });
