@@ -4,8 +4,8 @@
  * in production. It sits beside `main.ts`, not in `lib/`, because it mounts `routes/`: the
  * domain in `lib/` never imports its HTTP surface.
  *
- * Order: the stores, then each feature from its factory (`createWebhooks`, `createEdge`,
- * `createFires`, `createInbound`), each returning its service and its lane, then the services
+ * Order: the stores, then each feature from its factory (`createAlerts`, `createWebhooks`,
+ * `createEdge`, `createFires`, `createInbound`), each returning its service and its lane, then the services
  * without a lane, then the app. A feature that needs another's lane is built after it and given
  * that lane's `wake` (or `hold`); nothing is wired up after the fact.
  *
@@ -32,6 +32,9 @@ import type { FireValue } from "./lib/scheduler/fires.ts";
 import type { Scheduler, TickReport } from "./lib/scheduler/scheduler.ts";
 import type { ResultChunk } from "./lib/store/types.ts";
 import { createEdge } from "./lib/edge/feature.ts";
+import { createAlerts } from "./lib/alerts/feature.ts";
+import type { MaintenanceCalendar } from "./lib/alerts/types.ts";
+import type { DecideValue } from "./lib/store/alerts.ts";
 import type { WorkerStore } from "./lib/store/workers.ts";
 import { createInbound } from "./lib/inbound/feature.ts";
 import type { InboundHooks } from "./lib/inbound/inbound_hooks.ts";
@@ -71,6 +74,8 @@ export interface SystemOptions {
   passwordIterations?: number;
   /** How often the admin pages' live tables ask for fresh rows; browser tests shorten it. */
   adminRefreshMs?: number;
+  /** Maintenance windows alerting honours; none by default (until windows are wired in). */
+  calendar?: MaintenanceCalendar;
 }
 
 /** What `main.ts` runs, plus the lanes and parts tests and benchmarks reach past HTTP. */
@@ -98,6 +103,8 @@ export interface Lanes {
   /** Stores accepted worker results as runs. */
   results: Dispatcher<ResultChunk>;
   inbound: Dispatcher<InboundRef>;
+  /** Decides alert states a dead process left, multi-location deadlines, ended windows. */
+  alerts: Dispatcher<DecideValue>;
 }
 
 export interface Parts {
@@ -127,6 +134,13 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
   const { records: store, webhooks: webhookStore, workers } = stores;
   const stats = new JobStats(stores.stats, clock);
 
+  const alerting = createAlerts({
+    kv,
+    store,
+    alerts: stores.alerts,
+    clock,
+    calendar: options.calendar,
+  });
   const webhooks = createWebhooks({
     kv,
     store,
@@ -149,6 +163,7 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
     clock,
     maxAgeMs: config.runRetention.maxAgeMs,
     wakeDeliveries: (at) => deliveries.wake(at),
+    alerts: alerting.engine,
   });
 
   const credentials = new CredentialService({
@@ -176,6 +191,7 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
     followUp: (run, job) =>
       webhooks.service.heldOutboxFor(run, job, (held) => deliveries.hold([held])),
     queueWakeups: options.queueWakeups,
+    alerts: alerting.engine,
   });
   const { scheduler } = fires;
   const jobs = new JobService({
@@ -215,6 +231,7 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
     deliveries,
     results: edge.lane,
     inbound: inbound.lane,
+    alerts: alerting.lane,
   };
 
   // Admin UI: the session key is derived from the master key, so there is no extra secret.
@@ -244,6 +261,7 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
     inboundReceiver: inbound.receiver,
     inboundMetrics: inbound.metrics,
     credentials,
+    incidents: alerting.incidents,
     workerApiKey: config.workerApiKey,
     dispatcher: lanes.fires,
     metrics,

@@ -11,6 +11,8 @@ import type { EdgeService } from "../lib/edge/edge_service.ts";
 import type { WorkerStore } from "../lib/store/workers.ts";
 import { workerRoutes } from "./api/workers.ts";
 import { credentialRoutes } from "./api/credentials.ts";
+import { incidentRoutes } from "./api/incidents.ts";
+import type { IncidentService } from "../lib/alerts/incidents.ts";
 import type { CredentialService } from "../lib/gcp/credentials.ts";
 import { edgeRoutes } from "./functions/v1.ts";
 import { hookRoutes } from "./hooks.ts";
@@ -39,6 +41,8 @@ export interface AppDeps extends HealthDeps {
   inbound: InboundHooks;
   inboundReceiver: InboundReceiver;
   credentials: CredentialService;
+  /** Incidents, alert states and uptime (lib/alerts/). */
+  incidents: IncidentService;
   clock: Clock;
   rootApiKey: string | null;
   /** The admin web pages (routes/admin/). */
@@ -80,6 +84,7 @@ export function createApp(deps: AppDeps): Hono {
   api.route("/workers", workerRoutes(deps));
   api.route("/hooks", inboundHookRoutes(deps));
   api.route("/credentials", credentialRoutes(deps));
+  api.route("/incidents", incidentRoutes(deps));
   app.route("/api", api);
   // Admin web pages: HTML, own error pages and security headers (routes/admin/mod.ts).
   app.route("/admin", adminRoutes(deps.admin));

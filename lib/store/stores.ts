@@ -2,6 +2,7 @@
  * Every record area of the Store contract, as one store implementation provides them. The
  * contract suite (`contract_test_suite.ts`) runs against such a set.
  */
+import type { AlertStore } from "./alerts.ts";
 import type { CredentialStore } from "./credentials.ts";
 import type { InboundStore } from "./inbound.ts";
 import type { JobStatsStore } from "./stats.ts";
@@ -21,4 +22,6 @@ export interface Stores {
   loginFailures: LoginFailureStore;
   credentials: CredentialStore;
   stats: JobStatsStore;
+  /** Alert states, incidents and the notification outbox (issue 12). */
+  alerts: AlertStore;
 }

@@ -168,4 +168,46 @@ export const kvKeys = {
     state,
     jobId,
   ],
+
+  // --- Alerting (lib/alerts/) -------------------------------------------------------------
+  /** A job's alert state (`JobAlertState`): one small record, compare-and-set per decision. */
+  alertState: (userId: string, jobId: string) => ["alert_state", userId, jobId],
+  /**
+   * "Decide (job, interval)" items (see lib/alerts/engine.ts): waiting for their time
+   * (`[…due, at, userId, jobId, intervalStart]`, a multi-location interval's deadline), and
+   * leased (`[…lease, until, at, userId, jobId, intervalStart]`): a run writes its item
+   * already leased to its own process, which decides at once; the lane takes over what a dead
+   * process left. A window's end is `[…, userId, jobId, windowEnd, "window"]`.
+   */
+  alertDecideDue: () => ["alert_decide_due"],
+  alertDecideLeases: () => ["alert_decide_lease"],
+  /** Incidents of an owner; ids sort by the time they opened, so a reverse list is newest first. */
+  incidentsOf: (userId: string) => ["incident", userId],
+  incident: (userId: string, incidentId: string) => ["incident", userId, incidentId],
+  /** Incident ids by state (`open`, `resolved`) → null. */
+  incidentsInState: (userId: string, state: string) => ["incident_state", userId, state],
+  incidentInState: (userId: string, state: string, incidentId: string) => [
+    "incident_state",
+    userId,
+    state,
+    incidentId,
+  ],
+  /**
+   * A job's incidents → `[startedAt, endedAt | null]` (epoch ms): uptime reads only these, and
+   * since a job's incidents follow one another, a reverse list stops at the first that ended
+   * before the range.
+   */
+  incidentsOfJob: (userId: string, jobId: string) => ["incident_job", userId, jobId],
+  incidentOfJob: (userId: string, jobId: string, incidentId: string) => [
+    "incident_job",
+    userId,
+    jobId,
+    incidentId,
+  ],
+  /** Notifications by id (`Notification`, its owner inside). */
+  notification: (notificationId: string) => ["notification", notificationId],
+  /** The notification outbox: `[…due, nextAttemptAt, id]` → NotificationRef, and its leases. */
+  notificationsDue: () => ["notification_due"],
+  notificationDue: (at: number, notificationId: string) => ["notification_due", at, notificationId],
+  notificationLeases: () => ["notification_lease"],
 } satisfies Record<string, (...args: never[]) => Deno.KvKey>;

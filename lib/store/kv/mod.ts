@@ -1,6 +1,7 @@
 /** The Deno KV store: every record area over one KV handle. */
 import { systemClock } from "../../clock.ts";
 import type { Stores } from "../stores.ts";
+import { KvAlertStore } from "./alerts.ts";
 import { KvCredentialStore } from "./credentials.ts";
 import { KvInboundStore } from "./inbound.ts";
 import { KvStore, type KvStoreOptions } from "./kv_store.ts";
@@ -22,5 +23,6 @@ export function createKvStores(kv: Deno.Kv, options: KvStoreOptions = {}): Store
     loginFailures: new KvLoginFailureStore(kv),
     credentials: new KvCredentialStore(kv),
     stats: new KvJobStatsStore(kv),
+    alerts: new KvAlertStore(kv),
   };
 }
