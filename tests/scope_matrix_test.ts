@@ -23,6 +23,8 @@ interface Fixture {
   eventId: string;
   /** No credential exists: the routes answer 404 (or 400) past the scope check. */
   credentialId: string;
+  /** No incident exists: the routes answer 404 past the scope check. */
+  incidentId: string;
 }
 
 interface Route {
@@ -68,6 +70,17 @@ const ROUTES: Route[] = [
     path: (f) => `/api/jobs/${f.jobId}/runs/${f.runId}`,
     scope: "read:logs",
     status: 200,
+  },
+  { method: "GET", path: (f) => `/api/jobs/${f.jobId}/state`, scope: "read:jobs", status: 200 },
+  { method: "GET", path: (f) => `/api/jobs/${f.jobId}/uptime`, scope: "read:jobs", status: 200 },
+  // Incidents are about jobs: reading them needs read:jobs, acknowledging write:jobs.
+  { method: "GET", path: () => "/api/incidents", scope: "read:jobs", status: 200 },
+  { method: "GET", path: (f) => `/api/incidents/${f.incidentId}`, scope: "read:jobs", status: 404 },
+  {
+    method: "POST",
+    path: (f) => `/api/incidents/${f.incidentId}/acknowledge`,
+    scope: "write:jobs",
+    status: 404,
   },
   { method: "GET", path: () => "/api/keys", scope: "admin", status: 200 },
   {
@@ -209,6 +222,7 @@ const pattern = (route: Route) =>
     hookId: ":id",
     eventId: ":eventId",
     credentialId: ":id",
+    incidentId: ":id",
   });
 
 async function fixture(t: TestSystem): Promise<Fixture> {
@@ -238,6 +252,7 @@ async function fixture(t: TestSystem): Promise<Fixture> {
   const eventId = (await arrived.json()).data.eventId;
   await t.settle();
   return {
+    incidentId: "inc_missing",
     credentialId: "cred_missing",
     hookId: inbound.body.data.id,
     eventId,
@@ -329,6 +344,7 @@ Deno.test("the scope check comes before the record lookup, so an unknown id stil
     hookId: "hook_unknown",
     eventId: "evt_unknown",
     credentialId: "cred_unknown",
+    incidentId: "inc_unknown",
   };
   for (const route of ROUTES) {
     const key = route.scope === "admin" ? reader : admin;

@@ -9,7 +9,7 @@
  *   and idempotently by its id (jobId, scheduledAt, where): a fire retried after a crash, or a
  *   worker's batch sent twice, is stored once.
  */
-import type { DecideRequest, VersionedAlertState } from "./alerts.ts";
+import type { DecideRequest, VersionedAlertState } from "./alert_items.ts";
 import type { ApiKey, Delivery, Job, JobQuery, Page, Run, WebhookRecord } from "./types.ts";
 
 /** A job with its raw counters, before fire times are computed for display. */

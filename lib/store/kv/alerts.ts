@@ -20,7 +20,6 @@ import { ValidationError } from "../../errors.ts";
 import { getMany } from "./get_many.ts";
 import { GroupCommitter } from "./group_commit.ts";
 import { kvKeys } from "./keys.ts";
-import { collect } from "./kv_store.ts";
 
 /** Index entries a filtered incident list reads per page at most. */
 const MAX_SCAN = 1000;
@@ -94,12 +93,8 @@ export class KvAlertStore implements AlertStore {
 
   async listIncidents(userId: string, query: IncidentQuery): Promise<Page<Incident>> {
     if (!query.jobId && !query.state) {
-      const iter = this.kv.list<Incident>(
-        { prefix: kvKeys.incidentsOf(userId) },
-        { limit: query.limit, cursor: query.cursor, reverse: true },
-      );
-      const values = (await collect(iter)).map((entry) => entry.value);
-      return { values, cursor: values.length === query.limit ? iter.cursor || null : null };
+      const page = await idPage(this.kv, kvKeys.incidentsOf(userId), query, () => true);
+      return { values: page.values as Incident[], cursor: page.cursor };
     }
     const byJob = query.jobId !== undefined;
     const prefix = byJob
@@ -108,7 +103,8 @@ export class KvAlertStore implements AlertStore {
     const wanted = (span: unknown) =>
       !byJob || !query.state || ((span as Span)[1] === null) === (query.state === "open");
     const page = await idPage(this.kv, prefix, query, wanted);
-    const entries = await getMany(this.kv, page.ids.map((id) => kvKeys.incident(userId, id)));
+    const ids = page.keys.map((key) => key[key.length - 1] as string);
+    const entries = await getMany(this.kv, ids.map((id) => kvKeys.incident(userId, id)));
     const values = entries.map((e) => e.value as Incident | null).filter((i) => i !== null);
     return { values, cursor: page.cursor };
   }
@@ -246,21 +242,22 @@ function versionedState(entry: Deno.KvEntryMaybe<unknown>): VersionedAlertState 
 }
 
 /**
- * A page of ids (the key's last part) from an index, newest first, keeping those `wanted`
- * says; reads at most MAX_SCAN entries, so a sparse match costs a few short pages.
+ * A page of entries under `prefix`, newest first, keeping those `wanted` says; reads at most
+ * MAX_SCAN entries, so a sparse match costs a few short pages.
  */
 async function idPage(
   kv: Deno.Kv,
   prefix: Deno.KvKey,
   query: IncidentQuery,
   wanted: (value: unknown) => boolean,
-): Promise<{ ids: string[]; cursor: string | null }> {
+): Promise<{ keys: Deno.KvKey[]; values: unknown[]; cursor: string | null }> {
   const iter = kv.list<unknown>({ prefix }, {
     cursor: query.cursor,
     limit: MAX_SCAN,
     reverse: true,
   });
-  const ids: string[] = [];
+  const keys: Deno.KvKey[] = [];
+  const values: unknown[] = [];
   let read = 0;
   for (;;) {
     let next: IteratorResult<Deno.KvEntry<unknown>>;
@@ -272,10 +269,13 @@ async function idPage(
       }
       throw error;
     }
-    if (next.done) return { ids, cursor: read < MAX_SCAN ? null : iter.cursor || null };
+    if (next.done) return { keys, values, cursor: read < MAX_SCAN ? null : iter.cursor || null };
     read++;
-    if (wanted(next.value.value)) ids.push(next.value.key[next.value.key.length - 1] as string);
-    if (ids.length === query.limit) return { ids, cursor: iter.cursor || null };
+    if (wanted(next.value.value)) {
+      keys.push(next.value.key);
+      values.push(next.value.value);
+    }
+    if (keys.length === query.limit) return { keys, values, cursor: iter.cursor || null };
   }
 }
 
@@ -286,12 +286,14 @@ async function idPage(
 export async function purgeJobAlerts(kv: Deno.Kv, userId: string, jobId: string): Promise<number> {
   let removed = 0;
   for (;;) {
-    const spans = await collect(
-      // Five incidents with up to 60 notifications each stay under 1000 mutations.
-      kv.list<Span>({ prefix: kvKeys.incidentsOfJob(userId, jobId) }, { limit: 5 }),
-    );
-    if (spans.length === 0) return removed;
-    const ids = spans.map((entry) => entry.key[3] as string);
+    const ids: string[] = [];
+    // Five incidents with up to 60 notifications each stay under 1000 mutations.
+    for await (
+      const entry of kv.list<Span>({ prefix: kvKeys.incidentsOfJob(userId, jobId) }, { limit: 5 })
+    ) {
+      ids.push(entry.key[3] as string);
+    }
+    if (ids.length === 0) return removed;
     const incidents = (await getMany(kv, ids.map((id) => kvKeys.incident(userId, id))))
       .map((entry) => entry.value as Incident | null);
     const notificationIds = incidents.flatMap((i) => i?.notificationIds ?? []);
