@@ -46,7 +46,8 @@ export type AlertsInput = z.output<typeof alertsInput>;
 export function defaultAlertSettings(schedule: Schedule, now: number): AlertSettings {
   const frequent = schedule.kind === "interval"
     ? schedule.everyMs <= 300_000
-    : countFireTimes(schedule, now, now + DAY_MS, FREQUENT_PER_DAY) >= FREQUENT_PER_DAY;
+    // Fires in [now, now + 1 day): `*/5 * * * *` has its 288 wherever the day starts.
+    : countFireTimes(schedule, now - 1, now + DAY_MS, FREQUENT_PER_DAY) >= FREQUENT_PER_DAY;
   return {
     failureThreshold: frequent ? 3 : 1,
     successThreshold: 1,

@@ -54,7 +54,7 @@ import {
   toldChannels,
 } from "./outbox.ts";
 import { decideInterval, endMaintenance, initialState, type Transition } from "./state_machine.ts";
-import type { Incident, JobAlertState, MaintenanceCalendar } from "./types.ts";
+import type { AlertSettings, Incident, JobAlertState, MaintenanceCalendar } from "./types.ts";
 
 /** How long a run's writer holds its decide item before the lane may take it over. */
 export const DECIDE_HOLD_MS = 30_000;
@@ -178,7 +178,7 @@ export class AlertEngine implements RunDecisions {
         () => newIncidentId(now),
       );
       if (!step) return await alerts.settle(settle); // decided already: only the item goes
-      const decision = await this.decision(job, current, step, outcome, settle, now);
+      const decision = await this.decision(job, settings, current, step, outcome, settle, now);
       if (covered !== null) decision.queue = [await this.windowEnd(job, at, now)];
       if (await alerts.decide(decision)) return this.queued(decision);
     }
@@ -205,17 +205,13 @@ export class AlertEngine implements RunDecisions {
         const later = await this.windowEnd(job, now, now);
         decision = { current, next: current.state, settle, queue: [later] };
       } else {
-        const step = endMaintenance(
-          current.state,
-          alertSettingsOf(job),
-          now,
-          () => newIncidentId(now),
-        );
+        const settings = alertSettingsOf(job);
+        const step = endMaintenance(current.state, settings, now, () => newIncidentId(now));
         if (!step) return await alerts.settle(settle);
         const last = current.state.decidedThrough;
         const runs = await this.intervalRuns(job, last, intervalEnd(job, last));
-        const outcome = intervalOutcome(job, runs, alertSettingsOf(job));
-        decision = await this.decision(job, current, step, outcome, settle, now);
+        const outcome = intervalOutcome(job, runs, settings);
+        decision = await this.decision(job, settings, current, step, outcome, settle, now);
       }
       if (await alerts.decide(decision)) return this.queued(decision);
     }
@@ -225,14 +221,15 @@ export class AlertEngine implements RunDecisions {
   /** What a transition writes besides the state: the incident and its notifications. */
   private async decision(
     job: Job,
+    settings: AlertSettings,
     current: VersionedAlertState,
     step: Transition,
     outcome: IntervalOutcome,
     settle: LeaseRef[],
     now: number,
   ): Promise<AlertDecision> {
+    // Most decisions only count: the state record is all they write.
     const decision: AlertDecision = { current, next: step.next, settle };
-    const settings = alertSettingsOf(job);
     if (step.open) {
       const incident = openedIncident(job, step.next, outcome, now);
       const notifications = openedNotifications(settings, incident, now);
