@@ -347,6 +347,55 @@ Deno.test("two processes deciding the same interval at the same moment count it 
   }
 });
 
+Deno.test("a dead process's decisions for consecutive intervals are taken over in order, each counted", async () => {
+  const dir = await Deno.makeTempDir();
+  const kvPath = `${dir}/hibiki.kv`;
+  try {
+    await using survivor = await TestSystem.start({ kvPath, env: ENV });
+    await addWorkers(survivor, "aws-tyo1a");
+    // Checked by a worker alone, so the survivor runs no check of its own meanwhile.
+    const job = await survivor.createJob({
+      name: "API",
+      url: "https://example.com/",
+      schedule: "@every 10s",
+      local: false,
+      workers: [{ workerId: "aws-tyo1a" }],
+      alerts: { failureThreshold: 3, successThreshold: 1 },
+    });
+    const first = firstFire(survivor, job);
+    const clock = new ManualClock(first);
+    const kv = await openKv(kvPath);
+    const stores = createKvStores(kv, { clock });
+    const engine = new AlertEngine({ alerts: stores.alerts, clock, calendar: noMaintenance });
+    const stored = (await stores.records.getJob("default", job.id))!.job;
+    for (let i = 0; i < 3; i++) {
+      const at = first + i * 10_000;
+      clock.set(at + 50);
+      const run = { ...failedRun(stored.id, at), id: `${at}-aws-tyo1a`, where: "aws-tyo1a" };
+      await stores.records.recordRun({
+        run,
+        scheduledAt: at,
+        suffix: "aws-tyo1a",
+        lease: null,
+        runsStored: i,
+        counts: true,
+        decide: engine.requestFor(run, stored)!,
+      });
+    }
+    kv.close();
+    // All three holds have run out when the survivor looks: its lane takes them together.
+    survivor.clock.set(first + 20_050 + DECIDE_HOLD_MS);
+    await survivor.settle();
+    const state = await stateOf(survivor, job.id);
+    assert.equal(state.failures, 3);
+    assert.equal(state.state, "down");
+    const [opened] = await incidentsOf(survivor);
+    assert.equal(opened.startedAt, new Date(first).toISOString());
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 function failedRun(jobId: string, at: number): Run {
   const stamp = new Date(at).toISOString();
   return {

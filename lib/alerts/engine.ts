@@ -93,6 +93,9 @@ export interface RunDecisions {
 }
 
 export class AlertEngine implements RunDecisions {
+  /** Lane items being decided here, chained per job (see `execute`). */
+  private readonly chains = new Map<string, Promise<void>>();
+
   constructor(private readonly options: AlertEngineOptions) {}
 
   facts(
@@ -141,8 +144,26 @@ export class AlertEngine implements RunDecisions {
     }
   }
 
-  /** The alert lane's handler: items a dead process left, deadlines, windows that ended. */
-  async execute(item: QueueItem<DecideValue>, lease: Lease): Promise<void> {
+  /**
+   * The alert lane's handler: items a dead process left, deadlines, windows that ended. Items
+   * of one job run one after the other in the order the lane started them (its order of due
+   * times): a dead process's items for two intervals of a job, decided side by side, could
+   * let the newer one win and the older one find itself decided already, uncounted.
+   */
+  execute(item: QueueItem<DecideValue>, lease: Lease): Promise<void> {
+    const key = JSON.stringify(item.id.slice(0, 2));
+    const run = (this.chains.get(key) ?? Promise.resolve()).then(() =>
+      this.decideItem(item, lease)
+    );
+    const chained = run.then(() => {}, () => {});
+    this.chains.set(key, chained);
+    chained.then(() => {
+      if (this.chains.get(key) === chained) this.chains.delete(key);
+    });
+    return run;
+  }
+
+  private async decideItem(item: QueueItem<DecideValue>, lease: Lease): Promise<void> {
     const [userId, jobId, at] = item.id as [string, string, number];
     const settle: LeaseRef[] = [lease.key];
     const [{ job, state }] = await this.options.alerts.decisionFacts([[userId, jobId]]);
