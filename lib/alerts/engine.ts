@@ -109,7 +109,7 @@ export class AlertEngine implements RunDecisions {
     if (!interval) return null;
     const now = this.options.clock.now();
     const base = { userId: job.userId, jobId: job.id, at: interval.start };
-    if (run.trigger === "MANUAL" || !isMultiLocation(job)) {
+    if (!isMultiLocation(job)) {
       const parsed = parseRunId(run.id);
       const value: DecideValue = { end: interval.end };
       if (parsed) value.run = [parsed.scheduledAt, parsed.suffix];
