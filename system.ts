@@ -209,6 +209,7 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
       }),
       credentialExists: (userId, id) => credentials.get(userId, id).then(() => true, () => false),
     },
+    channelExists: async (userId, id) => (await stores.channels.get(userId, id)) !== null,
   });
   const inbound = createInbound({
     store: stores.inbound,
