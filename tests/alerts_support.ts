@@ -90,3 +90,20 @@ export class TestCalendar implements MaintenanceCalendar {
     );
   }
 }
+
+/**
+ * Channels named as the tests name them (`ch_ops`, …): created for real, since a job may name
+ * only its owner's channels. `label` turns a stored channel id back into the test's name.
+ */
+export async function namedChannels(t: TestSystem, names: string[]) {
+  const ids = new Map<string, string>();
+  for (const name of names) {
+    const created = await t.call<{ id: string }>("POST", "/api/channels", {
+      body: { name, type: "pagerduty", config: { routingKey: "R".repeat(32) } },
+    });
+    expectStatus(created, 201);
+    ids.set(name, created.body.data.id);
+  }
+  const names_ = new Map([...ids].map(([name, id]) => [id, name]));
+  return { id: (name: string) => ids.get(name)!, label: (id: string) => names_.get(id) ?? id };
+}

@@ -32,6 +32,12 @@ export interface AlertSettings {
   channels: JobChannelRef[];
   /** Repeat while open and unacknowledged; null: never. */
   remindEveryMinutes: number | null;
+  /**
+   * https jobs: warn this many days before the certificate expires, once per certificate
+   * (`lib/alerts/certificate_warning.ts`); null: never; absent: 14 days, at most a sixth of
+   * the certificate's lifetime.
+   */
+  certificateDays?: number | null;
 }
 
 /** How one location saw one interval. */
