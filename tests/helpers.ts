@@ -86,6 +86,8 @@ export class TestSystem {
     const config = parseConfig({
       HIBIKI_KV_PATH: ":memory:",
       HIBIKI_API_KEY: ROOT_KEY,
+      // Notifications taken together are grouped without waiting; grouping tests set a window.
+      HIBIKI_ALERT_GROUP_MS: "0",
       ...options.env,
     });
     const clock = new ManualClock(options.now ?? T0);
@@ -146,6 +148,7 @@ export class TestSystem {
       this.system.lanes.fires,
       this.system.lanes.results,
       this.system.lanes.alerts,
+      this.system.lanes.notifications,
       this.system.lanes.inbound,
       this.system.lanes.deliveries,
     ];
