@@ -67,6 +67,8 @@ export interface TestSystemOptions {
   calendar?: MaintenanceCalendar;
   /** A Deno KV file instead of `:memory:` (two systems may share one, as two processes do). */
   kvPath?: string;
+  /** The master key (32 bytes); systems sharing a KV file need the same one. Random if absent. */
+  masterKey?: Uint8Array;
 }
 
 /** A system under test. Dispose it (`await using`) to let runs finish and close the store. */
@@ -110,6 +112,7 @@ export class TestSystem {
       cloudRunPollDelays: options.cloudRunPollDelays,
       notifySend: options.notify,
       calendar: options.calendar,
+      masterKey: options.masterKey,
     });
     harness = new TestSystem(system, kv, clock);
     return harness;

@@ -294,8 +294,9 @@ Deno.test("two processes on one KV file send an incident's message once", async 
   const target = switchableProbe();
   await using receiver = startReceiver();
   const env = { ...PRIVATE, HIBIKI_ALERT_GROUP_MS: "50" };
-  await using a = await TestSystem.start({ probe: target.probe, env, kvPath });
-  await using b = await TestSystem.start({ probe: target.probe, env, kvPath });
+  const masterKey = crypto.getRandomValues(new Uint8Array(32));
+  await using a = await TestSystem.start({ probe: target.probe, env, kvPath, masterKey });
+  await using b = await TestSystem.start({ probe: target.probe, env, kvPath, masterKey });
   const channel = await webhookChannel(a, receiver);
   await a.createJob({
     ...EVERY_MINUTE,
