@@ -1,7 +1,12 @@
 /** Shared set-up for the alerting tests: a switchable probe, minute steps, a test calendar. */
 import type { IncidentDetail, UptimeView } from "../lib/alerts/incidents.ts";
 import type { AlertStateView } from "../lib/alerts/incidents.ts";
-import type { Incident, MaintenanceCalendar, MaintenanceWindow } from "../lib/alerts/types.ts";
+import type {
+  Incident,
+  MaintenanceCalendar,
+  MaintenanceWindow,
+  NotifySend,
+} from "../lib/alerts/types.ts";
 import type { ProbeResult } from "../lib/net/probe.ts";
 import { expectStatus, okProbe, T0, type TestSystem } from "./helpers.ts";
 
@@ -106,4 +111,20 @@ export async function namedChannels(t: TestSystem, names: string[]) {
   }
   const names_ = new Map([...ids].map(([name, id]) => [id, name]));
   return { id: (name: string) => ids.get(name)!, label: (id: string) => names_.get(id) ?? id };
+}
+
+/** A channel sender whose every send is delivered at once; `sent` lists `<channel name> <kind>`. */
+export function delivered(sent: string[]): NotifySend {
+  return (channel, message) => {
+    sent.push(`${channel.name} ${message.kind}`);
+    return Promise.resolve({
+      success: true,
+      status: 202,
+      durationMs: 1,
+      error: null,
+      response: "",
+      permanent: false,
+      retryAfterMs: null,
+    });
+  };
 }

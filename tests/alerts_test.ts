@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import {
   type Answer,
   atMinute,
+  delivered,
   incident,
   incidentsOf,
   MINUTE,
@@ -136,7 +137,8 @@ Deno.test("a disabled job shows paused", async () => {
 Deno.test("an incident queues one notification per channel, escalations and reminders later", async () => {
   const target = switchableProbe();
   target.set("down");
-  await using t = await TestSystem.start({ probe: target.probe });
+  const sent: string[] = [];
+  await using t = await TestSystem.start({ probe: target.probe, notify: delivered(sent) });
   const ch = await namedChannels(t, ["ch_ops", "ch_pager", "ch_boss"]);
   await t.createJob({
     ...EVERY_MINUTE,
@@ -161,7 +163,7 @@ Deno.test("an incident queues one notification per channel, escalations and remi
   ]);
   const at = (minutes: number) => T0 + minutes * MINUTE;
   assert.deepEqual(queued, [
-    ["ch_ops", "incident.opened", at(1), "pending"],
+    ["ch_ops", "incident.opened", null, "sent"], // due at once: the lane sent it
     ["ch_ops", "incident.reminder", at(61), "pending"],
     ["ch_pager", "incident.opened", at(31), "pending"],
     ["ch_pager", "incident.reminder", at(91), "pending"],
@@ -173,21 +175,29 @@ Deno.test("an incident queues one notification per channel, escalations and remi
     detail.notifications.every((n) => n.incidentIds[0] === open.id && n.userId === "default"),
   );
 
+  // The escalation to ch_pager is sent at 12:31, while the incident is still open.
+  await atMinute(t, 31);
+  assert.deepEqual(sent, ["ch_ops incident.opened", "ch_pager incident.opened"]);
   // Resolved at 12:40: ch_pager heard at 12:31 but asked for no resolve; ch_boss never heard.
   target.set("up");
   await atMinute(t, 40);
   const after = await incident(t, open.id);
   const states = after.notifications.map((n) => [ch.label(n.channelId), n.kind, n.state]);
   assert.deepEqual(states, [
-    ["ch_ops", "incident.opened", "pending"],
+    ["ch_ops", "incident.opened", "sent"],
     ["ch_ops", "incident.reminder", "cancelled"],
-    ["ch_pager", "incident.opened", "pending"],
+    ["ch_pager", "incident.opened", "sent"],
     ["ch_pager", "incident.reminder", "cancelled"],
     ["ch_boss", "incident.opened", "cancelled"],
     ["ch_boss", "incident.reminder", "cancelled"],
-    ["ch_ops", "incident.resolved", "pending"],
+    ["ch_ops", "incident.resolved", "sent"],
   ]);
-  assert.equal(after.notifications[6].nextAttemptAt, at(40));
+  assert.deepEqual(sent, [
+    "ch_ops incident.opened",
+    "ch_pager incident.opened",
+    "ch_ops incident.resolved",
+  ]);
+  assert.equal(after.notifications[6].attempts[0].at, new Date(at(40)).toISOString());
   assert.ok(
     after.notifications.filter((n) => n.state === "cancelled").every((n) =>
       n.nextAttemptAt === null
@@ -198,7 +208,8 @@ Deno.test("an incident queues one notification per channel, escalations and remi
 Deno.test("POST /api/incidents/:id/acknowledge records who and stops reminders and escalations", async () => {
   const target = switchableProbe();
   target.set("down");
-  await using t = await TestSystem.start({ probe: target.probe });
+  const sent: string[] = [];
+  await using t = await TestSystem.start({ probe: target.probe, notify: delivered(sent) });
   const ch = await namedChannels(t, ["ch_ops", "ch_pager"]);
   await t.createJob({
     ...EVERY_MINUTE,
@@ -221,7 +232,7 @@ Deno.test("POST /api/incidents/:id/acknowledge records who and stops reminders a
   assert.equal(acked.body.data.acknowledgedAt, new Date(T0 + MINUTE + 5000).toISOString());
   const detail = await incident(t, open.id);
   assert.deepEqual(detail.notifications.map((n) => [ch.label(n.channelId), n.kind, n.state]), [
-    ["ch_ops", "incident.opened", "pending"],
+    ["ch_ops", "incident.opened", "sent"],
     ["ch_ops", "incident.reminder", "cancelled"],
     ["ch_pager", "incident.opened", "cancelled"],
     ["ch_pager", "incident.reminder", "cancelled"],
