@@ -27,6 +27,8 @@ export interface AlertsOptions {
   calendar?: MaintenanceCalendar;
   /** The notification lane's wake, once there is one. */
   onNotification?: (at: number) => void;
+  /** Told when a job's state or incidents change (status pages forget what they built). */
+  onChange?: (userId: string, jobId: string) => void;
 }
 
 export interface Alerts {
@@ -43,6 +45,7 @@ export function createAlerts(options: AlertsOptions): Alerts {
     clock,
     calendar,
     onNotification: options.onNotification,
+    onChange: options.onChange,
   });
   const lane = new Dispatcher<DecideValue>({
     lane: "alert",
@@ -52,6 +55,12 @@ export function createAlerts(options: AlertsOptions): Alerts {
     leaseMs: () => DECIDE_LEASE_MS,
     execute: (item, lease) => engine.execute(item, lease),
   });
-  const incidents = new IncidentService({ alerts, store, clock, calendar });
+  const incidents = new IncidentService({
+    alerts,
+    store,
+    clock,
+    calendar,
+    onChange: options.onChange,
+  });
   return { engine, incidents, lane };
 }
