@@ -6,6 +6,7 @@
 import { makeBadge } from "badge-maker";
 import type { AlertState } from "../lib/alerts/types.ts";
 import type { OverallState } from "../lib/status/overall.ts";
+import { hundredths } from "./status_page.tsx";
 
 /** Badge colours (shields' palette): green, yellow-green, yellow, orange, red, blue, grey. */
 export const BADGE_COLOURS = {
@@ -48,7 +49,7 @@ export function stateBadge(label: string, state: AlertState): string {
 /** Uptime to the hundredth, never rounded up; coloured by the status page's day bands. */
 export function uptimeBadge(label: string, uptime: number | null): string {
   if (uptime === null) return makeBadge({ label, message: "no data", color: BADGE_COLOURS.none });
-  const message = uptime >= 1 ? "100%" : `${(Math.floor(uptime * 10_000) / 100).toFixed(2)}%`;
+  const message = uptime >= 1 ? "100%" : hundredths(uptime);
   const color = uptime >= 0.999
     ? BADGE_COLOURS.ok
     : uptime >= 0.99

@@ -185,7 +185,15 @@ export function dayText(day: DayFigures, t: Translate, _lang: Lang): string {
 export function percent(uptime: number | null, t: Translate): string {
   if (uptime === null) return t("no data");
   if (uptime >= 1) return "100%";
-  return `${(Math.floor(uptime * 10_000) / 100).toFixed(2)}%`;
+  return hundredths(uptime);
+}
+
+/**
+ * `uptime` as a percentage down to the hundredth, never rounded up; the small allowance keeps
+ * 1 - 8/10 (0.19999999999999996 in floating point) at 20.00 %.
+ */
+export function hundredths(uptime: number): string {
+  return `${(Math.floor(uptime * 10_000 + 1e-6) / 100).toFixed(2)}%`;
 }
 
 export function formatDuration(ms: number, t: Translate): string {

@@ -142,7 +142,8 @@ export class StatusBoard {
       const alertState: AlertState = !job.enabled ? "paused" : current?.state ?? "pending";
       const fingerprint = `${current?.incidentId}|${current?.since}`;
       const { days, incidents } = await this.days(page.userId, job.id, {
-        created: Date.parse(job.createdAt),
+        // Never checked: no data rather than a clean 100 % (no incident is not "up" yet).
+        created: current && current.decidedThrough > 0 ? Date.parse(job.createdAt) : Infinity,
         fingerprint,
         now,
       });
@@ -188,6 +189,13 @@ export class StatusBoard {
   ) {
     const { now, created } = options;
     const first = barStart(now);
+    if (created >= now) {
+      const figures = Array.from(
+        { length: BAR_DAYS },
+        (_, i) => dayFigures(first + i * DAY_MS, { now, created, incidents: [], maintenance: [] }),
+      );
+      return { days: { figures, uptime: { "24h": null, "90d": null } }, incidents: [] };
+    }
     const recentFrom = Math.max(created, now - RESOLVED_SHOWN_MS);
     const [recent, maintenance] = await Promise.all([
       this.options.alerts.incidentsBetween(userId, jobId, recentFrom, now),
