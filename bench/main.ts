@@ -14,6 +14,7 @@ import { deliveries } from "./deliveries.ts";
 import { edge } from "./edge.ts";
 import { inbound } from "./inbound.ts";
 import { ui } from "./ui.ts";
+import { status } from "./status.ts";
 import { startup } from "./startup.ts";
 import { steady } from "./steady.ts";
 import { tickCost } from "./tick_cost.ts";
@@ -37,6 +38,7 @@ const SCENARIOS: Record<string, Scenario> = {
   edge,
   inbound,
   ui,
+  status,
 };
 
 const { values } = parseArgs({
