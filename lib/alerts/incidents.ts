@@ -110,7 +110,10 @@ export class IncidentService {
         acknowledgedAt: new Date(now).toISOString(),
         acknowledgedBy: who,
       };
-      if (await this.options.alerts.saveIncident(current, next, cancel)) return next;
+      if (await this.options.alerts.saveIncident(current, next, cancel)) {
+        this.options.onChange?.(userId, next.jobId); // status pages show "being investigated"
+        return next;
+      }
     }
     throw new ConflictError(`Cannot acknowledge incident "${incidentId}": it keeps changing`);
   }
@@ -202,10 +205,10 @@ export class IncidentService {
 }
 
 function updateMessage(body: unknown): string {
-  const message = (body as { message?: unknown } | null)?.message;
   if (typeof body !== "object" || body === null || Array.isArray(body)) {
     throw new ValidationError("Request body must be a JSON object", null);
   }
+  const message = (body as { message?: unknown }).message;
   const extra = Object.keys(body).find((key) => key !== "message");
   if (extra !== undefined) throw new ValidationError(`Unknown field "${extra}"`, extra);
   if (message === undefined) throw new ValidationError("message is required", "message");
