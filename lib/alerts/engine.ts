@@ -70,6 +70,8 @@ export interface AlertEngineOptions {
   calendar: MaintenanceCalendar;
   /** Told the earliest time of notifications just queued (the notification lane's wake). */
   onNotification?: (at: number) => void;
+  /** Told after a decision that changed a job's state or incident (status pages' caches). */
+  onChange?: (userId: string, jobId: string) => void;
 }
 
 /** What the runner and the result ingester call around `recordRun`. */
@@ -300,6 +302,10 @@ export class AlertEngine implements RunDecisions {
   }
 
   private queued(decision: AlertDecision): void {
+    const before = decision.current.state;
+    if (decision.incident || before?.state !== decision.next.state) {
+      this.options.onChange?.(decision.next.userId, decision.next.jobId);
+    }
     const times = (decision.notifications ?? []).map((n) => n.nextAttemptAt ?? Infinity);
     const first = Math.min(...times);
     if (first !== Infinity) this.options.onNotification?.(first);

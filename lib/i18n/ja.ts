@@ -1,5 +1,8 @@
 /** Japanese texts of the admin pages, keyed by their English wording (see i18n.ts). */
+import { jaStatus } from "./ja_status.ts";
+
 export const ja: Record<string, string> = {
+  ...jaStatus,
   "API keys": "APIキー",
   "Action": "アクション",
   "Activate": "有効にする",

@@ -19,6 +19,7 @@ import type {
   MaintenanceWindow,
   Notification,
 } from "../alerts/types.ts";
+import type { StatusPage } from "../status/types.ts";
 import type {
   ApiKey,
   Delivery,
@@ -987,6 +988,67 @@ export function storeContract(name: string, makeStores: MakeStores): void {
         assert.deepEqual(await s.maintenance.cutsBetween(T0 + 2, T0 + hour), []);
       },
     );
+
+    await step(t, "a status page's slug is unique across owners, taken atomically", async (s) => {
+      const page = statusPage({ id: "sp_a", slug: "acme" });
+      await s.statusPages.create(page);
+      await assert.rejects(
+        () => s.statusPages.create(statusPage({ id: "sp_b", userId: "other", slug: "acme" })),
+        ConflictError,
+      );
+      assert.deepEqual(await s.statusPages.bySlug("acme"), page);
+      assert.deepEqual(await s.statusPages.get("default", "sp_a"), page);
+      assert.equal(await s.statusPages.get("other", "sp_a"), null);
+      assert.equal(await s.statusPages.bySlug("nobody"), null);
+      const racers = await Promise.allSettled(
+        Array.from(
+          { length: 6 },
+          (_, i) =>
+            s.statusPages.create(statusPage({ id: `sp_r${i}`, userId: `u${i}`, slug: "race" })),
+        ),
+      );
+      assert.equal(racers.filter((r) => r.status === "fulfilled").length, 1);
+      for (const r of racers) {
+        if (r.status === "rejected") assert.ok(r.reason instanceof ConflictError);
+      }
+      await s.statusPages.create(statusPage({ id: "sp_c", slug: "second" }));
+      const first = await s.statusPages.list("default", { limit: 1 });
+      assert.deepEqual(first.values.map((p) => p.id), ["sp_a"]);
+      const rest = await s.statusPages.list("default", { limit: 5, cursor: first.cursor! });
+      assert.deepEqual(rest.values.map((p) => p.id), ["sp_c"]);
+    });
+
+    await step(
+      t,
+      "a status page changes by compare-and-set, moving its slug with it",
+      async (s) => {
+        await s.statusPages.create(statusPage({ id: "sp_a", slug: "acme" }));
+        await s.statusPages.create(statusPage({ id: "sp_b", slug: "taken" }));
+        await Promise.all(
+          Array.from(
+            { length: 4 },
+            () => s.statusPages.update("default", "sp_a", (p) => ({ ...p, title: `${p.title}+` })),
+          ),
+        );
+        assert.equal((await s.statusPages.bySlug("acme"))?.title, "Acme++++");
+        await assert.rejects(
+          () => s.statusPages.update("default", "sp_a", (p) => ({ ...p, slug: "taken" })),
+          ConflictError,
+        );
+        const moved = await s.statusPages.update("default", "sp_a", (p) => ({ ...p, slug: "new" }));
+        assert.equal(await s.statusPages.bySlug("acme"), null);
+        assert.deepEqual(await s.statusPages.bySlug("new"), moved);
+        await assert.rejects(
+          () => s.statusPages.update("other", "sp_a", (p) => p),
+          NotFoundError,
+        );
+        await assert.rejects(() => s.statusPages.delete("other", "sp_a"), NotFoundError);
+        await s.statusPages.delete("default", "sp_a");
+        assert.equal(await s.statusPages.bySlug("new"), null);
+        assert.equal(await s.statusPages.get("default", "sp_a"), null);
+        await s.statusPages.create(statusPage({ id: "sp_d", userId: "other", slug: "new" }));
+      },
+    );
   });
 }
 
@@ -1241,6 +1303,21 @@ function maintenanceWindow(fields: Partial<MaintenanceWindow>): MaintenanceWindo
     durationMinutes: null,
     timezone: null,
     endedAt: null,
+    createdAt: stamp,
+    updatedAt: stamp,
+    ...fields,
+  };
+}
+
+function statusPage(fields: Partial<StatusPage>): StatusPage {
+  const stamp = new Date(T0).toISOString();
+  return {
+    id: "sp_x",
+    userId: "default",
+    slug: "x",
+    title: "Acme",
+    description: null,
+    groups: [{ name: "API", jobIds: ["j1"] }],
     createdAt: stamp,
     updatedAt: stamp,
     ...fields,
