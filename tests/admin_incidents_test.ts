@@ -302,3 +302,54 @@ Deno.test("the incidents pages speak Japanese", async () => {
   assert.match(page.html, /タイムライン/);
   assert.match(page.html, /原因となった実行/);
 });
+
+Deno.test("a job's page shows its alert state, its uptime over 24 h to 90 d and its latest incidents", async () => {
+  const { s, client, billing, set, atMinute } = await withJobs();
+  await using _ = s;
+  const fresh = await client.get(`/admin/jobs/${billing.id}`);
+  assert.match(fresh.html, /data-testid="alert-state">No result yet</);
+  assert.match(fresh.html, /No incidents yet\./);
+  assert.match(
+    textOf(fresh.html, /data-testid="alert-rule">(.*?)<\/p>/s),
+    /^Failing checks in a row before down: 1; passing ones before up: 1\. Channels told: 1\.$/,
+  );
+
+  set("/billing", "down");
+  await atMinute(1);
+  set("/billing", "up");
+  await atMinute(2);
+  await atMinute(9);
+  const up = await client.get(`/admin/jobs/${billing.id}`);
+  assert.match(
+    up.html,
+    /<h1>Billing API <span class="badge badge-up" data-testid="alert-state">Up<\/span>/,
+  );
+  // Down one minute of the nine it has existed, in every window alike.
+  assert.equal(
+    textOf(up.html, /data-testid="uptime">(.*?)<\/dl>/s),
+    "Uptime, 24 hours 88.88 % Uptime, 7 days 88.88 % Uptime, 30 days 88.88 % Uptime, 90 days 88.88 %",
+  );
+
+  set("/billing", "down");
+  await atMinute(10);
+  const down = await client.get(`/admin/jobs/${billing.id}`);
+  assert.match(
+    down.html,
+    /<h1>Billing API <span class="badge badge-down" data-testid="alert-state">Down<\/span>/,
+  );
+  const [open, resolved] = await incidents(client, `&jobId=${billing.id}`);
+  assert.match(down.html, new RegExp(`href="/admin/incidents/${open.id}">Open incident</a>`));
+  const listed = [...down.html.matchAll(/<a href="\/admin\/incidents\/(inc_\w+)">Down/g)].map((m) =>
+    m[1]
+  );
+  assert.deepEqual(listed, [open.id, resolved.id]);
+  assert.match(
+    textOf(down.html, /data-testid="job-incidents">(.*?)<\/ol>/s),
+    /^2026-03-02 12:10:00 Down, still open Expected status 2xx, got 503 2026-03-02 12:01:00 → 2026-03-02 12:02:00 Down for 1 min/,
+  );
+  assert.match(down.html, new RegExp(`href="/admin/incidents\\?job=${billing.id}">All incidents`));
+
+  await client.post(`/admin/jobs/${billing.id}/pause`, {});
+  const paused = await client.get(`/admin/jobs/${billing.id}`);
+  assert.match(paused.html, /data-testid="alert-state">Paused</);
+});
