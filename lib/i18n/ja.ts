@@ -464,6 +464,32 @@ export const ja: Record<string, string> = {
   "7 days": "7日間",
   "30 days": "30日間",
   "90 days": "90日間",
+  "Failing checks before down": "ダウンとするまでの連続失敗回数",
+  "default": "既定",
+  "Empty: 3 for a job checked every 5 minutes or more often, 1 for one checked less often.":
+    "空欄なら、5分以内の間隔で実行するジョブは3、それより間隔の長いジョブは1です。",
+  "Passing checks before up again": "復旧とするまでの連続成功回数",
+  "Empty: 1.": "空欄なら1です。",
+  "Degraded above (ms)": "低下とする応答時間（ミリ秒）",
+  "never": "なし",
+  "A check that passes but takes longer than this makes the job degraded, not down.":
+    "チェックは成功してもこれより時間がかかると、ダウンではなく「低下」とします。",
+  "Quorum": "クォーラム",
+  "a majority": "過半数",
+  "Only for a job checked from several places (here and probe workers): how many must fail a check for it to count as failing. Empty: a majority.":
+    "複数の場所（このサーバーとプローブワーカー）からチェックするジョブだけに使います。何か所で失敗したらそのチェックを失敗とするか。空欄なら過半数です。",
+  "Channels to tell": "通知するチャンネル",
+  "No channels yet: add one on the Notification channels page.":
+    "チャンネルはまだありません。通知チャンネルのページで追加してください。",
+  "after (minutes)": "遅延（分）",
+  "{channel}: tell after (minutes)": "{channel}：通知までの遅延（分）",
+  "{channel}: tell when it ends": "{channel}：解決時にも通知",
+  "also when it ends": "解決時にも通知",
+  "A delay escalates: that channel hears of the incident only if it is still open and not acknowledged after that many minutes.":
+    "遅延はエスカレーションです。その分数が過ぎてもインシデントが未解決かつ未確認の場合だけ、そのチャンネルに通知します。",
+  "Remind every (minutes)": "リマインド間隔（分）",
+  "While an incident is open and not acknowledged. Empty: no reminders.":
+    "インシデントが未解決かつ未確認のあいだ繰り返します。空欄ならリマインドしません。",
   // Words chosen at run time (delivery states).
   "pending": "保留中",
   "succeeded": "成功",
