@@ -320,6 +320,7 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
       credentials,
       channels,
       maintenance: maintenance.service,
+      incidents: alerting.incidents,
       users,
       sessions,
       clock,
