@@ -80,6 +80,8 @@ export interface RunDecisions {
   facts(
     jobs: readonly (readonly [string, string])[],
   ): Promise<{ job: Job | null; state: VersionedAlertState }[]>;
+  /** Marks a run made while a maintenance window covered its job (`run.maintenance`). */
+  markMaintenance(run: Run, job: Job): Promise<void>;
   /** The decide item to write with the run; null when it decides nothing (a missed fire). */
   requestFor(run: Run, job: Job): DecideRequest | null;
   /**
@@ -104,6 +106,12 @@ export class AlertEngine implements RunDecisions {
     jobs: readonly (readonly [string, string])[],
   ): Promise<{ job: Job | null; state: VersionedAlertState }[]> {
     return this.options.alerts.decisionFacts(jobs);
+  }
+
+  async markMaintenance(run: Run, job: Job): Promise<void> {
+    const at = Date.parse(run.scheduledAt);
+    const window = await this.options.calendar.coveringAt(job.userId, job.id, at);
+    if (window) run.maintenance = { id: window.id, name: window.name };
   }
 
   requestFor(run: Run, job: Job): DecideRequest | null {
