@@ -1,7 +1,8 @@
 /**
- * Fresh Postgres databases for tests, migrated: on `HIBIKI_TEST_DATABASE_URL` (or
- * `DATABASE_URL`) when set (`deno task test` sets it to the cluster it started for the run),
- * else on a throwaway cluster this test file starts and stops when it ends. The migrations
+ * Fresh Postgres databases for tests, migrated: on the server `HIBIKI_TEST_DATABASE_URL`
+ * names, when set (`deno task test` sets it to the cluster it started for the run), else on a
+ * throwaway cluster this test file starts and stops when it ends. `DATABASE_URL` is never
+ * used: it may well be a real database, and tests create and drop databases. The migrations
  * run once into a template; each database is a copy of it, dropped when disposed.
  */
 import { connectPostgres, type Sql } from "../lib/store/postgres/connect.ts";
@@ -34,7 +35,7 @@ export async function freshDatabase(): Promise<TestDatabase> {
 }
 
 async function prepare(): Promise<{ url: string; template: string }> {
-  let url = Deno.env.get("HIBIKI_TEST_DATABASE_URL") ?? Deno.env.get("DATABASE_URL");
+  let url = Deno.env.get("HIBIKI_TEST_DATABASE_URL");
   if (!url) {
     cluster = await startCluster();
     url = cluster.url;
