@@ -4,11 +4,16 @@ import { PgClaimStore } from "./claims.ts";
 import type { Sql } from "./connect.ts";
 import { PgLaneStore } from "./lanes.ts";
 import { PgStore, type PgStoreOptions } from "./records.ts";
+import { PgChannelStore, PgCredentialStore, PgJobStatsStore } from "./records_small.ts";
+import { PgLoginFailureStore, PgSessionStore, PgUserStore } from "./users.ts";
+import { systemClock } from "../../clock.ts";
 
 export { connectPostgres, type Sql } from "./connect.ts";
 export { migrate } from "./migrate.ts";
 
 export function createPostgresStores(sql: Sql, options: PgStoreOptions = {}): Stores {
+  const clock = options.clock ?? systemClock;
+  const now = () => clock.now();
   return {
     records: new PgStore(sql, options),
     lanes: new PgLaneStore(sql),
@@ -16,13 +21,13 @@ export function createPostgresStores(sql: Sql, options: PgStoreOptions = {}): St
     workers: notYet("workers"),
     webhooks: notYet("webhooks"),
     inbound: notYet("inbound"),
-    users: notYet("users"),
-    sessions: notYet("sessions"),
-    loginFailures: notYet("loginFailures"),
-    credentials: notYet("credentials"),
-    stats: notYet("stats"),
+    users: new PgUserStore(sql),
+    sessions: new PgSessionStore(sql, now),
+    loginFailures: new PgLoginFailureStore(sql, now),
+    credentials: new PgCredentialStore(sql),
+    stats: new PgJobStatsStore(sql),
     maintenance: notYet("maintenance"),
-    channels: notYet("channels"),
+    channels: new PgChannelStore(sql),
   };
 }
 
