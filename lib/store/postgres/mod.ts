@@ -3,6 +3,7 @@ import type { Stores } from "../stores.ts";
 import { PgClaimStore } from "./claims.ts";
 import type { Sql } from "./connect.ts";
 import { PgLaneStore } from "./lanes.ts";
+import { PgMaintenanceStore } from "./maintenance.ts";
 import { PgStore, type PgStoreOptions } from "./records.ts";
 import { PgChannelStore, PgCredentialStore, PgJobStatsStore } from "./records_small.ts";
 import { PgLoginFailureStore, PgSessionStore, PgUserStore } from "./users.ts";
@@ -26,7 +27,7 @@ export function createPostgresStores(sql: Sql, options: PgStoreOptions = {}): St
     loginFailures: new PgLoginFailureStore(sql, now),
     credentials: new PgCredentialStore(sql),
     stats: new PgJobStatsStore(sql),
-    maintenance: notYet("maintenance"),
+    maintenance: new PgMaintenanceStore(sql),
     channels: new PgChannelStore(sql),
   };
 }
