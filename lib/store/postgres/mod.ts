@@ -6,6 +6,7 @@ import { PgLaneStore } from "./lanes.ts";
 import { PgMaintenanceStore } from "./maintenance.ts";
 import { PgStore, type PgStoreOptions } from "./records.ts";
 import { PgChannelStore, PgCredentialStore, PgJobStatsStore } from "./records_small.ts";
+import { PgWorkerStore } from "./workers.ts";
 import { PgLoginFailureStore, PgSessionStore, PgUserStore } from "./users.ts";
 import { systemClock } from "../../clock.ts";
 
@@ -19,7 +20,7 @@ export function createPostgresStores(sql: Sql, options: PgStoreOptions = {}): St
     records: new PgStore(sql, options),
     lanes: new PgLaneStore(sql),
     claims: new PgClaimStore(sql),
-    workers: notYet("workers"),
+    workers: new PgWorkerStore(sql),
     webhooks: notYet("webhooks"),
     inbound: notYet("inbound"),
     users: new PgUserStore(sql),
