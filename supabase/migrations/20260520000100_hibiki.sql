@@ -1,7 +1,9 @@
--- Hibiki's own tables, beside seed 002's. Records are kept whole as jsonb (the domain types of
--- lib/store/types.ts), with the columns queries filter, sort or count on beside them. Times
--- Hibiki computes with are epoch milliseconds (bigint). Every row a compare-and-set guards
--- has a `version` from one sequence, changed on every write.
+-- Hibiki's own tables, beside seed 002's. Records are kept whole as json (the domain types of
+-- lib/store/types.ts), with the columns queries filter, sort or count on beside them. json,
+-- not jsonb: jsonb refuses "\u0000", which the first bytes of a binary answer kept as text
+-- (a run's, a delivery attempt's, an inbound event's) may hold; and records are only ever
+-- read whole. Times Hibiki computes with are epoch milliseconds (bigint). Every row a
+-- compare-and-set guards has a `version` from one sequence, changed on every write.
 
 create sequence if not exists public.hibiki_version;
 
@@ -9,7 +11,7 @@ create sequence if not exists public.hibiki_version;
 create table if not exists public.hibiki_jobs (
   user_id text not null,
   id text not null,
-  job jsonb not null,
+  job json not null,
   enabled boolean not null,
   -- The distinct lower-case words of the name (lib/store/job_words.ts).
   words text[] not null default '{}',
@@ -55,7 +57,7 @@ create table if not exists public.hibiki_runs (
   scheduled_at bigint not null,
   suffix text not null,
   status text not null,
-  run jsonb not null,
+  run json not null,
   primary key (user_id, job_id, scheduled_at, suffix)
 );
 
@@ -73,7 +75,7 @@ create table if not exists public.hibiki_lane_items (
   until bigint not null,
   at bigint not null,
   item_id text not null,
-  value jsonb not null,
+  value json not null,
   version bigint not null,
   primary key (lane, until, at, item_id)
 );
@@ -82,7 +84,7 @@ create table if not exists public.hibiki_api_keys (
   user_id text not null,
   id text not null,
   hash text not null unique,
-  key jsonb not null,
+  key json not null,
   primary key (user_id, id)
 );
 
@@ -90,7 +92,7 @@ create table if not exists public.hibiki_api_keys (
 create table if not exists public.hibiki_webhooks (
   user_id text not null,
   job_id text not null,
-  webhook jsonb not null,
+  webhook json not null,
   -- Since when its deliveries have all failed (epoch ms).
   failing_since bigint,
   version bigint not null,
@@ -103,7 +105,7 @@ create table if not exists public.hibiki_deliveries (
   user_id text not null,
   job_id text not null,
   created_at bigint not null,
-  delivery jsonb not null,
+  delivery json not null,
   version bigint not null
 );
 create index if not exists hibiki_deliveries_job
@@ -113,26 +115,26 @@ create index if not exists hibiki_deliveries_job
 create table if not exists public.hibiki_job_stats (
   user_id text not null,
   job_id text not null,
-  record jsonb not null,
+  record json not null,
   primary key (user_id, job_id)
 );
 
 create table if not exists public.hibiki_credentials (
   user_id text not null,
   id text not null,
-  credential jsonb not null,
+  credential json not null,
   primary key (user_id, id)
 );
 
 create table if not exists public.hibiki_users (
   id text primary key,
-  "user" jsonb not null
+  "user" json not null
 );
 
 create table if not exists public.hibiki_sessions (
   id text primary key,
   user_id text not null,
-  session jsonb not null,
+  session json not null,
   expires_at bigint not null
 );
 create index if not exists hibiki_sessions_user on public.hibiki_sessions (user_id);
@@ -148,14 +150,14 @@ create table if not exists public.hibiki_login_failures (
 create table if not exists public.hibiki_channels (
   user_id text not null,
   id text not null,
-  channel jsonb not null,
+  channel json not null,
   primary key (user_id, id)
 );
 
 create table if not exists public.hibiki_maintenance (
   user_id text not null,
   id text not null,
-  "window" jsonb not null,
+  "window" json not null,
   -- The instant from which it covers nothing (lib/store/maintenance.ts `coverageUntil`).
   covers_until bigint not null,
   primary key (user_id, id)
@@ -167,15 +169,19 @@ create table if not exists public.hibiki_maintenance_cuts (
   user_id text not null,
   window_id text not null,
   nonce text not null,
-  cut jsonb not null,
+  cut json not null,
   primary key (at, user_id, window_id, nonce)
 );
 
--- Inbound webhooks (seed 001): hooks, their counters, events, bodies and delivery ids seen.
+-- Inbound webhooks (seed 001): hooks with their counters, events with their bodies, and the
+-- provider delivery ids seen. Events and delivery ids carry when they expire (epoch ms); the
+-- store deletes expired ones in batches as new events arrive. No foreign keys: a deleted
+-- hook's events go in batches after it, not in one long delete.
 create table if not exists public.hibiki_inbound_hooks (
   id text primary key,
   user_id text not null,
-  hook jsonb not null,
+  hook json not null,
+  -- Requests stored and refused.
   received bigint not null default 0,
   rejected bigint not null default 0
 );
@@ -184,11 +190,15 @@ create index if not exists hibiki_inbound_hooks_user on public.hibiki_inbound_ho
 create table if not exists public.hibiki_inbound_events (
   hook_id text not null,
   id text not null,
-  event jsonb not null,
-  body bytea not null,
+  event json not null,
+  -- The whole body; null when it is kept only as the event's own text (`bodyChunks` = 0).
+  body bytea,
+  expires_at bigint not null,
   version bigint not null,
   primary key (hook_id, id)
 );
+create index if not exists hibiki_inbound_events_expires
+  on public.hibiki_inbound_events (expires_at);
 
 create table if not exists public.hibiki_inbound_seen (
   hook_id text not null,
@@ -200,6 +210,7 @@ create table if not exists public.hibiki_inbound_seen (
   expires_at bigint not null,
   primary key (hook_id, delivery_id, other_sha256)
 );
+create index if not exists hibiki_inbound_seen_expires on public.hibiki_inbound_seen (expires_at);
 
 -- Applied migrations of this folder (`supabase db push` keeps its own list as well).
 create table if not exists public.hibiki_schema_migrations (

@@ -9,7 +9,7 @@
 import type { ClaimStore, DueJob, FireClaim } from "../claims.ts";
 import type { Lease } from "../lanes.ts";
 import type { Sql } from "./connect.ts";
-import { itemKey, leaseRef, nextVersion } from "./util.ts";
+import { asJson, itemKey, leaseRef, nextVersion } from "./util.ts";
 
 /** The channel claims notify with the delays of their wake-ups (ms, comma-separated). */
 export const WAKE_CHANNEL = "hibiki_wake";
@@ -59,7 +59,7 @@ export class PgClaimStore implements ClaimStore {
           for (const at of fires) {
             await tx`insert into public.hibiki_lane_items
                 (lane, until, at, item_id, value, version)
-              values ('fire', ${at}, ${at}, ${item}, ${tx.json(fire as never)}, ${version})
+              values ('fire', ${at}, ${at}, ${item}, ${asJson(tx, fire)}, ${version})
               on conflict (lane, until, at, item_id) do update set value = excluded.value,
                 version = excluded.version`;
           }
@@ -70,7 +70,7 @@ export class PgClaimStore implements ClaimStore {
               scheduled_at: Date.parse(run.scheduledAt),
               suffix: run.where,
               status: run.status,
-              run: tx.json(run as never),
+              run: asJson(tx, run),
             }));
             const inserted = await tx`insert into public.hibiki_runs ${tx(rows)}
               on conflict do nothing`;

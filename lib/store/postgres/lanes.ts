@@ -7,7 +7,7 @@
  */
 import type { LaneItem, LaneName, LaneStore, Lease, LeaseRef, ListedItem } from "../lanes.ts";
 import type { Sql } from "./connect.ts";
-import { itemKey, leaseRef, nextVersion, releaseLease } from "./util.ts";
+import { asJson, itemKey, leaseRef, nextVersion, releaseLease } from "./util.ts";
 
 type Row = Record<string, unknown>;
 
@@ -16,7 +16,7 @@ export class PgLaneStore implements LaneStore {
 
   async add<V>(lane: LaneName, item: LaneItem<V>): Promise<void> {
     await this.sql`insert into public.hibiki_lane_items (lane, until, at, item_id, value, version)
-      values (${lane}, 0, ${item.at}, ${itemKey(item.id)}, ${this.sql.json(item.value as never)},
+      values (${lane}, 0, ${item.at}, ${itemKey(item.id)}, ${asJson(this.sql, item.value)},
         nextval('public.hibiki_version'))
       on conflict (lane, until, at, item_id) do update set value = excluded.value,
         version = excluded.version`;
@@ -102,7 +102,7 @@ export class PgLaneStore implements LaneStore {
       throw new TypeError("Cannot start a held item: its lease was not held ahead");
     }
     const moved = await this.sql`update public.hibiki_lane_items
-      set until = ${until}, value = ${this.sql.json(item.value as never)},
+      set until = ${until}, value = ${asJson(this.sql, item.value)},
         version = nextval('public.hibiki_version')
       where lane = ${lane} and until = ${held.until} and at = ${item.at}
         and item_id = ${itemKey(item.id)} and version = ${Number(held.ahead)}`;

@@ -14,7 +14,7 @@ import {
 import type { ListOptions } from "../store.ts";
 import type { Page } from "../types.ts";
 import type { Sql } from "./connect.ts";
-import { decodeCursor, page, type Tx } from "./util.ts";
+import { asJson, decodeCursor, page, type Tx } from "./util.ts";
 
 export class PgMaintenanceStore implements MaintenanceStore {
   constructor(private readonly sql: Sql) {}
@@ -22,7 +22,7 @@ export class PgMaintenanceStore implements MaintenanceStore {
   async create(window: MaintenanceWindow): Promise<void> {
     const inserted = await this.sql`insert into public.hibiki_maintenance
         (user_id, id, "window", covers_until)
-      values (${window.userId}, ${window.id}, ${this.sql.json(window as never)},
+      values (${window.userId}, ${window.id}, ${asJson(this.sql, window)},
         ${coverageUntil(window)})
       on conflict do nothing`;
     if (inserted.count === 0) {
@@ -54,7 +54,7 @@ export class PgMaintenanceStore implements MaintenanceStore {
         where user_id = ${userId} and id = ${id} for update`;
       if (!row) throw new NotFoundError(`Maintenance window "${id}" not found`);
       const { window, cut } = change(row.window as MaintenanceWindow);
-      await tx`update public.hibiki_maintenance set "window" = ${tx.json(window as never)},
+      await tx`update public.hibiki_maintenance set "window" = ${asJson(tx, window)},
           covers_until = ${coverageUntil(window)}
         where user_id = ${userId} and id = ${id}`;
       if (cut) await addCut(tx, cut);
@@ -94,5 +94,5 @@ async function addCut(tx: Tx, cut: MaintenanceEnd): Promise<void> {
   await tx`delete from public.hibiki_maintenance_cuts where at < ${cut.at - CUT_RETENTION_MS}`;
   await tx`insert into public.hibiki_maintenance_cuts (at, user_id, window_id, nonce, cut)
     values (${cut.at}, ${cut.userId}, ${cut.windowId}, ${crypto.randomUUID()},
-      ${tx.json(cut as never)})`;
+      ${asJson(tx, cut)})`;
 }

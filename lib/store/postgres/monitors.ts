@@ -6,7 +6,7 @@
  */
 import { parseSchedule } from "../../schedule/schedule.ts";
 import type { Job, Monitor } from "../types.ts";
-import type { Tx } from "./util.ts";
+import { seedText, type Tx } from "./util.ts";
 
 /** Keeps a job's monitor rows in step with it (call inside the job's own transaction). */
 export async function writeMonitors(tx: Tx, before: Job | null, after: Job | null) {
@@ -23,14 +23,14 @@ export async function writeMonitors(tx: Tx, before: Job | null, after: Job | nul
   await tx`insert into public.monitors ${
     tx({
       id,
-      name: job.name,
-      url: job.url,
+      name: seedText(job.name),
+      url: seedText(job.url),
       method: job.method,
-      headers: tx.json(job.headers ?? {}),
-      body: job.body,
+      headers: tx.json(seedHeaders(job.headers)),
+      body: seedText(job.body),
       timeout_seconds: Math.ceil(job.timeoutMs / 1000),
       expected_status_code: typeof status === "number" ? status : status?.[0] ?? null,
-      expected_body_contains: job.expect?.bodyContains ?? null,
+      expected_body_contains: seedText(job.expect?.bodyContains ?? null),
       is_active: job.enabled,
       hibiki_user_id: job.userId,
     })
@@ -81,4 +81,11 @@ export function monitorOf(row: Record<string, unknown>): Monitor {
     check_second: row.check_second as number,
     check_interval_seconds: row.check_interval_seconds as number,
   };
+}
+
+/** Headers for seed 002's jsonb column, which refuses U+0000 as its text columns do. */
+function seedHeaders(headers: Record<string, string> | null): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(headers ?? {}).map(([name, value]) => [seedText(name), seedText(value)]),
+  );
 }

@@ -7,7 +7,7 @@
 import type { LeaseRef } from "../lanes.ts";
 import type { OutboxDelivery } from "../store.ts";
 import type { Delivery, StoredDeliveryRef } from "../types.ts";
-import { itemKey, leaseRef, nextVersion, type Tx } from "./util.ts";
+import { asJson, itemKey, leaseRef, nextVersion, type Tx } from "./util.ts";
 
 export async function writeOutbox(tx: Tx, outbox: readonly OutboxDelivery[]): Promise<void> {
   for (const { delivery, heldUntil } of outbox) {
@@ -23,7 +23,7 @@ export async function addDelivery(tx: Tx, delivery: Delivery): Promise<void> {
   await tx`insert into public.hibiki_deliveries
       (id, user_id, job_id, created_at, delivery, version)
     values (${delivery.id}, ${delivery.userId}, ${delivery.jobId}, ${ref.createdAt},
-      ${tx.json(delivery as never)}, ${version})`;
+      ${asJson(tx, delivery)}, ${version})`;
   await queueAttempt(tx, delivery.id, firstAttemptAt(delivery), ref, version);
 }
 
@@ -32,7 +32,7 @@ async function addHeldDelivery(tx: Tx, delivery: Delivery, until: number): Promi
   const held: StoredDeliveryRef = { ...deliveryRef(delivery), delivery };
   await tx`insert into public.hibiki_lane_items (lane, until, at, item_id, value, version)
     values ('delivery', ${until}, ${firstAttemptAt(delivery)}, ${itemKey([delivery.id])},
-      ${tx.json(held as never)}, ${version})
+      ${asJson(tx, held)}, ${version})
     on conflict (lane, until, at, item_id) do update set value = excluded.value,
       version = excluded.version`;
 }
@@ -46,7 +46,7 @@ export async function queueAttempt(
   version: number,
 ): Promise<void> {
   await tx`insert into public.hibiki_lane_items (lane, until, at, item_id, value, version)
-    values ('delivery', 0, ${at}, ${itemKey([deliveryId])}, ${tx.json(ref as never)},
+    values ('delivery', 0, ${at}, ${itemKey([deliveryId])}, ${asJson(tx, ref)},
       ${version})
     on conflict (lane, until, at, item_id) do update set value = excluded.value,
       version = excluded.version`;

@@ -23,6 +23,7 @@ import type { Sql } from "./connect.ts";
 import { writeMonitors } from "./monitors.ts";
 import { writeOutbox } from "./outbox.ts";
 import {
+  asJson,
   decodeCursor,
   isUniqueViolation,
   nextVersion,
@@ -61,7 +62,7 @@ export class PgStore implements Store {
     try {
       await this.sql.begin(async (tx) => {
         await tx`insert into public.hibiki_jobs (user_id, id, job, enabled, words)
-          values (${job.userId}, ${job.id}, ${tx.json(job as never)}, ${job.enabled},
+          values (${job.userId}, ${job.id}, ${asJson(tx, job)}, ${job.enabled},
             ${nameWords(job.name)})`;
         await writeWords(tx, null, job);
         if (firstFireAt !== null) await writeDue(tx, job, firstFireAt);
@@ -120,7 +121,7 @@ export class PgStore implements Store {
       const after = next.job;
       // Paused: the last run's state no longer describes the job.
       const clearState = before.enabled && !after.enabled;
-      await tx`update public.hibiki_jobs set job = ${tx.json(after as never)},
+      await tx`update public.hibiki_jobs set job = ${asJson(tx, after)},
           enabled = ${after.enabled}, words = ${nameWords(after.name)},
           state = case when ${clearState} then null else state end
         where user_id = ${userId} and id = ${jobId}`;
@@ -220,7 +221,7 @@ export class PgStore implements Store {
       const inserted = await tx`insert into public.hibiki_runs
           (user_id, job_id, scheduled_at, suffix, status, run)
         values (${userId}, ${jobId}, ${c.scheduledAt}, ${c.suffix}, ${c.run.status},
-          ${tx.json(c.run as never)})
+          ${asJson(tx, c.run)})
         on conflict do nothing`;
       if (c.lease) await releaseLease(tx, c.lease);
       if (inserted.count === 0) return false;
@@ -324,7 +325,7 @@ export class PgStore implements Store {
 
   async createApiKey(key: ApiKey): Promise<void> {
     const inserted = await this.sql`insert into public.hibiki_api_keys (user_id, id, hash, key)
-      values (${key.userId}, ${key.id}, ${key.hash}, ${this.sql.json(key as never)})
+      values (${key.userId}, ${key.id}, ${key.hash}, ${asJson(this.sql, key)})
       on conflict do nothing`;
     if (inserted.count === 0) throw new ConflictError("Cannot create API key: key already exists");
   }

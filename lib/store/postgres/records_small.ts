@@ -1,6 +1,6 @@
 /**
  * The small record areas in Postgres: credentials, notification channels and job statistics,
- * each a row per record holding it as jsonb. A change locks the row (`for update`).
+ * each a row per record holding it as json. A change locks the row (`for update`).
  */
 import { ConflictError, NotFoundError } from "../../errors.ts";
 import type { Channel } from "../../alerts/types.ts";
@@ -10,14 +10,14 @@ import type { JobStatsStore } from "../stats.ts";
 import type { ListOptions } from "../store.ts";
 import type { JobStatsRecord, Page, StoredCredential } from "../types.ts";
 import type { Sql } from "./connect.ts";
-import { decodeCursor, page } from "./util.ts";
+import { asJson, decodeCursor, page } from "./util.ts";
 
 export class PgCredentialStore implements CredentialStore {
   constructor(private readonly sql: Sql) {}
 
   async put(credential: StoredCredential): Promise<void> {
     await this.sql`insert into public.hibiki_credentials (user_id, id, credential)
-      values (${credential.userId}, ${credential.id}, ${this.sql.json(credential as never)})
+      values (${credential.userId}, ${credential.id}, ${asJson(this.sql, credential)})
       on conflict (user_id, id) do update set credential = excluded.credential`;
   }
 
@@ -43,7 +43,7 @@ export class PgChannelStore implements ChannelStore {
 
   async create(channel: Channel): Promise<void> {
     const inserted = await this.sql`insert into public.hibiki_channels (user_id, id, channel)
-      values (${channel.userId}, ${channel.id}, ${this.sql.json(channel as never)})
+      values (${channel.userId}, ${channel.id}, ${asJson(this.sql, channel)})
       on conflict do nothing`;
     if (inserted.count === 0) {
       throw new ConflictError(`Cannot create channel: "${channel.id}" already exists`);
@@ -83,7 +83,7 @@ export class PgChannelStore implements ChannelStore {
         where user_id = ${userId} and id = ${channelId} for update`;
       if (!row) throw new NotFoundError(`Channel "${channelId}" not found`);
       const next = change(row.channel as Channel);
-      await tx`update public.hibiki_channels set channel = ${tx.json(next as never)}
+      await tx`update public.hibiki_channels set channel = ${asJson(tx, next)}
         where user_id = ${userId} and id = ${channelId}`;
       return next;
     });
@@ -126,7 +126,7 @@ export class PgJobStatsStore implements JobStatsStore {
           where user_id = ${userId} and job_id = ${jobId}`;
         const next = change((row?.record as JobStatsRecord | undefined) ?? null, index);
         await tx`insert into public.hibiki_job_stats (user_id, job_id, record)
-          values (${userId}, ${jobId}, ${tx.json(next as never)})
+          values (${userId}, ${jobId}, ${asJson(tx, next)})
           on conflict (user_id, job_id) do update set record = excluded.record`;
       }
     });

@@ -4,7 +4,7 @@ import type { ListOptions } from "../store.ts";
 import type { LoginFailures, Page, Session, User } from "../types.ts";
 import type { FailurePair, LoginFailureStore, SessionStore, UserStore } from "../users.ts";
 import type { Sql } from "./connect.ts";
-import { decodeCursor, page } from "./util.ts";
+import { asJson, decodeCursor, page } from "./util.ts";
 
 export class PgUserStore implements UserStore {
   constructor(private readonly sql: Sql) {}
@@ -16,7 +16,7 @@ export class PgUserStore implements UserStore {
 
   async create(user: User): Promise<void> {
     const inserted = await this.sql`insert into public.hibiki_users (id, "user")
-      values (${user.id}, ${this.sql.json(user as never)}) on conflict do nothing`;
+      values (${user.id}, ${asJson(this.sql, user)}) on conflict do nothing`;
     if (inserted.count === 0) {
       throw new ConflictError(`Cannot add user: "${user.id}" already exists`);
     }
@@ -28,7 +28,7 @@ export class PgUserStore implements UserStore {
         for update`;
       if (!row) throw new NotFoundError(`User "${userId}" not found`);
       const next = change(row.user as User);
-      await tx`update public.hibiki_users set "user" = ${tx.json(next as never)}
+      await tx`update public.hibiki_users set "user" = ${asJson(tx, next)}
         where id = ${userId}`;
       return next;
     });
@@ -36,7 +36,7 @@ export class PgUserStore implements UserStore {
 
   async put(user: User): Promise<void> {
     await this.sql`insert into public.hibiki_users (id, "user")
-      values (${user.id}, ${this.sql.json(user as never)})
+      values (${user.id}, ${asJson(this.sql, user)})
       on conflict (id) do update set "user" = excluded."user"`;
   }
 
@@ -62,7 +62,7 @@ export class PgSessionStore implements SessionStore {
   async put(session: Session): Promise<void> {
     await this.sql`delete from public.hibiki_sessions where expires_at < ${this.now()}`;
     await this.sql`insert into public.hibiki_sessions (id, user_id, session, expires_at)
-      values (${session.id}, ${session.userId}, ${this.sql.json(session as never)},
+      values (${session.id}, ${session.userId}, ${asJson(this.sql, session)},
         ${session.expiresAt})
       on conflict (id) do update set user_id = excluded.user_id, session = excluded.session,
         expires_at = excluded.expires_at`;

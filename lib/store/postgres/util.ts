@@ -25,6 +25,22 @@ export function decodeCursor(cursor: string | undefined, parts: number): unknown
   throw new ValidationError("cursor is not a cursor this API returned", "cursor");
 }
 
+/**
+ * A record for a `json` column, sent as `json` (oid 114). Records are kept as json, not jsonb:
+ * jsonb refuses "\u0000", which a binary answer's first bytes, kept as text, may well hold.
+ */
+export function asJson(tx: Tx, value: unknown): postgres.Parameter {
+  return tx.typed(value as never, 114);
+}
+
+/**
+ * Text for a text column of seed 002's tables, which cannot hold U+0000 at all: it is dropped
+ * there (the record itself, kept as json, keeps it).
+ */
+export function seedText<T extends string | null>(text: T): T {
+  return (text === null ? null : text.replaceAll("\u0000", "")) as T;
+}
+
 /** The next version of the one sequence every compare-and-set row uses. */
 export async function nextVersion(tx: Tx): Promise<number> {
   const [row] = await tx`select nextval('public.hibiki_version') as v`;

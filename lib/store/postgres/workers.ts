@@ -9,7 +9,7 @@ import { type CheckResult, type ResultChunk, type Worker, WORKER_ID } from "../t
 import type { MonitorEntry, WorkerStore } from "../workers.ts";
 import type { Sql } from "./connect.ts";
 import { monitorOf } from "./monitors.ts";
-import { itemKey, nextVersion } from "./util.ts";
+import { asJson, itemKey, nextVersion, seedText } from "./util.ts";
 
 /** Results per lane item: a chunk the results lane takes at once. */
 const CHUNK = 500;
@@ -84,8 +84,8 @@ export class PgWorkerStore implements WorkerStore {
           status_code: r.status_code,
           response_time_ms: r.response_time_ms,
           success: r.success,
-          error_message: r.error_message,
-          response_body_sample: r.response_body_sample,
+          error_message: seedText(r.error_message),
+          response_body_sample: seedText(r.response_body_sample),
           worker_id: r.worker_id,
         })))
       }`;
@@ -93,7 +93,7 @@ export class PgWorkerStore implements WorkerStore {
       for (let i = 0; i * CHUNK < results.length; i++) {
         const chunk: ResultChunk = { results: results.slice(i * CHUNK, (i + 1) * CHUNK) };
         await tx`insert into public.hibiki_lane_items (lane, until, at, item_id, value, version)
-          values ('results', 0, ${at}, ${itemKey([batchId, i])}, ${tx.json(chunk as never)},
+          values ('results', 0, ${at}, ${itemKey([batchId, i])}, ${asJson(tx, chunk)},
             ${version})`;
       }
     });
