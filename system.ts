@@ -4,8 +4,8 @@
  * in production. It sits beside `main.ts`, not in `lib/`, because it mounts `routes/`: the
  * domain in `lib/` never imports its HTTP surface.
  *
- * Order: the stores, then each feature from its factory (`createWebhooks`, `createEdge`,
- * `createFires`, `createInbound`), each returning its service and its lane, then the services
+ * Order: the stores, then each feature from its factory (`createAlerts`, `createWebhooks`,
+ * `createEdge`, `createFires`, `createInbound`), each returning its service and its lane, then the services
  * without a lane, then the app. A feature that needs another's lane is built after it and given
  * that lane's `wake` (or `hold`); nothing is wired up after the fact.
  *
@@ -32,6 +32,9 @@ import type { FireValue } from "./lib/scheduler/fires.ts";
 import type { TickReport } from "./lib/scheduler/scheduler.ts";
 import type { ResultChunk } from "./lib/store/types.ts";
 import { createEdge } from "./lib/edge/feature.ts";
+import { createAlerts } from "./lib/alerts/feature.ts";
+import type { MaintenanceCalendar } from "./lib/alerts/types.ts";
+import type { DecideValue } from "./lib/store/alerts.ts";
 import { createInbound } from "./lib/inbound/feature.ts";
 import type { InboundRef } from "./lib/store/types.ts";
 import { CloudRunRunner } from "./lib/gcp/cloud_run_runner.ts";
@@ -75,6 +78,8 @@ export interface SystemOptions {
   adminRefreshMs?: number;
   /** The process's counters (`/metrics`); benchmarks pass their own to watch runs finish. */
   metrics?: Metrics;
+  /** Maintenance windows alerting honours; the stored windows by default. */
+  calendar?: MaintenanceCalendar;
 }
 
 /**
@@ -106,6 +111,8 @@ export interface Lanes {
   /** Stores accepted worker results as runs. */
   results: Dispatcher<ResultChunk>;
   inbound: Dispatcher<InboundRef>;
+  /** Decides alert states a dead process left, multi-location deadlines, ended windows. */
+  alerts: Dispatcher<DecideValue>;
 }
 
 export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions = {}): System {
@@ -118,6 +125,18 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
   const { records: store, webhooks: webhookStore, workers } = stores;
   const stats = new JobStats(stores.stats, clock);
 
+  const maintenance = createMaintenance({
+    store: stores.maintenance,
+    clock,
+    jobExists: async (userId, jobId) => (await store.getJob(userId, jobId)) !== null,
+  });
+  const alerting = createAlerts({
+    lanes: stores.lanes,
+    store,
+    alerts: stores.alerts,
+    clock,
+    calendar: options.calendar ?? maintenance.calendar,
+  });
   const webhooks = createWebhooks({
     store,
     webhooks: webhookStore,
@@ -140,6 +159,7 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
     clock,
     maxAgeMs: config.runRetention.maxAgeMs,
     wakeDeliveries: (at) => deliveries.wake(at),
+    alerts: alerting.engine,
   });
 
   const credentials = new CredentialService({
@@ -168,6 +188,7 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
     followUp: (run, job) =>
       webhooks.service.heldOutboxFor(run, job, (held) => deliveries.hold([held])),
     queueWakeups: options.queueWakeups,
+    alerts: alerting.engine,
   });
   const { scheduler } = fires;
   const jobs = new JobService({
@@ -188,6 +209,7 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
       }),
       credentialExists: (userId, id) => credentials.get(userId, id).then(() => true, () => false),
     },
+    channelExists: async (userId, id) => (await stores.channels.get(userId, id)) !== null,
   });
   const inbound = createInbound({
     store: stores.inbound,
@@ -222,6 +244,7 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
     deliveries,
     results: edge.lane,
     inbound: inbound.lane,
+    alerts: alerting.lane,
   };
 
   // Admin UI: the session key is derived from the master key, so there is no extra secret.
@@ -240,11 +263,6 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
     iterations: options.passwordIterations,
   });
   const search: JobSearch = { page: (userId, query) => store.searchJobs(userId, query) };
-  const maintenance = createMaintenance({
-    store: stores.maintenance,
-    clock,
-    jobExists: async (userId, jobId) => (await store.getJob(userId, jobId)) !== null,
-  });
   let queueListening = false;
   const app = createApp({
     store,
@@ -258,6 +276,7 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
     credentials,
     maintenance: maintenance.service,
     channels,
+    incidents: alerting.incidents,
     workerApiKey: config.workerApiKey,
     dispatcher: lanes.fires,
     metrics,
@@ -273,6 +292,8 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
       workers,
       inbound: inbound.hooks,
       credentials,
+      channels,
+      maintenance: maintenance.service,
       users,
       sessions,
       clock,

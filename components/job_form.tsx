@@ -93,7 +93,7 @@ export interface JobFormProps {
 }
 
 let zones: string[] | null = null;
-function timeZones(): string[] {
+export function timeZones(): string[] {
   zones ??= ["UTC", ...Intl.supportedValuesOf("timeZone").filter((z) => z !== "UTC")];
   return zones;
 }

@@ -1,6 +1,7 @@
 /** The frame of every admin page: head, navigation, language switch, sign-out. */
 import type { ComponentChildren } from "preact";
 import type { Lang, Translate } from "../lib/i18n/i18n.ts";
+import { ALERT_TABS, ALERTS_SECTION } from "./alerts_nav.tsx";
 import { Csrf } from "./field.tsx";
 
 export interface LayoutProps {
@@ -23,6 +24,7 @@ export function Layout(props: LayoutProps) {
   const nav: [string, string, string][] = [
     ["dashboard", "/admin", t("Dashboard")],
     ["new", "/admin/jobs/new", t("New job")],
+    [ALERTS_SECTION, ALERT_TABS[0].href, t("Alerts")],
     ["workers", "/admin/workers", t("Workers")],
     ["hooks", "/admin/hooks", t("Inbound hooks")],
     ["credentials", "/admin/credentials", t("Credentials")],

@@ -15,6 +15,8 @@ import { maintenanceRoutes } from "./api/maintenance.ts";
 import type { MaintenanceService } from "../lib/alerts/maintenance.ts";
 import { channelRoutes } from "./api/channels.ts";
 import type { ChannelService } from "../lib/alerts/channel_service.ts";
+import { incidentRoutes } from "./api/incidents.ts";
+import type { IncidentService } from "../lib/alerts/incidents.ts";
 import type { CredentialService } from "../lib/gcp/credentials.ts";
 import { edgeRoutes } from "./functions/v1.ts";
 import { hookRoutes } from "./hooks.ts";
@@ -45,6 +47,8 @@ export interface AppDeps extends HealthDeps {
   credentials: CredentialService;
   maintenance: MaintenanceService;
   channels: ChannelService;
+  /** Incidents, alert states and uptime (lib/alerts/). */
+  incidents: IncidentService;
   clock: Clock;
   rootApiKey: string | null;
   /** The admin web pages (routes/admin/). */
@@ -88,6 +92,7 @@ export function createApp(deps: AppDeps): Hono {
   api.route("/credentials", credentialRoutes(deps));
   api.route("/maintenance", maintenanceRoutes(deps));
   api.route("/channels", channelRoutes(deps));
+  api.route("/incidents", incidentRoutes(deps));
   app.route("/api", api);
   // Admin web pages: HTML, own error pages and security headers (routes/admin/mod.ts).
   app.route("/admin", adminRoutes(deps.admin));

@@ -487,3 +487,26 @@ Deno.test("a channel URL or SMTP host on a private address is refused unless pri
   }
   assert.equal(await rawChannels(t), "[]");
 });
+
+Deno.test("a job's alerts.channels must name channels of the job's owner", async () => {
+  await using t = await TestSystem.start({ env: PRIVATE });
+  const mine = await create(t, {
+    name: "p",
+    type: "pagerduty",
+    config: { routingKey: ROUTING_KEY },
+  });
+  const job = await t.createJob({ alerts: { channels: [{ channelId: mine.id }] } });
+  assert.deepEqual(job.alerts?.channels, [{ channelId: mine.id }]);
+  const other = (await t.createKey(["read:jobs", "write:jobs"], "someone-else")).key;
+  const refused = await t.call("POST", "/api/jobs", {
+    key: other,
+    body: {
+      name: "theirs",
+      url: "https://example.com/",
+      schedule: "*/5 * * * *",
+      alerts: { channels: [{ channelId: mine.id }] },
+    },
+  });
+  const error = expectError(refused, 400, "INVALID_REQUEST");
+  assert.match(error.message, new RegExp(`unknown channel "${mine.id}"`));
+});

@@ -9,8 +9,10 @@ import { ManualClock } from "../lib/clock.ts";
 import { parseConfig } from "../lib/config.ts";
 import { probe, type ProbeRequest, type ProbeResult } from "../lib/net/probe.ts";
 import { createSystem, type System } from "../system.ts";
+import { openKv } from "../lib/store/kv/open_kv.ts";
 import type { ApiKey, JobView, Scope } from "../lib/store/types.ts";
 import type { NotifySend } from "../lib/alerts/types.ts";
+import type { MaintenanceCalendar } from "../lib/alerts/types.ts";
 
 export const ROOT_KEY = "root-key-for-tests-0123456789";
 /** Monday 2 March 2026, 12:00:00 UTC: a plain weekday, far from any DST change. */
@@ -61,6 +63,10 @@ export interface TestSystemOptions {
   cloudRunPollDelays?: readonly number[];
   /** Answers notification channel sends; the real sender (over the network) when absent. */
   notify?: NotifySend;
+  /** Maintenance windows alerting honours (none by default). */
+  calendar?: MaintenanceCalendar;
+  /** A Deno KV file instead of `:memory:` (two systems may share one, as two processes do). */
+  kvPath?: string;
 }
 
 /** A system under test. Dispose it (`await using`) to let runs finish and close the store. */
@@ -75,7 +81,8 @@ export class TestSystem {
   ) {}
 
   static async start(options: TestSystemOptions = {}): Promise<TestSystem> {
-    const kv = await Deno.openKv(":memory:");
+    // A shared file is opened as main.ts opens it: writes that lose the file lock are retried.
+    const kv = options.kvPath ? await openKv(options.kvPath) : await Deno.openKv(":memory:");
     const config = parseConfig({
       HIBIKI_KV_PATH: ":memory:",
       HIBIKI_API_KEY: ROOT_KEY,
@@ -100,6 +107,7 @@ export class TestSystem {
       retryJitter: options.retryJitter,
       cloudRunPollDelays: options.cloudRunPollDelays,
       notifySend: options.notify,
+      calendar: options.calendar,
     });
     harness = new TestSystem(system, kv, clock);
     return harness;
@@ -137,6 +145,7 @@ export class TestSystem {
     const queues: { drain(): Promise<void>; readonly active: number }[] = [
       this.system.lanes.fires,
       this.system.lanes.results,
+      this.system.lanes.alerts,
       this.system.lanes.inbound,
       this.system.lanes.deliveries,
     ];

@@ -26,6 +26,8 @@ interface Fixture {
   credentialId: string;
   maintenanceId: string;
   channelId: string;
+  /** No incident exists: the routes answer 404 past the scope check. */
+  incidentId: string;
 }
 
 interface Route {
@@ -108,6 +110,17 @@ const ROUTES: Route[] = [
     path: (f) => `/api/maintenance/${f.maintenanceId}/end`,
     scope: "write:jobs",
     status: 200,
+  },
+  { method: "GET", path: (f) => `/api/jobs/${f.jobId}/state`, scope: "read:jobs", status: 200 },
+  { method: "GET", path: (f) => `/api/jobs/${f.jobId}/uptime`, scope: "read:jobs", status: 200 },
+  // Incidents are about jobs: reading them needs read:jobs, acknowledging write:jobs.
+  { method: "GET", path: () => "/api/incidents", scope: "read:jobs", status: 200 },
+  { method: "GET", path: (f) => `/api/incidents/${f.incidentId}`, scope: "read:jobs", status: 404 },
+  {
+    method: "POST",
+    path: (f) => `/api/incidents/${f.incidentId}/acknowledge`,
+    scope: "write:jobs",
+    status: 404,
   },
   { method: "GET", path: () => "/api/keys", scope: "admin", status: 200 },
   {
@@ -279,6 +292,7 @@ const pattern = (route: Route) =>
     credentialId: ":id",
     maintenanceId: ":id",
     channelId: ":id",
+    incidentId: ":id",
   });
 
 async function fixture(t: TestSystem): Promise<Fixture> {
@@ -318,6 +332,7 @@ async function fixture(t: TestSystem): Promise<Fixture> {
   return {
     maintenanceId: maintenance.body.data.id,
     channelId: channel.body.data.id,
+    incidentId: "inc_missing",
     credentialId: "cred_missing",
     hookId: inbound.body.data.id,
     eventId,
@@ -423,6 +438,7 @@ Deno.test("the scope check comes before the record lookup, so an unknown id stil
     credentialId: "cred_unknown",
     maintenanceId: "mw_unknown",
     channelId: "ch_unknown",
+    incidentId: "inc_unknown",
   };
   for (const route of ROUTES) {
     const key = route.scope === "admin" ? reader : admin;

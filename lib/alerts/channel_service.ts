@@ -9,7 +9,7 @@ import { z } from "zod";
 import { BoundedCache } from "../bounded_cache.ts";
 import type { Clock } from "../clock.ts";
 import type { SecretBox } from "../crypto.ts";
-import { NotFoundError, ValidationError } from "../errors.ts";
+import { ConflictError, NotFoundError, ValidationError } from "../errors.ts";
 import type { ChannelStore } from "../store/channels.ts";
 import type { ListOptions } from "../store/store.ts";
 import type { Page } from "../store/types.ts";
@@ -120,11 +120,25 @@ export class ChannelService {
 
   /**
    * Changes the name, config or `enabled`. `config` is merged over the current one (`null`
-   * clears an optional field); a secret sent back masked keeps its stored value.
+   * clears an optional field); a secret sent back masked keeps its stored value. With
+   * `ifUpdatedAt` (an edit form's copy), a channel changed since is not saved: ConflictError.
    */
-  async update(userId: string, channelId: string, body: unknown): Promise<ChannelView> {
+  async update(
+    userId: string,
+    channelId: string,
+    body: unknown,
+    options: { ifUpdatedAt?: string } = {},
+  ): Promise<ChannelView> {
     const patch = parseBody(patchSchema, body);
     const current = await this.record(userId, channelId);
+    const unchanged = (channel: Channel) => {
+      if (options.ifUpdatedAt !== undefined && channel.updatedAt !== options.ifUpdatedAt) {
+        throw new ConflictError(
+          `Cannot save channel "${channel.name}": it was changed meanwhile, reload it and try again`,
+        );
+      }
+    };
+    unchanged(current);
     if (patch.type !== undefined && patch.type !== current.type) {
       throw new ValidationError(
         `type cannot be changed from ${current.type} to ${patch.type}: create a new channel`,
@@ -152,18 +166,21 @@ export class ChannelService {
     }
     const now = this.options.clock.now();
     const stamp = new Date(now).toISOString();
-    const next = await this.options.channels.update(userId, channelId, (channel) => ({
-      ...channel,
-      ...(patch.name !== undefined ? { name: patch.name } : {}),
-      ...(sealed !== undefined ? { config: sealed } : {}),
-      ...(patch.enabled === true && !channel.enabled
-        ? { enabled: true, disabledReason: null, disabledAt: null, failingSince: null }
-        : {}),
-      ...(patch.enabled === false && channel.enabled
-        ? { enabled: false, disabledReason: "Disabled by the owner", disabledAt: stamp }
-        : {}),
-      updatedAt: stamp,
-    }));
+    const next = await this.options.channels.update(userId, channelId, (channel) => {
+      unchanged(channel);
+      return {
+        ...channel,
+        ...(patch.name !== undefined ? { name: patch.name } : {}),
+        ...(sealed !== undefined ? { config: sealed } : {}),
+        ...(patch.enabled === true && !channel.enabled
+          ? { enabled: true, disabledReason: null, disabledAt: null, failingSince: null }
+          : {}),
+        ...(patch.enabled === false && channel.enabled
+          ? { enabled: false, disabledReason: "Disabled by the owner", disabledAt: stamp }
+          : {}),
+        updatedAt: stamp,
+      };
+    });
     return await this.view(next, false);
   }
 

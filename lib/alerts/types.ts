@@ -52,6 +52,13 @@ export interface JobAlertState {
   decidedThrough: number;
   /** When the state last changed (epoch ms). */
   since: number;
+  /**
+   * Start of the first interval of the current streak (of failures, or of passes), epoch ms;
+   * null before any. An incident spans from the streak that opened it to the one that ended it.
+   */
+  streakSince: number | null;
+  /** How the newest decided interval went; null before any. */
+  verdict: Verdict | null;
 }
 
 export type IncidentState = "open" | "resolved";

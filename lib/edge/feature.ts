@@ -3,6 +3,7 @@
  * results lane that stores accepted worker results as runs. The ingester wakes nothing of its own, so the order is plain: handler, lane, then the
  * service that wakes the lane.
  */
+import type { RunDecisions } from "../alerts/engine.ts";
 import type { Clock } from "../clock.ts";
 import { Dispatcher } from "../lanes/dispatcher.ts";
 import type { Metrics } from "../metrics.ts";
@@ -31,6 +32,8 @@ export interface EdgeOptions {
   maxAgeMs: number;
   /** The delivery lane's wake: stored results may have queued webhook deliveries. */
   wakeDeliveries: (at?: number) => void;
+  /** Decides the jobs' alert states from the stored results. */
+  alerts?: RunDecisions;
 }
 
 export interface Edge {
@@ -48,6 +51,7 @@ export function createEdge(options: EdgeOptions): Edge {
     metrics,
     stats,
     onDelivery: () => options.wakeDeliveries(),
+    alerts: options.alerts,
   });
   const lane = new Dispatcher<ResultChunk>({
     lane: "results",

@@ -3,6 +3,7 @@
  * clients (and the admin UI) can show the message beside that field.
  */
 import { z } from "zod";
+import { alertsInput } from "../alerts/alert_settings.ts";
 import { ValidationError } from "../errors.ts";
 import { parseBody } from "../validation.ts";
 import { checkTargetUrl, codePoint } from "../net/target_url.ts";
@@ -77,6 +78,7 @@ const fields = {
   ).max(50, "must list at most 50 workers"),
   type: z.enum(["http", "cloud_run_job"], { error: 'must be "http" or "cloud_run_job"' }),
   cloudRun: z.unknown().optional(),
+  alerts: alertsInput,
 };
 
 const createSchema = z.object({
@@ -94,6 +96,7 @@ const createSchema = z.object({
   expect: fields.expect.default(null),
   local: fields.local.default(true),
   workers: fields.workers.default([]),
+  alerts: fields.alerts.optional(),
 }).strict();
 
 const { type: _type, ...patchable } = fields;

@@ -11,6 +11,13 @@ import type { Store, StoredJob } from "../store/store.ts";
 import type { Job, JobView, Page } from "../store/types.ts";
 import { assignWorkers } from "../edge/assignments.ts";
 import {
+  alertSettingsOf,
+  type AlertsInput,
+  checkAlerts,
+  defaultAlertSettings,
+  resolveAlerts,
+} from "../alerts/alert_settings.ts";
+import {
   type CloudRunDefaults,
   type CloudRunSpec,
   cloudRunUrl,
@@ -26,6 +33,11 @@ import {
 
 export interface JobServiceOptions {
   store: Store;
+  /**
+   * Whether a notification channel exists for the owner (`alerts.channels`); absent until the
+   * channels store exists, when any well-formed id is accepted.
+   */
+  channelExists?: (userId: string, channelId: string) => Promise<boolean>;
   scheduler: Scheduler;
   clock: Clock;
   /** The registered probe workers' ids, to check job assignments against. */
@@ -42,11 +54,14 @@ export class JobService {
   constructor(private readonly options: JobServiceOptions) {}
 
   async create(userId: string, body: unknown): Promise<JobView> {
-    const { cloudRun, url, timeoutMs, workers: requested, ...input } = parseJobInput(body);
+    const { cloudRun, url, timeoutMs, workers: requested, alerts, ...input } = parseJobInput(
+      body,
+    );
     const now = this.options.clock.now();
     const id = crypto.randomUUID();
     const stamp = new Date(now).toISOString();
     const base = { id, userId, ...input, workers: [], createdAt: stamp, updatedAt: stamp };
+    await this.checkChannels(userId, alerts);
     if (input.type === "cloud_run_job" && requested.length > 0) {
       throw new ValidationError("workers probe HTTP jobs, not Cloud Run jobs", "workers");
     }
@@ -56,6 +71,8 @@ export class JobService {
     const schedule = checkJob(job, this.options);
     const known = requested.length > 0 ? await this.options.workerIds() : new Set<string>();
     job.workers = assignWorkers(requested, schedule, (w) => known.has(w));
+    job.alerts = resolveAlerts(alerts, undefined, () => defaultAlertSettings(schedule, now));
+    checkAlerts(job);
     await this.options.store.createJob(job, runsHere(job) ? firstFire(schedule, now) : null);
     await this.options.scheduler.scheduleJob(userId, id);
     return this.view({ job, count: 0, lastRunAt: null });
@@ -73,7 +90,8 @@ export class JobService {
   }
 
   async update(userId: string, jobId: string, body: unknown): Promise<JobView> {
-    const { workers: requested, cloudRun, ...patch } = parseJobPatch(body);
+    const { workers: requested, cloudRun, alerts, ...patch } = parseJobPatch(body);
+    await this.checkChannels(userId, alerts);
     const now = this.options.clock.now();
     const known = await this.options.workerIds();
     const current = await this.options.store.getJob(userId, jobId);
@@ -95,6 +113,12 @@ export class JobService {
         throw new ValidationError("workers probe HTTP jobs, not Cloud Run jobs", "workers");
       }
       next.workers = assignWorkers(workers, schedule, (w) => known.has(w));
+      next.alerts = resolveAlerts(
+        alerts,
+        current.alerts,
+        () => defaultAlertSettings(schedule, Date.parse(current.createdAt)),
+      );
+      checkAlerts(next);
       const timing = scheduleChanged || next.timezone !== current.timezone ||
         next.enabled !== current.enabled || next.timeoutMs !== current.timeoutMs ||
         runsHere(next) !== runsHere(current);
@@ -153,6 +177,20 @@ export class JobService {
     }));
   }
 
+  /** Refuses channels the owner does not have (once the channels store can tell). */
+  private async checkChannels(userId: string, alerts: AlertsInput | undefined): Promise<void> {
+    const exists = this.options.channelExists;
+    if (!exists || !alerts?.channels) return;
+    for (const { channelId } of alerts.channels) {
+      if (!(await exists(userId, channelId))) {
+        throw new ValidationError(
+          `alerts.channels names an unknown channel "${channelId}"`,
+          "alerts",
+        );
+      }
+    }
+  }
+
   /** A Cloud Run job: the target resolved against the defaults, the URL naming it. */
   private async cloudRunJob(
     job: Omit<Job, "url" | "timeoutMs"> & Partial<Pick<Job, "timeoutMs">>,
@@ -199,6 +237,7 @@ export class JobService {
       type: job.type ?? "http",
       local: job.local ?? true,
       workers: job.workers ?? [],
+      alerts: alertSettingsOf(job),
       count: stored.count,
       lastRunAt: stored.lastRunAt === null ? null : new Date(stored.lastRunAt).toISOString(),
       nextRunAt,

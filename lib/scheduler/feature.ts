@@ -38,6 +38,8 @@ export interface FiresOptions {
   followUp?: RunnerOptions["followUp"];
   /** Wake dispatchers through the store's queue too (on by default, off in unit tests). */
   queueWakeups?: boolean;
+  /** Decides the jobs' alert states from their runs. */
+  alerts?: RunnerOptions["alerts"];
 }
 
 export interface Fires {
@@ -58,6 +60,7 @@ export function createFires(options: FiresOptions): Fires {
     stats: options.stats,
     cloudRun: options.cloudRun,
     followUp: options.followUp,
+    alerts: options.alerts,
   });
   const lane = new Dispatcher<FireValue>({
     lane: "fire",

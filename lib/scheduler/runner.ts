@@ -22,6 +22,7 @@ import type { Job, Run } from "../store/types.ts";
 import type { FireTask } from "./fires.ts";
 import type { JobStats } from "../stats/job_stats.ts";
 import type { CloudRunRunner } from "../gcp/cloud_run_runner.ts";
+import type { RunDecisions } from "../alerts/engine.ts";
 
 /** Time kept back from the lease for recording the result. */
 const RECORD_MARGIN_MS = 5_000;
@@ -46,6 +47,8 @@ export interface RunnerOptions {
   stats?: JobStats;
   /** Starts Cloud Run jobs (jobs of type `cloud_run_job`). */
   cloudRun?: CloudRunRunner;
+  /** Decides the job's alert state from the run: an item in its commit, a decision after. */
+  alerts?: RunDecisions;
 }
 
 export interface FollowUp {
@@ -97,6 +100,7 @@ export class Runner {
     }
     const run = await this.send(task, stored.job, leaseUntil);
     const followUp = await this.options.followUp?.(run, stored) ?? null;
+    const decide = this.options.alerts?.requestFor(run, stored.job) ?? undefined;
     const recorded = await store.recordRun({
       run,
       scheduledAt: task.at,
@@ -107,6 +111,7 @@ export class Runner {
       // A job that workers check has other writers of its state: no skipping on a stale read.
       state: stored.job.workers?.length ? null : stored.state,
       outbox: followUp?.outbox,
+      decide,
     });
     if (recorded) {
       metrics.observeRun(run.status === "success" ? "success" : "failure", run.lateMs);
@@ -117,6 +122,9 @@ export class Runner {
         lateMs: run.lateMs,
       });
       followUp?.afterCommit();
+      if (decide) {
+        await this.options.alerts!.afterRecord(run, stored.job, decide, stored.alertState);
+      }
     }
   }
 

@@ -11,7 +11,13 @@ import type { FireClaim } from "./claims.ts";
 import type { Lease } from "./lanes.ts";
 import type { Retention, RunCompletion } from "./store.ts";
 import type { Stores } from "./stores.ts";
-import type { Channel, MaintenanceWindow } from "../alerts/types.ts";
+import type {
+  Channel,
+  Incident,
+  JobAlertState,
+  MaintenanceWindow,
+  Notification,
+} from "../alerts/types.ts";
 import { CHUNK_BYTES } from "./inbound.ts";
 import type {
   ActionAttempt,
@@ -1062,6 +1068,118 @@ export function storeContract(name: string, makeStores: MakeStores): void {
 
     await step(
       t,
+      "an alert decision is compare-and-set and opens an incident with its notifications",
+      async (s) => {
+        const job = makeJob({});
+        await s.records.createJob(job, null);
+        const [facts] = await s.alerts.decisionFacts([["default", job.id]]);
+        assert.deepEqual(facts, { job, state: { state: null, version: null } });
+        const incident = makeIncident(job, "inc_000000000001aaaaaaaaaaaaaaaa", T0);
+        const notifications = [
+          makeNotification(incident, "ntf_1", T0),
+          makeNotification(incident, "ntf_2", T0 + 600_000),
+        ];
+        incident.notificationIds = notifications.map((n) => n.id);
+        const decision = {
+          current: facts.state,
+          next: alertState(job, { state: "down", incidentId: incident.id, decidedThrough: T0 }),
+          settle: [],
+          incident: { next: incident, current: null },
+          notifications,
+        };
+        assert.equal(await s.alerts.decide(decision), true);
+        // The same read again is stale: nothing is written twice.
+        assert.equal(await s.alerts.decide(decision), false);
+        const read = await s.alerts.getState("default", job.id);
+        assert.deepEqual(read.state, decision.next);
+        assert.equal(
+          (await s.records.getJobForRun("default", job.id))?.alertState?.version,
+          read.version,
+        );
+        assert.deepEqual((await s.alerts.getIncident("default", incident.id))?.incident, incident);
+        assert.equal(await s.alerts.getIncident("someone-else", incident.id), null);
+        const open = await s.alerts.listIncidents("default", { state: "open", limit: 10 });
+        assert.deepEqual(open.values.map((i) => i.id), [incident.id]);
+        const stored = await s.alerts.getNotifications(["ntf_2", "ntf_1", "nope"]);
+        assert.deepEqual(stored.map((n) => n?.notification.id ?? null), ["ntf_2", "ntf_1", null]);
+        assert.deepEqual(await s.alerts.dueNotifications(T0 + 1, 10), [{ at: T0, id: "ntf_1" }]);
+        assert.deepEqual((await s.alerts.dueNotifications(Infinity, 10)).map((d) => d.id), [
+          "ntf_1",
+          "ntf_2",
+        ]);
+      },
+    );
+
+    await step(
+      t,
+      "incidents are listed newest first, by state and job, and found by span",
+      async (s) => {
+        const job = makeJob({});
+        const other = makeJob({});
+        await s.records.createJob(job, null);
+        await s.records.createJob(other, null);
+        const ids = ["inc_000000000001", "inc_000000000002", "inc_000000000003"].map((p) =>
+          p + "a".repeat(16)
+        );
+        // Two resolved incidents of `job` (hours 1–2 and 5–6), one open of `other`.
+        const spans: [string, Job, number, number | null][] = [
+          [ids[0], job, T0 + 3_600_000, T0 + 7_200_000],
+          [ids[1], job, T0 + 18_000_000, T0 + 21_600_000],
+          [ids[2], other, T0, null],
+        ];
+        for (const [id, owner, start, end] of spans) {
+          const incident = makeIncident(owner, id, start);
+          const current = await s.alerts.getState("default", owner.id);
+          await s.alerts.decide({
+            current,
+            next: alertState(owner, { decidedThrough: start }),
+            settle: [],
+            incident: { next: incident, current: null },
+          });
+          if (end === null) continue;
+          const read = (await s.alerts.getIncident("default", id))!;
+          await s.alerts.decide({
+            current: await s.alerts.getState("default", owner.id),
+            next: alertState(owner, { decidedThrough: end }),
+            settle: [],
+            incident: {
+              current: read,
+              next: { ...incident, state: "resolved", endedAt: new Date(end).toISOString() },
+            },
+          });
+        }
+        const all = await s.alerts.listIncidents("default", { limit: 2 });
+        assert.deepEqual(all.values.map((i) => i.id), [ids[2], ids[1]]);
+        const rest = await s.alerts.listIncidents("default", { limit: 2, cursor: all.cursor! });
+        assert.deepEqual(rest.values.map((i) => i.id), [ids[0]]);
+        const resolved = await s.alerts.listIncidents("default", { state: "resolved", limit: 10 });
+        assert.deepEqual(resolved.values.map((i) => i.id), [ids[1], ids[0]]);
+        const ofJob = await s.alerts.listIncidents("default", { jobId: job.id, limit: 10 });
+        assert.deepEqual(ofJob.values.map((i) => i.id), [ids[1], ids[0]]);
+        const openOfJob = await s.alerts.listIncidents("default", {
+          jobId: job.id,
+          state: "open",
+          limit: 10,
+        });
+        assert.deepEqual(openOfJob.values, []);
+        const between = (from: number, to: number) =>
+          s.alerts.incidentsBetween("default", job.id, from, to).then((l) => l.map((i) => i.id));
+        assert.deepEqual(await between(T0, T0 + 86_400_000), [ids[0], ids[1]]);
+        assert.deepEqual(await between(T0 + 7_200_000, T0 + 86_400_000), [ids[1]]);
+        assert.deepEqual(await between(T0, T0 + 3_600_000), []);
+        assert.deepEqual(await s.alerts.incidentsBetween("default", other.id, T0, T0 + 1), [
+          (await s.alerts.getIncident("default", ids[2]))!.incident,
+        ]);
+        await s.records.deleteJob("default", job.id);
+        await s.records.purgeDeletedJobs();
+        assert.deepEqual(await between(T0, T0 + 86_400_000), []);
+        assert.equal(await s.alerts.getIncident("default", ids[0]), null);
+        assert.deepEqual((await s.alerts.getState("default", job.id)).state, null);
+      },
+    );
+
+    await step(
+      t,
       "a channel changes by compare-and-set and is deleted for its owner only",
       async (s) => {
         await s.channels.create(channel({ id: "ch_a", name: "n" }));
@@ -1082,6 +1200,86 @@ export function storeContract(name: string, makeStores: MakeStores): void {
         await assert.rejects(() => s.channels.delete("default", "ch_a"), NotFoundError);
       },
     );
+
+    await step(
+      t,
+      "an incident change is compare-and-set and cancels notifications with it",
+      async (s) => {
+        const job = makeJob({});
+        await s.records.createJob(job, null);
+        const incident = makeIncident(job, "inc_000000000001bbbbbbbbbbbbbbbb", T0);
+        const reminder = makeNotification(incident, "ntf_r", T0 + 600_000);
+        incident.notificationIds = [reminder.id];
+        await s.alerts.decide({
+          current: { state: null, version: null },
+          next: alertState(job, { state: "down", incidentId: incident.id }),
+          settle: [],
+          incident: { next: incident, current: null },
+          notifications: [reminder],
+        });
+        const read = (await s.alerts.getIncident("default", incident.id))!;
+        const [stored] = await s.alerts.getNotifications([reminder.id]);
+        const acknowledged = {
+          ...incident,
+          acknowledgedAt: new Date(T0).toISOString(),
+          acknowledgedBy: "ci",
+        };
+        const cancelled = { ...reminder, state: "cancelled" as const, nextAttemptAt: null };
+        assert.equal(
+          await s.alerts.saveIncident(read, acknowledged, [{ current: stored!, next: cancelled }]),
+          true,
+        );
+        assert.equal(await s.alerts.saveIncident(read, acknowledged), false);
+        assert.deepEqual(
+          (await s.alerts.getIncident("default", incident.id))?.incident,
+          acknowledged,
+        );
+        assert.deepEqual(
+          (await s.alerts.getNotifications([reminder.id]))[0]?.notification,
+          cancelled,
+        );
+        assert.deepEqual(await s.alerts.dueNotifications(Infinity, 10), []);
+      },
+    );
+
+    await step(
+      t,
+      "a notification is saved with compare-and-set, its due entry moved",
+      async (s) => {
+        const job = makeJob({});
+        await s.records.createJob(job, null);
+        const incident = makeIncident(job, "inc_000000000001cccccccccccccccc", T0);
+        const first = makeNotification(incident, "ntf_x", T0);
+        await s.alerts.decide({
+          current: { state: null, version: null },
+          next: alertState(job, {}),
+          settle: [],
+          notifications: [first],
+        });
+        const [read] = await s.alerts.getNotifications([first.id]);
+        const retry = { ...first, nextAttemptAt: T0 + 5000 };
+        assert.equal(await s.alerts.saveNotification(read!, retry), true);
+        assert.equal(await s.alerts.saveNotification(read!, { ...retry, state: "sent" }), false);
+        assert.deepEqual(await s.alerts.dueNotifications(Infinity, 10), [{
+          at: T0 + 5000,
+          id: "ntf_x",
+        }]);
+        const [again] = await s.alerts.getNotifications([first.id]);
+        await s.alerts.saveNotification(again!, { ...retry, state: "sent", nextAttemptAt: null });
+        assert.deepEqual(await s.alerts.dueNotifications(Infinity, 10), []);
+      },
+    );
+
+    await step(t, "runsBetween reads a job's runs in a span, oldest first", async (s) => {
+      const job = makeJob({});
+      await s.records.createJob(job, null);
+      for (const at of [T0, T0 + 1000, T0 + 2000]) {
+        await s.records.recordRun(complete(run(job, at, "success")));
+      }
+      const runs = await s.alerts.runsBetween("default", job.id, T0 + 1000, T0 + 2000);
+      assert.deepEqual(runs.map((r) => r.scheduledAt), [new Date(T0 + 1000).toISOString()]);
+      assert.equal((await s.alerts.runsBetween("default", job.id, T0, T0 + 5000)).length, 3);
+    });
 
     await step(t, "job statistics merge with compare-and-set", async (s) => {
       const jobs = [{ userId: "default", jobId: "a" }, { userId: "default", jobId: "b" }];
@@ -1219,6 +1417,56 @@ function makeJob(fields: Partial<Job>): Job {
     createdAt: stamp,
     updatedAt: stamp,
     ...fields,
+  };
+}
+
+function alertState(job: Job, fields: Partial<JobAlertState>): JobAlertState {
+  return {
+    userId: job.userId,
+    jobId: job.id,
+    state: "up",
+    failures: 0,
+    successes: 0,
+    incidentId: null,
+    decidedThrough: T0,
+    since: T0,
+    streakSince: null,
+    verdict: null,
+    ...fields,
+  };
+}
+
+function makeIncident(job: Job, id: string, startedAt: number): Incident {
+  return {
+    id,
+    userId: job.userId,
+    jobId: job.id,
+    state: "open",
+    kind: "down",
+    startedAt: new Date(startedAt).toISOString(),
+    endedAt: null,
+    durationMs: null,
+    cause: "Expected status 2xx, got 503",
+    runIds: [runId(startedAt, "local")],
+    locations: ["local"],
+    acknowledgedAt: null,
+    acknowledgedBy: null,
+    updates: [],
+    notificationIds: [],
+  };
+}
+
+function makeNotification(incident: Incident, id: string, at: number): Notification {
+  return {
+    id,
+    userId: incident.userId,
+    channelId: "ch_1",
+    kind: at > T0 ? "incident.reminder" : "incident.opened",
+    incidentIds: [incident.id],
+    state: "pending",
+    nextAttemptAt: at,
+    attempts: [],
+    createdAt: new Date(T0).toISOString(),
   };
 }
 

@@ -19,7 +19,7 @@
  * The durable lanes. A new lane is one more name here; the Deno KV store keeps its items under
  * keys named in lib/store/kv/keys.ts (`LANES`).
  */
-export type LaneName = "fire" | "delivery" | "results" | "inbound";
+export type LaneName = "fire" | "delivery" | "results" | "inbound" | "alert";
 
 /**
  * An item's identity within its lane, beside its due time: e.g. `[userId, jobId, suffix]` for

@@ -11,6 +11,7 @@
  *   worker's batch sent twice, is stored once.
  */
 import type { LeaseRef } from "./lanes.ts";
+import type { DecideRequest, VersionedAlertState } from "./alert_items.ts";
 import type { ApiKey, Delivery, Job, JobQuery, Page, Run, WebhookRecord } from "./types.ts";
 
 /** A job with its raw counters, before fire times are computed for display. */
@@ -32,6 +33,8 @@ export interface JobForRun extends StoredJob {
   readAt?: number;
   /** The job's state in the dashboard index (its last run's outcome), null when none. */
   state: "up" | "down" | null;
+  /** The job's alert state as read with it, for the run's decision (see lib/alerts/engine.ts). */
+  alertState?: VersionedAlertState;
 }
 
 /** A job's new state, from `Store.updateJob`'s change function. */
@@ -80,6 +83,8 @@ export interface RunCompletion {
   newest?: boolean;
   /** Webhook deliveries about the run. */
   outbox?: OutboxDelivery[];
+  /** The "decide (job, interval)" item the run feeds (see lib/store/alerts.ts). */
+  decide?: DecideRequest;
 }
 
 /** Kept runs of a job: at most `count`, none older than `maxAgeMs`. */
@@ -124,8 +129,8 @@ export interface Store {
   /** The dashboard's search: jobs whose name has the query's words, in a state. */
   searchJobs(userId: string, query: JobQuery): Promise<Page<StoredJob>>;
   /**
-   * Writes a finished run with its counters, the job's up/down state, its lease's release
-   * and its outbox, in one commit. Resolves true when written, false when the run existed
+   * Writes a finished run with its counters, the job's up/down state, its lease's release,
+   * its outbox and its decide item, in one commit. Resolves true when written, false when the run existed
    * (its lease is released all the same).
    */
   recordRun(completion: RunCompletion): Promise<boolean>;

@@ -4,6 +4,7 @@
  */
 import type { ChannelStore } from "./channels.ts";
 import type { ClaimStore } from "./claims.ts";
+import type { AlertStore } from "./alerts.ts";
 import type { CredentialStore } from "./credentials.ts";
 import type { InboundStore } from "./inbound.ts";
 import type { LaneStore } from "./lanes.ts";
@@ -32,4 +33,6 @@ export interface Stores {
   maintenance: MaintenanceStore;
   /** Notification channels (issue 12). */
   channels: ChannelStore;
+  /** Alert states, incidents and the notification outbox (issue 12). */
+  alerts: AlertStore;
 }

@@ -2,6 +2,7 @@
  * The records Hibiki keeps. Every record has an owner (`userId`); reads always go through
  * the owner so another tenant's id is simply not found.
  */
+import type { AlertSettings } from "../alerts/types.ts";
 
 export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE" | "HEAD";
 
@@ -56,6 +57,8 @@ export interface Job {
   type?: "http" | "cloud_run_job";
   /** The Cloud Run target, for `type: "cloud_run_job"` (then `url` only names it). */
   cloudRun?: CloudRunSpec;
+  /** When it counts as down or up, and whom to tell; absent in old records: the defaults. */
+  alerts?: AlertSettings;
   createdAt: string;
   updatedAt: string;
 }
@@ -110,6 +113,7 @@ export interface JobView extends Job {
   type: "http" | "cloud_run_job";
   local: boolean;
   workers: WorkerAssignment[];
+  alerts: AlertSettings;
   count: number;
   lastRunAt: string | null;
   nextRunAt: string | null;

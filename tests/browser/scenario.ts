@@ -7,35 +7,16 @@
  * run, add a webhook and see its secret once, redeliver, a bad cron shown beside Schedule, a
  * job name that is HTML shown as text, add a Google key on the credentials page and create a
  * Cloud Run job with the form that runs against a local fake of Google, sign out. Screenshots
- * are taken on every run; they replace docs/screenshots/ only with HIBIKI_UPDATE_SCREENSHOTS=1,
- * so running the tests leaves the tree as it was.
+ * are taken on every run; they replace docs/screenshots/ only with HIBIKI_UPDATE_SCREENSHOTS=1
+ * (steps.ts), so running the tests leaves the tree as it was.
  */
 import assert from "node:assert/strict";
 import { createServiceAccount, FakeGoogle } from "../fakes/google.ts";
 import { ADMIN_PASSWORD, BrowserHarness, localTarget } from "./harness.ts";
+import { finish, SHOTS, step } from "./steps.ts";
 
-const UPDATE_SHOTS = Deno.env.get("HIBIKI_UPDATE_SCREENSHOTS") === "1";
-const SHOTS = UPDATE_SHOTS
-  ? new URL("../../docs/screenshots/", import.meta.url)
-  : new URL(`file://${await Deno.makeTempDir({ prefix: "hibiki-screenshots-" })}/`);
 const XSS_NAME = "<img src=x onerror=alert(1)>";
-
-/** Runs one step; after a failure the remaining steps are reported as skipped by the caller. */
-const t = {
-  async step(name: string, fn: () => Promise<void>): Promise<void> {
-    const started = performance.now();
-    try {
-      await fn();
-      console.log(
-        JSON.stringify({ step: name, ok: true, ms: Math.round(performance.now() - started) }),
-      );
-    } catch (error) {
-      const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
-      console.log(JSON.stringify({ step: name, ok: false, error: message }));
-      throw error;
-    }
-  },
-};
+const t = { step };
 
 async function scenario(): Promise<void> {
   let receiverStatus = 500;
@@ -300,11 +281,4 @@ async function scenario(): Promise<void> {
   });
 }
 
-let code = 0;
-try {
-  await scenario();
-} catch {
-  code = 1;
-}
-if (!UPDATE_SHOTS) await Deno.remove(SHOTS, { recursive: true }).catch(() => {});
-Deno.exit(code);
+await finish(scenario);

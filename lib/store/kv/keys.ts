@@ -23,6 +23,7 @@ const LANES = {
   delivery: { due: "delivery_due", leased: "delivery_lease" },
   results: { due: "results_due", leased: "results_lease" },
   inbound: { due: "inbound_due", leased: "inbound_lease" },
+  alert: { due: "alert_decide_due", leased: "alert_decide_lease" },
 } satisfies Record<LaneName, { due: string; leased: string }>;
 
 export const kvKeys = {
@@ -227,4 +228,43 @@ export const kvKeys = {
   /** A user's channels in id order (ids start with their creation time: creation order). */
   channelsOf: (userId: string) => ["channel", userId],
   channel: (userId: string, channelId: string) => ["channel", userId, channelId],
+  // --- Alerting (lib/alerts/) -------------------------------------------------------------
+  /** A job's alert state (`JobAlertState`): one small record, compare-and-set per decision. */
+  alertState: (userId: string, jobId: string) => ["alert_state", userId, jobId],
+  /**
+   * "Decide (job, interval)" items live in the `alert` lane (LANES above; see lib/alerts/engine.ts): waiting for their time
+   * (`[…due, at, userId, jobId, intervalStart]`, a multi-location interval's deadline), and
+   * leased (`[…lease, until, at, userId, jobId, intervalStart]`): a run writes its item
+   * already leased to its own process, which decides at once; the lane takes over what a dead
+   * process left. A window's end is `[…, userId, jobId, windowEnd, "window"]`.
+   */
+  /** Incidents of an owner; ids sort by the time they opened, so a reverse list is newest first. */
+  incidentsOf: (userId: string) => ["incident", userId],
+  incident: (userId: string, incidentId: string) => ["incident", userId, incidentId],
+  /** Incident ids by state (`open`, `resolved`) → null. */
+  incidentsInState: (userId: string, state: string) => ["incident_state", userId, state],
+  incidentInState: (userId: string, state: string, incidentId: string) => [
+    "incident_state",
+    userId,
+    state,
+    incidentId,
+  ],
+  /**
+   * A job's incidents → `[startedAt, endedAt | null]` (epoch ms): uptime reads only these, and
+   * since a job's incidents follow one another, a reverse list stops at the first that ended
+   * before the range.
+   */
+  incidentsOfJob: (userId: string, jobId: string) => ["incident_job", userId, jobId],
+  incidentOfJob: (userId: string, jobId: string, incidentId: string) => [
+    "incident_job",
+    userId,
+    jobId,
+    incidentId,
+  ],
+  /** Notifications by id (`Notification`, its owner inside). */
+  notification: (notificationId: string) => ["notification", notificationId],
+  /** The notification outbox: `[…due, nextAttemptAt, id]` → NotificationRef, and its leases. */
+  notificationsDue: () => ["notification_due"],
+  notificationDue: (at: number, notificationId: string) => ["notification_due", at, notificationId],
+  notificationLeases: () => ["notification_lease"],
 } satisfies Record<string, (...args: never[]) => Deno.KvKey>;

@@ -16,6 +16,8 @@ import type {
 } from "../store.ts";
 import type { ApiKey, Job, JobQuery, Page, Run, WebhookRecord } from "../types.ts";
 import { claimedFireKeys, dueEntry } from "./claims.ts";
+import type { JobAlertState } from "../../alerts/types.ts";
+import { purgeJobAlerts } from "./alerts.ts";
 import { getMany } from "./get_many.ts";
 import { KvJobSearch, writeJobIndex } from "./job_index.ts";
 import { JOB_PARTS, kvKeys } from "./keys.ts";
@@ -88,8 +90,12 @@ export class KvStore implements Store {
       kvKeys.webhookFailing(userId, jobId),
       kvKeys.jobInState(userId, "up", jobId),
       kvKeys.jobInState(userId, "down", jobId),
+      kvKeys.alertState(userId, jobId),
     ];
-    const [job, count, last, stored, webhook, failing, up, down] = await this.kv.getMany(keys);
+    const [job, count, last, stored, webhook, failing, up, down, alert] = await getMany(
+      this.kv,
+      keys,
+    );
     if (!job.value) return null;
     return {
       ...storedJob(
@@ -101,6 +107,10 @@ export class KvStore implements Store {
       webhook: (webhook.value as WebhookRecord | null) ?? null,
       webhookFailingSince: failing.value ? Number((failing.value as Deno.KvU64).value) : null,
       state: up.versionstamp !== null ? "up" : down.versionstamp !== null ? "down" : null,
+      alertState: {
+        state: alert.value as JobAlertState | null,
+        version: alert.versionstamp,
+      },
     };
   }
 
@@ -191,6 +201,7 @@ export class KvStore implements Store {
         .delete(kvKeys.webhook(userId, jobId))
         .delete(kvKeys.webhookFailing(userId, jobId))
         .delete(kvKeys.jobStats(userId, jobId))
+        .delete(kvKeys.alertState(userId, jobId))
         .set(kvKeys.purge(userId, jobId), true)
         // The chore of removing its runs is queued with the tombstone, so it is never lost.
         .enqueue({ type: "purge" });
@@ -212,6 +223,7 @@ export class KvStore implements Store {
         kvKeys.deliveriesOf(userId, jobId),
         (key) => [kvKeys.deliveryRef(key[4] as string)],
       );
+      removed += await purgeJobAlerts(this.kv, userId, jobId);
       await this.kv.atomic().check(tombstone).delete(tombstone.key)
         .delete(kvKeys.runsAdjust(userId, jobId)).commit();
     }

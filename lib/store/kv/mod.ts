@@ -3,6 +3,7 @@ import { systemClock } from "../../clock.ts";
 import type { Stores } from "../stores.ts";
 import { KvChannelStore } from "./channels.ts";
 import { KvClaimStore } from "./claims.ts";
+import { KvAlertStore } from "./alerts.ts";
 import { KvCredentialStore } from "./credentials.ts";
 import { KvInboundStore } from "./inbound.ts";
 import { KvLaneStore } from "./lanes.ts";
@@ -30,5 +31,6 @@ export function createKvStores(kv: Deno.Kv, options: KvStoreOptions = {}): Store
     stats: new KvJobStatsStore(kv),
     maintenance: new KvMaintenanceStore(kv),
     channels: new KvChannelStore(kv),
+    alerts: new KvAlertStore(kv),
   };
 }

@@ -1,7 +1,7 @@
 /**
  * Writes finished runs in Deno KV (`KvStore.recordRun`), local and workers' alike. Each run is committed together with its
  * job's counters, its up/down state, the release of its lease and its follow-ups (the
- * webhook outbox), in one atomic operation whose first check is "this run does not exist
+ * webhook outbox, the alert decide item), in one atomic operation whose first check is "this run does not exist
  * yet": a fire run twice (after a crash) or a worker's batch sent twice is recorded once.
  * Runs that finish close together share a commit (group commit).
  */
@@ -9,6 +9,7 @@ import type { Clock } from "../../clock.ts";
 import type { LeaseRef } from "../lanes.ts";
 import type { Retention, RunCompletion } from "../store.ts";
 import type { Run } from "../types.ts";
+import { addDecide } from "./alerts.ts";
 import { GroupCommitter } from "./group_commit.ts";
 import { writeRunState } from "./job_index.ts";
 import { kvKeys } from "./keys.ts";
@@ -87,6 +88,8 @@ export class RunWriter {
       op.max(kvKeys.jobLast(userId, jobId), BigInt(startedAt));
     }
     if (c.outbox) writeOutbox(op, c.outbox);
+    // One set: the state is decided from it, at once by this process or by the alert lane.
+    if (c.decide) addDecide(op, c.decide);
   }
 
   private maybePrune(c: RunCompletion): void {
