@@ -11,6 +11,7 @@ import type { FireClaim } from "./claims.ts";
 import type { Lease } from "./lanes.ts";
 import type { Retention, RunCompletion } from "./store.ts";
 import type { Stores } from "./stores.ts";
+import type { DecideRequest, DecideValue } from "./alert_items.ts";
 import type {
   Channel,
   Incident,
@@ -1177,6 +1178,98 @@ export function storeContract(name: string, makeStores: MakeStores): void {
         assert.deepEqual((await s.alerts.getState("default", job.id)).state, null);
       },
     );
+
+    await step(
+      t,
+      "a run's decide item is written with it, once, where decideKey names it",
+      async (s) => {
+        const job = makeJob({});
+        await s.records.createJob(job, null);
+        const held: DecideRequest = {
+          userId: job.userId,
+          jobId: job.id,
+          at: T0,
+          dueAt: T0,
+          heldUntil: T0 + 30_000,
+          value: { end: T0 + 60_000, run: [T0, "local"] },
+        };
+        const completion = { ...complete(run(job, T0, "failure")), decide: held };
+        assert.equal(await s.records.recordRun(completion), true);
+        assert.equal(await s.records.recordRun(completion), false);
+        // Held by the process that wrote it: the lane sees it once the hold ran out.
+        assert.deepEqual(await s.lanes.listExpired("alert", T0 + 29_999, 10), []);
+        const expired = await s.lanes.listExpired<DecideValue>("alert", T0 + 30_000, 10);
+        assert.deepEqual(expired.map((i) => [i.at, i.id, i.value]), [
+          [T0, [job.userId, job.id, T0], held.value],
+        ]);
+        assert.deepEqual(
+          JSON.stringify(expired[0].lease?.ref),
+          JSON.stringify(s.alerts.decideKey(held)),
+        );
+        await s.alerts.settle([s.alerts.decideKey(held)]);
+        assert.deepEqual(await s.lanes.listExpired("alert", T0 + 30_000, 10), []);
+      },
+    );
+
+    await step(
+      t,
+      "a decision settles its decide item and queues the next in the same commit",
+      async (s) => {
+        const job = makeJob({});
+        await s.records.createJob(job, null);
+        const waiting: DecideRequest = {
+          userId: job.userId,
+          jobId: job.id,
+          at: T0,
+          dueAt: T0 + 60_000,
+          value: { end: T0 + 60_000 },
+        };
+        await s.records.recordRun({ ...complete(run(job, T0, "success")), decide: waiting });
+        const windowEnd = T0 + 3_600_000;
+        const later: DecideRequest = {
+          userId: job.userId,
+          jobId: job.id,
+          at: windowEnd,
+          dueAt: windowEnd,
+          value: { end: windowEnd, afterWindow: true },
+        };
+        const decision = {
+          current: await s.alerts.getState("default", job.id),
+          next: alertState(job, { state: "maintenance" }),
+          settle: [s.alerts.decideKey(waiting)],
+          queue: [later],
+        };
+        assert.equal(await s.alerts.decide(decision), true);
+        assert.equal(await s.alerts.decide({ ...decision, queue: [] }), false);
+        const due = await s.lanes.listDue<DecideValue>("alert", windowEnd, 10);
+        assert.deepEqual(due.map((i) => [i.at, i.id, i.value]), [
+          [windowEnd, [job.userId, job.id, windowEnd, "window"], later.value],
+        ]);
+        assert.deepEqual(
+          (await s.records.getJobForRun("default", job.id))?.alertState?.state,
+          decision.next,
+        );
+      },
+    );
+
+    await step(t, "a deleted job's notifications go with its incidents", async (s) => {
+      const job = makeJob({});
+      await s.records.createJob(job, null);
+      const incident = makeIncident(job, "inc_000000000001dddddddddddddddd", T0);
+      const reminder = makeNotification(incident, "ntf_d", T0 + 600_000);
+      incident.notificationIds = [reminder.id];
+      await s.alerts.decide({
+        current: { state: null, version: null },
+        next: alertState(job, { state: "down", incidentId: incident.id }),
+        settle: [],
+        incident: { next: incident, current: null },
+        notifications: [reminder],
+      });
+      await s.records.deleteJob("default", job.id);
+      assert.equal(await s.records.purgeDeletedJobs() >= 1, true);
+      assert.deepEqual(await s.alerts.getNotifications([reminder.id]), [null]);
+      assert.deepEqual(await s.alerts.dueNotifications(Infinity, 10), []);
+    });
 
     await step(
       t,

@@ -173,6 +173,45 @@ create table if not exists public.hibiki_maintenance_cuts (
   primary key (at, user_id, window_id, nonce)
 );
 
+-- Alerting (lib/store/alerts.ts): a job's alert state, changed by compare-and-set on its
+-- version (removed with the job); incidents and notifications. A decision's decide items are
+-- items of the `alert` lane, a notification's due entry a waiting item of the `notification`
+-- lane. Incident ids start with the time they opened ("C" order: newest last).
+create table if not exists public.hibiki_alert_states (
+  user_id text not null,
+  job_id text not null,
+  state json not null,
+  version bigint not null,
+  primary key (user_id, job_id)
+);
+
+create table if not exists public.hibiki_incidents (
+  user_id text not null,
+  id text collate "C" not null,
+  job_id text not null,
+  state text not null check (state in ('open', 'resolved')),
+  started_at bigint not null,
+  -- Null while open.
+  ended_at bigint,
+  incident json not null,
+  version bigint not null,
+  primary key (user_id, id)
+);
+create index if not exists hibiki_incidents_state on public.hibiki_incidents (user_id, state, id);
+create index if not exists hibiki_incidents_job on public.hibiki_incidents (user_id, job_id, id);
+-- Uptime: a job's incidents that end after the range's start (open ones never end).
+create index if not exists hibiki_incidents_job_end on public.hibiki_incidents
+  (user_id, job_id, (coalesce(ended_at, 9223372036854775807)));
+
+create table if not exists public.hibiki_notifications (
+  id text primary key,
+  user_id text not null,
+  notification json not null,
+  -- Where its due entry waits (the `notification` lane's item), null when none.
+  next_attempt_at bigint,
+  version bigint not null
+);
+
 -- Inbound webhooks (seed 001): hooks with their counters, events with their bodies, and the
 -- provider delivery ids seen. Events and delivery ids carry when they expire (epoch ms); the
 -- store deletes expired ones in batches as new events arrive. No foreign keys: a deleted
@@ -228,7 +267,8 @@ begin
     'hibiki_job_stats', 'hibiki_credentials', 'hibiki_users', 'hibiki_sessions',
     'hibiki_login_failures', 'hibiki_channels', 'hibiki_maintenance',
     'hibiki_maintenance_cuts', 'hibiki_inbound_hooks', 'hibiki_inbound_events',
-    'hibiki_inbound_seen', 'hibiki_schema_migrations'
+    'hibiki_inbound_seen', 'hibiki_alert_states', 'hibiki_incidents',
+    'hibiki_notifications', 'hibiki_schema_migrations'
   ] loop
     execute format('alter table public.%I enable row level security', t);
   end loop;

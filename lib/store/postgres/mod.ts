@@ -1,5 +1,6 @@
 /** The Postgres store: every record area over one connection pool (`connect.ts`). */
 import type { Stores } from "../stores.ts";
+import { PgAlertStore } from "./alerts.ts";
 import { PgClaimStore } from "./claims.ts";
 import { PgInboundStore } from "./inbound.ts";
 import type { Sql } from "./connect.ts";
@@ -32,5 +33,6 @@ export function createPostgresStores(sql: Sql, options: PgStoreOptions = {}): St
     stats: new PgJobStatsStore(sql),
     maintenance: new PgMaintenanceStore(sql),
     channels: new PgChannelStore(sql),
+    alerts: new PgAlertStore(sql),
   };
 }

@@ -20,6 +20,8 @@ import type {
 import type { ApiKey, Job, JobQuery, Page, Run, WebhookRecord } from "../types.ts";
 import { parseRunId } from "../run_id.ts";
 import type { Sql } from "./connect.ts";
+import type { VersionedAlertState } from "../alert_items.ts";
+import { addDecide, purgeJobAlerts } from "./alerts.ts";
 import { writeMonitors } from "./monitors.ts";
 import { writeOutbox } from "./outbox.ts";
 import {
@@ -84,9 +86,10 @@ export class PgStore implements Store {
 
   async getJobForRun(userId: string, jobId: string): Promise<JobForRun | null> {
     const [row] = await this.sql`select j.job, j.count, j.last_run_at, j.runs_stored, j.state,
-        w.webhook, w.failing_since
+        w.webhook, w.failing_since, a.state as alert_state, a.version as alert_version
       from public.hibiki_jobs j
       left join public.hibiki_webhooks w on w.user_id = j.user_id and w.job_id = j.id
+      left join public.hibiki_alert_states a on a.user_id = j.user_id and a.job_id = j.id
       where j.user_id = ${userId} and j.id = ${jobId}`;
     if (!row) return null;
     return {
@@ -95,6 +98,10 @@ export class PgStore implements Store {
       webhook: (row.webhook as WebhookRecord | null) ?? null,
       webhookFailingSince: (row.failing_since as number | null) ?? null,
       state: (row.state as "up" | "down" | null) ?? null,
+      alertState: {
+        state: (row.alert_state as VersionedAlertState["state"]) ?? null,
+        version: row.alert_version === null ? null : String(row.alert_version),
+      },
     };
   }
 
@@ -152,6 +159,8 @@ export class PgStore implements Store {
       await tx`delete from public.hibiki_due where user_id = ${userId} and job_id = ${jobId}`;
       await writeWords(tx, row.job as Job, null);
       await tx`delete from public.hibiki_job_stats where user_id = ${userId} and job_id = ${jobId}`;
+      await tx`delete from public.hibiki_alert_states
+        where user_id = ${userId} and job_id = ${jobId}`;
       await writeMonitors(tx, row.job as Job, null);
       // Its runs and deliveries go later, in batches (`purgeDeletedJobs`).
       await tx`insert into public.hibiki_purges (user_id, job_id) values (${userId}, ${jobId})
@@ -182,6 +191,7 @@ export class PgStore implements Store {
           if (deleted.count < PURGE_BATCH) break;
         }
       }
+      removed += await purgeJobAlerts(this.sql, u, j);
       await this.sql`delete from public.hibiki_purges
         where user_id = ${userId as string} and job_id = ${jobId as string}`;
     }
@@ -238,6 +248,8 @@ export class PgStore implements Store {
           state = coalesce(${state}, state)
         where user_id = ${userId} and id = ${jobId}`;
       if (c.outbox) await writeOutbox(tx, c.outbox);
+      // The state is decided from it, at once by this process or by the alert lane.
+      if (c.decide) await addDecide(tx, c.decide);
       return true;
     });
     if (written) this.maybePrune(c);
