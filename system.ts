@@ -34,7 +34,7 @@ import type { ResultChunk } from "./lib/store/types.ts";
 import { createEdge } from "./lib/edge/feature.ts";
 import { createAlerts } from "./lib/alerts/feature.ts";
 import type { MaintenanceCalendar } from "./lib/alerts/types.ts";
-import type { DecideValue } from "./lib/store/alerts.ts";
+import type { DecideValue, NotificationRef } from "./lib/store/alerts.ts";
 import { createInbound } from "./lib/inbound/feature.ts";
 import type { InboundRef } from "./lib/store/types.ts";
 import { CloudRunRunner } from "./lib/gcp/cloud_run_runner.ts";
@@ -113,6 +113,8 @@ export interface Lanes {
   inbound: Dispatcher<InboundRef>;
   /** Decides alert states a dead process left, multi-location deadlines, ended windows. */
   alerts: Dispatcher<DecideValue>;
+  /** Sends the notifications alert decisions queue. */
+  notifications: Dispatcher<NotificationRef>;
 }
 
 export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions = {}): System {
@@ -130,12 +132,33 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
     clock,
     jobExists: async (userId, jobId) => (await store.getJob(userId, jobId)) !== null,
   });
+  const channels = new ChannelService({
+    channels: stores.channels,
+    box,
+    clock,
+    send: options.notifySend ?? createNotifySend({
+      allowPrivateNetworks: config.allowPrivateNetworks,
+      telegramApiUrl: config.channels.telegramApiUrl,
+      pagerDutyApiUrl: config.channels.pagerDutyApiUrl,
+      publicUrl: config.publicUrl,
+      clock,
+    }),
+    baseUrl: config.publicUrl,
+    allowPrivateNetworks: config.allowPrivateNetworks,
+    allowHttp: config.webhooks.allowHttp,
+  });
   const alerting = createAlerts({
     lanes: stores.lanes,
     store,
     alerts: stores.alerts,
     clock,
     calendar: options.calendar ?? maintenance.calendar,
+    channels: stores.channels,
+    send: (channel, message) => channels.send(channel, message),
+    metrics,
+    baseUrl: config.publicUrl,
+    groupWindowMs: config.alertGroupMs,
+    jitter: options.retryJitter,
   });
   const webhooks = createWebhooks({
     store,
@@ -224,27 +247,13 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
     send: options.post,
     retryJitter: options.retryJitter,
   });
-  const channels = new ChannelService({
-    channels: stores.channels,
-    box,
-    clock,
-    send: options.notifySend ?? createNotifySend({
-      allowPrivateNetworks: config.allowPrivateNetworks,
-      telegramApiUrl: config.channels.telegramApiUrl,
-      pagerDutyApiUrl: config.channels.pagerDutyApiUrl,
-      publicUrl: config.publicUrl,
-      clock,
-    }),
-    baseUrl: config.publicUrl,
-    allowPrivateNetworks: config.allowPrivateNetworks,
-    allowHttp: config.webhooks.allowHttp,
-  });
   const lanes: Lanes = {
     fires: fires.lane,
     deliveries,
     results: edge.lane,
     inbound: inbound.lane,
     alerts: alerting.lane,
+    notifications: alerting.notifications,
   };
 
   // Admin UI: the session key is derived from the master key, so there is no extra secret.
@@ -283,6 +292,7 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
     clock,
     rootApiKey: config.rootApiKey,
     queueListening: () => queueListening,
+    openIncidents: () => stores.alerts.countOpenIncidents(),
     admin: {
       store,
       jobs,

@@ -9,6 +9,7 @@
  */
 import { parseArgs } from "node:util";
 import { selfTimes, startProfile } from "./profile.ts";
+import { alerts } from "./alerts.ts";
 import { burst } from "./burst.ts";
 import { deliveries } from "./deliveries.ts";
 import { edge } from "./edge.ts";
@@ -37,6 +38,7 @@ const SCENARIOS: Record<string, Scenario> = {
   edge,
   inbound,
   ui,
+  alerts,
 };
 
 const { values } = parseArgs({

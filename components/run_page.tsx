@@ -1,4 +1,7 @@
-/** One run: when and where it ran, how it ended, its Cloud Run execution, the response kept. */
+/**
+ * One run: when and where it ran, how it ended, an https target's certificate, its Cloud Run
+ * execution, the response kept.
+ */
 import { LogLink } from "../islands/job_activity.tsx";
 import type { Translate } from "../lib/i18n/i18n.ts";
 import type { JobView, Run } from "../lib/store/types.ts";
@@ -46,6 +49,23 @@ export function RunPage({ t, job, run }: { t: Translate; job: JobView; run: Run 
           <>
             <dt>{t("Missed fires")}</dt>
             <dd>{run.missedCount}</dd>
+          </>
+        )}
+        {run.tls && (
+          <>
+            <dt>{t("Certificate expires (UTC)")}</dt>
+            <dd
+              class={run.tls.daysLeft < 0 ? "problem" : undefined}
+              data-testid="certificate-expiry"
+            >
+              {formatTime(run.tls.validTo)} ({run.tls.daysLeft < 0
+                ? t("expired")
+                : t("{days} days left", { days: run.tls.daysLeft })})
+            </dd>
+            <dt>{t("Issued to")}</dt>
+            <dd>{run.tls.subject}</dd>
+            <dt>{t("Issued by")}</dt>
+            <dd>{run.tls.issuer}</dd>
           </>
         )}
         {run.execution && (

@@ -88,6 +88,7 @@ const schema = z.object({
   HIBIKI_PUBLIC_URL: baseUrl.optional(),
   HIBIKI_TELEGRAM_API_URL: baseUrl.default("https://api.telegram.org"),
   HIBIKI_PAGERDUTY_API_URL: baseUrl.default("https://events.pagerduty.com"),
+  HIBIKI_ALERT_GROUP_MS: int(0, 10_000).default(500),
 });
 
 export interface Config {
@@ -123,6 +124,11 @@ export interface Config {
   publicUrl: string;
   /** The services notification channels post to; tests point them at local stand-ins. */
   channels: { telegramApiUrl: string; pagerDutyApiUrl: string };
+  /**
+   * How long an opened or resolved notification waits for others of its owner and channel,
+   * to go out with them as one grouped message (HIBIKI_ALERT_GROUP_MS).
+   */
+  alertGroupMs: number;
   webhooks: {
     allowHttp: boolean;
     timeoutMs: number;
@@ -178,6 +184,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       telegramApiUrl: e.HIBIKI_TELEGRAM_API_URL,
       pagerDutyApiUrl: e.HIBIKI_PAGERDUTY_API_URL,
     },
+    alertGroupMs: e.HIBIKI_ALERT_GROUP_MS,
     webhooks: {
       allowHttp: e.HIBIKI_ALLOW_HTTP_WEBHOOKS,
       timeoutMs: e.HIBIKI_WEBHOOK_TIMEOUT_SECONDS * 1000,

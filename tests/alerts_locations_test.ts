@@ -12,7 +12,14 @@ import { nextFireTimes, parseSchedule } from "../lib/schedule/schedule.ts";
 import { createKvStores } from "../lib/store/kv/mod.ts";
 import { openKv } from "../lib/store/kv/open_kv.ts";
 import type { JobView, Run } from "../lib/store/types.ts";
-import { incident, incidentsOf, MINUTE, stateOf, switchableProbe } from "./alerts_support.ts";
+import {
+  incident,
+  incidentsOf,
+  MINUTE,
+  namedChannels,
+  stateOf,
+  switchableProbe,
+} from "./alerts_support.ts";
 import { callEdge, checkResult } from "./edge_support.ts";
 import { expectStatus, TestSystem, type TestSystem as TS } from "./helpers.ts";
 
@@ -176,6 +183,7 @@ Deno.test("two processes sharing one KV file decide each interval once", async (
     await using a = await TestSystem.start({ env: ENV, kvPath });
     await using b = await TestSystem.start({ env: ENV, kvPath });
     await addWorkers(a, "aws-tyo1a", "gcp-tyo1a");
+    const ch = await namedChannels(a, ["ch_a", "ch_b"]);
     const job = await a.createJob({
       name: "API",
       url: "https://example.com/",
@@ -185,7 +193,7 @@ Deno.test("two processes sharing one KV file decide each interval once", async (
       alerts: {
         failureThreshold: 1,
         quorum: 1,
-        channels: [{ channelId: "ch_a" }, { channelId: "ch_b" }],
+        channels: [{ channelId: ch.id("ch_a") }, { channelId: ch.id("ch_b") }],
       },
     });
     const f = firstFire(a, job);
@@ -211,7 +219,7 @@ Deno.test("two processes sharing one KV file decide each interval once", async (
     assert.deepEqual(all.map((i) => i.state), ["open", "resolved", "resolved"]);
     for (const { id } of all) {
       const detail = await incident(b, id);
-      const kinds = detail.notifications.map((n) => `${n.channelId} ${n.kind}`).sort();
+      const kinds = detail.notifications.map((n) => `${ch.label(n.channelId)} ${n.kind}`).sort();
       const expected = ["ch_a incident.opened", "ch_b incident.opened"];
       if (detail.state === "resolved") {
         expected.push("ch_a incident.resolved", "ch_b incident.resolved");
@@ -231,11 +239,12 @@ Deno.test("a process that dies between writing a run and deciding loses nothing:
   const kvPath = `${dir}/hibiki.kv`;
   try {
     await using survivor = await TestSystem.start({ kvPath });
+    const ch = await namedChannels(survivor, ["ch_ops"]);
     const job = await survivor.createJob({
       name: "API",
       url: "https://example.com/",
       schedule: "* * * * *",
-      alerts: { failureThreshold: 1, channels: [{ channelId: "ch_ops" }] },
+      alerts: { failureThreshold: 1, channels: [{ channelId: ch.id("ch_ops") }] },
     });
     const at = Date.parse(job.nextRunAt!);
 
@@ -287,13 +296,14 @@ Deno.test("two processes deciding the same interval at the same moment count it 
   try {
     await using setup = await TestSystem.start({ kvPath, env: ENV });
     await addWorkers(setup, "aws-tyo1a", "gcp-tyo1a");
+    const ch = await namedChannels(setup, ["ch_ops"]);
     const created = await setup.createJob({
       name: "API",
       url: "https://example.com/",
       schedule: "@every 60s",
       local: false,
       workers: [{ workerId: "aws-tyo1a" }, { workerId: "gcp-tyo1a" }],
-      alerts: { failureThreshold: 1, channels: [{ channelId: "ch_ops" }] },
+      alerts: { failureThreshold: 1, channels: [{ channelId: ch.id("ch_ops") }] },
     });
     const f = firstFire(setup, created);
     // Two processes each store one location's run, both see the interval complete and both

@@ -1,7 +1,12 @@
 /** Shared set-up for the alerting tests: a switchable probe, minute steps, a test calendar. */
 import type { IncidentDetail, UptimeView } from "../lib/alerts/incidents.ts";
 import type { AlertStateView } from "../lib/alerts/incidents.ts";
-import type { Incident, MaintenanceCalendar, MaintenanceWindow } from "../lib/alerts/types.ts";
+import type {
+  Incident,
+  MaintenanceCalendar,
+  MaintenanceWindow,
+  NotifySend,
+} from "../lib/alerts/types.ts";
 import type { ProbeResult } from "../lib/net/probe.ts";
 import { expectStatus, okProbe, T0, type TestSystem } from "./helpers.ts";
 
@@ -89,4 +94,37 @@ export class TestCalendar implements MaintenanceCalendar {
         .sort((a, b) => a[0] - b[0]),
     );
   }
+}
+
+/**
+ * Channels named as the tests name them (`ch_ops`, …): created for real, since a job may name
+ * only its owner's channels. `label` turns a stored channel id back into the test's name.
+ */
+export async function namedChannels(t: TestSystem, names: string[]) {
+  const ids = new Map<string, string>();
+  for (const name of names) {
+    const created = await t.call<{ id: string }>("POST", "/api/channels", {
+      body: { name, type: "pagerduty", config: { routingKey: "R".repeat(32) } },
+    });
+    expectStatus(created, 201);
+    ids.set(name, created.body.data.id);
+  }
+  const names_ = new Map([...ids].map(([name, id]) => [id, name]));
+  return { id: (name: string) => ids.get(name)!, label: (id: string) => names_.get(id) ?? id };
+}
+
+/** A channel sender whose every send is delivered at once; `sent` lists `<channel name> <kind>`. */
+export function delivered(sent: string[]): NotifySend {
+  return (channel, message) => {
+    sent.push(`${channel.name} ${message.kind}`);
+    return Promise.resolve({
+      success: true,
+      status: 202,
+      durationMs: 1,
+      error: null,
+      response: "",
+      permanent: false,
+      retryAfterMs: null,
+    });
+  };
 }

@@ -7,9 +7,11 @@ import assert from "node:assert/strict";
 import {
   type Answer,
   atMinute,
+  delivered,
   incident,
   incidentsOf,
   MINUTE,
+  namedChannels,
   stateOf,
   switchableProbe,
   TestCalendar,
@@ -135,26 +137,33 @@ Deno.test("a disabled job shows paused", async () => {
 Deno.test("an incident queues one notification per channel, escalations and reminders later", async () => {
   const target = switchableProbe();
   target.set("down");
-  await using t = await TestSystem.start({ probe: target.probe });
+  const sent: string[] = [];
+  await using t = await TestSystem.start({ probe: target.probe, notify: delivered(sent) });
+  const ch = await namedChannels(t, ["ch_ops", "ch_pager", "ch_boss"]);
   await t.createJob({
     ...EVERY_MINUTE,
     alerts: {
       failureThreshold: 1,
       remindEveryMinutes: 60,
       channels: [
-        { channelId: "ch_ops" },
-        { channelId: "ch_pager", delayMinutes: 30, onResolve: false },
-        { channelId: "ch_boss", delayMinutes: 120 },
+        { channelId: ch.id("ch_ops") },
+        { channelId: ch.id("ch_pager"), delayMinutes: 30, onResolve: false },
+        { channelId: ch.id("ch_boss"), delayMinutes: 120 },
       ],
     },
   });
   await atMinute(t, 1);
   const [open] = await incidentsOf(t);
   const detail = await incident(t, open.id);
-  const queued = detail.notifications.map((n) => [n.channelId, n.kind, n.nextAttemptAt, n.state]);
+  const queued = detail.notifications.map((n) => [
+    ch.label(n.channelId),
+    n.kind,
+    n.nextAttemptAt,
+    n.state,
+  ]);
   const at = (minutes: number) => T0 + minutes * MINUTE;
   assert.deepEqual(queued, [
-    ["ch_ops", "incident.opened", at(1), "pending"],
+    ["ch_ops", "incident.opened", null, "sent"], // due at once: the lane sent it
     ["ch_ops", "incident.reminder", at(61), "pending"],
     ["ch_pager", "incident.opened", at(31), "pending"],
     ["ch_pager", "incident.reminder", at(91), "pending"],
@@ -166,21 +175,29 @@ Deno.test("an incident queues one notification per channel, escalations and remi
     detail.notifications.every((n) => n.incidentIds[0] === open.id && n.userId === "default"),
   );
 
+  // The escalation to ch_pager is sent at 12:31, while the incident is still open.
+  await atMinute(t, 31);
+  assert.deepEqual(sent, ["ch_ops incident.opened", "ch_pager incident.opened"]);
   // Resolved at 12:40: ch_pager heard at 12:31 but asked for no resolve; ch_boss never heard.
   target.set("up");
   await atMinute(t, 40);
   const after = await incident(t, open.id);
-  const states = after.notifications.map((n) => [n.channelId, n.kind, n.state]);
+  const states = after.notifications.map((n) => [ch.label(n.channelId), n.kind, n.state]);
   assert.deepEqual(states, [
-    ["ch_ops", "incident.opened", "pending"],
+    ["ch_ops", "incident.opened", "sent"],
     ["ch_ops", "incident.reminder", "cancelled"],
-    ["ch_pager", "incident.opened", "pending"],
+    ["ch_pager", "incident.opened", "sent"],
     ["ch_pager", "incident.reminder", "cancelled"],
     ["ch_boss", "incident.opened", "cancelled"],
     ["ch_boss", "incident.reminder", "cancelled"],
-    ["ch_ops", "incident.resolved", "pending"],
+    ["ch_ops", "incident.resolved", "sent"],
   ]);
-  assert.equal(after.notifications[6].nextAttemptAt, at(40));
+  assert.deepEqual(sent, [
+    "ch_ops incident.opened",
+    "ch_pager incident.opened",
+    "ch_ops incident.resolved",
+  ]);
+  assert.equal(after.notifications[6].attempts[0].at, new Date(at(40)).toISOString());
   assert.ok(
     after.notifications.filter((n) => n.state === "cancelled").every((n) =>
       n.nextAttemptAt === null
@@ -191,13 +208,18 @@ Deno.test("an incident queues one notification per channel, escalations and remi
 Deno.test("POST /api/incidents/:id/acknowledge records who and stops reminders and escalations", async () => {
   const target = switchableProbe();
   target.set("down");
-  await using t = await TestSystem.start({ probe: target.probe });
+  const sent: string[] = [];
+  await using t = await TestSystem.start({ probe: target.probe, notify: delivered(sent) });
+  const ch = await namedChannels(t, ["ch_ops", "ch_pager"]);
   await t.createJob({
     ...EVERY_MINUTE,
     alerts: {
       failureThreshold: 1,
       remindEveryMinutes: 15,
-      channels: [{ channelId: "ch_ops" }, { channelId: "ch_pager", delayMinutes: 10 }],
+      channels: [{ channelId: ch.id("ch_ops") }, {
+        channelId: ch.id("ch_pager"),
+        delayMinutes: 10,
+      }],
     },
   });
   await atMinute(t, 1);
@@ -209,8 +231,8 @@ Deno.test("POST /api/incidents/:id/acknowledge records who and stops reminders a
   assert.equal(acked.body.data.acknowledgedBy, "test write:jobs");
   assert.equal(acked.body.data.acknowledgedAt, new Date(T0 + MINUTE + 5000).toISOString());
   const detail = await incident(t, open.id);
-  assert.deepEqual(detail.notifications.map((n) => [n.channelId, n.kind, n.state]), [
-    ["ch_ops", "incident.opened", "pending"],
+  assert.deepEqual(detail.notifications.map((n) => [ch.label(n.channelId), n.kind, n.state]), [
+    ["ch_ops", "incident.opened", "sent"],
     ["ch_ops", "incident.reminder", "cancelled"],
     ["ch_pager", "incident.opened", "cancelled"],
     ["ch_pager", "incident.reminder", "cancelled"],
@@ -226,7 +248,9 @@ Deno.test("POST /api/incidents/:id/acknowledge records who and stops reminders a
   await atMinute(t, 2);
   const resolved = await incident(t, open.id);
   assert.deepEqual(
-    resolved.notifications.filter((n) => n.kind === "incident.resolved").map((n) => n.channelId),
+    resolved.notifications.filter((n) => n.kind === "incident.resolved").map((n) =>
+      ch.label(n.channelId)
+    ),
     ["ch_ops"],
   );
   const late = await t.call("POST", `/api/incidents/${open.id}/acknowledge`);
@@ -296,9 +320,10 @@ Deno.test("a maintenance window holds the incident back and it opens when the wi
   // 12:01:30 to 12:03:30: the fires of 12:02 and 12:03 are inside it.
   const calendar = new TestCalendar([[T0 + 1.5 * MINUTE, T0 + 3.5 * MINUTE]]);
   await using t = await TestSystem.start({ probe: target.probe, calendar });
+  const ch = await namedChannels(t, ["ch_ops"]);
   const job = await t.createJob({
     ...EVERY_MINUTE,
-    alerts: { failureThreshold: 2, channels: [{ channelId: "ch_ops" }] },
+    alerts: { failureThreshold: 2, channels: [{ channelId: ch.id("ch_ops") }] },
   });
   await atMinute(t, 1);
   target.set("down");
@@ -381,11 +406,14 @@ Deno.test("GET /api/jobs/:id/uptime answers exact figures from incidents since t
 
 Deno.test("alerts in a job's input are checked and merged on change", async () => {
   await using t = await TestSystem.start();
+  const ch = await namedChannels(t, ["ch_1"]);
+  const real = ch.id("ch_1");
   const bad: [Record<string, unknown>, RegExp][] = [
     [{ failureThreshold: 0 }, /alerts\.failureThreshold/],
     [{ quorum: 2 }, /alerts\.quorum is 2: the job is checked from 1 location/],
     [{ channels: [{ channelId: "a b" }] }, /alerts\.channels\.0\.channelId/],
-    [{ channels: [{ channelId: "x" }, { channelId: "x" }] }, /lists "x" twice/],
+    [{ channels: [{ channelId: real }, { channelId: real }] }, new RegExp(`lists "${real}" twice`)],
+    [{ channels: [{ channelId: "ch_nobody" }] }, /names an unknown channel "ch_nobody"/],
     [{ channels: [{ channelId: "x", delayMinutes: -1 }] }, /delayMinutes/],
     [{ bogus: 1 }, /alerts has an unknown field "bogus"/],
   ];
@@ -396,14 +424,14 @@ Deno.test("alerts in a job's input are checked and merged on change", async () =
   }
   const job = await t.createJob({
     ...EVERY_MINUTE,
-    alerts: { successThreshold: 2, channels: [{ channelId: "ch_1", delayMinutes: 5 }] },
+    alerts: { successThreshold: 2, channels: [{ channelId: ch.id("ch_1"), delayMinutes: 5 }] },
   });
   assert.deepEqual(job.alerts, {
     failureThreshold: 3,
     successThreshold: 2,
     degradedLatencyMs: null,
     quorum: null,
-    channels: [{ channelId: "ch_1", delayMinutes: 5 }],
+    channels: [{ channelId: ch.id("ch_1"), delayMinutes: 5 }],
     remindEveryMinutes: null,
   });
   const changed = await t.call<typeof job>("PATCH", `/api/jobs/${job.id}`, {

@@ -67,6 +67,8 @@ export interface TestSystemOptions {
   calendar?: MaintenanceCalendar;
   /** A Deno KV file instead of `:memory:` (two systems may share one, as two processes do). */
   kvPath?: string;
+  /** The master key (32 bytes); systems sharing a KV file need the same one. Random if absent. */
+  masterKey?: Uint8Array;
 }
 
 /** A system under test. Dispose it (`await using`) to let runs finish and close the store. */
@@ -86,6 +88,8 @@ export class TestSystem {
     const config = parseConfig({
       HIBIKI_KV_PATH: ":memory:",
       HIBIKI_API_KEY: ROOT_KEY,
+      // Notifications taken together are grouped without waiting; grouping tests set a window.
+      HIBIKI_ALERT_GROUP_MS: "0",
       ...options.env,
     });
     const clock = new ManualClock(options.now ?? T0);
@@ -108,6 +112,7 @@ export class TestSystem {
       cloudRunPollDelays: options.cloudRunPollDelays,
       notifySend: options.notify,
       calendar: options.calendar,
+      masterKey: options.masterKey,
     });
     harness = new TestSystem(system, kv, clock);
     return harness;
@@ -146,6 +151,7 @@ export class TestSystem {
       this.system.lanes.fires,
       this.system.lanes.results,
       this.system.lanes.alerts,
+      this.system.lanes.notifications,
       this.system.lanes.inbound,
       this.system.lanes.deliveries,
     ];

@@ -32,6 +32,12 @@ export interface AlertSettings {
   channels: JobChannelRef[];
   /** Repeat while open and unacknowledged; null: never. */
   remindEveryMinutes: number | null;
+  /**
+   * https jobs: warn this many days before the certificate expires, once per certificate
+   * (`lib/alerts/certificate_warning.ts`); null: never; absent: 14 days, at most a sixth of
+   * the certificate's lifetime.
+   */
+  certificateDays?: number | null;
 }
 
 /** How one location saw one interval. */
@@ -96,6 +102,19 @@ export interface Notification {
   nextAttemptAt: number | null;
   attempts: NotificationAttempt[];
   createdAt: string;
+  /**
+   * Why it was cancelled or given up without a send (channel deleted or disabled, incident
+   * acknowledged or resolved first); absent otherwise.
+   */
+  reason?: string;
+  /**
+   * Set on the notification that carries a grouped message (the leader): the ids of the other
+   * notifications sent in the same message. The group is written before it is sent, so a
+   * retry, or another process after a crash, sends the same message under the same id.
+   */
+  group?: string[];
+  /** Set on a notification sent inside another's grouped message: the leader's id. */
+  groupedInto?: string;
 }
 
 /** An operator's note on an incident (status pages show them). */

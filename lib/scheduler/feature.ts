@@ -10,6 +10,7 @@ import type { CloudRunRunner } from "../gcp/cloud_run_runner.ts";
 import { Dispatcher } from "../lanes/dispatcher.ts";
 import type { Metrics } from "../metrics.ts";
 import type { ProbeOptions, ProbeRequest, ProbeResult } from "../net/probe.ts";
+import { CertificateReader } from "../net/tls_certificate.ts";
 import type { JobStats } from "../stats/job_stats.ts";
 import type { ClaimStore } from "../store/claims.ts";
 import type { LaneStore } from "../store/lanes.ts";
@@ -34,6 +35,8 @@ export interface FiresOptions {
   cloudRun?: CloudRunRunner;
   /** The HTTP client for job runs; tests may wrap it. */
   probe?: (request: ProbeRequest, options: ProbeOptions) => Promise<ProbeResult>;
+  /** Reads https targets' certificates beside runs; default one reader for the process. */
+  certificates?: CertificateReader;
   /** A run's follow-up work (the webhook outbox), written with the run. */
   followUp?: RunnerOptions["followUp"];
   /** Wake dispatchers through the store's queue too (on by default, off in unit tests). */
@@ -61,6 +64,7 @@ export function createFires(options: FiresOptions): Fires {
     cloudRun: options.cloudRun,
     followUp: options.followUp,
     alerts: options.alerts,
+    certificates: options.certificates ?? new CertificateReader(),
   });
   const lane = new Dispatcher<FireValue>({
     lane: "fire",

@@ -14,11 +14,12 @@ import {
   type ProbeRequest,
   type ProbeResult,
 } from "../net/probe.ts";
+import type { CertificateReader, ServerCertificate } from "../net/tls_certificate.ts";
 import { isFireTime, parseSchedule } from "../schedule/schedule.ts";
 import { runId } from "../store/run_id.ts";
 import type { LaneStore, LeaseRef } from "../store/lanes.ts";
 import type { JobForRun, OutboxDelivery, Store } from "../store/store.ts";
-import type { Job, Run } from "../store/types.ts";
+import type { Job, Run, RunTls } from "../store/types.ts";
 import type { FireTask } from "./fires.ts";
 import type { JobStats } from "../stats/job_stats.ts";
 import type { CloudRunRunner } from "../gcp/cloud_run_runner.ts";
@@ -49,6 +50,8 @@ export interface RunnerOptions {
   cloudRun?: CloudRunRunner;
   /** Decides the job's alert state from the run: an item in its commit, a decision after. */
   alerts?: RunDecisions;
+  /** Reads https targets' certificates beside their runs (absent: not read). */
+  certificates?: CertificateReader;
 }
 
 export interface FollowUp {
@@ -169,7 +172,11 @@ export class Runner {
     }
     const result = await this.probe(
       { url: job.url, method: job.method, headers: job.headers ?? {}, body: job.body, timeoutMs },
-      { expect: job.expect ?? undefined, allowPrivate: this.options.allowPrivateNetworks },
+      {
+        expect: job.expect ?? undefined,
+        allowPrivate: this.options.allowPrivateNetworks,
+        certificates: this.options.certificates,
+      },
     );
     return {
       ...common,
@@ -184,8 +191,17 @@ export class Runner {
       },
       error: result.error,
       failure: result.failure,
+      ...(result.certificate ? { tls: runTls(result.certificate, startedAt) } : {}),
     };
   }
+}
+
+const DAY_MS = 86_400_000;
+
+/** The certificate as the run saw it: whole days left from the run's start (clock time). */
+function runTls(certificate: ServerCertificate, startedAt: number): RunTls {
+  const daysLeft = Math.floor((Date.parse(certificate.validTo) - startedAt) / DAY_MS);
+  return { ...certificate, daysLeft };
 }
 
 function firesAt(job: Job, at: number): boolean {

@@ -102,4 +102,15 @@ export interface AlertStore {
     next: Notification,
     options?: { lease?: LeaseRef },
   ): Promise<boolean>;
+  /**
+   * Writes several notifications' changes at once (at most 90), each if unchanged since read,
+   * moving their due entries, and ends `leases` in the same commit: all or nothing. Answers
+   * the version every written record now has, or null when one had changed.
+   */
+  saveNotifications(
+    changes: readonly { current: VersionedNotification; next: Notification }[],
+    options?: { leases?: readonly LeaseRef[] },
+  ): Promise<string | null>;
+  /** Incidents open now across every owner (for `/metrics`). */
+  countOpenIncidents(): Promise<number>;
 }

@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { ManualClock } from "../clock.ts";
 import { ConflictError, NotFoundError } from "../errors.ts";
 import { parseRunId, runId } from "./run_id.ts";
+import type { VersionedNotification } from "./alerts.ts";
 import type { FireClaim } from "./claims.ts";
 import type { Lease } from "./lanes.ts";
 import type { Retention, RunCompletion } from "./store.ts";
@@ -1108,6 +1109,61 @@ export function storeContract(name: string, makeStores: MakeStores): void {
           "ntf_1",
           "ntf_2",
         ]);
+        assert.equal(await s.alerts.countOpenIncidents(), 1);
+      },
+    );
+
+    await step(
+      t,
+      "notifications saved together are compare-and-set as one, move their due entries and end leases",
+      async (s) => {
+        const job = makeJob({});
+        await s.records.createJob(job, null);
+        const [facts] = await s.alerts.decisionFacts([["default", job.id]]);
+        const incident = makeIncident(job, "inc_000000000001bbbbbbbbbbbbbbbb", T0);
+        const notifications = [
+          makeNotification(incident, "ntf_a", T0),
+          makeNotification(incident, "ntf_b", T0),
+        ];
+        incident.notificationIds = notifications.map((n) => n.id);
+        assert.equal(
+          await s.alerts.decide({
+            current: facts.state,
+            next: alertState(job, { state: "down", incidentId: incident.id, decidedThrough: T0 }),
+            settle: [],
+            incident: { next: incident, current: null },
+            notifications,
+          }),
+          true,
+        );
+        const [a, b] =
+          (await s.alerts.getNotifications(["ntf_a", "ntf_b"])) as VersionedNotification[];
+        const grouped = [
+          { current: a, next: { ...a.notification, group: ["ntf_b"] } },
+          { current: b, next: { ...b.notification, groupedInto: "ntf_a", nextAttemptAt: null } },
+        ];
+        const version = await s.alerts.saveNotifications(grouped);
+        assert.equal(typeof version, "string");
+        assert.deepEqual((await s.alerts.dueNotifications(Infinity, 10)).map((d) => d.id), [
+          "ntf_a",
+        ]);
+        // Stale reads write nothing, not even the half that still matches.
+        const stale = [
+          {
+            current: { ...a, version: version! },
+            next: { ...a.notification, state: "sent" as const, nextAttemptAt: null },
+          },
+          { current: b, next: { ...b.notification, state: "sent" as const } },
+        ];
+        assert.equal(await s.alerts.saveNotifications(stale), null);
+        assert.equal(
+          (await s.alerts.getNotifications(["ntf_a"]))[0]?.notification.state,
+          "pending",
+        );
+        stale[1].current = { ...b, version: version! };
+        assert.notEqual(await s.alerts.saveNotifications(stale), null);
+        assert.deepEqual(await s.alerts.dueNotifications(Infinity, 10), []);
+        assert.equal(await s.alerts.countOpenIncidents(), 1);
       },
     );
 

@@ -1,8 +1,8 @@
 /**
  * The contract for durable lanes (lib/lanes/dispatcher.ts): timed work items that wait for
  * their time, are leased to one process with compare-and-set, and are taken over by any
- * process once a lease runs out. Fires of jobs, webhook deliveries, worker results and inbound
- * actions each have a lane.
+ * process once a lease runs out. Fires of jobs, webhook deliveries, worker results, inbound
+ * actions, alert decisions and notifications each have a lane.
  *
  * In domain terms, so that a SQL store can keep it too: an item is a row (lane, due time, id,
  * value) that is either waiting or leased until a time, with a version that changes on every
@@ -19,7 +19,7 @@
  * The durable lanes. A new lane is one more name here; the Deno KV store keeps its items under
  * keys named in lib/store/kv/keys.ts (`LANES`).
  */
-export type LaneName = "fire" | "delivery" | "results" | "inbound" | "alert";
+export type LaneName = "fire" | "delivery" | "results" | "inbound" | "alert" | "notification";
 
 /**
  * An item's identity within its lane, beside its due time: e.g. `[userId, jobId, suffix]` for

@@ -166,6 +166,26 @@ export interface Run {
     logUri: string | null;
     status: string;
   } | null;
+  /**
+   * For an https job run here: the certificate its host presented (lib/net/tls_certificate.ts).
+   * Absent for http, for worker and Cloud Run runs, and when it could not be read.
+   */
+  tls?: RunTls;
+}
+
+/** An https target's certificate as a run saw it. */
+export interface RunTls {
+  /** Distinguished names as text, `CN=example.com` and `C=US, O=Let's Encrypt, CN=R11`. */
+  subject: string;
+  issuer: string;
+  validFrom: string;
+  validTo: string;
+  /** Whole days from the run's start to `validTo`, rounded down; negative once expired. */
+  daysLeft: number;
+  /** Hex, as the certificate has it. */
+  serialNumber: string;
+  /** SHA-256 of the certificate, colon-separated hex: which certificate this is. */
+  fingerprint256: string;
 }
 
 export const SCOPES = ["read:jobs", "write:jobs", "read:logs", "write:logs", "admin"] as const;

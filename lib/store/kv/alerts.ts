@@ -168,6 +168,37 @@ export class KvAlertStore implements AlertStore {
       if (options.lease) op.delete(options.lease as Deno.KvKey);
     });
   }
+
+  async saveNotifications(
+    changes: readonly { current: VersionedNotification; next: Notification }[],
+    options: { leases?: readonly LeaseRef[] } = {},
+  ): Promise<string | null> {
+    if (changes.length > MAX_NOTIFICATIONS_PER_WRITE) {
+      throw new RangeError(
+        `Cannot save ${changes.length} notifications at once: at most ${MAX_NOTIFICATIONS_PER_WRITE}`,
+      );
+    }
+    const op = this.kv.atomic();
+    for (const { current, next } of changes) writeNotification(op, current, next);
+    for (const lease of options.leases ?? []) op.delete(lease as Deno.KvKey);
+    const result = await op.commit();
+    return result.ok ? result.versionstamp : null;
+  }
+
+  async countOpenIncidents(): Promise<number> {
+    const entry = await this.kv.get<Deno.KvU64>(kvKeys.openIncidentCount());
+    return entry.value ? Math.max(0, signed(entry.value.value)) : 0;
+  }
+}
+
+/** One check each, inside Deno KV's 100 checks per atomic operation. */
+export const MAX_NOTIFICATIONS_PER_WRITE = 90;
+/** KvU64 `sum` adds this to take one away (it wraps at 2^64). */
+const MINUS_ONE = 0xffffffffffffffffn;
+
+/** A KvU64 counter that is summed with MINUS_ONE, read as a signed number. */
+function signed(value: bigint): number {
+  return Number(BigInt.asIntN(64, value));
 }
 
 /** Where a decide item lives: leased to its writer (held), or waiting for its time. */
@@ -197,6 +228,9 @@ function writeIncident(
     op.delete(kvKeys.incidentInState(userId, current.incident.state, id));
   }
   op.set(kvKeys.incidentInState(userId, next.state, id), null);
+  const wasOpen = current?.incident.state === "open";
+  if (next.state === "open" && !wasOpen) op.sum(kvKeys.openIncidentCount(), 1n);
+  if (next.state !== "open" && wasOpen) op.sum(kvKeys.openIncidentCount(), MINUS_ONE);
   const span: Span = [
     Date.parse(next.startedAt),
     next.endedAt === null ? null : Date.parse(next.endedAt),
@@ -299,7 +333,8 @@ export async function purgeJobAlerts(kv: Deno.Kv, userId: string, jobId: string)
     const notificationIds = incidents.flatMap((i) => i?.notificationIds ?? []);
     const notifications = await getMany(kv, notificationIds.map((id) => kvKeys.notification(id)));
     const op = kv.atomic();
-    for (const id of ids) {
+    for (const [i, id] of ids.entries()) {
+      if (incidents[i]?.state === "open") op.sum(kvKeys.openIncidentCount(), MINUS_ONE);
       op.delete(kvKeys.incident(userId, id)).delete(kvKeys.incidentOfJob(userId, jobId, id));
       for (const state of ["open", "resolved"]) {
         op.delete(kvKeys.incidentInState(userId, state, id));

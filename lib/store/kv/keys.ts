@@ -24,6 +24,7 @@ const LANES = {
   results: { due: "results_due", leased: "results_lease" },
   inbound: { due: "inbound_due", leased: "inbound_lease" },
   alert: { due: "alert_decide_due", leased: "alert_decide_lease" },
+  notification: { due: "notification_due", leased: "notification_lease" },
 } satisfies Record<LaneName, { due: string; leased: string }>;
 
 export const kvKeys = {
@@ -263,8 +264,20 @@ export const kvKeys = {
   ],
   /** Notifications by id (`Notification`, its owner inside). */
   notification: (notificationId: string) => ["notification", notificationId],
-  /** The notification outbox: `[…due, nextAttemptAt, id]` → NotificationRef, and its leases. */
-  notificationsDue: () => ["notification_due"],
-  notificationDue: (at: number, notificationId: string) => ["notification_due", at, notificationId],
-  notificationLeases: () => ["notification_lease"],
+  /**
+   * The notification outbox is the `notification` lane (LANES above; lib/alerts/notifier.ts):
+   * `[…due, nextAttemptAt, id]` → NotificationRef, leased as `[…lease, until, at, id]`.
+   */
+  notificationsDue: () => [LANES.notification.due],
+  notificationDue: (at: number, notificationId: string) => [
+    LANES.notification.due,
+    at,
+    notificationId,
+  ],
+  notificationLeases: () => [LANES.notification.leased],
+  /**
+   * Incidents open across every owner (KvU64 read as signed: opening adds 1, resolving or
+   * purging an open one adds 2^64 - 1), so `/metrics` reads one key instead of an index.
+   */
+  openIncidentCount: () => ["incident_open_count"],
 } satisfies Record<string, (...args: never[]) => Deno.KvKey>;
