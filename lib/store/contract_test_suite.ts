@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { ManualClock } from "../clock.ts";
 import { ConflictError, NotFoundError } from "../errors.ts";
 import { parseRunId, runId } from "./run_id.ts";
-import type { VersionedNotification } from "./alerts.ts";
+import type { NotificationRef, VersionedNotification } from "./alerts.ts";
 import type { FireClaim } from "./claims.ts";
 import type { Lease } from "./lanes.ts";
 import type { Retention, RunCompletion } from "./store.ts";
@@ -1415,6 +1415,50 @@ export function storeContract(name: string, makeStores: MakeStores): void {
         }]);
         const [again] = await s.alerts.getNotifications([first.id]);
         await s.alerts.saveNotification(again!, { ...retry, state: "sent", nextAttemptAt: null });
+        assert.deepEqual(await s.alerts.dueNotifications(Infinity, 10), []);
+      },
+    );
+
+    await step(
+      t,
+      "a due notification is the notification lane's item, saved with its lease ended",
+      async (s) => {
+        const job = makeJob({});
+        await s.records.createJob(job, null);
+        const incident = makeIncident(job, "inc_000000000001eeeeeeeeeeeeeeee", T0);
+        const first = makeNotification(incident, "ntf_l", T0);
+        await s.alerts.decide({
+          current: { state: null, version: null },
+          next: alertState(job, {}),
+          settle: [],
+          notifications: [first],
+        });
+        const due = await s.lanes.listDue<NotificationRef>("notification", T0, 10);
+        assert.deepEqual(due.map((i) => [i.at, i.id, i.value]), [[T0, ["ntf_l"], {
+          userId: job.userId,
+          channelId: "ch_1",
+          kind: "incident.opened",
+          incidentIds: [incident.id],
+        }]]);
+        const [lease] = await s.lanes.take("notification", [{ item: due[0], until: T0 + 30_000 }]);
+        assert.deepEqual(await s.alerts.dueNotifications(Infinity, 10), []);
+        const [read] = await s.alerts.getNotifications([first.id]);
+        const retry = { ...first, nextAttemptAt: T0 + 5000 };
+        assert.equal(await s.alerts.saveNotification(read!, retry, { lease: lease!.ref }), true);
+        assert.deepEqual(await s.lanes.listExpired("notification", T0 + 30_000, 10), []);
+        assert.deepEqual(await s.alerts.dueNotifications(Infinity, 10), [{
+          at: T0 + 5000,
+          id: "ntf_l",
+        }]);
+        const [item] = await s.lanes.listDue<NotificationRef>("notification", T0 + 5000, 10);
+        const [again] = await s.lanes.take("notification", [{ item, until: T0 + 35_000 }]);
+        const [reread] = await s.alerts.getNotifications([first.id]);
+        const sent = { ...retry, state: "sent" as const, nextAttemptAt: null };
+        const version = await s.alerts.saveNotifications([{ current: reread!, next: sent }], {
+          leases: [again!.ref],
+        });
+        assert.equal((await s.alerts.getNotifications([first.id]))[0]?.version, version);
+        assert.deepEqual(await s.lanes.listExpired("notification", T0 + 35_000, 10), []);
         assert.deepEqual(await s.alerts.dueNotifications(Infinity, 10), []);
       },
     );

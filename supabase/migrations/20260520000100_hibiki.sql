@@ -199,6 +199,9 @@ create table if not exists public.hibiki_incidents (
 );
 create index if not exists hibiki_incidents_state on public.hibiki_incidents (user_id, state, id);
 create index if not exists hibiki_incidents_job on public.hibiki_incidents (user_id, job_id, id);
+-- `/metrics` counts the open ones across owners.
+create index if not exists hibiki_incidents_open on public.hibiki_incidents (id)
+  where state = 'open';
 -- Uptime: a job's incidents that end after the range's start (open ones never end).
 create index if not exists hibiki_incidents_job_end on public.hibiki_incidents
   (user_id, job_id, (coalesce(ended_at, 9223372036854775807)));

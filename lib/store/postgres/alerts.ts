@@ -33,6 +33,8 @@ import {
 
 type Row = Record<string, unknown>;
 
+/** The contract's limit on `saveNotifications` (what one Deno KV commit can check). */
+const MAX_NOTIFICATIONS_PER_WRITE = 90;
 /** Incidents a purge removes per transaction, with their notifications. */
 const PURGE_BATCH = 100;
 
@@ -73,9 +75,9 @@ export class PgAlertStore implements AlertStore {
     return decideKey(request);
   }
 
-  decide(decision: AlertDecision): Promise<boolean> {
+  async decide(decision: AlertDecision): Promise<boolean> {
     const { current, next } = decision;
-    return checked(this.sql, async (tx, version) => {
+    return null !== await checked(this.sql, async (tx, version) => {
       const { userId, jobId } = next;
       const written = current.version === null
         ? await tx`insert into public.hibiki_alert_states (user_id, job_id, state, version)
@@ -139,12 +141,12 @@ export class PgAlertStore implements AlertStore {
     return rows.map((r) => r.incident as Incident);
   }
 
-  saveIncident(
+  async saveIncident(
     current: VersionedIncident,
     next: Incident,
     cancel: { current: VersionedNotification; next: Notification }[] = [],
   ): Promise<boolean> {
-    return checked(this.sql, async (tx, version) => {
+    return null !== await checked(this.sql, async (tx, version) => {
       await writeIncident(tx, current, next, version);
       for (const change of cancel) {
         await writeNotification(tx, change.current, change.next, version);
@@ -176,15 +178,38 @@ export class PgAlertStore implements AlertStore {
     });
   }
 
-  saveNotification(
+  async saveNotification(
     current: VersionedNotification,
     next: Notification,
     options: { lease?: LeaseRef } = {},
   ): Promise<boolean> {
-    return checked(this.sql, async (tx, version) => {
+    return null !== await checked(this.sql, async (tx, version) => {
       await writeNotification(tx, current, next, version);
       if (options.lease) await releaseLease(tx, options.lease);
     });
+  }
+
+  saveNotifications(
+    changes: readonly { current: VersionedNotification; next: Notification }[],
+    options: { leases?: readonly LeaseRef[] } = {},
+  ): Promise<string | null> {
+    if (changes.length > MAX_NOTIFICATIONS_PER_WRITE) {
+      throw new RangeError(
+        `Cannot save ${changes.length} notifications at once: at most ${MAX_NOTIFICATIONS_PER_WRITE}`,
+      );
+    }
+    return checked(this.sql, async (tx, version) => {
+      for (const { current, next } of changes) {
+        await writeNotification(tx, current, next, version);
+      }
+      for (const lease of options.leases ?? []) await releaseLease(tx, lease);
+    });
+  }
+
+  async countOpenIncidents(): Promise<number> {
+    const [row] = await this.sql`select count(*)::bigint as n from public.hibiki_incidents
+      where state = 'open'`;
+    return row.n as number;
   }
 }
 
@@ -238,18 +263,21 @@ export async function purgeJobAlerts(sql: Sql, userId: string, jobId: string): P
 }
 
 /**
- * Runs `write` in one transaction with one new version for every row it writes; false, with
- * nothing written, when one of its checks failed (`Stale`).
+ * Runs `write` in one transaction with one new version for every row it writes: that version,
+ * or null, with nothing written, when one of its checks failed (`Stale`).
  */
 async function checked(
   sql: Sql,
   write: (tx: Tx, version: number) => Promise<void>,
-): Promise<boolean> {
+): Promise<string | null> {
   try {
-    await sql.begin(async (tx) => write(tx, await nextVersion(tx)));
-    return true;
+    return await sql.begin(async (tx) => {
+      const version = await nextVersion(tx);
+      await write(tx, version);
+      return String(version);
+    });
   } catch (error) {
-    if (error instanceof Stale) return false;
+    if (error instanceof Stale) return null;
     throw error;
   }
 }
