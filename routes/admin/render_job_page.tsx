@@ -1,9 +1,11 @@
 /**
- * Gathers what the job page shows (runs, figures, webhook, workers) and renders it. The job
- * routes answer with it, and so do the webhook panel's actions that reveal a secret or refuse.
+ * Gathers what the job page shows (state, figures, runs, webhook, workers) and renders it. The
+ * job routes answer with it, and so do the webhook panel's actions that reveal a secret or
+ * refuse.
  */
 import { JobPage, type JobPageProps } from "../../components/job_page.tsx";
 import { NotFoundError } from "../../lib/errors.ts";
+import { loadJobLive } from "../../lib/jobs/job_live.ts";
 import type { AdminContext } from "./context.ts";
 import type { AdminDeps } from "./deps.ts";
 import { renderPage } from "./render.tsx";
@@ -26,19 +28,20 @@ export async function renderJobPage(
   extras: JobPageExtras = {},
 ): Promise<Response> {
   const userId = c.get("user").id;
-  const job = await deps.jobs.get(userId, jobId);
-  const [runs, stats, webhook, workers] = await Promise.all([
-    deps.store.listRuns(userId, jobId, { limit: CHART_RUNS }),
-    deps.stats.summaries(userId, [jobId]),
+  const [live, webhook] = await Promise.all([
+    loadJobLive(deps, userId, jobId, { runs: CHART_RUNS }),
     deps.webhooks.get(userId, jobId).catch((e) => {
       if (e instanceof NotFoundError) return null;
       throw e;
     }),
-    job.workers.length > 0 ? deps.workers.list() : Promise.resolve([]),
   ]);
-  const deliveries = webhook
-    ? (await deps.webhooks.listDeliveries(userId, jobId, { limit: DELIVERIES })).values
-    : [];
+  const { job } = live;
+  const [workers, deliveries] = await Promise.all([
+    job.workers.length > 0 ? deps.workers.list() : Promise.resolve([]),
+    webhook
+      ? deps.webhooks.listDeliveries(userId, jobId, { limit: DELIVERIES }).then((p) => p.values)
+      : Promise.resolve([]),
+  ]);
   return renderPage(
     c,
     deps.assets,
@@ -47,9 +50,10 @@ export async function renderJobPage(
       t={c.get("t")}
       csrf={c.get("csrf")}
       job={job}
-      runs={runs.values}
+      state={live.state}
+      figures={live.figures}
+      runs={live.runs}
       tableSize={TABLE_RUNS}
-      summary={stats.get(jobId)}
       workers={workers}
       webhook={webhook}
       deliveries={deliveries}
