@@ -171,6 +171,18 @@ Deno.test("no admin page shows a heading with nothing under it", async () => {
     url: "https://example.com/",
     schedule: "0 9 * * *",
   });
+  // An inbound event without a body, kept and not acted on.
+  const hook = await client.api<{ id: string }>("POST", "/api/hooks", {
+    name: "deploys",
+    verification: { mode: "header_secret", header: "Secret", secret: "s3cret-value" },
+    action: { type: "store" },
+  });
+  const received = await s.system.app.request(`http://hibiki.test/hooks/${hook.id}`, {
+    method: "POST",
+    headers: { secret: "s3cret-value" },
+  });
+  await received.body?.cancel();
+  const [event] = await client.api<{ id: string }[]>("GET", `/api/hooks/${hook.id}/events`);
   for (
     const path of [
       "/admin",
@@ -184,6 +196,8 @@ Deno.test("no admin page shows a heading with nothing under it", async () => {
       "/admin/account",
       "/admin/credentials",
       "/admin/hooks",
+      `/admin/hooks/${hook.id}`,
+      `/admin/hooks/${hook.id}/events/${event.id}`,
       "/admin/channels",
       "/admin/maintenance",
     ]
