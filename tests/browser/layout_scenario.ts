@@ -139,7 +139,7 @@ async function scenario(): Promise<void> {
   await step("a job page opened before the first run follows it without a reload", async () => {
     await page.goto(jobUrl);
     const badge = page.locator("h1 .badge");
-    assert.equal(await badge.textContent(), "No runs yet");
+    assert.equal(await badge.textContent(), "No result yet");
     assert.equal(await figure("Runs").textContent(), "0");
     assert.equal(await figure("Last run").textContent(), "—");
     assert.match(await figure("Next run").textContent() ?? "", /^in \d+ (days|months)$/);
