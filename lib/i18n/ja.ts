@@ -450,6 +450,7 @@ export const ja: Record<string, string> = {
   "Details": "詳細",
   "Reminder": "リマインダー",
   "Grouped": "まとめて通知",
+  "Certificate expiring": "証明書の期限切れ間近",
   "Test": "テスト",
   "Waiting": "待機中",
   "Gave up": "断念",
