@@ -48,7 +48,16 @@ export type MakeStores = (options: {
 
 const RETENTION: Retention = { count: 1000, maxAgeMs: 30 * 86_400_000 };
 
-export function storeContract(name: string, makeStores: MakeStores): void {
+export interface ContractOptions {
+  /** Runs once after every step (a store shared between steps is released here). */
+  after?: () => Promise<void>;
+}
+
+export function storeContract(
+  name: string,
+  makeStores: MakeStores,
+  options: ContractOptions = {},
+): void {
   const step = (
     t: Deno.TestContext,
     title: string,
@@ -62,6 +71,14 @@ export function storeContract(name: string, makeStores: MakeStores): void {
     });
 
   Deno.test(`${name} keeps the Store contract`, async (t) => {
+    try {
+      await steps(t);
+    } finally {
+      await options.after?.();
+    }
+  });
+
+  async function steps(t: Deno.TestContext): Promise<void> {
     await step(t, "a job is created once, read, listed and found by a word", async (s) => {
       const job = makeJob({ name: "API health: Tokyo" });
       await s.records.createJob(job, T0 + 60_000);
@@ -1685,7 +1702,7 @@ export function storeContract(name: string, makeStores: MakeStores): void {
         await s.statusPages.create(statusPage({ id: "sp_d", userId: "other", slug: "new" }));
       },
     );
-  });
+  }
 }
 
 function channel(fields: Partial<Channel>): Channel {
