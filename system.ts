@@ -55,6 +55,8 @@ import { SessionService } from "./lib/users/sessions.ts";
 import { LoginThrottle } from "./lib/users/throttle.ts";
 import { UserService } from "./lib/users/users.ts";
 import { createMaintenance } from "./lib/alerts/maintenance.ts";
+import { ChangeLog } from "./lib/status/changes.ts";
+import { createStatusPages } from "./lib/status/feature.ts";
 
 export interface SystemOptions {
   clock?: Clock;
@@ -132,6 +134,9 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
     clock,
     jobExists: async (userId, jobId) => (await store.getJob(userId, jobId)) !== null,
   });
+  const calendar = options.calendar ?? maintenance.calendar;
+  // Status pages drop what they built for a job whose state alerting changes.
+  const changes = new ChangeLog();
   const channels = new ChannelService({
     channels: stores.channels,
     box,
@@ -152,13 +157,22 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
     store,
     alerts: stores.alerts,
     clock,
-    calendar: options.calendar ?? maintenance.calendar,
+    calendar,
     channels: stores.channels,
     send: (channel, message) => channels.send(channel, message),
     metrics,
     baseUrl: config.publicUrl,
     groupWindowMs: config.alertGroupMs,
     jitter: options.retryJitter,
+    onChange: (userId, jobId) => changes.note(userId, jobId),
+  });
+  const statusPages = createStatusPages({
+    store: stores.statusPages,
+    alerts: stores.alerts,
+    calendar,
+    clock,
+    changes,
+    jobExists: async (userId, jobId) => (await store.getJob(userId, jobId)) !== null,
   });
   const webhooks = createWebhooks({
     store,
@@ -286,6 +300,8 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
     maintenance: maintenance.service,
     channels,
     incidents: alerting.incidents,
+    statusPages: statusPages.service,
+    statusBoard: statusPages.board,
     workerApiKey: config.workerApiKey,
     dispatcher: lanes.fires,
     metrics,
@@ -304,6 +320,7 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
       credentials,
       channels,
       maintenance: maintenance.service,
+      incidents: alerting.incidents,
       users,
       sessions,
       clock,

@@ -15,6 +15,7 @@ import { deliveries } from "./deliveries.ts";
 import { edge } from "./edge.ts";
 import { inbound } from "./inbound.ts";
 import { ui } from "./ui.ts";
+import { status } from "./status.ts";
 import { startup } from "./startup.ts";
 import { steady } from "./steady.ts";
 import { tickCost } from "./tick_cost.ts";
@@ -39,6 +40,7 @@ const SCENARIOS: Record<string, Scenario> = {
   inbound,
   ui,
   alerts,
+  status,
 };
 
 const { values } = parseArgs({

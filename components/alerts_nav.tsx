@@ -1,7 +1,7 @@
 /**
  * The Alerts section: one entry in the main navigation, and tabs across the top of each of its
- * pages. A new alerting page (incidents) is one more row in ALERT_TABS; the first row is where
- * the main navigation's Alerts link goes.
+ * pages. A new alerting page is one more row in ALERT_TABS; the first row is where the main
+ * navigation's Alerts link goes: the incidents, what someone clicking "Alerts" wants first.
  */
 import type { Translate } from "../lib/i18n/i18n.ts";
 
@@ -13,6 +13,7 @@ export interface AlertTab {
 }
 
 export const ALERT_TABS: readonly AlertTab[] = [
+  { key: "incidents", href: "/admin/incidents", label: "Incidents" },
   { key: "channels", href: "/admin/channels", label: "Notification channels" },
   { key: "maintenance", href: "/admin/maintenance", label: "Maintenance" },
 ];

@@ -7,6 +7,12 @@
 import { METHODS } from "../lib/jobs/job_input.ts";
 import type { Translate } from "../lib/i18n/i18n.ts";
 import ScheduleFields from "../islands/schedule_fields.tsx";
+import {
+  type AlertFormValues,
+  AlertsFieldset,
+  type ChannelOption,
+  EMPTY_ALERT_FORM,
+} from "./alerts_fieldset.tsx";
 import { Csrf, Field, TextField } from "./field.tsx";
 import { Island } from "./island.tsx";
 
@@ -47,6 +53,7 @@ export interface JobFormValues {
   crTaskCount: string;
   /** Cloud Run's task timeout, e.g. `3600s`. */
   crTimeout: string;
+  alerts: AlertFormValues;
 }
 
 export const EMPTY_JOB_FORM: JobFormValues = {
@@ -72,6 +79,7 @@ export const EMPTY_JOB_FORM: JobFormValues = {
   crArgs: "",
   crTaskCount: "",
   crTimeout: "",
+  alerts: EMPTY_ALERT_FORM,
 };
 
 export interface JobFormProps {
@@ -90,6 +98,8 @@ export interface JobFormProps {
   credentials: CredentialOption[];
   /** Editing: the job's type, which cannot change (only its fieldset shows). */
   fixedTarget?: JobTarget;
+  /** The user's notification channels, for the Alerts part. */
+  channels?: ChannelOption[];
 }
 
 let zones: string[] | null = null;
@@ -187,6 +197,12 @@ export function JobForm(props: JobFormProps) {
           <input type="checkbox" name="enabled" value="1" checked={values.enabled} /> {t("Enabled")}
         </label>
       </fieldset>
+      <AlertsFieldset
+        t={t}
+        values={values.alerts}
+        error={errors.alerts}
+        channels={props.channels ?? []}
+      />
       <button type="submit" class="primary">{props.submitLabel}</button>
     </form>
   );

@@ -11,6 +11,7 @@ import { Flash } from "./layout.tsx";
 import { jobPath } from "./paths.ts";
 import { WebhookPanel, type WebhookPanelProps } from "./webhook_panel.tsx";
 import { JobDetails, JobFigures } from "./job_details.tsx";
+import { AlertStateBadge, JobAlerts, type JobAlertsView } from "./job_alerts.tsx";
 import { JobPlaces } from "./job_places.tsx";
 
 export interface JobPageProps {
@@ -28,6 +29,8 @@ export interface JobPageProps {
   /** How often the activity island asks for new runs. */
   refreshMs: number;
   notice?: string | null;
+  /** The job's alert state, uptime and latest incidents. */
+  alerts?: JobAlertsView;
   /** What the webhook panel shows after one of its actions: a new secret, an error. */
   webhookExtras?: Partial<
     Pick<WebhookPanelProps, "revealedSecret" | "endpointValue" | "error" | "notice">
@@ -53,7 +56,9 @@ export function JobPage(props: JobPageProps) {
     <>
       <div class="heading">
         <h1>
-          {job.name} <span class={stateClass(state)}>{t(stateLabel(state))}</span>
+          {job.name} {props.alerts
+            ? <AlertStateBadge t={t} state={props.alerts.state.state} />
+            : <span class={stateClass(state)}>{t(stateLabel(state))}</span>}
         </h1>
         <div class="actions">
           <form method="post" action={`${base}/run`} class="inline">
@@ -72,6 +77,9 @@ export function JobPage(props: JobPageProps) {
         <JobDetails t={t} job={job} />
         <JobFigures t={t} job={job} summary={props.summary} />
       </div>
+      {props.alerts && (
+        <JobAlerts t={t} jobId={job.id} alerts={props.alerts} settings={job.alerts} />
+      )}
       <section class="panel" aria-labelledby="activity-title">
         <h2 id="activity-title">{t("Recent runs")}</h2>
         <Island

@@ -15,3 +15,7 @@ export function channelPath(id: string): string {
 export function maintenancePath(id: string): string {
   return `/admin/maintenance/${encodeURIComponent(id)}`;
 }
+
+export function incidentPath(id: string): string {
+  return `/admin/incidents/${encodeURIComponent(id)}`;
+}

@@ -27,10 +27,33 @@ const baseUrl = z.string().refine((text) => {
 }, "must be an http(s) URL without credentials, query or fragment")
   .transform((text) => text.replace(/\/+$/, ""));
 
+/**
+ * A Postgres connection string (`postgres://` or `postgresql://`, with a host and a database).
+ * Supabase's direct string and its pooler's work as given; the pooler in transaction mode
+ * (port 6543, or `?pgbouncer=true`) keeps no prepared statements, so they are turned off there.
+ */
+const databaseUrl = z.string().transform((text, ctx) => {
+  const url = URL.canParse(text) ? new URL(text) : null;
+  if (
+    !url || !["postgres:", "postgresql:"].includes(url.protocol) || !url.hostname ||
+    url.pathname.length <= 1
+  ) {
+    ctx.addIssue({
+      code: "custom",
+      message: "must be a postgres:// or postgresql:// URL with a host and a database name",
+    });
+    return z.NEVER;
+  }
+  const pooled = url.port === "6543" || url.searchParams.get("pgbouncer") === "true";
+  return { url: text, prepare: !pooled };
+});
+
 const schema = z.object({
   PORT: int(0, 65535).default(8000),
   HIBIKI_HOSTNAME: z.string().min(1).default("0.0.0.0"),
   HIBIKI_KV_PATH: z.string().min(1).optional(),
+  DATABASE_URL: databaseUrl.optional(),
+  HIBIKI_DATABASE_PREPARE: flag.optional(),
   HIBIKI_API_KEY: z.string().min(16, "must be at least 16 characters").optional(),
   HIBIKI_ADMIN_PASSWORD: z.string().min(12, "must be at least 12 characters").max(200).optional(),
   HIBIKI_MASTER_KEY: z.string().optional(),
@@ -73,6 +96,11 @@ export interface Config {
   hostname: string;
   /** null: the platform's own KV (Deno Deploy). */
   kvPath: string | null;
+  /**
+   * DATABASE_URL: Postgres instead of Deno KV. `prepare`: named prepared statements, off for
+   * a pooler in transaction mode (HIBIKI_DATABASE_PREPARE overrides the guess).
+   */
+  database: { url: string; prepare: boolean } | null;
   rootApiKey: string | null;
   /** The admin pages' password of the user `default` (HIBIKI_ADMIN_PASSWORD). */
   adminPassword: string | null;
@@ -129,6 +157,9 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     port: e.PORT,
     hostname: e.HIBIKI_HOSTNAME,
     kvPath: e.HIBIKI_KV_PATH ?? (onDeploy ? null : "./data/hibiki.kv"),
+    database: e.DATABASE_URL
+      ? { url: e.DATABASE_URL.url, prepare: e.HIBIKI_DATABASE_PREPARE ?? e.DATABASE_URL.prepare }
+      : null,
     rootApiKey: e.HIBIKI_API_KEY ?? null,
     adminPassword: e.HIBIKI_ADMIN_PASSWORD ?? null,
     masterKey: e.HIBIKI_MASTER_KEY ?? null,

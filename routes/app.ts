@@ -17,6 +17,10 @@ import { channelRoutes } from "./api/channels.ts";
 import type { ChannelService } from "../lib/alerts/channel_service.ts";
 import { incidentRoutes } from "./api/incidents.ts";
 import type { IncidentService } from "../lib/alerts/incidents.ts";
+import { statusPageRoutes } from "./api/status_pages.ts";
+import type { StatusPageService } from "../lib/status/status_pages.ts";
+import type { StatusBoard } from "../lib/status/status_board.ts";
+import { publicStatusRoutes } from "./status/mod.ts";
 import type { CredentialService } from "../lib/gcp/credentials.ts";
 import { edgeRoutes } from "./functions/v1.ts";
 import { hookRoutes } from "./hooks.ts";
@@ -49,6 +53,9 @@ export interface AppDeps extends HealthDeps {
   channels: ChannelService;
   /** Incidents, alert states and uptime (lib/alerts/). */
   incidents: IncidentService;
+  /** Owners' status pages (`/api/status-pages`) and the public board (`/status/*`). */
+  statusPages: StatusPageService;
+  statusBoard: StatusBoard;
   clock: Clock;
   rootApiKey: string | null;
   /** The admin web pages (routes/admin/). */
@@ -93,9 +100,12 @@ export function createApp(deps: AppDeps): Hono {
   api.route("/maintenance", maintenanceRoutes(deps));
   api.route("/channels", channelRoutes(deps));
   api.route("/incidents", incidentRoutes(deps));
+  api.route("/status-pages", statusPageRoutes(deps));
   app.route("/api", api);
   // Admin web pages: HTML, own error pages and security headers (routes/admin/mod.ts).
   app.route("/admin", adminRoutes(deps.admin));
   app.route("/static", staticRoutes(deps.admin.assets));
+  // Public, no sign-in: status pages, their JSON and badges (routes/status/).
+  app.route("/status", publicStatusRoutes({ board: deps.statusBoard, assets: deps.admin.assets }));
   return app;
 }

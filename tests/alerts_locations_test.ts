@@ -19,6 +19,7 @@ import {
   namedChannels,
   stateOf,
   switchableProbe,
+  TestCalendar,
 } from "./alerts_support.ts";
 import { callEdge, checkResult } from "./edge_support.ts";
 import { expectStatus, TestSystem, type TestSystem as TS } from "./helpers.ts";
@@ -426,3 +427,28 @@ function failedRun(jobId: string, at: number): Run {
     failure: "Expected status 2xx, got 503",
   };
 }
+
+Deno.test("a worker's result inside a maintenance window is stored, marked, and moves no state", async () => {
+  const calendar = new TestCalendar();
+  await using t = await TestSystem.start({ env: ENV, calendar });
+  await addWorkers(t, "aws-tyo1a");
+  const job = await t.createJob({
+    name: "API",
+    url: "https://example.com/",
+    schedule: "@every 60s",
+    local: false,
+    workers: [{ workerId: "aws-tyo1a" }],
+    alerts: { failureThreshold: 1 },
+  });
+  const f = firstFire(t, job);
+  calendar.windows.push([f, f + MINUTE]);
+  t.clock.set(f + 30_000);
+  await report(t, job, "aws-tyo1a", f + 10_000, false);
+  await t.settle();
+  assert.equal((await stateOf(t, job.id)).state, "maintenance");
+  assert.deepEqual(await incidentsOf(t), []);
+  const runs = await t.call<Run[]>("GET", `/api/jobs/${job.id}/runs`);
+  assert.deepEqual(runs.body.data.map((r) => [r.where, r.status, r.maintenance?.id]), [
+    ["aws-tyo1a", "failure", "mw_test"],
+  ]);
+});

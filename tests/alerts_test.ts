@@ -19,6 +19,7 @@ import {
 } from "./alerts_support.ts";
 import { expectError, expectStatus, T0, TestSystem } from "./helpers.ts";
 import type { Incident } from "../lib/alerts/types.ts";
+import type { Run } from "../lib/store/types.ts";
 
 const iso = (minutes: number) => new Date(T0 + minutes * MINUTE).toISOString();
 
@@ -333,6 +334,14 @@ Deno.test("a maintenance window holds the incident back and it opens when the wi
   assert.equal(held.state, "maintenance");
   assert.equal(held.failures, 2);
   assert.deepEqual(await incidentsOf(t), []);
+  // The runs inside the window are kept, and marked; the one before it is not.
+  const runs = await t.call<Run[]>("GET", `/api/jobs/${job.id}/runs`);
+  const marks = runs.body.data.map((r) => [r.scheduledAt, r.maintenance?.name ?? null]);
+  assert.deepEqual(marks.sort(), [
+    [iso(1), null],
+    [iso(2), "test window"],
+    [iso(3), "test window"],
+  ]);
 
   // The window ends at 12:03:30 while the job is failing: the incident opens then, not at 12:04.
   await atMinute(t, 3, 30);

@@ -28,6 +28,7 @@ interface Fixture {
   channelId: string;
   /** No incident exists: the routes answer 404 past the scope check. */
   incidentId: string;
+  statusPageId: string;
 }
 
 interface Route {
@@ -121,6 +122,41 @@ const ROUTES: Route[] = [
     path: (f) => `/api/incidents/${f.incidentId}/acknowledge`,
     scope: "write:jobs",
     status: 404,
+  },
+  {
+    method: "POST",
+    path: (f) => `/api/incidents/${f.incidentId}/updates`,
+    body: { message: "Looking into it" },
+    scope: "write:jobs",
+    status: 404,
+  },
+  // Status pages publish jobs' states: they go with the jobs' scopes.
+  { method: "GET", path: () => "/api/status-pages", scope: "read:jobs", status: 200 },
+  {
+    method: "POST",
+    path: () => "/api/status-pages",
+    body: { slug: "matrix-two", title: "Two", groups: [] },
+    scope: "write:jobs",
+    status: 201,
+  },
+  {
+    method: "GET",
+    path: (f) => `/api/status-pages/${f.statusPageId}`,
+    scope: "read:jobs",
+    status: 200,
+  },
+  {
+    method: "PATCH",
+    path: (f) => `/api/status-pages/${f.statusPageId}`,
+    body: { title: "Renamed" },
+    scope: "write:jobs",
+    status: 200,
+  },
+  {
+    method: "DELETE",
+    path: (f) => `/api/status-pages/${f.statusPageId}`,
+    scope: "write:jobs",
+    status: 200,
   },
   { method: "GET", path: () => "/api/keys", scope: "admin", status: 200 },
   {
@@ -293,6 +329,7 @@ const pattern = (route: Route) =>
     maintenanceId: ":id",
     channelId: ":id",
     incidentId: ":id",
+    statusPageId: ":id",
   });
 
 async function fixture(t: TestSystem): Promise<Fixture> {
@@ -329,7 +366,12 @@ async function fixture(t: TestSystem): Promise<Fixture> {
     body: { name: "pd", type: "pagerduty", config: { routingKey: "R".repeat(32) } },
   });
   expectStatus(channel, 201);
+  const statusPage = await t.call<{ id: string }>("POST", "/api/status-pages", {
+    body: { slug: "matrix", title: "Matrix", groups: [{ name: "G", jobIds: [job.id] }] },
+  });
+  expectStatus(statusPage, 201);
   return {
+    statusPageId: statusPage.body.data.id,
     maintenanceId: maintenance.body.data.id,
     channelId: channel.body.data.id,
     incidentId: "inc_missing",
@@ -439,6 +481,7 @@ Deno.test("the scope check comes before the record lookup, so an unknown id stil
     maintenanceId: "mw_unknown",
     channelId: "ch_unknown",
     incidentId: "inc_unknown",
+    statusPageId: "sp_unknown",
   };
   for (const route of ROUTES) {
     const key = route.scope === "admin" ? reader : admin;

@@ -70,6 +70,8 @@ export interface AlertEngineOptions {
   calendar: MaintenanceCalendar;
   /** Told the earliest time of notifications just queued (the notification lane's wake). */
   onNotification?: (at: number) => void;
+  /** Told after a decision that changed a job's state or incident (status pages' caches). */
+  onChange?: (userId: string, jobId: string) => void;
 }
 
 /** What the runner and the result ingester call around `recordRun`. */
@@ -78,6 +80,8 @@ export interface RunDecisions {
   facts(
     jobs: readonly (readonly [string, string])[],
   ): Promise<{ job: Job | null; state: VersionedAlertState }[]>;
+  /** Marks a run made while a maintenance window covered its job (`run.maintenance`). */
+  markMaintenance(run: Run, job: Job): Promise<void>;
   /** The decide item to write with the run; null when it decides nothing (a missed fire). */
   requestFor(run: Run, job: Job): DecideRequest | null;
   /**
@@ -102,6 +106,12 @@ export class AlertEngine implements RunDecisions {
     jobs: readonly (readonly [string, string])[],
   ): Promise<{ job: Job | null; state: VersionedAlertState }[]> {
     return this.options.alerts.decisionFacts(jobs);
+  }
+
+  async markMaintenance(run: Run, job: Job): Promise<void> {
+    const at = Date.parse(run.scheduledAt);
+    const window = await this.options.calendar.coveringAt(job.userId, job.id, at);
+    if (window) run.maintenance = { id: window.id, name: window.name };
   }
 
   requestFor(run: Run, job: Job): DecideRequest | null {
@@ -300,6 +310,10 @@ export class AlertEngine implements RunDecisions {
   }
 
   private queued(decision: AlertDecision): void {
+    const before = decision.current.state;
+    if (decision.incident || before?.state !== decision.next.state) {
+      this.options.onChange?.(decision.next.userId, decision.next.jobId);
+    }
     const times = (decision.notifications ?? []).map((n) => n.nextAttemptAt ?? Infinity);
     const first = Math.min(...times);
     if (first !== Infinity) this.options.onNotification?.(first);

@@ -48,6 +48,8 @@ export interface AlertsOptions {
   groupWindowMs?: number;
   /** Jitter of notification retries in [-1, 1); tests pin it. */
   jitter?: () => number;
+  /** Told when a job's state or incidents change (status pages forget what they built). */
+  onChange?: (userId: string, jobId: string) => void;
 }
 
 export interface Alerts {
@@ -82,7 +84,13 @@ export function createAlerts(options: AlertsOptions): Alerts {
     groupWindowMs: options.groupWindowMs ?? GROUP_WINDOW_MS,
     jitter: options.jitter,
   });
-  const engine = new AlertEngine({ alerts, clock, calendar, onNotification: wake });
+  const engine = new AlertEngine({
+    alerts,
+    clock,
+    calendar,
+    onNotification: wake,
+    onChange: options.onChange,
+  });
   const lane = new Dispatcher<DecideValue>({
     lane: "alert",
     store: lanes,
@@ -91,6 +99,12 @@ export function createAlerts(options: AlertsOptions): Alerts {
     leaseMs: () => DECIDE_LEASE_MS,
     execute: (item, lease) => engine.execute(item, lease),
   });
-  const incidents = new IncidentService({ alerts, store, clock, calendar });
+  const incidents = new IncidentService({
+    alerts,
+    store,
+    clock,
+    calendar,
+    onChange: options.onChange,
+  });
   return { engine, incidents, lane, notifications };
 }

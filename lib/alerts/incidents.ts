@@ -1,7 +1,8 @@
 /**
  * Incidents, alert states and uptime as the API reads them: lists and lookups scoped to the
  * owner, acknowledgement (which cancels the reminders and escalations not yet sent, in the
- * same write), a job's alert state, and its uptime over 24 h, 7 d, 30 d and 90 d.
+ * same write), operators' updates (which status pages show), a job's alert state, and its
+ * uptime over 24 h, 7 d, 30 d and 90 d.
  */
 import type { Clock } from "../clock.ts";
 import { ConflictError, NotFoundError, ValidationError } from "../errors.ts";
@@ -14,6 +15,9 @@ import type { AlertState, Incident, MaintenanceCalendar, Notification, Verdict }
 import { uptimeBetween, type UptimeFigures } from "./uptime.ts";
 
 const INCIDENT_ID = /^inc_[0-9a-f]{28}$/;
+/** Updates on one incident at most: the record stays far under Deno KV's 64 KiB a value. */
+export const MAX_INCIDENT_UPDATES = 10;
+export const MAX_UPDATE_CHARS = 2000;
 const DAY_MS = 86_400_000;
 /** The ranges uptime is given over, longest last (it bounds the one read). */
 export const UPTIME_WINDOWS = {
@@ -52,6 +56,8 @@ export interface IncidentServiceOptions {
   store: Store;
   clock: Clock;
   calendar: MaintenanceCalendar;
+  /** Told when an incident changes in a way status pages show (an operator's update). */
+  onChange?: (userId: string, jobId: string) => void;
 }
 
 export class IncidentService {
@@ -104,9 +110,39 @@ export class IncidentService {
         acknowledgedAt: new Date(now).toISOString(),
         acknowledgedBy: who,
       };
-      if (await this.options.alerts.saveIncident(current, next, cancel)) return next;
+      if (await this.options.alerts.saveIncident(current, next, cancel)) {
+        this.options.onChange?.(userId, next.jobId); // status pages show "being investigated"
+        return next;
+      }
     }
     throw new ConflictError(`Cannot acknowledge incident "${incidentId}": it keeps changing`);
+  }
+
+  /**
+   * Appends an operator's note (`{ message }`) to an incident, open or resolved, with
+   * compare-and-set: two notes posted at once both land, in the order written.
+   */
+  async addUpdate(userId: string, incidentId: string, body: unknown): Promise<Incident> {
+    const message = updateMessage(body);
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const current = await this.read(userId, incidentId);
+      if (current.incident.updates.length >= MAX_INCIDENT_UPDATES) {
+        throw new ConflictError(
+          `Cannot add an update to incident "${incidentId}": it has ${MAX_INCIDENT_UPDATES} ` +
+            "already",
+        );
+      }
+      const at = new Date(this.options.clock.now()).toISOString();
+      const next: Incident = {
+        ...current.incident,
+        updates: [...current.incident.updates, { at, message }],
+      };
+      if (await this.options.alerts.saveIncident(current, next)) {
+        this.options.onChange?.(userId, next.jobId);
+        return next;
+      }
+    }
+    throw new ConflictError(`Cannot add an update to incident "${incidentId}": it keeps changing`);
   }
 
   /** The job's alert state; a disabled job shows `paused`. */
@@ -166,4 +202,23 @@ export class IncidentService {
     if (!found) throw new NotFoundError(`Incident "${incidentId}" not found`);
     return found;
   }
+}
+
+function updateMessage(body: unknown): string {
+  if (typeof body !== "object" || body === null || Array.isArray(body)) {
+    throw new ValidationError("Request body must be a JSON object", null);
+  }
+  const message = (body as { message?: unknown }).message;
+  const extra = Object.keys(body).find((key) => key !== "message");
+  if (extra !== undefined) throw new ValidationError(`Unknown field "${extra}"`, extra);
+  if (message === undefined) throw new ValidationError("message is required", "message");
+  if (typeof message !== "string") throw new ValidationError("message must be text", "message");
+  const text = message.trim();
+  if (text.length === 0 || text.length > MAX_UPDATE_CHARS) {
+    throw new ValidationError(
+      `message must be 1 to ${MAX_UPDATE_CHARS} characters`,
+      "message",
+    );
+  }
+  return text;
 }

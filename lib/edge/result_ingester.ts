@@ -92,7 +92,12 @@ export class ResultIngester {
     if (!alerts) return new Map();
     const jobs = [...new Map(runs.map((r) => [r.jobId, r.userId])).entries()];
     const facts = await alerts.facts(jobs.map(([jobId, userId]) => [userId, jobId]));
-    return new Map(jobs.map(([jobId], i) => [jobId, facts[i]]));
+    const byJob: AlertFacts = new Map(jobs.map(([jobId], i) => [jobId, facts[i]]));
+    for (const run of runs) {
+      const job = byJob.get(run.jobId)?.job;
+      if (job) await alerts.markMaintenance(run, job);
+    }
+    return byJob;
   }
 
   /** The results whose monitor is still assigned to their worker, as runs. */

@@ -102,6 +102,7 @@ export class Runner {
       return;
     }
     const run = await this.send(task, stored.job, leaseUntil);
+    await this.options.alerts?.markMaintenance(run, stored.job);
     const followUp = await this.options.followUp?.(run, stored) ?? null;
     const decide = this.options.alerts?.requestFor(run, stored.job) ?? undefined;
     const recorded = await store.recordRun({

@@ -9,6 +9,16 @@ import type { HookRecord, InboundEvent, Page } from "./types.ts";
  */
 export const CHUNK_BYTES = 60 * 1024;
 
+/** Attempts kept on an event (the latest), so it stays well under 64 KiB in every store. */
+const MAX_ATTEMPTS_KEPT = 20;
+
+/** The event as stored: its oldest action attempts dropped. */
+export function trimEvent(event: InboundEvent): InboundEvent {
+  const { attempts } = event.action;
+  if (attempts.length <= MAX_ATTEMPTS_KEPT) return event;
+  return { ...event, action: { ...event.action, attempts: attempts.slice(-MAX_ATTEMPTS_KEPT) } };
+}
+
 export interface NewEvent {
   event: InboundEvent;
   body: Uint8Array;

@@ -10,6 +10,7 @@ import type { InboundStore } from "./inbound.ts";
 import type { LaneStore } from "./lanes.ts";
 import type { MaintenanceStore } from "./maintenance.ts";
 import type { JobStatsStore } from "./stats.ts";
+import type { StatusPageStore } from "./status_pages.ts";
 import type { Store } from "./store.ts";
 import type { LoginFailureStore, SessionStore, UserStore } from "./users.ts";
 import type { WebhookStore } from "./webhooks.ts";
@@ -35,4 +36,6 @@ export interface Stores {
   channels: ChannelStore;
   /** Alert states, incidents and the notification outbox (issue 12). */
   alerts: AlertStore;
+  /** Public status pages (issue 13). */
+  statusPages: StatusPageStore;
 }

@@ -171,6 +171,11 @@ export interface Run {
    * Absent for http, for worker and Cloud Run runs, and when it could not be read.
    */
   tls?: RunTls;
+  /**
+   * The maintenance window that covered the run's time, when one did: the run is kept and
+   * shown, but moves no state and sends nothing (issue 12).
+   */
+  maintenance?: { id: string; name: string };
 }
 
 /** An https target's certificate as a run saw it. */

@@ -3,6 +3,8 @@ import { headerLines, parseHeaderLines } from "./header_lines.ts";
 import type { JobFormValues } from "../../components/job_form.tsx";
 import { ValidationError } from "../../lib/errors.ts";
 import type { JobView } from "../../lib/store/types.ts";
+import type { AlertSettings } from "../../lib/alerts/types.ts";
+import { alertFormValues, alertsBody, alertValues } from "./alerts_form_data.ts";
 
 export function formValues(form: Record<string, string>): JobFormValues {
   return {
@@ -28,6 +30,7 @@ export function formValues(form: Record<string, string>): JobFormValues {
     crArgs: form.crArgs ?? "",
     crTaskCount: form.crTaskCount ?? "",
     crTimeout: form.crTimeout ?? "",
+    alerts: alertFormValues(form),
   };
 }
 
@@ -58,12 +61,20 @@ export function jobValues(job: JobView): JobFormValues {
     crArgs: (overrides.args ?? []).join("\n"),
     crTaskCount: overrides.taskCount === undefined ? "" : String(overrides.taskCount),
     crTimeout: overrides.timeout ?? "",
+    alerts: alertValues(job.alerts),
   };
 }
 
-/** The API body for the values; a value that cannot be read fails naming its API field. */
-export function jobBody(values: JobFormValues): Record<string, unknown> {
-  if (values.target === "cloud_run_job") return cloudRunJobBody(values);
+/**
+ * The API body for the values; a value that cannot be read fails naming its API field.
+ * `alertDefaults` (an edit) is what an emptied alert threshold goes back to.
+ */
+export function jobBody(
+  values: JobFormValues,
+  alertDefaults?: Pick<AlertSettings, "failureThreshold" | "successThreshold">,
+): Record<string, unknown> {
+  const alerts = alertsBody(values.alerts, alertDefaults);
+  if (values.target === "cloud_run_job") return { ...cloudRunJobBody(values), alerts };
   const headers = parseHeaderLines(values.headers, "headers", "headers");
   const timeout = Number(values.timeoutSeconds || "30");
   if (!Number.isFinite(timeout)) throw new ValidationError("timeout must be a number", "timeoutMs");
@@ -87,6 +98,7 @@ export function jobBody(values: JobFormValues): Record<string, unknown> {
     enabled: values.enabled,
     local: values.local,
     workers: values.workers.split(/[\s,]+/).filter(Boolean).map((workerId) => ({ workerId })),
+    alerts,
   };
 }
 

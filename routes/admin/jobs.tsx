@@ -10,6 +10,7 @@ import type { JobView } from "../../lib/store/types.ts";
 import type { AdminContext, AdminEnv } from "./context.ts";
 import { formOf, requireConfirmed, splitFormError } from "./context.ts";
 import { formValues, jobBody, jobValues } from "./job_form_data.ts";
+import { alertDefaultsFor, channelOptions } from "./alerts_form_data.ts";
 import { renderJobPage } from "./render_job_page.tsx";
 import type { AdminDeps } from "./deps.ts";
 import { renderPage } from "./render.tsx";
@@ -28,6 +29,7 @@ const FORM_FIELDS = new Set([
   "workers",
   "cloudRun",
   "type",
+  "alerts",
 ]);
 
 export function jobRoutes(deps: AdminDeps): Hono<AdminEnv> {
@@ -42,10 +44,12 @@ export function jobRoutes(deps: AdminDeps): Hono<AdminEnv> {
     const { job, error } = options;
     const { errors, formError } = splitFormError(error, FORM_FIELDS);
     const title = job ? t("Edit {name}", { name: job.name }) : t("New job");
-    const credentials = (await deps.credentials.list(userOf(c))).map((cred) => ({
-      id: cred.id,
-      client_email: cred.client_email,
-    }));
+    const [credentials, channels] = await Promise.all([
+      deps.credentials.list(userOf(c)).then((list) =>
+        list.map((cred) => ({ id: cred.id, client_email: cred.client_email }))
+      ),
+      channelOptions(deps, userOf(c)),
+    ]);
     return renderPage(
       c,
       deps.assets,
@@ -60,6 +64,7 @@ export function jobRoutes(deps: AdminDeps): Hono<AdminEnv> {
         formError={formError}
         now={deps.clock.now()}
         credentials={credentials}
+        channels={channels}
         fixedTarget={job?.type}
       />,
     );
@@ -92,7 +97,7 @@ export function jobRoutes(deps: AdminDeps): Hono<AdminEnv> {
     const job = await deps.jobs.get(userOf(c), c.req.param("id"));
     const values = { ...formValues(await formOf(c)), target: job.type };
     try {
-      const body = jobBody(values);
+      const body = jobBody(values, alertDefaultsFor(job, values));
       // The type is fixed when a job is created.
       delete body.type;
       // Unchanged workers keep their offsets: only a new list re-spreads them.

@@ -17,6 +17,7 @@ import type { AdminDeps } from "./deps.ts";
 import { adminErrors } from "./errors.tsx";
 import { hookEventRoutes } from "./hook_events.tsx";
 import { hookRoutes } from "./hooks.tsx";
+import { incidentRoutes } from "./incidents.tsx";
 import { jobRoutes } from "./jobs.tsx";
 import { keyRoutes } from "./keys.tsx";
 import { language, languageRoutes } from "./language.ts";
@@ -57,6 +58,7 @@ export function adminRoutes(deps: AdminDeps): Hono<AdminEnv> {
   app.route("/workers", workerRoutes(deps));
   app.route("/hooks", hookRoutes(deps));
   app.route("/hooks", hookEventRoutes(deps));
+  app.route("/incidents", incidentRoutes(deps));
   app.route("/channels", channelRoutes(deps));
   app.route("/maintenance", maintenanceRoutes(deps));
   app.route("/credentials", credentialRoutes(deps));

@@ -1,8 +1,11 @@
-/** `/api/incidents`: a tenant's incidents, newest first, and their acknowledgement. */
+/**
+ * `/api/incidents`: a tenant's incidents, newest first, their acknowledgement, and the
+ * operator's updates that status pages show.
+ */
 import { Hono } from "hono";
 import type { IncidentService } from "../../lib/alerts/incidents.ts";
 import { type AuthEnv, scope, userOf } from "../middleware/auth.ts";
-import { ok, okPage, pageParams } from "../http.ts";
+import { jsonBody, ok, okPage, pageParams } from "../http.ts";
 
 export function incidentRoutes(deps: { incidents: IncidentService }): Hono<AuthEnv> {
   const { incidents } = deps;
@@ -21,5 +24,11 @@ export function incidentRoutes(deps: { incidents: IncidentService }): Hono<AuthE
     const principal = c.get("principal");
     return ok(c, await incidents.acknowledge(principal.userId, c.req.param("id"), principal.name));
   });
+  app.post(
+    "/:id/updates",
+    scope("write:jobs"),
+    async (c) =>
+      ok(c, await incidents.addUpdate(userOf(c), c.req.param("id"), await jsonBody(c)), 201),
+  );
   return app;
 }

@@ -40,12 +40,17 @@ async function scenario(): Promise<void> {
   };
   const visible = (selector: string) => page.locator(selector).isVisible();
 
-  await step("signing in, the Alerts link leads to the channels", async () => {
-    await h.signIn();
-    await page.getByRole("link", { name: "Alerts" }).click();
-    await page.waitForURL(`${h.origin}/admin/channels`);
-    await page.getByText("No channels yet.").waitFor();
-  });
+  await step(
+    "signing in, the Alerts link leads to the incidents, a tab to the channels",
+    async () => {
+      await h.signIn();
+      await page.getByRole("link", { name: "Alerts" }).click();
+      await page.waitForURL(`${h.origin}/admin/incidents`);
+      await page.getByRole("link", { name: "Notification channels" }).click();
+      await page.waitForURL(`${h.origin}/admin/channels`);
+      await page.getByText("No channels yet.").waitFor();
+    },
+  );
 
   await step("the channel form shows only the chosen type's fields", async () => {
     await page.getByRole("link", { name: "New channel" }).click();

@@ -229,6 +229,15 @@ export const kvKeys = {
   /** A user's channels in id order (ids start with their creation time: creation order). */
   channelsOf: (userId: string) => ["channel", userId],
   channel: (userId: string, channelId: string) => ["channel", userId, channelId],
+  // --- Status pages (lib/status/) -----------------------------------------------------------
+  /** An owner's status pages in id order (ids start with their creation time). */
+  statusPagesOf: (userId: string) => ["status_page", userId],
+  statusPage: (userId: string, id: string) => ["status_page", userId, id],
+  /**
+   * The same record under its slug, written with it: the public page is one read, and the
+   * key's `versionstamp: null` check makes a slug unique across owners.
+   */
+  statusPageSlug: (slug: string) => ["status_slug", slug],
   // --- Alerting (lib/alerts/) -------------------------------------------------------------
   /** A job's alert state (`JobAlertState`): one small record, compare-and-set per decision. */
   alertState: (userId: string, jobId: string) => ["alert_state", userId, jobId],

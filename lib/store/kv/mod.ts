@@ -10,6 +10,7 @@ import { KvLaneStore } from "./lanes.ts";
 import { KvStore, type KvStoreOptions } from "./kv_store.ts";
 import { KvMaintenanceStore } from "./maintenance.ts";
 import { KvJobStatsStore } from "./stats.ts";
+import { KvStatusPageStore } from "./status_pages.ts";
 import { KvLoginFailureStore, KvSessionStore, KvUserStore } from "./users.ts";
 import { KvWebhookStore } from "./webhooks.ts";
 import { KvWorkerStore } from "./workers.ts";
@@ -32,5 +33,6 @@ export function createKvStores(kv: Deno.Kv, options: KvStoreOptions = {}): Store
     maintenance: new KvMaintenanceStore(kv),
     channels: new KvChannelStore(kv),
     alerts: new KvAlertStore(kv),
+    statusPages: new KvStatusPageStore(kv),
   };
 }
