@@ -11,9 +11,10 @@ import { AlertTabs } from "./alerts_nav.tsx";
 import { CONFIG_INPUTS, TYPE_LABELS } from "./channel_form.tsx";
 import { ChannelState } from "./channels_page.tsx";
 import { Csrf, DangerZone } from "./field.tsx";
-import { formatMs, formatTime, stateClass } from "./format.ts";
+import { formatMs, stateClass } from "./format.ts";
 import { Flash } from "./layout.tsx";
 import { channelPath } from "./paths.ts";
+import { PageTime } from "./page_clock.tsx";
 
 /** At most this much of a receiver's answer is shown. */
 const RESPONSE_SHOWN = 2000;
@@ -70,12 +71,20 @@ export function ChannelPage(props: ChannelPageProps) {
         <dt>{t("State")}</dt>
         <dd>
           <ChannelState t={t} channel={channel} />
-          {channel.disabledAt && <small>{formatTime(channel.disabledAt)}</small>}
+          {channel.disabledAt && (
+            <small>
+              <PageTime at={channel.disabledAt} />
+            </small>
+          )}
         </dd>
         <dt>{t("Failing since")}</dt>
         <dd>
           {channel.failingSince
-            ? <span class="problem">{formatTime(channel.failingSince)}</span>
+            ? (
+              <span class="problem">
+                <PageTime at={channel.failingSince} />
+              </span>
+            )
             : t("Not failing")}
         </dd>
         {CONFIG_INPUTS[channel.type].map((input) => (
@@ -95,7 +104,9 @@ export function ChannelPage(props: ChannelPageProps) {
           </>
         )}
         <dt>{t("Created")}</dt>
-        <dd>{formatTime(channel.createdAt)}</dd>
+        <dd>
+          <PageTime at={channel.createdAt} />
+        </dd>
       </dl>
       <DangerZone
         action={`${base}/delete`}

@@ -3,8 +3,9 @@ import type { ChannelView } from "../lib/alerts/channel_service.ts";
 import type { Translate } from "../lib/i18n/i18n.ts";
 import { AlertTabs } from "./alerts_nav.tsx";
 import { TYPE_LABELS } from "./channel_form.tsx";
-import { formatTime, stateClass } from "./format.ts";
+import { stateClass } from "./format.ts";
 import { channelPath } from "./paths.ts";
+import { PageTime } from "./page_clock.tsx";
 
 export interface ChannelsPageProps {
   t: Translate;
@@ -49,7 +50,11 @@ export function ChannelsPage({ t, channels, cursor }: ChannelsPageProps) {
                   </td>
                   <td class="time">
                     {channel.failingSince
-                      ? <span class="problem">{formatTime(channel.failingSince)}</span>
+                      ? (
+                        <span class="problem">
+                          <PageTime at={channel.failingSince} />
+                        </span>
+                      )
                       : "—"}
                   </td>
                 </tr>

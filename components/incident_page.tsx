@@ -35,6 +35,7 @@ const KIND_LABELS: Record<Notification["kind"], string> = {
   "incident.reminder": "Reminder",
   "incidents.grouped": "Grouped",
   "test": "Test",
+  "certificate.expiring": "Certificate expiring",
 };
 
 const NOTIFICATION_STATES: Record<Notification["state"], string> = {

@@ -1,8 +1,9 @@
 /**
  * The job form (new and edit). The target is chosen by `target`: an HTTP request or a Cloud
- * Run job, each with a fieldset of its own and the same schedule part. Without JavaScript both
- * fieldsets show and the choice decides which one is used; a job's type is fixed once created,
- * so editing shows only its own.
+ * Run job, each with fieldsets of its own (`data-target`) and the same schedule part. The
+ * stylesheet shows only the chosen target's fieldsets (`:has()`, no script needed, as on the
+ * channel form); a browser without `:has()` shows them all and the choice decides which is
+ * used. A job's type is fixed once created, so editing shows only its own.
  */
 import { METHODS } from "../lib/jobs/job_input.ts";
 import type { Translate } from "../lib/i18n/i18n.ts";
@@ -127,7 +128,7 @@ export function JobForm(props: JobFormProps) {
           id="job-target"
           label={t("Target")}
           error={errors.type}
-          hint={t("Without JavaScript both targets show below: this choice decides which is used.")}
+          hint={t("Only the settings of the chosen target are saved.")}
         >
           <select id="job-target" name="target">
             <option value="http" selected={values.target === "http"}>{t("HTTP request")}</option>
@@ -162,7 +163,7 @@ export function JobForm(props: JobFormProps) {
         <datalist id="time-zones">{timeZones().map((z) => <option key={z} value={z} />)}</datalist>
       </fieldset>
       {props.fixedTarget !== "cloud_run_job" && (
-        <fieldset id="http-checks">
+        <fieldset id="http-checks" data-target="http">
           <legend>{t("Checks")}</legend>
           <TextField
             id="job-expect-status"
@@ -211,7 +212,7 @@ export function JobForm(props: JobFormProps) {
 function HttpTarget(props: JobFormProps) {
   const { t, values, errors } = props;
   return (
-    <fieldset id="target-http">
+    <fieldset id="target-http" data-target="http">
       <legend>{t("HTTP request")}</legend>
       <TextField
         id="job-url"
@@ -266,6 +267,7 @@ function CloudRunTarget(props: JobFormProps) {
       id="target-cloud-run"
       class={error ? "field-error" : undefined}
       aria-describedby={error ? "job-cloudrun-error" : undefined}
+      data-target="cloud_run_job"
     >
       <legend>{t("Cloud Run job")}</legend>
       {error && <p class="error" id="job-cloudrun-error" role="alert">{error}</p>}

@@ -16,6 +16,8 @@ export interface LayoutProps {
   /** Which navigation entry is current. */
   section?: string;
   styles: string[];
+  /** The favicon's address (an SVG under /static). */
+  icon: string;
   children: ComponentChildren;
 }
 
@@ -39,6 +41,7 @@ export function Layout(props: LayoutProps) {
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <meta name="csrf-token" content={props.csrf} />
         <title>{`${props.title} · Hibiki`}</title>
+        <link rel="icon" type="image/svg+xml" href={props.icon} />
         {props.styles.map((href) => <link key={href} rel="stylesheet" href={href} />)}
       </head>
       <body>

@@ -35,7 +35,7 @@ import { refuseOversizedIds } from "./middleware/ids.ts";
 import type { AdminDeps } from "./admin/deps.ts";
 import { adminRoutes } from "./admin/mod.ts";
 import { sessionOrBearer } from "./admin/api_session.ts";
-import { staticRoutes } from "./admin/static.ts";
+import { favicon, staticRoutes } from "./admin/static.ts";
 
 const API_BODY_LIMIT = 256 * 1024;
 
@@ -72,6 +72,7 @@ export function createApp(deps: AppDeps): Hono {
   );
   // A person who opens the bare address is looking for the admin pages.
   app.get("/", (c) => c.redirect("/admin"));
+  app.get("/favicon.ico", favicon(deps.admin.assets));
   app.route("/", healthRoutes(deps));
   app.route("/functions/v1", edgeRoutes(deps));
   // Public, outside /api: providers carry no Hibiki key, and each hook has its own body limit.

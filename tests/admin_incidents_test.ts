@@ -322,7 +322,7 @@ Deno.test("a job's page shows its alert state, its uptime over 24 h to 90 d and 
   const up = await client.get(`/admin/jobs/${billing.id}`);
   assert.match(
     up.html,
-    /<h1>Billing API <span class="badge badge-up" data-testid="alert-state">Up<\/span>/,
+    /<h1>Billing API <span data-island="job_state"[^>]*><span class="badge badge-up">Up<\/span>/,
   );
   // Down one minute of the nine it has existed, in every window alike.
   assert.equal(
@@ -335,7 +335,7 @@ Deno.test("a job's page shows its alert state, its uptime over 24 h to 90 d and 
   const down = await client.get(`/admin/jobs/${billing.id}`);
   assert.match(
     down.html,
-    /<h1>Billing API <span class="badge badge-down" data-testid="alert-state">Down<\/span>/,
+    /<h1>Billing API <span data-island="job_state"[^>]*><span class="badge badge-down">Down<\/span>/,
   );
   const [open, resolved] = await incidents(client, `&jobId=${billing.id}`);
   assert.match(down.html, new RegExp(`href="/admin/incidents/${open.id}">Open incident</a>`));

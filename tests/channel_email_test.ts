@@ -12,7 +12,7 @@ import { SMTPServer, type SMTPServerOptions } from "smtp-server";
 import { createNotifySend } from "../lib/alerts/channels/notify_send.ts";
 import type { Channel, NotifySend } from "../lib/alerts/types.ts";
 import { ManualClock } from "../lib/clock.ts";
-import { BASE_URL, groupedMessage, sampleMessage } from "./alert_samples.ts";
+import { BASE_URL, certificateMessage, groupedMessage, sampleMessage } from "./alert_samples.ts";
 import { T0 } from "./helpers.ts";
 
 const TLS_DIR = new URL("./fixtures/tls/", import.meta.url);
@@ -184,6 +184,35 @@ Deno.test("an email channel upgrades with STARTTLS and lists every job of a grou
   for (const name of ["Job 001", "Job 002", "Job 003"]) {
     assert.match(mail.parsed.text ?? "", new RegExp(`${name} is down`));
   }
+});
+
+Deno.test("an email channel's certificate warning says the days left, the end of validity and the subject, linking the job", async () => {
+  await using smtp = await startSmtp("tls");
+  const outcome = await sender()(
+    emailChannel({ port: smtp.port }),
+    certificateMessage("Shop <prod>"),
+  );
+  assert.equal(outcome.success, true, outcome.error ?? "");
+  const [mail] = smtp.mails;
+  assert.equal(mail.parsed.subject, "[Hibiki] Certificate expires in 10 days: Shop <prod>");
+  assert.equal(
+    mail.parsed.text?.trim(),
+    [
+      "⚠️ Shop <prod>: its certificate expires in 10 days",
+      "Valid until: 2026-03-12 18:00:00 UTC",
+      "Subject: CN=api.example.com",
+      "Issuer: C=US, O=Let's Encrypt, CN=R11",
+      `Open: ${BASE_URL}/admin/jobs/job_api`,
+      "",
+      "— Hibiki",
+    ].join("\n"),
+  );
+  const html = String(mail.parsed.html);
+  assert.match(
+    html,
+    new RegExp(`<a href="${BASE_URL}/admin/jobs/job_api"><strong>Shop &lt;prod&gt;`),
+  );
+  assert.match(html, /Valid until: 2026-03-12 18:00:00 UTC/);
 });
 
 Deno.test("an email channel refuses a certificate that does not name the host", async () => {

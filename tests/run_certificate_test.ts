@@ -102,7 +102,8 @@ Deno.test("the admin run page shows the certificate's expiry, days left, subject
     assert.match(
       page.html,
       new RegExp(
-        `data-testid="certificate-expiry">2126-11-10 21:09:08 \\(${DAYS_LEFT} days left\\)<`,
+        `data-testid="certificate-expiry"><time datetime="2126-11-10T21:09:08.000Z"[^>]*>` +
+          `2126-11-10 21:09:08 UTC</time> \\(${DAYS_LEFT} days left\\)<`,
       ),
     );
     assert.match(page.html, /<dd>CN=localhost<\/dd>/);

@@ -7,11 +7,17 @@
  * nightly cron job) cannot wait for three runs: one failure is an incident, one success ends
  * it. Defaults are chosen when the job is created (and for records written before alerting
  * existed, when read); changing the schedule later keeps them.
+ *
+ * `certificateDays` has no stored default: absent means "14 days, at most a sixth of the
+ * certificate's lifetime" (lib/alerts/certificate_warning.ts), which depends on each
+ * certificate, so it cannot be written down as a number. `"default"` in an input removes a
+ * number the job had; null turns the warning off.
  */
 import { z } from "zod";
 import { ValidationError } from "../errors.ts";
 import { countFireTimes, parseSchedule, type Schedule } from "../schedule/schedule.ts";
 import type { Job } from "../store/types.ts";
+import { certificateDaysInput } from "./certificate_warning.ts";
 import { locationsOf } from "./intervals.ts";
 import type { AlertSettings } from "./types.ts";
 
@@ -38,6 +44,9 @@ export const alertsInput = z.object({
   channels: z.array(channelRef).max(MAX_CHANNELS, `must list at most ${MAX_CHANNELS} channels`),
   remindEveryMinutes: z.number().int("must be a whole number").min(1).max(WEEK_MINUTES)
     .nullable(),
+  certificateDays: z.union([certificateDaysInput, z.literal("default")], {
+    error: 'must be a whole number of days from 1 to 365, null (never), or "default"',
+  }),
 }).partial().strict();
 
 export type AlertsInput = z.output<typeof alertsInput>;
@@ -71,7 +80,11 @@ export function resolveAlerts(
   current: AlertSettings | undefined,
   defaults: () => AlertSettings,
 ): AlertSettings {
-  return { ...(current ?? defaults()), ...given };
+  const { certificateDays, ...rest } = given ?? {};
+  const next: AlertSettings = { ...(current ?? defaults()), ...rest };
+  if (certificateDays === "default") delete next.certificateDays;
+  else if (certificateDays !== undefined) next.certificateDays = certificateDays;
+  return next;
 }
 
 /** What a schema cannot check: the quorum against the job's locations, repeated channels. */

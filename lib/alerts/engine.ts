@@ -18,6 +18,16 @@
  * its item. A run is written once (its commit checks it does not exist), so it writes its
  * item once: a retried fire or a worker batch sent twice never moves the state twice.
  *
+ * Certificate warnings ride on the same decision: when the interval's local run saw a
+ * certificate due a warning (`certificateWarningDue`), the decision also writes the
+ * `certificate.expiring` notifications and the certificate's key into the state
+ * (`certificatesWarned`), in the same compare-and-set. So a certificate is warned about once
+ * however many processes decide the job's intervals: whoever commits second re-reads the state
+ * and finds the key there, and an interval decided already warns of nothing. Not while a
+ * maintenance window covers the interval or the job is disabled: the first run decided after
+ * the window warns (the certificate has not gone anywhere). Nor for a job without channels:
+ * nothing is recorded, so a channel added later still hears of it.
+ *
  * Cost per check: one set in the run's commit, then one small compare-and-set (the state read
  * comes with the run's own read of its job, `JobForRun.alertState`). A decision that changes
  * nothing writes the state record alone.
@@ -37,6 +47,7 @@ import { parseRunId } from "../store/run_id.ts";
 import type { LeaseRef } from "../store/lanes.ts";
 import type { Job, Run } from "../store/types.ts";
 import { alertSettingsOf } from "./alert_settings.ts";
+import { type CertificateWarning, certificateWarningDue } from "./certificate_warning.ts";
 import {
   causeOf,
   deadlineOf,
@@ -48,13 +59,20 @@ import {
 } from "./intervals.ts";
 import {
   cancellable,
+  certificateNotifications,
   newIncidentId,
   openedNotifications,
   resolvedNotifications,
   toldChannels,
 } from "./outbox.ts";
 import { decideInterval, endMaintenance, initialState, type Transition } from "./state_machine.ts";
-import type { AlertSettings, Incident, JobAlertState, MaintenanceCalendar } from "./types.ts";
+import type {
+  AlertSettings,
+  CertificateNotice,
+  Incident,
+  JobAlertState,
+  MaintenanceCalendar,
+} from "./types.ts";
 
 /** How long a run's writer holds its decide item before the lane may take it over. */
 export const DECIDE_HOLD_MS = 30_000;
@@ -209,7 +227,26 @@ export class AlertEngine implements RunDecisions {
         () => newIncidentId(now),
       );
       if (!step) return await alerts.settle(settle); // decided already: only the item goes
-      const decision = await this.decision(job, settings, current, step, outcome, settle, now);
+      const warning = covered === null && job.enabled
+        ? certificateWarning(settings, outcome, current.state?.certificatesWarned ?? [])
+        : null;
+      const next = warning ? { ...step.next, certificatesWarned: warning.warned } : step.next;
+      const decision = await this.decision(
+        job,
+        settings,
+        current,
+        { ...step, next },
+        outcome,
+        settle,
+        now,
+      );
+      if (warning) {
+        const notice = { jobId: job.id, ...warning.notice };
+        decision.notifications = [
+          ...(decision.notifications ?? []),
+          ...certificateNotifications(settings, job.userId, notice, now),
+        ];
+      }
       if (covered !== null) decision.queue = [await this.windowEnd(job, at, now)];
       if (await alerts.decide(decision)) return this.queued(decision);
     }
@@ -334,6 +371,42 @@ export class AlertEngine implements RunDecisions {
     );
     return runs.filter((r) => r.id === `${scheduledAt}-${suffix}`);
   }
+}
+
+/**
+ * The warning due for the certificate the interval's local run saw (workers record none), with
+ * what its notifications tell; null when none is, or when no channel would hear of it.
+ */
+function certificateWarning(
+  settings: AlertSettings,
+  outcome: IntervalOutcome,
+  warned: readonly string[],
+): (CertificateWarning & { notice: Omit<CertificateNotice, "jobId"> }) | null {
+  if (settings.channels.length === 0) return null;
+  const run = outcome.runs.find((r) => r.where === "local" && r.tls);
+  if (!run?.tls) return null;
+  const warning = certificateWarningDue({
+    certificateDays: settings.certificateDays,
+    run,
+    at: Date.parse(run.startedAt ?? run.scheduledAt),
+    warned,
+  });
+  if (!warning) return null;
+  const { subject, issuer, validFrom, validTo, serialNumber, fingerprint256 } = run.tls;
+  return {
+    ...warning,
+    notice: {
+      runId: run.id,
+      subject,
+      issuer,
+      validFrom,
+      validTo,
+      daysLeft: warning.daysLeft,
+      thresholdDays: warning.thresholdDays,
+      serialNumber,
+      fingerprint256,
+    },
+  };
 }
 
 function openedIncident(

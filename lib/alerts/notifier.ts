@@ -9,8 +9,11 @@
  * - `incident.reminder`: while the incident is open and unacknowledged; each reminder sent
  *   moves the same record to its next time (`remindEveryMinutes` after the send) in the
  *   write that records it, so acknowledging or resolving cancels the one record there is;
- * - `incident.resolved`: as queued (to channels that heard of it, `onResolve` not false).
- * A channel deleted or disabled meanwhile cancels the notification with a reason.
+ * - `incident.resolved`: as queued (to channels that heard of it, `onResolve` not false);
+ * - `certificate.expiring`: at once, alone (never grouped: it is no outage, and a message that
+ *   lists it among jobs going down would read as one); it names its job, not an incident.
+ * A channel deleted or disabled meanwhile (or, for a certificate, the job deleted) cancels the
+ * notification with a reason.
  *
  * Retries: failures retry on RETRY_SCHEDULE_MS (±10 % jitter, `Retry-After` honoured up to
  * 12 h, lib/net/retry.ts), then the notification is `dead`; a permanent answer (401, 403,
@@ -119,7 +122,10 @@ interface Batch {
   done: Promise<void>;
 }
 
-/** What a message tells of one notification: its incident and job, read once. */
+/**
+ * What a message tells of one notification: its incident and job, read once (a certificate
+ * warning's: its job only, keyed `job <id>`).
+ */
 interface Subject {
   incident: VersionedIncident | null;
   job: Job | null;
@@ -195,7 +201,7 @@ export class Notifier {
     const subjects = await this.subjects([...fresh, ...prepared]);
     const sendable: Member[] = [];
     await Promise.all(fresh.map(async (m) => {
-      const why = notToSend(m.current.notification, subjects.get(incidentOf(m))!);
+      const why = notToSend(m.current.notification, subjects.get(subjectOf(m))!);
       if (why) await this.cancel(m, why);
       else sendable.push(m);
     }));
@@ -266,13 +272,7 @@ export class Notifier {
   ): Promise<void> {
     const { clock, baseUrl } = this.options;
     const all = [leader, ...others];
-    const items = all.map((m) => messageItem(m, subjects.get(incidentOf(m))!));
-    const message: AlertMessage = {
-      kind: all.length > 1 ? "incidents.grouped" : leader.current.notification.kind,
-      items,
-      baseUrl,
-      notificationId: idOf(leader),
-    };
+    const message = messageOf(all, subjects, baseUrl);
     const at = clock.now();
     const outcome = await this.paced(() => this.options.send(channel, message));
     const now = clock.now();
@@ -302,7 +302,7 @@ export class Notifier {
       : disable ?? (outcome.permanent ? "Refused for good by the receiver" : "Retries exhausted");
     const changes = all.map((m, i) => ({
       current: m.current,
-      next: this.after(m, i === 0, attempt, retryIn, reason, subjects.get(incidentOf(m))!, now),
+      next: this.after(m, i === 0, attempt, retryIn, reason, subjects.get(subjectOf(m))!, now),
     }));
     const version = await this.options.alerts.saveNotifications(changes, {
       leases: [leader.lease.ref],
@@ -435,17 +435,22 @@ export class Notifier {
   private async subjects(members: Member[]): Promise<Map<string, Subject>> {
     const { alerts } = this.options;
     const userId = members[0].item.value.userId;
-    const ids = [...new Set(members.map(incidentOf))];
-    const incidents = await Promise.all(ids.map((id) => alerts.getIncident(userId, id)));
-    const jobIds = [...new Set(incidents.map((i) => i?.incident.jobId).filter((j) => j))];
+    const keys = [...new Set(members.map(subjectOf))];
+    const incidents = await Promise.all(
+      keys.map((key) => isJobKey(key) ? null : alerts.getIncident(userId, key)),
+    );
+    const jobOf = (key: string, i: number) =>
+      isJobKey(key) ? key.slice(JOB_KEY.length) : incidents[i]?.incident.jobId;
+    const jobIds = [...new Set(keys.map(jobOf).filter((j) => j))];
     const facts = await alerts.decisionFacts(jobIds.map((j) => [userId, j!] as const));
     const byJob = new Map(jobIds.map((j, i) => [j!, facts[i]]));
-    return new Map(ids.map((id, i) => {
+    return new Map(keys.map((key, i) => {
       const incident = incidents[i];
-      const fact = incident ? byJob.get(incident.incident.jobId) : undefined;
+      const jobId = jobOf(key, i);
+      const fact = jobId ? byJob.get(jobId) : undefined;
       const state = fact?.state.state?.state ??
-        (incident?.incident.state === "open" ? "down" : "up");
-      return [id, { incident, job: fact?.job ?? null, state }];
+        (incident?.incident.state === "open" ? "down" : isJobKey(key) ? "pending" : "up");
+      return [key, { incident, job: fact?.job ?? null, state }];
     }));
   }
 
@@ -472,6 +477,7 @@ export class Notifier {
 
 /** Why a notification is not to be sent any more, or null to send it. */
 function notToSend(n: Notification, subject: Subject): string | null {
+  if (n.kind === "certificate.expiring") return subject.job && n.certificate ? null : "Job deleted";
   const incident = subject.incident?.incident;
   if (!incident) return "Incident deleted";
   const escalation = n.kind === "incident.opened" && n.attempts.length === 0 &&
@@ -491,6 +497,35 @@ function reminderEvery(n: Notification, subject: Subject): number | null {
   const settings = alertSettingsOf(subject.job);
   if (!settings.channels.some((c) => c.channelId === n.channelId)) return null;
   return settings.remindEveryMinutes === null ? null : settings.remindEveryMinutes * MINUTE_MS;
+}
+
+/** The message for a leader and the members grouped with it. */
+function messageOf(
+  all: Member[],
+  subjects: Map<string, Subject>,
+  baseUrl: string,
+): AlertMessage {
+  const leader = all[0].current.notification;
+  const notificationId = leader.id;
+  if (leader.kind === "certificate.expiring") {
+    // Sent only with its job at hand (`notToSend`), and always written with its certificate.
+    const subject = subjects.get(subjectOf(all[0]))!;
+    const job = subject.job!;
+    return {
+      kind: leader.kind,
+      job: { id: job.id, name: job.name, url: job.url || null },
+      state: subject.state,
+      certificate: leader.certificate!,
+      baseUrl,
+      notificationId,
+    };
+  }
+  return {
+    kind: all.length > 1 ? "incidents.grouped" : leader.kind,
+    items: all.map((m) => messageItem(m, subjects.get(subjectOf(m))!)),
+    baseUrl,
+    notificationId,
+  };
 }
 
 function messageItem(m: Member, subject: Subject): AlertMessageItem {
@@ -541,6 +576,17 @@ function idOf(m: Member): string {
   return m.current.notification.id;
 }
 
-function incidentOf(m: Member): string {
-  return m.current.notification.incidentIds[0];
+/** Certificate warnings' subjects are keyed by their job: `job <id>` (an incident id has no space). */
+const JOB_KEY = "job ";
+
+function isJobKey(key: string): boolean {
+  return key.startsWith(JOB_KEY);
+}
+
+/** The key of what a notification tells of: its incident, or a certificate warning's job. */
+function subjectOf(m: Member): string {
+  const n = m.current.notification;
+  return n.kind === "certificate.expiring"
+    ? JOB_KEY + (n.certificate?.jobId ?? "")
+    : n.incidentIds[0];
 }

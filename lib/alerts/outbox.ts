@@ -11,10 +11,14 @@
  *   due by then) unless the channel has `onResolve: false`; reminders and escalations not yet
  *   sent are cancelled.
  * - It is acknowledged: reminders and escalations not yet sent are cancelled.
+ * - A run's certificate is due a warning (lib/alerts/certificate_warning.ts): one
+ *   `certificate.expiring` per channel, due now whatever the channel's `delayMinutes` (an
+ *   escalation waits to see whether an outage lasts; an expiry date does not go away), with
+ *   no incident: it names the job and the certificate.
  */
 import { randomBytes } from "../crypto.ts";
 import type { VersionedNotification } from "../store/alerts.ts";
-import type { AlertSettings, Notification, NotificationKind } from "./types.ts";
+import type { AlertSettings, CertificateNotice, Notification, NotificationKind } from "./types.ts";
 
 const MINUTE_MS = 60_000;
 
@@ -80,6 +84,27 @@ export function resolvedNotifications(
   return settings.channels
     .filter((ref) => ref.onResolve !== false && told.has(ref.channelId))
     .map((ref) => notification(incident, ref.channelId, "incident.resolved", now, now));
+}
+
+/** The `certificate.expiring` notifications of a warning: one per channel, due now. */
+export function certificateNotifications(
+  settings: AlertSettings,
+  userId: string,
+  certificate: CertificateNotice,
+  now: number,
+): Notification[] {
+  return settings.channels.map((ref) => ({
+    id: newNotificationId(now),
+    userId,
+    channelId: ref.channelId,
+    kind: "certificate.expiring",
+    incidentIds: [],
+    certificate,
+    state: "pending",
+    nextAttemptAt: now,
+    attempts: [],
+    createdAt: new Date(now).toISOString(),
+  }));
 }
 
 /** Channels told of the incident: an opened message that is not (being) cancelled. */

@@ -65,6 +65,12 @@ export interface JobAlertState {
   streakSince: number | null;
   /** How the newest decided interval went; null before any. */
   verdict: Verdict | null;
+  /**
+   * Keys of the certificates a warning was queued for, newest first
+   * (`lib/alerts/certificate_warning.ts`): written in the decision's compare-and-set, so each
+   * certificate is warned about once however many processes decide. Absent before any.
+   */
+  certificatesWarned?: string[];
 }
 
 export type IncidentState = "open" | "resolved";
@@ -82,12 +88,36 @@ export interface NotificationAttempt {
   response: string;
 }
 
-export type NotificationKind =
+/** What an incident's notifications (or a channel test) say. */
+export type IncidentNotificationKind =
   | "incident.opened"
   | "incident.resolved"
   | "incident.reminder"
   | "incidents.grouped"
   | "test";
+
+/**
+ * `certificate.expiring`: a job's certificate is due to expire (`JobAlertState
+ * .certificatesWarned`); not an incident, so it neither changes the state nor counts as down.
+ */
+export type NotificationKind = IncidentNotificationKind | "certificate.expiring";
+
+/** What a `certificate.expiring` notification tells: the job and the certificate its run saw. */
+export interface CertificateNotice {
+  jobId: string;
+  /** The run that saw the certificate. */
+  runId: string;
+  subject: string;
+  issuer: string;
+  validFrom: string;
+  validTo: string;
+  /** Whole days left when the run saw it. */
+  daysLeft: number;
+  /** The days before expiry the warning was due from (`alerts.certificateDays` or the default). */
+  thresholdDays: number;
+  serialNumber: string;
+  fingerprint256: string;
+}
 
 /** One message for one transition and one channel, delivered through a lane. */
 export interface Notification {
@@ -95,8 +125,10 @@ export interface Notification {
   userId: string;
   channelId: string;
   kind: NotificationKind;
-  /** The incidents it tells of (one, or several when grouped). */
+  /** The incidents it tells of (one, or several when grouped; none for a certificate). */
   incidentIds: string[];
+  /** `certificate.expiring` only: the job and the certificate it warns of. */
+  certificate?: CertificateNotice;
   state: "pending" | "sent" | "dead" | "cancelled";
   /** Epoch ms of the next attempt (escalation delay, retry backoff); null when done. */
   nextAttemptAt: number | null;
@@ -178,8 +210,11 @@ export interface Channel {
 }
 
 /** What a channel is asked to say: built once per notification, rendered per channel type. */
-export interface AlertMessage {
-  kind: NotificationKind;
+export type AlertMessage = IncidentMessage | CertificateMessage;
+
+/** Of incidents (one, or several grouped), or a channel test's sample. */
+export interface IncidentMessage {
+  kind: IncidentNotificationKind;
   /** One entry per job the message tells of (several when grouped). */
   items: AlertMessageItem[];
   /** Where the admin UI lives, for links (`HIBIKI_PUBLIC_URL`), without a trailing slash. */
@@ -188,6 +223,18 @@ export interface AlertMessage {
    * The notification's id: `webhook` channels send it as `X-Webhook-ID` and `webhook-id`, so a
    * receiver recognises a retry. Absent for a test, which gets a fresh one.
    */
+  notificationId?: string;
+}
+
+/** A job's certificate is due to expire: one job, one certificate, never grouped. */
+export interface CertificateMessage {
+  kind: "certificate.expiring";
+  job: AlertMessageItem["job"];
+  /** The job's state when the message was built. */
+  state: AlertState;
+  certificate: CertificateNotice;
+  baseUrl: string;
+  /** The notification's id, as for `IncidentMessage`. */
   notificationId?: string;
 }
 

@@ -1270,6 +1270,71 @@ export function storeContract(name: string, makeStores: MakeStores): void {
 
     await step(
       t,
+      "a certificate warning is written with its decision, due at once, and purged with its job",
+      async (s) => {
+        const job = makeJob({});
+        const other = makeJob({});
+        await s.records.createJob(job, null);
+        await s.records.createJob(other, null);
+        const warn = (of: Job, id: string, at: number | null): Notification => ({
+          id,
+          userId: of.userId,
+          channelId: "ch_1",
+          kind: "certificate.expiring",
+          incidentIds: [],
+          certificate: {
+            jobId: of.id,
+            runId: runId(T0, "local"),
+            subject: "CN=shop.example.com",
+            issuer: "CN=R11",
+            validFrom: "2026-01-01T00:00:00.000Z",
+            validTo: "2026-03-12T00:00:00.000Z",
+            daysLeft: 9,
+            thresholdDays: 14,
+            serialNumber: "05",
+            fingerprint256: "AA:BB",
+          },
+          state: "pending",
+          nextAttemptAt: at,
+          attempts: [],
+          createdAt: new Date(T0).toISOString(),
+        });
+        for (const [of, ids] of [[job, ["ntf_c1", "ntf_c2"]], [other, ["ntf_c3"]]] as const) {
+          const next = alertState(of, { certificatesWarned: ["AA:BB/2026-03-12T00:00:00.000Z"] });
+          assert.equal(
+            await s.alerts.decide({
+              current: await s.alerts.getState("default", of.id),
+              next,
+              settle: [],
+              notifications: ids.map((id) => warn(of, id, T0)),
+            }),
+            true,
+          );
+          assert.deepEqual((await s.alerts.getState("default", of.id)).state, next);
+        }
+        assert.deepEqual((await s.alerts.dueNotifications(T0 + 1, 10)).map((d) => d.id), [
+          "ntf_c1",
+          "ntf_c2",
+          "ntf_c3",
+        ]);
+        const [sent] = (await s.alerts.getNotifications(["ntf_c2"])) as VersionedNotification[];
+        await s.alerts.saveNotification(sent, {
+          ...sent.notification,
+          state: "sent",
+          nextAttemptAt: null,
+        });
+        await s.records.deleteJob("default", job.id);
+        await s.records.purgeDeletedJobs();
+        const left = await s.alerts.getNotifications(["ntf_c1", "ntf_c2", "ntf_c3"]);
+        assert.deepEqual(left.map((n) => n?.notification.id ?? null), [null, null, "ntf_c3"]);
+        assert.deepEqual((await s.alerts.dueNotifications(Infinity, 10)).map((d) => d.id), [
+          "ntf_c3",
+        ]);
+      },
+    );
+
+    await step(
+      t,
       "a decision settles its decide item and queues the next in the same commit",
       async (s) => {
         const job = makeJob({});

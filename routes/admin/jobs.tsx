@@ -1,11 +1,13 @@
-/** `/admin/jobs`: new job, job page, edit, run now, pause, delete, one run. */
+/** `/admin/jobs`: new job, job page and its live feed, edit, run now, pause, delete, one run. */
 import { Hono } from "hono";
 import { formatTime } from "../../components/format.ts";
 import { EMPTY_JOB_FORM, type JobFormValues } from "../../components/job_form.tsx";
 import { JobFormPage } from "../../components/job_form_page.tsx";
 import { jobPath } from "../../components/paths.ts";
 import { RunPage } from "../../components/run_page.tsx";
+import { runRow } from "../../islands/job_activity.tsx";
 import { NotFoundError, ValidationError } from "../../lib/errors.ts";
+import { loadJobLive } from "../../lib/jobs/job_live.ts";
 import type { JobView } from "../../lib/store/types.ts";
 import type { AdminContext, AdminEnv } from "./context.ts";
 import { formOf, requireConfirmed, splitFormError } from "./context.ts";
@@ -14,6 +16,9 @@ import { alertDefaultsFor, channelOptions } from "./alerts_form_data.ts";
 import { renderJobPage } from "./render_job_page.tsx";
 import type { AdminDeps } from "./deps.ts";
 import { renderPage } from "./render.tsx";
+
+/** Runs in each answer of the live feed: more than a few seconds bring. */
+const LIVE_RUNS = 10;
 
 /** Form fields that show an API field's message beside them. */
 const FORM_FIELDS = new Set([
@@ -88,6 +93,12 @@ export function jobRoutes(deps: AdminDeps): Hono<AdminEnv> {
       ? c.get("t")("Run {id} started: it appears below when it finishes", { id: ran })
       : null;
     return renderJobPage(c, deps, c.req.param("id"), { notice });
+  });
+  // What the job page's islands refresh themselves with (islands/job_feed.ts).
+  app.get("/:id/live.json", async (c) => {
+    const live = await loadJobLive(deps, userOf(c), c.req.param("id"), { runs: LIVE_RUNS });
+    c.header("Cache-Control", "no-store");
+    return c.json({ state: live.state, figures: live.figures, runs: live.runs.map(runRow) });
   });
   app.get("/:id/edit", async (c) => {
     const job = await deps.jobs.get(userOf(c), c.req.param("id"));

@@ -35,7 +35,7 @@ const FORM_LIMIT = 512 * 1024;
 export function adminRoutes(deps: AdminDeps): Hono<AdminEnv> {
   const app = new Hono<AdminEnv>();
   app.use("*", securityHeaders());
-  app.use("*", language());
+  app.use("*", language(deps.clock));
   app.onError(adminErrors(deps.assets));
   app.use("*", refuseOversizedIds());
   app.route("/", languageRoutes());

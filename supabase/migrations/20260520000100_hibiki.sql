@@ -221,8 +221,12 @@ create table if not exists public.hibiki_notifications (
   notification json not null,
   -- Where its due entry waits (the `notification` lane's item), null when none.
   next_attempt_at bigint,
-  version bigint not null
+  version bigint not null,
+  -- A certificate warning's job (it belongs to no incident), for the purge of a deleted job.
+  job_id text
 );
+create index if not exists hibiki_notifications_job on public.hibiki_notifications (user_id, job_id)
+  where job_id is not null;
 
 -- Inbound webhooks (seed 001): hooks with their counters, events with their bodies, and the
 -- provider delivery ids seen. Events and delivery ids carry when they expire (epoch ms); the

@@ -151,7 +151,7 @@ async function scenario(): Promise<void> {
       healthy = true;
       await until(
         `${h.origin}/admin/jobs/${job!.id}`,
-        async () => (await page.locator("h1").getByTestId("alert-state").textContent()) === "Up",
+        async () => (await page.locator("h1 .badge").textContent()) === "Up",
         "the job to be up",
       );
       const listed = page.getByTestId("job-incidents").locator("li");

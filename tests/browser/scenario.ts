@@ -7,8 +7,9 @@
  * run, add a webhook and see its secret once, redeliver, a bad cron shown beside Schedule, a
  * job name that is HTML shown as text, add a Google key on the credentials page and create a
  * Cloud Run job with the form that runs against a local fake of Google, sign out. Screenshots
- * are taken on every run; they replace docs/screenshots/ only with HIBIKI_UPDATE_SCREENSHOTS=1
- * (steps.ts), so running the tests leaves the tree as it was.
+ * (the dashboard and a job page also at 390 px) are taken on every run; they replace
+ * docs/screenshots/ only with HIBIKI_UPDATE_SCREENSHOTS=1 (steps.ts), so running the tests
+ * leaves the tree as it was.
  */
 import assert from "node:assert/strict";
 import { createServiceAccount, FakeGoogle } from "../fakes/google.ts";
@@ -44,8 +45,14 @@ async function scenario(): Promise<void> {
     system: { cloudRunPollDelays: [200, 400], adminRefreshMs: 500 },
   });
   const { page } = h;
-  const shot = (name: string) =>
-    page.screenshot({ path: new URL(`${name}.png`, SHOTS).pathname, fullPage: true });
+  /** A full-page screenshot; `narrow` adds one at a phone's 390 px (`<name>_390.png`). */
+  const shot = async (name: string, options: { narrow?: boolean } = {}) => {
+    await page.screenshot({ path: new URL(`${name}.png`, SHOTS).pathname, fullPage: true });
+    if (!options.narrow) return;
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.screenshot({ path: new URL(`${name}_390.png`, SHOTS).pathname, fullPage: true });
+    await page.setViewportSize({ width: 1280, height: 860 });
+  };
 
   await t.step("signing in", async () => {
     await page.goto(`${h.origin}/admin`);
@@ -147,7 +154,7 @@ async function scenario(): Promise<void> {
     await item.locator(".badge-succeeded").waitFor({ timeout: 1000 });
     assert.ok(deliveries.length >= 2);
     await page.locator(".chart canvas").first().waitFor();
-    await shot("job");
+    await shot("job", { narrow: true });
   });
 
   await t.step("the dashboard lists the job and refreshes itself", async () => {
@@ -186,7 +193,7 @@ async function scenario(): Promise<void> {
     await page.getByText("No jobs here yet.").waitFor();
     await page.goto(`${h.origin}/admin`);
     await page.locator("table.jobs .badge-up").nth(2).waitFor({ timeout: 10_000 });
-    await shot("dashboard");
+    await shot("dashboard", { narrow: true });
   });
 
   await t.step("API keys: created with scopes, shown once, revoked", async () => {

@@ -1,7 +1,8 @@
 /**
  * `discord` channels: a Discord webhook (Execute Webhook). `content` is the line a phone
  * shows; one embed carries the rest: for one job its link, state, cause, timing and
- * locations as fields; for several, one line per job in the description. Discord's limits:
+ * locations as fields; for several, one line per job in the description; for a certificate
+ * warning (amber), days left, valid until, subject and issuer as fields. Discord's limits:
  * content 2,000 characters; an embed's title 256, description 4,096, a field's name 256 and
  * value 1,024, at most 25 fields, 6,000 characters in all. `allowed_mentions` is empty, so a
  * job named `@everyone` pings nobody. Discord answers 204; a 429 carries `retry_after`
@@ -10,9 +11,17 @@
 import { z } from "zod";
 import { textField } from "./text_field.ts";
 import { checkTargetUrl, type TargetUrlRules } from "../../net/target_url.ts";
-import type { AlertMessage, Channel, SendOutcome } from "../types.ts";
+import type { AlertMessage, CertificateMessage, Channel, SendOutcome } from "../types.ts";
 import { postJson, secondsField, type SendContext, urlSecrets } from "./http_post.ts";
-import { fitBlocks, headline, itemFacts, oneLine, TEST_NOTE, truncate } from "./render.ts";
+import {
+  certificateFacts,
+  fitBlocks,
+  headline,
+  itemFacts,
+  oneLine,
+  TEST_NOTE,
+  truncate,
+} from "./render.ts";
 
 export const discordConfig = z.object({
   webhookUrl: textField().max(2048, "is too long"),
@@ -26,6 +35,7 @@ export function checkDiscordConfig(config: DiscordConfig, rules: TargetUrlRules)
 const RED = 0xd92d20;
 const GREEN = 0x12b76a;
 const GREY = 0x667085;
+const AMBER = 0xf79009;
 const MAX_CONTENT = 2000;
 const MAX_TITLE = 256;
 const MAX_FIELD = 1024;
@@ -58,6 +68,7 @@ export function escapeDiscord(text: string): string {
 }
 
 export function renderDiscord(message: AlertMessage, now: number): DiscordMessage {
+  if (message.kind === "certificate.expiring") return discordCertificate(message);
   const title = headline(message);
   const anyDown = message.items.some((item) => item.incident.state === "open");
   const color = message.kind === "test" ? GREY : anyDown ? RED : GREEN;
@@ -105,6 +116,27 @@ export function renderDiscord(message: AlertMessage, now: number): DiscordMessag
         more: (left) => `…and ${left} more`,
       }),
       color,
+      footer: { text: "Hibiki" },
+    }],
+  };
+}
+
+function discordCertificate(message: CertificateMessage): DiscordMessage {
+  const facts = certificateFacts(message);
+  return {
+    content: truncate(facts.headline, MAX_CONTENT),
+    username: "Hibiki",
+    allowed_mentions: { parse: [] },
+    embeds: [{
+      title: truncate(`${facts.symbol} ${facts.name}`, MAX_TITLE),
+      url: facts.link,
+      color: AMBER,
+      fields: [
+        { name: "Expires in", value: facts.left, inline: true },
+        { name: "Valid until", value: facts.validTo, inline: true },
+        { name: "Subject", value: truncate(facts.subject, MAX_FIELD) },
+        { name: "Issuer", value: truncate(facts.issuer, MAX_FIELD) },
+      ],
       footer: { text: "Hibiki" },
     }],
   };

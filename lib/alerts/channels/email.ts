@@ -13,9 +13,9 @@ import { z } from "zod";
 import { textField } from "./text_field.ts";
 import { ValidationError } from "../../errors.ts";
 import { BlockedAddressError, DnsError, vetUrl, vetUrlWithoutDns } from "../../net/ssrf.ts";
-import type { AlertMessage, Channel, SendOutcome } from "../types.ts";
+import type { AlertMessage, CertificateMessage, Channel, SendOutcome } from "../types.ts";
 import { notSent, RESPONSE_BYTES, scrub, type SendContext } from "./http_post.ts";
-import { escapeHtml, headline, itemFacts, oneLine, TEST_NOTE } from "./render.ts";
+import { certificateFacts, escapeHtml, headline, itemFacts, oneLine, TEST_NOTE } from "./render.ts";
 
 const HOST =
   /^(\[[0-9A-Fa-f:.]+\]|[0-9A-Fa-f]*:[0-9A-Fa-f:.]+|[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?)$/;
@@ -88,6 +88,7 @@ export interface EmailMessage {
 
 export function renderEmail(message: AlertMessage, now: number): EmailMessage {
   const subject = `[Hibiki] ${oneLine(headline(message).replace(/^\S+\s/, ""), 200)}`;
+  if (message.kind === "certificate.expiring") return emailCertificate(message, subject);
   const items = message.items.map((item) => itemFacts(message, item, now));
   const text: string[] = [];
   const html: string[] = [];
@@ -115,6 +116,29 @@ export function renderEmail(message: AlertMessage, now: number): EmailMessage {
   text.push("— Hibiki");
   html.push(`<p style="color:#667085">— Hibiki</p>`);
   return { subject, text: text.join("\n"), html: html.join("\n") };
+}
+
+function emailCertificate(message: CertificateMessage, subject: string): EmailMessage {
+  const facts = certificateFacts(message);
+  const lead = `${facts.name}: its certificate expires in ${facts.left}`;
+  const text = [
+    `${facts.symbol} ${lead}`,
+    `Valid until: ${facts.validTo}`,
+    `Subject: ${facts.subject}`,
+    `Issuer: ${facts.issuer}`,
+    `Open: ${facts.link}`,
+    "",
+    "— Hibiki",
+  ].join("\n");
+  const html = [
+    `<p>${facts.symbol} <a href="${escapeHtml(facts.link)}"><strong>${
+      escapeHtml(facts.name)
+    }</strong></a>: its certificate expires in ${escapeHtml(facts.left)}<br>` +
+    `Valid until: ${escapeHtml(facts.validTo)}<br>Subject: ${escapeHtml(facts.subject)}<br>` +
+    `Issuer: ${escapeHtml(facts.issuer)}</p>`,
+    `<p style="color:#667085">— Hibiki</p>`,
+  ].join("\n");
+  return { subject, text, html };
 }
 
 interface SmtpError extends Error {

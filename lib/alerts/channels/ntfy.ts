@@ -1,7 +1,8 @@
 /**
  * `ntfy` channels: a message published as JSON to the server's root (`POST <serverUrl>/` with
  * `{ topic, title, message, priority, tags, click, actions }`), with `Authorization: Bearer`
- * when the channel has a token. An outage is priority 4 (high), a recovery 3, a test 2; tags
+ * when the channel has a token. An outage is priority 4 (high), a recovery 3, a certificate
+ * about to expire 3 (it is days away, not down: no high-priority buzz at night), a test 2; tags
  * become the emoji beside the title; a tap opens the job's admin page. ntfy keeps a message
  * of at most 4,096 bytes as text (a longer one becomes an attachment), so jobs beyond that
  * are counted, not listed.
@@ -10,9 +11,17 @@ import { z } from "zod";
 import { textField } from "./text_field.ts";
 import { ValidationError } from "../../errors.ts";
 import { checkTargetUrl, type TargetUrlRules } from "../../net/target_url.ts";
-import type { AlertMessage, Channel, SendOutcome } from "../types.ts";
+import type { AlertMessage, CertificateMessage, Channel, SendOutcome } from "../types.ts";
 import { postJson, type SendContext } from "./http_post.ts";
-import { fitBlocks, headline, itemFacts, TEST_NOTE, utf8Length } from "./render.ts";
+import {
+  certificateFacts,
+  fitBlocks,
+  headline,
+  itemFacts,
+  TEST_NOTE,
+  truncate,
+  utf8Length,
+} from "./render.ts";
 
 export const ntfyConfig = z.object({
   serverUrl: z.string().max(2048, "is too long").default("https://ntfy.sh"),
@@ -53,6 +62,7 @@ export interface NtfyMessage {
 }
 
 export function renderNtfy(message: AlertMessage, topic: string, now: number): NtfyMessage {
+  if (message.kind === "certificate.expiring") return ntfyCertificate(message, topic);
   const items = message.items.map((item) => itemFacts(message, item, now));
   const test = message.kind === "test";
   const anyDown = items.some((facts) => !facts.resolved);
@@ -80,6 +90,26 @@ export function renderNtfy(message: AlertMessage, topic: string, now: number): N
     tags: [test ? "test_tube" : anyDown ? "rotating_light" : "white_check_mark"],
     click,
     actions: [{ action: "view", label: "Open in Hibiki", url: click }],
+  };
+}
+
+function ntfyCertificate(message: CertificateMessage, topic: string): NtfyMessage {
+  const facts = certificateFacts(message);
+  // Name, subject and issuer are cut to 200, 500 and 500 characters: within 4,096 bytes.
+  const body = [
+    `${facts.name}: its certificate expires in ${facts.left}`,
+    `Valid until: ${facts.validTo}`,
+    `Subject: ${facts.subject}`,
+    `Issuer: ${facts.issuer}`,
+  ].join("\n");
+  return {
+    topic,
+    title: truncate(facts.headline.replace(/^\S+\s/, ""), MAX_TITLE),
+    message: body,
+    priority: 3,
+    tags: ["warning"],
+    click: facts.link,
+    actions: [{ action: "view", label: "Open in Hibiki", url: facts.link }],
   };
 }
 

@@ -5,14 +5,24 @@
  * so PagerDuty's incident follows Hibiki's. A grouped message is one event per incident, as
  * PagerDuty groups by itself; a failure stops the rest, and the retry sends them all again,
  * which `dedup_key` makes harmless. A trigger's `payload.summary` is at most 1,024
- * characters; PagerDuty answers 202 `{ status: "success", dedup_key }`, or 400 for an
+ * characters. A certificate warning is a `trigger` of severity `warning` (class `certificate`)
+ * with `dedup_key` = the job and the certificate's fingerprint, so a retry folds into the same
+ * alert and a renewed certificate's warning is a new one; someone resolves it in PagerDuty once
+ * the certificate is renewed. PagerDuty answers 202 `{ status: "success", dedup_key }`, or 400 for an
  * invalid event, or 429 when throttled.
  */
 import { z } from "zod";
 import { textField } from "./text_field.ts";
-import type { AlertMessage, AlertMessageItem, Channel, SendOutcome } from "../types.ts";
+import type {
+  AlertMessage,
+  AlertMessageItem,
+  CertificateMessage,
+  Channel,
+  IncidentMessage,
+  SendOutcome,
+} from "../types.ts";
 import { postJson, type SendContext } from "./http_post.ts";
-import { isResolved, itemFacts, itemLink, oneLine, TEST_NOTE } from "./render.ts";
+import { certificateFacts, isResolved, itemFacts, itemLink, oneLine, TEST_NOTE } from "./render.ts";
 
 export const pagerDutyConfig = z.object({
   routingKey: textField().regex(
@@ -48,11 +58,12 @@ export function renderPagerDuty(
   routingKey: string,
   now: number,
 ): PagerDutyEvent[] {
+  if (message.kind === "certificate.expiring") return [certificateEvent(message, routingKey, now)];
   return message.items.map((item) => eventFor(message, item, routingKey, now));
 }
 
 function eventFor(
-  message: AlertMessage,
+  message: IncidentMessage,
   item: AlertMessageItem,
   routingKey: string,
   now: number,
@@ -90,6 +101,46 @@ function eventFor(
     links: [{ href: link, text: "Open in Hibiki" }],
     client: "Hibiki",
     client_url: link,
+  };
+}
+
+function certificateEvent(
+  message: CertificateMessage,
+  routingKey: string,
+  now: number,
+): PagerDutyEvent {
+  const facts = certificateFacts(message);
+  const { certificate, job } = message;
+  return {
+    routing_key: routingKey,
+    event_action: "trigger",
+    // Within 255 characters: a job id is a UUID, the fingerprint 64 hex digits.
+    dedup_key: `certificate:${job.id}:${certificate.fingerprint256.replaceAll(":", "")}`,
+    payload: {
+      summary: oneLine(
+        `${facts.name}: certificate expires in ${facts.left} (${facts.validTo})`,
+        MAX_SUMMARY,
+      ),
+      source: sourceOf(job.url),
+      severity: "warning",
+      timestamp: new Date(now).toISOString(),
+      component: facts.name,
+      class: "certificate",
+      custom_details: {
+        subject: certificate.subject,
+        issuer: certificate.issuer,
+        validFrom: certificate.validFrom,
+        validTo: certificate.validTo,
+        daysLeft: certificate.daysLeft,
+        serialNumber: certificate.serialNumber,
+        fingerprint256: certificate.fingerprint256,
+        jobId: job.id,
+        runId: certificate.runId,
+      },
+    },
+    links: [{ href: facts.link, text: "Open in Hibiki" }],
+    client: "Hibiki",
+    client_url: facts.link,
   };
 }
 

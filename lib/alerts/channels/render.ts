@@ -1,9 +1,15 @@
 /**
  * What every channel type says, before it is dressed in that service's format: the headline,
- * and per job its state, cause, timing, failed locations and the link to its admin page. The
+ * and per job its state, cause, timing, failed locations and the link to its admin page; for
+ * a certificate warning, the certificate's subject, days left, end of validity and issuer. The
  * renderers (slack.ts, telegram.ts, …) only lay these out and keep within their limits.
  */
-import type { AlertMessage, AlertMessageItem } from "../types.ts";
+import type {
+  AlertMessage,
+  AlertMessageItem,
+  CertificateMessage,
+  IncidentMessage,
+} from "../types.ts";
 
 /** The facts of one job in a message, as plain text. */
 export interface ItemFacts {
@@ -33,7 +39,7 @@ export function adminJobUrl(baseUrl: string, jobId: string): string {
 }
 
 /** Where a message's item links: its job's admin page; a test's sample job has none. */
-export function itemLink(message: AlertMessage, item: AlertMessageItem): string {
+export function itemLink(message: IncidentMessage, item: AlertMessageItem): string {
   return message.kind === "test"
     ? `${message.baseUrl}/admin`
     : adminJobUrl(message.baseUrl, item.job.id);
@@ -76,7 +82,11 @@ export function truncate(text: string, max: number): string {
 }
 
 /** Everything said of one item, as plain text. */
-export function itemFacts(message: AlertMessage, item: AlertMessageItem, now: number): ItemFacts {
+export function itemFacts(
+  message: IncidentMessage,
+  item: AlertMessageItem,
+  now: number,
+): ItemFacts {
   const { incident } = item;
   const resolved = isResolved(item);
   const test = message.kind === "test";
@@ -109,6 +119,7 @@ export function itemFacts(message: AlertMessage, item: AlertMessageItem, now: nu
 
 /** The one-line summary of a whole message: a title, a notification's first line. */
 export function headline(message: AlertMessage): string {
+  if (message.kind === "certificate.expiring") return certificateFacts(message).headline;
   const { items } = message;
   if (message.kind === "test") return "🧪 Test notification from Hibiki";
   if (message.kind === "incidents.grouped" || items.length !== 1) {
@@ -123,6 +134,41 @@ export function headline(message: AlertMessage): string {
   const name = oneLine(item.job.name, MAX_NAME);
   if (isResolved(item)) return `✅ Up again: ${name}`;
   return message.kind === "incident.reminder" ? `🔴 Still down: ${name}` : `🔴 Down: ${name}`;
+}
+
+/** The facts of a certificate warning, as plain text. */
+export interface CertificateFacts {
+  /** `⚠️ Certificate expires in 10 days: Shop`. */
+  headline: string;
+  symbol: string;
+  /** The job's name on one line. */
+  name: string;
+  /** `10 days`, `1 day`, `less than a day`. */
+  left: string;
+  /** `2026-03-12 00:00:00 UTC`. */
+  validTo: string;
+  subject: string;
+  issuer: string;
+  /** The job's admin page. */
+  link: string;
+}
+
+/** Everything a certificate warning says, as plain text. */
+export function certificateFacts(message: CertificateMessage): CertificateFacts {
+  const { certificate } = message;
+  const name = oneLine(message.job.name, MAX_NAME);
+  const days = certificate.daysLeft;
+  const left = days <= 0 ? "less than a day" : days === 1 ? "1 day" : `${days} days`;
+  return {
+    headline: `⚠️ Certificate expires in ${left}: ${name}`,
+    symbol: "⚠️",
+    name,
+    left,
+    validTo: formatTime(certificate.validTo),
+    subject: oneLine(certificate.subject, MAX_CAUSE),
+    issuer: oneLine(certificate.issuer, MAX_CAUSE),
+    link: adminJobUrl(message.baseUrl, message.job.id),
+  };
 }
 
 /** What a test says on top of its sample, so nobody takes it for an outage. */

@@ -1,6 +1,13 @@
 import assert from "node:assert/strict";
-import type { AlertMessage, AlertMessageItem, Incident } from "../types.ts";
-import { fitBlocks, formatDuration, headline, itemFacts, truncate } from "./render.ts";
+import type { AlertMessageItem, CertificateMessage, Incident, IncidentMessage } from "../types.ts";
+import {
+  certificateFacts,
+  fitBlocks,
+  formatDuration,
+  headline,
+  itemFacts,
+  truncate,
+} from "./render.ts";
 
 const T0 = Date.UTC(2026, 2, 2, 12, 0, 0);
 
@@ -28,7 +35,7 @@ function item(name: string, state: Incident["state"]): AlertMessageItem {
   };
 }
 
-function message(kind: AlertMessage["kind"], items: AlertMessageItem[]): AlertMessage {
+function message(kind: IncidentMessage["kind"], items: AlertMessageItem[]): IncidentMessage {
   return { kind, items, baseUrl: "https://h.example" };
 }
 
@@ -91,4 +98,35 @@ Deno.test("fitBlocks() keeps what fits and always leaves room to count the rest"
   const cut = fitBlocks(blocks, { budget: 12, separator: "\n", more });
   assert.equal(cut, "aaaa\nbbbb\n+2");
   assert.ok(cut.length <= 12);
+});
+
+function certificate(daysLeft: number): CertificateMessage {
+  return {
+    kind: "certificate.expiring",
+    job: { id: "job shop", name: "Shop\nfront", url: null },
+    state: "up",
+    certificate: {
+      jobId: "job shop",
+      runId: `${T0}-local`,
+      subject: "CN=shop.example.com",
+      issuer: "CN=R11",
+      validFrom: "2026-01-01T00:00:00.000Z",
+      validTo: "2026-03-12T18:00:00.000Z",
+      daysLeft,
+      thresholdDays: 14,
+      serialNumber: "05",
+      fingerprint256: "AA:BB",
+    },
+    baseUrl: "https://h.example",
+  };
+}
+
+Deno.test("a certificate warning's headline and facts say how long is left, until when, and link the job", () => {
+  const facts = certificateFacts(certificate(10));
+  assert.equal(facts.headline, "⚠️ Certificate expires in 10 days: Shop front");
+  assert.equal(headline(certificate(10)), facts.headline);
+  assert.equal(facts.validTo, "2026-03-12 18:00:00 UTC");
+  assert.equal(facts.link, "https://h.example/admin/jobs/job%20shop");
+  assert.equal(certificateFacts(certificate(1)).left, "1 day");
+  assert.equal(certificateFacts(certificate(0)).left, "less than a day");
 });

@@ -2,7 +2,8 @@
  * `slack` channels: a Slack incoming webhook. `text` is the notification's line (what a phone
  * shows); `blocks` lay the message out: a header, one section per job (its link, state,
  * cause, timing), a context line. Slack's limits: a header's text at most 150 characters, a
- * section's 3,000, at most 50 blocks; mrkdwn needs `&`, `<` and `>` escaped. Slack answers
+ * section's 3,000, at most 50 blocks; a certificate warning is a header and one section (the
+ * job's link, days left, valid until, subject, issuer); mrkdwn needs `&`, `<` and `>` escaped. Slack answers
  * 200 `ok`, or an error word with 400 (`invalid_payload`), 403 (`action_prohibited`), 404
  * (`no_service`, `channel_not_found`) or 410 (`channel_is_archived`).
  */
@@ -10,9 +11,9 @@ import { z } from "zod";
 import { textField } from "./text_field.ts";
 import type { TargetUrlRules } from "../../net/target_url.ts";
 import { checkTargetUrl } from "../../net/target_url.ts";
-import type { AlertMessage, Channel, SendOutcome } from "../types.ts";
+import type { AlertMessage, CertificateMessage, Channel, SendOutcome } from "../types.ts";
 import { postJson, type SendContext, urlSecrets } from "./http_post.ts";
-import { headline, itemFacts, TEST_NOTE, truncate } from "./render.ts";
+import { certificateFacts, headline, itemFacts, TEST_NOTE, truncate } from "./render.ts";
 
 export const slackConfig = z.object({
   webhookUrl: textField().max(2048, "is too long"),
@@ -44,13 +45,9 @@ export function escapeSlack(text: string): string {
 }
 
 export function renderSlack(message: AlertMessage, now: number): SlackMessage {
+  if (message.kind === "certificate.expiring") return slackCertificate(message);
   const title = headline(message);
-  const blocks: Block[] = [
-    {
-      type: "header",
-      text: { type: "plain_text", text: truncate(title, MAX_HEADER), emoji: true },
-    },
-  ];
+  const blocks: Block[] = [header(title)];
   if (message.kind === "test") {
     blocks.push({ type: "section", text: { type: "mrkdwn", text: `*${escapeSlack(TEST_NOTE)}*` } });
   }
@@ -80,6 +77,33 @@ export function renderSlack(message: AlertMessage, now: number): SlackMessage {
   }
   blocks.push({ type: "context", elements: [{ type: "mrkdwn", text: "Sent by Hibiki" }] });
   return { text: title, blocks };
+}
+
+function header(title: string): Block {
+  return {
+    type: "header",
+    text: { type: "plain_text", text: truncate(title, MAX_HEADER), emoji: true },
+  };
+}
+
+function slackCertificate(message: CertificateMessage): SlackMessage {
+  const facts = certificateFacts(message);
+  const lines = [
+    `${facts.symbol} *<${facts.link}|${
+      escapeSlack(facts.name)
+    }>*: its certificate expires in ${facts.left}`,
+    `*Valid until:* ${facts.validTo}`,
+    `*Subject:* ${escapeSlack(facts.subject)}`,
+    `*Issuer:* ${escapeSlack(facts.issuer)}`,
+  ];
+  return {
+    text: facts.headline,
+    blocks: [
+      header(facts.headline),
+      { type: "section", text: { type: "mrkdwn", text: truncate(lines.join("\n"), MAX_SECTION) } },
+      { type: "context", elements: [{ type: "mrkdwn", text: "Sent by Hibiki" }] },
+    ],
+  };
 }
 
 export async function sendSlack(

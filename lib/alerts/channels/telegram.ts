@@ -8,9 +8,16 @@
  */
 import { z } from "zod";
 import { textField } from "./text_field.ts";
-import type { AlertMessage, Channel, SendOutcome } from "../types.ts";
+import type { AlertMessage, CertificateMessage, Channel, SendOutcome } from "../types.ts";
 import { postJson, secondsField, type SendContext } from "./http_post.ts";
-import { escapeHtml, fitBlocks, headline, itemFacts, TEST_NOTE } from "./render.ts";
+import {
+  certificateFacts,
+  escapeHtml,
+  fitBlocks,
+  headline,
+  itemFacts,
+  TEST_NOTE,
+} from "./render.ts";
 
 /** What @BotFather hands out: the bot's id, a colon, 35 characters. */
 export const BOT_TOKEN = /^\d+:[A-Za-z0-9_-]{35}$/;
@@ -45,6 +52,7 @@ export function renderTelegram(
   chatId: string,
   now: number,
 ): TelegramMessage {
+  if (message.kind === "certificate.expiring") return telegramCertificate(message, chatId);
   const head = [`<b>${escapeHtml(headline(message))}</b>`];
   if (message.kind === "test") head.push(`<i>${escapeHtml(TEST_NOTE)}</i>`);
   const blocks = message.items.map((item) => {
@@ -68,6 +76,31 @@ export function renderTelegram(
   return {
     chat_id: chatId,
     text: `${header}\n\n${list}`,
+    parse_mode: "HTML",
+    link_preview_options: { is_disabled: true },
+  };
+}
+
+function telegramCertificate(message: CertificateMessage, chatId: string): TelegramMessage {
+  const facts = certificateFacts(message);
+  const lines = [
+    `<b>${escapeHtml(facts.headline)}</b>\n`,
+    `${facts.symbol} <a href="${escapeHtml(facts.link)}">${escapeHtml(facts.name)}</a>: its ` +
+    `certificate expires in ${facts.left}`,
+    `Valid until: ${facts.validTo}`,
+    `Subject: ${escapeHtml(facts.subject)}`,
+    `Issuer: ${escapeHtml(facts.issuer)}`,
+  ];
+  // Escaping can make a name of odd characters six times longer: what does not fit is left
+  // out whole (a cut could split a tag), the subject and issuer first.
+  let text = lines.join("\n");
+  while (text.length > MAX_TEXT && lines.length > 1) {
+    lines.pop();
+    text = lines.join("\n");
+  }
+  return {
+    chat_id: chatId,
+    text,
     parse_mode: "HTML",
     link_preview_options: { is_disabled: true },
   };

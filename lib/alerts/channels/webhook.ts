@@ -1,6 +1,6 @@
 /**
- * `webhook` channels: a JSON POST of `{ type, test, incident | incidents, jobs }` to the
- * user's URL, signed exactly like job webhooks (lib/webhooks/signing.ts): seed 003's
+ * `webhook` channels: a JSON POST of `{ type, test, incident | incidents | certificate, jobs }`
+ * to the user's URL, signed exactly like job webhooks (lib/webhooks/signing.ts): seed 003's
  * `X-Signature` and the Standard Webhooks headers, with the channel's own `whsec_` secret.
  * `X-Webhook-ID` and `webhook-id` are the notification's id, the same on every retry.
  */
@@ -11,9 +11,16 @@ import { checkHeaders } from "../../jobs/job_input.ts";
 import { checkTargetUrl, type TargetUrlRules } from "../../net/target_url.ts";
 import { seedSignature, standardSignatures } from "../../webhooks/signing.ts";
 import { isReservedHeader } from "../../webhooks/webhook_input.ts";
-import type { AlertMessage, Channel, Incident, SendOutcome } from "../types.ts";
+import type {
+  AlertMessage,
+  CertificateMessage,
+  CertificateNotice,
+  Channel,
+  Incident,
+  SendOutcome,
+} from "../types.ts";
 import { postJson, type SendContext } from "./http_post.ts";
-import { itemLink } from "./render.ts";
+import { adminJobUrl, itemLink } from "./render.ts";
 
 export const webhookConfig = z.object({
   url: textField().max(2048, "is too long"),
@@ -35,17 +42,25 @@ export function checkWebhookConfig(config: WebhookConfig, rules: TargetUrlRules)
 
 /** The body a webhook channel receives. */
 export interface WebhookPayload {
-  type: "incident.opened" | "incident.resolved" | "incident.reminder" | "incidents.grouped";
+  type:
+    | "incident.opened"
+    | "incident.resolved"
+    | "incident.reminder"
+    | "incidents.grouped"
+    | "certificate.expiring";
   /** A sample sent by `POST /api/channels/:id/test`. */
   test: boolean;
   /** The incident told of (not in grouped messages). */
   incident?: Incident;
   /** The incidents told of (grouped messages only). */
   incidents?: Incident[];
+  /** The certificate due to expire (`certificate.expiring` only; its job is `jobs[0]`). */
+  certificate?: Omit<CertificateNotice, "jobId">;
   jobs: { id: string; name: string; url: string | null; state: string; adminUrl: string }[];
 }
 
 export function renderWebhook(message: AlertMessage): WebhookPayload {
+  if (message.kind === "certificate.expiring") return certificatePayload(message);
   const jobs = message.items.map((item) => ({
     id: item.job.id,
     name: item.job.name,
@@ -59,6 +74,23 @@ export function renderWebhook(message: AlertMessage): WebhookPayload {
   }
   const type = message.kind === "test" ? "incident.opened" : message.kind;
   return { type, test, incident: message.items[0]?.incident, jobs };
+}
+
+function certificatePayload(message: CertificateMessage): WebhookPayload {
+  const { jobId: _, ...certificate } = message.certificate;
+  const { job } = message;
+  return {
+    type: message.kind,
+    test: false,
+    certificate,
+    jobs: [{
+      id: job.id,
+      name: job.name,
+      url: job.url,
+      state: message.state,
+      adminUrl: adminJobUrl(message.baseUrl, job.id),
+    }],
+  };
 }
 
 export async function sendWebhook(

@@ -241,6 +241,13 @@ function writeIncident(
 function addNotification(op: Deno.AtomicOperation, notification: Notification): void {
   op.check({ key: kvKeys.notification(notification.id), versionstamp: null })
     .set(kvKeys.notification(notification.id), notification);
+  const { certificate } = notification;
+  if (certificate) {
+    op.set(
+      kvKeys.certificateNotificationOfJob(notification.userId, certificate.jobId, notification.id),
+      null,
+    );
+  }
   if (notification.nextAttemptAt !== null) {
     op.set(
       kvKeys.notificationDue(notification.nextAttemptAt, notification.id),
@@ -314,11 +321,11 @@ async function idPage(
 }
 
 /**
- * Removes a deleted job's incidents with their indexes and notifications (its alert state went
- * with the job); returns how many incidents.
+ * Removes a deleted job's incidents with their indexes and notifications, and its certificate
+ * warnings (its alert state went with the job); returns how many incidents and warnings.
  */
 export async function purgeJobAlerts(kv: Deno.Kv, userId: string, jobId: string): Promise<number> {
-  let removed = 0;
+  let removed = await purgeCertificateNotifications(kv, userId, jobId);
   for (;;) {
     const ids: string[] = [];
     // Five incidents with up to 60 notifications each stay under 1000 mutations.
@@ -350,5 +357,30 @@ export async function purgeJobAlerts(kv: Deno.Kv, userId: string, jobId: string)
     }
     await op.commit();
     removed += ids.length;
+  }
+}
+
+/** Removes a deleted job's certificate warnings with their due entries; returns how many. */
+async function purgeCertificateNotifications(
+  kv: Deno.Kv,
+  userId: string,
+  jobId: string,
+): Promise<number> {
+  let removed = 0;
+  for (;;) {
+    const keys: Deno.KvKey[] = [];
+    const prefix = kvKeys.certificateNotificationsOfJob(userId, jobId);
+    for await (const entry of kv.list({ prefix }, { limit: 100 })) keys.push(entry.key);
+    if (keys.length === 0) return removed;
+    const ids = keys.map((key) => key[key.length - 1] as string);
+    const notifications = await getMany(kv, ids.map((id) => kvKeys.notification(id)));
+    const op = kv.atomic();
+    for (const [i, key] of keys.entries()) {
+      op.delete(key).delete(kvKeys.notification(ids[i]));
+      const at = (notifications[i].value as Notification | null)?.nextAttemptAt ?? null;
+      if (at !== null) op.delete(kvKeys.notificationDue(at, ids[i]));
+    }
+    await op.commit();
+    removed += keys.length;
   }
 }

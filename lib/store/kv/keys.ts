@@ -285,6 +285,21 @@ export const kvKeys = {
   ],
   notificationLeases: () => [LANES.notification.leased],
   /**
+   * A job's certificate warnings (`certificate.expiring` notifications, which belong to no
+   * incident) → null, so that they are purged with the job.
+   */
+  certificateNotificationsOfJob: (userId: string, jobId: string) => [
+    "certificate_notification",
+    userId,
+    jobId,
+  ],
+  certificateNotificationOfJob: (userId: string, jobId: string, notificationId: string) => [
+    "certificate_notification",
+    userId,
+    jobId,
+    notificationId,
+  ],
+  /**
    * Incidents open across every owner (KvU64 read as signed: opening adds 1, resolving or
    * purging an open one adds 2^64 - 1), so `/metrics` reads one key instead of an index.
    */

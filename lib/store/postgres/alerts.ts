@@ -229,8 +229,9 @@ export async function addDecide(tx: Tx, request: DecideRequest, version?: number
 }
 
 /**
- * Removes a deleted job's alert state, incidents and their notifications (with their due
- * entries), a batch of incidents per transaction; returns how many incidents.
+ * Removes a deleted job's alert state, incidents and their notifications, and its certificate
+ * warnings (with their due entries), a batch of incidents per transaction; returns how many
+ * incidents.
  */
 export async function purgeJobAlerts(sql: Sql, userId: string, jobId: string): Promise<number> {
   await sql`delete from public.hibiki_alert_states
@@ -243,6 +244,12 @@ export async function purgeJobAlerts(sql: Sql, userId: string, jobId: string): P
           where user_id = ${userId} and job_id = ${jobId} limit ${PURGE_BATCH})
         returning incident`;
       const ids = incidents.flatMap((r) => (r.incident as Incident).notificationIds);
+      // A job's certificate warnings belong to no incident: they go with the first batch.
+      const warnings = removed === 0
+        ? await tx`select id from public.hibiki_notifications
+            where user_id = ${userId} and job_id = ${jobId}`
+        : [];
+      ids.push(...warnings.map((r) => r.id as string));
       if (ids.length > 0) {
         // Only waiting entries go: a leased one is the lane's, whose save will find no record.
         const gone = await tx`delete from public.hibiki_notifications
@@ -314,9 +321,9 @@ async function writeIncident(
 /** A new notification, queued at its `nextAttemptAt`; a check that none has its id. */
 async function addNotification(tx: Tx, notification: Notification, version: number) {
   const inserted = await tx`insert into public.hibiki_notifications
-      (id, user_id, notification, next_attempt_at, version)
+      (id, user_id, notification, next_attempt_at, version, job_id)
     values (${notification.id}, ${notification.userId}, ${asJson(tx, notification)},
-      ${notification.nextAttemptAt}, ${version})
+      ${notification.nextAttemptAt}, ${version}, ${notification.certificate?.jobId ?? null})
     on conflict do nothing`;
   if (inserted.count !== 1) throw new Stale();
   if (notification.nextAttemptAt !== null) {
