@@ -4,8 +4,8 @@
  * in production. It sits beside `main.ts`, not in `lib/`, because it mounts `routes/`: the
  * domain in `lib/` never imports its HTTP surface.
  *
- * Order: the stores, then each feature from its factory (`createWebhooks`, `createEdge`,
- * `createFires`, `createInbound`), each returning its service and its lane, then the services
+ * Order: the stores, then each feature from its factory (`createAlerts`, `createWebhooks`,
+ * `createEdge`, `createFires`, `createInbound`), each returning its service and its lane, then the services
  * without a lane, then the app. A feature that needs another's lane is built after it and given
  * that lane's `wake` (or `hold`); nothing is wired up after the fact.
  *
@@ -32,6 +32,9 @@ import type { FireValue } from "./lib/scheduler/fires.ts";
 import type { TickReport } from "./lib/scheduler/scheduler.ts";
 import type { ResultChunk } from "./lib/store/types.ts";
 import { createEdge } from "./lib/edge/feature.ts";
+import { createAlerts } from "./lib/alerts/feature.ts";
+import type { MaintenanceCalendar } from "./lib/alerts/types.ts";
+import type { DecideValue, NotificationRef } from "./lib/store/alerts.ts";
 import { createInbound } from "./lib/inbound/feature.ts";
 import type { InboundRef } from "./lib/store/types.ts";
 import { CloudRunRunner } from "./lib/gcp/cloud_run_runner.ts";
@@ -41,6 +44,9 @@ import { JobStats } from "./lib/stats/job_stats.ts";
 import { closeOutbound } from "./lib/net/outbound.ts";
 import { createKvStores } from "./lib/store/kv/mod.ts";
 import { createWebhooks } from "./lib/webhooks/feature.ts";
+import { ChannelService } from "./lib/alerts/channel_service.ts";
+import { createNotifySend } from "./lib/alerts/channels/notify_send.ts";
+import type { NotifySend } from "./lib/alerts/types.ts";
 import type { DeliveryRef } from "./lib/webhooks/types.ts";
 import { createApp } from "./routes/app.ts";
 import { Assets } from "./routes/admin/assets.ts";
@@ -49,6 +55,8 @@ import { SessionService } from "./lib/users/sessions.ts";
 import { LoginThrottle } from "./lib/users/throttle.ts";
 import { UserService } from "./lib/users/users.ts";
 import { createMaintenance } from "./lib/alerts/maintenance.ts";
+import { ChangeLog } from "./lib/status/changes.ts";
+import { createStatusPages } from "./lib/status/feature.ts";
 import { LateCheck } from "./lib/heartbeat/late_check.ts";
 import { PingReceiver } from "./lib/heartbeat/ping_receiver.ts";
 
@@ -64,6 +72,8 @@ export interface SystemOptions {
   queueWakeups?: boolean;
   /** Jitter of webhook and relay retries in [-1, 1); tests pin it. */
   retryJitter?: () => number;
+  /** Sends to notification channels (lib/alerts/channels/notify_send.ts); tests may replace it. */
+  notifySend?: NotifySend;
   /** Poll delays of Cloud Run executions; tests shorten them. */
   cloudRunPollDelays?: readonly number[];
   /** PBKDF2 iterations of admin passwords; tests other than hashing may lower it. */
@@ -72,6 +82,8 @@ export interface SystemOptions {
   adminRefreshMs?: number;
   /** The process's counters (`/metrics`); benchmarks pass their own to watch runs finish. */
   metrics?: Metrics;
+  /** Maintenance windows alerting honours; the stored windows by default. */
+  calendar?: MaintenanceCalendar;
 }
 
 /**
@@ -103,6 +115,10 @@ export interface Lanes {
   /** Stores accepted worker results as runs. */
   results: Dispatcher<ResultChunk>;
   inbound: Dispatcher<InboundRef>;
+  /** Decides alert states a dead process left, multi-location deadlines, ended windows. */
+  alerts: Dispatcher<DecideValue>;
+  /** Sends the notifications alert decisions queue. */
+  notifications: Dispatcher<NotificationRef>;
 }
 
 export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions = {}): System {
@@ -115,10 +131,55 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
   const { records: store, webhooks: webhookStore, workers } = stores;
   const stats = new JobStats(stores.stats, clock);
 
+  const maintenance = createMaintenance({
+    store: stores.maintenance,
+    clock,
+    jobExists: async (userId, jobId) => (await store.getJob(userId, jobId)) !== null,
+  });
+  const calendar = options.calendar ?? maintenance.calendar;
+  // Status pages drop what they built for a job whose state alerting changes.
+  const changes = new ChangeLog();
+  const channels = new ChannelService({
+    channels: stores.channels,
+    box,
+    clock,
+    send: options.notifySend ?? createNotifySend({
+      allowPrivateNetworks: config.allowPrivateNetworks,
+      telegramApiUrl: config.channels.telegramApiUrl,
+      pagerDutyApiUrl: config.channels.pagerDutyApiUrl,
+      publicUrl: config.publicUrl,
+      clock,
+    }),
+    baseUrl: config.publicUrl,
+    allowPrivateNetworks: config.allowPrivateNetworks,
+    allowHttp: config.webhooks.allowHttp,
+  });
+  const alerting = createAlerts({
+    lanes: stores.lanes,
+    store,
+    alerts: stores.alerts,
+    clock,
+    calendar,
+    channels: stores.channels,
+    send: (channel, message) => channels.send(channel, message),
+    metrics,
+    baseUrl: config.publicUrl,
+    groupWindowMs: config.alertGroupMs,
+    jitter: options.retryJitter,
+    onChange: (userId, jobId) => changes.note(userId, jobId),
+  });
+  const statusPages = createStatusPages({
+    store: stores.statusPages,
+    alerts: stores.alerts,
+    calendar,
+    clock,
+    changes,
+    jobExists: async (userId, jobId) => (await store.getJob(userId, jobId)) !== null,
+  });
   const webhooks = createWebhooks({
-    kv,
     store,
     webhooks: webhookStore,
+    lanes: stores.lanes,
     box,
     clock,
     metrics,
@@ -128,8 +189,8 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
   });
   const deliveries = webhooks.lane;
   const edge = createEdge({
-    kv,
     store,
+    lanes: stores.lanes,
     workers,
     webhooks: webhooks.service,
     metrics,
@@ -137,6 +198,7 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
     clock,
     maxAgeMs: config.runRetention.maxAgeMs,
     wakeDeliveries: (at) => deliveries.wake(at),
+    alerts: alerting.engine,
   });
 
   const credentials = new CredentialService({
@@ -153,8 +215,9 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
     pollDelays: options.cloudRunPollDelays,
   });
   const fires = createFires({
-    kv,
     store,
+    lanes: stores.lanes,
+    claims: stores.claims,
     stats,
     clock,
     metrics,
@@ -165,6 +228,7 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
     followUp: (run, job) =>
       webhooks.service.heldOutboxFor(run, job, (held) => deliveries.hold([held])),
     queueWakeups: options.queueWakeups,
+    alerts: alerting.engine,
   });
   const { scheduler } = fires;
   const jobs = new JobService({
@@ -173,7 +237,7 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
     clock,
     allowPrivateNetworks: config.allowPrivateNetworks,
     box,
-    publicUrl: config.publicUrl,
+    publicUrl: config.publicUrlSet,
     workerIds: async () => new Set((await workers.list()).map((w) => w.id)),
     cloudRun: {
       baseUrl: config.gcp.runUrl,
@@ -187,10 +251,11 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
       }),
       credentialExists: (userId, id) => credentials.get(userId, id).then(() => true, () => false),
     },
+    channelExists: async (userId, id) => (await stores.channels.get(userId, id)) !== null,
   });
   const inbound = createInbound({
-    kv,
     store: stores.inbound,
+    lanes: stores.lanes,
     clock,
     box,
     maxConcurrency: config.maxConcurrency,
@@ -206,6 +271,8 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
     deliveries,
     results: edge.lane,
     inbound: inbound.lane,
+    alerts: alerting.lane,
+    notifications: alerting.notifications,
   };
 
   // Admin UI: the session key is derived from the master key, so there is no extra secret.
@@ -224,11 +291,6 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
     iterations: options.passwordIterations,
   });
   const search: JobSearch = { page: (userId, query) => store.searchJobs(userId, query) };
-  const maintenance = createMaintenance({
-    store: stores.maintenance,
-    clock,
-    jobExists: async (userId, jobId) => (await store.getJob(userId, jobId)) !== null,
-  });
   let queueListening = false;
   const app = createApp({
     store,
@@ -238,16 +300,27 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
     edge: edge.service,
     inbound: inbound.hooks,
     inboundReceiver: inbound.receiver,
-    pings: new PingReceiver({ store, heartbeats: stores.heartbeats, clock, stats }),
+    pings: new PingReceiver({
+      store,
+      heartbeats: stores.heartbeats,
+      clock,
+      stats,
+      alerts: alerting.engine,
+    }),
     inboundMetrics: inbound.metrics,
     credentials,
     maintenance: maintenance.service,
+    channels,
+    incidents: alerting.incidents,
+    statusPages: statusPages.service,
+    statusBoard: statusPages.board,
     workerApiKey: config.workerApiKey,
     dispatcher: lanes.fires,
     metrics,
     clock,
     rootApiKey: config.rootApiKey,
     queueListening: () => queueListening,
+    openIncidents: () => stores.alerts.countOpenIncidents(),
     admin: {
       store,
       jobs,
@@ -257,6 +330,9 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
       workers,
       inbound: inbound.hooks,
       credentials,
+      channels,
+      maintenance: maintenance.service,
+      incidents: alerting.incidents,
       users,
       sessions,
       clock,

@@ -1,10 +1,12 @@
 /**
  * Probe worker entry (remote region): `deno task worker`, configured by the seed's `.env`
  * (`worker/.env`, see lib/worker/env_file.ts) or the environment: WORKER_ID, SUPABASE_URL
- * (Hibiki's base URL), PINGMON_WORKER_API_KEY.
+ * (Hibiki's or a Supabase project's URL), PINGMON_WORKER_API_KEY, and SUPABASE_ANON_KEY to
+ * call a Supabase project as its clients do (supabase-js).
  */
 import { dirname } from "node:path";
-import { EdgeClient } from "./lib/worker/edge_client.ts";
+import { EdgeClient, httpCall } from "./lib/worker/edge_client.ts";
+import { supabaseCall } from "./lib/worker/supabase_call.ts";
 import { ProbeWorker } from "./lib/worker/probe_worker.ts";
 import { ResultOutbox } from "./lib/worker/result_outbox.ts";
 import { loadWorkerEnv } from "./lib/worker/env_file.ts";
@@ -33,9 +35,14 @@ const outbox = new ResultOutbox(kv);
 const worker = new ProbeWorker({
   config,
   client: new EdgeClient({
-    functionsUrl: config.functionsUrl,
-    apiKey: config.apiKey,
     workerId: config.workerId,
+    call: config.anonKey
+      ? supabaseCall({
+        supabaseUrl: config.supabaseUrl,
+        anonKey: config.anonKey,
+        apiKey: config.apiKey,
+      })
+      : httpCall({ functionsUrl: config.functionsUrl, apiKey: config.apiKey }),
   }),
   outbox,
 });
@@ -43,6 +50,7 @@ if (envFile) console.log(`[${config.workerId}] Settings read from ${envFile}`);
 const waiting = await outbox.size();
 console.log(
   `[${config.workerId}] Starting against ${config.functionsUrl}` +
+    (config.anonKey ? " as a Supabase client (supabase-js, anon key)" : "") +
     (waiting > 0 ? ` with ${waiting} unsent results` : ""),
 );
 await worker.start();

@@ -69,9 +69,9 @@ async function startReceiver(): Promise<Receiver> {
  */
 function webhookService(env: BenchEnv): WebhookService {
   return createWebhooks({
-    kv: env.kv,
     store: env.stores.records,
     webhooks: env.stores.webhooks,
+    lanes: env.stores.lanes,
     box: new SecretBox(env.masterKey),
     clock: systemClock,
     metrics: new Metrics(),

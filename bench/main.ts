@@ -9,12 +9,14 @@
  */
 import { parseArgs } from "node:util";
 import { selfTimes, startProfile } from "./profile.ts";
+import { alerts } from "./alerts.ts";
 import { burst } from "./burst.ts";
 import { deliveries } from "./deliveries.ts";
 import { edge } from "./edge.ts";
 import { inbound } from "./inbound.ts";
 import { pings } from "./pings.ts";
 import { ui } from "./ui.ts";
+import { status } from "./status.ts";
 import { startup } from "./startup.ts";
 import { steady } from "./steady.ts";
 import { tickCost } from "./tick_cost.ts";
@@ -39,6 +41,8 @@ const SCENARIOS: Record<string, Scenario> = {
   inbound,
   pings,
   ui,
+  alerts,
+  status,
 };
 
 const { values } = parseArgs({

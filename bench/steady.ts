@@ -6,6 +6,7 @@
  */
 import { nextFireTimes, parseSchedule, type Schedule } from "../lib/schedule/schedule.ts";
 import {
+  cpuSince,
   createJobs,
   duplicateHits,
   duplicateRuns,
@@ -24,6 +25,7 @@ import {
   sleepUntil,
   startTarget,
   summary,
+  threadCpuMs,
 } from "./util.ts";
 
 const JOBS = 10_000;
@@ -54,6 +56,7 @@ export async function steady({ quick, log }: ScenarioOptions): Promise<ScenarioR
     if (Date.now() > base - 500) log(`WARNING: creation overran the window start`);
 
     const lag = lagMonitor();
+    const cpu0 = await threadCpuMs();
     const t = performance.now();
     await system.start();
     const startMs = performance.now() - t;
@@ -70,6 +73,9 @@ export async function steady({ quick, log }: ScenarioOptions): Promise<ScenarioR
     clearInterval(progress);
     await ticker.stop();
     await system.stop();
+    // Main-thread CPU over the whole window (the target server runs in its own thread).
+    const cpu = await cpuSince(cpu0);
+    const runsRecorded = metrics.runs.success + metrics.runs.failure;
     const lagSamples = lag.stop();
     await sleep(200);
 
@@ -185,6 +191,11 @@ export async function steady({ quick, log }: ScenarioOptions): Promise<ScenarioR
         },
         { metric: "event-loop lag p99", value: percentile(lagSamples.samples, 99), unit: "ms" },
         { metric: "event-loop lag max", value: maxOf(lagSamples.samples), unit: "ms" },
+        {
+          metric: "main-thread CPU per run",
+          value: ((cpu.deno ?? NaN) * 1000) / runsRecorded,
+          unit: "µs",
+        },
       ],
       details: {
         jobs: JOBS,
@@ -193,6 +204,7 @@ export async function steady({ quick, log }: ScenarioOptions): Promise<ScenarioR
         window: { start: iso(base), end: iso(end) },
         createMs,
         startTickMs: startMs,
+        threadCpuMs: cpu,
         ticks: ticker.ticks.map((t) => ({ ...t, at: iso(t.at) })),
         lateness: summary(lateness),
         hitArrivalLate: summary(hitLate),

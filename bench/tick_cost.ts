@@ -7,7 +7,7 @@
  */
 import { ManualClock } from "../lib/clock.ts";
 import { kvKeys } from "../lib/store/kv/keys.ts";
-import { dueEntry } from "../lib/store/kv/kv_store.ts";
+import { dueEntry } from "../lib/store/kv/claims.ts";
 import { createFires } from "../lib/scheduler/feature.ts";
 import { LOOKAHEAD_MS } from "../lib/scheduler/scheduler.ts";
 import {
@@ -48,8 +48,9 @@ async function measure(
   const { kv } = env;
   // The scheduling feature alone, as system.ts builds it: its tick is what is measured.
   const { scheduler } = createFires({
-    kv,
     store: env.stores.records,
+    lanes: env.stores.lanes,
+    claims: env.stores.claims,
     clock,
     metrics: env.metrics,
     config: env.config,

@@ -6,8 +6,8 @@ import type { CredentialView } from "../lib/gcp/credentials.ts";
 import { ENV_CREDENTIAL_ID } from "../lib/gcp/credentials.ts";
 import type { Translate } from "../lib/i18n/i18n.ts";
 import { Csrf, Field } from "./field.tsx";
-import { formatTime } from "./format.ts";
 import { Flash } from "./layout.tsx";
+import { PageTime } from "./page_clock.tsx";
 
 export interface CredentialsPageProps {
   t: Translate;
@@ -40,52 +40,54 @@ export function CredentialsPage(props: CredentialsPageProps) {
       {credentials.length === 0
         ? <p class="empty">{t("No credentials yet.")}</p>
         : (
-          <table class="credentials">
-            <thead>
-              <tr>
-                <th>{t("Id")}</th>
-                <th>{t("Service account")}</th>
-                <th>{t("Key id")}</th>
-                <th>{t("Project")}</th>
-                <th>{t("Created")}</th>
-                <th></th>
-              </tr>
-            </thead>
-            <tbody>
-              {credentials.map((cred) => (
-                <tr data-credential={cred.id}>
-                  <td>
-                    <code>{cred.id}</code>
-                  </td>
-                  <td data-testid="client-email">{cred.client_email}</td>
-                  <td>
-                    <code>{cred.private_key_id}</code>
-                  </td>
-                  <td>{cred.project_id}</td>
-                  <td>
-                    {cred.id === ENV_CREDENTIAL_ID
-                      ? t("From GCP_SERVICE_ACCOUNT")
-                      : formatTime(cred.createdAt)}
-                  </td>
-                  <td>
-                    {cred.id !== ENV_CREDENTIAL_ID && (
-                      <form method="post" action={`${path(cred.id)}/delete`} class="inline">
-                        <Csrf token={csrf} />
-                        <label class="check">
-                          <input type="checkbox" name="confirm" value="1" required />{" "}
-                          {t("Yes, delete it")}
-                        </label>
-                        <button type="submit" class="danger small">{t("Delete")}</button>
-                      </form>
-                    )}
-                    {props.deleteError?.id === cred.id && (
-                      <p class="error" role="alert">{props.deleteError.message}</p>
-                    )}
-                  </td>
+          <div class="scroll-x">
+            <table class="credentials">
+              <thead>
+                <tr>
+                  <th>{t("Id")}</th>
+                  <th>{t("Service account")}</th>
+                  <th>{t("Key id")}</th>
+                  <th>{t("Project")}</th>
+                  <th>{t("Created")}</th>
+                  <th></th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
+              </thead>
+              <tbody>
+                {credentials.map((cred) => (
+                  <tr data-credential={cred.id}>
+                    <td>
+                      <code>{cred.id}</code>
+                    </td>
+                    <td data-testid="client-email">{cred.client_email}</td>
+                    <td>
+                      <code>{cred.private_key_id}</code>
+                    </td>
+                    <td>{cred.project_id}</td>
+                    <td>
+                      {cred.id === ENV_CREDENTIAL_ID
+                        ? t("From GCP_SERVICE_ACCOUNT")
+                        : <PageTime at={cred.createdAt} />}
+                    </td>
+                    <td>
+                      {cred.id !== ENV_CREDENTIAL_ID && (
+                        <form method="post" action={`${path(cred.id)}/delete`} class="inline">
+                          <Csrf token={csrf} />
+                          <label class="check">
+                            <input type="checkbox" name="confirm" value="1" required />{" "}
+                            {t("Yes, delete it")}
+                          </label>
+                          <button type="submit" class="danger small">{t("Delete")}</button>
+                        </form>
+                      )}
+                      {props.deleteError?.id === cred.id && (
+                        <p class="error" role="alert">{props.deleteError.message}</p>
+                      )}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
         )}
       <h2>{t("Add a key")}</h2>
       <form

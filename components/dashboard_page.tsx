@@ -1,9 +1,11 @@
 /** `/admin`: the search and state filter over one page of jobs, in the live dashboard table. */
+import { useContext } from "preact/hooks";
 import DashboardTable from "../islands/dashboard_table.tsx";
 import type { Translate } from "../lib/i18n/i18n.ts";
 import type { DashboardRow } from "../lib/jobs/dashboard.ts";
 import { JOB_STATES, type JobQuery } from "../lib/store/types.ts";
 import { Island } from "./island.tsx";
+import { PageClockContext } from "./page_clock.tsx";
 
 export interface DashboardPageProps {
   t: Translate;
@@ -56,6 +58,7 @@ export function DashboardPage({ t, query, rows, cursor, refreshMs }: DashboardPa
             params(query.cursor ? { cursor: query.cursor } : {})
           }`,
           intervalMs: refreshMs,
+          clock: useContext(PageClockContext),
           text: {
             ...stateNames,
             empty: t("No jobs here yet."),

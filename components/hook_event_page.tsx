@@ -2,8 +2,9 @@
 import type { Translate } from "../lib/i18n/i18n.ts";
 import type { InboundEventView } from "../lib/inbound/types.ts";
 import { Csrf, HeadersTable } from "./field.tsx";
-import { formatTime, stateClass } from "./format.ts";
+import { stateClass } from "./format.ts";
 import { hookPath } from "./paths.ts";
+import { PageTime } from "./page_clock.tsx";
 
 export interface HookEventPageProps {
   t: Translate;
@@ -28,7 +29,9 @@ export function HookEventPage({ t, csrf, hookId, event }: HookEventPageProps) {
       </form>
       <dl class="details">
         <dt>{t("Received")}</dt>
-        <dd>{formatTime(event.receivedAt)}</dd>
+        <dd>
+          <PageTime at={event.receivedAt} />
+        </dd>
         <dt>{t("Verification")}</dt>
         <dd>{event.verification.mode} ({event.verification.verified ? "✓" : "—"})</dd>
         {event.conflictOf && (
@@ -52,22 +55,32 @@ export function HookEventPage({ t, csrf, hookId, event }: HookEventPageProps) {
       <HeadersTable headers={event.headers} />
       <h2>{t("Payload")}</h2>
       {event.bodyTruncated && <p class="hint">{t("Only the first part of the body is shown.")}</p>}
-      <pre class="body">{pretty(event.body, event.contentType)}</pre>
+      {event.body === ""
+        ? <p class="empty">{t("The request had no body.")}</p>
+        : <pre class="body">{pretty(event.body, event.contentType)}</pre>}
       <h2>{t("Attempts")}</h2>
-      <table>
-        <tbody>
-          {event.action.attempts.map((a) => (
-            <tr>
-              <td>{a.n}</td>
-              <td>{formatTime(a.at)}</td>
-              <td>
-                <span class={stateClass(a.success ? "success" : "failure")}>{a.type}</span>
-              </td>
-              <td class="problem">{a.error ?? a.detail ?? ""}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      {event.action.attempts.length === 0
+        ? <p class="empty">{t("No attempts yet.")}</p>
+        : (
+          <div class="scroll-x">
+            <table>
+              <tbody>
+                {event.action.attempts.map((a) => (
+                  <tr>
+                    <td>{a.n}</td>
+                    <td>
+                      <PageTime at={a.at} />
+                    </td>
+                    <td>
+                      <span class={stateClass(a.success ? "success" : "failure")}>{a.type}</span>
+                    </td>
+                    <td class="problem">{a.error ?? a.detail ?? ""}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
     </section>
   );
 }

@@ -6,9 +6,10 @@ import type { Translate } from "../lib/i18n/i18n.ts";
 import type { HookView, InboundEventView } from "../lib/inbound/types.ts";
 import type { Page } from "../lib/store/types.ts";
 import { DangerZone } from "./field.tsx";
-import { formatTime, stateClass } from "./format.ts";
+import { stateClass } from "./format.ts";
 import { Flash } from "./layout.tsx";
 import { hookPath } from "./paths.ts";
+import { PageTime } from "./page_clock.tsx";
 
 /** Secrets Hibiki just made, shown in the answer to the form and never again. */
 export interface NewSecrets {
@@ -116,36 +117,38 @@ function HookEvents(
 ) {
   if (events.length === 0) return <p class="empty">{t("No events yet.")}</p>;
   return (
-    <table>
-      <thead>
-        <tr>
-          <th>{t("Received")}</th>
-          <th>{t("Event")}</th>
-          <th>{t("Content type")}</th>
-          <th class="num">{t("Size")}</th>
-          <th>{t("Action")}</th>
-        </tr>
-      </thead>
-      <tbody>
-        {events.map((event) => (
+    <div class="scroll-x">
+      <table>
+        <thead>
           <tr>
-            <td>
-              <a href={`${hookPath(hookId)}/events/${encodeURIComponent(event.id)}`}>
-                {formatTime(event.receivedAt)}
-              </a>
-            </td>
-            <td>
-              <code>{event.id}</code>{" "}
-              {event.conflictOf && <span class={stateClass("conflict")}>{t("conflict")}</span>}
-            </td>
-            <td>{event.contentType ?? "—"}</td>
-            <td class="num">{event.bodySize}</td>
-            <td>
-              <span class={stateClass(event.action.state)}>{event.action.state}</span>
-            </td>
+            <th>{t("Received")}</th>
+            <th>{t("Event")}</th>
+            <th>{t("Content type")}</th>
+            <th class="num">{t("Size")}</th>
+            <th>{t("Action")}</th>
           </tr>
-        ))}
-      </tbody>
-    </table>
+        </thead>
+        <tbody>
+          {events.map((event) => (
+            <tr>
+              <td>
+                <a href={`${hookPath(hookId)}/events/${encodeURIComponent(event.id)}`}>
+                  <PageTime at={event.receivedAt} />
+                </a>
+              </td>
+              <td>
+                <code>{event.id}</code>{" "}
+                {event.conflictOf && <span class={stateClass("conflict")}>{t("conflict")}</span>}
+              </td>
+              <td>{event.contentType ?? "—"}</td>
+              <td class="num">{event.bodySize}</td>
+              <td>
+                <span class={stateClass(event.action.state)}>{event.action.state}</span>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
   );
 }

@@ -23,35 +23,37 @@ export function HooksList({ t, hooks, origin }: HooksListProps) {
         </div>
       </div>
       {hooks.length === 0 ? <p class="empty">{t("No hooks yet.")}</p> : (
-        <table>
-          <thead>
-            <tr>
-              <th>{t("Name")}</th>
-              <th>{t("URL")}</th>
-              <th>{t("Verification")}</th>
-              <th>{t("Action")}</th>
-              <th class="num">{t("Received")}</th>
-              <th class="num">{t("Refused")}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {hooks.map((hook) => (
+        <div class="scroll-x">
+          <table>
+            <thead>
               <tr>
-                <td>
-                  <a href={hookPath(hook.id)}>{hook.name}</a>
-                  {!hook.enabled && <small>{t("Disabled")}</small>}
-                </td>
-                <td>
-                  <code>{origin}{hook.path}</code>
-                </td>
-                <td>{hook.verification.mode}</td>
-                <td>{hook.action.type}</td>
-                <td class="num">{hook.received}</td>
-                <td class="num">{hook.rejected}</td>
+                <th>{t("Name")}</th>
+                <th>{t("URL")}</th>
+                <th>{t("Verification")}</th>
+                <th>{t("Action")}</th>
+                <th class="num">{t("Received")}</th>
+                <th class="num">{t("Refused")}</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {hooks.map((hook) => (
+                <tr>
+                  <td>
+                    <a href={hookPath(hook.id)}>{hook.name}</a>
+                    {!hook.enabled && <small>{t("Disabled")}</small>}
+                  </td>
+                  <td>
+                    <code>{origin}{hook.path}</code>
+                  </td>
+                  <td>{hook.verification.mode}</td>
+                  <td>{hook.action.type}</td>
+                  <td class="num">{hook.received}</td>
+                  <td class="num">{hook.rejected}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       )}
     </section>
   );

@@ -1,7 +1,7 @@
 /**
  * Server side of islands: renders the component inside a marker element carrying its props,
  * and notes which islands a page used so the page loads exactly their scripts (a page with
- * none loads no JavaScript at all). The browser side is `islands/hydrate.ts`.
+ * none loads no JavaScript at all; islands that work together share one script). The browser side is `islands/hydrate.ts`.
  */
 import type { ComponentType } from "preact";
 
@@ -20,13 +20,22 @@ export function collectIslands<T>(render: () => T): { result: T; islands: string
 }
 
 export function Island<P extends object>(
-  props: { name: string; component: ComponentType<P>; props: P },
+  props: {
+    name: string;
+    component: ComponentType<P>;
+    props: P;
+    /** The script that mounts it, when one script mounts several islands (default: `name`). */
+    bundle?: string;
+    /** Inside a heading or a line of text: a `<span>` holds it instead of a `<div>`. */
+    inline?: boolean;
+  },
 ) {
-  used?.add(props.name);
+  used?.add(props.bundle ?? props.name);
   const Component = props.component;
+  const Holder = props.inline ? "span" : "div";
   return (
-    <div data-island={props.name} data-props={JSON.stringify(props.props)}>
+    <Holder data-island={props.name} data-props={JSON.stringify(props.props)}>
       <Component {...props.props} />
-    </div>
+    </Holder>
   );
 }

@@ -1,9 +1,11 @@
-/** A job's settings and its 24-hour figures, side by side at the top of the job page. */
+/**
+ * A job's settings, beside its live figures (islands/job_figures.tsx) at the top of the job
+ * page.
+ */
 import type { CloudRunSpec } from "../lib/gcp/cloud_run_spec.ts";
 import type { Translate } from "../lib/i18n/i18n.ts";
-import type { JobStatsSummary } from "../lib/stats/job_stats.ts";
-import type { JobView } from "../lib/store/types.ts";
-import { formatMs, formatP95, formatRate, formatTime } from "./format.ts";
+import type { Expectation, JobView } from "../lib/store/types.ts";
+import { formatMs } from "./format.ts";
 
 export function JobDetails({ t, job }: { t: Translate; job: JobView }) {
   return (
@@ -51,10 +53,6 @@ export function JobDetails({ t, job }: { t: Translate; job: JobView }) {
       <dd>
         <code>{job.schedule}</code> ({job.timezone})
       </dd>
-      <dt>{job.type === "heartbeat" ? t("Next ping expected") : t("Next run")}</dt>
-      <dd>{formatTime(job.nextRunAt)} UTC</dd>
-      <dt>{job.type === "heartbeat" ? t("Last ping or check") : t("Last run")}</dt>
-      <dd>{formatTime(job.lastRunAt)} UTC</dd>
       {job.type !== "heartbeat" && (
         <>
           <dt>{t("Timeout")}</dt>
@@ -64,9 +62,7 @@ export function JobDetails({ t, job }: { t: Translate; job: JobView }) {
       {!job.cloudRun && job.type !== "heartbeat" && (
         <>
           <dt>{t("Checks")}</dt>
-          <dd>
-            {job.expect ? <code>{JSON.stringify(job.expect)}</code> : t("Any 2xx answer")}
-          </dd>
+          <dd>{checksText(t, job.expect)}</dd>
         </>
       )}
       {job.headers && (
@@ -81,29 +77,26 @@ export function JobDetails({ t, job }: { t: Translate; job: JobView }) {
   );
 }
 
-export function JobFigures(
-  { t, job, summary }: { t: Translate; job: JobView; summary: JobStatsSummary | undefined },
-) {
-  return (
-    <dl class="figures">
-      <div>
-        <dt>{t("Success (24 h)")}</dt>
-        <dd>{formatRate(summary?.successRate ?? null)}</dd>
-      </div>
-      <div>
-        <dt>{t("p95 latency")}</dt>
-        <dd>{formatP95(summary?.p95LatencyMs ?? null)}</dd>
-      </div>
-      <div>
-        <dt>{t("p95 lateness")}</dt>
-        <dd>{formatP95(summary?.p95LateMs ?? null)}</dd>
-      </div>
-      <div>
-        <dt>{t("Runs")}</dt>
-        <dd>{job.count}</dd>
-      </div>
-    </dl>
-  );
+/**
+ * What a run must see to succeed, in words: `Status 200 or 204 · body contains “ok” · answers
+ * within 500 ms`; without a status, any 2xx answer.
+ */
+export function checksText(t: Translate, expect: Expectation | null): string {
+  const codes = expect?.status === undefined ? [] : [expect.status].flat().map(String);
+  const parts = [
+    codes.length === 0 ? t("Any 2xx answer") : t("Status {codes}", {
+      codes: codes.length === 1
+        ? codes[0]
+        : t("{list} or {last}", { list: codes.slice(0, -1).join(", "), last: codes.at(-1)! }),
+    }),
+  ];
+  if (expect?.bodyContains !== undefined) {
+    parts.push(t("body contains “{text}”", { text: expect.bodyContains }));
+  }
+  if (expect?.maxLatencyMs !== undefined) {
+    parts.push(t("answers within {time}", { time: formatMs(expect.maxLatencyMs) }));
+  }
+  return parts.join(" · ");
 }
 
 /** `300 s`, `1 h`, `1 h 30 min`, `2 d`: a grace as people say it. */

@@ -1,14 +1,21 @@
 /**
  * The job form (new and edit). The target is chosen by `target`: an HTTP request, a Cloud Run
- * job or a heartbeat (a job that pings Hibiki), each with a fieldset of its own and the same
- * schedule part. The stylesheet shows only the chosen target's fieldsets (`:has()` on the
- * select, no script); a browser without `:has()` shows them all and the choice decides which
- * is used. A job's type is fixed once created, so editing renders only its own.
+ * job or a heartbeat (a job that pings Hibiki), each with fieldsets of its own (`data-target`)
+ * and the same schedule part. The stylesheet shows only the chosen target's fieldsets (`:has()`,
+ * no script needed, as on the channel form); a browser without `:has()` shows them all and the
+ * choice decides which is used. A job's type is fixed once created, so editing renders only its
+ * own.
  */
 import { DEFAULT_GRACE_SECONDS, MAX_GRACE_SECONDS } from "../lib/heartbeat/window.ts";
 import { METHODS } from "../lib/jobs/job_input.ts";
 import type { Translate } from "../lib/i18n/i18n.ts";
 import ScheduleFields from "../islands/schedule_fields.tsx";
+import {
+  type AlertFormValues,
+  AlertsFieldset,
+  type ChannelOption,
+  EMPTY_ALERT_FORM,
+} from "./alerts_fieldset.tsx";
 import { Csrf, Field, TextField } from "./field.tsx";
 import { Island } from "./island.tsx";
 
@@ -51,6 +58,7 @@ export interface JobFormValues {
   crTimeout: string;
   /** A heartbeat's grace, in seconds. */
   graceSeconds: string;
+  alerts: AlertFormValues;
 }
 
 export const EMPTY_JOB_FORM: JobFormValues = {
@@ -77,6 +85,7 @@ export const EMPTY_JOB_FORM: JobFormValues = {
   crTaskCount: "",
   crTimeout: "",
   graceSeconds: String(DEFAULT_GRACE_SECONDS),
+  alerts: EMPTY_ALERT_FORM,
 };
 
 export interface JobFormProps {
@@ -95,10 +104,12 @@ export interface JobFormProps {
   credentials: CredentialOption[];
   /** Editing: the job's type, which cannot change (only its fieldset shows). */
   fixedTarget?: JobTarget;
+  /** The user's notification channels, for the Alerts part. */
+  channels?: ChannelOption[];
 }
 
 let zones: string[] | null = null;
-function timeZones(): string[] {
+export function timeZones(): string[] {
   zones ??= ["UTC", ...Intl.supportedValuesOf("timeZone").filter((z) => z !== "UTC")];
   return zones;
 }
@@ -122,7 +133,7 @@ export function JobForm(props: JobFormProps) {
           id="job-target"
           label={t("Target")}
           error={errors.type}
-          hint={t("Only the chosen target's fields are used.")}
+          hint={t("Only the settings of the chosen target are saved.")}
         >
           <select id="job-target" name="target">
             <option value="http" selected={values.target === "http"}>{t("HTTP request")}</option>
@@ -161,7 +172,7 @@ export function JobForm(props: JobFormProps) {
         <datalist id="time-zones">{timeZones().map((z) => <option key={z} value={z} />)}</datalist>
       </fieldset>
       {shows(props, "http") && (
-        <fieldset id="http-checks">
+        <fieldset id="http-checks" data-target="http">
           <legend>{t("Checks")}</legend>
           <TextField
             id="job-expect-status"
@@ -201,6 +212,12 @@ export function JobForm(props: JobFormProps) {
           <input type="checkbox" name="enabled" value="1" checked={values.enabled} /> {t("Enabled")}
         </label>
       </fieldset>
+      <AlertsFieldset
+        t={t}
+        values={values.alerts}
+        error={errors.alerts}
+        channels={props.channels ?? []}
+      />
       <button type="submit" class="primary">{props.submitLabel}</button>
     </form>
   );
@@ -214,7 +231,7 @@ function shows(props: JobFormProps, target: JobTarget): boolean {
 function HeartbeatTarget(props: JobFormProps) {
   const { t, values, errors } = props;
   return (
-    <fieldset id="target-heartbeat">
+    <fieldset id="target-heartbeat" data-target="heartbeat">
       <legend>{t("Heartbeat")}</legend>
       <p class="hint">
         {t(
@@ -239,7 +256,7 @@ function HeartbeatTarget(props: JobFormProps) {
 function HttpTarget(props: JobFormProps) {
   const { t, values, errors } = props;
   return (
-    <fieldset id="target-http">
+    <fieldset id="target-http" data-target="http">
       <legend>{t("HTTP request")}</legend>
       <TextField
         id="job-url"
@@ -294,6 +311,7 @@ function CloudRunTarget(props: JobFormProps) {
       id="target-cloud-run"
       class={error ? "field-error" : undefined}
       aria-describedby={error ? "job-cloudrun-error" : undefined}
+      data-target="cloud_run_job"
     >
       <legend>{t("Cloud Run job")}</legend>
       {error && <p class="error" id="job-cloudrun-error" role="alert">{error}</p>}

@@ -1,17 +1,24 @@
-/** The job page: actions, settings, figures, live activity, where it runs, the webhook panel. */
+/**
+ * The job page: actions, settings, live figures and activity, where it runs, the webhook
+ * panel. The state badge, the figures and the runs are islands fed by one live feed.
+ */
+import { useContext } from "preact/hooks";
 import JobActivity, { runRow } from "../islands/job_activity.tsx";
+import JobFigures from "../islands/job_figures.tsx";
+import JobState from "../islands/job_state.tsx";
 import type { Translate } from "../lib/i18n/i18n.ts";
-import type { JobStatsSummary } from "../lib/stats/job_stats.ts";
+import type { JobFigures as Figures } from "../lib/jobs/job_live.ts";
 import type { JobView, Run, Worker } from "../lib/store/types.ts";
 import type { DeliveryView, WebhookView } from "../lib/webhooks/types.ts";
 import { Csrf } from "./field.tsx";
-import { stateClass } from "./format.ts";
 import { Island } from "./island.tsx";
 import { Flash } from "./layout.tsx";
 import { jobPath } from "./paths.ts";
 import { WebhookPanel, type WebhookPanelProps } from "./webhook_panel.tsx";
-import { JobDetails, JobFigures } from "./job_details.tsx";
+import { JobDetails } from "./job_details.tsx";
+import { JobAlerts, type JobAlertsView } from "./job_alerts.tsx";
 import { JobPlaces } from "./job_places.tsx";
+import { PageClockContext } from "./page_clock.tsx";
 import { PingPanel } from "./ping_panel.tsx";
 
 export interface JobPageProps {
@@ -22,13 +29,16 @@ export interface JobPageProps {
   runs: Run[];
   /** Rows in the runs table; the chart shows every run given. */
   tableSize: number;
-  summary: JobStatsSummary | undefined;
+  state: string;
+  figures: Figures;
   workers: Worker[];
   webhook: WebhookView | null;
   deliveries: DeliveryView[];
-  /** How often the activity island asks for new runs. */
+  /** How often the live parts ask for fresh figures and runs. */
   refreshMs: number;
   notice?: string | null;
+  /** The job's alert state, uptime and latest incidents. */
+  alerts?: JobAlertsView;
   /** What the webhook panel shows after one of its actions: a new secret, an error. */
   webhookExtras?: Partial<
     Pick<WebhookPanelProps, "revealedSecret" | "endpointValue" | "error" | "notice">
@@ -38,13 +48,17 @@ export interface JobPageProps {
 export function JobPage(props: JobPageProps) {
   const { t, csrf, job, runs } = props;
   const base = jobPath(job.id);
-  const state = !job.enabled
-    ? "paused"
-    : runs[0]?.status === "failure"
-    ? "down"
-    : runs[0]
-    ? "up"
-    : "pending";
+  const clock = useContext(PageClockContext);
+  const feed = { url: `${base}/live.json`, intervalMs: props.refreshMs };
+  // The badge shows the alert state (lib/alerts), or the last run's where none is decided.
+  const stateNames = {
+    up: t("Up"),
+    down: t("Down"),
+    paused: t("Paused"),
+    degraded: t("Degraded"),
+    maintenance: t("In maintenance"),
+    pending: t("No result yet"),
+  };
   const statusNames: Record<string, string> = {
     success: t("Success"),
     failure: t("Failure"),
@@ -54,7 +68,14 @@ export function JobPage(props: JobPageProps) {
     <>
       <div class="heading">
         <h1>
-          {job.name} <span class={stateClass(state)}>{t(stateLabel(state))}</span>
+          {job.name}{" "}
+          <Island
+            name="job_state"
+            bundle="job_activity"
+            inline
+            component={JobState}
+            props={{ feed, state: props.state, names: stateNames }}
+          />
         </h1>
         <div class="actions">
           {job.type !== "heartbeat" && (
@@ -73,9 +94,29 @@ export function JobPage(props: JobPageProps) {
       {props.notice && <Flash kind="ok">{props.notice}</Flash>}
       <div class="columns">
         <JobDetails t={t} job={job} />
-        <JobFigures t={t} job={job} summary={props.summary} />
+        <Island
+          name="job_figures"
+          bundle="job_activity"
+          component={JobFigures}
+          props={{
+            feed,
+            figures: props.figures,
+            clock,
+            text: {
+              success: t("Success (24 h)"),
+              p95: t("p95 latency"),
+              lateness: t("p95 lateness"),
+              runs: t("Runs"),
+              lastRun: job.type === "heartbeat" ? t("Last ping or check") : t("Last run"),
+              nextRun: job.type === "heartbeat" ? t("Next ping expected") : t("Next run"),
+            },
+          }}
+        />
       </div>
       {job.type === "heartbeat" && <PingPanel t={t} job={job} />}
+      {props.alerts && (
+        <JobAlerts t={t} jobId={job.id} alerts={props.alerts} settings={job.alerts} />
+      )}
       <section class="panel" aria-labelledby="activity-title">
         <h2 id="activity-title">{t("Recent runs")}</h2>
         <Island
@@ -85,13 +126,14 @@ export function JobPage(props: JobPageProps) {
             jobId: job.id,
             runs: runs.map(runRow),
             tableSize: props.tableSize,
-            intervalMs: props.refreshMs,
+            feed,
+            clock,
             executions: job.type === "cloud_run_job",
             text: {
               execution: t("Execution"),
               logs: t("Logs"),
               ...statusNames,
-              scheduled: t("Scheduled (UTC)"),
+              scheduled: t("Scheduled"),
               status: t("Status"),
               latency: t("Latency"),
               lateness: t("Lateness"),
@@ -116,11 +158,4 @@ export function JobPage(props: JobPageProps) {
       />
     </>
   );
-}
-
-function stateLabel(state: string): string {
-  return ({ up: "Up", down: "Down", paused: "Paused", pending: "No runs yet" } as Record<
-    string,
-    string
-  >)[state] ?? state;
 }

@@ -3,8 +3,8 @@
 import type { Translate } from "../lib/i18n/i18n.ts";
 import { type ApiKey, SCOPES } from "../lib/store/types.ts";
 import { Csrf, TextField } from "./field.tsx";
-import { formatTime } from "./format.ts";
 import { Flash } from "./layout.tsx";
+import { PageTime } from "./page_clock.tsx";
 
 export interface KeysPageProps {
   t: Translate;
@@ -30,39 +30,43 @@ export function KeysPage({ t, csrf, keys, created, error, name }: KeysPageProps)
         </Flash>
       )}
       {keys.length === 0 ? <p class="empty">{t("No keys yet.")}</p> : (
-        <table>
-          <thead>
-            <tr>
-              <th>{t("Name")}</th>
-              <th>{t("Key")}</th>
-              <th>{t("Scopes")}</th>
-              <th>{t("Created")}</th>
-              <th></th>
-            </tr>
-          </thead>
-          <tbody>
-            {keys.map((key) => (
+        <div class="scroll-x">
+          <table>
+            <thead>
               <tr>
-                <td>{key.name}</td>
-                <td>
-                  <code>{key.prefix}…</code>
-                </td>
-                <td>{key.scopes.map((s) => <code key={s} class="tag">{s}</code>)}</td>
-                <td>{formatTime(key.createdAt)}</td>
-                <td>
-                  <form
-                    method="post"
-                    action={`/admin/keys/${encodeURIComponent(key.id)}/revoke`}
-                    class="inline"
-                  >
-                    <Csrf token={csrf} />
-                    <button type="submit" class="danger small">{t("Revoke")}</button>
-                  </form>
-                </td>
+                <th>{t("Name")}</th>
+                <th>{t("Key")}</th>
+                <th>{t("Scopes")}</th>
+                <th>{t("Created")}</th>
+                <th></th>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {keys.map((key) => (
+                <tr>
+                  <td>{key.name}</td>
+                  <td>
+                    <code>{key.prefix}…</code>
+                  </td>
+                  <td>{key.scopes.map((s) => <code key={s} class="tag">{s}</code>)}</td>
+                  <td>
+                    <PageTime at={key.createdAt} />
+                  </td>
+                  <td>
+                    <form
+                      method="post"
+                      action={`/admin/keys/${encodeURIComponent(key.id)}/revoke`}
+                      class="inline"
+                    >
+                      <Csrf token={csrf} />
+                      <button type="submit" class="danger small">{t("Revoke")}</button>
+                    </form>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       )}
       <h2>{t("Create a key")}</h2>
       <form method="post" action="/admin/keys" class="narrow">

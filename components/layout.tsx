@@ -1,6 +1,7 @@
 /** The frame of every admin page: head, navigation, language switch, sign-out. */
 import type { ComponentChildren } from "preact";
 import type { Lang, Translate } from "../lib/i18n/i18n.ts";
+import { ALERT_TABS, ALERTS_SECTION } from "./alerts_nav.tsx";
 import { Csrf } from "./field.tsx";
 
 export interface LayoutProps {
@@ -15,6 +16,8 @@ export interface LayoutProps {
   /** Which navigation entry is current. */
   section?: string;
   styles: string[];
+  /** The favicon's address (an SVG under /static). */
+  icon: string;
   children: ComponentChildren;
 }
 
@@ -23,6 +26,7 @@ export function Layout(props: LayoutProps) {
   const nav: [string, string, string][] = [
     ["dashboard", "/admin", t("Dashboard")],
     ["new", "/admin/jobs/new", t("New job")],
+    [ALERTS_SECTION, ALERT_TABS[0].href, t("Alerts")],
     ["workers", "/admin/workers", t("Workers")],
     ["hooks", "/admin/hooks", t("Inbound hooks")],
     ["credentials", "/admin/credentials", t("Credentials")],
@@ -37,6 +41,7 @@ export function Layout(props: LayoutProps) {
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <meta name="csrf-token" content={props.csrf} />
         <title>{`${props.title} · Hibiki`}</title>
+        <link rel="icon" type="image/svg+xml" href={props.icon} />
         {props.styles.map((href) => <link key={href} rel="stylesheet" href={href} />)}
       </head>
       <body>

@@ -7,3 +7,15 @@ export function jobPath(id: string): string {
 export function hookPath(id: string): string {
   return `/admin/hooks/${encodeURIComponent(id)}`;
 }
+
+export function channelPath(id: string): string {
+  return `/admin/channels/${encodeURIComponent(id)}`;
+}
+
+export function maintenancePath(id: string): string {
+  return `/admin/maintenance/${encodeURIComponent(id)}`;
+}
+
+export function incidentPath(id: string): string {
+  return `/admin/incidents/${encodeURIComponent(id)}`;
+}

@@ -1,10 +1,14 @@
-/** One run: when and where it ran, how it ended, its Cloud Run execution, the response kept. */
+/**
+ * One run: when and where it ran, how it ended, an https target's certificate, its Cloud Run
+ * execution, the response kept.
+ */
 import { LogLink } from "../islands/job_activity.tsx";
 import type { Translate } from "../lib/i18n/i18n.ts";
 import type { JobView, Run } from "../lib/store/types.ts";
 import { HeadersTable } from "./field.tsx";
-import { formatMs, formatTime, stateClass } from "./format.ts";
+import { formatMs, stateClass } from "./format.ts";
 import { jobPath } from "./paths.ts";
+import { ExactTime } from "./page_clock.tsx";
 import { PingDetailsView } from "./ping_details.tsx";
 
 export function RunPage({ t, job, run }: { t: Translate; job: JobView; run: Run }) {
@@ -17,12 +21,18 @@ export function RunPage({ t, job, run }: { t: Translate; job: JobView; run: Run 
         {t("Run")} <code>{run.id}</code> <span class={stateClass(run.status)}>{run.status}</span>
       </h1>
       <dl class="details">
-        <dt>{t("Scheduled (UTC)")}</dt>
-        <dd>{formatTime(run.scheduledAt)}</dd>
+        <dt>{t("Scheduled")}</dt>
+        <dd>
+          <ExactTime at={run.scheduledAt} />
+        </dd>
         <dt>{t("Started")}</dt>
-        <dd>{formatTime(run.startedAt)}</dd>
+        <dd>
+          <ExactTime at={run.startedAt} />
+        </dd>
         <dt>{t("Finished")}</dt>
-        <dd>{formatTime(run.finishedAt)}</dd>
+        <dd>
+          <ExactTime at={run.finishedAt} />
+        </dd>
         <dt>{t("Latency")}</dt>
         <dd>{formatMs(run.durationMs)}</dd>
         <dt>{t("Lateness")}</dt>
@@ -53,6 +63,23 @@ export function RunPage({ t, job, run }: { t: Translate; job: JobView; run: Run 
             <dd>{run.missedCount}</dd>
           </>
         )}
+        {run.tls && (
+          <>
+            <dt>{t("Certificate expires")}</dt>
+            <dd
+              class={run.tls.daysLeft < 0 ? "problem" : undefined}
+              data-testid="certificate-expiry"
+            >
+              <ExactTime at={run.tls.validTo} /> ({run.tls.daysLeft < 0
+                ? t("expired")
+                : t("{days} days left", { days: run.tls.daysLeft })})
+            </dd>
+            <dt>{t("Issued to")}</dt>
+            <dd>{run.tls.subject}</dd>
+            <dt>{t("Issued by")}</dt>
+            <dd>{run.tls.issuer}</dd>
+          </>
+        )}
         {run.execution && (
           <>
             <dt>{t("Execution")}</dt>
@@ -79,11 +106,17 @@ export function RunPage({ t, job, run }: { t: Translate; job: JobView; run: Run 
       {run.ping && <PingDetailsView t={t} ping={run.ping} />}
       {run.response && (
         <>
-          <h2>{t("Response headers")}</h2>
-          <HeadersTable headers={run.response.headers} />
+          {Object.keys(run.response.headers).length > 0 && (
+            <>
+              <h2>{t("Response headers")}</h2>
+              <HeadersTable headers={run.response.headers} />
+            </>
+          )}
           <h2>{t("Response body")}</h2>
           {run.response.bodyTruncated && <p class="hint">{t("Only the first 16 KiB are kept.")}</p>}
-          <pre class="body" data-testid="response-body">{run.response.body}</pre>
+          {run.response.body === ""
+            ? <p class="empty">{t("The response had no body.")}</p>
+            : <pre class="body" data-testid="response-body">{run.response.body}</pre>}
         </>
       )}
     </section>

@@ -3,8 +3,8 @@
 import type { Translate } from "../lib/i18n/i18n.ts";
 import type { User } from "../lib/store/types.ts";
 import { Csrf, TextField } from "./field.tsx";
-import { formatTime } from "./format.ts";
 import { Flash } from "./layout.tsx";
+import { PageTime } from "./page_clock.tsx";
 
 export interface UsersPageProps {
   t: Translate;
@@ -25,49 +25,53 @@ export function UsersPage({ t, csrf, users, errors, id, notice }: UsersPageProps
       <p class="hint">
         {t("Each user is a tenant: it sees only its own jobs, keys and hooks.")}
       </p>
-      <table>
-        <thead>
-          <tr>
-            <th>{t("User")}</th>
-            <th>{t("Role")}</th>
-            <th>{t("Created")}</th>
-            <th>{t("Reset password")}</th>
-          </tr>
-        </thead>
-        <tbody>
-          {users.map((user) => (
+      <div class="scroll-x">
+        <table>
+          <thead>
             <tr>
-              <td>
-                <code>{user.id}</code>
-              </td>
-              <td>{user.admin ? t("Administrator") : t("Member")}</td>
-              <td>{formatTime(user.createdAt)}</td>
-              <td>
-                <form
-                  method="post"
-                  action={`/admin/users/${encodeURIComponent(user.id)}/password`}
-                  class="inline"
-                >
-                  <Csrf token={csrf} />
-                  <label class="sr-only" for={`reset-${user.id}`}>{t("New password")}</label>
-                  <input
-                    id={`reset-${user.id}`}
-                    name="password"
-                    type="password"
-                    autocomplete="new-password"
-                    placeholder={t("New password")}
-                    required
-                  />
-                  <button type="submit" class="small">{t("Reset")}</button>
-                </form>
-                {errors[`reset:${user.id}`] && (
-                  <p class="error" role="alert">{errors[`reset:${user.id}`]}</p>
-                )}
-              </td>
+              <th>{t("User")}</th>
+              <th>{t("Role")}</th>
+              <th>{t("Created")}</th>
+              <th>{t("Reset password")}</th>
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {users.map((user) => (
+              <tr>
+                <td>
+                  <code>{user.id}</code>
+                </td>
+                <td>{user.admin ? t("Administrator") : t("Member")}</td>
+                <td>
+                  <PageTime at={user.createdAt} />
+                </td>
+                <td>
+                  <form
+                    method="post"
+                    action={`/admin/users/${encodeURIComponent(user.id)}/password`}
+                    class="inline"
+                  >
+                    <Csrf token={csrf} />
+                    <label class="sr-only" for={`reset-${user.id}`}>{t("New password")}</label>
+                    <input
+                      id={`reset-${user.id}`}
+                      name="password"
+                      type="password"
+                      autocomplete="new-password"
+                      placeholder={t("New password")}
+                      required
+                    />
+                    <button type="submit" class="small">{t("Reset")}</button>
+                  </form>
+                  {errors[`reset:${user.id}`] && (
+                    <p class="error" role="alert">{errors[`reset:${user.id}`]}</p>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
       <h2>{t("Add a user")}</h2>
       <form method="post" action="/admin/users" class="narrow">
         <Csrf token={csrf} />

@@ -2,8 +2,9 @@
 import type { Translate } from "../lib/i18n/i18n.ts";
 import type { DeliveryView, WebhookView } from "../lib/webhooks/types.ts";
 import { Csrf, TextField } from "./field.tsx";
-import { formatMs, formatTime, stateClass } from "./format.ts";
+import { formatMs, stateClass } from "./format.ts";
 import { Flash } from "./layout.tsx";
+import { PageTime } from "./page_clock.tsx";
 
 export interface WebhookPanelProps {
   t: Translate;
@@ -100,7 +101,9 @@ export function WebhookPanel(props: WebhookPanelProps) {
                       <div class="delivery-head">
                         <span class={stateClass(d.state)}>{t(d.state)}</span>
                         <code>{d.id}</code>
-                        <span>{formatTime(d.createdAt)}</span>
+                        <span>
+                          <PageTime at={d.createdAt} />
+                        </span>
                         {d.test && <small>{t("test")}</small>}
                         {d.state !== "succeeded"
                           ? (
@@ -131,7 +134,9 @@ export function WebhookPanel(props: WebhookPanelProps) {
                           {d.attempts.map((a) => (
                             <tr>
                               <td>{a.n}</td>
-                              <td>{formatTime(a.at)}</td>
+                              <td>
+                                <PageTime at={a.at} />
+                              </td>
                               <td>
                                 <span class={stateClass(a.success ? "success" : "failure")}>
                                   {a.status || "—"}

@@ -5,7 +5,8 @@
 import type { Translate } from "../lib/i18n/i18n.ts";
 import type { Worker } from "../lib/store/types.ts";
 import { Csrf, TextField } from "./field.tsx";
-import { formatTime, stateClass } from "./format.ts";
+import { stateClass } from "./format.ts";
+import { PageTime } from "./page_clock.tsx";
 
 export interface WorkersPageProps {
   t: Translate;
@@ -26,48 +27,52 @@ export function WorkersPage({ t, csrf, workers, operator, error, id }: WorkersPa
         {t("Probe workers check jobs from other regions and report through the edge API.")}
       </p>
       {workers.length === 0 ? <p class="empty">{t("No workers yet.")}</p> : (
-        <table>
-          <thead>
-            <tr>
-              <th>{t("Region")}</th>
-              <th>{t("Name")}</th>
-              <th>{t("State")}</th>
-              <th>{t("Last seen")}</th>
-              <th></th>
-            </tr>
-          </thead>
-          <tbody>
-            {workers.map((w) => (
+        <div class="scroll-x">
+          <table>
+            <thead>
               <tr>
-                <td>
-                  <code>{w.id}</code>
-                </td>
-                <td>{w.name}</td>
-                <td>
-                  <span class={stateClass(w.is_active ? "up" : "paused")}>
-                    {w.is_active ? t("Active") : t("Inactive")}
-                  </span>
-                </td>
-                <td>{formatTime(w.last_seen_at)}</td>
-                <td>
-                  {operator && (
-                    <form
-                      method="post"
-                      action={`/admin/workers/${encodeURIComponent(w.id)}/active`}
-                      class="inline"
-                    >
-                      <Csrf token={csrf} />
-                      <input type="hidden" name="active" value={w.is_active ? "0" : "1"} />
-                      <button type="submit" class="small">
-                        {w.is_active ? t("Deactivate") : t("Activate")}
-                      </button>
-                    </form>
-                  )}
-                </td>
+                <th>{t("Region")}</th>
+                <th>{t("Name")}</th>
+                <th>{t("State")}</th>
+                <th>{t("Last seen")}</th>
+                <th></th>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {workers.map((w) => (
+                <tr>
+                  <td>
+                    <code>{w.id}</code>
+                  </td>
+                  <td>{w.name}</td>
+                  <td>
+                    <span class={stateClass(w.is_active ? "up" : "paused")}>
+                      {w.is_active ? t("Active") : t("Inactive")}
+                    </span>
+                  </td>
+                  <td>
+                    <PageTime at={w.last_seen_at} />
+                  </td>
+                  <td>
+                    {operator && (
+                      <form
+                        method="post"
+                        action={`/admin/workers/${encodeURIComponent(w.id)}/active`}
+                        class="inline"
+                      >
+                        <Csrf token={csrf} />
+                        <input type="hidden" name="active" value={w.is_active ? "0" : "1"} />
+                        <button type="submit" class="small">
+                          {w.is_active ? t("Deactivate") : t("Activate")}
+                        </button>
+                      </form>
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       )}
       {operator && (
         <>

@@ -16,6 +16,8 @@ export interface Principal {
   scopes: readonly Scope[];
   /** `root` for HIBIKI_API_KEY. */
   keyId: string;
+  /** Who is acting, as records name them (an acknowledgement): the key's name, or the user. */
+  name: string;
 }
 
 export function hasScope(principal: Principal, scope: Scope): boolean {
@@ -37,7 +39,7 @@ export interface AuthOptions {
 export async function authenticate(token: string | null, options: AuthOptions): Promise<Principal> {
   if (!token) throw new UnauthorizedError("Missing API key: send Authorization: Bearer <key>");
   if (options.rootApiKey && secretsEqual(token, options.rootApiKey)) {
-    return { userId: DEFAULT_USER, scopes: SCOPES, keyId: "root" };
+    return { userId: DEFAULT_USER, scopes: SCOPES, keyId: "root", name: "HIBIKI_API_KEY" };
   }
   if (!token.startsWith(KEY_PREFIX) || token.length > 200) {
     throw new UnauthorizedError("Invalid API key");
@@ -47,7 +49,7 @@ export async function authenticate(token: string | null, options: AuthOptions): 
   // The lookup is by a hash of 256 random bits; the comparison below keeps the final
   // decision constant-time as well.
   if (!key || !hexDigestsEqual(key.hash, hash)) throw new UnauthorizedError("Invalid API key");
-  return { userId: key.userId, scopes: key.scopes, keyId: key.id };
+  return { userId: key.userId, scopes: key.scopes, keyId: key.id, name: key.name };
 }
 
 export interface NewKeyInput {

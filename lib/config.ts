@@ -15,10 +15,45 @@ export const int = (min: number, max: number) =>
     .transform(Number)
     .pipe(z.number().int().min(min).max(max));
 
+/**
+ * A base URL: http(s), no credentials, query or fragment; kept without its trailing slash so
+ * paths are appended with one.
+ */
+const baseUrl = z.string().refine((text) => {
+  if (!URL.canParse(text)) return false;
+  const url = new URL(text);
+  return (url.protocol === "http:" || url.protocol === "https:") && !url.username &&
+    !url.password && !url.search && !url.hash;
+}, "must be an http(s) URL without credentials, query or fragment")
+  .transform((text) => text.replace(/\/+$/, ""));
+
+/**
+ * A Postgres connection string (`postgres://` or `postgresql://`, with a host and a database).
+ * Supabase's direct string and its pooler's work as given; the pooler in transaction mode
+ * (port 6543, or `?pgbouncer=true`) keeps no prepared statements, so they are turned off there.
+ */
+const databaseUrl = z.string().transform((text, ctx) => {
+  const url = URL.canParse(text) ? new URL(text) : null;
+  if (
+    !url || !["postgres:", "postgresql:"].includes(url.protocol) || !url.hostname ||
+    url.pathname.length <= 1
+  ) {
+    ctx.addIssue({
+      code: "custom",
+      message: "must be a postgres:// or postgresql:// URL with a host and a database name",
+    });
+    return z.NEVER;
+  }
+  const pooled = url.port === "6543" || url.searchParams.get("pgbouncer") === "true";
+  return { url: text, prepare: !pooled };
+});
+
 const schema = z.object({
   PORT: int(0, 65535).default(8000),
   HIBIKI_HOSTNAME: z.string().min(1).default("0.0.0.0"),
   HIBIKI_KV_PATH: z.string().min(1).optional(),
+  DATABASE_URL: databaseUrl.optional(),
+  HIBIKI_DATABASE_PREPARE: flag.optional(),
   HIBIKI_API_KEY: z.string().min(16, "must be at least 16 characters").optional(),
   HIBIKI_ADMIN_PASSWORD: z.string().min(12, "must be at least 12 characters").max(200).optional(),
   HIBIKI_MASTER_KEY: z.string().optional(),
@@ -49,12 +84,11 @@ const schema = z.object({
   GCP_REGION: z.string().optional(),
   GCP_JOB_NAME: z.string().optional(),
   HIBIKI_GCP_RUN_URL: z.string().url("must be a URL").default("https://run.googleapis.com"),
-  HIBIKI_PUBLIC_URL: z.string().regex(
-    /^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/,
-    "must be an http(s) URL without query",
-  )
-    .optional(),
   DENO_DEPLOYMENT_ID: z.string().optional(),
+  HIBIKI_PUBLIC_URL: baseUrl.optional(),
+  HIBIKI_TELEGRAM_API_URL: baseUrl.default("https://api.telegram.org"),
+  HIBIKI_PAGERDUTY_API_URL: baseUrl.default("https://events.pagerduty.com"),
+  HIBIKI_ALERT_GROUP_MS: int(0, 10_000).default(500),
 });
 
 export interface Config {
@@ -62,15 +96,15 @@ export interface Config {
   hostname: string;
   /** null: the platform's own KV (Deno Deploy). */
   kvPath: string | null;
+  /**
+   * DATABASE_URL: Postgres instead of Deno KV. `prepare`: named prepared statements, off for
+   * a pooler in transaction mode (HIBIKI_DATABASE_PREPARE overrides the guess).
+   */
+  database: { url: string; prepare: boolean } | null;
   rootApiKey: string | null;
   /** The admin pages' password of the user `default` (HIBIKI_ADMIN_PASSWORD). */
   adminPassword: string | null;
   masterKey: string | null;
-  /**
-   * Where Hibiki is reached from outside (HIBIKI_PUBLIC_URL), without a trailing slash: the
-   * base of heartbeat ping URLs; null uses each request's own origin.
-   */
-  publicUrl: string | null;
   production: boolean;
   allowPrivateNetworks: boolean;
   catchUpDeadlineMs: number;
@@ -86,6 +120,20 @@ export interface Config {
     jobName: string | null;
     runUrl: string;
   };
+  /** Where people reach the admin pages (HIBIKI_PUBLIC_URL): links in alerts; no trailing slash. */
+  publicUrl: string;
+  /**
+   * HIBIKI_PUBLIC_URL as set (no trailing slash), null when unset: the base of heartbeat ping
+   * URLs, which otherwise use each request's own origin (not `publicUrl`'s localhost guess).
+   */
+  publicUrlSet: string | null;
+  /** The services notification channels post to; tests point them at local stand-ins. */
+  channels: { telegramApiUrl: string; pagerDutyApiUrl: string };
+  /**
+   * How long an opened or resolved notification waits for others of its owner and channel,
+   * to go out with them as one grouped message (HIBIKI_ALERT_GROUP_MS).
+   */
+  alertGroupMs: number;
   webhooks: {
     allowHttp: boolean;
     timeoutMs: number;
@@ -114,10 +162,12 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     port: e.PORT,
     hostname: e.HIBIKI_HOSTNAME,
     kvPath: e.HIBIKI_KV_PATH ?? (onDeploy ? null : "./data/hibiki.kv"),
+    database: e.DATABASE_URL
+      ? { url: e.DATABASE_URL.url, prepare: e.HIBIKI_DATABASE_PREPARE ?? e.DATABASE_URL.prepare }
+      : null,
     rootApiKey: e.HIBIKI_API_KEY ?? null,
     adminPassword: e.HIBIKI_ADMIN_PASSWORD ?? null,
     masterKey: e.HIBIKI_MASTER_KEY ?? null,
-    publicUrl: e.HIBIKI_PUBLIC_URL?.replace(/\/+$/, "") ?? null,
     production: e.HIBIKI_ENV === "production" || onDeploy,
     allowPrivateNetworks: e.HIBIKI_ALLOW_PRIVATE_NETWORKS,
     catchUpDeadlineMs: e.HIBIKI_CATCHUP_DEADLINE_SECONDS * 1000,
@@ -134,6 +184,13 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       jobName: e.GCP_JOB_NAME ?? null,
       runUrl: e.HIBIKI_GCP_RUN_URL.replace(/\/+$/, ""),
     },
+    publicUrl: e.HIBIKI_PUBLIC_URL ?? `http://localhost:${e.PORT}`,
+    publicUrlSet: e.HIBIKI_PUBLIC_URL ?? null,
+    channels: {
+      telegramApiUrl: e.HIBIKI_TELEGRAM_API_URL,
+      pagerDutyApiUrl: e.HIBIKI_PAGERDUTY_API_URL,
+    },
+    alertGroupMs: e.HIBIKI_ALERT_GROUP_MS,
     webhooks: {
       allowHttp: e.HIBIKI_ALLOW_HTTP_WEBHOOKS,
       timeoutMs: e.HIBIKI_WEBHOOK_TIMEOUT_SECONDS * 1000,

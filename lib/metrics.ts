@@ -7,10 +7,18 @@ const LATENESS_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 1
 
 export type RunOutcome = "success" | "failure" | "missed" | "skipped";
 export type DeliveryOutcome = "success" | "failure" | "dead";
+/** Notifications, by what their attempts came to: each one a grouped message lists counts. */
+export interface NotificationCounts {
+  sent: number;
+  failed: number;
+  dead: number;
+}
 
 export class Metrics {
   readonly runs: Record<RunOutcome, number> = { success: 0, failure: 0, missed: 0, skipped: 0 };
   readonly deliveries: Record<DeliveryOutcome, number> = { success: 0, failure: 0, dead: 0 };
+  /** By channel type (`webhook`, `slack`, …). */
+  readonly notifications = new Map<string, NotificationCounts>();
   ticks = 0;
   firesClaimed = 0;
   private readonly latenessCounts = new Array<number>(LATENESS_BUCKETS.length + 1).fill(0);
@@ -28,7 +36,13 @@ export class Metrics {
     this.latenessCount++;
   }
 
-  render(gauges: { pendingFires: number; inFlight: number }): string {
+  notificationsOf(channelType: string): NotificationCounts {
+    let counts = this.notifications.get(channelType);
+    if (!counts) this.notifications.set(channelType, counts = { sent: 0, failed: 0, dead: 0 });
+    return counts;
+  }
+
+  render(gauges: { pendingFires: number; inFlight: number; openIncidents?: number }): string {
     const lines: string[] = [];
     lines.push("# HELP hibiki_runs_total Runs finished, by outcome.");
     lines.push("# TYPE hibiki_runs_total counter");
@@ -54,6 +68,20 @@ export class Metrics {
     lines.push("# TYPE hibiki_deliveries_total counter");
     for (const [outcome, n] of Object.entries(this.deliveries)) {
       lines.push(`hibiki_deliveries_total{outcome="${outcome}"} ${n}`);
+    }
+    lines.push(
+      "# HELP hibiki_notifications_total Notifications by channel type and what an attempt came to.",
+    );
+    lines.push("# TYPE hibiki_notifications_total counter");
+    for (const [type, counts] of [...this.notifications].sort(([a], [b]) => a < b ? -1 : 1)) {
+      for (const [outcome, n] of Object.entries(counts)) {
+        lines.push(`hibiki_notifications_total{type="${type}",outcome="${outcome}"} ${n}`);
+      }
+    }
+    if (gauges.openIncidents !== undefined) {
+      lines.push("# HELP hibiki_open_incidents Incidents open now, across every owner.");
+      lines.push("# TYPE hibiki_open_incidents gauge");
+      lines.push(`hibiki_open_incidents ${gauges.openIncidents}`);
     }
     const memory = Deno.memoryUsage();
     lines.push("# HELP hibiki_process_memory_bytes Memory of this process, by kind.");

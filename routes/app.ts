@@ -13,6 +13,14 @@ import { workerRoutes } from "./api/workers.ts";
 import { credentialRoutes } from "./api/credentials.ts";
 import { maintenanceRoutes } from "./api/maintenance.ts";
 import type { MaintenanceService } from "../lib/alerts/maintenance.ts";
+import { channelRoutes } from "./api/channels.ts";
+import type { ChannelService } from "../lib/alerts/channel_service.ts";
+import { incidentRoutes } from "./api/incidents.ts";
+import type { IncidentService } from "../lib/alerts/incidents.ts";
+import { statusPageRoutes } from "./api/status_pages.ts";
+import type { StatusPageService } from "../lib/status/status_pages.ts";
+import type { StatusBoard } from "../lib/status/status_board.ts";
+import { publicStatusRoutes } from "./status/mod.ts";
 import type { CredentialService } from "../lib/gcp/credentials.ts";
 import { edgeRoutes } from "./functions/v1.ts";
 import { hookRoutes } from "./hooks.ts";
@@ -29,7 +37,7 @@ import { refuseOversizedIds } from "./middleware/ids.ts";
 import type { AdminDeps } from "./admin/deps.ts";
 import { adminRoutes } from "./admin/mod.ts";
 import { sessionOrBearer } from "./admin/api_session.ts";
-import { staticRoutes } from "./admin/static.ts";
+import { favicon, staticRoutes } from "./admin/static.ts";
 
 const API_BODY_LIMIT = 256 * 1024;
 
@@ -46,6 +54,12 @@ export interface AppDeps extends HealthDeps {
   pings: PingReceiver;
   credentials: CredentialService;
   maintenance: MaintenanceService;
+  channels: ChannelService;
+  /** Incidents, alert states and uptime (lib/alerts/). */
+  incidents: IncidentService;
+  /** Owners' status pages (`/api/status-pages`) and the public board (`/status/*`). */
+  statusPages: StatusPageService;
+  statusBoard: StatusBoard;
   clock: Clock;
   rootApiKey: string | null;
   /** The admin web pages (routes/admin/). */
@@ -62,6 +76,7 @@ export function createApp(deps: AppDeps): Hono {
   );
   // A person who opens the bare address is looking for the admin pages.
   app.get("/", (c) => c.redirect("/admin"));
+  app.get("/favicon.ico", favicon(deps.admin.assets));
   app.route("/", healthRoutes(deps));
   app.route("/functions/v1", edgeRoutes(deps));
   // Public, outside /api: providers carry no Hibiki key, and each hook has its own body limit.
@@ -90,9 +105,14 @@ export function createApp(deps: AppDeps): Hono {
   api.route("/hooks", inboundHookRoutes(deps));
   api.route("/credentials", credentialRoutes(deps));
   api.route("/maintenance", maintenanceRoutes(deps));
+  api.route("/channels", channelRoutes(deps));
+  api.route("/incidents", incidentRoutes(deps));
+  api.route("/status-pages", statusPageRoutes(deps));
   app.route("/api", api);
   // Admin web pages: HTML, own error pages and security headers (routes/admin/mod.ts).
   app.route("/admin", adminRoutes(deps.admin));
   app.route("/static", staticRoutes(deps.admin.assets));
+  // Public, no sign-in: status pages, their JSON and badges (routes/status/).
+  app.route("/status", publicStatusRoutes({ board: deps.statusBoard, assets: deps.admin.assets }));
   return app;
 }

@@ -21,6 +21,8 @@ export interface HealthDeps {
   /** True while the Deno KV queue listener runs. */
   queueListening: () => boolean;
   inboundMetrics: { render(): string };
+  /** Incidents open now across every owner: one counter read at scrape. */
+  openIncidents?: () => Promise<number>;
 }
 
 export function healthRoutes(deps: HealthDeps): Hono {
@@ -37,8 +39,15 @@ export function healthRoutes(deps: HealthDeps): Hono {
     return c.json({ status: healthy ? "ok" : "error", checks }, healthy ? 200 : 503);
   });
   app.get("/metrics", async (c) => {
-    const pendingFires = await deps.dispatcher.countDue(DEPTH_COUNT_LIMIT);
-    const text = deps.metrics.render({ pendingFires, inFlight: deps.dispatcher.active }) +
+    const [pendingFires, openIncidents] = await Promise.all([
+      deps.dispatcher.countDue(DEPTH_COUNT_LIMIT),
+      deps.openIncidents?.(),
+    ]);
+    const text = deps.metrics.render({
+      pendingFires,
+      inFlight: deps.dispatcher.active,
+      openIncidents,
+    }) +
       deps.inboundMetrics.render();
     return c.text(text, 200, { "Content-Type": "text/plain; version=0.0.4; charset=utf-8" });
   });

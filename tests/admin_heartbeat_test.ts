@@ -35,7 +35,7 @@ Deno.test("the job form creates a heartbeat, and its page shows the ping URL wit
   await using _ = s;
   const form = await client.get("/admin/jobs/new");
   assert.match(form.html, /<option value="heartbeat">Heartbeat \(the job pings Hibiki\)<\/option>/);
-  assert.match(form.html, /<fieldset id="target-heartbeat">/);
+  assert.match(form.html, /<fieldset id="target-heartbeat" data-target="heartbeat">/);
   assert.match(form.html, /<input[^>]*name="graceSeconds"[^>]*value="3600"/);
 
   const created = await client.post("/admin/jobs/new", HEARTBEAT_FIELDS);
@@ -80,7 +80,7 @@ Deno.test("editing a heartbeat shows only its own fields and saves its grace", a
   await using _ = s;
   const job = await client.createJob({ type: "heartbeat", name: "Backup", schedule: "0 3 * * *" });
   const form = await client.get(`/admin/jobs/${job.id}/edit`);
-  assert.match(form.html, /<fieldset id="target-heartbeat">/);
+  assert.match(form.html, /<fieldset id="target-heartbeat" data-target="heartbeat">/);
   for (const id of ["target-http", "target-cloud-run", "http-checks", "job-places"]) {
     assert.doesNotMatch(form.html, new RegExp(`id="${id}"`), id);
   }

@@ -66,6 +66,8 @@ Deno.test("admin pages send a CSP allowing only our own scripts, and no inline h
       "/admin/keys",
       "/admin/credentials",
       "/admin/hooks/new",
+      "/admin/channels/new",
+      "/admin/maintenance/new",
     ]
   ) {
     const page = await client.get(path);
@@ -109,6 +111,9 @@ Deno.test("pages load island scripts only where they have islands", async () => 
       "/admin/credentials",
       "/admin/hooks",
       "/admin/hooks/new",
+      "/admin/channels",
+      "/admin/channels/new",
+      "/admin/maintenance",
     ]
   ) {
     assert.deepEqual(scripts((await client.get(path)).html), [], path);

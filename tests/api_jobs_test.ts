@@ -35,6 +35,15 @@ Deno.test("POST /api/jobs answers 201 with the job, its defaults and its next fi
     expect: null,
     local: true,
     workers: [],
+    // A daily job: one failure is an incident, one success ends it.
+    alerts: {
+      failureThreshold: 1,
+      successThreshold: 1,
+      degradedLatencyMs: null,
+      quorum: null,
+      channels: [],
+      remindEveryMinutes: null,
+    },
     createdAt: stamp,
     updatedAt: stamp,
     count: 0,

@@ -13,6 +13,7 @@ import { ManualClock } from "../lib/clock.ts";
 import { buildStore } from "./build.ts";
 import { createKvStores } from "../lib/store/kv/mod.ts";
 import { PingReceiver } from "../lib/heartbeat/ping_receiver.ts";
+import { incidentsOf, stateOf } from "./alerts_support.ts";
 
 const MINUTE = 60_000;
 /** 09:00 UTC the day after T0: the first time a "0 9 * * *" job created at T0 expects a ping. */
@@ -529,6 +530,51 @@ Deno.test("a resumed heartbeat owes no ping for the times it was paused", async 
   assert.deepEqual(await runsOf(t, job.id), []);
   await at(t, T1 + 24 * 60 * MINUTE + 5 * MINUTE);
   assert.equal(lateRuns(await runsOf(t, job.id)).length, 1);
+});
+
+// ---------------------------------------------------------------------------------------------
+// Alerting
+
+Deno.test("a late heartbeat opens an incident that a late ping resolves; a failing ping opens one too", async () => {
+  await using t = await TestSystem.start();
+  const job = await heartbeat(t);
+  assert.equal(job.alerts.failureThreshold, 1, "a daily job's default");
+  const deadline = T1 + 5 * MINUTE;
+  await at(t, deadline);
+  const down = await stateOf(t, job.id);
+  assert.equal(down.state, "down");
+  const [opened] = await incidentsOf(t, "?state=open");
+  assert.equal(down.incidentId, opened.id);
+  assert.equal(opened.startedAt, new Date(deadline).toISOString());
+  assert.equal(
+    opened.cause,
+    "No ping by 2026-03-03T09:05:00+00:00: expected at 2026-03-03T09:00:00+00:00, grace 300s",
+  );
+  assert.deepEqual(opened.runIds, [`${deadline}-local`]);
+
+  const pingedAt = deadline + 2 * MINUTE;
+  t.clock.set(pingedAt);
+  assert.equal((await ping(t, job.pingUrl!)).text, "OK");
+  const up = await stateOf(t, job.id);
+  assert.equal(up.state, "up");
+  assert.equal(up.incidentId, null);
+  const [resolved] = await incidentsOf(t, "?state=resolved");
+  assert.equal(resolved.id, opened.id);
+  assert.equal(resolved.endedAt, new Date(pingedAt).toISOString());
+  assert.equal(resolved.durationMs, 2 * MINUTE);
+
+  // The next day the job reports a failure itself: down again, at once.
+  const failedAt = T1 + 24 * 60 * MINUTE + MINUTE;
+  t.clock.set(failedAt);
+  await ping(t, `${job.pingUrl}/fail`);
+  assert.equal((await stateOf(t, job.id)).state, "down");
+  const [again] = await incidentsOf(t, "?state=open");
+  assert.equal(again.cause, "The job reported a failure");
+  assert.equal(again.startedAt, new Date(failedAt).toISOString());
+  t.clock.set(failedAt + MINUTE);
+  await ping(t, `${job.pingUrl}/0`);
+  assert.equal((await stateOf(t, job.id)).state, "up");
+  assert.deepEqual(await incidentsOf(t, "?state=open"), []);
 });
 
 // ---------------------------------------------------------------------------------------------

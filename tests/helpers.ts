@@ -9,7 +9,10 @@ import { ManualClock } from "../lib/clock.ts";
 import { parseConfig } from "../lib/config.ts";
 import { probe, type ProbeRequest, type ProbeResult } from "../lib/net/probe.ts";
 import { createSystem, type System } from "../system.ts";
+import { openKv } from "../lib/store/kv/open_kv.ts";
 import type { ApiKey, JobView, Scope } from "../lib/store/types.ts";
+import type { NotifySend } from "../lib/alerts/types.ts";
+import type { MaintenanceCalendar } from "../lib/alerts/types.ts";
 
 export const ROOT_KEY = "root-key-for-tests-0123456789";
 /** Monday 2 March 2026, 12:00:00 UTC: a plain weekday, far from any DST change. */
@@ -58,6 +61,14 @@ export interface TestSystemOptions {
   retryJitter?: () => number;
   /** Poll delays of Cloud Run executions (short in tests). */
   cloudRunPollDelays?: readonly number[];
+  /** Answers notification channel sends; the real sender (over the network) when absent. */
+  notify?: NotifySend;
+  /** Maintenance windows alerting honours (none by default). */
+  calendar?: MaintenanceCalendar;
+  /** A Deno KV file instead of `:memory:` (two systems may share one, as two processes do). */
+  kvPath?: string;
+  /** The master key (32 bytes); systems sharing a KV file need the same one. Random if absent. */
+  masterKey?: Uint8Array;
 }
 
 /** A system under test. Dispose it (`await using`) to let runs finish and close the store. */
@@ -72,10 +83,13 @@ export class TestSystem {
   ) {}
 
   static async start(options: TestSystemOptions = {}): Promise<TestSystem> {
-    const kv = await Deno.openKv(":memory:");
+    // A shared file is opened as main.ts opens it: writes that lose the file lock are retried.
+    const kv = options.kvPath ? await openKv(options.kvPath) : await Deno.openKv(":memory:");
     const config = parseConfig({
       HIBIKI_KV_PATH: ":memory:",
       HIBIKI_API_KEY: ROOT_KEY,
+      // Notifications taken together are grouped without waiting; grouping tests set a window.
+      HIBIKI_ALERT_GROUP_MS: "0",
       ...options.env,
     });
     const clock = new ManualClock(options.now ?? T0);
@@ -96,6 +110,9 @@ export class TestSystem {
       },
       retryJitter: options.retryJitter,
       cloudRunPollDelays: options.cloudRunPollDelays,
+      notifySend: options.notify,
+      calendar: options.calendar,
+      masterKey: options.masterKey,
     });
     harness = new TestSystem(system, kv, clock);
     return harness;
@@ -133,6 +150,8 @@ export class TestSystem {
     const queues: { drain(): Promise<void>; readonly active: number }[] = [
       this.system.lanes.fires,
       this.system.lanes.results,
+      this.system.lanes.alerts,
+      this.system.lanes.notifications,
       this.system.lanes.inbound,
       this.system.lanes.deliveries,
     ];

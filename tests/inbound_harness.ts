@@ -13,6 +13,7 @@ import type { HookView } from "../lib/inbound/types.ts";
 import { probe, type ProbeOptions, type ProbeRequest, type ProbeResult } from "../lib/net/probe.ts";
 import { KvStore } from "../lib/store/kv/kv_store.ts";
 import { KvInboundStore } from "../lib/store/kv/inbound.ts";
+import { KvLaneStore } from "../lib/store/kv/lanes.ts";
 import type { Scope } from "../lib/store/types.ts";
 import { inboundHookRoutes } from "../routes/api/hooks.ts";
 import { hookRoutes } from "../routes/hooks.ts";
@@ -63,8 +64,8 @@ export class InboundHarness {
     const jobs = options.jobs ?? { default: ["job-1"] };
     let harness: InboundHarness | null = null;
     const inbound = createInbound({
-      kv,
       store: new KvInboundStore(kv),
+      lanes: new KvLaneStore(kv),
       clock,
       box: new SecretBox(randomBytes(32)),
       maxConcurrency: 10,

@@ -45,7 +45,10 @@ async function withLogs<T>(work: () => Promise<T>): Promise<T> {
 
 Deno.test("a 3,000-character id in the path of any API route is 404 in the API's envelope", async () => {
   await using t = await TestSystem.start({ env: { PINGMON_WORKER_API_KEY: WORKER_KEY } });
-  const routes = routesWithIds(t).filter((r) => !r.path.startsWith("/admin"));
+  // The admin pages and the public status pages answer HTML: tests of their own below.
+  const routes = routesWithIds(t).filter((r) =>
+    !r.path.startsWith("/admin") && !r.path.startsWith("/status/")
+  );
   // The families the table must reach, so a change in routing cannot empty it unnoticed.
   for (const family of ["jobs", "keys", "workers", "credentials", "hooks", "webhooks"]) {
     assert.ok(routes.some((r) => r.path.startsWith(`/api/${family}/`)), family);
@@ -117,6 +120,19 @@ Deno.test("a 3,000-character id in the path of any admin page is the Not found p
       const page = method === "GET" ? await client.get(path) : await client.post(path);
       assert.equal(page.status, 404, `${method} ${path.slice(0, 60)}`);
       assert.match(page.html, /Not found/);
+    }
+  });
+});
+
+Deno.test("a 3,000-character slug or job id on a public status page answers 404", async () => {
+  await using t = await TestSystem.start();
+  const routes = routesWithIds(t).filter((r) => r.path.startsWith("/status/"));
+  assert.ok(routes.length >= 3);
+  await withLogs(async () => {
+    for (const { method, path } of routes) {
+      const response = await t.system.app.request(path, { method });
+      await response.body?.cancel();
+      assert.equal(response.status, 404, `${method} ${path.slice(0, 60)}`);
     }
   });
 });

@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import type { Scope } from "../lib/store/types.ts";
 import type { ProbeRequest, ProbeResult } from "../lib/net/probe.ts";
+import type { NotifySend } from "../lib/alerts/types.ts";
 import { expectError, expectStatus, okProbe, TestSystem } from "./helpers.ts";
 
 const SCOPES: Scope[] = ["read:jobs", "write:jobs", "read:logs", "write:logs", "admin"];
@@ -24,6 +25,10 @@ interface Fixture {
   /** No credential exists: the routes answer 404 (or 400) past the scope check. */
   credentialId: string;
   maintenanceId: string;
+  channelId: string;
+  /** No incident exists: the routes answer 404 past the scope check. */
+  incidentId: string;
+  statusPageId: string;
 }
 
 interface Route {
@@ -42,6 +47,9 @@ interface Route {
  */
 const HOOK_READ: Scope = "read:jobs";
 const HOOK_WRITE: Scope = "write:jobs";
+/** Notification channels decide who hears of a job's outages: the jobs' scopes too. */
+const CHANNEL_READ: Scope = "read:jobs";
+const CHANNEL_WRITE: Scope = "write:jobs";
 
 const ROUTES: Route[] = [
   { method: "GET", path: () => "/api/jobs", scope: "read:jobs", status: 200 },
@@ -101,6 +109,52 @@ const ROUTES: Route[] = [
   {
     method: "POST",
     path: (f) => `/api/maintenance/${f.maintenanceId}/end`,
+    scope: "write:jobs",
+    status: 200,
+  },
+  { method: "GET", path: (f) => `/api/jobs/${f.jobId}/state`, scope: "read:jobs", status: 200 },
+  { method: "GET", path: (f) => `/api/jobs/${f.jobId}/uptime`, scope: "read:jobs", status: 200 },
+  // Incidents are about jobs: reading them needs read:jobs, acknowledging write:jobs.
+  { method: "GET", path: () => "/api/incidents", scope: "read:jobs", status: 200 },
+  { method: "GET", path: (f) => `/api/incidents/${f.incidentId}`, scope: "read:jobs", status: 404 },
+  {
+    method: "POST",
+    path: (f) => `/api/incidents/${f.incidentId}/acknowledge`,
+    scope: "write:jobs",
+    status: 404,
+  },
+  {
+    method: "POST",
+    path: (f) => `/api/incidents/${f.incidentId}/updates`,
+    body: { message: "Looking into it" },
+    scope: "write:jobs",
+    status: 404,
+  },
+  // Status pages publish jobs' states: they go with the jobs' scopes.
+  { method: "GET", path: () => "/api/status-pages", scope: "read:jobs", status: 200 },
+  {
+    method: "POST",
+    path: () => "/api/status-pages",
+    body: { slug: "matrix-two", title: "Two", groups: [] },
+    scope: "write:jobs",
+    status: 201,
+  },
+  {
+    method: "GET",
+    path: (f) => `/api/status-pages/${f.statusPageId}`,
+    scope: "read:jobs",
+    status: 200,
+  },
+  {
+    method: "PATCH",
+    path: (f) => `/api/status-pages/${f.statusPageId}`,
+    body: { title: "Renamed" },
+    scope: "write:jobs",
+    status: 200,
+  },
+  {
+    method: "DELETE",
+    path: (f) => `/api/status-pages/${f.statusPageId}`,
     scope: "write:jobs",
     status: 200,
   },
@@ -172,6 +226,34 @@ const ROUTES: Route[] = [
     path: (f) => `/api/hooks/${f.hookId}/events/${f.eventId}/replay`,
     scope: HOOK_WRITE,
     status: 202,
+  },
+  { method: "GET", path: () => "/api/channels", scope: CHANNEL_READ, status: 200 },
+  {
+    method: "POST",
+    path: () => "/api/channels",
+    body: { name: "pd", type: "pagerduty", config: { routingKey: "R".repeat(32) } },
+    scope: CHANNEL_WRITE,
+    status: 201,
+  },
+  { method: "GET", path: (f) => `/api/channels/${f.channelId}`, scope: CHANNEL_READ, status: 200 },
+  {
+    method: "PATCH",
+    path: (f) => `/api/channels/${f.channelId}`,
+    body: { name: "renamed" },
+    scope: CHANNEL_WRITE,
+    status: 200,
+  },
+  {
+    method: "DELETE",
+    path: (f) => `/api/channels/${f.channelId}`,
+    scope: CHANNEL_WRITE,
+    status: 200,
+  },
+  {
+    method: "POST",
+    path: (f) => `/api/channels/${f.channelId}/test`,
+    scope: CHANNEL_WRITE,
+    status: 200,
   },
   { method: "GET", path: () => "/api/webhooks", scope: "read:logs", status: 200 },
   {
@@ -245,6 +327,9 @@ const pattern = (route: Route) =>
     eventId: ":eventId",
     credentialId: ":id",
     maintenanceId: ":id",
+    channelId: ":id",
+    incidentId: ":id",
+    statusPageId: ":id",
   });
 
 async function fixture(t: TestSystem): Promise<Fixture> {
@@ -277,8 +362,19 @@ async function fixture(t: TestSystem): Promise<Fixture> {
     body: { name: "m", jobIds: [job.id], schedule: "0 3 * * *", durationMinutes: 30 },
   });
   expectStatus(maintenance, 201);
+  const channel = await t.call<{ id: string }>("POST", "/api/channels", {
+    body: { name: "pd", type: "pagerduty", config: { routingKey: "R".repeat(32) } },
+  });
+  expectStatus(channel, 201);
+  const statusPage = await t.call<{ id: string }>("POST", "/api/status-pages", {
+    body: { slug: "matrix", title: "Matrix", groups: [{ name: "G", jobIds: [job.id] }] },
+  });
+  expectStatus(statusPage, 201);
   return {
+    statusPageId: statusPage.body.data.id,
     maintenanceId: maintenance.body.data.id,
+    channelId: channel.body.data.id,
+    incidentId: "inc_missing",
     credentialId: "cred_missing",
     hookId: inbound.body.data.id,
     eventId,
@@ -291,6 +387,18 @@ async function fixture(t: TestSystem): Promise<Fixture> {
   };
 }
 
+/** Channel tests answer at once, without the network. */
+const notify: NotifySend = () =>
+  Promise.resolve({
+    success: true,
+    status: 202,
+    durationMs: 1,
+    error: null,
+    response: "",
+    permanent: false,
+    retryAfterMs: null,
+  });
+
 /** The fixture's webhook endpoint fails, so its delivery waits for a retry. */
 function probe(request: ProbeRequest): ProbeResult {
   if (!request.url.endsWith("/failing")) return okProbe();
@@ -300,7 +408,7 @@ function probe(request: ProbeRequest): ProbeResult {
 for (const route of ROUTES) {
   const needed = [route.scope];
   Deno.test(`${route.method} ${pattern(route)} needs ${route.scope} and no other scope`, async (ctx) => {
-    await using t = await TestSystem.start({ probe });
+    await using t = await TestSystem.start({ probe, notify });
     const f = await fixture(t);
     if (route.method === "POST" && route.path(f) === "/api/webhooks") {
       (route.body as Record<string, unknown>).jobId = f.jobId;
@@ -371,6 +479,9 @@ Deno.test("the scope check comes before the record lookup, so an unknown id stil
     eventId: "evt_unknown",
     credentialId: "cred_unknown",
     maintenanceId: "mw_unknown",
+    channelId: "ch_unknown",
+    incidentId: "inc_unknown",
+    statusPageId: "sp_unknown",
   };
   for (const route of ROUTES) {
     const key = route.scope === "admin" ? reader : admin;

@@ -6,6 +6,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { freePort, spawn, taskArgs } from "./subprocess.ts";
+import { startFakeSupabaseGateway } from "./fakes/supabase_gateway.ts";
+import { startTarget } from "./target_server.ts";
 
 const KEY = "worker-start-test-key-0123456789";
 
@@ -57,6 +59,32 @@ Deno.test("the worker reads ./.env when there is no worker/.env", async () => {
   const started = await child.stdout.waitFor(/^\[.*\] Starting against .*$/m);
   assert.ok(started, `the worker did not start:\n${child.stderr.text}`);
   assert.equal(started[0], `[azure-tyo1] Starting against ${hibiki}/functions/v1`);
+});
+
+Deno.test("SUPABASE_ANON_KEY in worker/.env makes the worker a Supabase client, with the task's permissions", async () => {
+  const functions = startTarget(() =>
+    Response.json({ success: true, data: { worker_id: "aws-tyo1a", monitors: [] } })
+  );
+  await using gateway = await startFakeSupabaseGateway({
+    functions: { "get-monitors-to-check": { url: `${functions.url}/get-monitors-to-check` } },
+  });
+  const cwd = await folder({
+    "worker/.env": `WORKER_ID=aws-tyo1a\nSUPABASE_URL=${gateway.url}\n` +
+      `PINGMON_WORKER_API_KEY=${KEY}\nSUPABASE_ANON_KEY=${gateway.anonKey}\n`,
+  });
+  await using child = spawn(await taskArgs("worker"), { cwd });
+  const checking = await child.stdout.waitFor(/Checking \d+ monitors/);
+  assert.ok(
+    checking,
+    `the worker did not get its monitors:\n${child.stdout.text}${child.stderr.text}`,
+  );
+  assert.match(
+    child.stdout.text,
+    /^\[aws-tyo1a\] Starting against .* as a Supabase client \(supabase-js, anon key\)$/m,
+  );
+  assert.equal(gateway.calls[0].headers.get("authorization"), `Bearer ${gateway.anonKey}`);
+  assert.equal(functions.hits.length, 1);
+  await functions.close();
 });
 
 Deno.test("a bad value in worker/.env stops the worker naming the variable and the file", async () => {

@@ -92,12 +92,28 @@ export class MaintenanceService {
     return this.view(window);
   }
 
-  async update(userId: string, id: string, body: unknown): Promise<MaintenanceView> {
+  /** With `ifUpdatedAt` (an edit form's copy), a window changed since is not saved. */
+  async update(
+    userId: string,
+    id: string,
+    body: unknown,
+    options: { ifUpdatedAt?: string } = {},
+  ): Promise<MaintenanceView> {
+    const unchanged = (window: MaintenanceWindow) => {
+      if (options.ifUpdatedAt !== undefined && window.updatedAt !== options.ifUpdatedAt) {
+        throw new ConflictError(
+          `Cannot save maintenance window "${window.name}": it was changed meanwhile, ` +
+            "reload it and try again",
+        );
+      }
+    };
     const current = await this.record(userId, id);
+    unchanged(current);
     const now = this.options.clock.now();
     const { fields } = parseWindowPatch(body, current, { now });
     await this.checkJobs(userId, fields.jobIds, current.jobIds);
     const next = await this.options.store.update(userId, id, (stored) => {
+      unchanged(stored);
       // Parsed again against the stored version: the patch applies to what is there now.
       const { fields, timing } = parseWindowPatch(body, stored, { now });
       const window: MaintenanceWindow = {

@@ -32,6 +32,12 @@ export interface AlertSettings {
   channels: JobChannelRef[];
   /** Repeat while open and unacknowledged; null: never. */
   remindEveryMinutes: number | null;
+  /**
+   * https jobs: warn this many days before the certificate expires, once per certificate
+   * (`lib/alerts/certificate_warning.ts`); null: never; absent: 14 days, at most a sixth of
+   * the certificate's lifetime.
+   */
+  certificateDays?: number | null;
 }
 
 /** How one location saw one interval. */
@@ -52,6 +58,19 @@ export interface JobAlertState {
   decidedThrough: number;
   /** When the state last changed (epoch ms). */
   since: number;
+  /**
+   * Start of the first interval of the current streak (of failures, or of passes), epoch ms;
+   * null before any. An incident spans from the streak that opened it to the one that ended it.
+   */
+  streakSince: number | null;
+  /** How the newest decided interval went; null before any. */
+  verdict: Verdict | null;
+  /**
+   * Keys of the certificates a warning was queued for, newest first
+   * (`lib/alerts/certificate_warning.ts`): written in the decision's compare-and-set, so each
+   * certificate is warned about once however many processes decide. Absent before any.
+   */
+  certificatesWarned?: string[];
 }
 
 export type IncidentState = "open" | "resolved";
@@ -69,12 +88,36 @@ export interface NotificationAttempt {
   response: string;
 }
 
-export type NotificationKind =
+/** What an incident's notifications (or a channel test) say. */
+export type IncidentNotificationKind =
   | "incident.opened"
   | "incident.resolved"
   | "incident.reminder"
   | "incidents.grouped"
   | "test";
+
+/**
+ * `certificate.expiring`: a job's certificate is due to expire (`JobAlertState
+ * .certificatesWarned`); not an incident, so it neither changes the state nor counts as down.
+ */
+export type NotificationKind = IncidentNotificationKind | "certificate.expiring";
+
+/** What a `certificate.expiring` notification tells: the job and the certificate its run saw. */
+export interface CertificateNotice {
+  jobId: string;
+  /** The run that saw the certificate. */
+  runId: string;
+  subject: string;
+  issuer: string;
+  validFrom: string;
+  validTo: string;
+  /** Whole days left when the run saw it. */
+  daysLeft: number;
+  /** The days before expiry the warning was due from (`alerts.certificateDays` or the default). */
+  thresholdDays: number;
+  serialNumber: string;
+  fingerprint256: string;
+}
 
 /** One message for one transition and one channel, delivered through a lane. */
 export interface Notification {
@@ -82,13 +125,28 @@ export interface Notification {
   userId: string;
   channelId: string;
   kind: NotificationKind;
-  /** The incidents it tells of (one, or several when grouped). */
+  /** The incidents it tells of (one, or several when grouped; none for a certificate). */
   incidentIds: string[];
+  /** `certificate.expiring` only: the job and the certificate it warns of. */
+  certificate?: CertificateNotice;
   state: "pending" | "sent" | "dead" | "cancelled";
   /** Epoch ms of the next attempt (escalation delay, retry backoff); null when done. */
   nextAttemptAt: number | null;
   attempts: NotificationAttempt[];
   createdAt: string;
+  /**
+   * Why it was cancelled or given up without a send (channel deleted or disabled, incident
+   * acknowledged or resolved first); absent otherwise.
+   */
+  reason?: string;
+  /**
+   * Set on the notification that carries a grouped message (the leader): the ids of the other
+   * notifications sent in the same message. The group is written before it is sent, so a
+   * retry, or another process after a crash, sends the same message under the same id.
+   */
+  group?: string[];
+  /** Set on a notification sent inside another's grouped message: the leader's id. */
+  groupedInto?: string;
 }
 
 /** An operator's note on an incident (status pages show them). */
@@ -152,12 +210,32 @@ export interface Channel {
 }
 
 /** What a channel is asked to say: built once per notification, rendered per channel type. */
-export interface AlertMessage {
-  kind: NotificationKind;
+export type AlertMessage = IncidentMessage | CertificateMessage;
+
+/** Of incidents (one, or several grouped), or a channel test's sample. */
+export interface IncidentMessage {
+  kind: IncidentNotificationKind;
   /** One entry per job the message tells of (several when grouped). */
   items: AlertMessageItem[];
   /** Where the admin UI lives, for links (`HIBIKI_PUBLIC_URL`), without a trailing slash. */
   baseUrl: string;
+  /**
+   * The notification's id: `webhook` channels send it as `X-Webhook-ID` and `webhook-id`, so a
+   * receiver recognises a retry. Absent for a test, which gets a fresh one.
+   */
+  notificationId?: string;
+}
+
+/** A job's certificate is due to expire: one job, one certificate, never grouped. */
+export interface CertificateMessage {
+  kind: "certificate.expiring";
+  job: AlertMessageItem["job"];
+  /** The job's state when the message was built. */
+  state: AlertState;
+  certificate: CertificateNotice;
+  baseUrl: string;
+  /** The notification's id, as for `IncidentMessage`. */
+  notificationId?: string;
 }
 
 export interface AlertMessageItem {
@@ -237,6 +315,7 @@ export interface MaintenanceEnds {
 
 /**
  * Sends one rendered message to one channel (implemented by `lib/alerts/channels/`); the
- * notification lane records the outcome, retries or gives up. `channel.config` is opened.
+ * notification lane records the outcome, retries or gives up. `channel.config` and
+ * `channel.secret` are opened (`ChannelService.opened`); never throws for a failed send.
  */
 export type NotifySend = (channel: Channel, message: AlertMessage) => Promise<SendOutcome>;

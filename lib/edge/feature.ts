@@ -1,14 +1,14 @@
 /**
  * Builds the edge API feature (seed 002): the service the `/functions/v1` routes call, and the
- * results lane (`["results_due"]`, `["results_lease"]`) that stores accepted worker results as
- * runs. The ingester wakes nothing of its own, so the order is plain: handler, lane, then the
+ * results lane that stores accepted worker results as runs. The ingester wakes nothing of its own, so the order is plain: handler, lane, then the
  * service that wakes the lane.
  */
+import type { RunDecisions } from "../alerts/engine.ts";
 import type { Clock } from "../clock.ts";
 import { Dispatcher } from "../lanes/dispatcher.ts";
 import type { Metrics } from "../metrics.ts";
 import type { JobStats } from "../stats/job_stats.ts";
-import { kvKeys } from "../store/kv/keys.ts";
+import type { LaneStore } from "../store/lanes.ts";
 import type { Store } from "../store/store.ts";
 import type { WebhookService } from "../webhooks/webhooks.ts";
 import type { ResultChunk } from "../store/types.ts";
@@ -20,9 +20,9 @@ import { ResultIngester } from "./result_ingester.ts";
 const RESULTS_LEASE_MS = 60_000;
 
 export interface EdgeOptions {
-  /** The results lane's own keys live here (see Dispatcher). */
-  kv: Deno.Kv;
   store: Store;
+  /** The results lane's items and leases. */
+  lanes: LaneStore;
   workers: WorkerStore;
   webhooks: WebhookService;
   stats: JobStats;
@@ -32,6 +32,8 @@ export interface EdgeOptions {
   maxAgeMs: number;
   /** The delivery lane's wake: stored results may have queued webhook deliveries. */
   wakeDeliveries: (at?: number) => void;
+  /** Decides the jobs' alert states from the stored results. */
+  alerts?: RunDecisions;
 }
 
 export interface Edge {
@@ -40,22 +42,22 @@ export interface Edge {
 }
 
 export function createEdge(options: EdgeOptions): Edge {
-  const { kv, store, workers, webhooks, metrics, stats, clock } = options;
+  const { store, lanes, workers, webhooks, metrics, stats, clock } = options;
   const ingester = new ResultIngester({
     store,
+    lanes,
     workers,
     webhooks,
     metrics,
     stats,
     onDelivery: () => options.wakeDeliveries(),
+    alerts: options.alerts,
   });
   const lane = new Dispatcher<ResultChunk>({
-    name: "results",
-    kv,
+    lane: "results",
+    store: lanes,
     clock,
     maxConcurrency: 4,
-    pending: kvKeys.resultsDue(),
-    leased: kvKeys.resultLeases(),
     leaseMs: () => RESULTS_LEASE_MS,
     execute: (item, lease) => ingester.execute(item, lease),
   });

@@ -1,7 +1,7 @@
 /**
  * Stores accepted worker results as runs of their jobs (`where` = the worker id), written by
- * `Store.recordRun` like local runs: run, counters, up/down state and webhook outbox in one
- * commit. A run's id is checked_at + worker and the store writes a run only if it does not
+ * `Store.recordRun` like local runs: run, counters, up/down state, webhook outbox and alert
+ * decide item in one commit, the alert state decided after. A run's id is checked_at + worker and the store writes a run only if it does not
  * exist yet, so a batch a worker sends twice, or a chunk taken again
  * after a crash, is stored once.
  *
@@ -13,13 +13,20 @@ import type { Metrics } from "../metrics.ts";
 import type { JobStats } from "../stats/job_stats.ts";
 import type { Lease, QueueItem } from "../lanes/dispatcher.ts";
 import { runId } from "../store/run_id.ts";
+import type { LaneStore } from "../store/lanes.ts";
 import type { OutboxDelivery, RunCompletion, RunFacts, Store } from "../store/store.ts";
-import type { CheckResult, ResultChunk, Run } from "../store/types.ts";
+import type { CheckResult, Job, ResultChunk, Run } from "../store/types.ts";
+import type { RunDecisions } from "../alerts/engine.ts";
+import type { VersionedAlertState } from "../store/alerts.ts";
 import type { WebhookService } from "../webhooks/webhooks.ts";
 import type { WorkerStore } from "../store/workers.ts";
 
 export interface ResultIngesterOptions {
   store: Store;
+  /** Ends a chunk's lease once its runs are written. */
+  lanes: LaneStore;
+  /** Decides the jobs' alert states from the runs (see lib/alerts/engine.ts). */
+  alerts?: RunDecisions;
   workers: WorkerStore;
   webhooks: WebhookService;
   metrics: Metrics;
@@ -28,6 +35,8 @@ export interface ResultIngesterOptions {
 }
 
 type Outbox = Map<Run, OutboxDelivery>;
+/** Each job of a chunk as alerting reads it: the job and its alert state. */
+type AlertFacts = Map<string, { job: Job | null; state: VersionedAlertState }>;
 
 export class ResultIngester {
   constructor(private readonly options: ResultIngesterOptions) {}
@@ -35,9 +44,9 @@ export class ResultIngester {
   async execute(item: QueueItem<ResultChunk>, lease: Lease): Promise<void> {
     const { store, metrics, stats } = this.options;
     const runs = await this.assigned(item.value.results);
-    const jobs = await this.jobs(runs);
+    const [jobs, alertFacts] = await Promise.all([this.jobs(runs), this.alertFacts(runs)]);
     const outbox = await this.outbox(runs, jobs);
-    const completions = this.completions(runs, jobs, outbox);
+    const completions = this.completions(runs, jobs, outbox, alertFacts);
     const recorded = await Promise.all(completions.map((c) => store.recordRun(c)));
     let deliveries = false;
     completions.forEach(({ run, outbox }, i) => {
@@ -52,8 +61,43 @@ export class ResultIngester {
       deliveries ||= outbox !== undefined;
     });
     // Only now: a crash before this point leaves the chunk to be taken again.
-    await store.releaseLease(lease.key);
+    await this.options.lanes.release(lease.ref);
     if (deliveries) this.options.onDelivery();
+    await this.decide(completions.filter((_, i) => recorded[i]), alertFacts);
+  }
+
+  /**
+   * Decides what the written runs allow, a job's intervals oldest first (each decision reads
+   * the state the one before wrote), jobs side by side. A multi-location interval reported
+   * by several runs of the chunk is looked at once, after the last of them.
+   */
+  private async decide(written: RunCompletion[], facts: AlertFacts): Promise<void> {
+    const alerts = this.options.alerts;
+    if (!alerts) return;
+    const byJob = Map.groupBy(written.filter((c) => c.decide), (c) => c.run.jobId);
+    await Promise.all([...byJob].map(async ([jobId, ofJob]) => {
+      const { job, state } = facts.get(jobId)!;
+      const last = new Map(ofJob.map((c) => [c.decide!.at, c]));
+      let known: VersionedAlertState | undefined = state;
+      for (const c of ofJob) {
+        if (!c.decide!.heldUntil && last.get(c.decide!.at) !== c) continue;
+        await alerts.afterRecord(c.run, job!, c.decide!, known);
+        known = undefined;
+      }
+    }));
+  }
+
+  private async alertFacts(runs: Run[]): Promise<AlertFacts> {
+    const alerts = this.options.alerts;
+    if (!alerts) return new Map();
+    const jobs = [...new Map(runs.map((r) => [r.jobId, r.userId])).entries()];
+    const facts = await alerts.facts(jobs.map(([jobId, userId]) => [userId, jobId]));
+    const byJob: AlertFacts = new Map(jobs.map(([jobId], i) => [jobId, facts[i]]));
+    for (const run of runs) {
+      const job = byJob.get(run.jobId)?.job;
+      if (job) await alerts.markMaintenance(run, job);
+    }
+    return byJob;
   }
 
   /** The results whose monitor is still assigned to their worker, as runs. */
@@ -89,14 +133,21 @@ export class ResultIngester {
    * One completion per run, a job's runs oldest first: only the newest of them, and only if
    * no newer run is stored already, sets the job's up/down state.
    */
-  private completions(runs: Run[], jobs: Map<string, RunFacts>, outbox: Outbox): RunCompletion[] {
+  private completions(
+    runs: Run[],
+    jobs: Map<string, RunFacts>,
+    outbox: Outbox,
+    alertFacts: AlertFacts,
+  ): RunCompletion[] {
     const byJob = Map.groupBy(runs, (run) => run.jobId);
     const completions: RunCompletion[] = [];
     for (const [jobId, ofJob] of byJob) {
       const facts = jobs.get(jobId)!;
+      const job = alertFacts.get(jobId)?.job ?? null;
       ofJob.sort((a, b) => Date.parse(a.scheduledAt) - Date.parse(b.scheduledAt));
       ofJob.forEach((run, i) => {
         const scheduledAt = Date.parse(run.scheduledAt);
+        const decide = job ? this.options.alerts?.requestFor(run, job) ?? undefined : undefined;
         completions.push({
           run,
           scheduledAt,
@@ -106,6 +157,7 @@ export class ResultIngester {
           counts: true,
           newest: i === ofJob.length - 1 && scheduledAt >= facts.lastRunAt,
           outbox: outbox.has(run) ? [outbox.get(run)!] : undefined,
+          decide,
         });
       });
     }

@@ -9,7 +9,12 @@
  * fail or exit code, within 72 hours) records the time between as the run's duration. A paused
  * job's pings are answered and kept, marked `ignored`, but change nothing (no state, no count,
  * no start), as Healthchecks does for checks that resume only by hand.
+ *
+ * Alerting sees pings like any run: each counted ping writes its decide item in its own commit
+ * and is decided before its `OK` (lib/alerts/engine.ts), so a failing ping counts toward an
+ * incident and a success ping after a late run resolves one.
  */
+import type { RunDecisions } from "../alerts/engine.ts";
 import type { Clock } from "../clock.ts";
 import { randomBytes } from "../crypto.ts";
 import { readHead } from "../request_body.ts";
@@ -23,7 +28,7 @@ import {
 import { BoundedCache } from "../bounded_cache.ts";
 import { runId } from "../store/run_id.ts";
 import type { Store } from "../store/store.ts";
-import type { PingDetails, Run } from "../store/types.ts";
+import type { Job, PingDetails, Run } from "../store/types.ts";
 import { PING_RATE_LIMIT, type RateLimit, TokenBuckets } from "./rate_limit.ts";
 import { PING_TOKEN, pingTokenHash } from "./token.ts";
 
@@ -58,6 +63,8 @@ export interface PingReceiverOptions {
   clock: Clock;
   stats?: JobStats;
   rateLimit?: RateLimit;
+  /** Decides the job's alert state from each ping, as the runner does from each fire. */
+  alerts?: RunDecisions;
 }
 
 /** Which job a token names, and what this process knows of it. */
@@ -67,6 +74,11 @@ interface KnownJob {
   /** Runs kept: read on the first ping, counted on here, read again every REFRESH_EVERY. */
   runsStored: number;
   sinceRead: number;
+  /**
+   * The job as first read, when alerting is wired in: only what never changes for a heartbeat
+   * (its id, owner, checked here alone) is taken from it; its decision reads the job afresh.
+   */
+  job: Job | null;
   /**
    * The job's token entry and start mark as last read, with the guards that make a write on
    * them fail once either changed; undefined until read, and again after a refused write.
@@ -140,8 +152,12 @@ export class PingReceiver {
     const found = await this.options.heartbeats.findByTokenHash(hash);
     if (!found) return null;
     const { userId, jobId } = found;
-    const [facts] = await this.options.store.runFacts([[userId, jobId]]);
-    return this.jobs.set(hash, { userId, jobId, runsStored: facts.runsStored, sinceRead: 0 });
+    const [[facts], decided] = await Promise.all([
+      this.options.store.runFacts([[userId, jobId]]),
+      this.options.alerts?.facts([[userId, jobId]]),
+    ]);
+    const job = decided?.[0].job ?? null;
+    return this.jobs.set(hash, { userId, jobId, runsStored: facts.runsStored, sinceRead: 0, job });
   }
 
   private async read(hash: string, job: KnownJob): Promise<PingFacts> {
@@ -164,7 +180,7 @@ export class PingReceiver {
     read: { job: KnownJob; target: PingTarget; facts: PingFacts; head: PingBody; now: number },
     ping: Ping & { kind: PingDetails["kind"] },
   ): Promise<boolean> {
-    const { store, heartbeats, stats } = this.options;
+    const { store, heartbeats, stats, alerts } = this.options;
     const { job, target, facts, head, now } = read;
     const { userId, jobId } = target;
     const ignored = !target.enabled;
@@ -211,6 +227,10 @@ export class PingReceiver {
       failure: null,
       ping: details,
     };
+    // A paused job's ping decides nothing: the job's state stays `paused`.
+    const decides = alerts && !ignored && job.job ? job.job : null;
+    if (decides) await alerts!.markMaintenance(run, decides);
+    const decide = decides ? alerts!.requestFor(run, decides) ?? undefined : undefined;
     const recorded = await store.recordRun({
       run,
       scheduledAt: now,
@@ -221,6 +241,7 @@ export class PingReceiver {
       counts: !ignored,
       newest: ignored ? false : undefined,
       guards: facts.guards,
+      decide,
     });
     // A ping's run id is random, so a refused write is a guard's doing, never a repeat.
     if (!recorded) return false;
@@ -237,6 +258,12 @@ export class PingReceiver {
       latencyMs: run.durationMs,
       lateMs: null,
     });
+    if (decide) {
+      // The job and its state as they are now: its alert settings may have changed since the
+      // first ping. One read, as the runner's own read of its job brings the state along.
+      const [current] = await alerts!.facts([[userId, jobId]]);
+      if (current.job) await alerts!.afterRecord(run, current.job, decide, current.state);
+    }
     return true;
   }
 }

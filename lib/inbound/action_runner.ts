@@ -18,6 +18,7 @@ import type { Lease, QueueItem } from "../lanes/dispatcher.ts";
 import { standardSignatures } from "../webhooks/signing.ts";
 import type { HookSecrets } from "./hook_secrets.ts";
 import type { InboundStore, VersionedEvent } from "../store/inbound.ts";
+import type { LaneStore } from "../store/lanes.ts";
 import type { InboundMetrics } from "./metrics.ts";
 import type { RunJob } from "./types.ts";
 import type {
@@ -35,6 +36,8 @@ const MAX_ERROR_LENGTH = 500;
 
 export interface ActionRunnerOptions {
   store: InboundStore;
+  /** Ends an attempt's lease when nothing is written. */
+  lanes: LaneStore;
   secrets: HookSecrets;
   clock: Clock;
   metrics: InboundMetrics;
@@ -86,7 +89,7 @@ export class ActionRunner {
       !found.event || !event || event.action.state !== "pending" ||
       event.action.nextAttemptAt !== item.at
     ) {
-      await store.releaseLease(lease.key);
+      await this.options.lanes.release(lease.ref);
       return;
     }
     const hook = found.hook;
@@ -210,11 +213,11 @@ export class ActionRunner {
         attempts: [...entry.event.action.attempts, attempt],
       },
     };
-    if (await store.saveEvent(entry, next, { now, lease: lease.key })) {
+    if (await store.saveEvent(entry, next, { now, lease: lease.ref })) {
       if (delay !== undefined) this.options.onDue(now + delay);
     } else {
       // A replay changed the event meanwhile and queued its own attempt.
-      await store.releaseLease(lease.key);
+      await this.options.lanes.release(lease.ref);
     }
   }
 }

@@ -1,8 +1,8 @@
 /**
  * Builds the inbound webhooks feature (seed 001) over its store: its two services, `hooks`
  * (managing hooks and events, for the API and admin pages) and `receiver` (the public
- * endpoint), and the action lane (`["inbound_due"]`, `["inbound_lease"]`) that starts queued
- * actions on time through the action runner. The lane is built first: the services and the
+ * endpoint), and the action lane that starts queued actions on time through the action
+ * runner. The lane is built first: the services and the
  * runner wake it, and its `execute` reaches the runner built after it (see system.ts on why
  * that is not late binding).
  */
@@ -11,7 +11,7 @@ import type { SecretBox } from "../crypto.ts";
 import type { ProbeOptions, ProbeRequest, ProbeResult } from "../net/probe.ts";
 import { Dispatcher } from "../lanes/dispatcher.ts";
 import type { InboundStore } from "../store/inbound.ts";
-import { kvKeys } from "../store/kv/keys.ts";
+import type { LaneStore } from "../store/lanes.ts";
 import { ActionRunner } from "./action_runner.ts";
 import { HookSecrets } from "./hook_secrets.ts";
 import { InboundHooks } from "./inbound_hooks.ts";
@@ -21,9 +21,9 @@ import type { RunJob } from "./types.ts";
 import type { InboundRef } from "../store/types.ts";
 
 export interface InboundOptions {
-  /** The lane's own keys live here (see Dispatcher). */
-  kv: Deno.Kv;
   store: InboundStore;
+  /** The action lane's items and leases. */
+  lanes: LaneStore;
   clock: Clock;
   box: SecretBox;
   maxConcurrency: number;
@@ -53,15 +53,13 @@ export interface Inbound {
 }
 
 export function createInbound(options: InboundOptions): Inbound {
-  const { kv, clock, store } = options;
+  const { lanes, clock, store } = options;
   const metrics = new InboundMetrics();
   const lane = new Dispatcher<InboundRef>({
-    name: "inbound",
-    kv,
+    lane: "inbound",
+    store: lanes,
     clock,
     maxConcurrency: options.maxConcurrency,
-    pending: kvKeys.inboundDue(),
-    leased: kvKeys.inboundLeases(),
     leaseMs: () => ActionRunner.leaseMs(),
     execute: (item, lease) => runner.execute(item, lease),
   });
@@ -88,6 +86,7 @@ export function createInbound(options: InboundOptions): Inbound {
   });
   const runner = new ActionRunner({
     store,
+    lanes,
     secrets,
     clock,
     metrics,

@@ -61,13 +61,7 @@ export async function loadDashboard(
       url: job.heartbeat ? `heartbeat, grace ${job.heartbeat.graceSeconds} s` : job.url,
       schedule: job.schedule,
       timezone: job.timezone,
-      state: !job.enabled
-        ? "paused"
-        : run?.status === "success"
-        ? "up"
-        : run?.status === "failure"
-        ? "down"
-        : "pending",
+      state: jobState(job.enabled, run),
       count,
       lastRun: run && {
         id: run.id,
@@ -85,6 +79,18 @@ export async function loadDashboard(
   return { rows, cursor: page.cursor };
 }
 
-function finite(ms: number | null): number | null {
+/**
+ * A job's state as the dashboard and the job page show it: paused, else what its newest run
+ * says. (The alerting engine's states, decided per interval, will replace this.)
+ */
+export function jobState(enabled: boolean, newest: Pick<Run, "status"> | null): RowState {
+  if (!enabled) return "paused";
+  if (newest?.status === "success") return "up";
+  if (newest?.status === "failure") return "down";
+  return "pending";
+}
+
+/** A p95 that JSON can carry: Infinity (past the last bucket) becomes -1. */
+export function finite(ms: number | null): number | null {
   return ms === null ? null : Number.isFinite(ms) ? ms : -1;
 }

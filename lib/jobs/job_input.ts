@@ -3,6 +3,7 @@
  * clients (and the admin UI) can show the message beside that field.
  */
 import { z } from "zod";
+import { alertsInput } from "../alerts/alert_settings.ts";
 import { ValidationError } from "../errors.ts";
 import { parseBody } from "../validation.ts";
 import { checkTargetUrl, codePoint } from "../net/target_url.ts";
@@ -87,6 +88,7 @@ const fields = {
   graceSeconds: z.number({ error: "must be a number" }).int("must be a whole number")
     .min(MIN_GRACE_SECONDS, `must be at least ${MIN_GRACE_SECONDS}`)
     .max(MAX_GRACE_SECONDS, `must be at most ${MAX_GRACE_SECONDS} (30 days)`),
+  alerts: alertsInput,
 };
 
 const createSchema = z.object({
@@ -105,6 +107,7 @@ const createSchema = z.object({
   local: fields.local.default(true),
   workers: fields.workers.default([]),
   graceSeconds: fields.graceSeconds.optional(),
+  alerts: fields.alerts.optional(),
 }).strict();
 
 const { type: _type, ...patchable } = fields;

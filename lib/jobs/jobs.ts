@@ -7,11 +7,17 @@ import type { SecretBox } from "../crypto.ts";
 import { NotFoundError, ValidationError } from "../errors.ts";
 import { nextFireTimes, type Schedule } from "../schedule/schedule.ts";
 import type { Scheduler } from "../scheduler/scheduler.ts";
-import { claimedFire } from "../scheduler/fires.ts";
 import { runId } from "../store/run_id.ts";
-import type { LeaseRef, Store, StoredJob } from "../store/store.ts";
+import type { Store, StoredJob } from "../store/store.ts";
 import type { Job, JobView, Page } from "../store/types.ts";
 import { assignWorkers } from "../edge/assignments.ts";
+import {
+  alertSettingsOf,
+  type AlertsInput,
+  checkAlerts,
+  defaultAlertSettings,
+  resolveAlerts,
+} from "../alerts/alert_settings.ts";
 import {
   type CloudRunDefaults,
   type CloudRunSpec,
@@ -36,6 +42,11 @@ import { newPingToken, pingTokenHash, tokenContext } from "../heartbeat/token.ts
 
 export interface JobServiceOptions {
   store: Store;
+  /**
+   * Whether a notification channel exists for the owner (`alerts.channels`); absent until the
+   * channels store exists, when any well-formed id is accepted.
+   */
+  channelExists?: (userId: string, channelId: string) => Promise<boolean>;
   scheduler: Scheduler;
   clock: Clock;
   /** The registered probe workers' ids, to check job assignments against. */
@@ -61,13 +72,13 @@ export class JobService {
   constructor(private readonly options: JobServiceOptions) {}
 
   async create(userId: string, body: unknown, options: ViewOptions = {}): Promise<JobView> {
-    const { cloudRun, url, timeoutMs, workers: requested, graceSeconds, ...input } = parseJobInput(
-      body,
-    );
+    const { cloudRun, url, timeoutMs, workers: requested, graceSeconds, alerts, ...input } =
+      parseJobInput(body);
     const now = this.options.clock.now();
     const id = crypto.randomUUID();
     const stamp = new Date(now).toISOString();
     const base = { id, userId, ...input, workers: [], createdAt: stamp, updatedAt: stamp };
+    await this.checkChannels(userId, alerts);
     if (input.type === "cloud_run_job" && requested.length > 0) {
       throw new ValidationError("workers probe HTTP jobs, not Cloud Run jobs", "workers");
     }
@@ -79,6 +90,8 @@ export class JobService {
     const schedule = checkJob(job, this.options);
     const known = requested.length > 0 ? await this.options.workerIds() : new Set<string>();
     job.workers = assignWorkers(requested, schedule, (w) => known.has(w));
+    job.alerts = resolveAlerts(alerts, undefined, () => defaultAlertSettings(schedule, now));
+    checkAlerts(job);
     await this.options.store.createJob(
       job,
       runsHere(job) ? firstFire(fireSchedule(job), now) : null,
@@ -109,7 +122,8 @@ export class JobService {
     body: unknown,
     options: ViewOptions = {},
   ): Promise<JobView> {
-    const { workers: requested, cloudRun, graceSeconds, ...patch } = parseJobPatch(body);
+    const { workers: requested, cloudRun, graceSeconds, alerts, ...patch } = parseJobPatch(body);
+    await this.checkChannels(userId, alerts);
     const now = this.options.clock.now();
     const known = await this.options.workerIds();
     const current = await this.options.store.getJob(userId, jobId);
@@ -137,6 +151,12 @@ export class JobService {
         throw new ValidationError("workers probe HTTP jobs, not Cloud Run jobs", "workers");
       }
       next.workers = assignWorkers(workers, schedule, (w) => known.has(w));
+      next.alerts = resolveAlerts(
+        alerts,
+        current.alerts,
+        () => defaultAlertSettings(schedule, Date.parse(current.createdAt)),
+      );
+      checkAlerts(next);
       const timing = scheduleChanged || next.timezone !== current.timezone ||
         next.enabled !== current.enabled || next.timeoutMs !== current.timeoutMs ||
         runsHere(next) !== runsHere(current) ||
@@ -151,7 +171,7 @@ export class JobService {
       return {
         job: next,
         firstFireAt: runsHere(next) ? firstFire(fireSchedule(next), from) : null,
-        cancel: claimedFires(current, now, duePointer),
+        withdrawFires: claimedFires(current, now, duePointer),
       };
     });
     await this.options.scheduler.scheduleJob(userId, jobId);
@@ -205,6 +225,20 @@ export class JobService {
       at: new Date(at).toISOString(),
       local: formatLocal(at, job.timezone),
     }));
+  }
+
+  /** Refuses channels the owner does not have (once the channels store can tell). */
+  private async checkChannels(userId: string, alerts: AlertsInput | undefined): Promise<void> {
+    const exists = this.options.channelExists;
+    if (!exists || !alerts?.channels) return;
+    for (const { channelId } of alerts.channels) {
+      if (!(await exists(userId, channelId))) {
+        throw new ValidationError(
+          `alerts.channels names an unknown channel "${channelId}"`,
+          "alerts",
+        );
+      }
+    }
   }
 
   /** A Cloud Run job: the target resolved against the defaults, the URL naming it. */
@@ -278,6 +312,7 @@ export class JobService {
       type: job.type ?? "http",
       local: job.local ?? true,
       workers: job.workers ?? [],
+      alerts: alertSettingsOf(job),
       count: stored.count,
       lastRunAt: stored.lastRunAt === null ? null : new Date(stored.lastRunAt).toISOString(),
       nextRunAt,
@@ -315,13 +350,12 @@ function httpJob(
 const EDIT_MARGIN_MS = 2000;
 
 /**
- * `job`'s fires claimed ahead and not started (after `now`, before its scheduler pointer):
- * held leases, and the pending fires a process that stopped handed back.
+ * The times of `job`'s fires claimed ahead and not started (after `now`, before its scheduler
+ * pointer): held, or handed back waiting by a process that stopped.
  */
-function claimedFires(job: Job, now: number, duePointer: number | null): LeaseRef[] {
+function claimedFires(job: Job, now: number, duePointer: number | null): number[] {
   if (!runsHere(job) || duePointer === null || duePointer <= now) return [];
-  const times = nextFireTimes(fireSchedule(job), now, { limit: 100, beforeMs: duePointer });
-  return times.flatMap((at) => claimedFire(at, job.userId, job.id));
+  return nextFireTimes(fireSchedule(job), now, { limit: 100, beforeMs: duePointer });
 }
 
 /** Whether Hibiki itself fires the job (it may be checked only by remote workers). */

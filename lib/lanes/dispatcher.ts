@@ -1,28 +1,43 @@
 /**
- * A durable timed work queue on Deno KV, and the loop that starts its items on time. Items
- * wait under `[...pending, at, ...id]`; when `at` comes the dispatcher leases them with
- * compare-and-set, moving each to `[...leased, until, at, ...id]`, and hands them to
- * `execute`, which must delete the lease when done (with its result, atomically). A second
+ * A durable timed work queue (a lane) and the loop that starts its items on time. Items wait
+ * in the lane store (lib/store/lanes.ts) until their time; then the dispatcher leases them
+ * with compare-and-set and hands them to `execute`, which must end the lease when done (with
+ * its result, in the same write, e.g. `Store.recordRun`; or `LaneStore.release`). A second
  * process doing the same is harmless: an item can be leased once. A lease that runs out (its
  * process died mid-work) is taken again, so nothing is lost.
  *
  * Items may also be leased ahead of their time and held in memory (`hold`). Such a lease runs
  * out at the item's time: just before starting the item, its holder moves it to a working
- * lease with compare-and-set (`Lease.ahead`), so a process that dies before its items' time
- * leaves them to be started on time by any other, and a holder that comes too late to its own
- * item finds it taken and leaves it. Only items already started wait for their lease.
+ * lease with compare-and-set (`Lease.ahead`, `LaneStore.start`; starts due together share a
+ * commit), so a process that dies before its items' time leaves them to be started on time by
+ * any other, and a holder that comes too late to its own item finds it taken and leaves it.
+ * Only items already started wait for their lease.
  *
  * Each durable lane is one: fires of jobs, webhook deliveries, worker results and inbound
- * actions. A feature's factory builds its lane (see system.ts). Why not the Deno KV queue: measured
- * here it delivers about 1,600 messages a second, with seconds of lateness under a burst;
- * this starts thousands of items a second within milliseconds of their time.
+ * actions. Why not the Deno KV queue: measured here it delivers about 1,600 messages a second,
+ * with seconds of lateness under a burst; this starts thousands of items a second within
+ * milliseconds of their time.
+ *
+ * A feature builds its lane in its factory (see lib/webhooks/feature.ts), before whatever
+ * wakes it:
+ * 1. name the lane: add it to `LaneName` (lib/store/lanes.ts) and its keys to `LANES`
+ *    (lib/store/kv/keys.ts);
+ * 2. `new Dispatcher<V>({ lane, store: stores.lanes, clock, maxConcurrency, leaseMs, execute })`,
+ *    with `execute` ending each lease (the handler takes the `LaneStore` for `release`);
+ * 3. queue items with `LaneStore.add` (or in the store write that makes them due, as a run's
+ *    outbox does) and call `wake(at)`; the factory returns the lane, and system.ts starts,
+ *    drains and stops it with the others.
  */
 import type { Clock } from "../clock.ts";
-import { getMany } from "../store/kv/get_many.ts";
-import { GroupCommitter } from "../store/kv/group_commit.ts";
+import type { LaneItem, LaneName, LaneStore, Lease, ListedItem } from "../store/lanes.ts";
 
-/** Two checks' worth of keys per item stays under Deno KV's 100 checks per operation. */
-const LEASE_GROUP = 45;
+export type { Lease };
+
+/**
+ * Items leased per call to the store: small enough for one commit of Deno KV (the store
+ * splits anything larger), so the first items start while the next are still being leased.
+ */
+const TAKE_GROUP = 45;
 /**
  * How long before its time a held item is marked started: room for the write to land before
  * the item's lease runs out, yet short, since a holder dying after it leaves the item to wait
@@ -30,37 +45,22 @@ const LEASE_GROUP = 45;
  */
 const START_LEAD_MS = 100;
 
-export interface QueueItem<V> {
-  at: number;
-  id: Deno.KvKeyPart[];
-  value: V;
+export interface QueueItem<V> extends LaneItem<V> {
   /** Taken again after a lease ran out: an earlier attempt may have done part of the work. */
   retaken: boolean;
 }
 
-export interface Lease {
-  key: Deno.KvKey;
-  until: number;
-  /**
-   * Set on a lease held ahead and not started (its `until` is the item's time): the
-   * versionstamp it was written with. Starting the item first moves the lease, on that check,
-   * to a working lease holding the item's value (which must be the stored value).
-   */
-  ahead?: string;
-}
-
 export interface DispatcherOptions<V> {
-  kv: Deno.Kv;
+  /** Which lane this is; also names it in logs. */
+  lane: LaneName;
+  /** Where the lane's items and leases are kept. */
+  store: LaneStore;
   clock: Clock;
   maxConcurrency: number;
-  /** Key prefix of waiting items, e.g. `["fire"]`. */
-  pending: Deno.KvKey;
-  /** Key prefix of leased items, e.g. `["lease"]`. */
-  leased: Deno.KvKey;
   /** How long an item may run before another process may take it again. */
   leaseMs: (value: V) => number;
   /**
-   * Runs one item; must delete `lease.key` when done. A throw leaves the lease to run out.
+   * Runs one item; must end `lease` when done. A throw leaves the lease to run out.
    * `prepared` is what `prepare` returned for it, when there is a `prepare`.
    */
   execute: (item: QueueItem<V>, lease: Lease, prepared?: unknown) => Promise<void>;
@@ -71,12 +71,6 @@ export interface DispatcherOptions<V> {
    */
   prepare?: (item: QueueItem<V>, lease: Lease) => Promise<unknown>;
   leadMs?: number;
-  /** Names the queue in logs. */
-  name: string;
-}
-
-function pendingKey(prefix: Deno.KvKey, at: number, id: Deno.KvKeyPart[]): Deno.KvKey {
-  return [...prefix, at, ...id];
 }
 
 interface Held<V> {
@@ -97,7 +91,7 @@ export class Dispatcher<V = unknown> {
   private readonly prepareQueue: (() => void)[] = [];
   /** Leased items this process claimed ahead of time, by their time (see `hold`). */
   private readonly heldByTime = new Map<number, Held<V>[]>();
-  /** Lease keys (as text) held or running here: expired-lease recovery leaves them alone. */
+  /** Leases (as text) held or running here: expired-lease recovery leaves them alone. */
   private readonly mine = new Set<string>();
   private timer: ReturnType<typeof setTimeout> | null = null;
   private wakeTimer: ReturnType<typeof setTimeout> | null = null;
@@ -106,26 +100,19 @@ export class Dispatcher<V = unknown> {
   private again = false;
   private running = false;
   private readonly idle: Array<() => void> = [];
-  /** Marks held items started: items starting together share a commit. */
-  private readonly starts: GroupCommitter;
   /** Epoch ms of the last completed drain, for the health check. */
   lastDrainAt = 0;
 
-  constructor(private readonly options: DispatcherOptions<V>) {
-    this.starts = new GroupCommitter(options.kv, LEASE_GROUP);
-  }
+  constructor(private readonly options: DispatcherOptions<V>) {}
 
   get active(): number {
     return this.inFlight;
   }
 
   /** Items waiting that are due by now, counted up to `limit` (for `/metrics`). */
-  async countDue(limit: number): Promise<number> {
-    const { kv, pending, clock } = this.options;
-    let n = 0;
-    const end = [...pending, clock.now() + 1];
-    for await (const _ of kv.list({ start: pending, end }, { limit })) n++;
-    return n;
+  countDue(limit: number): Promise<number> {
+    const { store, lane, clock } = this.options;
+    return store.countDue(lane, clock.now(), limit);
   }
 
   /** Drains at every whole second until stopped. */
@@ -147,7 +134,7 @@ export class Dispatcher<V = unknown> {
   hold(items: Held<V>[]): void {
     let earliest = Infinity;
     for (const held of items) {
-      const key = keyText(held.lease.key);
+      const key = leaseText(held.lease);
       if (this.mine.has(key)) continue;
       this.mine.add(key);
       const bucket = this.heldByTime.get(held.item.at);
@@ -178,20 +165,9 @@ export class Dispatcher<V = unknown> {
   private async releaseHeld(): Promise<void> {
     const held = [...this.heldByTime.values()].flat();
     this.heldByTime.clear();
-    const { kv, pending } = this.options;
-    for (let i = 0; i < held.length; i += LEASE_GROUP) {
-      const group = held.slice(i, i + LEASE_GROUP);
-      const entries = await getMany(kv, group.map((h) => h.lease.key));
-      const op = kv.atomic();
-      group.forEach((h, j) => {
-        if (entries[j].versionstamp === null) return;
-        // The stored value: what the process keeps in memory beside it is not for others.
-        op.check(entries[j] as Deno.KvEntry<unknown>).delete(h.lease.key)
-          .set(pendingKey(pending, h.item.at, h.item.id), entries[j].value);
-      });
-      await op.commit();
-      for (const h of group) this.mine.delete(keyText(h.lease.key));
-    }
+    if (held.length === 0) return;
+    await this.options.store.handBack(this.options.lane, held);
+    for (const h of held) this.mine.delete(leaseText(h.lease));
   }
 
   /** Asks for a drain at `at` (epoch ms), or now. */
@@ -230,7 +206,7 @@ export class Dispatcher<V = unknown> {
 
   private drainLogged(): void {
     this.drain().catch((error) =>
-      console.error(`Cannot drain the ${this.options.name} queue: ${(error as Error).message}`)
+      console.error(`Cannot drain the ${this.options.lane} lane: ${(error as Error).message}`)
     );
   }
 
@@ -253,58 +229,39 @@ export class Dispatcher<V = unknown> {
   }
 
   private async drainOnce(): Promise<void> {
-    const { kv, clock, pending, leased } = this.options;
+    const { store, lane, clock } = this.options;
     this.startHeld(clock.now());
     for (;;) {
       const capacity = this.options.maxConcurrency - this.inFlight;
       if (capacity <= 0) return;
       const now = clock.now();
       // Leases held or running here are not expired work, however late this process is.
-      const expired = (await listBefore<V>(kv, leased, now + 1, capacity + this.mine.size))
-        .filter((entry) => !this.mine.has(keyText(entry.key)))
+      const expired = (await store.listExpired<V>(lane, now, capacity + this.mine.size))
+        .filter((listed) => !this.mine.has(leaseText(listed.lease!)))
         .slice(0, capacity);
-      const due = await listBefore<V>(kv, pending, now + 1, capacity - expired.length);
+      const due = await store.listDue<V>(lane, now, capacity - expired.length);
       if (expired.length + due.length === 0) return;
-      const entries = [
-        ...expired.map((entry) => ({ entry, at: entry.key[leased.length + 1] as number, skip: 2 })),
-        ...due.map((entry) => ({ entry, at: entry.key[pending.length] as number, skip: 1 })),
-      ];
-      for (let i = 0; i < entries.length; i += LEASE_GROUP) {
-        await this.leaseAndStart(entries.slice(i, i + LEASE_GROUP), now);
+      const listed = [...expired, ...due];
+      for (let i = 0; i < listed.length; i += TAKE_GROUP) {
+        await this.takeAndStart(listed.slice(i, i + TAKE_GROUP), now);
       }
     }
   }
 
-  private async leaseAndStart(
-    group: { entry: Deno.KvEntry<V>; at: number; skip: number }[],
-    now: number,
-  ): Promise<void> {
-    const { kv, leased } = this.options;
-    const items = group.map(({ entry, at, skip }) => {
-      const prefixLength = skip === 2 ? leased.length : this.options.pending.length;
-      const id = entry.key.slice(prefixLength + skip) as Deno.KvKeyPart[];
-      const until = now + this.options.leaseMs(entry.value);
+  private async takeAndStart(group: ListedItem<V>[], now: number): Promise<void> {
+    const { store, lane, leaseMs } = this.options;
+    const leases = await store.take(
+      lane,
+      group.map((item) => ({ item, until: now + leaseMs(item.value) })),
+    );
+    group.forEach(({ at, id, value, lease: ranOut }, i) => {
+      const lease = leases[i];
+      // Another process leased it first.
+      if (!lease) return;
       // A lease that ran out at its item's own time was held ahead and never started.
-      const retaken = skip === 2 && entry.key[leased.length] !== at;
-      return {
-        entry,
-        item: { at, id, value: entry.value, retaken },
-        lease: { key: [...leased, until, at, ...id], until },
-      };
+      const retaken = ranOut !== undefined && ranOut.until !== at;
+      this.startOne({ at, id, value, retaken }, lease);
     });
-    const op = kv.atomic();
-    for (const l of items) op.check(l.entry).delete(l.entry.key).set(l.lease.key, l.entry.value);
-    let started = items;
-    if (!(await op.commit()).ok) {
-      // Another process leased some of these: take the rest one by one.
-      started = [];
-      for (const l of items) {
-        const one = await kv.atomic().check(l.entry).delete(l.entry.key)
-          .set(l.lease.key, l.entry.value).commit();
-        if (one.ok) started.push(l);
-      }
-    }
-    for (const l of started) this.startOne(l.item, l.lease);
   }
 
   /**
@@ -322,7 +279,7 @@ export class Dispatcher<V = unknown> {
     ]);
     // Withdrawn (its job changed), or taken over by another process while this one was late.
     if (!working) return;
-    const moved = working === lease ? null : keyText(working.key);
+    const moved = working === lease ? null : leaseText(working);
     if (moved) this.mine.add(moved);
     try {
       await this.sleepUntil(item.at);
@@ -333,14 +290,10 @@ export class Dispatcher<V = unknown> {
   }
 
   /** Moves a lease held ahead to a working one; null if the held lease is gone. */
-  private async markStarted(item: QueueItem<V>, held: Lease): Promise<Lease | null> {
-    const { leased, leaseMs, clock } = this.options;
+  private markStarted(item: QueueItem<V>, held: Lease): Promise<Lease | null> {
+    const { store, lane, leaseMs, clock } = this.options;
     const until = Math.max(item.at, clock.now()) + leaseMs(item.value);
-    const key = [...leased, until, item.at, ...item.id];
-    const moved = await this.starts.commit((op) =>
-      op.check({ key: held.key, versionstamp: held.ahead! }).delete(held.key).set(key, item.value)
-    );
-    return moved ? { key, until } : null;
+    return store.start(lane, item, held, until);
   }
 
   private async sleepUntil(at: number): Promise<void> {
@@ -363,12 +316,12 @@ export class Dispatcher<V = unknown> {
 
   private startOne(item: QueueItem<V>, lease: Lease): void {
     this.inFlight++;
-    const key = keyText(lease.key);
+    const key = leaseText(lease);
     this.mine.add(key);
     this.run(item, lease)
       .catch((error) => {
         console.error(
-          `Cannot finish ${this.options.name} item ${item.id.join("/")}: ${
+          `Cannot finish ${this.options.lane} item ${item.id.join("/")}: ${
             (error as Error).message
           }`,
         );
@@ -382,20 +335,7 @@ export class Dispatcher<V = unknown> {
   }
 }
 
-function keyText(key: Deno.KvKey): string {
-  return JSON.stringify(key);
-}
-
-async function listBefore<T>(
-  kv: Deno.Kv,
-  prefix: Deno.KvKey,
-  before: number,
-  limit: number,
-): Promise<Deno.KvEntry<T>[]> {
-  if (limit <= 0) return [];
-  const out: Deno.KvEntry<T>[] = [];
-  for await (const entry of kv.list<T>({ start: prefix, end: [...prefix, before] }, { limit })) {
-    out.push(entry);
-  }
-  return out;
+/** A lease as text, to know it again: refs to one lease are equal as JSON. */
+function leaseText(lease: Lease): string {
+  return JSON.stringify(lease.ref);
 }

@@ -8,6 +8,7 @@ import { ManualClock } from "../clock.ts";
 import { type FireTask, type FireValue } from "../scheduler/fires.ts";
 import { fireLane } from "../scheduler/test_support.ts";
 import { kvKeys } from "../store/kv/keys.ts";
+import { KvLaneStore } from "../store/kv/lanes.ts";
 import { Dispatcher } from "./dispatcher.ts";
 
 const T0 = Date.UTC(2026, 10, 23, 12, 0, 0);
@@ -17,7 +18,7 @@ function held(at: number, jobId: string) {
   const until = at + 11_000;
   return {
     item: { at, id: ["default", jobId, "local"], value: FIRE, retaken: false },
-    lease: { key: kvKeys.lease(until, at, "default", jobId, "local"), until },
+    lease: { ref: kvKeys.lease(until, at, "default", jobId, "local"), until },
   };
 }
 
@@ -28,7 +29,7 @@ Deno.test("held fires start at their time, and recovery leaves them to their hol
   const d = fireLane(kv, clock, started);
   const a = held(T0 + 1000, "job-a");
   const b = held(T0 + 2000, "job-b");
-  for (const h of [a, b]) await kv.set(h.lease.key, FIRE);
+  for (const h of [a, b]) await kv.set(h.lease.ref as Deno.KvKey, FIRE);
   d.hold([a, b]);
   await d.drain();
   assert.equal(started.length, 0);
@@ -49,10 +50,10 @@ Deno.test("stop() hands held fires back as pending, so a restart runs them on ti
   const started: FireTask[] = [];
   const d = fireLane(kv, clock, started);
   const a = held(T0 + 5000, "job-a");
-  await kv.set(a.lease.key, FIRE);
+  await kv.set(a.lease.ref as Deno.KvKey, FIRE);
   d.hold([a]);
   await d.stop();
-  assert.equal((await kv.get(a.lease.key)).versionstamp, null);
+  assert.equal((await kv.get(a.lease.ref as Deno.KvKey)).value, null);
   const pending = await kv.get(kvKeys.fire(T0 + 5000, "default", "job-a", "local"));
   assert.deepEqual(pending.value, FIRE);
   // A fresh dispatcher (the restart) starts it at its time.
@@ -70,7 +71,7 @@ Deno.test("stop() hands back the stored value, not what the holder kept beside i
   const clock = new ManualClock(T0);
   const d = fireLane(kv, clock, []);
   const a = held(T0 + 5000, "job-a");
-  await kv.set(a.lease.key, FIRE);
+  await kv.set(a.lease.ref as Deno.KvKey, FIRE);
   d.hold([{ ...a, item: { ...a.item, value: { ...FIRE, inMemoryOnly: "x" } as FireValue } }]);
   await d.stop();
   const pending = await kv.get(kvKeys.fire(T0 + 5000, "default", "job-a", "local"));
@@ -85,13 +86,12 @@ Deno.test("held items read ahead a few at a time, so their reads do not crowd ou
   let mostAtOnce = 0;
   const gates: (() => void)[] = [];
   const executed: string[] = [];
+  const lanes = new KvLaneStore(kv);
   const d = new Dispatcher<FireValue>({
-    name: "fire",
-    kv,
+    lane: "fire",
+    store: lanes,
     clock,
     maxConcurrency: 100,
-    pending: kvKeys.fires(),
-    leased: kvKeys.leases(),
     leaseMs: () => 11_000,
     leadMs: 1000,
     prepare: async (item) => {
@@ -103,11 +103,11 @@ Deno.test("held items read ahead a few at a time, so their reads do not crowd ou
     },
     execute: async (_item, lease, prepared) => {
       executed.push(prepared as string);
-      await kv.delete(lease.key);
+      await lanes.release(lease.ref);
     },
   });
   const items = Array.from({ length: 30 }, (_, i) => held(T0, `job-${i}`));
-  for (const h of items) await kv.set(h.lease.key, FIRE);
+  for (const h of items) await kv.set(h.lease.ref as Deno.KvKey, FIRE);
   d.hold(items);
   // Let every read start that may, then release them one by one.
   while (executed.length < 30) {

@@ -22,6 +22,7 @@ import { BodyCollector } from "./capped_body.ts";
 import { checkHeader, CLIENT_HEADERS, Http1Client } from "./http1_client.ts";
 import { classify, type ErrorCategory, NetFailure } from "./net_errors.ts";
 import { type Resolver, vetUrl } from "./ssrf.ts";
+import type { CertificateReader, ServerCertificate } from "./tls_certificate.ts";
 
 export interface OutboundRequest {
   url: string;
@@ -48,6 +49,11 @@ export interface SendOptions {
   isBlocked?: (ip: string) => string | null;
   /** Performance clock in ms; default `performance.now`. Called once at start, once at end. */
   now?: () => number;
+  /**
+   * Reads an https URL's certificate beside the request (job runs): a handshake of its own to
+   * the vetted address, within the same deadline; not behind a proxy.
+   */
+  certificates?: CertificateReader;
 }
 
 export interface OutboundResult {
@@ -63,6 +69,11 @@ export interface OutboundResult {
   redirects: number;
   /** Why no (final) answer came, null when one did. */
   error: { category: ErrorCategory; message: string } | null;
+  /**
+   * With `certificates`, for an https URL: the certificate its host presented (the URL's own,
+   * not a redirect target's), whether or not the run trusted it; null when it could not be read.
+   */
+  certificate?: ServerCertificate | null;
 }
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
@@ -114,6 +125,7 @@ export async function send(
 ): Promise<OutboundResult> {
   const now = options.now ?? (() => performance.now());
   const start = now();
+  const deadline = performance.now() + options.timeoutMs;
   const maxRedirects = options.maxRedirects ?? 0;
   const controller = new AbortController();
   let timedOut = false;
@@ -136,6 +148,7 @@ export async function send(
     error: null,
   };
   let current: URL | null = null;
+  let certificate: ServerCertificate | null | Promise<ServerCertificate | null> | undefined;
   try {
     if (!URL.canParse(request.url)) {
       throw new NetFailure("network", `Cannot send request: invalid URL "${request.url}"`);
@@ -152,6 +165,9 @@ export async function send(
         signal: controller.signal,
         isBlocked: options.isBlocked,
       });
+      if (options.certificates && result.redirects === 0) {
+        certificate = readCertificate(url, target.address, options.certificates, deadline);
+      }
       const answer = await exchange(url, target.address, {
         method,
         headers,
@@ -210,7 +226,23 @@ export async function send(
     result.finalUrl = current?.href ?? request.url;
     result.durationMs = Math.round(now() - start);
   }
+  // Usually read by now (a handshake against a handshake and an exchange); not in the latency.
+  if (certificate !== undefined) {
+    result.certificate = certificate instanceof Promise ? await certificate : certificate;
+  }
   return result;
+}
+
+/** Starts reading an https URL's certificate, to be awaited by the deadline; else undefined. */
+function readCertificate(
+  url: URL,
+  address: string | null,
+  reader: CertificateReader,
+  deadline: number,
+): ReturnType<CertificateReader["read"]> | undefined {
+  if (url.protocol !== "https:" || proxied()) return undefined;
+  const port = url.port ? Number(url.port) : 443;
+  return reader.read({ hostname: url.hostname, address, port }, deadline - performance.now());
 }
 
 /** The caller's headers, checked, without the client's own; names as given. */

@@ -4,6 +4,7 @@
  * deliveries and relays see (lib/net/probe.ts with `maxRedirects: 0`) against Deno.serve.
  */
 import assert from "node:assert/strict";
+import { X509Certificate } from "node:crypto";
 import {
   closeOutbound,
   type OutboundRequest,
@@ -13,6 +14,7 @@ import {
 } from "./outbound.ts";
 import { probe, type ProbeRequest } from "./probe.ts";
 import type { Resolver } from "./ssrf.ts";
+import { CertificateReader } from "./tls_certificate.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -146,6 +148,64 @@ Deno.test("send() takes https to the vetted address, verified against the URL's 
   } finally {
     useExtraCaCerts(undefined);
     listener.close();
+    await serving.catch(() => {});
+  }
+});
+
+Deno.test("send() reads an https URL's certificate beside the request when asked, and fails the run as before", async () => {
+  const dir = new URL("../../tests/fixtures/tls/", import.meta.url);
+  const cert = await Deno.readTextFile(new URL("server.pem", dir));
+  const listener = Deno.listenTls({
+    hostname: "127.0.0.1",
+    port: 0,
+    cert,
+    key: await Deno.readTextFile(new URL("server.key", dir)),
+  });
+  const port = (listener.addr as Deno.NetAddr).port;
+  let accepted = 0;
+  const serving = (async () => {
+    for await (const conn of listener) {
+      accepted++;
+      (async () => {
+        const reader = new RequestReader(conn);
+        while (await reader.next()) await write(conn, ok("secure"));
+      })().catch(() => {});
+    }
+  })();
+  const plain = rawServer(async (_, conn) => (await write(conn, ok()), "keep"));
+  const vetted: SendOptions = {
+    ...direct,
+    allowPrivate: false,
+    resolve: () => Promise.resolve(["127.0.0.1"]),
+    isBlocked: () => null,
+  };
+  const fingerprint = new X509Certificate(cert).fingerprint256;
+  try {
+    useExtraCaCerts([await Deno.readTextFile(new URL("ca.pem", dir))]);
+    const asked = { ...vetted, certificates: new CertificateReader() };
+    const good = await send(request(`https://hooks.test:${port}/`), asked);
+    assert.equal(good.error, null);
+    assert.equal(good.certificate?.fingerprint256, fingerprint);
+    assert.equal(good.certificate?.validTo, "2126-11-10T21:09:08.000Z");
+    // The run's connection and the read's.
+    assert.equal(accepted, 2);
+    const notAsked = await send(request(`https://hooks.test:${port}/`), vetted);
+    assert.equal(notAsked.certificate, undefined);
+    const http = await send(request(`http://hooks.test:${plain.port}/`), asked);
+    assert.equal(http.error, null);
+    assert.equal(http.certificate, undefined);
+    // A certificate the run does not trust still fails it; what was presented is told.
+    useExtraCaCerts(undefined);
+    const untrusted = await send(request(`https://hooks.test:${port}/`), {
+      ...vetted,
+      certificates: new CertificateReader(),
+    });
+    assert.equal(untrusted.error?.category, "tls");
+    assert.equal(untrusted.certificate?.fingerprint256, fingerprint);
+  } finally {
+    useExtraCaCerts(undefined);
+    listener.close();
+    await plain.close();
     await serving.catch(() => {});
   }
 });

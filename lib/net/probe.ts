@@ -8,6 +8,7 @@
 import type { ErrorCategory } from "./net_errors.ts";
 import { send } from "./outbound.ts";
 import type { Resolver } from "./ssrf.ts";
+import type { CertificateReader, ServerCertificate } from "./tls_certificate.ts";
 import type { Expectation, HttpMethod } from "../store/types.ts";
 
 export type { ErrorCategory };
@@ -44,6 +45,8 @@ export interface ProbeResult {
   failure: string | null;
   finalUrl: string;
   redirects: number;
+  /** With `certificates`, for an https URL: its certificate, null when it was not read. */
+  certificate?: ServerCertificate | null;
 }
 
 export interface ProbeOptions {
@@ -59,6 +62,8 @@ export interface ProbeOptions {
   userAgent?: string;
   /** Replaces the SSRF address check; only for tests that must reach a loopback server. */
   isBlocked?: (ip: string) => string | null;
+  /** Reads an https URL's certificate beside the request (job runs; see outbound.ts). */
+  certificates?: CertificateReader;
 }
 
 export const DEFAULT_USER_AGENT = "Hibiki/1.0 (+https://github.com/hibiki)";
@@ -118,6 +123,7 @@ export async function probe(request: ProbeRequest, options: ProbeOptions): Promi
       resolve: options.resolve,
       isBlocked: options.isBlocked,
       now: options.now,
+      certificates: options.certificates,
     },
   );
   // `stream: true` drops a multi-byte character cut in half by the cap instead of emitting U+FFFD.
@@ -138,5 +144,6 @@ export async function probe(request: ProbeRequest, options: ProbeOptions): Promi
     failure,
     finalUrl: answer.finalUrl,
     redirects: answer.redirects,
+    ...(answer.certificate !== undefined ? { certificate: answer.certificate } : {}),
   };
 }

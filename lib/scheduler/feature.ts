@@ -1,7 +1,7 @@
 /**
  * Builds the scheduling feature: the scheduler that claims fires ahead (what jobs and the cron
- * tick call), and the fire lane (`["fire"]`, `["lease"]`) that holds them and starts each at
- * its second through the runner. The runner wakes nothing of its own, so the order is plain:
+ * tick call), and the fire lane that holds them and starts each at its second through the
+ * runner. The runner wakes nothing of its own, so the order is plain:
  * handler, lane, then the scheduler that fills the lane.
  */
 import type { Clock } from "../clock.ts";
@@ -11,8 +11,10 @@ import type { LateCheck } from "../heartbeat/late_check.ts";
 import { Dispatcher } from "../lanes/dispatcher.ts";
 import type { Metrics } from "../metrics.ts";
 import type { ProbeOptions, ProbeRequest, ProbeResult } from "../net/probe.ts";
+import { CertificateReader } from "../net/tls_certificate.ts";
 import type { JobStats } from "../stats/job_stats.ts";
-import { kvKeys } from "../store/kv/keys.ts";
+import type { ClaimStore } from "../store/claims.ts";
+import type { LaneStore } from "../store/lanes.ts";
 import type { JobForRun, Store } from "../store/store.ts";
 import { fireTask, type FireValue, leaseMs } from "./fires.ts";
 import { Runner, type RunnerOptions } from "./runner.ts";
@@ -22,8 +24,11 @@ import { Scheduler } from "./scheduler.ts";
 const FIRE_PREPARE_LEAD_MS = 1000;
 
 export interface FiresOptions {
-  kv: Deno.Kv;
   store: Store;
+  /** The fire lane's items and leases. */
+  lanes: LaneStore;
+  /** The jobs' due entries, claimed ahead. */
+  claims: ClaimStore;
   stats?: JobStats;
   clock: Clock;
   metrics: Metrics;
@@ -33,10 +38,14 @@ export interface FiresOptions {
   lateCheck?: LateCheck;
   /** The HTTP client for job runs; tests may wrap it. */
   probe?: (request: ProbeRequest, options: ProbeOptions) => Promise<ProbeResult>;
+  /** Reads https targets' certificates beside runs; default one reader for the process. */
+  certificates?: CertificateReader;
   /** A run's follow-up work (the webhook outbox), written with the run. */
   followUp?: RunnerOptions["followUp"];
-  /** Wake dispatchers through the KV queue too (on by default, off in unit tests). */
+  /** Wake dispatchers through the store's queue too (on by default, off in unit tests). */
   queueWakeups?: boolean;
+  /** Decides the jobs' alert states from their runs. */
+  alerts?: RunnerOptions["alerts"];
 }
 
 export interface Fires {
@@ -45,9 +54,10 @@ export interface Fires {
 }
 
 export function createFires(options: FiresOptions): Fires {
-  const { kv, store, clock, metrics, config } = options;
+  const { store, lanes, claims, clock, metrics, config } = options;
   const runner = new Runner({
     store,
+    lanes,
     clock,
     metrics,
     allowPrivateNetworks: config.allowPrivateNetworks,
@@ -57,22 +67,23 @@ export function createFires(options: FiresOptions): Fires {
     cloudRun: options.cloudRun,
     lateCheck: options.lateCheck,
     followUp: options.followUp,
+    alerts: options.alerts,
+    certificates: options.certificates ?? new CertificateReader(),
   });
   const lane = new Dispatcher<FireValue>({
-    name: "fire",
-    kv,
+    lane: "fire",
+    store: lanes,
     clock,
     maxConcurrency: config.maxConcurrency,
-    pending: kvKeys.fires(),
-    leased: kvKeys.leases(),
     leaseMs: (fire) => leaseMs(fire.timeoutMs),
     leadMs: FIRE_PREPARE_LEAD_MS,
     prepare: (item) => runner.prepare(fireTask(item)),
     execute: (item, lease, prepared) =>
-      runner.execute(fireTask(item), lease.key, lease.until, prepared as JobForRun | null),
+      runner.execute(fireTask(item), lease.ref, lease.until, prepared as JobForRun | null),
   });
   const scheduler = new Scheduler({
-    kv,
+    claims,
+    lanes,
     clock,
     metrics,
     catchUpDeadlineMs: config.catchUpDeadlineMs,

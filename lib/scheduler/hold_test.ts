@@ -6,10 +6,12 @@ import assert from "node:assert/strict";
 import { ManualClock } from "../clock.ts";
 import { parseConfig } from "../config.ts";
 import { Metrics } from "../metrics.ts";
+import { heldLeaseKey } from "../store/kv/claims.ts";
 import { kvKeys } from "../store/kv/keys.ts";
 import { KvStore } from "../store/kv/kv_store.ts";
+import { createKvStores } from "../store/kv/mod.ts";
 import { Dispatcher } from "../lanes/dispatcher.ts";
-import { type FireTask, fireTask, type FireValue, heldLease } from "./fires.ts";
+import { type FireTask, fireTask, type FireValue } from "./fires.ts";
 import { Scheduler, type SchedulerOptions } from "./scheduler.ts";
 import { buildFires, fireLane, putJob } from "./test_support.ts";
 
@@ -45,8 +47,10 @@ Deno.test("changing a job's schedule withdraws the fires claimed under the old o
 
 /** A scheduler that claims fires for a holder that then dies: it holds them nowhere. */
 function deadClaimer(kv: Deno.Kv, clock: ManualClock, onClaimed?: SchedulerOptions["onClaimed"]) {
+  const { lanes, claims } = createKvStores(kv, { clock });
   return new Scheduler({
-    kv,
+    lanes,
+    claims,
     clock,
     metrics: new Metrics(),
     catchUpDeadlineMs: 300_000,
@@ -75,18 +79,17 @@ Deno.test("a held fire is marked started before its time, so another process lea
   let finish!: () => void;
   const running = new Promise<void>((resolve) => (finish = resolve));
   const startedHere: FireTask[] = [];
+  const { lanes } = createKvStores(kv, { clock });
   const holder = new Dispatcher<FireValue>({
-    name: "fire",
-    kv,
+    lane: "fire",
+    store: lanes,
     clock,
     maxConcurrency: 10,
-    pending: kvKeys.fires(),
-    leased: kvKeys.leases(),
     leaseMs: (fire) => fire.timeoutMs + 10_000,
     execute: async (item, lease) => {
       startedHere.push(fireTask(item));
       await running; // still in flight when the other process looks
-      await kv.delete(lease.key);
+      await lanes.release(lease.ref);
     },
   });
   await deadClaimer(kv, clock, (held) => holder.hold(held)).tick();
@@ -117,7 +120,7 @@ Deno.test("a held fire withdrawn before its time (its job changed) is not run", 
   const started: FireTask[] = [];
   const holder = fireLane(kv, clock, started);
   await deadClaimer(kv, clock, (held) => holder.hold(held)).tick();
-  await kv.delete(heldLease(T0 + 1000, "default", job.id)); // as an edit withdraws it
+  await kv.delete(heldLeaseKey(T0 + 1000, "default", job.id)); // as an edit withdraws it
   clock.set(T0 + 2000);
   await holder.drain();
   await holder.stop();
@@ -163,7 +166,7 @@ for (
     await deadClaimer(kv, clock).tick(); // claims T0+1 s … T0+89 s, then its process dies
     // Its fire of T0+6 s had been marked started when it died (a lease running to T0+17 s).
     const at6 = T0 + 6000;
-    const held6 = await kv.get(heldLease(at6, "default", job.id));
+    const held6 = await kv.get(heldLeaseKey(at6, "default", job.id));
     const started6 = kvKeys.lease(at6 + 11_000, at6, "default", job.id, "local");
     assert.ok(
       (await kv.atomic().check(held6).delete(held6.key).set(started6, held6.value).commit()).ok,

@@ -14,15 +14,18 @@ import {
   type ProbeRequest,
   type ProbeResult,
 } from "../net/probe.ts";
+import type { CertificateReader, ServerCertificate } from "../net/tls_certificate.ts";
 import { isFireTime } from "../schedule/schedule.ts";
 import { fireSchedule } from "../heartbeat/window.ts";
 import type { LateCheck } from "../heartbeat/late_check.ts";
 import { runId } from "../store/run_id.ts";
-import type { JobForRun, LeaseRef, OutboxDelivery, Store } from "../store/store.ts";
-import type { Job, Run } from "../store/types.ts";
+import type { LaneStore, LeaseRef } from "../store/lanes.ts";
+import type { JobForRun, OutboxDelivery, Store } from "../store/store.ts";
+import type { Job, Run, RunTls } from "../store/types.ts";
 import type { FireTask } from "./fires.ts";
 import type { JobStats } from "../stats/job_stats.ts";
 import type { CloudRunRunner } from "../gcp/cloud_run_runner.ts";
+import type { RunDecisions } from "../alerts/engine.ts";
 
 /** Time kept back from the lease for recording the result. */
 const RECORD_MARGIN_MS = 5_000;
@@ -30,6 +33,8 @@ const RECORD_MARGIN_MS = 5_000;
 export interface RunnerOptions {
   /** Reads the job and writes the run (`recordRun`). */
   store: Store;
+  /** Ends the lease of a fire dropped without a run. */
+  lanes: LaneStore;
   clock: Clock;
   metrics: Metrics;
   allowPrivateNetworks: boolean;
@@ -45,6 +50,10 @@ export interface RunnerOptions {
   stats?: JobStats;
   /** Starts Cloud Run jobs (jobs of type `cloud_run_job`). */
   cloudRun?: CloudRunRunner;
+  /** Decides the job's alert state from the run: an item in its commit, a decision after. */
+  alerts?: RunDecisions;
+  /** Reads https targets' certificates beside their runs (absent: not read). */
+  certificates?: CertificateReader;
   /** Checks heartbeat jobs' pings (jobs of type `heartbeat`). */
   lateCheck?: LateCheck;
 }
@@ -81,7 +90,7 @@ export class Runner {
     const changed = stored !== null && task.trigger === "AUTO" && !firesAt(stored.job, task.at);
     if (!stored || (changed && task.at > Date.parse(stored.job.updatedAt))) {
       metrics.observeRun("skipped", null);
-      return store.releaseLease(lease);
+      return this.options.lanes.release(lease);
     }
     const now = clock.now();
     // A heartbeat's check reads what is stored, so done late it is as exact as on time.
@@ -103,8 +112,10 @@ export class Runner {
       ? await this.checkPings(task, stored.job, now)
       : await this.send(task, stored.job, leaseUntil);
     // A heartbeat whose ping came: nothing to record.
-    if (run === null) return store.releaseLease(lease);
+    if (run === null) return this.options.lanes.release(lease);
+    await this.options.alerts?.markMaintenance(run, stored.job);
     const followUp = await this.options.followUp?.(run, stored) ?? null;
+    const decide = this.options.alerts?.requestFor(run, stored.job) ?? undefined;
     const recorded = await store.recordRun({
       run,
       scheduledAt: task.at,
@@ -116,6 +127,7 @@ export class Runner {
       // no skipping on a stale read.
       state: stored.job.workers?.length || stored.job.type === "heartbeat" ? null : stored.state,
       outbox: followUp?.outbox,
+      decide,
     });
     if (recorded) {
       metrics.observeRun(run.status === "success" ? "success" : "failure", run.lateMs);
@@ -126,6 +138,9 @@ export class Runner {
         lateMs: run.lateMs,
       });
       followUp?.afterCommit();
+      if (decide) {
+        await this.options.alerts!.afterRecord(run, stored.job, decide, stored.alertState);
+      }
     }
   }
 
@@ -178,7 +193,11 @@ export class Runner {
     }
     const result = await this.probe(
       { url: job.url, method: job.method, headers: job.headers ?? {}, body: job.body, timeoutMs },
-      { expect: job.expect ?? undefined, allowPrivate: this.options.allowPrivateNetworks },
+      {
+        expect: job.expect ?? undefined,
+        allowPrivate: this.options.allowPrivateNetworks,
+        certificates: this.options.certificates,
+      },
     );
     return {
       ...common,
@@ -193,8 +212,17 @@ export class Runner {
       },
       error: result.error,
       failure: result.failure,
+      ...(result.certificate ? { tls: runTls(result.certificate, startedAt) } : {}),
     };
   }
+}
+
+const DAY_MS = 86_400_000;
+
+/** The certificate as the run saw it: whole days left from the run's start (clock time). */
+function runTls(certificate: ServerCertificate, startedAt: number): RunTls {
+  const daysLeft = Math.floor((Date.parse(certificate.validTo) - startedAt) / DAY_MS);
+  return { ...certificate, daysLeft };
 }
 
 function firesAt(job: Job, at: number): boolean {

@@ -4,6 +4,7 @@ import { Metrics } from "../metrics.ts";
 import type { ProbeResult } from "../net/probe.ts";
 import { kvKeys } from "../store/kv/keys.ts";
 import { KvStore } from "../store/kv/kv_store.ts";
+import { KvLaneStore } from "../store/kv/lanes.ts";
 import type { Run } from "../store/types.ts";
 import { Dispatcher } from "../lanes/dispatcher.ts";
 import { type FireTask, fireTask, type FireValue } from "./fires.ts";
@@ -33,6 +34,7 @@ function setup(kv: Deno.Kv, clock: ManualClock, retention = { count: 1000, maxAg
   let calls = 0;
   const runner = new Runner({
     store,
+    lanes: new KvLaneStore(kv),
     clock,
     metrics,
     allowPrivateNetworks: true,
@@ -175,23 +177,22 @@ Deno.test("the dispatcher takes again a lease whose process died", async () => {
   const kv = await Deno.openKv(":memory:");
   const clock = new ManualClock(T0);
   const started: FireTask[] = [];
+  const lanes = new KvLaneStore(kv);
   const dispatcher = new Dispatcher<FireValue>({
-    name: "fire",
-    kv,
+    lane: "fire",
+    store: lanes,
     clock,
     maxConcurrency: 10,
-    pending: kvKeys.fires(),
-    leased: kvKeys.leases(),
     leaseMs: (fire) => fire.timeoutMs + 10_000,
     execute: (item, lease) => {
       started.push(fireTask(item));
-      return kv.delete(lease.key);
+      return lanes.release(lease.ref);
     },
   });
   // A lease left behind by a crashed process, running out at T0 + 5 s.
   const value: FireValue = { trigger: "AUTO", timeoutMs: 1000 };
   await kv.set(kvKeys.lease(T0 + 5000, T0 - 1000, "default", "job-1", "local"), value);
-  await kv.set(kvKeys.fire(T0 + 2000, "default", "job-2", "local"), value);
+  await lanes.add("fire", { at: T0 + 2000, id: ["default", "job-2", "local"], value });
   await dispatcher.drain();
   assert.equal(started.length, 0);
   clock.set(T0 + 2000);

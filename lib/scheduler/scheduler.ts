@@ -1,14 +1,15 @@
 /**
  * The scheduler claims fire times ahead of time. Each tick reads only the due part of the
- * `["due", at, …]` index and, per job, commits in ONE atomic operation: the check that the
- * index entry is unchanged, a lease per fire time (`["lease", at + deadline, at, …]`), and
- * the entry moved to the job's next unclaimed fire time. Two processes on one store, or a
- * repeated tick, therefore never claim a fire twice: the loser's check fails.
+ * jobs' due entries (each job's next unclaimed fire time, lib/store/claims.ts) and, per job,
+ * commits in ONE write: the check that the entry is unchanged, a lease per fire time in the
+ * fire lane, and the entry moved to the job's next unclaimed fire time. Claims of many jobs
+ * share a commit. Two processes on one store, or a repeated tick, therefore never claim a fire
+ * twice: the loser's check fails.
  *
  * The claimer holds its leases: it keeps the fires in memory and starts them at their second
  * (see Dispatcher.hold); its only write before a run is one compare-and-set, shared by the
  * fires starting together, that marks them started. A lease held ahead runs out at its fire's
- * own time (see `heldLease`), so if the claimer dies, any process starts its fires on time;
+ * own time (see `FireClaim`), so if the claimer dies, any process starts its fires on time;
  * only the fires it had started wait for their run's lease to run out.
  *
  * Missed fires (the process was down, so their time passed unclaimed) follow one policy:
@@ -19,12 +20,11 @@
 import type { Clock } from "../clock.ts";
 import type { Metrics } from "../metrics.ts";
 import { nextFireTimes, parseSchedule, type Schedule } from "../schedule/schedule.ts";
-import { kvKeys } from "../store/kv/keys.ts";
-import { type DueEntry } from "../store/kv/kv_store.ts";
+import type { ClaimStore, DueJob, FireClaim } from "../store/claims.ts";
+import type { LaneStore } from "../store/lanes.ts";
 import { runId } from "../store/run_id.ts";
-import type { Run } from "../store/types.ts";
+import type { FireValue, Run } from "../store/types.ts";
 import type { Lease, QueueItem } from "../lanes/dispatcher.ts";
-import { type FireValue, heldLease } from "./fires.ts";
 
 /** How far ahead a tick claims: one minute between ticks plus room for a late tick. */
 export const LOOKAHEAD_MS = 90_000;
@@ -37,13 +37,20 @@ export const TICK_SECOND = 30;
 const ON_TIME_TOLERANCE_MS = 1_000;
 /** Fires claimed for one job in one pass (an every-second job has 70 in the lookahead). */
 const MAX_FIRES_PER_OP = 80;
+/**
+ * What one shared commit of claims holds: each claim is one check and (4 + fires + missed + 1)
+ * writes, kept inside Deno KV's 100 checks and 1000 mutations per atomic operation.
+ */
 const MAX_MUTATIONS_PER_OP = 900;
 const MAX_CHECKS_PER_OP = 100;
 const MISSED_RECORDED_ONE_BY_ONE = 100;
 const LIST_BATCH = 500;
 
 export interface SchedulerOptions {
-  kv: Deno.Kv;
+  /** Due entries and claims. */
+  claims: ClaimStore;
+  /** The fire lane, where manual fires wait. */
+  lanes: LaneStore;
   clock: Clock;
   metrics: Metrics;
   catchUpDeadlineMs: number;
@@ -51,7 +58,7 @@ export interface SchedulerOptions {
   onClaimed?: (leases: HeldFire[]) => void;
   /** Told of a manual fire written as pending, to start it now. */
   onPending?: (at: number) => void;
-  /** Also wake listeners through the Deno KV queue (needed where no process stays up). */
+  /** Also wake listeners through the store's queue (needed where no process stays up). */
   queueWakeups?: boolean;
 }
 
@@ -68,16 +75,14 @@ export interface TickReport {
 }
 
 interface Plan {
-  entry: Deno.KvEntry<DueEntry>;
-  userId: string;
-  jobId: string;
+  entry: DueJob;
   fires: number[];
   missed: { at: number; count: number }[];
   nextAt: number | null;
 }
 
 export class Scheduler {
-  private readonly kv: Deno.Kv;
+  private readonly claims: ClaimStore;
   private readonly clock: Clock;
   private wakeupsSent = new Set<number>();
   private ticker: ReturnType<typeof setTimeout> | null = null;
@@ -85,7 +90,7 @@ export class Scheduler {
   lastTickAt = 0;
 
   constructor(private readonly options: SchedulerOptions) {
-    this.kv = options.kv;
+    this.claims = options.claims;
     this.clock = options.clock;
   }
 
@@ -126,12 +131,7 @@ export class Scheduler {
     this.wakeupsSent = new Set();
     // Each round moves every listed entry forward (or drops it), so rounds are bounded.
     for (let round = 0; round < 10_000; round++) {
-      const entries: Deno.KvEntry<DueEntry>[] = [];
-      const iter = this.kv.list<DueEntry>(
-        { start: kvKeys.dueBefore(), end: [...kvKeys.dueBefore(), horizon] },
-        { limit: LIST_BATCH },
-      );
-      for await (const entry of iter) entries.push(entry);
+      const entries = await this.claims.listDue(horizon, LIST_BATCH);
       if (entries.length === 0) break;
       const plans = entries.map((entry) => this.plan(entry, now, horizon));
       await this.commitPlans(plans, now, report);
@@ -146,15 +146,9 @@ export class Scheduler {
     const now = this.clock.now();
     const horizon = now + LOOKAHEAD_MS;
     for (let round = 0; round < 100; round++) {
-      const pointer = await this.kv.get<number | null>(kvKeys.jobDue(userId, jobId));
-      if (pointer.value === null || pointer.value >= horizon) break;
-      const entry = await this.kv.get<DueEntry>(kvKeys.due(pointer.value, userId, jobId));
-      if (entry.value === null) break;
-      await this.commitPlans(
-        [this.plan(entry as Deno.KvEntry<DueEntry>, now, horizon)],
-        now,
-        report,
-      );
+      const entry = await this.claims.getDue(userId, jobId);
+      if (entry === null || entry.at >= horizon) break;
+      await this.commitPlans([this.plan(entry, now, horizon)], now, report);
     }
     return report;
   }
@@ -171,20 +165,24 @@ export class Scheduler {
       timeoutMs: options.timeoutMs,
       ...(options.env?.length ? { env: options.env } : {}),
     };
-    await this.kv.set(kvKeys.fire(options.at, userId, jobId, suffix), fire);
+    await this.options.lanes.add("fire", {
+      at: options.at,
+      id: [userId, jobId, suffix],
+      value: fire,
+    });
     this.options.onPending?.(options.at);
     return suffix;
   }
 
-  private plan(entry: Deno.KvEntry<DueEntry>, now: number, horizon: number): Plan {
-    const [, dueAt, userId, jobId] = entry.key as [string, number, string, string];
-    const plan: Plan = { entry, userId, jobId, fires: [], missed: [], nextAt: null };
+  private plan(entry: DueJob, now: number, horizon: number): Plan {
+    const { at: dueAt, jobId } = entry;
+    const plan: Plan = { entry, fires: [], missed: [], nextAt: null };
     let schedule: Schedule;
     try {
-      schedule = parseSchedule(entry.value.schedule, {
-        timezone: entry.value.timezone,
+      schedule = parseSchedule(entry.schedule, {
+        timezone: entry.timezone,
         key: jobId,
-        shiftMs: entry.value.shiftMs,
+        shiftMs: entry.shiftMs,
       });
     } catch (error) {
       // Stored schedules were valid when written; one that no longer parses (a time zone
@@ -303,62 +301,42 @@ export class Scheduler {
   }
 
   private async commit(plans: Plan[], now: number): Promise<boolean> {
-    const op = this.kv.atomic();
-    const held: HeldFire[] = [];
-    // Seconds woken by this operation count as sent only once it commits: a batch that loses
-    // a race is retried plan by plan, and those retries must carry the wake-ups again.
-    const wakeups = new Set<number>();
-    for (const plan of plans) {
-      const { entry, userId, jobId } = plan;
-      const fire: FireValue = { trigger: "AUTO", timeoutMs: entry.value.timeoutMs };
-      op.check(entry).delete(entry.key);
-      for (const at of plan.fires) {
-        const key = heldLease(at, userId, jobId);
-        op.set(key, fire);
-        held.push({
-          item: { at, id: [userId, jobId, "local"], value: fire, retaken: false },
-          lease: { key, until: at },
-        });
-        this.addWakeup(op, wakeups, at, now);
-      }
-      for (const missed of plan.missed) {
-        op.set(kvKeys.run(userId, jobId, missed.at, "local"), missedRun(plan, missed));
-      }
-      if (plan.missed.length > 0) {
-        op.sum(kvKeys.runsAdjust(userId, jobId), BigInt(plan.missed.length));
-      }
-      op.set(kvKeys.jobDue(userId, jobId), plan.nextAt);
-      if (plan.nextAt !== null) op.set(kvKeys.due(plan.nextAt, userId, jobId), entry.value);
-    }
-    const result = await op.commit();
-    if (!result.ok) return false;
-    for (const second of wakeups) this.wakeupsSent.add(second);
-    // Every lease was written by this commit: its versionstamp is theirs, for marking a
-    // fire started with compare-and-set and no read.
-    for (const { lease } of held) lease.ahead = result.versionstamp;
+    // Seconds woken by this commit count as sent only once it commits: a batch that loses a
+    // race is retried plan by plan, and those retries must carry the wake-ups again.
+    const wakeups = new Map<number, number>();
+    const claims: FireClaim[] = plans.map((plan) => {
+      const fire: FireValue = { trigger: "AUTO", timeoutMs: plan.entry.timeoutMs };
+      for (const at of plan.fires) this.addWakeup(wakeups, at, now);
+      const missed = plan.missed.map((m) => missedRun(plan, m));
+      return { due: plan.entry, fires: plan.fires, fire, missed, nextAt: plan.nextAt };
+    });
+    const leases = await this.claims.claim(claims, [...wakeups.values()]);
+    if (!leases) return false;
+    for (const second of wakeups.keys()) this.wakeupsSent.add(second);
+    const held: HeldFire[] = claims.flatMap(({ due, fires, fire }, i) =>
+      fires.map((at, j) => ({
+        item: { at, id: [due.userId, due.jobId, "local"], value: fire, retaken: false },
+        lease: leases[i][j],
+      }))
+    );
     if (held.length > 0) this.options.onClaimed?.(held);
     return true;
   }
 
-  private addWakeup(
-    op: Deno.AtomicOperation,
-    wakeups: Set<number>,
-    at: number,
-    now: number,
-  ): void {
+  /** Adds a wake-up at the second of `at` (its delay from now), unless one is sent already. */
+  private addWakeup(wakeups: Map<number, number>, at: number, now: number): void {
     if (!this.options.queueWakeups) return;
     const second = Math.floor(at / 1000);
     if (this.wakeupsSent.has(second) || wakeups.has(second)) return;
-    wakeups.add(second);
-    op.enqueue({ type: "wake" }, { delay: Math.max(0, at - now) });
+    wakeups.set(second, Math.max(0, at - now));
   }
 }
 
 function missedRun(plan: Plan, missed: { at: number; count: number }): Run {
   return {
     id: runId(missed.at, "local"),
-    jobId: plan.jobId,
-    userId: plan.userId,
+    jobId: plan.entry.jobId,
+    userId: plan.entry.userId,
     where: "local",
     trigger: "AUTO",
     status: "missed",

@@ -3,7 +3,9 @@ import { ManualClock } from "../clock.ts";
 import { Metrics } from "../metrics.ts";
 import { kvKeys } from "../store/kv/keys.ts";
 import { KvStore } from "../store/kv/kv_store.ts";
+import { createKvStores } from "../store/kv/mod.ts";
 import { openKv } from "../store/kv/open_kv.ts";
+import type { ClaimStore } from "../store/claims.ts";
 import type { Job, Run } from "../store/types.ts";
 import { Scheduler } from "./scheduler.ts";
 import { putJob } from "./test_support.ts";
@@ -11,7 +13,8 @@ import { putJob } from "./test_support.ts";
 const T0 = Date.UTC(2026, 10, 23, 12, 0, 0);
 
 function scheduler(kv: Deno.Kv, clock: ManualClock, catchUpDeadlineMs = 300_000): Scheduler {
-  return new Scheduler({ kv, clock, metrics: new Metrics(), catchUpDeadlineMs });
+  const { lanes, claims } = createKvStores(kv, { clock });
+  return new Scheduler({ lanes, claims, clock, metrics: new Metrics(), catchUpDeadlineMs });
 }
 
 /** Fire times claimed: each is a lease held by the claimer, in time order. */
@@ -157,51 +160,38 @@ Deno.test("a disabled job is not in the index and claims nothing", async () => {
 Deno.test("a batch that loses a race still sends every second's wake-up when its plans retry alone", async () => {
   const kv = await Deno.openKv(":memory:");
   const clock = new ManualClock(T0);
-  const store = new KvStore(kv);
+  const { records: store, lanes, claims } = createKvStores(kv, { clock });
   const jobs: Job[] = [];
   for (let i = 0; i < 3; i++) jobs.push(await putJob(store, T0, { schedule: "*/30 * * * * *" }));
-  // The wake-ups of operations that committed, and one real conflict: just before the first
-  // shared commit, another writer touches one job's index entry, so that operation fails.
+  // The wake-ups of claims that committed, and one real conflict: just before the first
+  // shared claim, another writer touches one job's due entry, so that claim fails.
   const woken = new Set<number>();
   let raced = false;
-  const atomic = () => {
-    const op = kv.atomic();
-    const seconds: number[] = [];
-    const enqueue = op.enqueue.bind(op);
-    const commit = op.commit.bind(op);
-    return Object.assign(op, {
-      enqueue: (message: unknown, options?: { delay?: number }) => {
-        seconds.push(Math.floor((clock.now() + (options?.delay ?? 0)) / 1000));
-        return enqueue(message, options);
-      },
-      commit: async () => {
-        if (!raced) {
-          raced = true;
-          for await (const due of kv.list({ prefix: kvKeys.dueBefore() })) {
-            if (due.key.includes(jobs[1].id)) await kv.set(due.key, due.value);
-          }
+  const racing: ClaimStore = {
+    listDue: (before, limit) => claims.listDue(before, limit),
+    getDue: (userId, jobId) => claims.getDue(userId, jobId),
+    claim: async (batch, wakeAfterMs) => {
+      if (!raced) {
+        raced = true;
+        for await (const due of kv.list({ prefix: kvKeys.dueBefore() })) {
+          if (due.key.includes(jobs[1].id)) await kv.set(due.key, due.value);
         }
-        const result = await commit();
-        if (result.ok) seconds.forEach((s) => woken.add(s));
-        return result;
-      },
-    });
-  };
-  const racingKv = new Proxy(kv, {
-    get: (target, name) => {
-      if (name === "atomic") return atomic;
-      const value = Reflect.get(target, name);
-      return typeof value === "function" ? value.bind(target) : value;
+      }
+      const leases = await claims.claim(batch, wakeAfterMs);
+      if (leases) wakeAfterMs.forEach((ms) => woken.add(Math.floor((clock.now() + ms) / 1000)));
+      return leases;
     },
-  });
+  };
   const s = new Scheduler({
-    kv: racingKv,
+    claims: racing,
+    lanes,
     clock,
     metrics: new Metrics(),
     catchUpDeadlineMs: 300_000,
     queueWakeups: true,
   });
   await s.tick();
+  assert.ok(raced);
   const fires = [...new Set(await pendingFires(kv))].map((at) => Math.floor(at / 1000));
   assert.ok(fires.length > 0);
   assert.deepEqual([...woken].sort(), fires.sort());

@@ -5,12 +5,11 @@ import type { Config } from "../config.ts";
 import { JobService } from "../jobs/jobs.ts";
 import { Metrics } from "../metrics.ts";
 import { nextFireTimes, parseSchedule } from "../schedule/schedule.ts";
-import { KvStore } from "../store/kv/kv_store.ts";
+import { createKvStores } from "../store/kv/mod.ts";
 import type { Store } from "../store/store.ts";
 import type { Job } from "../store/types.ts";
 import { createFires } from "./feature.ts";
 import { Dispatcher } from "../lanes/dispatcher.ts";
-import { kvKeys } from "../store/kv/keys.ts";
 import { type FireTask, fireTask, type FireValue } from "./fires.ts";
 
 export async function putJob(
@@ -47,11 +46,15 @@ export async function putJob(
  * `metrics` counts the runs of this feature alone (one per process in a two-process test).
  */
 export function buildFires(kv: Deno.Kv, clock: Clock, config: Config) {
-  const store = new KvStore(kv, { clock, retention: config.runRetention });
+  const { records: store, lanes, claims } = createKvStores(kv, {
+    clock,
+    retention: config.runRetention,
+  });
   const metrics = new Metrics();
   const { scheduler, lane } = createFires({
-    kv,
     store,
+    lanes,
+    claims,
     clock,
     metrics,
     config,
@@ -63,7 +66,7 @@ export function buildFires(kv: Deno.Kv, clock: Clock, config: Config) {
     clock,
     allowPrivateNetworks: config.allowPrivateNetworks,
     box: new SecretBox(randomBytes(32)),
-    publicUrl: config.publicUrl,
+    publicUrl: config.publicUrlSet,
     workerIds: () => Promise.resolve(new Set()),
     cloudRun: {
       baseUrl: config.gcp.runUrl,
@@ -71,22 +74,24 @@ export function buildFires(kv: Deno.Kv, clock: Clock, config: Config) {
       credentialExists: () => Promise.resolve(false),
     },
   });
-  return { store, scheduler, lane, jobs, metrics };
+  return { store, lanes, claims, scheduler, lane, jobs, metrics };
 }
 
-/** A fire lane over `kv` that records the fires it starts in `started` and drops their lease. */
+/**
+ * A fire lane over `kv`, as one process has it, that records the fires it starts in `started`
+ * and ends their lease.
+ */
 export function fireLane(kv: Deno.Kv, clock: Clock, started: FireTask[], maxConcurrency = 10) {
+  const { lanes } = createKvStores(kv, { clock });
   return new Dispatcher<FireValue>({
-    name: "fire",
-    kv,
+    lane: "fire",
+    store: lanes,
     clock,
     maxConcurrency,
-    pending: kvKeys.fires(),
-    leased: kvKeys.leases(),
     leaseMs: (fire) => fire.timeoutMs + 10_000,
     execute: (item, lease) => {
       started.push(fireTask(item));
-      return kv.delete(lease.key).then(() => {});
+      return lanes.release(lease.ref);
     },
   });
 }

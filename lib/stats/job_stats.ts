@@ -89,13 +89,20 @@ export class JobStats {
     await this.flushing;
   }
 
-  /** Summaries of the last 24 hours for the given jobs. */
+  /**
+   * Summaries of the last 24 hours for the given jobs: what is stored, plus what this process
+   * tallied since its last flush, so a page shows a run's figures as soon as it shows the run.
+   * (Another process's tallies appear with its next flush; those of a flush under way are
+   * missed for the moment it takes.)
+   */
   async summaries(userId: string, jobIds: string[]): Promise<Map<string, JobStatsSummary>> {
     const records = await this.store.get(userId, jobIds);
     const since = Math.floor(this.clock.now() / HOUR_MS) - 23;
     const out = new Map<string, JobStatsSummary>();
     records.forEach((record, i) => {
-      const hours = (record?.hours ?? []).filter((h) => h.h >= since);
+      const local = this.pending.get(`${userId}\u0000${jobIds[i]}`);
+      const all = local ? merged(record, local.hours).hours : record?.hours ?? [];
+      const hours = all.filter((h) => h.h >= since);
       out.set(jobIds[i], summarize(hours));
     });
     return out;

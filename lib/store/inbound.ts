@@ -1,5 +1,6 @@
 /** The contract for inbound hooks (seed 001) and the events they receive. */
-import type { LeaseRef, ListOptions } from "./store.ts";
+import type { LeaseRef } from "./lanes.ts";
+import type { ListOptions } from "./store.ts";
 import type { HookRecord, InboundEvent, Page } from "./types.ts";
 
 /**
@@ -7,6 +8,16 @@ import type { HookRecord, InboundEvent, Page } from "./types.ts";
  * value limit with room for the key.
  */
 export const CHUNK_BYTES = 60 * 1024;
+
+/** Attempts kept on an event (the latest), so it stays well under 64 KiB in every store. */
+const MAX_ATTEMPTS_KEPT = 20;
+
+/** The event as stored: its oldest action attempts dropped. */
+export function trimEvent(event: InboundEvent): InboundEvent {
+  const { attempts } = event.action;
+  if (attempts.length <= MAX_ATTEMPTS_KEPT) return event;
+  return { ...event, action: { ...event.action, attempts: attempts.slice(-MAX_ATTEMPTS_KEPT) } };
+}
 
 export interface NewEvent {
   event: InboundEvent;
@@ -78,5 +89,4 @@ export interface InboundStore {
     next: InboundEvent,
     options: { now: number; lease?: LeaseRef },
   ): Promise<boolean>;
-  releaseLease(lease: LeaseRef): Promise<void>;
 }

@@ -1,14 +1,17 @@
 /**
  * The Store contract: every record Hibiki keeps, in domain types only. Deno KV implements it
  * (`lib/store/kv/`); a Postgres implementation can follow and must pass the same contract
- * suite (`contract_test_suite.ts`). The scheduler's claims and the lanes' leases stay in Deno
- * KV for now. Rules any implementation must keep:
+ * suite (`contract_test_suite.ts`). The lanes' items and leases and the scheduler's claims have
+ * their own contracts (`lanes.ts`, `claims.ts`), kept by the same store. Rules any
+ * implementation must keep:
  * - a job write and its scheduler index entry are one atomic write, or the scheduler must be
  *   able to rebuild the index from the jobs;
  * - a run is written by `recordRun` alone, with everything that goes with it in one commit,
  *   and idempotently by its id (jobId, scheduledAt, where): a fire retried after a crash, or a
  *   worker's batch sent twice, is stored once.
  */
+import type { LeaseRef } from "./lanes.ts";
+import type { DecideRequest, VersionedAlertState } from "./alert_items.ts";
 import type { ApiKey, Delivery, Job, JobQuery, Page, Run, WebhookRecord } from "./types.ts";
 
 /** A job with its raw counters, before fire times are computed for display. */
@@ -30,6 +33,8 @@ export interface JobForRun extends StoredJob {
   readAt?: number;
   /** The job's state in the dashboard index (its last run's outcome), null when none. */
   state: "up" | "down" | null;
+  /** The job's alert state as read with it, for the run's decision (see lib/alerts/engine.ts). */
+  alertState?: VersionedAlertState;
 }
 
 /** A job's new state, from `Store.updateJob`'s change function. */
@@ -37,15 +42,12 @@ export interface JobChange {
   job: Job;
   /** The new first fire time; `undefined` leaves the scheduler entry as it is. */
   firstFireAt: number | null | undefined;
-  /** Leases of fires claimed under the old schedule, to withdraw in the same write. */
-  cancel?: LeaseRef[];
+  /**
+   * Times of the job's fires claimed ahead under the old schedule and not started (held, or
+   * handed back waiting by a process that stopped), withdrawn in the same write.
+   */
+  withdrawFires?: readonly number[];
 }
-
-/**
- * A lane item's lease as the store names it (a fire being run, a chunk of worker results
- * being stored): opaque outside the store and the lane that issued it.
- */
-export type LeaseRef = readonly unknown[];
 
 /** A run's webhook delivery, written with the run (the outbox). */
 export interface OutboxDelivery {
@@ -81,6 +83,8 @@ export interface RunCompletion {
   newest?: boolean;
   /** Webhook deliveries about the run. */
   outbox?: OutboxDelivery[];
+  /** The "decide (job, interval)" item the run feeds (see lib/store/alerts.ts). */
+  decide?: DecideRequest;
   /**
    * Entries the run was decided on, as the store handed them out (opaque outside it, see
    * `HeartbeatStore.pingFacts`): when one changed since, nothing is written and `recordRun`
@@ -132,13 +136,11 @@ export interface Store {
   /** The dashboard's search: jobs whose name has the query's words, in a state. */
   searchJobs(userId: string, query: JobQuery): Promise<Page<StoredJob>>;
   /**
-   * Writes a finished run with its counters, the job's up/down state, its lease's release
-   * and its outbox, in one commit. Resolves true when written, false when the run existed
+   * Writes a finished run with its counters, the job's up/down state, its lease's release,
+   * its outbox and its decide item, in one commit. Resolves true when written, false when the run existed
    * (its lease is released all the same).
    */
   recordRun(completion: RunCompletion): Promise<boolean>;
-  /** Drops a lease without a run (the fire was superseded, or its job is gone). */
-  releaseLease(lease: LeaseRef): Promise<void>;
   /** Deletes a job's oldest runs beyond the retention; returns how many. */
   pruneRuns(userId: string, jobId: string): Promise<number>;
   /** Counters of jobs given as `[userId, jobId]`, in that order. */

@@ -2,6 +2,7 @@
  * The records Hibiki keeps. Every record has an owner (`userId`); reads always go through
  * the owner so another tenant's id is simply not found.
  */
+import type { AlertSettings } from "../alerts/types.ts";
 
 export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE" | "HEAD";
 
@@ -81,6 +82,8 @@ export interface Job {
   cloudRun?: CloudRunSpec;
   /** For `type: "heartbeat"` (then `url` is empty): its grace and ping token. */
   heartbeat?: HeartbeatSpec;
+  /** When it counts as down or up, and whom to tell; absent in old records: the defaults. */
+  alerts?: AlertSettings;
   createdAt: string;
   updatedAt: string;
 }
@@ -142,6 +145,7 @@ export interface JobView extends Omit<Job, "heartbeat"> {
   pingUrl?: string;
   local: boolean;
   workers: WorkerAssignment[];
+  alerts: AlertSettings;
   count: number;
   lastRunAt: string | null;
   nextRunAt: string | null;
@@ -149,6 +153,14 @@ export interface JobView extends Omit<Job, "heartbeat"> {
 
 export type Trigger = "AUTO" | "MANUAL";
 export type RunStatus = "success" | "failure" | "missed";
+
+/** A fire of a job, as the fire lane carries it (claimed ahead, or queued by "run now"). */
+export interface FireValue {
+  trigger: Trigger;
+  timeoutMs: number;
+  /** Extra environment for a Cloud Run job's execution (from an inbound webhook). */
+  env?: { name: string; value: string }[];
+}
 
 export interface RunResponse {
   headers: Record<string, string>;
@@ -188,6 +200,31 @@ export interface Run {
     logUri: string | null;
     status: string;
   } | null;
+  /**
+   * For an https job run here: the certificate its host presented (lib/net/tls_certificate.ts).
+   * Absent for http, for worker and Cloud Run runs, and when it could not be read.
+   */
+  tls?: RunTls;
+  /**
+   * The maintenance window that covered the run's time, when one did: the run is kept and
+   * shown, but moves no state and sends nothing (issue 12).
+   */
+  maintenance?: { id: string; name: string };
+}
+
+/** An https target's certificate as a run saw it. */
+export interface RunTls {
+  /** Distinguished names as text, `CN=example.com` and `C=US, O=Let's Encrypt, CN=R11`. */
+  subject: string;
+  issuer: string;
+  validFrom: string;
+  validTo: string;
+  /** Whole days from the run's start to `validTo`, rounded down; negative once expired. */
+  daysLeft: number;
+  /** Hex, as the certificate has it. */
+  serialNumber: string;
+  /** SHA-256 of the certificate, colon-separated hex: which certificate this is. */
+  fingerprint256: string;
 }
 
 /** What a heartbeat job's ping carried (a run with `ping` is a ping, not a fire). */

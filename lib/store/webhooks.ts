@@ -1,6 +1,27 @@
 /** The contract for outbound webhooks (one per job) and their deliveries (seed 003). */
-import type { LeaseRef, ListOptions } from "./store.ts";
+import type { LeaseRef } from "./lanes.ts";
+import type { ListOptions } from "./store.ts";
 import type { Delivery, Page, StoredDeliveryRef, WebhookRecord } from "./types.ts";
+
+/**
+ * Attempts kept on a delivery, and of those the latest that keep their answer's snippet: with
+ * the payload's caps this keeps a record within a Deno KV value (64 KiB) whatever it holds,
+ * and every store keeps the same, so a delivery reads alike on both.
+ */
+const MAX_ATTEMPTS = 20;
+const SNIPPETS_KEPT = 10;
+
+/** The delivery as stored: its oldest attempts dropped, older snippets emptied. */
+export function trimDelivery(delivery: Delivery): Delivery {
+  const { attempts } = delivery;
+  if (attempts.length <= SNIPPETS_KEPT) return delivery;
+  const kept = attempts.slice(-MAX_ATTEMPTS);
+  const firstWithSnippet = kept.length - SNIPPETS_KEPT;
+  return {
+    ...delivery,
+    attempts: kept.map((a, i) => i < firstWithSnippet && a.response ? { ...a, response: "" } : a),
+  };
+}
 
 /**
  * A delivery as read for a compare-and-set change. `version` is opaque; null while the
@@ -75,6 +96,4 @@ export interface WebhookStore {
     next: Delivery,
     options?: SaveDeliveryOptions,
   ): Promise<boolean>;
-  /** Drops an attempt's lease without a write. */
-  releaseLease(lease: LeaseRef): Promise<void>;
 }

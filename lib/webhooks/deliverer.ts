@@ -14,6 +14,7 @@ import type { Metrics } from "../metrics.ts";
 import { probe, type ProbeOptions, type ProbeRequest, type ProbeResult } from "../net/probe.ts";
 import { randomJitter, retryDelay } from "../net/retry.ts";
 import type { Lease, QueueItem } from "../lanes/dispatcher.ts";
+import type { LaneStore } from "../store/lanes.ts";
 import type { StoredDeliveryRef } from "../store/types.ts";
 import type { SaveDeliveryOptions, VersionedDelivery, WebhookStore } from "../store/webhooks.ts";
 import { payloadBytes } from "./payload.ts";
@@ -40,6 +41,8 @@ function deliveryRefOf(delivery: Delivery): StoredDeliveryRef {
 
 export interface DelivererOptions {
   webhooks: WebhookStore;
+  /** Ends an attempt's lease when nothing is written. */
+  lanes: LaneStore;
   service: WebhookService;
   clock: Clock;
   metrics: Metrics;
@@ -63,17 +66,17 @@ export class Deliverer {
   }
 
   async execute(item: QueueItem<DeliveryRef>, lease: Lease): Promise<void> {
-    const { webhooks, clock } = this.options;
+    const { lanes, clock } = this.options;
     const { entry, webhook, failingSince } = await this.current(item);
     const delivery = entry?.delivery;
     // Gone (job deleted), or already done, or moved to another time by a redelivery.
     if (!entry || !delivery || delivery.state !== "pending" || delivery.nextAttemptAt !== item.at) {
-      await webhooks.releaseLease(lease.key);
+      await lanes.release(lease.ref);
       return;
     }
     // Its job was deleted before the first attempt: nothing was ever listed, nothing to keep.
     if (!webhook && entry.version === null) {
-      await webhooks.releaseLease(lease.key);
+      await lanes.release(lease.ref);
       return;
     }
     const gone = !webhook
@@ -195,7 +198,7 @@ export class Deliverer {
       nextAttemptAt: now + retryIn,
     };
     const saved = await this.options.webhooks.saveDelivery(entry, next, {
-      lease: lease.key,
+      lease: lease.ref,
       attempted: true,
       failing: markFailing,
     });
@@ -222,10 +225,10 @@ export class Deliverer {
         ? { ...fresh.delivery, state: "succeeded", nextAttemptAt: null }
         : { ...fresh.delivery };
       next.attempts = [...fresh.delivery.attempts, attempt];
-      const saved = await webhooks.saveDelivery(fresh, next, { lease: lease.key, failing });
+      const saved = await webhooks.saveDelivery(fresh, next, { lease: lease.ref, failing });
       if (saved) return;
     }
-    await webhooks.releaseLease(lease.key);
+    await this.options.lanes.release(lease.ref);
   }
 
   /** Ends a delivery: succeeded when `attempt` succeeded, else dead with `reason`. */
@@ -258,12 +261,12 @@ export class Deliverer {
       nextAttemptAt: null,
     };
     const saved = await this.options.webhooks.saveDelivery(entry, next, {
-      lease: lease.key,
+      lease: lease.ref,
       attempted: true,
       failing,
     });
     if (!saved && attempt) await this.recordOnChanged(entry, lease, attempt, failing);
-    else if (!saved) await this.options.webhooks.releaseLease(lease.key);
+    else if (!saved) await this.options.lanes.release(lease.ref);
   }
 
   private async disable(webhook: WebhookRecord, reason: string, now: number): Promise<void> {

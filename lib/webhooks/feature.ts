@@ -1,6 +1,6 @@
 /**
  * Builds the outbound webhooks feature (seed 003): the service the routes and runs call, and
- * the delivery lane (`["delivery_due"]`, `["delivery_lease"]`) that sends what it queues. The
+ * the delivery lane that sends what it queues. The
  * lane is built first: the service and the deliverer wake it, and its `execute` reaches the
  * deliverer built after it (see system.ts on why that is not late binding).
  */
@@ -10,7 +10,7 @@ import type { SecretBox } from "../crypto.ts";
 import { Dispatcher } from "../lanes/dispatcher.ts";
 import type { Metrics } from "../metrics.ts";
 import type { ProbeOptions, ProbeRequest, ProbeResult } from "../net/probe.ts";
-import { kvKeys } from "../store/kv/keys.ts";
+import type { LaneStore } from "../store/lanes.ts";
 import type { Store } from "../store/store.ts";
 import { Deliverer } from "./deliverer.ts";
 import type { DeliveryRef } from "./types.ts";
@@ -21,9 +21,10 @@ import { WebhookService } from "./webhooks.ts";
 const DELIVERY_LEASE_MS = 45_000;
 
 export interface WebhooksOptions {
-  kv: Deno.Kv;
   store: Store;
   webhooks: WebhookStore;
+  /** The delivery lane's items and leases. */
+  lanes: LaneStore;
   box: SecretBox;
   clock: Clock;
   metrics: Metrics;
@@ -40,14 +41,12 @@ export interface Webhooks {
 }
 
 export function createWebhooks(options: WebhooksOptions): Webhooks {
-  const { kv, store, webhooks: webhookStore, box, clock, metrics, config } = options;
+  const { store, webhooks: webhookStore, lanes, box, clock, metrics, config } = options;
   const lane = new Dispatcher<DeliveryRef>({
-    name: "delivery",
-    kv,
+    lane: "delivery",
+    store: lanes,
     clock,
     maxConcurrency: config.maxConcurrency,
-    pending: kvKeys.deliveriesDue(),
-    leased: kvKeys.deliveryLeases(),
     leaseMs: () => DELIVERY_LEASE_MS,
     execute: (item, lease) => deliverer.execute(item, lease),
   });
@@ -65,6 +64,7 @@ export function createWebhooks(options: WebhooksOptions): Webhooks {
   });
   const deliverer = new Deliverer({
     webhooks: webhookStore,
+    lanes,
     service,
     clock,
     metrics,

@@ -260,10 +260,7 @@ export class WebhookService {
         };
         hold({
           item: { at, id: [delivery.id], value, retaken: false },
-          lease: {
-            key: this.options.webhooks.heldLease(delivery, heldUntil) as Deno.KvKey,
-            until: heldUntil,
-          },
+          lease: { ref: this.options.webhooks.heldLease(delivery, heldUntil), until: heldUntil },
         });
       },
     };

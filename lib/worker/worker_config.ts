@@ -1,6 +1,7 @@
 /**
  * A probe worker's configuration, exactly the seed's `.env` (`WORKER_ID`, `SUPABASE_URL`,
- * `PINGMON_WORKER_API_KEY`) plus a few optional knobs.
+ * `PINGMON_WORKER_API_KEY`) plus a few optional knobs, and `SUPABASE_ANON_KEY` (the seed's
+ * setup step 1) for a worker that calls a Supabase project through its gateway.
  */
 import { z } from "zod";
 import { flag, int as seconds } from "../config.ts";
@@ -12,13 +13,16 @@ const schema = z.object({
   ),
   // z.string().url() admits "localhost:8000" (scheme "localhost:"): the worker then retries a
   // request that can never go out, forever.
-  SUPABASE_URL: z.string({ error: "is required (Hibiki's base URL)" }).pipe(
+  SUPABASE_URL: z.string({ error: "is required (Hibiki's or the Supabase project's URL)" }).pipe(
     z.url({ protocol: /^https?$/, error: "must be an http or https URL" }),
   ),
   PINGMON_WORKER_API_KEY: z.string({ error: "is required" }).min(
     16,
     "must be at least 16 characters",
   ),
+  // The legacy anon key is a JWT, a publishable key `sb_publishable_…`: either is one word.
+  SUPABASE_ANON_KEY: z.string().regex(/^\S+$/, "must be the project's anon key, one word")
+    .optional(),
   WORKER_DATA_PATH: z.string().min(1).optional(),
   WORKER_REFRESH_SECONDS: seconds(1, 3600).default(60),
   WORKER_FLUSH_SECONDS: seconds(1, 300).default(5),
@@ -28,9 +32,13 @@ const schema = z.object({
 
 export interface WorkerConfig {
   workerId: string;
+  /** SUPABASE_URL without trailing slashes. */
+  supabaseUrl: string;
   /** Where the edge functions live: `${SUPABASE_URL}/functions/v1`. */
   functionsUrl: string;
   apiKey: string;
+  /** Set: call the functions through supabase-js with this key; null: plain HTTP. */
+  anonKey: string | null;
   dataPath: string;
   refreshMs: number;
   flushMs: number;
@@ -65,10 +73,13 @@ export function parseWorkerConfig(
     throw new WorkerConfigError(`Cannot start the worker: ${problems.join("; ")}`);
   }
   const e = parsed.data;
+  const supabaseUrl = e.SUPABASE_URL.replace(/\/+$/, "");
   return {
     workerId: e.WORKER_ID,
-    functionsUrl: e.SUPABASE_URL.replace(/\/+$/, "") + "/functions/v1",
+    supabaseUrl,
+    functionsUrl: supabaseUrl + "/functions/v1",
     apiKey: e.PINGMON_WORKER_API_KEY,
+    anonKey: e.SUPABASE_ANON_KEY ?? null,
     dataPath: e.WORKER_DATA_PATH ?? `./data/worker-${e.WORKER_ID}.kv`,
     refreshMs: e.WORKER_REFRESH_SECONDS * 1000,
     flushMs: e.WORKER_FLUSH_SECONDS * 1000,

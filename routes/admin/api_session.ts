@@ -23,7 +23,12 @@ export function sessionOrBearer(options: {
     if (!["GET", "HEAD", "OPTIONS"].includes(c.req.method)) {
       await checkCsrf(c.req.raw, session.csrf, () => Promise.resolve(""));
     }
-    c.set("principal", { userId: session.userId, scopes: SCOPES, keyId: "session" });
+    c.set("principal", {
+      userId: session.userId,
+      scopes: SCOPES,
+      keyId: "session",
+      name: session.userId,
+    });
     await next();
   };
 }

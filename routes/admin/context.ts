@@ -8,6 +8,10 @@ export type AdminEnv = {
   Variables: {
     lang: Lang;
     t: Translate;
+    /** The viewer's IANA zone, from the cookie the pages' scripts set; null until then. */
+    zone: string | null;
+    /** When the request came in (the system's clock): what "3 minutes ago" counts from. */
+    now: number;
     /** Set on every page except sign-in. */
     session: Session;
     user: User;

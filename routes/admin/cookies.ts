@@ -40,3 +40,5 @@ export const SESSION_COOKIE = "hibiki_session";
 /** Random value the sign-in form's CSRF token is bound to, before there is a session. */
 export const PRE_SESSION_COOKIE = "hibiki_pre";
 export const LANG_COOKIE = "hibiki_lang";
+/** The viewer's time zone, written by the pages' scripts (islands/hydrate.ts), never httpOnly. */
+export { ZONE_COOKIE } from "../../components/relative_time.ts";

@@ -1,4 +1,7 @@
 /** What the admin pages are built from: the services they call, handed in by the app. */
+import type { ChannelService } from "../../lib/alerts/channel_service.ts";
+import type { IncidentService } from "../../lib/alerts/incidents.ts";
+import type { MaintenanceService } from "../../lib/alerts/maintenance.ts";
 import type { Clock } from "../../lib/clock.ts";
 import type { WorkerStore } from "../../lib/store/workers.ts";
 import type { CredentialService } from "../../lib/gcp/credentials.ts";
@@ -22,6 +25,11 @@ export interface AdminDeps {
   inbound: InboundHooks;
   /** Google service-account keys for Cloud Run jobs (never shown after upload). */
   credentials: CredentialService;
+  /** Notification channels and maintenance windows (the Alerts pages). */
+  channels: ChannelService;
+  maintenance: MaintenanceService;
+  /** Incidents, a job's alert state and uptime (the Incidents page, the job page). */
+  incidents: IncidentService;
   users: UserService;
   sessions: SessionService;
   clock: Clock;

@@ -3,6 +3,8 @@ import { headerLines, parseHeaderLines } from "./header_lines.ts";
 import type { JobFormValues } from "../../components/job_form.tsx";
 import { ValidationError } from "../../lib/errors.ts";
 import type { JobView } from "../../lib/store/types.ts";
+import type { AlertSettings } from "../../lib/alerts/types.ts";
+import { alertFormValues, alertsBody, alertValues } from "./alerts_form_data.ts";
 
 export function formValues(form: Record<string, string>): JobFormValues {
   return {
@@ -29,6 +31,7 @@ export function formValues(form: Record<string, string>): JobFormValues {
     crTaskCount: form.crTaskCount ?? "",
     crTimeout: form.crTimeout ?? "",
     graceSeconds: form.graceSeconds ?? "",
+    alerts: alertFormValues(form),
   };
 }
 
@@ -60,13 +63,21 @@ export function jobValues(job: JobView): JobFormValues {
     crTaskCount: overrides.taskCount === undefined ? "" : String(overrides.taskCount),
     crTimeout: overrides.timeout ?? "",
     graceSeconds: job.graceSeconds === undefined ? "" : String(job.graceSeconds),
+    alerts: alertValues(job.alerts),
   };
 }
 
-/** The API body for the values; a value that cannot be read fails naming its API field. */
-export function jobBody(values: JobFormValues): Record<string, unknown> {
-  if (values.target === "cloud_run_job") return cloudRunJobBody(values);
-  if (values.target === "heartbeat") return heartbeatJobBody(values);
+/**
+ * The API body for the values; a value that cannot be read fails naming its API field.
+ * `alertDefaults` (an edit) is what an emptied alert threshold goes back to.
+ */
+export function jobBody(
+  values: JobFormValues,
+  alertDefaults?: Pick<AlertSettings, "failureThreshold" | "successThreshold">,
+): Record<string, unknown> {
+  const alerts = alertsBody(values.alerts, alertDefaults);
+  if (values.target === "cloud_run_job") return { ...cloudRunJobBody(values), alerts };
+  if (values.target === "heartbeat") return { ...heartbeatJobBody(values), alerts };
   const headers = parseHeaderLines(values.headers, "headers", "headers");
   const timeout = Number(values.timeoutSeconds || "30");
   if (!Number.isFinite(timeout)) throw new ValidationError("timeout must be a number", "timeoutMs");
@@ -90,6 +101,7 @@ export function jobBody(values: JobFormValues): Record<string, unknown> {
     enabled: values.enabled,
     local: values.local,
     workers: values.workers.split(/[\s,]+/).filter(Boolean).map((workerId) => ({ workerId })),
+    alerts,
   };
 }
 

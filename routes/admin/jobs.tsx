@@ -1,18 +1,24 @@
-/** `/admin/jobs`: new job, job page, edit, run now, pause, delete, one run. */
+/** `/admin/jobs`: new job, job page and its live feed, edit, run now, pause, delete, one run. */
 import { Hono } from "hono";
 import { formatTime } from "../../components/format.ts";
 import { EMPTY_JOB_FORM, type JobFormValues } from "../../components/job_form.tsx";
 import { JobFormPage } from "../../components/job_form_page.tsx";
 import { jobPath } from "../../components/paths.ts";
 import { RunPage } from "../../components/run_page.tsx";
+import { runRow } from "../../islands/job_activity.tsx";
 import { NotFoundError, ValidationError } from "../../lib/errors.ts";
+import { loadJobLive } from "../../lib/jobs/job_live.ts";
 import type { JobView } from "../../lib/store/types.ts";
 import type { AdminContext, AdminEnv } from "./context.ts";
 import { formOf, requireConfirmed, splitFormError } from "./context.ts";
 import { formValues, jobBody, jobValues } from "./job_form_data.ts";
+import { alertDefaultsFor, channelOptions } from "./alerts_form_data.ts";
 import { renderJobPage } from "./render_job_page.tsx";
 import type { AdminDeps } from "./deps.ts";
 import { renderPage } from "./render.tsx";
+
+/** Runs in each answer of the live feed: more than a few seconds bring. */
+const LIVE_RUNS = 10;
 
 /** Form fields that show an API field's message beside them. */
 const FORM_FIELDS = new Set([
@@ -29,6 +35,7 @@ const FORM_FIELDS = new Set([
   "cloudRun",
   "type",
   "graceSeconds",
+  "alerts",
 ]);
 
 export function jobRoutes(deps: AdminDeps): Hono<AdminEnv> {
@@ -43,10 +50,12 @@ export function jobRoutes(deps: AdminDeps): Hono<AdminEnv> {
     const { job, error } = options;
     const { errors, formError } = splitFormError(error, FORM_FIELDS);
     const title = job ? t("Edit {name}", { name: job.name }) : t("New job");
-    const credentials = (await deps.credentials.list(userOf(c))).map((cred) => ({
-      id: cred.id,
-      client_email: cred.client_email,
-    }));
+    const [credentials, channels] = await Promise.all([
+      deps.credentials.list(userOf(c)).then((list) =>
+        list.map((cred) => ({ id: cred.id, client_email: cred.client_email }))
+      ),
+      channelOptions(deps, userOf(c)),
+    ]);
     return renderPage(
       c,
       deps.assets,
@@ -61,6 +70,7 @@ export function jobRoutes(deps: AdminDeps): Hono<AdminEnv> {
         formError={formError}
         now={deps.clock.now()}
         credentials={credentials}
+        channels={channels}
         fixedTarget={job?.type}
       />,
     );
@@ -85,6 +95,12 @@ export function jobRoutes(deps: AdminDeps): Hono<AdminEnv> {
       : null;
     return renderJobPage(c, deps, c.req.param("id"), { notice });
   });
+  // What the job page's islands refresh themselves with (islands/job_feed.ts).
+  app.get("/:id/live.json", async (c) => {
+    const live = await loadJobLive(deps, userOf(c), c.req.param("id"), { runs: LIVE_RUNS });
+    c.header("Cache-Control", "no-store");
+    return c.json({ state: live.state, figures: live.figures, runs: live.runs.map(runRow) });
+  });
   app.get("/:id/edit", async (c) => {
     const job = await deps.jobs.get(userOf(c), c.req.param("id"));
     return showForm(c, { job, values: jobValues(job) });
@@ -93,7 +109,7 @@ export function jobRoutes(deps: AdminDeps): Hono<AdminEnv> {
     const job = await deps.jobs.get(userOf(c), c.req.param("id"));
     const values = { ...formValues(await formOf(c)), target: job.type };
     try {
-      const body = jobBody(values);
+      const body = jobBody(values, alertDefaultsFor(job, values));
       // The type is fixed when a job is created.
       delete body.type;
       // Unchanged workers keep their offsets: only a new list re-spreads them.

@@ -3,6 +3,7 @@ import type { VNode } from "preact";
 import { renderToString } from "preact-render-to-string";
 import { collectIslands } from "../../components/island.tsx";
 import { Layout } from "../../components/layout.tsx";
+import { PageClockContext } from "../../components/page_clock.tsx";
 import type { Assets } from "./assets.ts";
 import type { AdminContext } from "./context.ts";
 
@@ -22,6 +23,12 @@ export function renderPage(
 ): Response {
   const url = new URL(c.req.url);
   const user = options.signedIn === false ? null : c.get("user");
+  // An error before the language middleware ran has no clock yet: the page shows no times.
+  const clock = {
+    lang: c.get("lang") ?? "en",
+    now: c.get("now") ?? Date.now(),
+    zone: c.get("zone") ?? null,
+  };
   const { result, islands } = collectIslands(() =>
     renderToString(
       <Layout
@@ -33,8 +40,9 @@ export function renderPage(
         here={url.pathname + url.search}
         section={options.section}
         styles={[assets.url("admin.css")]}
+        icon={assets.url("favicon.svg")}
       >
-        {body}
+        <PageClockContext.Provider value={clock}>{body}</PageClockContext.Provider>
       </Layout>,
     )
   );

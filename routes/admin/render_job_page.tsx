@@ -1,9 +1,11 @@
 /**
- * Gathers what the job page shows (runs, figures, webhook, workers) and renders it. The job
- * routes answer with it, and so do the webhook panel's actions that reveal a secret or refuse.
+ * Gathers what the job page shows (state, figures, runs, uptime and incidents, webhook,
+ * workers) and renders it. The job routes answer with it, and so do the webhook panel's actions
+ * that reveal a secret or refuse.
  */
 import { JobPage, type JobPageProps } from "../../components/job_page.tsx";
 import { NotFoundError } from "../../lib/errors.ts";
+import { loadJobLive } from "../../lib/jobs/job_live.ts";
 import type { AdminContext } from "./context.ts";
 import type { AdminDeps } from "./deps.ts";
 import { renderPage } from "./render.tsx";
@@ -12,6 +14,7 @@ import { originOf } from "../http.ts";
 const CHART_RUNS = 120;
 const TABLE_RUNS = 25;
 const DELIVERIES = 10;
+const INCIDENTS = 10;
 const REFRESH_MS = 3000;
 
 export interface JobPageExtras {
@@ -27,19 +30,24 @@ export async function renderJobPage(
   extras: JobPageExtras = {},
 ): Promise<Response> {
   const userId = c.get("user").id;
-  const job = await deps.jobs.get(userId, jobId, { origin: originOf(c) });
-  const [runs, stats, webhook, workers] = await Promise.all([
-    deps.store.listRuns(userId, jobId, { limit: CHART_RUNS }),
-    deps.stats.summaries(userId, [jobId]),
+  const [live, webhook, alertState, uptime, incidents] = await Promise.all([
+    // The origin is the base of a heartbeat's ping URL when HIBIKI_PUBLIC_URL is unset.
+    loadJobLive(deps, userId, jobId, { runs: CHART_RUNS, origin: originOf(c) }),
     deps.webhooks.get(userId, jobId).catch((e) => {
       if (e instanceof NotFoundError) return null;
       throw e;
     }),
-    job.workers.length > 0 ? deps.workers.list() : Promise.resolve([]),
+    deps.incidents.stateOf(userId, jobId),
+    deps.incidents.uptime(userId, jobId),
+    deps.incidents.list(userId, { jobId, limit: INCIDENTS }),
   ]);
-  const deliveries = webhook
-    ? (await deps.webhooks.listDeliveries(userId, jobId, { limit: DELIVERIES })).values
-    : [];
+  const { job } = live;
+  const [workers, deliveries] = await Promise.all([
+    job.workers.length > 0 ? deps.workers.list() : Promise.resolve([]),
+    webhook
+      ? deps.webhooks.listDeliveries(userId, jobId, { limit: DELIVERIES }).then((p) => p.values)
+      : Promise.resolve([]),
+  ]);
   return renderPage(
     c,
     deps.assets,
@@ -48,14 +56,16 @@ export async function renderJobPage(
       t={c.get("t")}
       csrf={c.get("csrf")}
       job={job}
-      runs={runs.values}
+      state={live.state}
+      figures={live.figures}
+      runs={live.runs}
       tableSize={TABLE_RUNS}
-      summary={stats.get(jobId)}
       workers={workers}
       webhook={webhook}
       deliveries={deliveries}
       refreshMs={deps.refreshMs ?? REFRESH_MS}
       notice={extras.notice}
+      alerts={{ state: alertState, uptime, incidents: incidents.values }}
       webhookExtras={extras.webhook}
     />,
   );

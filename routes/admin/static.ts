@@ -1,5 +1,8 @@
-/** `/static/*`: the admin stylesheet and island bundles, from memory, cached by content hash. */
-import { Hono } from "hono";
+/**
+ * `/static/*`: the admin stylesheet, favicon and island bundles, from memory, cached by content
+ * hash; and `/favicon.ico` for clients that ask for it without reading a page.
+ */
+import { type Handler, Hono } from "hono";
 import type { Assets } from "./assets.ts";
 import { securityHeaders } from "./security_headers.ts";
 
@@ -24,4 +27,19 @@ export function staticRoutes(assets: Assets): Hono {
     return c.body(asset.body as Uint8Array<ArrayBuffer>);
   });
   return app;
+}
+
+/**
+ * `/favicon.ico`: the SVG favicon at the address browsers and tools try by default. No hash in
+ * that address, so it is kept for a day rather than a year.
+ */
+export function favicon(assets: Assets): Handler {
+  return function faviconHandler(c) {
+    const asset = assets.get("favicon.svg");
+    if (!asset) return c.text("Not found", 404);
+    c.header("Content-Type", asset.type);
+    c.header("Cache-Control", "public, max-age=86400");
+    c.header("X-Content-Type-Options", "nosniff");
+    return c.body(asset.body as Uint8Array<ArrayBuffer>);
+  };
 }

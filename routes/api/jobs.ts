@@ -1,13 +1,16 @@
-/** `/api/jobs`: jobs, their runs, manual runs and fire-time previews. */
+/** `/api/jobs`: jobs, their runs, manual runs, fire-time previews, alert state and uptime. */
 import { Hono } from "hono";
 import { NotFoundError } from "../../lib/errors.ts";
+import type { IncidentService } from "../../lib/alerts/incidents.ts";
 import type { JobService } from "../../lib/jobs/jobs.ts";
 import type { Store } from "../../lib/store/store.ts";
 import { type AuthEnv, scope, userOf } from "../middleware/auth.ts";
 import { jsonBody, ok, okPage, originOf, pageParams } from "../http.ts";
 
-export function jobRoutes(deps: { jobs: JobService; store: Store }): Hono<AuthEnv> {
-  const { jobs, store } = deps;
+export function jobRoutes(
+  deps: { jobs: JobService; store: Store; incidents: IncidentService },
+): Hono<AuthEnv> {
+  const { jobs, store, incidents } = deps;
   const app = new Hono<AuthEnv>();
 
   app.get(
@@ -47,6 +50,16 @@ export function jobRoutes(deps: { jobs: JobService; store: Store }): Hono<AuthEn
     const count = Number(c.req.query("count") ?? "5");
     return ok(c, await jobs.nextTimes(userOf(c), c.req.param("id"), count));
   });
+  app.get(
+    "/:id/state",
+    scope("read:jobs"),
+    async (c) => ok(c, await incidents.stateOf(userOf(c), c.req.param("id"))),
+  );
+  app.get(
+    "/:id/uptime",
+    scope("read:jobs"),
+    async (c) => ok(c, await incidents.uptime(userOf(c), c.req.param("id"))),
+  );
   app.get("/:id/runs", scope("read:logs"), async (c) => {
     const jobId = c.req.param("id");
     await jobs.get(userOf(c), jobId); // 404 for a job that is not the caller's

@@ -33,21 +33,38 @@ export class BrowserHarness {
 
   /** Creates a job over HTTP with the root key, as a script beside the browser would. */
   async createJob(fields: Record<string, unknown>): Promise<JobView> {
-    const response = await fetch(`${this.origin}/api/jobs`, {
-      method: "POST",
+    return await this.api<JobView>("POST", "/api/jobs", fields);
+  }
+
+  /** Calls the API with the root key; an error answer throws with the answer in the message. */
+  async api<T = unknown>(method: string, path: string, body?: unknown): Promise<T> {
+    const response = await fetch(`${this.origin}${path}`, {
+      method,
       headers: { authorization: `Bearer ${ROOT_KEY}`, "content-type": "application/json" },
-      body: JSON.stringify(fields),
+      body: body === undefined ? undefined : JSON.stringify(body),
     });
     const answer = await response.json();
-    if (response.status !== 201) {
-      throw new Error(`POST /api/jobs answered ${response.status}: ${JSON.stringify(answer)}`);
+    if (!response.ok) {
+      throw new Error(`${method} ${path} answered ${response.status}: ${JSON.stringify(answer)}`);
     }
     return answer.data;
   }
 
-  /** `env` adds configuration (e.g. HIBIKI_GCP_RUN_URL of a fake Google). */
+  /** Signs in through the sign-in page as the operator. */
+  async signIn(): Promise<void> {
+    await this.page.goto(`${this.origin}/admin/login`);
+    await this.page.getByLabel("User").fill("default");
+    await this.page.getByLabel("Password").fill(ADMIN_PASSWORD);
+    await this.page.getByRole("button", { name: "Sign in" }).click();
+    await this.page.waitForURL(`${this.origin}/admin`);
+  }
+
+  /**
+   * `env` adds configuration (e.g. HIBIKI_GCP_RUN_URL of a fake Google); `timezoneId` is the
+   * browser's zone (default: the machine's).
+   */
   static async start(
-    options: { env?: Record<string, string>; system?: SystemOptions } = {},
+    options: { env?: Record<string, string>; system?: SystemOptions; timezoneId?: string } = {},
   ): Promise<BrowserHarness> {
     try {
       await Deno.stat(CHROMIUM);
@@ -82,6 +99,7 @@ export class BrowserHarness {
       headless: true,
       viewport: { width: 1280, height: 860 },
       locale: "en-US",
+      timezoneId: options.timezoneId,
       args: [
         "--headless",
         "--no-sandbox",

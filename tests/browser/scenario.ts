@@ -7,35 +7,17 @@
  * run, add a webhook and see its secret once, redeliver, a bad cron shown beside Schedule, a
  * job name that is HTML shown as text, add a Google key on the credentials page and create a
  * Cloud Run job with the form that runs against a local fake of Google, sign out. Screenshots
- * are taken on every run; they replace docs/screenshots/ only with HIBIKI_UPDATE_SCREENSHOTS=1,
- * so running the tests leaves the tree as it was.
+ * (the dashboard and a job page also at 390 px) are taken on every run; they replace
+ * docs/screenshots/ only with HIBIKI_UPDATE_SCREENSHOTS=1 (steps.ts), so running the tests
+ * leaves the tree as it was.
  */
 import assert from "node:assert/strict";
 import { createServiceAccount, FakeGoogle } from "../fakes/google.ts";
 import { ADMIN_PASSWORD, BrowserHarness, localTarget } from "./harness.ts";
+import { finish, SHOTS, step } from "./steps.ts";
 
-const UPDATE_SHOTS = Deno.env.get("HIBIKI_UPDATE_SCREENSHOTS") === "1";
-const SHOTS = UPDATE_SHOTS
-  ? new URL("../../docs/screenshots/", import.meta.url)
-  : new URL(`file://${await Deno.makeTempDir({ prefix: "hibiki-screenshots-" })}/`);
 const XSS_NAME = "<img src=x onerror=alert(1)>";
-
-/** Runs one step; after a failure the remaining steps are reported as skipped by the caller. */
-const t = {
-  async step(name: string, fn: () => Promise<void>): Promise<void> {
-    const started = performance.now();
-    try {
-      await fn();
-      console.log(
-        JSON.stringify({ step: name, ok: true, ms: Math.round(performance.now() - started) }),
-      );
-    } catch (error) {
-      const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
-      console.log(JSON.stringify({ step: name, ok: false, error: message }));
-      throw error;
-    }
-  },
-};
+const t = { step };
 
 async function scenario(): Promise<void> {
   let receiverStatus = 500;
@@ -63,8 +45,14 @@ async function scenario(): Promise<void> {
     system: { cloudRunPollDelays: [200, 400], adminRefreshMs: 500 },
   });
   const { page } = h;
-  const shot = (name: string) =>
-    page.screenshot({ path: new URL(`${name}.png`, SHOTS).pathname, fullPage: true });
+  /** A full-page screenshot; `narrow` adds one at a phone's 390 px (`<name>_390.png`). */
+  const shot = async (name: string, options: { narrow?: boolean } = {}) => {
+    await page.screenshot({ path: new URL(`${name}.png`, SHOTS).pathname, fullPage: true });
+    if (!options.narrow) return;
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.screenshot({ path: new URL(`${name}_390.png`, SHOTS).pathname, fullPage: true });
+    await page.setViewportSize({ width: 1280, height: 860 });
+  };
 
   await t.step("signing in", async () => {
     await page.goto(`${h.origin}/admin`);
@@ -166,7 +154,7 @@ async function scenario(): Promise<void> {
     await item.locator(".badge-succeeded").waitFor({ timeout: 1000 });
     assert.ok(deliveries.length >= 2);
     await page.locator(".chart canvas").first().waitFor();
-    await shot("job");
+    await shot("job", { narrow: true });
   });
 
   await t.step("the dashboard lists the job and refreshes itself", async () => {
@@ -205,7 +193,7 @@ async function scenario(): Promise<void> {
     await page.getByText("No jobs here yet.").waitFor();
     await page.goto(`${h.origin}/admin`);
     await page.locator("table.jobs .badge-up").nth(2).waitFor({ timeout: 10_000 });
-    await shot("dashboard");
+    await shot("dashboard", { narrow: true });
   });
 
   await t.step("API keys: created with scopes, shown once, revoked", async () => {
@@ -325,11 +313,4 @@ async function scenario(): Promise<void> {
   });
 }
 
-let code = 0;
-try {
-  await scenario();
-} catch {
-  code = 1;
-}
-if (!UPDATE_SHOTS) await Deno.remove(SHOTS, { recursive: true }).catch(() => {});
-Deno.exit(code);
+await finish(scenario);

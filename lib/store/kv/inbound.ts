@@ -14,9 +14,11 @@ import {
   type InboundStore,
   type NewEvent,
   type Seen,
+  trimEvent,
   type VersionedEvent,
 } from "../inbound.ts";
-import type { LeaseRef, ListOptions } from "../store.ts";
+import type { LeaseRef } from "../lanes.ts";
+import type { ListOptions } from "../store.ts";
 import type { HookRecord, InboundEvent, InboundRef, Page } from "../types.ts";
 import { GroupCommitter } from "./group_commit.ts";
 import { kvKeys } from "./keys.ts";
@@ -28,8 +30,6 @@ import { collect } from "./kv_store.ts";
  */
 const INLINE_BODY_BYTES = 8 * CHUNK_BYTES;
 const CHUNKS_PER_OP = 10;
-/** Attempts kept on an event, so it stays well under 64 KiB. */
-const MAX_ATTEMPTS_KEPT = 20;
 const PURGE_BATCH = 200;
 
 /** The first event under a delivery id, and the hash of its body. */
@@ -272,10 +272,7 @@ export class KvInboundStore implements InboundStore {
     options: { now: number; lease?: LeaseRef },
   ): Promise<boolean> {
     const key = kvKeys.inboundEvent(current.event.hookId, current.event.id);
-    const attempts = next.action.attempts;
-    const trimmed = attempts.length > MAX_ATTEMPTS_KEPT
-      ? { ...next, action: { ...next.action, attempts: attempts.slice(-MAX_ATTEMPTS_KEPT) } }
-      : next;
+    const trimmed = trimEvent(next);
     const expireIn = Math.max(1, Date.parse(next.expiresAt) - options.now);
     const op = this.kv.atomic().check({ key, versionstamp: current.version })
       .set(key, trimmed, { expireIn });
@@ -290,10 +287,6 @@ export class KvInboundStore implements InboundStore {
     }
     if (options.lease) op.delete(options.lease as Deno.KvKey);
     return (await op.commit()).ok;
-  }
-
-  async releaseLease(lease: LeaseRef): Promise<void> {
-    await this.kv.delete(lease as Deno.KvKey);
   }
 
   private async deletePrefix(prefix: Deno.KvKey): Promise<void> {

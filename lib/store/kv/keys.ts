@@ -8,7 +8,24 @@
  * without reading, and concurrent runs never conflict.
  */
 
+import type { LaneItemId, LaneName } from "../lanes.ts";
+
 export const JOB_PARTS = 4;
+
+/**
+ * Where each durable lane keeps its items (lib/store/lanes.ts): waiting under
+ * `[due, at, ...id]`, leased under `[leased, until, at, ...id]`, so one range read lists what
+ * is due, or whose lease ran out. A new lane is one more line; fires keep the short names they
+ * had before lanes had names.
+ */
+const LANES = {
+  fire: { due: "fire", leased: "lease" },
+  delivery: { due: "delivery_due", leased: "delivery_lease" },
+  results: { due: "results_due", leased: "results_lease" },
+  inbound: { due: "inbound_due", leased: "inbound_lease" },
+  alert: { due: "alert_decide_due", leased: "alert_decide_lease" },
+  notification: { due: "notification_due", leased: "notification_lease" },
+} satisfies Record<LaneName, { due: string; leased: string }>;
 
 export const kvKeys = {
   /** Read by the health check; never written: a read that answers proves the store is up. */
@@ -43,22 +60,33 @@ export const kvKeys = {
   /** Scheduler index: jobs by the next fire time not yet claimed. */
   dueBefore: () => ["due"],
   due: (at: number, userId: string, jobId: string) => ["due", at, userId, jobId],
-  /** Manual fires waiting to be leased (scheduled fires are leased when claimed). */
-  fires: () => ["fire"],
+  /** A lane's items waiting for their time (fires: manual ones, and those handed back). */
+  laneDue: (lane: LaneName) => [LANES[lane].due],
+  laneItem: (lane: LaneName, at: number, id: LaneItemId) => [LANES[lane].due, at, ...id],
+  /**
+   * A lane's items leased, by the time the lease runs out (then another instance may take
+   * them): for a fire, its own time while it is only claimed, its deadline plus margin once
+   * started.
+   */
+  laneLeases: (lane: LaneName) => [LANES[lane].leased],
+  laneLease: (lane: LaneName, until: number, at: number, id: LaneItemId) => [
+    LANES[lane].leased,
+    until,
+    at,
+    ...id,
+  ],
+  /** The fire lane's keys by name (a fire's id is `[userId, jobId, suffix]`). */
+  fires: () => [LANES.fire.due],
   fire: (at: number, userId: string, jobId: string, suffix: string) => [
-    "fire",
+    LANES.fire.due,
     at,
     userId,
     jobId,
     suffix,
   ],
-  /**
-   * Fires claimed or being run, by the time the lease runs out (then another instance may take
-   * them): a fire's own time while it is only claimed, its deadline plus margin once started.
-   */
-  leases: () => ["lease"],
+  leases: () => [LANES.fire.leased],
   lease: (until: number, at: number, userId: string, jobId: string, suffix: string) => [
-    "lease",
+    LANES.fire.leased,
     until,
     at,
     userId,
@@ -82,9 +110,9 @@ export const kvKeys = {
   ],
   /** deliveryId → where the delivery is. */
   deliveryRef: (deliveryId: string) => ["delivery_ref", deliveryId],
-  /** Attempts waiting for their time, and attempts in flight (see Dispatcher). */
-  deliveriesDue: () => ["delivery_due"],
-  deliveryLeases: () => ["delivery_lease"],
+  /** Attempts waiting for their time, and attempts in flight (the delivery lane). */
+  deliveriesDue: () => [LANES.delivery.due],
+  deliveryLeases: () => [LANES.delivery.leased],
 
   /** Probe workers (seed 002), and the monitors each checks (see lib/edge/monitor.ts). */
   workers: () => ["worker"],
@@ -95,9 +123,9 @@ export const kvKeys = {
   workerMonitor: (workerId: string, jobId: string) => ["worker_monitor", workerId, jobId],
   /** Bumped (KvU64 sum) with every change to a worker's monitors, so lists can be cached. */
   workerMonitorsRevision: (workerId: string) => ["worker_monitor_rev", workerId],
-  /** Batches of worker results accepted and waiting to be stored as runs (see Dispatcher). */
-  resultsDue: () => ["results_due"],
-  resultLeases: () => ["results_lease"],
+  /** Batches of worker results accepted and waiting to be stored as runs (the results lane). */
+  resultsDue: () => [LANES.results.due],
+  resultLeases: () => [LANES.results.leased],
 
   /** Google service-account keys, sealed (see lib/gcp/credentials.ts). */
   credentialsOf: (userId: string) => ["credential", userId],
@@ -143,9 +171,9 @@ export const kvKeys = {
     deliveryId,
     bodySha256,
   ],
-  /** Actions waiting for their time, and actions in flight (see Dispatcher). */
-  inboundDue: () => ["inbound_due"],
-  inboundLeases: () => ["inbound_lease"],
+  /** Actions waiting for their time, and actions in flight (the inbound lane). */
+  inboundDue: () => [LANES.inbound.due],
+  inboundLeases: () => [LANES.inbound.leased],
 
   // --- Maintenance windows (lib/alerts/maintenance.ts) -----------------------------------
   maintenanceOf: (userId: string) => ["maintenance", userId],
@@ -205,4 +233,84 @@ export const kvKeys = {
     state,
     jobId,
   ],
+
+  // --- Notification channels (lib/alerts/channels/) -------------------------------------
+  /** A user's channels in id order (ids start with their creation time: creation order). */
+  channelsOf: (userId: string) => ["channel", userId],
+  channel: (userId: string, channelId: string) => ["channel", userId, channelId],
+  // --- Status pages (lib/status/) -----------------------------------------------------------
+  /** An owner's status pages in id order (ids start with their creation time). */
+  statusPagesOf: (userId: string) => ["status_page", userId],
+  statusPage: (userId: string, id: string) => ["status_page", userId, id],
+  /**
+   * The same record under its slug, written with it: the public page is one read, and the
+   * key's `versionstamp: null` check makes a slug unique across owners.
+   */
+  statusPageSlug: (slug: string) => ["status_slug", slug],
+  // --- Alerting (lib/alerts/) -------------------------------------------------------------
+  /** A job's alert state (`JobAlertState`): one small record, compare-and-set per decision. */
+  alertState: (userId: string, jobId: string) => ["alert_state", userId, jobId],
+  /**
+   * "Decide (job, interval)" items live in the `alert` lane (LANES above; see lib/alerts/engine.ts): waiting for their time
+   * (`[…due, at, userId, jobId, intervalStart]`, a multi-location interval's deadline), and
+   * leased (`[…lease, until, at, userId, jobId, intervalStart]`): a run writes its item
+   * already leased to its own process, which decides at once; the lane takes over what a dead
+   * process left. A window's end is `[…, userId, jobId, windowEnd, "window"]`.
+   */
+  /** Incidents of an owner; ids sort by the time they opened, so a reverse list is newest first. */
+  incidentsOf: (userId: string) => ["incident", userId],
+  incident: (userId: string, incidentId: string) => ["incident", userId, incidentId],
+  /** Incident ids by state (`open`, `resolved`) → null. */
+  incidentsInState: (userId: string, state: string) => ["incident_state", userId, state],
+  incidentInState: (userId: string, state: string, incidentId: string) => [
+    "incident_state",
+    userId,
+    state,
+    incidentId,
+  ],
+  /**
+   * A job's incidents → `[startedAt, endedAt | null]` (epoch ms): uptime reads only these, and
+   * since a job's incidents follow one another, a reverse list stops at the first that ended
+   * before the range.
+   */
+  incidentsOfJob: (userId: string, jobId: string) => ["incident_job", userId, jobId],
+  incidentOfJob: (userId: string, jobId: string, incidentId: string) => [
+    "incident_job",
+    userId,
+    jobId,
+    incidentId,
+  ],
+  /** Notifications by id (`Notification`, its owner inside). */
+  notification: (notificationId: string) => ["notification", notificationId],
+  /**
+   * The notification outbox is the `notification` lane (LANES above; lib/alerts/notifier.ts):
+   * `[…due, nextAttemptAt, id]` → NotificationRef, leased as `[…lease, until, at, id]`.
+   */
+  notificationsDue: () => [LANES.notification.due],
+  notificationDue: (at: number, notificationId: string) => [
+    LANES.notification.due,
+    at,
+    notificationId,
+  ],
+  notificationLeases: () => [LANES.notification.leased],
+  /**
+   * A job's certificate warnings (`certificate.expiring` notifications, which belong to no
+   * incident) → null, so that they are purged with the job.
+   */
+  certificateNotificationsOfJob: (userId: string, jobId: string) => [
+    "certificate_notification",
+    userId,
+    jobId,
+  ],
+  certificateNotificationOfJob: (userId: string, jobId: string, notificationId: string) => [
+    "certificate_notification",
+    userId,
+    jobId,
+    notificationId,
+  ],
+  /**
+   * Incidents open across every owner (KvU64 read as signed: opening adds 1, resolving or
+   * purging an open one adds 2^64 - 1), so `/metrics` reads one key instead of an index.
+   */
+  openIncidentCount: () => ["incident_open_count"],
 } satisfies Record<string, (...args: never[]) => Deno.KvKey>;

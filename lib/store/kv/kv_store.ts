@@ -1,13 +1,12 @@
 /**
  * Records in Deno KV: jobs (with their scheduler pointer and indexes), runs and API keys.
- * The scheduler's own keys (claims, fires, leases) are handled in `lib/scheduler/`.
+ * The scheduler's claims and the lanes' items are `claims.ts` and `lanes.ts`.
  */
 import { type Clock, systemClock } from "../../clock.ts";
 import { ConflictError, NotFoundError, ValidationError } from "../../errors.ts";
 import type {
   JobChange,
   JobForRun,
-  LeaseRef,
   ListOptions,
   Retention,
   RunCompletion,
@@ -16,6 +15,9 @@ import type {
   StoredJob,
 } from "../store.ts";
 import type { ApiKey, Job, JobQuery, Page, Run, WebhookRecord } from "../types.ts";
+import { claimedFireKeys, dueEntry } from "./claims.ts";
+import type { JobAlertState } from "../../alerts/types.ts";
+import { purgeJobAlerts } from "./alerts.ts";
 import { getMany } from "./get_many.ts";
 import { KvJobSearch, writeJobIndex } from "./job_index.ts";
 import { JOB_PARTS, kvKeys } from "./keys.ts";
@@ -35,16 +37,6 @@ export interface KvStoreOptions {
 
 /** The configuration's defaults: 1000 runs, 30 days. */
 const DEFAULT_RETENTION: Retention = { count: 1000, maxAgeMs: 30 * 86_400_000 };
-
-/** What the scheduler needs to know about a job without reading it. */
-export interface DueEntry {
-  schedule: string;
-  timezone: string;
-  /** Sizes the lease of each fire, so a crashed run is retried soon after its deadline. */
-  timeoutMs: number;
-  /** Fires come this long after each time the schedule names (a heartbeat job's grace). */
-  shiftMs?: number;
-}
 
 const MAX_ATTEMPTS = 20;
 
@@ -100,8 +92,12 @@ export class KvStore implements Store {
       kvKeys.webhookFailing(userId, jobId),
       kvKeys.jobInState(userId, "up", jobId),
       kvKeys.jobInState(userId, "down", jobId),
+      kvKeys.alertState(userId, jobId),
     ];
-    const [job, count, last, stored, webhook, failing, up, down] = await this.kv.getMany(keys);
+    const [job, count, last, stored, webhook, failing, up, down, alert] = await getMany(
+      this.kv,
+      keys,
+    );
     if (!job.value) return null;
     return {
       ...storedJob(
@@ -113,6 +109,10 @@ export class KvStore implements Store {
       webhook: (webhook.value as WebhookRecord | null) ?? null,
       webhookFailingSince: failing.value ? Number((failing.value as Deno.KvU64).value) : null,
       state: up.versionstamp !== null ? "up" : down.versionstamp !== null ? "down" : null,
+      alertState: {
+        state: alert.value as JobAlertState | null,
+        version: alert.versionstamp,
+      },
     };
   }
 
@@ -165,7 +165,9 @@ export class KvStore implements Store {
         .check(due)
         .set(kvKeys.job(userId, jobId), next.job);
       writeMonitors(op, current.value, next.job);
-      for (const lease of next.cancel ?? []) op.delete(lease as Deno.KvKey);
+      for (const at of next.withdrawFires ?? []) {
+        for (const key of claimedFireKeys(at, userId, jobId)) op.delete(key);
+      }
       writeJobIndex(op, current.value, next.job);
       writePingIndex(op, current.value, next.job);
       if (next.firstFireAt !== undefined) {
@@ -202,6 +204,7 @@ export class KvStore implements Store {
         .delete(kvKeys.webhook(userId, jobId))
         .delete(kvKeys.webhookFailing(userId, jobId))
         .delete(kvKeys.jobStats(userId, jobId))
+        .delete(kvKeys.alertState(userId, jobId))
         .set(kvKeys.purge(userId, jobId), true)
         // The chore of removing its runs is queued with the tombstone, so it is never lost.
         .enqueue({ type: "purge" });
@@ -224,6 +227,7 @@ export class KvStore implements Store {
         kvKeys.deliveriesOf(userId, jobId),
         (key) => [kvKeys.deliveryRef(key[4] as string)],
       );
+      removed += await purgeJobAlerts(this.kv, userId, jobId);
       await this.kv.atomic().check(tombstone).delete(tombstone.key)
         .delete(kvKeys.runsAdjust(userId, jobId)).commit();
     }
@@ -257,10 +261,6 @@ export class KvStore implements Store {
 
   recordRun(completion: RunCompletion): Promise<boolean> {
     return this.runs.record(completion);
-  }
-
-  releaseLease(lease: LeaseRef): Promise<void> {
-    return this.runs.release(lease);
   }
 
   pruneRuns(userId: string, jobId: string): Promise<number> {
@@ -354,16 +354,6 @@ export async function collect<T>(iter: Deno.KvListIterator<T>): Promise<Deno.KvE
     throw error;
   }
   return out;
-}
-
-export function dueEntry(job: Job): DueEntry {
-  const entry: DueEntry = {
-    schedule: job.schedule,
-    timezone: job.timezone,
-    timeoutMs: job.timeoutMs,
-  };
-  if (job.heartbeat) entry.shiftMs = job.heartbeat.graceSeconds * 1000;
-  return entry;
 }
 
 function storedJob(job: Job, count: Deno.KvU64 | null, last: Deno.KvU64 | null): StoredJob {

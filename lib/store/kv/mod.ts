@@ -1,12 +1,17 @@
 /** The Deno KV store: every record area over one KV handle. */
 import { systemClock } from "../../clock.ts";
 import type { Stores } from "../stores.ts";
+import { KvChannelStore } from "./channels.ts";
+import { KvClaimStore } from "./claims.ts";
+import { KvAlertStore } from "./alerts.ts";
 import { KvCredentialStore } from "./credentials.ts";
 import { KvInboundStore } from "./inbound.ts";
+import { KvLaneStore } from "./lanes.ts";
 import { KvStore, type KvStoreOptions } from "./kv_store.ts";
 import { KvHeartbeatStore } from "./heartbeats.ts";
 import { KvMaintenanceStore } from "./maintenance.ts";
 import { KvJobStatsStore } from "./stats.ts";
+import { KvStatusPageStore } from "./status_pages.ts";
 import { KvLoginFailureStore, KvSessionStore, KvUserStore } from "./users.ts";
 import { KvWebhookStore } from "./webhooks.ts";
 import { KvWorkerStore } from "./workers.ts";
@@ -16,6 +21,8 @@ export function createKvStores(kv: Deno.Kv, options: KvStoreOptions = {}): Store
   const now = () => clock.now();
   return {
     records: new KvStore(kv, options),
+    lanes: new KvLaneStore(kv),
+    claims: new KvClaimStore(kv),
     workers: new KvWorkerStore(kv),
     webhooks: new KvWebhookStore(kv),
     inbound: new KvInboundStore(kv),
@@ -25,6 +32,9 @@ export function createKvStores(kv: Deno.Kv, options: KvStoreOptions = {}): Store
     credentials: new KvCredentialStore(kv),
     stats: new KvJobStatsStore(kv),
     maintenance: new KvMaintenanceStore(kv),
+    channels: new KvChannelStore(kv),
+    alerts: new KvAlertStore(kv),
+    statusPages: new KvStatusPageStore(kv),
     heartbeats: new KvHeartbeatStore(kv),
   };
 }

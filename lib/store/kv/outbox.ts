@@ -3,7 +3,8 @@
  * queued for its first attempt or already leased to the writing process (which sends it at
  * once). Both layouts are the delivery lane's (see `kvKeys.deliveriesDue`, `deliveryLeases`).
  */
-import type { LeaseRef, OutboxDelivery } from "../store.ts";
+import type { LeaseRef } from "../lanes.ts";
+import type { OutboxDelivery } from "../store.ts";
 import type { Delivery, StoredDeliveryRef } from "../types.ts";
 import { kvKeys } from "./keys.ts";
 

@@ -1,13 +1,15 @@
 /**
  * Writes finished runs in Deno KV (`KvStore.recordRun`), local and workers' alike. Each run is committed together with its
  * job's counters, its up/down state, the release of its lease and its follow-ups (the
- * webhook outbox), in one atomic operation whose first check is "this run does not exist
+ * webhook outbox, the alert decide item), in one atomic operation whose first check is "this run does not exist
  * yet": a fire run twice (after a crash) or a worker's batch sent twice is recorded once.
  * Runs that finish close together share a commit (group commit).
  */
 import type { Clock } from "../../clock.ts";
-import type { LeaseRef, Retention, RunCompletion } from "../store.ts";
+import type { LeaseRef } from "../lanes.ts";
+import type { Retention, RunCompletion } from "../store.ts";
 import type { Run } from "../types.ts";
+import { addDecide } from "./alerts.ts";
 import { GroupCommitter } from "./group_commit.ts";
 import { writeRunState } from "./job_index.ts";
 import { kvKeys } from "./keys.ts";
@@ -67,8 +69,8 @@ export class RunWriter {
     return false;
   }
 
-  /** Drops a lease without a run (the fire was superseded or its job is gone). */
-  async release(lease: LeaseRef): Promise<void> {
+  /** Drops the lease of a run that exists already. */
+  private async release(lease: LeaseRef): Promise<void> {
     await this.kv.delete(lease as Deno.KvKey);
   }
 
@@ -86,6 +88,8 @@ export class RunWriter {
       op.max(kvKeys.jobLast(userId, jobId), BigInt(startedAt));
     }
     if (c.outbox) writeOutbox(op, c.outbox);
+    // One set: the state is decided from it, at once by this process or by the alert lane.
+    if (c.decide) addDecide(op, c.decide);
     for (const guard of c.guards ?? []) op.check(guard as Deno.AtomicCheck);
   }
 

@@ -1,24 +1,19 @@
 /** Webhooks and deliveries in Deno KV. */
 import { ConflictError, NotFoundError } from "../../errors.ts";
-import type { LeaseRef, ListOptions } from "../store.ts";
+import type { LeaseRef } from "../lanes.ts";
+import type { ListOptions } from "../store.ts";
 import type { Delivery, Page, StoredDeliveryRef, WebhookRecord } from "../types.ts";
-import type {
-  AttemptFacts,
-  SaveDeliveryOptions,
-  VersionedDelivery,
-  WebhookStore,
+import {
+  type AttemptFacts,
+  type SaveDeliveryOptions,
+  trimDelivery,
+  type VersionedDelivery,
+  type WebhookStore,
 } from "../webhooks.ts";
 import { GroupCommitter } from "./group_commit.ts";
 import { kvKeys } from "./keys.ts";
 import { collect } from "./kv_store.ts";
 import { addDelivery, deliveryRef, heldDeliveryLease } from "./outbox.ts";
-
-/**
- * Attempts kept on a delivery, and of those the latest that keep their answer's snippet: with
- * the payload's caps this keeps a record within a Deno KV value (64 KiB) whatever it holds.
- */
-const MAX_ATTEMPTS = 20;
-const SNIPPETS_KEPT = 10;
 
 export class KvWebhookStore implements WebhookStore {
   /** Delivery results arriving together share a commit. */
@@ -141,10 +136,6 @@ export class KvWebhookStore implements WebhookStore {
     }
   }
 
-  async releaseLease(lease: LeaseRef): Promise<void> {
-    await this.kv.delete(lease as Deno.KvKey);
-  }
-
   async listDeliveries(
     userId: string,
     jobId: string,
@@ -167,9 +158,7 @@ export class KvWebhookStore implements WebhookStore {
     next: Delivery,
     options: SaveDeliveryOptions = {},
   ): Promise<boolean> {
-    const trimmed = next.attempts.length > SNIPPETS_KEPT
-      ? { ...next, attempts: trimAttempts(next.attempts) }
-      : next;
+    const trimmed = trimDelivery(next);
     const ref = deliveryRef(next);
     const failingKey = kvKeys.webhookFailing(next.userId, next.jobId);
     return await this.committer.commit((op) => {
@@ -188,12 +177,6 @@ export class KvWebhookStore implements WebhookStore {
       else if (options.failing) op.min(failingKey, BigInt(options.failing.since));
     });
   }
-}
-
-function trimAttempts(attempts: Delivery["attempts"]): Delivery["attempts"] {
-  const kept = attempts.slice(-MAX_ATTEMPTS);
-  const firstWithSnippet = kept.length - SNIPPETS_KEPT;
-  return kept.map((a, i) => i < firstWithSnippet && a.response ? { ...a, response: "" } : a);
 }
 
 function deliveryKey(deliveryId: string, ref: StoredDeliveryRef): Deno.KvKey {

@@ -1,0 +1,116 @@
+/**
+ * The contract for alerting's records (issue 12): each job's alert state, incidents, and the
+ * notification outbox with its due index.
+ *
+ * A decision is one compare-and-set on the job's state (`decide`): the new state, the incident
+ * it opens or resolves, the notifications it queues and the decide items it settles, in one
+ * commit, applied only if the state is still as read. Decide items are written with their run
+ * (`RunCompletion.decide`, see lib/alerts/engine.ts); their keys are the store's and the alert
+ * lane's, opaque elsewhere (`LeaseRef`).
+ *
+ * Notifications are written pending, each due at its `nextAttemptAt` in a due index the
+ * notification lane drains (in Deno KV: `["notification_due", at, id]` → `NotificationRef`,
+ * leased under `["notification_lease", until, at, id]`, the Dispatcher's layout).
+ */
+import type { Incident, IncidentState, JobAlertState, Notification } from "../alerts/types.ts";
+import type { DecideRequest, VersionedAlertState } from "./alert_items.ts";
+import type { LeaseRef } from "./lanes.ts";
+import type { ListOptions } from "./store.ts";
+
+export type { DecideRequest, DecideValue, VersionedAlertState } from "./alert_items.ts";
+import type { Job, Page, Run } from "./types.ts";
+
+export interface VersionedIncident {
+  incident: Incident;
+  version: string;
+}
+
+export interface VersionedNotification {
+  notification: Notification;
+  version: string;
+}
+
+/** What a notification's due entry carries: enough for the lane to group without a read. */
+export interface NotificationRef {
+  userId: string;
+  channelId: string;
+  kind: Notification["kind"];
+  incidentIds: string[];
+}
+
+/** One decision, written if the job's state is still as read. */
+export interface AlertDecision {
+  current: VersionedAlertState;
+  next: JobAlertState;
+  /** Decide items it settles: their keys (`decideKey`) or the lane's leases. */
+  settle: LeaseRef[];
+  /** The incident it opens, or the open one it resolves (`current` its read, for the check). */
+  incident?: { next: Incident; current: VersionedIncident | null };
+  /** New notifications, each queued for its `nextAttemptAt`. */
+  notifications?: Notification[];
+  /** Notifications cancelled (as read): their due entries go. */
+  cancel?: { current: VersionedNotification; next: Notification }[];
+  /** Items to queue for later (the end of a maintenance window). */
+  queue?: DecideRequest[];
+}
+
+export interface IncidentQuery extends ListOptions {
+  state?: IncidentState;
+  jobId?: string;
+}
+
+export interface AlertStore {
+  getState(userId: string, jobId: string): Promise<VersionedAlertState>;
+  /** Jobs with their alert states, read together, in the order asked. */
+  decisionFacts(
+    jobs: readonly (readonly [string, string])[],
+  ): Promise<{ job: Job | null; state: VersionedAlertState }[]>;
+  /** A job's runs scheduled in `[from, to)`, oldest first. */
+  runsBetween(userId: string, jobId: string, from: number, to: number): Promise<Run[]>;
+  /** Where a decide item lives when written with its run or queued (what `settle` names). */
+  decideKey(request: DecideRequest): LeaseRef;
+  /** Writes a decision if the state (and the incident, notifications read) are unchanged. */
+  decide(decision: AlertDecision): Promise<boolean>;
+  /** Drops a decide item's lease or key with nothing else to write (decided already). */
+  settle(refs: LeaseRef[]): Promise<void>;
+
+  getIncident(userId: string, incidentId: string): Promise<VersionedIncident | null>;
+  /** Newest first; `state` and `jobId` filter. */
+  listIncidents(userId: string, query: IncidentQuery): Promise<Page<Incident>>;
+  /** A job's incidents whose span overlaps `[from, to)` (open ones reach to now), oldest first. */
+  incidentsBetween(userId: string, jobId: string, from: number, to: number): Promise<Incident[]>;
+  /**
+   * Writes an incident's change (an acknowledgement, an operator's update) if unchanged since
+   * read, with the notifications it cancels; false when something changed meanwhile.
+   */
+  saveIncident(
+    current: VersionedIncident,
+    next: Incident,
+    cancel?: { current: VersionedNotification; next: Notification }[],
+  ): Promise<boolean>;
+
+  /** Notifications waiting in the due index with `nextAttemptAt` before `before`, soonest first. */
+  dueNotifications(before: number, limit: number): Promise<{ at: number; id: string }[]>;
+  /** Notifications by id, in the order asked (null where none). */
+  getNotifications(ids: readonly string[]): Promise<(VersionedNotification | null)[]>;
+  /**
+   * Writes a notification's new state if unchanged since read, moving its due entry to
+   * `next.nextAttemptAt` (none when null) and releasing `lease` (the lane's) with it.
+   */
+  saveNotification(
+    current: VersionedNotification,
+    next: Notification,
+    options?: { lease?: LeaseRef },
+  ): Promise<boolean>;
+  /**
+   * Writes several notifications' changes at once (at most 90), each if unchanged since read,
+   * moving their due entries, and ends `leases` in the same commit: all or nothing. Answers
+   * the version every written record now has, or null when one had changed.
+   */
+  saveNotifications(
+    changes: readonly { current: VersionedNotification; next: Notification }[],
+    options?: { leases?: readonly LeaseRef[] },
+  ): Promise<string | null>;
+  /** Incidents open now across every owner (for `/metrics`). */
+  countOpenIncidents(): Promise<number>;
+}

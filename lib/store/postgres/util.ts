@@ -1,0 +1,86 @@
+/** Small pieces every Postgres store area shares: cursors, versions, lease refs, errors. */
+import { ValidationError } from "../../errors.ts";
+import type { LaneItemId, LaneName, LeaseRef } from "../lanes.ts";
+import type postgres from "postgres";
+
+/** A transaction's handle, or the pool: both run queries. */
+export type Tx = postgres.Sql | postgres.TransactionSql;
+
+/** A page cursor: the sort key of the last row shown, opaque to callers. */
+export function encodeCursor(key: readonly (string | number)[]): string {
+  return btoa(JSON.stringify(key)).replaceAll("+", "-").replaceAll("/", "_").replaceAll("=", "");
+}
+
+export function decodeCursor(cursor: string | undefined, parts: number): unknown[] | null {
+  if (cursor === undefined) return null;
+  try {
+    const key = JSON.parse(atob(cursor.replaceAll("-", "+").replaceAll("_", "/")));
+    if (
+      Array.isArray(key) && key.length === parts &&
+      key.every((k) => typeof k === "string" || typeof k === "number")
+    ) return key;
+  } catch {
+    // Reported below.
+  }
+  throw new ValidationError("cursor is not a cursor this API returned", "cursor");
+}
+
+/**
+ * A record for a `json` column, sent as `json` (oid 114). Records are kept as json, not jsonb:
+ * jsonb refuses "\u0000", which a binary answer's first bytes, kept as text, may well hold.
+ */
+export function asJson(tx: Tx, value: unknown): postgres.Parameter {
+  return tx.typed(value as never, 114);
+}
+
+/**
+ * Text for a text column of seed 002's tables, which cannot hold U+0000 at all: it is dropped
+ * there (the record itself, kept as json, keeps it).
+ */
+export function seedText<T extends string | null>(text: T): T {
+  return (text === null ? null : text.replaceAll("\u0000", "")) as T;
+}
+
+/** The next version of the one sequence every compare-and-set row uses. */
+export async function nextVersion(tx: Tx): Promise<number> {
+  const [row] = await tx`select nextval('public.hibiki_version') as v`;
+  return Number(row.v);
+}
+
+/** A lane item's id as its column holds it. */
+export function itemKey(id: LaneItemId): string {
+  return JSON.stringify(id);
+}
+
+/** The lease of a lane item: the row's key while it is leased (`until` > 0). */
+export function leaseRef(lane: LaneName, until: number, at: number, id: LaneItemId): LeaseRef {
+  return ["pg", lane, until, at, itemKey(id)];
+}
+
+/** Ends a lease: deletes the leased row it names. */
+export async function releaseLease(tx: Tx, ref: LeaseRef): Promise<void> {
+  const [tag, lane, until, at, item] = ref as [string, string, number, number, string];
+  if (tag !== "pg") throw new TypeError("Cannot release a lease another store issued");
+  await tx`delete from public.hibiki_lane_items
+    where lane = ${lane} and until = ${until} and at = ${at} and item_id = ${item}`;
+}
+
+/** Whether a Postgres error is a unique violation (a row with that key exists). */
+export function isUniqueViolation(error: unknown): boolean {
+  return (error as { code?: string })?.code === "23505";
+}
+
+/** The page of `rows` (one more than `limit` fetched) and the cursor after it. */
+export function page<R, T>(
+  rows: readonly R[],
+  limit: number,
+  value: (row: R) => T,
+  key: (row: R) => (string | number)[],
+): { values: T[]; cursor: string | null } {
+  const shown = rows.slice(0, limit);
+  const more = rows.length > limit && shown.length > 0;
+  return {
+    values: shown.map(value),
+    cursor: more ? encodeCursor(key(shown[shown.length - 1])) : null,
+  };
+}
