@@ -10,7 +10,7 @@
  * only reads and advances it.
  */
 import type { Lease } from "./lanes.ts";
-import type { FireValue, Run } from "./types.ts";
+import type { FireValue, Job, Run } from "./types.ts";
 
 export interface DueJob {
   userId: string;
@@ -54,4 +54,9 @@ export interface ClaimStore {
    * (Deno KV's queue), sent after those delays only if the claims commit.
    */
   claim(claims: readonly FireClaim[], wakeAfterMs: readonly number[]): Promise<Lease[][] | null>;
+}
+
+/** How long after each time its schedule names a job fires (`DueJob.shiftMs`): a heartbeat's grace. */
+export function fireShiftMs(job: Job): number {
+  return job.heartbeat ? job.heartbeat.graceSeconds * 1000 : 0;
 }

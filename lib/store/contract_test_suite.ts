@@ -924,6 +924,33 @@ export function storeContract(
       },
     );
 
+    await step(
+      t,
+      "a heartbeat's due entry carries its grace as the fires' shift, kept as claims move it",
+      async (s) => {
+        const job = makeJob({
+          type: "heartbeat",
+          heartbeat: {
+            graceSeconds: 90,
+            sealedToken: "v1.x.y",
+            tokenHash: "34".repeat(32),
+            checksFrom: T0,
+          },
+        });
+        await s.records.createJob(job, T0 + 1000);
+        const [due] = await s.claims.listDue(T0 + 90_000, 10);
+        assert.equal(due.shiftMs, 90_000);
+        const claim: FireClaim = { due, fires: [], fire: FIRE, missed: [], nextAt: T0 + 2000 };
+        assert.ok(await s.claims.claim([claim], []));
+        assert.equal((await s.claims.getDue("default", job.id))?.shiftMs, 90_000);
+        await s.records.updateJob("default", job.id, (j) => ({
+          job: { ...j, heartbeat: { ...j.heartbeat!, graceSeconds: 30 } },
+          firstFireAt: T0 + 3000,
+        }));
+        assert.equal((await s.claims.getDue("default", job.id))?.shiftMs, 30_000);
+      },
+    );
+
     await step(t, "a fire held ahead is started once, on its claim's version", async (s) => {
       const { job, leases } = await claimed(s, [T0 + 1000]);
       const item = { at: T0 + 1000, id: ["default", job.id, "local"], value: FIRE };

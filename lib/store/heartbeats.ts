@@ -38,7 +38,10 @@ export interface HeartbeatStore {
    * write ping after ping on them, reading again only when a write is refused.
    */
   pingFacts(tokenHash: string, job: { userId: string; jobId: string }): Promise<PingFacts>;
-  /** Marks a start at `at` (epoch ms), replacing any earlier one; it expires after START_TTL_MS. */
+  /**
+   * Marks a start at `at` (epoch ms), replacing any earlier one. One older than START_TTL_MS
+   * ends no run (the ping receiver checks); a store may also drop it then (Deno KV expires it).
+   */
   markStart(userId: string, jobId: string, at: number): Promise<void>;
   /** Removes the start mark if it is still the one made at `at` (a newer start stays). */
   clearStart(userId: string, jobId: string, at: number): Promise<void>;

@@ -45,6 +45,8 @@ create table if not exists public.hibiki_due (
   schedule text not null,
   timezone text not null,
   timeout_ms bigint not null,
+  -- Fires come this long after each time the schedule names (a heartbeat job's grace).
+  shift_ms bigint not null default 0,
   version bigint not null,
   primary key (user_id, job_id)
 );
@@ -267,6 +269,25 @@ create table if not exists public.hibiki_inbound_seen (
 );
 create index if not exists hibiki_inbound_seen_expires on public.hibiki_inbound_seen (expires_at);
 
+-- Heartbeat jobs (lib/store/heartbeats.ts): a ping token's SHA-256 → its job, written in the
+-- job's own transaction; a job's pending `/start` (epoch ms). A ping written on facts read
+-- earlier checks their versions (a row's absence too) in its run's transaction.
+create table if not exists public.hibiki_ping_tokens (
+  token_hash text primary key,
+  user_id text not null,
+  job_id text not null,
+  enabled boolean not null,
+  version bigint not null
+);
+
+create table if not exists public.hibiki_ping_starts (
+  user_id text not null,
+  job_id text not null,
+  at bigint not null,
+  version bigint not null,
+  primary key (user_id, job_id)
+);
+
 -- Applied migrations of this folder (`supabase db push` keeps its own list as well).
 create table if not exists public.hibiki_schema_migrations (
   version text primary key,
@@ -284,7 +305,8 @@ begin
     'hibiki_login_failures', 'hibiki_channels', 'hibiki_maintenance',
     'hibiki_maintenance_cuts', 'hibiki_inbound_hooks', 'hibiki_inbound_events',
     'hibiki_inbound_seen', 'hibiki_alert_states', 'hibiki_incidents',
-    'hibiki_notifications', 'hibiki_status_pages', 'hibiki_schema_migrations'
+    'hibiki_notifications', 'hibiki_status_pages', 'hibiki_ping_tokens',
+    'hibiki_ping_starts', 'hibiki_schema_migrations'
   ] loop
     execute format('alter table public.%I enable row level security', t);
   end loop;

@@ -7,7 +7,7 @@
  * carries that operation's versionstamp as `Lease.ahead`: starting a fire is then one
  * compare-and-set with no read.
  */
-import type { ClaimStore, DueJob, FireClaim } from "../claims.ts";
+import { type ClaimStore, type DueJob, type FireClaim, fireShiftMs } from "../claims.ts";
 import type { Lease } from "../lanes.ts";
 import type { Job } from "../types.ts";
 import { kvKeys } from "./keys.ts";
@@ -28,7 +28,8 @@ export function dueEntry(job: Job): DueEntry {
     timezone: job.timezone,
     timeoutMs: job.timeoutMs,
   };
-  if (job.heartbeat) entry.shiftMs = job.heartbeat.graceSeconds * 1000;
+  const shiftMs = fireShiftMs(job);
+  if (shiftMs > 0) entry.shiftMs = shiftMs;
   return entry;
 }
 

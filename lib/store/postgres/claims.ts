@@ -97,7 +97,7 @@ export class PgClaimStore implements ClaimStore {
 }
 
 function dueJob(row: Record<string, unknown>): DueJob {
-  return {
+  const due: DueJob = {
     userId: row.user_id as string,
     jobId: row.job_id as string,
     at: row.at as number,
@@ -106,4 +106,7 @@ function dueJob(row: Record<string, unknown>): DueJob {
     timeoutMs: row.timeout_ms as number,
     version: String(row.version),
   };
+  const shiftMs = row.shift_ms as number;
+  if (shiftMs > 0) due.shiftMs = shiftMs;
+  return due;
 }

@@ -2,6 +2,7 @@
 import type { Stores } from "../stores.ts";
 import { PgAlertStore } from "./alerts.ts";
 import { PgClaimStore } from "./claims.ts";
+import { PgHeartbeatStore } from "./heartbeats.ts";
 import { PgInboundStore } from "./inbound.ts";
 import type { Sql } from "./connect.ts";
 import { PgLaneStore } from "./lanes.ts";
@@ -36,5 +37,6 @@ export function createPostgresStores(sql: Sql, options: PgStoreOptions = {}): St
     channels: new PgChannelStore(sql),
     alerts: new PgAlertStore(sql),
     statusPages: new PgStatusPageStore(sql),
+    heartbeats: new PgHeartbeatStore(sql),
   };
 }

@@ -19,9 +19,11 @@ import type {
 } from "../store.ts";
 import type { ApiKey, Job, JobQuery, Page, Run, WebhookRecord } from "../types.ts";
 import { parseRunId } from "../run_id.ts";
+import { fireShiftMs } from "../claims.ts";
 import type { Sql } from "./connect.ts";
 import type { VersionedAlertState } from "../alert_items.ts";
 import { addDecide, purgeJobAlerts } from "./alerts.ts";
+import { checkGuards, writePingIndex } from "./heartbeats.ts";
 import { writeMonitors } from "./monitors.ts";
 import { writeOutbox } from "./outbox.ts";
 import {
@@ -51,6 +53,9 @@ const HIGHEST = "\u{10FFFF}";
 
 type Row = Record<string, unknown>;
 
+/** Rolls back a run whose guards no longer hold. */
+class Refused extends Error {}
+
 export class PgStore implements Store {
   private readonly clock: Clock;
   private readonly retention: Retention;
@@ -69,6 +74,7 @@ export class PgStore implements Store {
         await writeWords(tx, null, job);
         if (firstFireAt !== null) await writeDue(tx, job, firstFireAt);
         await writeMonitors(tx, null, job);
+        await writePingIndex(tx, null, job);
       });
     } catch (error) {
       if (isUniqueViolation(error)) {
@@ -134,6 +140,7 @@ export class PgStore implements Store {
         where user_id = ${userId} and id = ${jobId}`;
       await writeWords(tx, before, after);
       await writeMonitors(tx, before, after);
+      await writePingIndex(tx, before, after);
       const withdraw = next.withdrawFires ?? [];
       if (withdraw.length > 0) {
         const item = JSON.stringify([userId, jobId, "local"]);
@@ -162,6 +169,7 @@ export class PgStore implements Store {
       await tx`delete from public.hibiki_alert_states
         where user_id = ${userId} and job_id = ${jobId}`;
       await writeMonitors(tx, row.job as Job, null);
+      await writePingIndex(tx, row.job as Job, null);
       // Its runs and deliveries go later, in batches (`purgeDeletedJobs`).
       await tx`insert into public.hibiki_purges (user_id, job_id) values (${userId}, ${jobId})
         on conflict do nothing`;
@@ -227,6 +235,7 @@ export class PgStore implements Store {
   async recordRun(c: RunCompletion): Promise<boolean> {
     const { userId, jobId } = c.run;
     const written = await this.sql.begin(async (tx) => {
+      // Inside: a ping's facts must still hold at its commit (see `checkGuards`).
       // Another copy of this run writing at once waits here for it, then finds it.
       const inserted = await tx`insert into public.hibiki_runs
           (user_id, job_id, scheduled_at, suffix, status, run)
@@ -247,10 +256,15 @@ export class PgStore implements Store {
             else last_run_at end,
           state = coalesce(${state}, state)
         where user_id = ${userId} and id = ${jobId}`;
+      // The facts a ping went by changed: nothing of it is written, the caller reads again.
+      if (c.guards && !(await checkGuards(tx, c.guards))) throw new Refused();
       if (c.outbox) await writeOutbox(tx, c.outbox);
       // The state is decided from it, at once by this process or by the alert lane.
       if (c.decide) await addDecide(tx, c.decide);
       return true;
+    }).catch((error) => {
+      if (error instanceof Refused) return false;
+      throw error;
     });
     if (written) this.maybePrune(c);
     return written;
@@ -377,12 +391,13 @@ function storedJob(row: Row): StoredJob {
 async function writeDue(tx: Tx, job: Job, at: number): Promise<void> {
   const version = await nextVersion(tx);
   await tx`insert into public.hibiki_due
-      (user_id, job_id, at, schedule, timezone, timeout_ms, version)
+      (user_id, job_id, at, schedule, timezone, timeout_ms, shift_ms, version)
     values (${job.userId}, ${job.id}, ${at}, ${job.schedule}, ${job.timezone},
-      ${job.timeoutMs}, ${version})
+      ${job.timeoutMs}, ${fireShiftMs(job)}, ${version})
     on conflict (user_id, job_id) do update set at = excluded.at,
       schedule = excluded.schedule, timezone = excluded.timezone,
-      timeout_ms = excluded.timeout_ms, version = excluded.version`;
+      timeout_ms = excluded.timeout_ms, shift_ms = excluded.shift_ms,
+      version = excluded.version`;
 }
 
 /** Keeps the search index's words of a job in step with its name. */
