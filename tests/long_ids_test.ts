@@ -45,9 +45,11 @@ async function withLogs<T>(work: () => Promise<T>): Promise<T> {
 
 Deno.test("a 3,000-character id in the path of any API route is 404 in the API's envelope", async () => {
   await using t = await TestSystem.start({ env: { PINGMON_WORKER_API_KEY: WORKER_KEY } });
-  // The admin pages and the public status pages answer HTML: tests of their own below.
+  // The admin pages and the public status pages answer HTML, pings plain text: tests of their
+  // own below.
   const routes = routesWithIds(t).filter((r) =>
-    !r.path.startsWith("/admin") && !r.path.startsWith("/status/")
+    !r.path.startsWith("/admin") && !r.path.startsWith("/status/") &&
+    !r.path.startsWith("/ping/")
   );
   // The families the table must reach, so a change in routing cannot empty it unnoticed.
   for (const family of ["jobs", "keys", "workers", "credentials", "hooks", "webhooks"]) {
@@ -133,6 +135,19 @@ Deno.test("a 3,000-character slug or job id on a public status page answers 404"
       const response = await t.system.app.request(path, { method });
       await response.body?.cancel();
       assert.equal(response.status, 404, `${method} ${path.slice(0, 60)}`);
+    }
+  });
+});
+
+Deno.test("a 3,000-character ping token is a plain 404, on every ping route, and never logged", async () => {
+  await using t = await TestSystem.start();
+  const routes = routesWithIds(t).filter((r) => r.path.startsWith("/ping/"));
+  assert.ok(routes.length >= 2, "the ping routes are in the table");
+  await withLogs(async () => {
+    for (const { method, path } of routes) {
+      const answer = await t.system.app.request(path, { method });
+      assert.equal(answer.status, 404, `${method} ${path.slice(0, 40)}`);
+      assert.equal(await answer.text(), "Not found");
     }
   });
 });
