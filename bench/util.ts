@@ -7,7 +7,7 @@ import type { Clock } from "../lib/clock.ts";
 import { type Config, parseConfig } from "../lib/config.ts";
 import { randomBytes } from "../lib/crypto.ts";
 import { Metrics } from "../lib/metrics.ts";
-import { createKvStores } from "../lib/store/kv/mod.ts";
+import { createKvStores, kvStores } from "../lib/store/kv/mod.ts";
 import type { Stores } from "../lib/store/stores.ts";
 import { nextFireTimes, parseSchedule } from "../lib/schedule/schedule.ts";
 import type { Store } from "../lib/store/store.ts";
@@ -219,7 +219,7 @@ export async function openEnv(
   const kv = await Deno.openKv(kvPath);
   const metrics = new Metrics();
   const masterKey = randomBytes(32);
-  const system = createSystem(kv, config, {
+  const system = createSystem(kvStores(kv), config, {
     queueWakeups: false,
     clock: options.clock,
     metrics,

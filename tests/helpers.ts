@@ -9,6 +9,7 @@ import { ManualClock } from "../lib/clock.ts";
 import { parseConfig } from "../lib/config.ts";
 import { probe, type ProbeRequest, type ProbeResult } from "../lib/net/probe.ts";
 import { createSystem, type System } from "../system.ts";
+import { kvStores } from "../lib/store/kv/mod.ts";
 import { openKv } from "../lib/store/kv/open_kv.ts";
 import type { ApiKey, JobView, Scope } from "../lib/store/types.ts";
 import type { NotifySend } from "../lib/alerts/types.ts";
@@ -95,7 +96,7 @@ export class TestSystem {
     const clock = new ManualClock(options.now ?? T0);
     const answer = options.probe ?? (() => okProbe());
     let harness: TestSystem | null = null;
-    const system = createSystem(kv, config, {
+    const system = createSystem(kvStores(kv), config, {
       clock,
       queueWakeups: false,
       probe: (request, probeOptions) => {

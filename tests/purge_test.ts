@@ -3,12 +3,13 @@ import { parseConfig } from "../lib/config.ts";
 import { kvKeys } from "../lib/store/kv/keys.ts";
 import type { JobView } from "../lib/store/types.ts";
 import { createSystem } from "../system.ts";
+import { kvStores } from "../lib/store/kv/mod.ts";
 import { callApp, expectStatus, okProbe, ROOT_KEY } from "./helpers.ts";
 
 Deno.test("deleting a job queues the removal of its runs, which the queue listener carries out", async () => {
   const kv = await Deno.openKv(":memory:");
   const config = parseConfig({ HIBIKI_KV_PATH: ":memory:", HIBIKI_API_KEY: ROOT_KEY });
-  const system = createSystem(kv, config, {
+  const system = createSystem(kvStores(kv), config, {
     queueWakeups: false,
     probe: () => Promise.resolve(okProbe()),
   });
