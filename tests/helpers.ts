@@ -12,7 +12,7 @@ import { probe, type ProbeRequest, type ProbeResult } from "../lib/net/probe.ts"
 import { createSystem, type System } from "../system.ts";
 import { kvStores } from "../lib/store/kv/mod.ts";
 import { openKv } from "../lib/store/kv/open_kv.ts";
-import { postgresStores } from "../lib/store/postgres/mod.ts";
+import { postgresStores, type Sql } from "../lib/store/postgres/mod.ts";
 import type { StoreFactory } from "../lib/store/stores.ts";
 import { emptyDatabase } from "./postgres_database.ts";
 import type { ApiKey, JobView, Scope } from "../lib/store/types.ts";
@@ -99,6 +99,8 @@ export interface TestSystemOptions {
   calendar?: MaintenanceCalendar;
   /** A Deno KV file instead of `:memory:` (two systems may share one, as two processes do). */
   kvPath?: string;
+  /** On Postgres: another system's database (two systems share it, as two processes do). */
+  sharing?: TestSystem;
   /** The master key (32 bytes); systems sharing a KV file need the same one. Random if absent. */
   masterKey?: Uint8Array;
 }
@@ -113,6 +115,8 @@ export class TestSystem {
     private readonly openKv: Deno.Kv | null,
     readonly clock: ManualClock,
     private readonly close: () => Promise<void>,
+    /** The Postgres pool under the system; null on KV. */
+    readonly sql: Sql | null,
   ) {}
 
   /** The Deno KV under the system; a Postgres system has none (see `kvOnlyTest`). */
@@ -125,11 +129,19 @@ export class TestSystem {
     let stores: StoreFactory;
     let kv: Deno.Kv | null = null;
     let close: () => Promise<void>;
+    let sql: Sql | null = null;
     if (options.store === "postgres") {
       if (options.kvPath) throw new Error("Cannot share a KV file on Postgres: omit kvPath");
-      const db = await emptyDatabase();
-      stores = postgresStores(db.sql);
-      close = async () => await db[Symbol.asyncDispose]();
+      if (options.sharing) {
+        if (!options.sharing.sql) throw new Error("Cannot share a database: that system is on KV");
+        sql = options.sharing.sql;
+        close = () => Promise.resolve();
+      } else {
+        const db = await emptyDatabase();
+        sql = db.sql;
+        close = async () => await db[Symbol.asyncDispose]();
+      }
+      stores = postgresStores(sql);
     } else {
       // A shared file is opened as main.ts opens it: writes that lose the file lock are retried.
       const opened = options.kvPath ? await openKv(options.kvPath) : await Deno.openKv(":memory:");
@@ -166,7 +178,7 @@ export class TestSystem {
       calendar: options.calendar,
       masterKey: options.masterKey,
     });
-    harness = new TestSystem(system, kv, clock, close);
+    harness = new TestSystem(system, kv, clock, close, sql);
     return harness;
   }
 
