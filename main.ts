@@ -1,12 +1,18 @@
 /**
  * Hibiki's composition root: configuration → store → system → HTTP server, the minute
- * cron tick and the Deno KV queue listener. Nothing else lives here.
+ * cron tick and the wake-ups between processes. The store is Postgres when DATABASE_URL is
+ * set (migrated at start, under an advisory lock), else the Deno KV file. Nothing else lives
+ * here.
  */
 import { dirname } from "node:path";
 import { ConfigError, parseConfig } from "./lib/config.ts";
 import { dataPathProblem } from "./lib/data_path_access.ts";
 import { loadMasterKey } from "./lib/master_key.ts";
 import { openKv } from "./lib/store/kv/open_kv.ts";
+import { kvStores, KvWakeups } from "./lib/store/kv/mod.ts";
+import { connectPostgres, migrate, PgWakeups, postgresStores } from "./lib/store/postgres/mod.ts";
+import type { StoreFactory } from "./lib/store/stores.ts";
+import type { Wakeups } from "./lib/store/wakeups.ts";
 import { startNotes } from "./lib/start_log.ts";
 import { createSystem } from "./system.ts";
 
@@ -14,7 +20,7 @@ let config;
 let masterKey;
 try {
   config = parseConfig(Deno.env.toObject());
-  const kvPathProblem = dataPathProblem("HIBIKI_KV_PATH", config.kvPath);
+  const kvPathProblem = config.database ? null : dataPathProblem("HIBIKI_KV_PATH", config.kvPath);
   if (kvPathProblem) throw new ConfigError(`Cannot start: ${kvPathProblem}`);
   const master = await loadMasterKey(config);
   if (master.warning) console.warn(`Warning: ${master.warning}`);
@@ -27,11 +33,32 @@ try {
   throw error;
 }
 
-if (config.kvPath !== null && config.kvPath !== ":memory:") {
-  await Deno.mkdir(dirname(config.kvPath), { recursive: true });
+let stores: StoreFactory;
+let wakeups: Wakeups;
+let closeStore: () => Promise<void>;
+if (config.database) {
+  const sql = connectPostgres(config.database.url, { prepare: config.database.prepare });
+  try {
+    const applied = await migrate(sql);
+    if (applied.length > 0) console.log(`Applied database migrations ${applied.join(", ")}`);
+  } catch (error) {
+    // Unreachable, refused or not allowed: a setup problem to state, not a crash to trace.
+    console.error(`Cannot prepare the database at DATABASE_URL: ${(error as Error).message}`);
+    Deno.exit(1);
+  }
+  stores = postgresStores(sql);
+  wakeups = new PgWakeups(sql, { listen: config.database.listen });
+  closeStore = () => sql.end({ timeout: 5 });
+} else {
+  if (config.kvPath !== null && config.kvPath !== ":memory:") {
+    await Deno.mkdir(dirname(config.kvPath), { recursive: true });
+  }
+  const kv = await openKv(config.kvPath ?? undefined);
+  stores = kvStores(kv);
+  wakeups = new KvWakeups(kv);
+  closeStore = () => Promise.resolve(kv.close());
 }
-const kv = await openKv(config.kvPath ?? undefined);
-const system = createSystem(kv, config, { masterKey });
+const system = createSystem(stores, config, { masterKey, wakeups });
 
 // Deno.cron must be registered at the top level of the main module. The process also ticks
 // on its own at :30 of each minute; this one does the work only if that one did not.
@@ -39,9 +66,7 @@ Deno.cron("hibiki-tick", "* * * * *", async () => {
   await system.cronTick();
 });
 
-system.setQueueListening(true);
-kv.listenQueue((message) => system.onQueueMessage(message))
-  .finally(() => system.setQueueListening(false));
+system.listen();
 
 let server: Deno.HttpServer<Deno.NetAddr>;
 try {
@@ -74,7 +99,7 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
     console.log(`Received ${signal}: stopping after runs in flight`);
     await server.shutdown();
     await system.stop();
-    kv.close();
+    await closeStore();
     Deno.exit(0);
   });
 }

@@ -1,5 +1,6 @@
 /**
- * Hibiki's composition root: builds the whole program over one Deno KV store. `main.ts`, the
+ * Hibiki's composition root: builds the whole program over one store (Deno KV or Postgres,
+ * given as a `StoreFactory`) and its wake-ups between processes (`Wakeups`). `main.ts`, the
  * tests and the benchmark all build the same system through this, so they exercise what runs
  * in production. It sits beside `main.ts`, not in `lib/`, because it mounts `routes/`: the
  * domain in `lib/` never imports its HTTP surface.
@@ -42,7 +43,8 @@ import { CredentialService, ENV_CREDENTIAL_ID } from "./lib/gcp/credentials.ts";
 import { DEFAULT_USER } from "./lib/auth.ts";
 import { JobStats } from "./lib/stats/job_stats.ts";
 import { closeOutbound } from "./lib/net/outbound.ts";
-import { createKvStores } from "./lib/store/kv/mod.ts";
+import type { StoreFactory } from "./lib/store/stores.ts";
+import type { Wakeups } from "./lib/store/wakeups.ts";
 import { createWebhooks } from "./lib/webhooks/feature.ts";
 import { ChannelService } from "./lib/alerts/channel_service.ts";
 import { createNotifySend } from "./lib/alerts/channels/notify_send.ts";
@@ -70,6 +72,12 @@ export interface SystemOptions {
   post?: (request: ProbeRequest, options: ProbeOptions) => Promise<ProbeResult>;
   /** Wake dispatchers through the KV queue too (on by default, off in unit tests). */
   queueWakeups?: boolean;
+  /**
+   * Wake-ups and chores from other processes (the Deno KV queue, or Postgres `LISTEN`):
+   * listened to once `listen` is called. Tests without one hand messages to `onQueueMessage`
+   * themselves.
+   */
+  wakeups?: Wakeups;
   /** Jitter of webhook and relay retries in [-1, 1); tests pin it. */
   retryJitter?: () => number;
   /** Sends to notification channels (lib/alerts/channels/notify_send.ts); tests may replace it. */
@@ -95,13 +103,15 @@ export interface System {
   app: Hono;
   /** The `Deno.cron` minute tick: claims fires unless the process's own tick just did. */
   cronTick: () => Promise<TickReport | null>;
-  /** Handles one Deno KV queue message. */
+  /** Handles one wake-up or chore message (lib/queue.ts). */
   onQueueMessage: (message: unknown) => Promise<void>;
-  /** Marks the queue listener as running (for /healthz). */
+  /** Marks the queue listener as running (for /healthz), when there is no `wakeups`. */
   setQueueListening: (listening: boolean) => void;
+  /** Listens to `wakeups`, handing each message to `onQueueMessage` (main.ts, once). */
+  listen: () => void;
   /** Starts the lanes' loops and claims fires at once (no waiting for the first tick). */
   start: () => Promise<void>;
-  /** Stops the loops and waits for the work in flight. */
+  /** Stops the loops and the listening, and waits for the work in flight. */
   stop: () => Promise<void>;
   /** The durable lanes, drained by tests and benchmarks instead of waiting for a second. */
   lanes: Lanes;
@@ -121,13 +131,17 @@ export interface Lanes {
   notifications: Dispatcher<NotificationRef>;
 }
 
-export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions = {}): System {
+export function createSystem(
+  storeFactory: StoreFactory,
+  config: Config,
+  options: SystemOptions = {},
+): System {
   const clock = options.clock ?? systemClock;
   const metrics = options.metrics ?? new Metrics();
   const masterKey = options.masterKey ?? randomBytes(32);
   const box = new SecretBox(masterKey);
 
-  const stores = createKvStores(kv, { clock, retention: config.runRetention });
+  const stores = storeFactory({ clock, retention: config.runRetention });
   const { records: store, webhooks: webhookStore, workers } = stores;
   const stats = new JobStats(stores.stats, clock);
 
@@ -319,7 +333,7 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
     metrics,
     clock,
     rootApiKey: config.rootApiKey,
-    queueListening: () => queueListening,
+    queueListening: () => options.wakeups?.listening() ?? queueListening,
     openIncidents: () => stores.alerts.countOpenIncidents(),
     admin: {
       store,
@@ -344,19 +358,21 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
   const purge = async () => {
     await store.purgeDeletedJobs();
   };
+  const onQueueMessage = (message: unknown) =>
+    handleQueueMessage(message, {
+      wake: async () => {
+        await Promise.all(allLanes.map((lane) => lane.drain()));
+      },
+      purge,
+    });
   return {
     app,
     cronTick: () => scheduler.cronTick(),
-    onQueueMessage: (message) =>
-      handleQueueMessage(message, {
-        wake: async () => {
-          await Promise.all(allLanes.map((lane) => lane.drain()));
-        },
-        purge,
-      }),
+    onQueueMessage,
     setQueueListening: (listening) => {
       queueListening = listening;
     },
+    listen: () => options.wakeups?.listen(onQueueMessage),
     start: async () => {
       scheduler.startTicking();
       for (const lane of allLanes) lane.start();
@@ -366,6 +382,7 @@ export function createSystem(kv: Deno.Kv, config: Config, options: SystemOptions
     },
     stop: async () => {
       scheduler.stopTicking();
+      await options.wakeups?.close();
       await Promise.all(allLanes.map((lane) => lane.stop()));
       await stats.stop();
       closeOutbound();

@@ -10,7 +10,6 @@ import {
   duplicateRuns,
   iso,
   lagMonitor,
-  listAllRuns,
   makeJob,
   maxOf,
   minuteTicker,
@@ -32,7 +31,7 @@ const WAIT_AFTER_MS = 30_000;
 export async function burst({ log }: ScenarioOptions): Promise<ScenarioResult> {
   const target = await startTarget();
   const env = await openEnv("burst");
-  const { system, kv, metrics } = env;
+  const { system, metrics } = env;
   try {
     const budget = 3_000 + JOBS / 1.5;
     const fireAt = Math.ceil((Date.now() + budget + START_BEFORE_MS) / 60_000) * 60_000;
@@ -61,7 +60,7 @@ export async function burst({ log }: ScenarioOptions): Promise<ScenarioResult> {
     const lagSamples = lag.stop();
     log(`all recorded ${done() ? "" : "NOT "}by ${doneAt - fireAt} ms after the boundary`);
 
-    const runs = (await listAllRuns(kv)).filter((r) => Date.parse(r.scheduledAt) === fireAt);
+    const runs = (await env.allRuns()).filter((r) => Date.parse(r.scheduledAt) === fireAt);
     const started = runs.filter((r) => r.startedAt !== null).map((r) => Date.parse(r.startedAt!));
     const finished = runs.filter((r) => r.finishedAt !== null).map((r) =>
       Date.parse(r.finishedAt!)

@@ -6,7 +6,7 @@
  *   become runs of their jobs.
  */
 import { parseConfig } from "../lib/config.ts";
-import { createKvStores } from "../lib/store/kv/mod.ts";
+import { createKvStores, kvStores } from "../lib/store/kv/mod.ts";
 import { createSystem } from "../system.ts";
 import {
   BENCH_USER,
@@ -29,7 +29,7 @@ export const edge: Scenario = async ({ quick, log }) => {
     HIBIKI_ALLOW_PRIVATE_NETWORKS: "1",
     PINGMON_WORKER_API_KEY: KEY,
   });
-  const system = createSystem(kv, config, { queueWakeups: false });
+  const system = createSystem(kvStores(kv), config, { queueWakeups: false });
   // Set-up writes beside the system, as another process on the same KV would.
   const stores = createKvStores(kv);
   await stores.workers.create({

@@ -1,5 +1,11 @@
 /**
- * Hibiki benchmark: `deno task bench [--quick] [--only=<scenario>[,<scenario>]] [--repeat=N]`.
+ * Hibiki benchmark: `deno task bench [--quick] [--only=<scenario>[,<scenario>]] [--repeat=N]
+ * [--store=kv|postgres [--database-url=postgres://…]]`.
+ *
+ * `--store=postgres` runs the scenarios that support it over Postgres: on a throwaway cluster
+ * the bench starts and stops (tests/postgres_cluster.ts), or on the server `--database-url`
+ * names (a database per scenario is created there and dropped). DATABASE_URL is never used:
+ * the bench creates and drops databases. Their figures are kept as `<scenario>:postgres`.
  *
  * Prints a table (scenario, metric, value, target, pass/fail) and merges the figures into
  * `bench/results.json` (one entry per scenario, with the machine it ran on). With
@@ -20,6 +26,7 @@ import { status } from "./status.ts";
 import { startup } from "./startup.ts";
 import { steady } from "./steady.ts";
 import { tickCost } from "./tick_cost.ts";
+import { startCluster } from "../tests/postgres_cluster.ts";
 import {
   formatNumber,
   machineInfo,
@@ -29,6 +36,7 @@ import {
   printTable,
   type Scenario,
   type ScenarioResult,
+  setBenchStore,
 } from "./util.ts";
 
 const SCENARIOS: Record<string, Scenario> = {
@@ -52,8 +60,13 @@ const { values } = parseArgs({
     only: { type: "string" },
     repeat: { type: "string", default: "1" },
     profile: { type: "boolean", default: false },
+    store: { type: "string", default: "kv" },
+    "database-url": { type: "string" },
   },
 });
+
+/** Scenarios that run on Postgres too; the others still read or write Deno KV keys. */
+const ON_POSTGRES = new Set(["steady", "burst"]);
 
 const names = values.only ? values.only.split(",").map((s) => s.trim()) : Object.keys(SCENARIOS);
 for (const name of names) {
@@ -64,10 +77,40 @@ for (const name of names) {
     Deno.exit(2);
   }
 }
+if (values.store !== "kv" && values.store !== "postgres") {
+  console.error(`--store must be kv or postgres, not "${values.store}"`);
+  Deno.exit(2);
+}
+const onPostgres = values.store === "postgres";
+if (onPostgres) {
+  const unsupported = names.filter((name) => !ON_POSTGRES.has(name));
+  if (values.only && unsupported.length > 0) {
+    console.error(
+      `Cannot run ${unsupported.join(", ")} on Postgres yet: ` +
+        `--store=postgres runs ${[...ON_POSTGRES].join(", ")}`,
+    );
+    Deno.exit(2);
+  }
+  names.splice(0, names.length, ...names.filter((name) => ON_POSTGRES.has(name)));
+}
 const repeat = Number(values.repeat);
 if (!Number.isInteger(repeat) || repeat < 1) {
   console.error(`--repeat must be a whole number ≥ 1`);
   Deno.exit(2);
+}
+
+let stopCluster = async () => {};
+if (onPostgres) {
+  let url = values["database-url"];
+  if (!url) {
+    const cluster = await startCluster();
+    url = cluster.url;
+    stopCluster = () => cluster.stop();
+    globalThis.addEventListener("unload", () => cluster.stopSync());
+    Deno.addSignalListener("SIGINT", () => Deno.exit(130));
+    console.log(`Started a throwaway Postgres cluster for the bench`);
+  }
+  setBenchStore({ kind: "postgres", url });
 }
 
 const RESULTS = new URL("./results.json", import.meta.url);
@@ -79,6 +122,7 @@ console.log(
       git.dirty.length ? ` + ${git.dirty.length} uncommitted lib changes` : ""
     }, ` +
     `${values.quick ? "QUICK" : "full"} run of ${names.join(", ")}` +
+    (onPostgres ? " on Postgres" : "") +
     (repeat > 1 ? ` ×${repeat}` : ""),
 );
 
@@ -119,7 +163,8 @@ for (const name of names) {
       note: repeat > 1 ? `median of [${all.map(formatNumber).join(", ")}]` : undefined,
     });
   }
-  entries[name] = {
+  entries[onPostgres ? `${name}:postgres` : name] = {
+    store: values.store,
     date: new Date().toISOString(),
     quick: values.quick,
     repeat,
@@ -144,6 +189,8 @@ const output = {
 };
 await Deno.writeTextFile(RESULTS, JSON.stringify(output, null, 2) + "\n");
 console.log(`\nWrote ${decodeURIComponent(RESULTS.pathname)}`);
+
+await stopCluster();
 
 const failed = rows.filter((r) => passes(r.metric) === false).length;
 if (failed > 0) console.log(`${failed} target(s) missed`);

@@ -8,7 +8,7 @@
  */
 import { parseConfig } from "../lib/config.ts";
 import type { Incident, JobAlertState } from "../lib/alerts/types.ts";
-import { createKvStores } from "../lib/store/kv/mod.ts";
+import { createKvStores, kvStores } from "../lib/store/kv/mod.ts";
 import type { Job } from "../lib/store/types.ts";
 import { createSystem } from "../system.ts";
 import { createJobs, type Metric, percentile, type Scenario } from "./util.ts";
@@ -24,7 +24,7 @@ export const status: Scenario = async ({ quick, log }) => {
   const dir = await Deno.makeTempDir({ prefix: "hibiki-bench-status-" });
   const kv = await Deno.openKv(`${dir}/hibiki.kv`);
   const system = createSystem(
-    kv,
+    kvStores(kv),
     parseConfig({ HIBIKI_KV_PATH: `${dir}/hibiki.kv` }),
     { queueWakeups: false },
   );

@@ -13,7 +13,6 @@ import {
   firstFireFrom,
   iso,
   lagMonitor,
-  listAllRuns,
   makeJob,
   maxOf,
   minuteTicker,
@@ -37,7 +36,7 @@ export async function steady({ quick, log }: ScenarioOptions): Promise<ScenarioR
   const durationMs = quick ? 70_000 : 300_000;
   const target = await startTarget();
   const env = await openEnv("steady");
-  const { system, kv, metrics } = env;
+  const { system, metrics } = env;
   try {
     // Fires start at `base`, far enough ahead that creating the jobs cannot overrun it.
     const base = Math.ceil((Date.now() + 3_000 + JOBS / 1.5) / 1000) * 1000;
@@ -89,7 +88,7 @@ export async function steady({ quick, log }: ScenarioOptions): Promise<ScenarioR
     }
 
     // ---- Runs recorded
-    const runs = await listAllRuns(kv);
+    const runs = await env.allRuns();
     const inWindow = runs.filter((r) => {
       const at = Date.parse(r.scheduledAt);
       return at >= base && at < end;

@@ -12,7 +12,7 @@ import { systemClock } from "../lib/clock.ts";
 import { parseConfig } from "../lib/config.ts";
 import { randomBytes } from "../lib/crypto.ts";
 import { JobStats } from "../lib/stats/job_stats.ts";
-import { createKvStores } from "../lib/store/kv/mod.ts";
+import { createKvStores, kvStores } from "../lib/store/kv/mod.ts";
 import { writeRunState } from "../lib/store/kv/job_index.ts";
 import { kvKeys } from "../lib/store/kv/keys.ts";
 import type { Job, Run } from "../lib/store/types.ts";
@@ -34,7 +34,7 @@ export const ui: Scenario = async ({ quick, log }) => {
   const kv = countingKv(raw, reads);
   const masterKey = randomBytes(32);
   const system = createSystem(
-    kv,
+    kvStores(kv),
     parseConfig({ HIBIKI_KV_PATH: `${dir}/hibiki.kv`, HIBIKI_ALLOW_PRIVATE_NETWORKS: "1" }),
     { queueWakeups: false, masterKey },
   );

@@ -1,13 +1,20 @@
 /**
  * Shared pieces of the benchmark: statistics, the result table, a throw-away Hibiki system
- * over a real Deno KV file, fast job creation, the local target server (in a worker) and an
- * event-loop lag monitor.
+ * over a real Deno KV file (or a fresh database on Postgres, `--store=postgres`), fast job
+ * creation, the local target server (in a worker) and an event-loop lag monitor.
  */
 import type { Clock } from "../lib/clock.ts";
 import { type Config, parseConfig } from "../lib/config.ts";
 import { randomBytes } from "../lib/crypto.ts";
 import { Metrics } from "../lib/metrics.ts";
-import { createKvStores } from "../lib/store/kv/mod.ts";
+import { createKvStores, kvStores } from "../lib/store/kv/mod.ts";
+import {
+  connectPostgres,
+  createPostgresStores,
+  migrate,
+  postgresStores,
+  type Sql,
+} from "../lib/store/postgres/mod.ts";
 import type { Stores } from "../lib/store/stores.ts";
 import { nextFireTimes, parseSchedule } from "../lib/schedule/schedule.ts";
 import type { Store } from "../lib/store/store.ts";
@@ -187,10 +194,31 @@ export interface TickSample {
 // ---------------------------------------------------------------------------------------------
 // A Hibiki system over a real KV file
 
+/**
+ * Where the scenarios keep their data: Deno KV files (the default), or databases made on the
+ * Postgres server at `url` (bench/main.ts `--store=postgres`), one per environment.
+ */
+export type BenchStore = { kind: "kv" } | { kind: "postgres"; url: string };
+
+let benchStore: BenchStore = { kind: "kv" };
+
+export function setBenchStore(store: BenchStore): void {
+  benchStore = store;
+}
+
+export function currentBenchStore(): BenchStore {
+  return benchStore;
+}
+
 export interface BenchEnv {
+  /** Which store this environment runs on. */
+  store: BenchStore["kind"];
   dir: string;
   kvPath: string;
+  /** The KV file's handle; throws on Postgres (scenarios that read keys run on KV only). */
   kv: Deno.Kv;
+  /** Every run record in the store (scheduled and manual). */
+  allRuns: () => Promise<Run[]>;
   config: Config;
   system: System;
   /** The system's counters (given to it), to watch runs finish without scraping /metrics. */
@@ -216,10 +244,13 @@ export async function openEnv(
     HIBIKI_ALLOW_PRIVATE_NETWORKS: "1",
     HIBIKI_MAX_CONCURRENCY: "5000",
   });
+  if (benchStore.kind === "postgres") {
+    return await openPostgresEnv(benchStore.url, name, dir, config, options);
+  }
   const kv = await Deno.openKv(kvPath);
   const metrics = new Metrics();
   const masterKey = randomBytes(32);
-  const system = createSystem(kv, config, {
+  const system = createSystem(kvStores(kv), config, {
     queueWakeups: false,
     clock: options.clock,
     metrics,
@@ -227,9 +258,11 @@ export async function openEnv(
   });
   let closed = false;
   return {
+    store: "kv",
     dir,
     kvPath,
     kv,
+    allRuns: () => listAllRuns(kv),
     config,
     system,
     metrics,
@@ -242,6 +275,70 @@ export async function openEnv(
       if (!options.dir) await Deno.remove(dir, { recursive: true }).catch(() => {});
     },
   };
+}
+
+/**
+ * A system over a new database on the server at `serverUrl`, migrated as main.ts does, with a
+ * pool as main.ts opens it; the database is dropped on close.
+ */
+async function openPostgresEnv(
+  serverUrl: string,
+  name: string,
+  dir: string,
+  config: Config,
+  options: { clock?: Clock; dir?: string },
+): Promise<BenchEnv> {
+  const database = `hibiki_bench_${name.replaceAll(/[^a-z0-9]/g, "_")}_${Date.now()}`;
+  await adminSql(serverUrl, (sql) => sql.unsafe(`create database ${database}`));
+  const url = new URL(serverUrl);
+  url.pathname = `/${database}`;
+  const sql = connectPostgres(url.toString());
+  await migrate(sql);
+  const metrics = new Metrics();
+  const masterKey = randomBytes(32);
+  const system = createSystem(postgresStores(sql), config, {
+    queueWakeups: false,
+    clock: options.clock,
+    metrics,
+    masterKey,
+  });
+  let closed = false;
+  return {
+    store: "postgres",
+    dir,
+    kvPath: "",
+    get kv(): Deno.Kv {
+      throw new Error(`Cannot read Deno KV keys in the ${name} scenario: it runs on Postgres`);
+    },
+    allRuns: async () =>
+      (await sql`select run from public.hibiki_runs`).map((r: Record<string, unknown>) =>
+        r.run as Run
+      ),
+    config,
+    system,
+    metrics,
+    stores: createPostgresStores(sql, { clock: options.clock, retention: config.runRetention }),
+    masterKey,
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      await sql.end({ timeout: 5 });
+      await adminSql(
+        serverUrl,
+        (admin) => admin.unsafe(`drop database if exists ${database} with (force)`),
+      );
+      if (!options.dir) await Deno.remove(dir, { recursive: true }).catch(() => {});
+    },
+  };
+}
+
+async function adminSql<T>(url: string, use: (sql: Sql) => Promise<T>): Promise<T> {
+  const sql = connectPostgres(url, { max: 1 });
+  try {
+    return await use(sql);
+  } finally {
+    await sql.end();
+  }
 }
 
 export const BENCH_USER = "u-bench";

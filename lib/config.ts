@@ -45,7 +45,7 @@ const databaseUrl = z.string().transform((text, ctx) => {
     return z.NEVER;
   }
   const pooled = url.port === "6543" || url.searchParams.get("pgbouncer") === "true";
-  return { url: text, prepare: !pooled };
+  return { url: text, pooled };
 });
 
 const schema = z.object({
@@ -98,9 +98,10 @@ export interface Config {
   kvPath: string | null;
   /**
    * DATABASE_URL: Postgres instead of Deno KV. `prepare`: named prepared statements, off for
-   * a pooler in transaction mode (HIBIKI_DATABASE_PREPARE overrides the guess).
+   * a pooler in transaction mode (HIBIKI_DATABASE_PREPARE overrides the guess). `listen`:
+   * wake-ups through `LISTEN`, which such a pooler cannot carry (then short polling only).
    */
-  database: { url: string; prepare: boolean } | null;
+  database: { url: string; prepare: boolean; listen: boolean } | null;
   rootApiKey: string | null;
   /** The admin pages' password of the user `default` (HIBIKI_ADMIN_PASSWORD). */
   adminPassword: string | null;
@@ -163,7 +164,11 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     hostname: e.HIBIKI_HOSTNAME,
     kvPath: e.HIBIKI_KV_PATH ?? (onDeploy ? null : "./data/hibiki.kv"),
     database: e.DATABASE_URL
-      ? { url: e.DATABASE_URL.url, prepare: e.HIBIKI_DATABASE_PREPARE ?? e.DATABASE_URL.prepare }
+      ? {
+        url: e.DATABASE_URL.url,
+        prepare: e.HIBIKI_DATABASE_PREPARE ?? !e.DATABASE_URL.pooled,
+        listen: !e.DATABASE_URL.pooled,
+      }
       : null,
     rootApiKey: e.HIBIKI_API_KEY ?? null,
     adminPassword: e.HIBIKI_ADMIN_PASSWORD ?? null,

@@ -93,13 +93,21 @@ Deno.test("parseConfig() refuses a public URL or service URL that is not plain h
   }
 });
 
-Deno.test("parseConfig() reads DATABASE_URL strictly and turns prepared statements off for a pooler", () => {
+Deno.test("parseConfig() reads DATABASE_URL strictly and turns prepared statements and LISTEN off for a pooler", () => {
   assert.equal(parseConfig({}).database, null);
   const direct = "postgresql://postgres:pw@db.abcd.supabase.co:5432/postgres";
-  assert.deepEqual(parseConfig({ DATABASE_URL: direct }).database, { url: direct, prepare: true });
+  assert.deepEqual(parseConfig({ DATABASE_URL: direct }).database, {
+    url: direct,
+    prepare: true,
+    listen: true,
+  });
   const pooler =
     "postgresql://postgres.abcd:pw@aws-0-ap-northeast-1.pooler.supabase.com:6543/postgres";
-  assert.deepEqual(parseConfig({ DATABASE_URL: pooler }).database, { url: pooler, prepare: false });
+  assert.deepEqual(parseConfig({ DATABASE_URL: pooler }).database, {
+    url: pooler,
+    prepare: false,
+    listen: false,
+  });
   assert.equal(
     parseConfig({ DATABASE_URL: pooler, HIBIKI_DATABASE_PREPARE: "1" }).database?.prepare,
     true,

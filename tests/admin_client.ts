@@ -7,6 +7,7 @@ import { ManualClock } from "../lib/clock.ts";
 import { parseConfig } from "../lib/config.ts";
 import type { JobView } from "../lib/store/types.ts";
 import { createSystem, type System, type SystemOptions } from "../system.ts";
+import { kvStores } from "../lib/store/kv/mod.ts";
 import { okProbe, T0 } from "./helpers.ts";
 
 export const PASSWORD = "a-long-admin-password";
@@ -21,7 +22,7 @@ export class AdminTestSystem {
     const kv = await Deno.openKv(":memory:");
     const clock = new ManualClock(T0);
     const system = createSystem(
-      kv,
+      kvStores(kv),
       parseConfig({ HIBIKI_KV_PATH: ":memory:", HIBIKI_ADMIN_PASSWORD: PASSWORD, ...env }),
       {
         clock,

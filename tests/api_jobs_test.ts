@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import type { JobView, Run } from "../lib/store/types.ts";
 import { buildStore } from "./build.ts";
-import { expectError, expectStatus, T0, TestSystem } from "./helpers.ts";
+import { expectError, expectStatus, kvOnlyTest, storeTest, T0, TestSystem } from "./helpers.ts";
 import { kvKeys } from "../lib/store/kv/keys.ts";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -11,54 +11,57 @@ const VALID = { name: "Ping", url: "https://example.com/", schedule: "0 9 * * *"
 // ---------------------------------------------------------------------------------------------
 // Creating
 
-Deno.test("POST /api/jobs answers 201 with the job, its defaults and its next fire time", async () => {
-  await using t = await TestSystem.start();
-  const answer = await t.call<JobView>("POST", "/api/jobs", { body: VALID });
-  expectStatus(answer, 201);
-  assert.equal(answer.body.success, true);
-  const job = answer.body.data;
-  assert.match(job.id, UUID);
-  const stamp = new Date(T0).toISOString();
-  assert.deepEqual(job, {
-    id: job.id,
-    userId: "default",
-    type: "http",
-    name: "Ping",
-    url: "https://example.com/",
-    method: "GET",
-    headers: null,
-    body: null,
-    schedule: "0 9 * * *",
-    timezone: "UTC",
-    enabled: true,
-    timeoutMs: 30000,
-    expect: null,
-    local: true,
-    workers: [],
-    // A daily job: one failure is an incident, one success ends it.
-    alerts: {
-      failureThreshold: 1,
-      successThreshold: 1,
-      degradedLatencyMs: null,
-      quorum: null,
-      channels: [],
-      remindEveryMinutes: null,
-    },
-    createdAt: stamp,
-    updatedAt: stamp,
-    count: 0,
-    lastRunAt: null,
-    // T0 is 12:00Z, so 09:00Z today has passed: the next fire is tomorrow's.
-    nextRunAt: "2026-03-03T09:00:00.000Z",
-  });
+storeTest(
+  "POST /api/jobs answers 201 with the job, its defaults and its next fire time",
+  async (store) => {
+    await using t = await TestSystem.start({ store });
+    const answer = await t.call<JobView>("POST", "/api/jobs", { body: VALID });
+    expectStatus(answer, 201);
+    assert.equal(answer.body.success, true);
+    const job = answer.body.data;
+    assert.match(job.id, UUID);
+    const stamp = new Date(T0).toISOString();
+    assert.deepEqual(job, {
+      id: job.id,
+      userId: "default",
+      type: "http",
+      name: "Ping",
+      url: "https://example.com/",
+      method: "GET",
+      headers: null,
+      body: null,
+      schedule: "0 9 * * *",
+      timezone: "UTC",
+      enabled: true,
+      timeoutMs: 30000,
+      expect: null,
+      local: true,
+      workers: [],
+      // A daily job: one failure is an incident, one success ends it.
+      alerts: {
+        failureThreshold: 1,
+        successThreshold: 1,
+        degradedLatencyMs: null,
+        quorum: null,
+        channels: [],
+        remindEveryMinutes: null,
+      },
+      createdAt: stamp,
+      updatedAt: stamp,
+      count: 0,
+      lastRunAt: null,
+      // T0 is 12:00Z, so 09:00Z today has passed: the next fire is tomorrow's.
+      nextRunAt: "2026-03-03T09:00:00.000Z",
+    });
 
-  const read = await t.call<JobView>("GET", `/api/jobs/${job.id}`);
-  expectStatus(read, 200);
-  assert.deepEqual(read.body.data, job);
-});
+    const read = await t.call<JobView>("GET", `/api/jobs/${job.id}`);
+    expectStatus(read, 200);
+    assert.deepEqual(read.body.data, job);
+  },
+);
 
-Deno.test("POST /api/jobs keeps every optional field it is given", async () => {
-  await using t = await TestSystem.start();
+storeTest("POST /api/jobs keeps every optional field it is given", async (store) => {
+  await using t = await TestSystem.start({ store });
   const job = await t.createJob({
     method: "POST",
     headers: { "X-Token": "abc" },
@@ -290,8 +293,8 @@ for (const c of INVALID) {
   });
 }
 
-Deno.test("POST /api/jobs answers 400 for a body that is not JSON", async () => {
-  await using t = await TestSystem.start();
+storeTest("POST /api/jobs answers 400 for a body that is not JSON", async (store) => {
+  await using t = await TestSystem.start({ store });
   const error = expectError(
     await t.call("POST", "/api/jobs", { body: "{name: Ping" }),
     400,
@@ -300,8 +303,8 @@ Deno.test("POST /api/jobs answers 400 for a body that is not JSON", async () => 
   assert.match(error.message, /JSON/);
 });
 
-Deno.test("POST /api/jobs answers 400 for a JSON array body", async () => {
-  await using t = await TestSystem.start();
+storeTest("POST /api/jobs answers 400 for a JSON array body", async (store) => {
+  await using t = await TestSystem.start({ store });
   const error = expectError(
     await t.call("POST", "/api/jobs", { body: [VALID] }),
     400,
@@ -310,34 +313,40 @@ Deno.test("POST /api/jobs answers 400 for a JSON array body", async () => {
   assert.match(error.message, /object/);
 });
 
-Deno.test("POST /api/jobs answers 413 for a body over 256 KiB", async () => {
-  await using t = await TestSystem.start();
+storeTest("POST /api/jobs answers 413 for a body over 256 KiB", async (store) => {
+  await using t = await TestSystem.start({ store });
   const body = JSON.stringify({ ...VALID, name: "x".repeat(256 * 1024) });
   expectError(await t.call("POST", "/api/jobs", { body }), 413, "PAYLOAD_TOO_LARGE");
 });
 
-Deno.test("POST /api/jobs answers 413 when Content-Length announces over 256 KiB", async () => {
-  await using t = await TestSystem.start();
-  const answer = await t.call("POST", "/api/jobs", {
-    body: JSON.stringify(VALID),
-    headers: { "Content-Length": String(256 * 1024 + 1) },
-  });
-  expectError(answer, 413, "PAYLOAD_TOO_LARGE");
-});
+storeTest(
+  "POST /api/jobs answers 413 when Content-Length announces over 256 KiB",
+  async (store) => {
+    await using t = await TestSystem.start({ store });
+    const answer = await t.call("POST", "/api/jobs", {
+      body: JSON.stringify(VALID),
+      headers: { "Content-Length": String(256 * 1024 + 1) },
+    });
+    expectError(answer, 413, "PAYLOAD_TOO_LARGE");
+  },
+);
 
-Deno.test("POST /api/jobs accepts private addresses when HIBIKI_ALLOW_PRIVATE_NETWORKS=1", async () => {
-  await using t = await TestSystem.start({ env: { HIBIKI_ALLOW_PRIVATE_NETWORKS: "1" } });
-  for (const url of ["http://127.0.0.1/", "http://169.254.169.254/", "http://localhost/"]) {
-    const job = await t.createJob({ url });
-    assert.equal(job.url, url);
-  }
-});
+storeTest(
+  "POST /api/jobs accepts private addresses when HIBIKI_ALLOW_PRIVATE_NETWORKS=1",
+  async (store) => {
+    await using t = await TestSystem.start({ store, env: { HIBIKI_ALLOW_PRIVATE_NETWORKS: "1" } });
+    for (const url of ["http://127.0.0.1/", "http://169.254.169.254/", "http://localhost/"]) {
+      const job = await t.createJob({ url });
+      assert.equal(job.url, url);
+    }
+  },
+);
 
 // ---------------------------------------------------------------------------------------------
 // Listing
 
-Deno.test("GET /api/jobs pages through every job once with a cursor", async () => {
-  await using t = await TestSystem.start();
+storeTest("GET /api/jobs pages through every job once with a cursor", async (store) => {
+  await using t = await TestSystem.start({ store });
   const created = new Set<string>();
   for (let i = 0; i < 7; i++) created.add((await t.createJob({ name: `Job ${i}` })).id);
 
@@ -368,68 +377,88 @@ for (const limit of ["0", "500", "abc", "2.5"]) {
   });
 }
 
-Deno.test("GET /api/jobs shows no job another's counters, left by a run that finished after its deletion", async () => {
-  await using t = await TestSystem.start();
-  const job = await t.createJob();
-  // What a run recorded after its job's deletion leaves: counters without a job, sorting
-  // right after this job's own keys.
-  await t.kv.set(kvKeys.jobCount("default", `${job.id}x`), new Deno.KvU64(7n));
-  const other = await t.createJob({ name: "Other" });
-  const answer = await t.call<JobView[]>("GET", "/api/jobs");
-  const counts = Object.fromEntries(answer.body.data.map((j) => [j.id, j.count]));
-  assert.deepEqual(counts, { [job.id]: 0, [other.id]: 0 });
-});
+kvOnlyTest(
+  "GET /api/jobs shows no job another's counters, left by a run that finished after its deletion",
+  async () => {
+    await using t = await TestSystem.start();
+    const job = await t.createJob();
+    // What a run recorded after its job's deletion leaves: counters without a job, sorting
+    // right after this job's own keys.
+    await t.kv.set(kvKeys.jobCount("default", `${job.id}x`), new Deno.KvU64(7n));
+    const other = await t.createJob({ name: "Other" });
+    const answer = await t.call<JobView[]>("GET", "/api/jobs");
+    const counts = Object.fromEntries(answer.body.data.map((j) => [j.id, j.count]));
+    assert.deepEqual(counts, { [job.id]: 0, [other.id]: 0 });
+  },
+);
 
-Deno.test("GET /api/jobs answers 400 naming cursor for a cursor with foreign characters", async () => {
-  await using t = await TestSystem.start();
-  expectError(await t.call("GET", "/api/jobs?cursor=%21%21%21"), 400, "INVALID_REQUEST", "cursor");
-});
+storeTest(
+  "GET /api/jobs answers 400 naming cursor for a cursor with foreign characters",
+  async (store) => {
+    await using t = await TestSystem.start({ store });
+    expectError(
+      await t.call("GET", "/api/jobs?cursor=%21%21%21"),
+      400,
+      "INVALID_REQUEST",
+      "cursor",
+    );
+  },
+);
 
-Deno.test("GET /api/jobs answers 400 naming cursor for a well-formed but made-up cursor", async () => {
-  await using t = await TestSystem.start();
-  await t.createJob();
-  const answer = await t.call("GET", "/api/jobs?cursor=garbage");
-  expectError(answer, 400, "INVALID_REQUEST", "cursor");
-});
+storeTest(
+  "GET /api/jobs answers 400 naming cursor for a well-formed but made-up cursor",
+  async (store) => {
+    await using t = await TestSystem.start({ store });
+    await t.createJob();
+    const answer = await t.call("GET", "/api/jobs?cursor=garbage");
+    expectError(answer, 400, "INVALID_REQUEST", "cursor");
+  },
+);
 
 // ---------------------------------------------------------------------------------------------
 // Changing and deleting
 
-Deno.test("PATCH /api/jobs/:id changes the given fields, updatedAt and nextRunAt", async () => {
-  await using t = await TestSystem.start();
-  const job = await t.createJob();
-  t.clock.advance(60_000);
-  const answer = await t.call<JobView>("PATCH", `/api/jobs/${job.id}`, {
-    body: { name: "Renamed", schedule: "30 10 * * *", timezone: "Asia/Tokyo" },
-  });
-  expectStatus(answer, 200);
-  const changed = answer.body.data;
-  assert.deepEqual(changed, {
-    ...job,
-    name: "Renamed",
-    schedule: "30 10 * * *",
-    timezone: "Asia/Tokyo",
-    updatedAt: new Date(T0 + 60_000).toISOString(),
-    // 12:01Z is 21:01 in Tokyo: the next 10:30 there is 01:30Z the next day.
-    nextRunAt: "2026-03-03T01:30:00.000Z",
-  });
-  assert.deepEqual((await t.call<JobView>("GET", `/api/jobs/${job.id}`)).body.data, changed);
-});
+storeTest(
+  "PATCH /api/jobs/:id changes the given fields, updatedAt and nextRunAt",
+  async (store) => {
+    await using t = await TestSystem.start({ store });
+    const job = await t.createJob();
+    t.clock.advance(60_000);
+    const answer = await t.call<JobView>("PATCH", `/api/jobs/${job.id}`, {
+      body: { name: "Renamed", schedule: "30 10 * * *", timezone: "Asia/Tokyo" },
+    });
+    expectStatus(answer, 200);
+    const changed = answer.body.data;
+    assert.deepEqual(changed, {
+      ...job,
+      name: "Renamed",
+      schedule: "30 10 * * *",
+      timezone: "Asia/Tokyo",
+      updatedAt: new Date(T0 + 60_000).toISOString(),
+      // 12:01Z is 21:01 in Tokyo: the next 10:30 there is 01:30Z the next day.
+      nextRunAt: "2026-03-03T01:30:00.000Z",
+    });
+    assert.deepEqual((await t.call<JobView>("GET", `/api/jobs/${job.id}`)).body.data, changed);
+  },
+);
 
-Deno.test("PATCH /api/jobs/:id answers 400 for an invalid schedule and leaves the job unchanged", async () => {
-  await using t = await TestSystem.start();
-  const job = await t.createJob();
-  t.clock.advance(60_000);
-  const answer = await t.call("PATCH", `/api/jobs/${job.id}`, {
-    body: { name: "Renamed", schedule: "61 * * * *" },
-  });
-  expectError(answer, 400, "INVALID_REQUEST", "schedule");
-  const read = await t.call<JobView>("GET", `/api/jobs/${job.id}`);
-  assert.deepEqual(read.body.data, job);
-});
+storeTest(
+  "PATCH /api/jobs/:id answers 400 for an invalid schedule and leaves the job unchanged",
+  async (store) => {
+    await using t = await TestSystem.start({ store });
+    const job = await t.createJob();
+    t.clock.advance(60_000);
+    const answer = await t.call("PATCH", `/api/jobs/${job.id}`, {
+      body: { name: "Renamed", schedule: "61 * * * *" },
+    });
+    expectError(answer, 400, "INVALID_REQUEST", "schedule");
+    const read = await t.call<JobView>("GET", `/api/jobs/${job.id}`);
+    assert.deepEqual(read.body.data, job);
+  },
+);
 
-Deno.test("PATCH /api/jobs/:id answers 400 naming url for a private address", async () => {
-  await using t = await TestSystem.start();
+storeTest("PATCH /api/jobs/:id answers 400 naming url for a private address", async (store) => {
+  await using t = await TestSystem.start({ store });
   const job = await t.createJob();
   const answer = await t.call("PATCH", `/api/jobs/${job.id}`, {
     body: { url: "http://169.254.169.254/latest/meta-data/" },
@@ -438,53 +467,65 @@ Deno.test("PATCH /api/jobs/:id answers 400 naming url for a private address", as
   assert.equal((await t.call<JobView>("GET", `/api/jobs/${job.id}`)).body.data.url, job.url);
 });
 
-Deno.test("PATCH /api/jobs/:id answers 400 naming url for a line feed and keeps the stored url", async () => {
-  await using t = await TestSystem.start();
-  const job = await t.createJob();
-  const answer = await t.call("PATCH", `/api/jobs/${job.id}`, {
-    body: { url: "https://example.com/\nInjected: 1" },
-  });
-  const error = expectError(answer, 400, "INVALID_REQUEST", "url");
-  assert.match(error.message, /U\+000A/);
-  const after = await t.call<JobView>("GET", `/api/jobs/${job.id}`);
-  assert.equal(after.body.data.url, job.url);
-});
+storeTest(
+  "PATCH /api/jobs/:id answers 400 naming url for a line feed and keeps the stored url",
+  async (store) => {
+    await using t = await TestSystem.start({ store });
+    const job = await t.createJob();
+    const answer = await t.call("PATCH", `/api/jobs/${job.id}`, {
+      body: { url: "https://example.com/\nInjected: 1" },
+    });
+    const error = expectError(answer, 400, "INVALID_REQUEST", "url");
+    assert.match(error.message, /U\+000A/);
+    const after = await t.call<JobView>("GET", `/api/jobs/${job.id}`);
+    assert.equal(after.body.data.url, job.url);
+  },
+);
 
-Deno.test("PATCH /api/jobs/:id answers 400 naming body when GET would be sent with a body", async () => {
-  await using t = await TestSystem.start();
-  const job = await t.createJob({ method: "POST", body: "payload" });
-  const answer = await t.call("PATCH", `/api/jobs/${job.id}`, { body: { method: "GET" } });
-  expectError(answer, 400, "INVALID_REQUEST", "body");
-});
+storeTest(
+  "PATCH /api/jobs/:id answers 400 naming body when GET would be sent with a body",
+  async (store) => {
+    await using t = await TestSystem.start({ store });
+    const job = await t.createJob({ method: "POST", body: "payload" });
+    const answer = await t.call("PATCH", `/api/jobs/${job.id}`, { body: { method: "GET" } });
+    expectError(answer, 400, "INVALID_REQUEST", "body");
+  },
+);
 
-Deno.test("PATCH /api/jobs/:id answers 400 naming the field for an unknown or fixed field", async () => {
-  await using t = await TestSystem.start();
-  const job = await t.createJob();
-  for (const field of ["foo", "id", "userId", "count"]) {
-    const answer = await t.call("PATCH", `/api/jobs/${job.id}`, { body: { [field]: "x" } });
-    expectError(answer, 400, "INVALID_REQUEST", field);
-  }
-});
+storeTest(
+  "PATCH /api/jobs/:id answers 400 naming the field for an unknown or fixed field",
+  async (store) => {
+    await using t = await TestSystem.start({ store });
+    const job = await t.createJob();
+    for (const field of ["foo", "id", "userId", "count"]) {
+      const answer = await t.call("PATCH", `/api/jobs/${job.id}`, { body: { [field]: "x" } });
+      expectError(answer, 400, "INVALID_REQUEST", field);
+    }
+  },
+);
 
-Deno.test("PATCH /api/jobs/:id with enabled false clears nextRunAt, and true restores it", async () => {
-  await using t = await TestSystem.start();
-  const job = await t.createJob();
-  const off = await t.call<JobView>("PATCH", `/api/jobs/${job.id}`, { body: { enabled: false } });
-  expectStatus(off, 200);
-  assert.equal(off.body.data.enabled, false);
-  assert.equal(off.body.data.nextRunAt, null);
-  const on = await t.call<JobView>("PATCH", `/api/jobs/${job.id}`, { body: { enabled: true } });
-  assert.equal(on.body.data.nextRunAt, job.nextRunAt);
-});
+storeTest(
+  "PATCH /api/jobs/:id with enabled false clears nextRunAt, and true restores it",
+  async (store) => {
+    await using t = await TestSystem.start({ store });
+    const job = await t.createJob();
+    const off = await t.call<JobView>("PATCH", `/api/jobs/${job.id}`, { body: { enabled: false } });
+    expectStatus(off, 200);
+    assert.equal(off.body.data.enabled, false);
+    assert.equal(off.body.data.nextRunAt, null);
+    const on = await t.call<JobView>("PATCH", `/api/jobs/${job.id}`, { body: { enabled: true } });
+    assert.equal(on.body.data.nextRunAt, job.nextRunAt);
+  },
+);
 
-Deno.test("PATCH /api/jobs/:id answers 404 for an unknown id", async () => {
-  await using t = await TestSystem.start();
+storeTest("PATCH /api/jobs/:id answers 404 for an unknown id", async (store) => {
+  await using t = await TestSystem.start({ store });
   const answer = await t.call("PATCH", `/api/jobs/${crypto.randomUUID()}`, { body: { name: "X" } });
   expectError(answer, 404, "NOT_FOUND");
 });
 
-Deno.test("DELETE /api/jobs/:id answers 200, then the job is not found", async () => {
-  await using t = await TestSystem.start();
+storeTest("DELETE /api/jobs/:id answers 200, then the job is not found", async (store) => {
+  await using t = await TestSystem.start({ store });
   const job = await t.createJob();
   const answer = await t.call<{ message: string }>("DELETE", `/api/jobs/${job.id}`);
   expectStatus(answer, 200);
@@ -494,7 +535,7 @@ Deno.test("DELETE /api/jobs/:id answers 200, then the job is not found", async (
   assert.deepEqual((await t.call<JobView[]>("GET", "/api/jobs")).body.data, []);
 });
 
-Deno.test("DELETE /api/jobs/:id leaves runs that purgeDeletedJobs() then removes", async () => {
+kvOnlyTest("DELETE /api/jobs/:id leaves runs that purgeDeletedJobs() then removes", async () => {
   await using t = await TestSystem.start();
   const job = await t.createJob();
   expectStatus(await t.call("POST", `/api/jobs/${job.id}/run`), 202);
@@ -513,23 +554,26 @@ Deno.test("DELETE /api/jobs/:id leaves runs that purgeDeletedJobs() then removes
 // ---------------------------------------------------------------------------------------------
 // Fire-time previews
 
-Deno.test("GET /api/jobs/:id/next lists fire times in UTC and in the job's time zone", async () => {
-  await using t = await TestSystem.start();
-  const job = await t.createJob({ schedule: "0 9 * * *", timezone: "Asia/Tokyo" });
-  const answer = await t.call<{ at: string; local: string }[]>(
-    "GET",
-    `/api/jobs/${job.id}/next?count=5`,
-  );
-  expectStatus(answer, 200);
-  // T0 is 21:00 in Tokyo: the first fire is 09:00 there the next morning.
-  assert.deepEqual(
-    answer.body.data,
-    [3, 4, 5, 6, 7].map((day) => ({
-      at: `2026-03-0${day}T00:00:00.000Z`,
-      local: `2026-03-0${day}T09:00:00+09:00`,
-    })),
-  );
-});
+storeTest(
+  "GET /api/jobs/:id/next lists fire times in UTC and in the job's time zone",
+  async (store) => {
+    await using t = await TestSystem.start({ store });
+    const job = await t.createJob({ schedule: "0 9 * * *", timezone: "Asia/Tokyo" });
+    const answer = await t.call<{ at: string; local: string }[]>(
+      "GET",
+      `/api/jobs/${job.id}/next?count=5`,
+    );
+    expectStatus(answer, 200);
+    // T0 is 21:00 in Tokyo: the first fire is 09:00 there the next morning.
+    assert.deepEqual(
+      answer.body.data,
+      [3, 4, 5, 6, 7].map((day) => ({
+        at: `2026-03-0${day}T00:00:00.000Z`,
+        local: `2026-03-0${day}T09:00:00+09:00`,
+      })),
+    );
+  },
+);
 
 for (const count of ["0", "101", "abc", "1.5", ""]) {
   Deno.test(`GET /api/jobs/:id/next answers 400 naming count for count=${count}`, async () => {
@@ -540,48 +584,51 @@ for (const count of ["0", "101", "abc", "1.5", ""]) {
   });
 }
 
-Deno.test("GET /api/jobs/:id/next answers 404 for an unknown id", async () => {
-  await using t = await TestSystem.start();
+storeTest("GET /api/jobs/:id/next answers 404 for an unknown id", async (store) => {
+  await using t = await TestSystem.start({ store });
   expectError(await t.call("GET", `/api/jobs/${crypto.randomUUID()}/next`), 404, "NOT_FOUND");
 });
 
 // ---------------------------------------------------------------------------------------------
 // Manual runs
 
-Deno.test("POST /api/jobs/:id/run answers 202 and records a MANUAL run that counts", async () => {
-  await using t = await TestSystem.start();
-  const job = await t.createJob({ url: "https://example.com/hook" });
-  const answer = await t.call<{ runId: string; scheduledAt: string }>(
-    "POST",
-    `/api/jobs/${job.id}/run`,
-  );
-  expectStatus(answer, 202);
-  const { runId, scheduledAt } = answer.body.data;
-  assert.equal(typeof runId, "string");
-  assert.equal(scheduledAt, new Date(T0).toISOString());
-  await t.settle();
+storeTest(
+  "POST /api/jobs/:id/run answers 202 and records a MANUAL run that counts",
+  async (store) => {
+    await using t = await TestSystem.start({ store });
+    const job = await t.createJob({ url: "https://example.com/hook" });
+    const answer = await t.call<{ runId: string; scheduledAt: string }>(
+      "POST",
+      `/api/jobs/${job.id}/run`,
+    );
+    expectStatus(answer, 202);
+    const { runId, scheduledAt } = answer.body.data;
+    assert.equal(typeof runId, "string");
+    assert.equal(scheduledAt, new Date(T0).toISOString());
+    await t.settle();
 
-  const run = await t.call<Run>("GET", `/api/jobs/${job.id}/runs/${runId}`);
-  expectStatus(run, 200);
-  assert.equal(run.body.data.id, runId);
-  assert.equal(run.body.data.jobId, job.id);
-  assert.equal(run.body.data.trigger, "MANUAL");
-  assert.equal(run.body.data.status, "success");
-  assert.equal(run.body.data.code, 200);
-  assert.deepEqual(t.probed.map((r) => [r.method, r.url]), [["GET", "https://example.com/hook"]]);
+    const run = await t.call<Run>("GET", `/api/jobs/${job.id}/runs/${runId}`);
+    expectStatus(run, 200);
+    assert.equal(run.body.data.id, runId);
+    assert.equal(run.body.data.jobId, job.id);
+    assert.equal(run.body.data.trigger, "MANUAL");
+    assert.equal(run.body.data.status, "success");
+    assert.equal(run.body.data.code, 200);
+    assert.deepEqual(t.probed.map((r) => [r.method, r.url]), [["GET", "https://example.com/hook"]]);
 
-  const runs = await t.call<Run[]>("GET", `/api/jobs/${job.id}/runs`);
-  expectStatus(runs, 200);
-  assert.deepEqual(runs.body.data.map((r) => r.id), [runId]);
-  assert.equal(runs.body.cursor, null);
+    const runs = await t.call<Run[]>("GET", `/api/jobs/${job.id}/runs`);
+    expectStatus(runs, 200);
+    assert.deepEqual(runs.body.data.map((r) => r.id), [runId]);
+    assert.equal(runs.body.cursor, null);
 
-  const after = await t.call<JobView>("GET", `/api/jobs/${job.id}`);
-  assert.equal(after.body.data.count, 1);
-  assert.equal(after.body.data.lastRunAt, new Date(T0).toISOString());
-});
+    const after = await t.call<JobView>("GET", `/api/jobs/${job.id}`);
+    assert.equal(after.body.data.count, 1);
+    assert.equal(after.body.data.lastRunAt, new Date(T0).toISOString());
+  },
+);
 
-Deno.test("GET /api/jobs/:id/runs pages newest first through every run once", async () => {
-  await using t = await TestSystem.start();
+storeTest("GET /api/jobs/:id/runs pages newest first through every run once", async (store) => {
+  await using t = await TestSystem.start({ store });
   const job = await t.createJob();
   const created: string[] = [];
   for (let i = 0; i < 5; i++) {
@@ -603,8 +650,8 @@ Deno.test("GET /api/jobs/:id/runs pages newest first through every run once", as
   assert.deepEqual(seen, created.reverse());
 });
 
-Deno.test("GET /api/jobs/:id/runs/:runId answers 404 once the job is deleted", async () => {
-  await using t = await TestSystem.start();
+storeTest("GET /api/jobs/:id/runs/:runId answers 404 once the job is deleted", async (store) => {
+  await using t = await TestSystem.start({ store });
   const job = await t.createJob();
   const run = await t.call<{ runId: string }>("POST", `/api/jobs/${job.id}/run`);
   await t.settle();
@@ -616,24 +663,27 @@ Deno.test("GET /api/jobs/:id/runs/:runId answers 404 once the job is deleted", a
   expectError(await t.call("GET", path), 404, "NOT_FOUND");
 });
 
-Deno.test("POST /api/jobs/:id/run answers 404 for an unknown id", async () => {
-  await using t = await TestSystem.start();
+storeTest("POST /api/jobs/:id/run answers 404 for an unknown id", async (store) => {
+  await using t = await TestSystem.start({ store });
   expectError(await t.call("POST", `/api/jobs/${crypto.randomUUID()}/run`), 404, "NOT_FOUND");
 });
 
-Deno.test("GET /api/jobs/:id/runs/:runId answers 404 for an unknown or malformed run id", async () => {
-  await using t = await TestSystem.start();
-  const job = await t.createJob();
-  for (const runId of ["1772452800000-manual-00000000", "not-a-run-id", "%20"]) {
-    expectError(await t.call("GET", `/api/jobs/${job.id}/runs/${runId}`), 404, "NOT_FOUND");
-  }
-});
+storeTest(
+  "GET /api/jobs/:id/runs/:runId answers 404 for an unknown or malformed run id",
+  async (store) => {
+    await using t = await TestSystem.start({ store });
+    const job = await t.createJob();
+    for (const runId of ["1772452800000-manual-00000000", "not-a-run-id", "%20"]) {
+      expectError(await t.call("GET", `/api/jobs/${job.id}/runs/${runId}`), 404, "NOT_FOUND");
+    }
+  },
+);
 
 // ---------------------------------------------------------------------------------------------
 // Outside /api
 
-Deno.test("GET /healthz answers 200 with every check ok once the system runs", async () => {
-  await using t = await TestSystem.start();
+storeTest("GET /healthz answers 200 with every check ok once the system runs", async (store) => {
+  await using t = await TestSystem.start({ store });
   t.system.setQueueListening(true);
   await t.system.lanes.fires.drain();
   const response = await t.system.app.request("/healthz");
@@ -644,8 +694,8 @@ Deno.test("GET /healthz answers 200 with every check ok once the system runs", a
   });
 });
 
-Deno.test("GET /healthz answers 503 naming the failing checks", async () => {
-  await using t = await TestSystem.start();
+storeTest("GET /healthz answers 503 naming the failing checks", async (store) => {
+  await using t = await TestSystem.start({ store });
   const response = await t.system.app.request("/healthz");
   assert.equal(response.status, 503);
   const body = await response.json();
@@ -655,8 +705,8 @@ Deno.test("GET /healthz answers 503 naming the failing checks", async () => {
   assert.match(body.checks.dispatcher, /^error: /);
 });
 
-Deno.test("GET /metrics answers Prometheus text with hibiki_runs_total", async () => {
-  await using t = await TestSystem.start();
+storeTest("GET /metrics answers Prometheus text with hibiki_runs_total", async (store) => {
+  await using t = await TestSystem.start({ store });
   const response = await t.system.app.request("/metrics");
   assert.equal(response.status, 200);
   assert.match(response.headers.get("content-type") ?? "", /^text\/plain/);
@@ -665,8 +715,8 @@ Deno.test("GET /metrics answers Prometheus text with hibiki_runs_total", async (
   assert.match(text, /^hibiki_runs_total\{outcome="success"\} 0$/m);
 });
 
-Deno.test("an unknown route answers 404 in the error envelope", async () => {
-  await using t = await TestSystem.start();
+storeTest("an unknown route answers 404 in the error envelope", async (store) => {
+  await using t = await TestSystem.start({ store });
   expectError(await t.call("GET", "/nope", { key: null }), 404, "NOT_FOUND");
   expectError(await t.call("GET", "/api/nope"), 404, "NOT_FOUND");
   expectError(await t.call("PUT", "/api/jobs"), 404, "NOT_FOUND");

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import type { JobView } from "../lib/store/types.ts";
-import { T0, TestSystem } from "./helpers.ts";
+import { type StoreKind, storeTest, T0, TestSystem } from "./helpers.ts";
 import { callEdge, checkResult } from "./edge_support.ts";
 
 const WORKER_KEY = "edge-test-worker-key-0123456789";
@@ -13,8 +13,8 @@ function edge(t: TestSystem, name: string, body: unknown, key: string | null = W
   return callEdge(t, name, body, key);
 }
 
-async function setUp(): Promise<{ t: TestSystem; monitor: JobView }> {
-  const t = await TestSystem.start({ env: { PINGMON_WORKER_API_KEY: WORKER_KEY } });
+async function setUp(store?: StoreKind): Promise<{ t: TestSystem; monitor: JobView }> {
+  const t = await TestSystem.start({ store, env: { PINGMON_WORKER_API_KEY: WORKER_KEY } });
   for (const id of ["aws-tyo1a", "gcp-tyo1a", "azure-tyo1"]) {
     assert.equal((await t.call("POST", "/api/workers", { body: { id } })).status, 201);
   }
@@ -32,33 +32,36 @@ async function setUp(): Promise<{ t: TestSystem; monitor: JobView }> {
 
 const result = checkResult;
 
-Deno.test("get-monitors-to-check returns every field of the seed's table for the worker", async () => {
-  const { t, monitor } = await setUp();
-  await using _ = t;
-  const answer = await edge(t, "get-monitors-to-check", { worker_id: "gcp-tyo1a" });
-  assert.equal(answer.status, 200);
-  const assignment = monitor.workers.find((w) => w.workerId === "gcp-tyo1a")!;
-  assert.deepEqual(answer.body, {
-    success: true,
-    data: {
-      worker_id: "gcp-tyo1a",
-      monitors: [{
-        monitor_id: monitor.id,
-        name: "API Health Check",
-        url: "https://example.com/",
-        method: "GET",
-        headers: { "User-Agent": "Pingmon/1.0" },
-        body: null,
-        timeout_seconds: 30,
-        expected_status_code: 200,
-        expected_body_contains: "ok",
-        check_minute: assignment.checkMinute,
-        check_second: assignment.checkSecond,
-        check_interval_seconds: 300,
-      }],
-    },
-  });
-});
+storeTest(
+  "get-monitors-to-check returns every field of the seed's table for the worker",
+  async (store) => {
+    const { t, monitor } = await setUp(store);
+    await using _ = t;
+    const answer = await edge(t, "get-monitors-to-check", { worker_id: "gcp-tyo1a" });
+    assert.equal(answer.status, 200);
+    const assignment = monitor.workers.find((w) => w.workerId === "gcp-tyo1a")!;
+    assert.deepEqual(answer.body, {
+      success: true,
+      data: {
+        worker_id: "gcp-tyo1a",
+        monitors: [{
+          monitor_id: monitor.id,
+          name: "API Health Check",
+          url: "https://example.com/",
+          method: "GET",
+          headers: { "User-Agent": "Pingmon/1.0" },
+          body: null,
+          timeout_seconds: 30,
+          expected_status_code: 200,
+          expected_body_contains: "ok",
+          check_minute: assignment.checkMinute,
+          check_second: assignment.checkSecond,
+          check_interval_seconds: 300,
+        }],
+      },
+    });
+  },
+);
 
 Deno.test("three workers on 300 s are spread 100 s apart", async () => {
   const { t, monitor } = await setUp();
@@ -157,52 +160,55 @@ Deno.test("batch-save-results answers the seed's errors word for word", async ()
   assert.ok(sent <= 12, `read ${sent} MiB`);
 });
 
-Deno.test("batch-save-results stores results as runs of the job, once per batch sent twice", async () => {
-  const { t, monitor } = await setUp();
-  await using _ = t;
-  const batch = {
-    check_results: [
-      result(monitor.id),
-      result(monitor.id, {
-        worker_id: "gcp-tyo1a",
-        success: false,
-        status_code: null,
-        error_message: "Timed out after 30000 ms",
-      }),
-    ],
-  };
-  assert.deepEqual(await edge(t, "batch-save-results", batch), {
-    status: 200,
-    body: { success: true, inserted: 2 },
-  });
-  assert.deepEqual((await edge(t, "batch-save-results", batch)).body, {
-    success: true,
-    inserted: 2,
-  });
-  await t.system.lanes.results.drain();
-  await t.settle();
-  for (let i = 0; i < 50 && t.system.lanes.results.active > 0; i++) {
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  const runs = (await t.call<{ where: string; status: string; code: number }[]>(
-    "GET",
-    `/api/jobs/${monitor.id}/runs`,
-  )).body.data;
-  assert.deepEqual(runs.map((r) => [r.where, r.status, r.code]).sort(), [
-    ["aws-tyo1a", "success", 200],
-    ["gcp-tyo1a", "failure", 0],
-  ]);
-  const job = (await t.call<JobView>("GET", `/api/jobs/${monitor.id}`)).body.data;
-  assert.equal(job.count, 2);
-  const workers = (await t.call<{ id: string; last_seen_at: string | null }[]>(
-    "GET",
-    "/api/workers",
-  )).body.data;
-  assert.ok(workers.find((w) => w.id === "aws-tyo1a")?.last_seen_at);
-});
+storeTest(
+  "batch-save-results stores results as runs of the job, once per batch sent twice",
+  async (store) => {
+    const { t, monitor } = await setUp(store);
+    await using _ = t;
+    const batch = {
+      check_results: [
+        result(monitor.id),
+        result(monitor.id, {
+          worker_id: "gcp-tyo1a",
+          success: false,
+          status_code: null,
+          error_message: "Timed out after 30000 ms",
+        }),
+      ],
+    };
+    assert.deepEqual(await edge(t, "batch-save-results", batch), {
+      status: 200,
+      body: { success: true, inserted: 2 },
+    });
+    assert.deepEqual((await edge(t, "batch-save-results", batch)).body, {
+      success: true,
+      inserted: 2,
+    });
+    await t.system.lanes.results.drain();
+    await t.settle();
+    for (let i = 0; i < 50 && t.system.lanes.results.active > 0; i++) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const runs = (await t.call<{ where: string; status: string; code: number }[]>(
+      "GET",
+      `/api/jobs/${monitor.id}/runs`,
+    )).body.data;
+    assert.deepEqual(runs.map((r) => [r.where, r.status, r.code]).sort(), [
+      ["aws-tyo1a", "success", 200],
+      ["gcp-tyo1a", "failure", 0],
+    ]);
+    const job = (await t.call<JobView>("GET", `/api/jobs/${monitor.id}`)).body.data;
+    assert.equal(job.count, 2);
+    const workers = (await t.call<{ id: string; last_seen_at: string | null }[]>(
+      "GET",
+      "/api/workers",
+    )).body.data;
+    assert.ok(workers.find((w) => w.id === "aws-tyo1a")?.last_seen_at);
+  },
+);
 
-Deno.test("workers' results of a job with a webhook each get their delivery", async () => {
-  const { t, monitor } = await setUp();
+storeTest("workers' results of a job with a webhook each get their delivery", async (store) => {
+  const { t, monitor } = await setUp(store);
   await using _ = t;
   assert.equal(
     (await t.call("POST", "/api/webhooks", {

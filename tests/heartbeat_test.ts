@@ -11,7 +11,7 @@ import { createSystem } from "../system.ts";
 import { parseConfig } from "../lib/config.ts";
 import { ManualClock } from "../lib/clock.ts";
 import { buildStore } from "./build.ts";
-import { createKvStores } from "../lib/store/kv/mod.ts";
+import { createKvStores, kvStores } from "../lib/store/kv/mod.ts";
 import { PingReceiver } from "../lib/heartbeat/ping_receiver.ts";
 import { incidentsOf, stateOf } from "./alerts_support.ts";
 
@@ -583,7 +583,7 @@ Deno.test("a late heartbeat opens an incident that a late ping resolves; a faili
 Deno.test("a ping that cannot be stored answers 503 and logs no token", async () => {
   const kv = await Deno.openKv(":memory:");
   const config = parseConfig({ HIBIKI_KV_PATH: ":memory:", HIBIKI_API_KEY: ROOT_KEY });
-  const system = createSystem(kv, config, { clock: new ManualClock(T0), queueWakeups: false });
+  const system = createSystem(kvStores(kv), config, { clock: new ManualClock(T0), queueWakeups: false });
   const created = await callApp<JobView>(system.app, "POST", "/api/jobs", {
     body: { type: "heartbeat", name: "Backup", schedule: "0 9 * * *" },
   });

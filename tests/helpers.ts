@@ -1,15 +1,20 @@
 /**
- * Shared harness for the HTTP tests: a whole Hibiki system over an in-memory Deno KV, a
- * manual clock, and a fake probe, driven in-process through `system.app.request`. Nothing
- * here touches the network or waits for wall-clock time to pass, unless a test asks for the
- * real HTTP clients (`realProbe: true`) to reach servers of its own on 127.0.0.1.
+ * Shared harness for the HTTP tests: a whole Hibiki system over an in-memory Deno KV (or a
+ * fresh Postgres database, `store: "postgres"`), a manual clock, and a fake probe, driven
+ * in-process through `system.app.request`. Nothing here touches the network or waits for
+ * wall-clock time to pass, unless a test asks for the real HTTP clients (`realProbe: true`)
+ * to reach servers of its own on 127.0.0.1. `storeTest` registers a test on both stores.
  */
 import assert from "node:assert/strict";
 import { ManualClock } from "../lib/clock.ts";
 import { parseConfig } from "../lib/config.ts";
 import { probe, type ProbeRequest, type ProbeResult } from "../lib/net/probe.ts";
 import { createSystem, type System } from "../system.ts";
+import { kvStores } from "../lib/store/kv/mod.ts";
 import { openKv } from "../lib/store/kv/open_kv.ts";
+import { postgresStores, type Sql } from "../lib/store/postgres/mod.ts";
+import type { StoreFactory } from "../lib/store/stores.ts";
+import { emptyDatabase } from "./postgres_database.ts";
 import type { ApiKey, JobView, Scope } from "../lib/store/types.ts";
 import type { NotifySend } from "../lib/alerts/types.ts";
 import type { MaintenanceCalendar } from "../lib/alerts/types.ts";
@@ -46,7 +51,34 @@ export interface CallOptions {
   headers?: Record<string, string>;
 }
 
+/** Which store a test system runs on. */
+export type StoreKind = "kv" | "postgres";
+
+/**
+ * Registers a test twice: as named on Deno KV, and "… (on Postgres)" on a fresh Postgres
+ * database; the test passes `store` on to `TestSystem.start`.
+ */
+export function storeTest(name: string, fn: (store: StoreKind) => Promise<void>): void {
+  Deno.test(name, () => fn("kv"));
+  Deno.test(`${name} (on Postgres)`, () => fn("postgres"));
+}
+
+/**
+ * A test that reads or writes Deno KV keys itself: it runs on Deno KV, and its Postgres twin
+ * is listed as ignored with the reason in its name, so the gap shows in every run.
+ */
+export function kvOnlyTest(name: string, fn: () => Promise<void>): void {
+  Deno.test(name, fn);
+  Deno.test({
+    name: `${name} (on Postgres: skipped, the test reads Deno KV keys directly)`,
+    ignore: true,
+    fn,
+  });
+}
+
 export interface TestSystemOptions {
+  /** Deno KV in memory (the default), or a fresh Postgres database of its own. */
+  store?: StoreKind;
   /** Extra environment for `parseConfig`, e.g. `HIBIKI_ALLOW_PRIVATE_NETWORKS: "1"`. */
   env?: Record<string, string>;
   now?: number;
@@ -67,6 +99,8 @@ export interface TestSystemOptions {
   calendar?: MaintenanceCalendar;
   /** A Deno KV file instead of `:memory:` (two systems may share one, as two processes do). */
   kvPath?: string;
+  /** On Postgres: another system's database (two systems share it, as two processes do). */
+  sharing?: TestSystem;
   /** The master key (32 bytes); systems sharing a KV file need the same one. Random if absent. */
   masterKey?: Uint8Array;
 }
@@ -78,13 +112,43 @@ export class TestSystem {
 
   private constructor(
     readonly system: System,
-    readonly kv: Deno.Kv,
+    private readonly openKv: Deno.Kv | null,
     readonly clock: ManualClock,
+    private readonly close: () => Promise<void>,
+    /** The Postgres pool under the system; null on KV. */
+    readonly sql: Sql | null,
   ) {}
 
+  /** The Deno KV under the system; a Postgres system has none (see `kvOnlyTest`). */
+  get kv(): Deno.Kv {
+    if (!this.openKv) throw new Error("Cannot read Deno KV keys: this system runs on Postgres");
+    return this.openKv;
+  }
+
   static async start(options: TestSystemOptions = {}): Promise<TestSystem> {
-    // A shared file is opened as main.ts opens it: writes that lose the file lock are retried.
-    const kv = options.kvPath ? await openKv(options.kvPath) : await Deno.openKv(":memory:");
+    let stores: StoreFactory;
+    let kv: Deno.Kv | null = null;
+    let close: () => Promise<void>;
+    let sql: Sql | null = null;
+    if (options.store === "postgres") {
+      if (options.kvPath) throw new Error("Cannot share a KV file on Postgres: omit kvPath");
+      if (options.sharing) {
+        if (!options.sharing.sql) throw new Error("Cannot share a database: that system is on KV");
+        sql = options.sharing.sql;
+        close = () => Promise.resolve();
+      } else {
+        const db = await emptyDatabase();
+        sql = db.sql;
+        close = async () => await db[Symbol.asyncDispose]();
+      }
+      stores = postgresStores(sql);
+    } else {
+      // A shared file is opened as main.ts opens it: writes that lose the file lock are retried.
+      const opened = options.kvPath ? await openKv(options.kvPath) : await Deno.openKv(":memory:");
+      kv = opened;
+      stores = kvStores(opened);
+      close = () => Promise.resolve(opened.close());
+    }
     const config = parseConfig({
       HIBIKI_KV_PATH: ":memory:",
       HIBIKI_API_KEY: ROOT_KEY,
@@ -95,7 +159,7 @@ export class TestSystem {
     const clock = new ManualClock(options.now ?? T0);
     const answer = options.probe ?? (() => okProbe());
     let harness: TestSystem | null = null;
-    const system = createSystem(kv, config, {
+    const system = createSystem(stores, config, {
       clock,
       queueWakeups: false,
       probe: (request, probeOptions) => {
@@ -114,7 +178,7 @@ export class TestSystem {
       calendar: options.calendar,
       masterKey: options.masterKey,
     });
-    harness = new TestSystem(system, kv, clock);
+    harness = new TestSystem(system, kv, clock, close, sql);
     return harness;
   }
 
@@ -168,7 +232,7 @@ export class TestSystem {
     try {
       await this.settle();
     } finally {
-      this.kv.close();
+      await this.close();
     }
   }
 }

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { Webhook } from "standardwebhooks";
 import { NotFoundError } from "../lib/errors.ts";
 import type { InboundEventView } from "../lib/inbound/types.ts";
-import { expectError, expectStatus } from "./helpers.ts";
+import { expectError, expectStatus, storeTest } from "./helpers.ts";
 import { InboundHarness, T0 } from "./inbound_harness.ts";
 
 interface Received {
@@ -50,66 +50,69 @@ async function sendOk(t: InboundHarness, hookId: string, body: string | Uint8Arr
   return ((await response.json()).data as { eventId: string }).eventId;
 }
 
-Deno.test("A relay that fails is retried after 5 s and succeeds, re-signed by Hibiki each time", async () => {
-  await using receiver = startReceiver([500, 200]);
-  await using t = await InboundHarness.start({ allowPrivateNetworks: true });
-  const hook = await t.createHook({
-    verification: { mode: "none" },
-    action: { type: "relay", url: receiver.url, headers: { "X-Team": "ops" } },
-  });
-  const body = '{"ref":"refs/heads/main","commits":[]}';
-  const eventId = await sendOk(t, hook.id, body, { "X-GitHub-Delivery": "d-77" });
+storeTest(
+  "A relay that fails is retried after 5 s and succeeds, re-signed by Hibiki each time",
+  async (store) => {
+    await using receiver = startReceiver([500, 200]);
+    await using t = await InboundHarness.start({ store, allowPrivateNetworks: true });
+    const hook = await t.createHook({
+      verification: { mode: "none" },
+      action: { type: "relay", url: receiver.url, headers: { "X-Team": "ops" } },
+    });
+    const body = '{"ref":"refs/heads/main","commits":[]}';
+    const eventId = await sendOk(t, hook.id, body, { "X-GitHub-Delivery": "d-77" });
 
-  await t.settle();
-  let stored = await event(t, hook.id, eventId);
-  assert.equal(stored.action.state, "pending");
-  assert.equal(stored.action.nextAttemptAt, new Date(T0 + 5000).toISOString());
-  assert.equal(stored.action.attempts.length, 1);
-  assert.deepEqual(
-    { ...stored.action.attempts[0], durationMs: 0 },
-    {
-      n: 1,
-      at: new Date(T0).toISOString(),
-      type: "relay",
-      success: false,
-      status: 500,
-      durationMs: 0,
-      error: "Expected status 2xx, got 500",
-      detail: "try later",
-    },
-  );
-
-  t.clock.advance(4999);
-  await t.settle();
-  assert.equal(receiver.received.length, 1);
-  t.clock.advance(1);
-  await t.settle();
-  stored = await event(t, hook.id, eventId);
-  assert.equal(stored.action.state, "succeeded");
-  assert.equal(stored.action.nextAttemptAt, null);
-  assert.deepEqual(stored.action.attempts.map((a) => [a.n, a.status, a.success]), [
-    [1, 500, false],
-    [2, 200, true],
-  ]);
-
-  const signer = new Webhook(hook.action.secret!);
-  assert.equal(receiver.received.length, 2);
-  for (const [i, got] of receiver.received.entries()) {
-    assert.equal(new TextDecoder().decode(got.body), body);
-    assert.equal(got.headers.get("content-type"), "application/json");
-    assert.equal(got.headers.get("x-team"), "ops");
-    assert.equal(got.headers.get("x-hibiki-hook-id"), hook.id);
-    assert.equal(got.headers.get("x-hibiki-delivery-id"), "d-77");
-    // The same message id on every attempt, so the receiver can de-duplicate.
-    assert.equal(got.headers.get("webhook-id"), eventId);
-    const timestamp = Number(got.headers.get("webhook-timestamp"));
-    assert.equal(timestamp, Math.floor((T0 + 5000 * i) / 1000));
-    assert.equal(
-      got.headers.get("webhook-signature"),
-      signer.sign(eventId, new Date(timestamp * 1000), body),
+    await t.settle();
+    let stored = await event(t, hook.id, eventId);
+    assert.equal(stored.action.state, "pending");
+    assert.equal(stored.action.nextAttemptAt, new Date(T0 + 5000).toISOString());
+    assert.equal(stored.action.attempts.length, 1);
+    assert.deepEqual(
+      { ...stored.action.attempts[0], durationMs: 0 },
+      {
+        n: 1,
+        at: new Date(T0).toISOString(),
+        type: "relay",
+        success: false,
+        status: 500,
+        durationMs: 0,
+        error: "Expected status 2xx, got 500",
+        detail: "try later",
+      },
     );
-  }
-});
+
+    t.clock.advance(4999);
+    await t.settle();
+    assert.equal(receiver.received.length, 1);
+    t.clock.advance(1);
+    await t.settle();
+    stored = await event(t, hook.id, eventId);
+    assert.equal(stored.action.state, "succeeded");
+    assert.equal(stored.action.nextAttemptAt, null);
+    assert.deepEqual(stored.action.attempts.map((a) => [a.n, a.status, a.success]), [
+      [1, 500, false],
+      [2, 200, true],
+    ]);
+
+    const signer = new Webhook(hook.action.secret!);
+    assert.equal(receiver.received.length, 2);
+    for (const [i, got] of receiver.received.entries()) {
+      assert.equal(new TextDecoder().decode(got.body), body);
+      assert.equal(got.headers.get("content-type"), "application/json");
+      assert.equal(got.headers.get("x-team"), "ops");
+      assert.equal(got.headers.get("x-hibiki-hook-id"), hook.id);
+      assert.equal(got.headers.get("x-hibiki-delivery-id"), "d-77");
+      // The same message id on every attempt, so the receiver can de-duplicate.
+      assert.equal(got.headers.get("webhook-id"), eventId);
+      const timestamp = Number(got.headers.get("webhook-timestamp"));
+      assert.equal(timestamp, Math.floor((T0 + 5000 * i) / 1000));
+      assert.equal(
+        got.headers.get("webhook-signature"),
+        signer.sign(eventId, new Date(timestamp * 1000), body),
+      );
+    }
+  },
+);
 
 Deno.test("A relay's retry is jittered and honours the target's Retry-After", async () => {
   await using plain = startReceiver([503, 200]);
@@ -197,8 +200,8 @@ Deno.test("A relay that keeps failing stops after the retry schedule, and 410 st
   assert.equal(ended.action.attempts.length, 1);
 });
 
-Deno.test("A run action starts the job with the parsed payload", async () => {
-  await using t = await InboundHarness.start({ jobs: { default: ["deploy"] } });
+storeTest("A run action starts the job with the parsed payload", async (store) => {
+  await using t = await InboundHarness.start({ store, jobs: { default: ["deploy"] } });
   const hook = await t.createHook({
     verification: { mode: "none" },
     action: { type: "run", jobId: "deploy" },
@@ -240,8 +243,8 @@ Deno.test("A run action whose job is gone fails at once; other errors are retrie
   assert.equal(t.runs.length, 1);
 });
 
-Deno.test("POST /api/hooks/:id/events/:eventId/replay runs the action again", async () => {
-  await using t = await InboundHarness.start({ jobs: { default: ["deploy"] } });
+storeTest("POST /api/hooks/:id/events/:eventId/replay runs the action again", async (store) => {
+  await using t = await InboundHarness.start({ store, jobs: { default: ["deploy"] } });
   const hook = await t.createHook({
     verification: { mode: "none" },
     action: { type: "run", jobId: "deploy" },

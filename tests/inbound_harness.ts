@@ -1,6 +1,6 @@
 /**
- * Harness for the inbound webhook tests: the inbound module over an in-memory Deno KV with a
- * manual clock, mounted in a small Hono app composed as `routes/app.ts` composes the real one
+ * Harness for the inbound webhook tests: the inbound module over an in-memory Deno KV (or an
+ * empty Postgres database, `store: "postgres"`) with a manual clock, mounted in a small Hono app composed as `routes/app.ts` composes the real one
  * (error handler, `/api` body limit and bearer auth), driven in-process.
  */
 import assert from "node:assert/strict";
@@ -15,16 +15,22 @@ import { KvStore } from "../lib/store/kv/kv_store.ts";
 import { KvInboundStore } from "../lib/store/kv/inbound.ts";
 import { KvLaneStore } from "../lib/store/kv/lanes.ts";
 import type { Scope } from "../lib/store/types.ts";
+import type { Store } from "../lib/store/store.ts";
+import type { LaneStore } from "../lib/store/lanes.ts";
+import { createPostgresStores } from "../lib/store/postgres/mod.ts";
+import { emptyDatabase } from "./postgres_database.ts";
 import { inboundHookRoutes } from "../routes/api/hooks.ts";
 import { hookRoutes } from "../routes/hooks.ts";
 import { type AuthEnv, bearerAuth } from "../routes/middleware/auth.ts";
 import { bodyLimit, dropUnreadBody } from "../routes/middleware/body.ts";
 import { errorBody, handleError } from "../routes/middleware/errors.ts";
-import { type Answer, expectStatus, ROOT_KEY, T0 } from "./helpers.ts";
+import { type Answer, expectStatus, ROOT_KEY, type StoreKind, T0 } from "./helpers.ts";
 
 export { ROOT_KEY, T0 };
 
 export interface HarnessOptions {
+  /** Deno KV in memory (the default), or an empty Postgres database. */
+  store?: StoreKind;
   allowPrivateNetworks?: boolean;
   now?: number;
   /** Jobs that exist, by user: `run` actions may name only these. */
@@ -50,22 +56,46 @@ export class InboundHarness {
   readonly relayed: ProbeRequest[] = [];
 
   private constructor(
-    readonly kv: Deno.Kv,
+    private readonly openKv: Deno.Kv | null,
     readonly clock: ManualClock,
     readonly inbound: Inbound,
     readonly app: Hono,
-    readonly store: KvStore,
+    readonly store: Store,
+    private readonly lanes: LaneStore,
+    private readonly close: () => Promise<void>,
   ) {}
 
+  /** The Deno KV under the harness; one on Postgres has none. */
+  get kv(): Deno.Kv {
+    if (!this.openKv) throw new Error("Cannot read Deno KV keys: this harness runs on Postgres");
+    return this.openKv;
+  }
+
   static async start(options: HarnessOptions = {}): Promise<InboundHarness> {
-    const kv = await Deno.openKv(":memory:");
     const clock = new ManualClock(options.now ?? T0);
-    const store = new KvStore(kv);
+    let kv: Deno.Kv | null = null;
+    let store: Store;
+    let inboundStore;
+    let lanes: LaneStore;
+    let close: () => Promise<void>;
+    if (options.store === "postgres") {
+      const db = await emptyDatabase();
+      const stores = createPostgresStores(db.sql, { clock });
+      ({ records: store, inbound: inboundStore, lanes } = stores);
+      close = async () => await db[Symbol.asyncDispose]();
+    } else {
+      const opened = await Deno.openKv(":memory:");
+      kv = opened;
+      store = new KvStore(opened);
+      inboundStore = new KvInboundStore(opened);
+      lanes = new KvLaneStore(opened);
+      close = () => Promise.resolve(opened.close());
+    }
     const jobs = options.jobs ?? { default: ["job-1"] };
     let harness: InboundHarness | null = null;
     const inbound = createInbound({
-      store: new KvInboundStore(kv),
-      lanes: new KvLaneStore(kv),
+      store: inboundStore,
+      lanes,
       clock,
       box: new SecretBox(randomBytes(32)),
       maxConcurrency: 10,
@@ -99,7 +129,7 @@ export class InboundHarness {
     api.route("/hooks", inboundHookRoutes({ inbound: inbound.hooks }));
     app.route("/api", api);
 
-    harness = new InboundHarness(kv, clock, inbound, app, store);
+    harness = new InboundHarness(kv, clock, inbound, app, store, lanes, close);
     return harness;
   }
 
@@ -172,6 +202,7 @@ export class InboundHarness {
   }
 
   private async dueNow(): Promise<boolean> {
+    if (!this.openKv) return (await this.lanes.countDue("inbound", this.clock.now(), 1)) > 0;
     const prefix = ["inbound_due"];
     const iter = this.kv.list({ start: prefix, end: [...prefix, this.clock.now() + 1] }, {
       limit: 1,
@@ -184,7 +215,7 @@ export class InboundHarness {
     try {
       await this.settle();
     } finally {
-      this.kv.close();
+      await this.close();
     }
   }
 }

@@ -10,6 +10,7 @@ import { buildFires } from "../lib/scheduler/test_support.ts";
 import { openKv } from "../lib/store/kv/open_kv.ts";
 import type { JobView, Run } from "../lib/store/types.ts";
 import { createSystem } from "../system.ts";
+import { kvStores } from "../lib/store/kv/mod.ts";
 import { callApp, expectStatus, ROOT_KEY } from "./helpers.ts";
 import { delay, startTarget } from "./target_server.ts";
 
@@ -29,7 +30,7 @@ Deno.test("a job every second fires on the second against a local server", async
   const dir = await Deno.makeTempDir();
   const kv = await openKv(`${dir}/hibiki.kv`);
   const target = startTarget();
-  const system = createSystem(kv, config(`${dir}/hibiki.kv`), { queueWakeups: false });
+  const system = createSystem(kvStores(kv), config(`${dir}/hibiki.kv`), { queueWakeups: false });
   await system.start();
   await alignToSecond();
   const created = await callApp<JobView>(system.app, "POST", "/api/jobs", {

@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { Webhook } from "standardwebhooks";
 import type { JobView } from "../lib/store/types.ts";
 import type { DeliveryView, WebhookView } from "../lib/webhooks/types.ts";
-import { expectStatus, T0, TestSystem } from "./helpers.ts";
+import { expectStatus, type StoreKind, storeTest, T0, TestSystem } from "./helpers.ts";
 import {
   closedPort,
   headerObject,
@@ -48,6 +48,8 @@ interface Setup {
 }
 
 interface SetupOptions {
+  /** Deno KV by default. */
+  store?: StoreKind;
   reply?: (request: Received, index: number) => Reply;
   env?: Record<string, string>;
   now?: number;
@@ -63,6 +65,7 @@ async function setup(options: SetupOptions = {}): Promise<Setup> {
     })
   );
   const t = await TestSystem.start({
+    store: options.store,
     realProbe: true,
     retryJitter: () => 0,
     now: options.now ?? T0,
@@ -150,74 +153,77 @@ function randomSecret(): string {
 // ---------------------------------------------------------------------------------------------
 // Payload and headers
 
-Deno.test("a run's delivery reaches the receiver as one POST with exactly the seed's payload", async () => {
-  await using s = await setup();
-  await runJob(s);
-  assert.equal(s.target.received.length, 1, "the job's target was requested once");
-  assert.equal(s.receiver.received.length, 1, "the receiver got one delivery");
-  const request = s.receiver.received[0];
-  assert.equal(request.method, "POST");
-  assert.equal(request.path, "/hook");
+storeTest(
+  "a run's delivery reaches the receiver as one POST with exactly the seed's payload",
+  async (store) => {
+    await using s = await setup({ store });
+    await runJob(s);
+    assert.equal(s.target.received.length, 1, "the job's target was requested once");
+    assert.equal(s.receiver.received.length, 1, "the receiver got one delivery");
+    const request = s.receiver.received[0];
+    assert.equal(request.method, "POST");
+    assert.equal(request.path, "/hook");
 
-  const payload = payloadOf(request);
-  assert.deepEqual(Object.keys(payload).sort(), ["id", "job", "result", "webhook"]);
-  assert.match(payload.id as string, /^wh_/);
+    const payload = payloadOf(request);
+    assert.deepEqual(Object.keys(payload).sort(), ["id", "job", "result", "webhook"]);
+    assert.match(payload.id as string, /^wh_/);
 
-  const job = payload.job as Record<string, unknown>;
-  assert.deepEqual(Object.keys(job).sort(), [
-    "body",
-    "count",
-    "createdAt",
-    "enabled",
-    "headers",
-    "id",
-    "lastRunAt",
-    "method",
-    "name",
-    "nextRunAt",
-    "schedule",
-    "timezone",
-    "updatedAt",
-    "url",
-    "userId",
-  ]);
-  // The job as the API shows it after the run, minus the fields the seed does not send.
-  const after = await s.t.call<JobView>("GET", `/api/jobs/${s.job.id}`);
-  const view = after.body.data as unknown as Record<string, unknown>;
-  assert.deepEqual(job, Object.fromEntries(Object.keys(job).map((name) => [name, view[name]])));
-  assert.equal(job.count, 1);
-  assert.equal(job.lastRunAt, new Date(T0).toISOString());
-  assert.equal(job.name, "API Health Check");
-  assert.deepEqual(job.headers, { "Authorization": "Bearer token123" });
-  assert.equal(job.body, null);
+    const job = payload.job as Record<string, unknown>;
+    assert.deepEqual(Object.keys(job).sort(), [
+      "body",
+      "count",
+      "createdAt",
+      "enabled",
+      "headers",
+      "id",
+      "lastRunAt",
+      "method",
+      "name",
+      "nextRunAt",
+      "schedule",
+      "timezone",
+      "updatedAt",
+      "url",
+      "userId",
+    ]);
+    // The job as the API shows it after the run, minus the fields the seed does not send.
+    const after = await s.t.call<JobView>("GET", `/api/jobs/${s.job.id}`);
+    const view = after.body.data as unknown as Record<string, unknown>;
+    assert.deepEqual(job, Object.fromEntries(Object.keys(job).map((name) => [name, view[name]])));
+    assert.equal(job.count, 1);
+    assert.equal(job.lastRunAt, new Date(T0).toISOString());
+    assert.equal(job.name, "API Health Check");
+    assert.deepEqual(job.headers, { "Authorization": "Bearer token123" });
+    assert.equal(job.body, null);
 
-  const result = payload.result as Record<string, unknown>;
-  assert.deepEqual(Object.keys(result).sort(), [
-    "code",
-    "durationMs",
-    "finishedAt",
-    "response",
-    "startedAt",
-    "status",
-    "trigger",
-  ]);
-  assert.equal(result.status, "success");
-  assert.equal(result.code, 200);
-  assert.equal(result.trigger, "MANUAL");
-  const response = result.response as { headers: Record<string, string>; body: string };
-  assert.deepEqual(Object.keys(response).sort(), ["body", "headers"]);
-  assert.equal(response.body, '{"status":"ok","uptime":12345}');
-  assert.equal(response.headers["content-type"], "application/json");
-  assert.equal(response.headers["x-response-time"], "25ms");
-  assert.equal(result.startedAt, new Date(T0).toISOString());
-  assert.equal(typeof result.durationMs, "number");
-  assert.equal(
-    Date.parse(result.finishedAt as string) - Date.parse(result.startedAt as string),
-    result.durationMs,
-  );
+    const result = payload.result as Record<string, unknown>;
+    assert.deepEqual(Object.keys(result).sort(), [
+      "code",
+      "durationMs",
+      "finishedAt",
+      "response",
+      "startedAt",
+      "status",
+      "trigger",
+    ]);
+    assert.equal(result.status, "success");
+    assert.equal(result.code, 200);
+    assert.equal(result.trigger, "MANUAL");
+    const response = result.response as { headers: Record<string, string>; body: string };
+    assert.deepEqual(Object.keys(response).sort(), ["body", "headers"]);
+    assert.equal(response.body, '{"status":"ok","uptime":12345}');
+    assert.equal(response.headers["content-type"], "application/json");
+    assert.equal(response.headers["x-response-time"], "25ms");
+    assert.equal(result.startedAt, new Date(T0).toISOString());
+    assert.equal(typeof result.durationMs, "number");
+    assert.equal(
+      Date.parse(result.finishedAt as string) - Date.parse(result.startedAt as string),
+      result.durationMs,
+    );
 
-  assert.deepEqual(payload.webhook, { sendAt: new Date(T0).toISOString() });
-});
+    assert.deepEqual(payload.webhook, { sendAt: new Date(T0).toISOString() });
+  },
+);
 
 Deno.test("a run whose request got no answer is delivered with code 0 and status failure", async () => {
   await using s = await setup({ jobUrl: `http://127.0.0.1:${closedPort()}/health` });
@@ -230,8 +236,8 @@ Deno.test("a run whose request got no answer is delivered with code 0 and status
   assert.equal(result.trigger, "MANUAL");
 });
 
-Deno.test("a scheduled run is delivered with trigger AUTO", async () => {
-  await using s = await setup();
+storeTest("a scheduled run is delivered with trigger AUTO", async (store) => {
+  await using s = await setup({ store });
   const fireAt = T0 + 5 * 60_000; // "*/5 * * * *"
   s.t.clock.set(fireAt - 30_000);
   // The minute tick, as Deno.cron calls it: nothing has ticked yet, so it claims.
@@ -391,81 +397,92 @@ Deno.test("once the rotation grace period is over only the new secret signs", as
 // ---------------------------------------------------------------------------------------------
 // Retries
 
-Deno.test("a failing delivery is retried after 5 s, 30 s, 2 min … and is dead once the schedule is spent", async () => {
-  await using s = await setup({ reply: status(500) });
-  await runJob(s);
-  const [first] = await deliveries(s);
-  const id = first.id;
+storeTest(
+  "a failing delivery is retried after 5 s, 30 s, 2 min … and is dead once the schedule is spent",
+  async (store) => {
+    await using s = await setup({ store, reply: status(500) });
+    await runJob(s);
+    const [first] = await deliveries(s);
+    const id = first.id;
 
-  for (const [i, step] of SCHEDULE.entries()) {
-    const current = await delivery(s, id);
-    assert.equal(current.state, "pending", `after attempt ${i + 1}`);
-    assert.equal(current.attempts.length, i + 1);
-    const last = current.attempts[i];
-    assert.equal(last.status, 500);
-    assert.equal(last.success, false);
-    assert.equal(last.n, i + 1);
-    assert.equal(current.nextAttemptAt, iso(Date.parse(last.at) + step), `step ${i + 1}`);
+    for (const [i, step] of SCHEDULE.entries()) {
+      const current = await delivery(s, id);
+      assert.equal(current.state, "pending", `after attempt ${i + 1}`);
+      assert.equal(current.attempts.length, i + 1);
+      const last = current.attempts[i];
+      assert.equal(last.status, 500);
+      assert.equal(last.success, false);
+      assert.equal(last.n, i + 1);
+      assert.equal(current.nextAttemptAt, iso(Date.parse(last.at) + step), `step ${i + 1}`);
 
-    // Not a moment early.
-    s.t.clock.set(due(current) - 1);
+      // Not a moment early.
+      s.t.clock.set(due(current) - 1);
+      await s.t.settle();
+      assert.equal(s.receiver.received.length, i + 1, `attempt ${i + 2} was sent early`);
+
+      s.t.clock.set(due(current));
+      await s.t.settle();
+      assert.equal(s.receiver.received.length, i + 2);
+    }
+
+    const dead = await delivery(s, id);
+    assert.equal(dead.state, "dead");
+    assert.equal(dead.attempts.length, SCHEDULE.length + 1);
+    assert.equal(dead.nextAttemptAt, null);
+    for (const request of s.receiver.received) {
+      assert.equal(request.headers.get("x-webhook-id"), id, "every attempt has the same id");
+      assert.equal(payloadOf(request).id, id);
+    }
+
+    // Nothing more happens on its own.
+    s.t.clock.advance(DAY);
     await s.t.settle();
-    assert.equal(s.receiver.received.length, i + 1, `attempt ${i + 2} was sent early`);
+    assert.equal(s.receiver.received.length, SCHEDULE.length + 1);
+  },
+);
 
-    s.t.clock.set(due(current));
+storeTest(
+  "redelivering a dead delivery sends it again with the same id and starts the schedule over",
+  async (store) => {
+    await using s = await setup({
+      store,
+      // The first round (1 + 9 retries) and the redelivery fail; the retry after that succeeds.
+      reply: (_, i) => i <= SCHEDULE.length + 1 ? status(500)() : new Response("OK"),
+    });
+    await runJob(s);
+    const [{ id }] = await deliveries(s);
+    for (let i = 0; i < SCHEDULE.length; i++) {
+      s.t.clock.set(due(await delivery(s, id)));
+      await s.t.settle();
+    }
+    assert.equal((await delivery(s, id)).state, "dead");
+    const sentBefore = s.receiver.received.length;
+
+    s.t.clock.advance(60_000);
+    const redelivered = await s.t.call<DeliveryView>("POST", `/api/deliveries/${id}/redeliver`);
+    expectStatus(redelivered, 202);
+    assert.equal(redelivered.body.data.id, id);
     await s.t.settle();
-    assert.equal(s.receiver.received.length, i + 2);
-  }
+    assert.equal(s.receiver.received.length, sentBefore + 1);
+    assert.equal(s.receiver.received.at(-1)!.headers.get("x-webhook-id"), id);
+    const again = await delivery(s, id);
+    assert.equal(again.state, "pending");
+    assert.equal(again.attempts.at(-1)!.n, 1, "the attempt count starts over");
+    assert.equal(
+      again.nextAttemptAt,
+      iso(s.t.clock.now() + SCHEDULE[0]),
+      "the schedule starts over",
+    );
 
-  const dead = await delivery(s, id);
-  assert.equal(dead.state, "dead");
-  assert.equal(dead.attempts.length, SCHEDULE.length + 1);
-  assert.equal(dead.nextAttemptAt, null);
-  for (const request of s.receiver.received) {
-    assert.equal(request.headers.get("x-webhook-id"), id, "every attempt has the same id");
-    assert.equal(payloadOf(request).id, id);
-  }
-
-  // Nothing more happens on its own.
-  s.t.clock.advance(DAY);
-  await s.t.settle();
-  assert.equal(s.receiver.received.length, SCHEDULE.length + 1);
-});
-
-Deno.test("redelivering a dead delivery sends it again with the same id and starts the schedule over", async () => {
-  await using s = await setup({
-    // The first round (1 + 9 retries) and the redelivery fail; the retry after that succeeds.
-    reply: (_, i) => i <= SCHEDULE.length + 1 ? status(500)() : new Response("OK"),
-  });
-  await runJob(s);
-  const [{ id }] = await deliveries(s);
-  for (let i = 0; i < SCHEDULE.length; i++) {
-    s.t.clock.set(due(await delivery(s, id)));
+    // The next retry succeeds and ends the delivery.
+    s.t.clock.set(due(again));
     await s.t.settle();
-  }
-  assert.equal((await delivery(s, id)).state, "dead");
-  const sentBefore = s.receiver.received.length;
-
-  s.t.clock.advance(60_000);
-  const redelivered = await s.t.call<DeliveryView>("POST", `/api/deliveries/${id}/redeliver`);
-  expectStatus(redelivered, 202);
-  assert.equal(redelivered.body.data.id, id);
-  await s.t.settle();
-  assert.equal(s.receiver.received.length, sentBefore + 1);
-  assert.equal(s.receiver.received.at(-1)!.headers.get("x-webhook-id"), id);
-  const again = await delivery(s, id);
-  assert.equal(again.state, "pending");
-  assert.equal(again.attempts.at(-1)!.n, 1, "the attempt count starts over");
-  assert.equal(again.nextAttemptAt, iso(s.t.clock.now() + SCHEDULE[0]), "the schedule starts over");
-
-  // The next retry succeeds and ends the delivery.
-  s.t.clock.set(due(again));
-  await s.t.settle();
-  const done = await delivery(s, id);
-  assert.equal(done.state, "succeeded");
-  const conflict = await s.t.call("POST", `/api/deliveries/${id}/redeliver`);
-  assert.equal(conflict.status, 409);
-});
+    const done = await delivery(s, id);
+    assert.equal(done.state, "succeeded");
+    const conflict = await s.t.call("POST", `/api/deliveries/${id}/redeliver`);
+    assert.equal(conflict.status, 409);
+  },
+);
 
 Deno.test("Retry-After: 120 on a 503 pushes the next attempt to at least 120 s later", async () => {
   await using s = await setup({ reply: status(503, { "Retry-After": "120" }) });
@@ -548,26 +565,29 @@ Deno.test("a 3xx answer is recorded with its status code, not as 0 (no answer)",
   assert.deepEqual(sent.map((d) => d.attempts[0].status), REDIRECTS);
 });
 
-Deno.test("a 410 answer disables the webhook, says why, and later runs queue no delivery", async () => {
-  await using s = await setup({ reply: status(410) });
-  await runJob(s);
-  const [gone] = await deliveries(s);
-  assert.equal(gone.state, "dead");
-  assert.equal(gone.attempts[0].status, 410);
+storeTest(
+  "a 410 answer disables the webhook, says why, and later runs queue no delivery",
+  async (store) => {
+    await using s = await setup({ store, reply: status(410) });
+    await runJob(s);
+    const [gone] = await deliveries(s);
+    assert.equal(gone.state, "dead");
+    assert.equal(gone.attempts[0].status, 410);
 
-  const disabled = await webhook(s);
-  assert.equal(disabled.enabled, false);
-  assert.match(disabled.disabledReason ?? "", /410/);
-  assert.equal(disabled.disabledAt, new Date(T0).toISOString());
+    const disabled = await webhook(s);
+    assert.equal(disabled.enabled, false);
+    assert.match(disabled.disabledReason ?? "", /410/);
+    assert.equal(disabled.disabledAt, new Date(T0).toISOString());
 
-  s.t.clock.advance(60_000);
-  await runJob(s);
-  assert.equal(s.target.received.length, 2, "the job itself still runs");
-  assert.equal((await deliveries(s)).length, 1, "a delivery was queued for a disabled webhook");
-  s.t.clock.advance(DAY);
-  await s.t.settle();
-  assert.equal(s.receiver.received.length, 1);
-});
+    s.t.clock.advance(60_000);
+    await runJob(s);
+    assert.equal(s.target.received.length, 2, "the job itself still runs");
+    assert.equal((await deliveries(s)).length, 1, "a delivery was queued for a disabled webhook");
+    s.t.clock.advance(DAY);
+    await s.t.settle();
+    assert.equal(s.receiver.received.length, 1);
+  },
+);
 
 Deno.test("a webhook whose deliveries fail for three days straight is disabled", async () => {
   await using s = await setup({ reply: status(500) });

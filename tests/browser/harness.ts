@@ -8,6 +8,7 @@ import { type BrowserContext, chromium, type Page } from "playwright-core";
 import { parseConfig } from "../../lib/config.ts";
 import type { JobView } from "../../lib/store/types.ts";
 import { createSystem, type System, type SystemOptions } from "../../system.ts";
+import { kvStores } from "../../lib/store/kv/mod.ts";
 
 import { CHROMIUM } from "./chromium.ts";
 
@@ -78,7 +79,7 @@ export class BrowserHarness {
     const profile = await Deno.makeTempDir({ prefix: "hibiki-chromium-" });
     const kv = await Deno.openKv(`${dataDir}/hibiki.kv`);
     const system = createSystem(
-      kv,
+      kvStores(kv),
       parseConfig({
         HIBIKI_KV_PATH: `${dataDir}/hibiki.kv`,
         HIBIKI_ADMIN_PASSWORD: ADMIN_PASSWORD,

@@ -1,6 +1,6 @@
 /** The Deno KV store: every record area over one KV handle. */
 import { systemClock } from "../../clock.ts";
-import type { Stores } from "../stores.ts";
+import type { StoreFactory, Stores } from "../stores.ts";
 import { KvChannelStore } from "./channels.ts";
 import { KvClaimStore } from "./claims.ts";
 import { KvAlertStore } from "./alerts.ts";
@@ -15,6 +15,13 @@ import { KvStatusPageStore } from "./status_pages.ts";
 import { KvLoginFailureStore, KvSessionStore, KvUserStore } from "./users.ts";
 import { KvWebhookStore } from "./webhooks.ts";
 import { KvWorkerStore } from "./workers.ts";
+
+export { KvWakeups } from "./wakeups.ts";
+
+/** The KV store over `kv`, for `createSystem`. */
+export function kvStores(kv: Deno.Kv): StoreFactory {
+  return (options) => createKvStores(kv, options);
+}
 
 export function createKvStores(kv: Deno.Kv, options: KvStoreOptions = {}): Stores {
   const clock = options.clock ?? systemClock;

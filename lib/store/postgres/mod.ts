@@ -1,5 +1,5 @@
 /** The Postgres store: every record area over one connection pool (`connect.ts`). */
-import type { Stores } from "../stores.ts";
+import type { StoreFactory, Stores } from "../stores.ts";
 import { PgAlertStore } from "./alerts.ts";
 import { PgClaimStore } from "./claims.ts";
 import { PgHeartbeatStore } from "./heartbeats.ts";
@@ -17,6 +17,13 @@ import { systemClock } from "../../clock.ts";
 
 export { connectPostgres, type Sql } from "./connect.ts";
 export { migrate } from "./migrate.ts";
+
+export { PgWakeups } from "./wakeups.ts";
+
+/** The Postgres store over `sql`, for `createSystem`. */
+export function postgresStores(sql: Sql): StoreFactory {
+  return (options) => createPostgresStores(sql, options);
+}
 
 export function createPostgresStores(sql: Sql, options: PgStoreOptions = {}): Stores {
   const clock = options.clock ?? systemClock;

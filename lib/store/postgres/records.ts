@@ -43,6 +43,9 @@ export interface PgStoreOptions {
   retention?: Retention;
 }
 
+/** The channel a deleted job notifies on (payload `purge`): lib/store/postgres/wakeups.ts. */
+export const CHORE_CHANNEL = "hibiki_chore";
+
 const DEFAULT_RETENTION: Retention = { count: 1000, maxAgeMs: 30 * 86_400_000 };
 /** Pruning happens in steps, once this many runs over the limit have piled up. */
 const PRUNE_SLACK = 50;
@@ -173,6 +176,8 @@ export class PgStore implements Store {
       // Its runs and deliveries go later, in batches (`purgeDeletedJobs`).
       await tx`insert into public.hibiki_purges (user_id, job_id) values (${userId}, ${jobId})
         on conflict do nothing`;
+      // Sent only if this commits, as the KV store's queued purge is.
+      await tx`select pg_notify(${CHORE_CHANNEL}, 'purge')`;
     });
   }
 
