@@ -10,7 +10,6 @@ import { dataPathProblem } from "./lib/data_path_access.ts";
 import { loadMasterKey } from "./lib/master_key.ts";
 import { openKv } from "./lib/store/kv/open_kv.ts";
 import { kvStores, KvWakeups } from "./lib/store/kv/mod.ts";
-import { connectPostgres, migrate, PgWakeups, postgresStores } from "./lib/store/postgres/mod.ts";
 import type { StoreFactory } from "./lib/store/stores.ts";
 import type { Wakeups } from "./lib/store/wakeups.ts";
 import { startNotes } from "./lib/start_log.ts";
@@ -37,6 +36,10 @@ let stores: StoreFactory;
 let wakeups: Wakeups;
 let closeStore: () => Promise<void>;
 if (config.database) {
+  // Loaded only here: the Postgres driver is not what a process on the KV file needs to carry.
+  const { connectPostgres, migrate, PgWakeups, postgresStores } = await import(
+    "./lib/store/postgres/mod.ts"
+  );
   const sql = connectPostgres(config.database.url, { prepare: config.database.prepare });
   try {
     const applied = await migrate(sql);

@@ -13,7 +13,9 @@
  * ~12 µs per delivery, ~55 MB of RSS with 10,000 jobs firing (202 MB, over the 200 MB target)
  * and ~60 ms to start-up; `fetch` costs ~42 µs and cannot pin https. Moving runs from fetch to
  * the own client brought burst and lateness down (~20–40 %) and RSS up (~15 MB, 150 → 165 MB
- * with 10,000 jobs firing, target 200 MB). Only behind a proxy
+ * with 10,000 jobs firing, target 200 MB): not the client's own memory but V8's heap growing
+ * further between full collections once fetch's buffers no longer started them early; `deno task
+ * start` now limits that growth (135 MB; README, "Memory"). Only behind a proxy
  * (`HTTP_PROXY`/`HTTPS_PROXY`) do requests go through `fetch`, which honours those and
  * `NO_PROXY` and tunnels https with CONNECT; the proxy then resolves the name again, so it is
  * trusted with the name the guard vetted.

@@ -12,12 +12,8 @@ import { type Lang, pickLanguage } from "../../lib/i18n/i18n.ts";
 import type { StatusBoard, StatusView } from "../../lib/status/status_board.ts";
 import type { Assets } from "../admin/assets.ts";
 import { errorBody } from "../middleware/errors.ts";
-import {
-  notFoundBadge,
-  overallBadge,
-  stateBadge,
-  uptimeBadge,
-} from "../../components/status_badge.ts";
+/** The badge maker (npm badge-maker and its fonts' widths), loaded at the first badge asked. */
+const badges = () => import("../../components/status_badge.ts");
 import { notFoundHtml, type Rendered, rendered, statusHtml } from "./render.tsx";
 
 /** What a slug can be (lib/status/status_page_input.ts): anything else is not looked up. */
@@ -79,12 +75,14 @@ export function publicStatusRoutes(deps: PublicStatusDeps): Hono {
   });
 
   app.get("/:slug/badge.svg", async (c) => {
+    const { notFoundBadge, overallBadge } = await badges();
     const view = await lookUp(c.req.param("slug"));
     if (!view) return c.body(notFoundBadge(), 404, { "Content-Type": SVG });
     return send(c, cached(view, "badge", () => rendered(overallBadge(view.overall), SVG)));
   });
 
   app.get("/:slug/badge/:file", async (c) => {
+    const { notFoundBadge, stateBadge, uptimeBadge } = await badges();
     const file = c.req.param("file");
     const type = c.req.query("type") ?? "status";
     const view = file.endsWith(".svg") && (type === "status" || type === "uptime")

@@ -8,7 +8,6 @@
  * relay may use: it is accepted only when private networks are allowed. A 5xx answer (a
  * refused recipient, failed authentication) is permanent; a 4xx is retried.
  */
-import nodemailer from "nodemailer";
 import { z } from "zod";
 import { textField } from "./text_field.ts";
 import { ValidationError } from "../../errors.ts";
@@ -186,6 +185,8 @@ export async function sendEmail(
     throw error;
   }
   const servername = config.host.replace(/^\[|\]$/g, "");
+  // Loaded at the first mail: most processes never send one, and nodemailer is ~150 modules.
+  const { default: nodemailer } = await import("nodemailer");
   const transport = nodemailer.createTransport({
     host: connectTo,
     port: config.port,
