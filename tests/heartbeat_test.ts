@@ -583,7 +583,10 @@ Deno.test("a late heartbeat opens an incident that a late ping resolves; a faili
 Deno.test("a ping that cannot be stored answers 503 and logs no token", async () => {
   const kv = await Deno.openKv(":memory:");
   const config = parseConfig({ HIBIKI_KV_PATH: ":memory:", HIBIKI_API_KEY: ROOT_KEY });
-  const system = createSystem(kvStores(kv), config, { clock: new ManualClock(T0), queueWakeups: false });
+  const system = createSystem(kvStores(kv), config, {
+    clock: new ManualClock(T0),
+    queueWakeups: false,
+  });
   const created = await callApp<JobView>(system.app, "POST", "/api/jobs", {
     body: { type: "heartbeat", name: "Backup", schedule: "0 9 * * *" },
   });
