@@ -13,7 +13,7 @@ import { parseConfig } from "../lib/config.ts";
 import { randomBytes } from "../lib/crypto.ts";
 import { JobStats } from "../lib/stats/job_stats.ts";
 import { createKvStores } from "../lib/store/kv/mod.ts";
-import { writeRunState } from "../lib/store/kv/job_index.ts";
+import { moveJobState } from "../lib/store/kv/job_index.ts";
 import { kvKeys } from "../lib/store/kv/keys.ts";
 import type { Job, Run } from "../lib/store/types.ts";
 import { SessionService } from "../lib/users/sessions.ts";
@@ -245,7 +245,7 @@ async function seedRuns(
           latencyMs: duration,
           lateMs: 3,
         });
-        if (k === perJob - 1) writeRunState(op, run);
+        if (k === perJob - 1) moveJobState(op, USER, job.id, "pending", ok ? "up" : "down");
         if (++size === 500) {
           await op.commit();
           op = kv.atomic();

@@ -112,8 +112,7 @@ export class Runner {
       lease,
       runsStored: stored.runsStored,
       counts: true,
-      // A job that workers check has other writers of its state: no skipping on a stale read.
-      state: stored.job.workers?.length ? null : stored.state,
+      recent: stored.recent,
       outbox: followUp?.outbox,
       decide,
     });
