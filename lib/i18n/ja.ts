@@ -506,6 +506,16 @@ export const ja: Record<string, string> = {
   "{list} or {last}": "{list} または {last}",
   "body contains “{text}”": "ボディに「{text}」を含む",
   "answers within {time}": "{time} 以内に応答",
+  // The dashboard's counts, heartbeat bar, uptime and sparkline.
+  "Pending": "判定待ち",
+  "Jobs by state": "状態ごとのジョブ数",
+  "Latest results": "最近の結果",
+  "No results yet": "結果はまだありません",
+  "Uptime 24 h / 30 d": "稼働率 24時間 / 30日",
+  "Uptime, last 24 hours": "稼働率（直近24時間）",
+  "Uptime, last 30 days": "稼働率（直近30日）",
+  "Latency of the latest results": "最近の結果のレイテンシ",
+  "p95": "p95",
   // Words chosen at run time (delivery states).
   "pending": "保留中",
   "succeeded": "成功",

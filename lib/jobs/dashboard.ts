@@ -1,13 +1,18 @@
 /**
- * The rows of the admin dashboard, for one page of jobs: state, last run and 24-hour
- * statistics. Everything read is per job on the page (the job, its stats record, its newest
- * run), so the cost does not grow with the number of jobs stored.
+ * The admin dashboard, for one page of jobs: counts by state, and per row the state (the
+ * decided alert state), a heartbeat bar and latency sparkline of the latest 50 results,
+ * uptime over 24 hours and 30 days, and 24-hour statistics. Everything read is per job on the
+ * page (the job, its summary kept with its runs, its stats record, its incidents overlapping
+ * 30 days) plus six counters, so the cost does not grow with the jobs or runs stored: no run
+ * is read.
  */
+import type { AlertState } from "../alerts/types.ts";
 import type { JobStats, JobStatsSummary } from "../stats/job_stats.ts";
-import type { Store, StoredJob } from "../store/store.ts";
-import type { JobQuery, Page, Run } from "../store/types.ts";
+import type { RecentResult } from "../store/recent_results.ts";
+import type { JobStateCounts, Store, StoredJob } from "../store/store.ts";
+import type { Job, JobQuery, Page, Run } from "../store/types.ts";
 
-export type { JobQuery };
+export type { JobQuery, JobStateCounts };
 
 /** The dashboard's search (`Store.searchJobs`). */
 export interface JobSearch {
@@ -16,6 +21,19 @@ export interface JobSearch {
 
 export type RowState = "up" | "down" | "paused" | "pending";
 
+/**
+ * A job's latest results, compact for the page and its JSON (50 rows of 50): times as the
+ * first one's epoch seconds then each one's gap to the one before, latencies, and a letter
+ * each: `u` up, `g` up but slower than the job's degraded latency, `d` down, `m` missed, `w`
+ * inside a maintenance window.
+ */
+export interface Beats {
+  t: number[];
+  /** Milliseconds; -1 when none. */
+  ms: number[];
+  s: string;
+}
+
 export interface DashboardRow {
   id: string;
   name: string;
@@ -23,9 +41,15 @@ export interface DashboardRow {
   url: string;
   schedule: string;
   timezone: string;
-  state: RowState;
+  /** The decided alert state; `paused` when the job is disabled. */
+  state: AlertState;
   count: number;
-  lastRun: Pick<Run, "id" | "status" | "code" | "scheduledAt" | "durationMs" | "lateMs"> | null;
+  /** The newest of the latest results. */
+  lastRun: { status: Run["status"]; scheduledAt: string; durationMs: number | null } | null;
+  beats: Beats;
+  /** Uptime from incidents (0–1), null when no time counts yet. */
+  uptime24h: number | null;
+  uptime30d: number | null;
   /** 0–1, null without runs in the last 24 hours. */
   successRate: number | null;
   /** Bucket bounds in ms; -1 means more than the largest bucket. */
@@ -33,26 +57,46 @@ export interface DashboardRow {
   p95LateMs: number | null;
 }
 
+export interface Dashboard {
+  rows: DashboardRow[];
+  cursor: string | null;
+  /** The owner's jobs by state. */
+  counts: JobStateCounts;
+}
+
 export interface DashboardDeps {
-  store: Store;
+  store: Pick<Store, "jobSummaries" | "countJobStates">;
   search: JobSearch;
-  stats: JobStats;
+  stats: Pick<JobStats, "summaries">;
+  /** Uptime of a page of jobs from their incidents (lib/alerts/incidents.ts). */
+  incidents: {
+    uptimeOfJobs(
+      userId: string,
+      jobs: readonly Pick<Job, "id" | "createdAt">[],
+    ): Promise<{ day: number | null; month: number | null }[]>;
+  };
 }
 
 export async function loadDashboard(
   deps: DashboardDeps,
   userId: string,
   query: JobQuery,
-): Promise<{ rows: DashboardRow[]; cursor: string | null }> {
-  const page = await deps.search.page(userId, query);
-  const ids = page.values.map((s) => s.job.id);
-  const [stats, newest] = await Promise.all([
+): Promise<Dashboard> {
+  const [page, counts] = await Promise.all([
+    deps.search.page(userId, query),
+    deps.store.countJobStates(userId),
+  ]);
+  const jobs = page.values.map((s) => s.job);
+  const ids = jobs.map((job) => job.id);
+  const [stats, summaries, uptimes] = await Promise.all([
     deps.stats.summaries(userId, ids),
-    Promise.all(ids.map((id) => deps.store.listRuns(userId, id, { limit: 1 }))),
+    deps.store.jobSummaries(userId, ids),
+    deps.incidents.uptimeOfJobs(userId, jobs),
   ]);
   const rows = page.values.map(({ job, count }, i): DashboardRow => {
-    const run = newest[i].values[0] ?? null;
     const summary: JobStatsSummary | undefined = stats.get(job.id);
+    const recent = summaries[i].recent;
+    const newest = recent[recent.length - 1];
     return {
       id: job.id,
       name: job.name,
@@ -60,22 +104,53 @@ export async function loadDashboard(
       url: job.url,
       schedule: job.schedule,
       timezone: job.timezone,
-      state: jobState(job.enabled, run),
+      state: job.enabled ? summaries[i].alertState ?? "pending" : "paused",
       count,
-      lastRun: run && {
-        id: run.id,
-        status: run.status,
-        code: run.code,
-        scheduledAt: run.scheduledAt,
-        durationMs: run.durationMs,
-        lateMs: run.lateMs,
-      },
+      lastRun: newest
+        ? {
+          status: newest.status,
+          scheduledAt: new Date(newest.at).toISOString(),
+          durationMs: newest.latencyMs,
+        }
+        : null,
+      beats: beatsOf(recent, degradedAfter(job)),
+      uptime24h: uptimes[i].day,
+      uptime30d: uptimes[i].month,
       successRate: summary?.successRate ?? null,
       p95LatencyMs: finite(summary?.p95LatencyMs ?? null),
       p95LateMs: finite(summary?.p95LateMs ?? null),
     };
   });
-  return { rows, cursor: page.cursor };
+  return { rows, cursor: page.cursor, counts };
+}
+
+/** Latest results as `Beats`; a success slower than `degradedMs` is `g`. */
+export function beatsOf(recent: readonly RecentResult[], degradedMs: number | null): Beats {
+  const t: number[] = [];
+  const ms: number[] = [];
+  let s = "";
+  let before = 0;
+  for (const [i, r] of recent.entries()) {
+    const seconds = Math.floor(r.at / 1000);
+    t.push(i === 0 ? seconds : seconds - before);
+    before = seconds;
+    ms.push(r.latencyMs ?? -1);
+    s += r.maintenance
+      ? "w"
+      : r.status === "missed"
+      ? "m"
+      : r.status === "failure"
+      ? "d"
+      : degradedMs !== null && r.latencyMs !== null && r.latencyMs > degradedMs
+      ? "g"
+      : "u";
+  }
+  return { t, ms, s };
+}
+
+/** The job's degraded latency; the defaults (a job without `alerts`) have none. */
+function degradedAfter(job: Job): number | null {
+  return job.alerts?.degradedLatencyMs ?? null;
 }
 
 /**
