@@ -5,7 +5,7 @@
 import { useContext } from "preact/hooks";
 import DashboardTable from "../islands/dashboard_table.tsx";
 import type { Translate } from "../lib/i18n/i18n.ts";
-import type { Dashboard, DashboardRow } from "../lib/jobs/dashboard.ts";
+import { type Dashboard, type DashboardRow, packRows } from "../lib/jobs/dashboard.ts";
 import { JOB_STATES, type JobQuery } from "../lib/store/types.ts";
 import { Island } from "./island.tsx";
 import { PageClockContext } from "./page_clock.tsx";
@@ -61,7 +61,7 @@ export function DashboardPage(
         name="dashboard_table"
         component={DashboardTable}
         props={{
-          rows,
+          rows: packRows(rows),
           counts,
           state: query.state ?? null,
           refreshUrl: `/admin/dashboard.json?${
@@ -71,8 +71,6 @@ export function DashboardPage(
           clock: useContext(PageClockContext),
           text: {
             ...stateNames,
-            success: t("Success"),
-            failure: t("Failure"),
             missed: t("Missed"),
             counts: t("Jobs by state"),
             empty: t("No jobs here yet."),
@@ -81,10 +79,7 @@ export function DashboardPage(
             beats: t("Latest results"),
             noResults: t("No results yet"),
             uptime: t("Uptime 24 h / 30 d"),
-            day: t("Uptime, last 24 hours"),
-            month: t("Uptime, last 30 days"),
             latency: t("Latency"),
-            sparkline: t("Latency of the latest results"),
             schedule: t("Schedule"),
             lastRun: t("Last run"),
             p95: t("p95"),

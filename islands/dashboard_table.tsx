@@ -11,7 +11,12 @@ import { formatMs, formatP95, formatUptime, stateClass } from "../components/for
 import { browserClock, type PageClock, Time } from "../components/time.tsx";
 import { formatInZone } from "../components/zone_time.ts";
 import { formatTime } from "../components/format.ts";
-import type { Dashboard, DashboardRow } from "../lib/jobs/dashboard.ts";
+import {
+  type Dashboard,
+  type DashboardRow,
+  type PackedRow,
+  unpackRows,
+} from "../lib/jobs/dashboard.ts";
 
 /** The counts shown at the top, in this order (`pending` only when there are some). */
 const COUNTED = ["up", "down", "degraded", "paused", "maintenance", "pending"] as const;
@@ -25,7 +30,8 @@ const RESULT_TEXT: Record<string, string> = {
 };
 
 export interface DashboardTableProps {
-  rows: DashboardRow[];
+  /** The rows as the page drew them, without their keys (`packRows`). */
+  rows: PackedRow[];
   counts: Dashboard["counts"];
   /** The state the page is filtered by, if any. */
   state: string | null;
@@ -38,7 +44,10 @@ export interface DashboardTableProps {
 }
 
 export default function DashboardTable(props: DashboardTableProps) {
-  const [data, setData] = useState({ rows: props.rows, counts: props.counts });
+  const [data, setData] = useState(() => ({
+    rows: unpackRows(props.rows),
+    counts: props.counts,
+  }));
   // Drawn first as the server drew it (hydration), then on the browser's clock and zone.
   const [clock, setClock] = useState(props.clock);
   const [hover, setHover] = useState<{ row: string; index: number } | null>(null);
@@ -51,7 +60,7 @@ export default function DashboardTable(props: DashboardTableProps) {
       try {
         const response = await fetch(props.refreshUrl, { headers: { accept: "application/json" } });
         if (response.ok) {
-          const { rows, counts } = await response.json();
+          const { rows, counts } = await response.json() as Dashboard;
           setData({ rows, counts });
         }
       } catch {
@@ -104,6 +113,7 @@ export default function DashboardTable(props: DashboardTableProps) {
           <tbody>
             {rows.map((row) => {
               const n = row.beats.s.length;
+              const times = n > 0 ? beatTimes(row.beats) : [];
               const shown = hover?.row === row.id ? hover.index : null;
               const label = n === 0 ? text.noResults : `${text.beats}: ${resultText(row, n - 1)}`;
               return (
@@ -126,11 +136,11 @@ export default function DashboardTable(props: DashboardTableProps) {
                     )}
                   </td>
                   <td class="num uptime-cell" data-label={text.uptime}>
-                    <span title={text.day}>{formatUptime(row.uptime24h)}</span>
-                    <small title={text.month}>{formatUptime(row.uptime30d)}</small>
+                    {formatUptime(row.uptime24h)}
+                    <small>{formatUptime(row.uptime30d)}</small>
                   </td>
                   <td class="latency-cell" data-label={text.latency}>
-                    <Sparkline beats={row.beats} label={text.sparkline} />
+                    <Sparkline beats={row.beats} />
                     <small>{text.p95} {formatP95(row.p95LatencyMs)}</small>
                   </td>
                   <td data-label={text.schedule}>
@@ -138,13 +148,13 @@ export default function DashboardTable(props: DashboardTableProps) {
                     <small>{row.timezone}</small>
                   </td>
                   <td data-label={text.lastRun}>
-                    {row.lastRun
+                    {n > 0
                       ? (
                         <>
-                          <span class={stateClass(row.lastRun.status)}>
-                            {text[row.lastRun.status]}
+                          <span class={stateClass(RESULT_TEXT[row.beats.s[n - 1]])}>
+                            {text[RESULT_TEXT[row.beats.s[n - 1]]]}
                           </span>{" "}
-                          <Time at={row.lastRun.scheduledAt} clock={clock} />
+                          <Time at={times[n - 1]} clock={clock} />
                         </>
                       )
                       : "—"}

@@ -512,9 +512,6 @@ export const ja: Record<string, string> = {
   "Latest results": "最近の結果",
   "No results yet": "結果はまだありません",
   "Uptime 24 h / 30 d": "稼働率 24時間 / 30日",
-  "Uptime, last 24 hours": "稼働率（直近24時間）",
-  "Uptime, last 30 days": "稼働率（直近30日）",
-  "Latency of the latest results": "最近の結果のレイテンシ",
   "p95": "p95",
   // Words chosen at run time (delivery states).
   "pending": "保留中",
