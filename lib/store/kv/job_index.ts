@@ -78,6 +78,53 @@ export async function countJobStates(kv: Deno.Kv, userId: string): Promise<JobSt
   ) as JobStateCounts;
 }
 
+/** The job_state layout this code writes (see kvKeys.jobStateLayout). */
+const STATE_LAYOUT = 2;
+/** Jobs re-indexed per atomic operation: three mutations each. */
+const UPGRADE_BATCH = 200;
+
+/**
+ * Rebuilds the state index and its counters from the jobs and their alert states, once, in a
+ * store written before they existed (its index said each job's last run); a single read after
+ * that. Runs at start-up with the purge chore, before the first page asks; a decision landing
+ * while it runs is re-applied by the job's next one.
+ */
+export async function upgradeJobStates(kv: Deno.Kv): Promise<number> {
+  const layout = await kv.get<number>(kvKeys.jobStateLayout());
+  if (layout.value === STATE_LAYOUT) return 0;
+  for (const prefix of [kvKeys.jobStates(), kvKeys.jobStateCounts()]) {
+    for (;;) {
+      const keys: Deno.KvKey[] = [];
+      for await (const entry of kv.list({ prefix }, { limit: 500 })) keys.push(entry.key);
+      if (keys.length === 0) break;
+      const op = kv.atomic();
+      for (const key of keys) op.delete(key);
+      await op.commit();
+    }
+  }
+  let jobs: Job[] = [];
+  let indexed = 0;
+  const flush = async () => {
+    const alerts = await getMany(kv, jobs.map((j) => kvKeys.alertState(j.userId, j.id)));
+    const op = kv.atomic();
+    jobs.forEach((job, i) => {
+      const alert = alerts[i].value as { state: AlertState } | null;
+      moveJobState(op, job.userId, job.id, null, shownState(alert?.state, job.enabled));
+    });
+    await op.commit();
+    indexed += jobs.length;
+    jobs = [];
+  };
+  for await (const entry of kv.list<Job>({ prefix: ["job"] })) {
+    if (entry.key.length !== 3) continue; // a job's counters and pointer
+    jobs.push(entry.value);
+    if (jobs.length === UPGRADE_BATCH) await flush();
+  }
+  if (jobs.length > 0) await flush();
+  await kv.set(kvKeys.jobStateLayout(), STATE_LAYOUT);
+  return indexed;
+}
+
 /** Search and state filters over the indexes (`KvStore.searchJobs`). */
 export class KvJobSearch {
   constructor(private readonly kv: Deno.Kv, private readonly store: Store) {}

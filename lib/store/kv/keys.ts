@@ -232,6 +232,13 @@ export const kvKeys = {
    * entry it counts), so the dashboard's counts are six reads, not a scan of the index.
    */
   jobStateCount: (userId: string, state: string) => ["job_state_count", userId, state],
+  jobStateCounts: () => ["job_state_count"],
+  jobStates: () => ["job_state"],
+  /**
+   * Which layout the job_state index has (2: shown states with counters; absent: the last
+   * run's up/down, before issue 13), so a store from before is rebuilt once (`upgradeJobStates`).
+   */
+  jobStateLayout: () => ["job_state_layout"],
   /**
    * A job's latest results, packed (lib/store/recent_results.ts): rewritten with every run,
    * checked against the version its writer based it on (see RunWriter).

@@ -28,6 +28,7 @@ import {
   KvJobSearch,
   moveJobState,
   shownState,
+  upgradeJobStates,
   writeJobIndex,
 } from "./job_index.ts";
 import { JOB_PARTS, kvKeys } from "./keys.ts";
@@ -245,6 +246,8 @@ export class KvStore implements Store {
 
   /** Removes the runs and deliveries of deleted jobs; safe to run from several instances. */
   async purgeDeletedJobs(): Promise<number> {
+    // The start-up chore: also where a store from before the state index is upgraded.
+    await upgradeJobStates(this.kv);
     let removed = 0;
     for await (const tombstone of this.kv.list({ prefix: kvKeys.purges() })) {
       const [, userId, jobId] = tombstone.key as [string, string, string];
