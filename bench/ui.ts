@@ -13,7 +13,9 @@ import { parseConfig } from "../lib/config.ts";
 import { randomBytes } from "../lib/crypto.ts";
 import { JobStats } from "../lib/stats/job_stats.ts";
 import { createKvStores, kvStores } from "../lib/store/kv/mod.ts";
-import { writeRunState } from "../lib/store/kv/job_index.ts";
+import type { AlertState, Incident, JobAlertState } from "../lib/alerts/types.ts";
+import { moveJobState } from "../lib/store/kv/job_index.ts";
+import { appendRecent, RECENT_MAX, recentEntry } from "../lib/store/recent_results.ts";
 import { kvKeys } from "../lib/store/kv/keys.ts";
 import type { Job, Run } from "../lib/store/types.ts";
 import { SessionService } from "../lib/users/sessions.ts";
@@ -191,12 +193,82 @@ function seedJob(i: number, now: number): Job {
     body: null,
     schedule: "*/5 * * * *",
     timezone: "Asia/Tokyo",
-    enabled: true,
+    // One in 40 paused, as an operator leaves a few.
+    enabled: i % 40 !== 3,
     timeoutMs: 30_000,
     expect: null,
     createdAt: stamp,
     updatedAt: stamp,
   };
+}
+
+/**
+ * A job's alert state as alerting would have decided it, spread as a large installation's
+ * are: one in 50 down (with an open incident), one in 25 degraded, one in 100 in maintenance,
+ * the rest up; one in 10 had an incident resolved within the last 30 days.
+ */
+function seedAlerts(
+  op: Deno.AtomicOperation,
+  job: Job,
+  i: number,
+  now: number,
+): void {
+  const state: AlertState = i % 50 === 0
+    ? "down"
+    : i % 25 === 1
+    ? "degraded"
+    : i % 100 === 2
+    ? "maintenance"
+    : "up";
+  const incident = (n: number, startedAt: number, endedAt: number | null): Incident => ({
+    id: `inc_${startedAt.toString(16).padStart(12, "0")}${job.id.replaceAll("-", "").slice(0, 12)}${
+      n.toString(16).padStart(4, "0")
+    }`,
+    userId: USER,
+    jobId: job.id,
+    state: endedAt === null ? "open" : "resolved",
+    kind: "down",
+    startedAt: new Date(startedAt).toISOString(),
+    endedAt: endedAt === null ? null : new Date(endedAt).toISOString(),
+    durationMs: endedAt === null ? null : endedAt - startedAt,
+    cause: "Expected status 2xx, got 503",
+    runIds: [],
+    locations: ["local"],
+    acknowledgedAt: null,
+    acknowledgedBy: null,
+    updates: [],
+    notificationIds: [],
+  });
+  const incidents: Incident[] = [];
+  if (i % 10 === 5) {
+    incidents.push(
+      incident(0, now - (i % 29 + 1) * 86_400_000, now - (i % 29 + 1) * 86_400_000 + 600_000),
+    );
+  }
+  if (state === "down") incidents.push(incident(1, now - 15 * 60_000, null));
+  for (const inc of incidents) {
+    op.set(kvKeys.incident(USER, inc.id), inc)
+      .set(kvKeys.incidentInState(USER, inc.state, inc.id), null)
+      .set(kvKeys.incidentOfJob(USER, job.id, inc.id), [
+        Date.parse(inc.startedAt),
+        inc.endedAt === null ? null : Date.parse(inc.endedAt),
+      ]);
+  }
+  const record: JobAlertState = {
+    userId: USER,
+    jobId: job.id,
+    state,
+    failures: state === "down" ? 3 : 0,
+    successes: state === "down" ? 0 : 10,
+    incidentId: state === "down" ? incidents[incidents.length - 1].id : null,
+    decidedThrough: now - 60_000,
+    since: now - 3_600_000,
+    streakSince: now - 3_600_000,
+    verdict: state === "down" ? "fail" : state === "degraded" ? "degraded" : "pass",
+  };
+  op.set(kvKeys.alertState(USER, job.id), record);
+  // As the decision would move it (createJobs indexed it pending, or paused when disabled).
+  if (job.enabled) moveJobState(op, USER, job.id, "pending", state);
 }
 
 /** Writes the runs straight to Deno KV (as `recordRun` lays them out), 500 keys a commit. */
@@ -210,9 +282,11 @@ async function seedRuns(
   let next = 0;
   const worker = async () => {
     while (next < jobs.length) {
-      const job = jobs[next++];
+      const i = next++;
+      const job = jobs[i];
       let op = kv.atomic();
       let size = 0;
+      let recent: Uint8Array[] = [];
       for (let k = 0; k < perJob; k++) {
         const scheduledAt = now - (perJob - 1 - k) * 60_000 - 60_000 * 0;
         const ok = (k + job.id.charCodeAt(0)) % 17 !== 0;
@@ -245,7 +319,9 @@ async function seedRuns(
           latencyMs: duration,
           lateMs: 3,
         });
-        if (k === perJob - 1) writeRunState(op, run);
+        // The latest results as recordRun keeps them: the last 50 of the job's runs.
+        recent.push(recentEntry(run));
+        if (recent.length > RECENT_MAX) recent = recent.slice(-RECENT_MAX);
         if (++size === 500) {
           await op.commit();
           op = kv.atomic();
@@ -254,7 +330,9 @@ async function seedRuns(
       }
       // Every seeded run counts, so `count` alone tells how many are kept.
       op.set(kvKeys.jobCount(USER, job.id), new Deno.KvU64(BigInt(perJob)))
-        .set(kvKeys.jobLast(USER, job.id), new Deno.KvU64(BigInt(now)));
+        .set(kvKeys.jobLast(USER, job.id), new Deno.KvU64(BigInt(now)))
+        .set(kvKeys.jobRecent(USER, job.id), appendRecent(null, recent));
+      seedAlerts(op, job, i, now);
       await op.commit();
     }
   };

@@ -1,8 +1,11 @@
-/** `/admin`: the search and state filter over one page of jobs, in the live dashboard table. */
+/**
+ * `/admin`: counts by state, the search and state filter over one page of jobs, in the live
+ * dashboard table.
+ */
 import { useContext } from "preact/hooks";
 import DashboardTable from "../islands/dashboard_table.tsx";
 import type { Translate } from "../lib/i18n/i18n.ts";
-import type { DashboardRow } from "../lib/jobs/dashboard.ts";
+import { type Dashboard, type DashboardRow, packRows } from "../lib/jobs/dashboard.ts";
 import { JOB_STATES, type JobQuery } from "../lib/store/types.ts";
 import { Island } from "./island.tsx";
 import { PageClockContext } from "./page_clock.tsx";
@@ -11,13 +14,16 @@ export interface DashboardPageProps {
   t: Translate;
   query: JobQuery;
   rows: DashboardRow[];
+  counts: Dashboard["counts"];
   /** The next page's cursor, if there is one. */
   cursor: string | null;
   /** How often the table asks for fresh rows. */
   refreshMs: number;
 }
 
-export function DashboardPage({ t, query, rows, cursor, refreshMs }: DashboardPageProps) {
+export function DashboardPage(
+  { t, query, rows, counts, cursor, refreshMs }: DashboardPageProps,
+) {
   const params = (extra: Record<string, string>) => {
     const p = new URLSearchParams();
     if (query.q) p.set("q", query.q);
@@ -28,8 +34,10 @@ export function DashboardPage({ t, query, rows, cursor, refreshMs }: DashboardPa
   const stateNames: Record<string, string> = {
     up: t("Up"),
     down: t("Down"),
+    degraded: t("Degraded"),
     paused: t("Paused"),
-    pending: t("No runs yet"),
+    maintenance: t("Maintenance"),
+    pending: t("Pending"),
   };
   return (
     <section>
@@ -53,7 +61,9 @@ export function DashboardPage({ t, query, rows, cursor, refreshMs }: DashboardPa
         name="dashboard_table"
         component={DashboardTable}
         props={{
-          rows,
+          rows: packRows(rows),
+          counts,
+          state: query.state ?? null,
           refreshUrl: `/admin/dashboard.json?${
             params(query.cursor ? { cursor: query.cursor } : {})
           }`,
@@ -61,14 +71,18 @@ export function DashboardPage({ t, query, rows, cursor, refreshMs }: DashboardPa
           clock: useContext(PageClockContext),
           text: {
             ...stateNames,
+            missed: t("Missed"),
+            counts: t("Jobs by state"),
             empty: t("No jobs here yet."),
             state: t("State"),
             name: t("Name"),
+            beats: t("Latest results"),
+            noResults: t("No results yet"),
+            uptime: t("Uptime 24 h / 30 d"),
+            latency: t("Latency"),
             schedule: t("Schedule"),
             lastRun: t("Last run"),
-            success: t("Success (24 h)"),
-            p95: t("p95 latency"),
-            lateness: t("p95 lateness"),
+            p95: t("p95"),
             runs: t("Runs"),
           },
         }}

@@ -34,3 +34,13 @@ export function formatRate(rate: number | null): string {
 export function stateClass(state: string): string {
   return `badge badge-${state.replace(/[^a-z]/g, "")}`;
 }
+
+/**
+ * Uptime as a percentage to the hundredth, never rounded up (99.999 % is not "100 %"), as the
+ * status pages show it; a dash when no time counts yet.
+ */
+export function formatUptime(uptime: number | null): string {
+  if (uptime === null) return "—";
+  if (uptime >= 1) return "100 %";
+  return `${(Math.floor(uptime * 10_000 + 1e-6) / 100).toFixed(2)} %`;
+}

@@ -3,7 +3,8 @@ import assert from "node:assert/strict";
 import { nameWords } from "../lib/store/job_words.ts";
 import type { ProbeRequest } from "../lib/net/probe.ts";
 import { buildStore } from "./build.ts";
-import { okProbe, TestSystem } from "./helpers.ts";
+import type { JobState } from "../lib/store/types.ts";
+import { okProbe, T0, TestSystem } from "./helpers.ts";
 
 const names = (page: { values: { job: { name: string } }[] }) =>
   page.values.map((s) => s.job.name).sort();
@@ -59,7 +60,7 @@ Deno.test("search pages with a cursor", async () => {
   assert.equal(second.cursor, null);
 });
 
-Deno.test("the state filter follows runs (up, down) and pausing", async () => {
+Deno.test("the state filter follows the decided alert state and pausing, and counts it", async () => {
   let failing = new Set<string>();
   await using s = await TestSystem.start({
     probe: (request: ProbeRequest) =>
@@ -68,12 +69,14 @@ Deno.test("the state filter follows runs (up, down) and pausing", async () => {
   const good = await s.createJob({ name: "Good one", url: "https://good.example/" });
   const bad = await s.createJob({ name: "Bad one", url: "https://bad.example/" });
   const idle = await s.createJob({ name: "Idle one", url: "https://idle.example/" });
+  const store = buildStore(s.kv, s.clock);
+  const inState = (state: JobState, q?: string) =>
+    store.searchJobs("default", { state, q, limit: 50 });
+  assert.deepEqual(names(await inState("pending")), ["Bad one", "Good one", "Idle one"]);
   failing = new Set(["https://bad.example/"]);
   for (const job of [good, bad]) await s.call("POST", `/api/jobs/${job.id}/run`);
   await s.settle();
-  const store = buildStore(s.kv, s.clock);
-  const inState = (state: "up" | "down" | "paused", q?: string) =>
-    store.searchJobs("default", { state, q, limit: 50 });
+  // A daily job's default: one failing interval opens its incident.
   assert.deepEqual(names(await inState("up")), ["Good one"]);
   assert.deepEqual(names(await inState("down")), ["Bad one"]);
   assert.deepEqual(names(await inState("down", "good")), []);
@@ -82,9 +85,23 @@ Deno.test("the state filter follows runs (up, down) and pausing", async () => {
   await s.call("PATCH", `/api/jobs/${good.id}`, { body: { enabled: false } });
   assert.deepEqual(names(await inState("paused")), ["Good one", "Idle one"]);
   assert.deepEqual(names(await inState("up")), []);
+  assert.deepEqual(await store.countJobStates("default"), {
+    pending: 0,
+    up: 0,
+    degraded: 0,
+    down: 1,
+    paused: 2,
+    maintenance: 0,
+  });
+  // The next day's interval passes: resolved, up again.
   failing = new Set();
+  s.clock.set(T0 + 86_400_000);
   await s.call("POST", `/api/jobs/${bad.id}/run`);
   await s.settle();
   assert.deepEqual(names(await inState("down")), []);
   assert.deepEqual(names(await inState("up")), ["Bad one"]);
+  // Resumed: shown as its alert state again (up, decided before the pause).
+  await s.call("PATCH", `/api/jobs/${good.id}`, { body: { enabled: true } });
+  assert.deepEqual(names(await inState("up")), ["Bad one", "Good one"]);
+  assert.deepEqual((await store.countJobStates("default")).up, 2);
 });

@@ -1,13 +1,14 @@
 /**
  * `batch-save-results` stores a result only when it comes from a registered, active worker,
  * for an enabled monitor assigned to that worker, with a plausible `checked_at`; `inserted`
- * counts what is stored. Worker runs update everything a local run does (the state index).
+ * counts what is stored. Worker runs update everything a local run does (the latest results,
+ * the alert state and with it the dashboard's state index).
  */
 import assert from "node:assert/strict";
 import { kvKeys } from "../lib/store/kv/keys.ts";
 import type { JobView } from "../lib/store/types.ts";
 import { buildStore } from "./build.ts";
-import { okProbe, T0, TestSystem } from "./helpers.ts";
+import { T0, TestSystem } from "./helpers.ts";
 import { callEdge, checkResult } from "./edge_support.ts";
 
 const WORKER_KEY = "edge-trust-worker-key-0123456789";
@@ -166,37 +167,39 @@ Deno.test("checked_at must be within the clock skew ahead and the run retention 
   ]);
 });
 
-Deno.test("a worker-only job appears under the dashboard's state filter after worker results", async () => {
+Deno.test("worker results move a worker-only job in the dashboard's state filter and results", async () => {
   const { t, monitor } = await setUp();
   await using _ = t;
+  const alerts = { alerts: { failureThreshold: 1 } };
+  assert.equal((await t.call("PATCH", `/api/jobs/${monitor.id}`, { body: alerts })).status, 200);
   const failing = { success: false, status_code: 503, error_message: "Expected 200, got 503" };
-  await save(t, result(monitor.id, failing));
-  assert.deepEqual(await inState(t, "down"), ["Worker only"]);
-  assert.deepEqual(await inState(t, "up"), []);
-  // Two workers in one batch, out of order: the newest result decides.
-  t.clock.set(T0 + 120_000);
+  // Both places fail the interval: decided when the last one reports.
   await save(
     t,
-    result(monitor.id, { checked_at: new Date(T0 + 90_000).toISOString() }),
+    result(monitor.id, failing),
+    result(monitor.id, { ...failing, worker_id: "azure-tyo1" }),
+  );
+  assert.deepEqual(await inState(t, "down"), ["Worker only"]);
+  assert.deepEqual(await inState(t, "up"), []);
+  // The next interval passes in both places, sent out of order in one batch.
+  t.clock.set(T0 + 6 * 60_000);
+  await save(
+    t,
+    result(monitor.id, { checked_at: new Date(T0 + 5 * 60_000 + 2000).toISOString() }),
     result(monitor.id, {
-      ...failing,
       worker_id: "azure-tyo1",
-      checked_at: new Date(T0 + 60_000).toISOString(),
+      checked_at: new Date(T0 + 5 * 60_000 + 1000).toISOString(),
     }),
   );
   assert.deepEqual(await inState(t, "up"), ["Worker only"]);
   assert.deepEqual(await inState(t, "down"), []);
-  // A result that arrives late (older than the newest run) does not turn the state back.
-  await save(
-    t,
-    result(monitor.id, {
-      ...failing,
-      worker_id: "azure-tyo1",
-      checked_at: new Date(T0 + 30_000).toISOString(),
-    }),
-  );
-  assert.deepEqual(await inState(t, "up"), ["Worker only"]);
-  assert.equal((await runs(t, monitor.id))[0].status, "success");
+  const [summary] = await buildStore(t.kv, t.clock).jobSummaries("default", [monitor.id]);
+  assert.deepEqual(summary.recent.map((r) => [r.at - T0, r.status]), [
+    [0, "failure"],
+    [0, "failure"],
+    [301_000, "success"],
+    [302_000, "success"],
+  ]);
 });
 
 Deno.test("a batch sent again is stored once", async () => {
@@ -238,52 +241,4 @@ Deno.test("results of a job disabled after they were accepted are not stored", a
   await t.settle();
   assert.deepEqual(await runs(t, monitor.id), []);
   assert.equal(await pendingChunks(t), 0);
-});
-
-Deno.test("a local run of a job workers also check sets the state a worker changed meanwhile", async () => {
-  let hold: Promise<void> | null = null;
-  let sent = () => {};
-  const t = await TestSystem.start({
-    env: { PINGMON_WORKER_API_KEY: WORKER_KEY },
-    probe: async () => {
-      sent();
-      await hold;
-      return okProbe();
-    },
-  });
-  await using _ = t;
-  assert.equal((await t.call("POST", "/api/workers", { body: { id: "aws-tyo1a" } })).status, 201);
-  const job = await t.createJob({
-    name: "Both places",
-    schedule: "@every 5m",
-    workers: [{ workerId: "aws-tyo1a" }],
-  });
-  await t.call("POST", `/api/jobs/${job.id}/run`);
-  await t.settle();
-  assert.deepEqual(await inState(t, "up"), ["Both places"]);
-  // The next local run reads the job (state up), then waits on its request...
-  let release = () => {};
-  hold = new Promise((resolve) => (release = resolve));
-  const requested = new Promise<void>((resolve) => (sent = resolve));
-  t.clock.set(T0 + 60_000);
-  const started = await t.call<{ runId: string }>("POST", `/api/jobs/${job.id}/run`);
-  const running = t.system.lanes.fires.drain();
-  await requested;
-  // ...while an earlier failure from the worker arrives and turns the job down.
-  await edge(t, "batch-save-results", {
-    check_results: [result(job.id, {
-      success: false,
-      checked_at: new Date(T0 + 30_000).toISOString(),
-    })],
-  });
-  await t.system.lanes.results.drain();
-  while (t.system.lanes.results.active > 0) await new Promise((resolve) => setTimeout(resolve, 1));
-  assert.deepEqual(await inState(t, "down"), ["Both places"]);
-  // The local run is the newest: its success is the job's state, as on the dashboard row.
-  release();
-  await running;
-  await t.settle();
-  assert.equal((await runs(t, job.id))[0].id, started.body.data.runId);
-  assert.deepEqual(await inState(t, "up"), ["Both places"]);
-  assert.deepEqual(await inState(t, "down"), []);
 });

@@ -217,8 +217,11 @@ export class AlertEngine implements RunDecisions {
     const outcome = intervalOutcome(job, runs, settings);
     const covered = await calendar.coveringAt(job.userId, job.id, at);
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const current = known ?? await alerts.getState(job.userId, job.id);
+      const read = known ? { job, state: known } : await this.reread(job);
       known = undefined;
+      if (!read.job) return await alerts.settle(settle);
+      job = read.job;
+      const current = read.state;
       const now = this.options.clock.now();
       const step = decideInterval(
         current.state ?? initialState(job.userId, job.id, Date.parse(job.createdAt)),
@@ -264,14 +267,17 @@ export class AlertEngine implements RunDecisions {
   ): Promise<void> {
     const { alerts, calendar } = this.options;
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const current = attempt === 0 ? known : await alerts.getState(job.userId, job.id);
+      const read = attempt === 0 ? { job, state: known } : await this.reread(job);
+      if (!read.job) return await alerts.settle(settle);
+      job = read.job;
+      const current = read.state;
       const now = this.options.clock.now();
       if (!current.state) return await alerts.settle(settle);
       let decision: AlertDecision;
       if (await calendar.coveringAt(job.userId, job.id, now)) {
         // Extended, or another window follows: look again when that one ends.
         const later = await this.windowEnd(job, now, now);
-        decision = { current, next: current.state, settle, queue: [later] };
+        decision = { current, next: current.state, settle, queue: [later], enabled: job.enabled };
       } else {
         const settings = alertSettingsOf(job);
         const step = endMaintenance(current.state, settings, now, () => newIncidentId(now));
@@ -297,7 +303,7 @@ export class AlertEngine implements RunDecisions {
     now: number,
   ): Promise<AlertDecision> {
     // Most decisions only count: the state record is all they write.
-    const decision: AlertDecision = { current, next: step.next, settle };
+    const decision: AlertDecision = { current, next: step.next, settle, enabled: job.enabled };
     if (step.open) {
       const incident = openedIncident(job, step.next, outcome, now);
       const notifications = openedNotifications(settings, incident, now);
@@ -330,6 +336,15 @@ export class AlertEngine implements RunDecisions {
       }
     }
     return decision;
+  }
+
+  /**
+   * The job and its state read again together, after a decision failed its check: the job
+   * may have been paused, resumed or deleted meanwhile (which changes the state's version).
+   */
+  private async reread(job: Job): Promise<{ job: Job | null; state: VersionedAlertState }> {
+    const [read] = await this.options.alerts.decisionFacts([[job.userId, job.id]]);
+    return read;
   }
 
   /** The item that looks at a job again when the window covering it at `at` ends. */

@@ -8,7 +8,7 @@ import type { Clock } from "../clock.ts";
 import { ConflictError, NotFoundError, ValidationError } from "../errors.ts";
 import type { AlertStore, IncidentQuery } from "../store/alerts.ts";
 import type { Store } from "../store/store.ts";
-import type { Page } from "../store/types.ts";
+import type { Job, Page } from "../store/types.ts";
 import { cancellable } from "./outbox.ts";
 import { initialState } from "./state_machine.ts";
 import type { AlertState, Incident, MaintenanceCalendar, Notification, Verdict } from "./types.ts";
@@ -181,10 +181,7 @@ export class IncidentService {
       this.options.alerts.incidentsBetween(userId, jobId, earliest, now),
       this.options.calendar.spans(userId, jobId, earliest, now),
     ]);
-    const spans = incidents.map((i): [number, number] => [
-      Date.parse(i.startedAt),
-      i.endedAt === null ? now : Date.parse(i.endedAt),
-    ]);
+    const spans = spansOf(incidents, now);
     const windows = Object.fromEntries(
       Object.entries(UPTIME_WINDOWS).map(([name, length]) => {
         const from = Math.min(now, Math.max(created, now - length));
@@ -193,6 +190,33 @@ export class IncidentService {
       }),
     ) as UptimeView["windows"];
     return { jobId, at: new Date(now).toISOString(), windows };
+  }
+
+  /**
+   * Uptime over 24 hours and 30 days for each of a page of jobs (the dashboard's rows): per
+   * job, one read of its incidents overlapping the 30 days (a reverse range that stops at the
+   * first one ended before them) and its maintenance spans (the calendar's memory). Jobs are
+   * given whole, so nothing else is read.
+   */
+  async uptimeOfJobs(
+    userId: string,
+    jobs: readonly Pick<Job, "id" | "createdAt">[],
+  ): Promise<{ day: number | null; month: number | null }[]> {
+    const now = this.options.clock.now();
+    return await Promise.all(jobs.map(async (job) => {
+      const created = Date.parse(job.createdAt);
+      const earliest = Math.min(now, Math.max(created, now - UPTIME_WINDOWS["30d"]));
+      const [incidents, maintenance] = await Promise.all([
+        this.options.alerts.incidentsBetween(userId, job.id, earliest, now),
+        this.options.calendar.spans(userId, job.id, earliest, now),
+      ]);
+      const spans = spansOf(incidents, now);
+      const dayFrom = Math.min(now, Math.max(created, now - UPTIME_WINDOWS["24h"]));
+      return {
+        day: uptimeBetween(dayFrom, now, spans, maintenance).uptime,
+        month: uptimeBetween(earliest, now, spans, maintenance).uptime,
+      };
+    }));
   }
 
   private async read(userId: string, incidentId: string) {
@@ -221,4 +245,12 @@ function updateMessage(body: unknown): string {
     );
   }
   return text;
+}
+
+/** Incidents as `[start, end)` spans; an open one reaches to now. */
+function spansOf(incidents: readonly Incident[], now: number): [number, number][] {
+  return incidents.map((i) => [
+    Date.parse(i.startedAt),
+    i.endedAt === null ? now : Date.parse(i.endedAt),
+  ]);
 }

@@ -129,10 +129,7 @@ export class ResultIngester {
     return new Map(jobs.map(([jobId], i) => [jobId, facts[i]]));
   }
 
-  /**
-   * One completion per run, a job's runs oldest first: only the newest of them, and only if
-   * no newer run is stored already, sets the job's up/down state.
-   */
+  /** One completion per run, a job's runs oldest first (so its latest results end in order). */
   private completions(
     runs: Run[],
     jobs: Map<string, RunFacts>,
@@ -155,7 +152,7 @@ export class ResultIngester {
           lease: null,
           runsStored: facts.runsStored + i,
           counts: true,
-          newest: i === ofJob.length - 1 && scheduledAt >= facts.lastRunAt,
+          recent: facts.recent,
           outbox: outbox.has(run) ? [outbox.get(run)!] : undefined,
           decide,
         });

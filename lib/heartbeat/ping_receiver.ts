@@ -237,9 +237,8 @@ export class PingReceiver {
       suffix,
       lease: null,
       runsStored: job.runsStored,
-      // A paused job's ping is kept for reading: not an execution, and not its state.
+      // A paused job's ping is kept for reading: not an execution, and it decides nothing.
       counts: !ignored,
-      newest: ignored ? false : undefined,
       guards: facts.guards,
       decide,
     });

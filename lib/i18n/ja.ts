@@ -537,6 +537,13 @@ export const ja: Record<string, string> = {
   "User agent": "ユーザーエージェント",
   "Request body": "リクエストボディ",
   "Only the first 10 KiB are kept.": "先頭10 KiBだけを保存しています。",
+  // The dashboard's counts, heartbeat bar, uptime and sparkline.
+  "Pending": "判定待ち",
+  "Jobs by state": "状態ごとのジョブ数",
+  "Latest results": "最近の結果",
+  "No results yet": "結果はまだありません",
+  "Uptime 24 h / 30 d": "稼働率 24時間 / 30日",
+  "p95": "p95",
   // Words chosen at run time (delivery states).
   "pending": "保留中",
   "succeeded": "成功",

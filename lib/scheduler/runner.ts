@@ -123,9 +123,7 @@ export class Runner {
       lease,
       runsStored: stored.runsStored,
       counts: true,
-      // A job that workers check, or a heartbeat (its pings), has other writers of its state:
-      // no skipping on a stale read.
-      state: stored.job.workers?.length || stored.job.type === "heartbeat" ? null : stored.state,
+      recent: stored.recent,
       outbox: followUp?.outbox,
       decide,
     });

@@ -42,6 +42,13 @@ export interface NotificationRef {
 export interface AlertDecision {
   current: VersionedAlertState;
   next: JobAlertState;
+  /**
+   * Whether the job was enabled as read with `current` (absent: enabled). The dashboard's
+   * state index, written with the decision, shows a disabled job as `paused`; a job paused or
+   * resumed since `current` was read changed the state's version (`Store.updateJob`), so the
+   * decision fails its check and is made again from a fresh read.
+   */
+  enabled?: boolean;
   /** Decide items it settles: their keys (`decideKey`) or the lane's leases. */
   settle: LeaseRef[];
   /** The incident it opens, or the open one it resolves (`current` its read, for the check). */

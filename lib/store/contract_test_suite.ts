@@ -148,25 +148,137 @@ export function storeContract(
         await s.records.getRun("default", job.id, completion.run.id),
         completion.run,
       );
-      const [facts] = await s.records.runFacts([["default", job.id]]);
-      assert.deepEqual(facts, { runsStored: 1, lastRunAt: T0, hasWebhook: false });
+      const [{ runsStored, lastRunAt, hasWebhook }] = await s.records.runFacts([
+        ["default", job.id],
+      ]);
+      assert.deepEqual({ runsStored, lastRunAt, hasWebhook }, {
+        runsStored: 1,
+        lastRunAt: T0,
+        hasWebhook: false,
+      });
     });
 
-    await step(t, "a run sets its job's up/down state unless a newer run did", async (s) => {
+    await step(t, "a run adds to its job's latest results, once, the last 50 kept", async (s) => {
       const job = makeJob({});
       await s.records.createJob(job, null);
-      const inState = async (state: "up" | "down") =>
-        (await s.records.searchJobs("default", { state, limit: 10 })).values.map((v) => v.job.id);
-      await s.records.recordRun(complete(run(job, T0, "failure")));
-      assert.deepEqual(await inState("down"), [job.id]);
-      assert.equal((await s.records.getJobForRun("default", job.id))?.state, "down");
-      await s.records.recordRun(complete(run(job, T0 + 1000, "success")));
-      assert.deepEqual(await inState("up"), [job.id]);
-      assert.deepEqual(await inState("down"), []);
-      // A late result of an older check leaves the state alone.
-      await s.records.recordRun({ ...complete(run(job, T0 - 1000, "failure")), newest: false });
-      assert.deepEqual(await inState("up"), [job.id]);
+      const [empty] = await s.records.jobSummaries("default", [job.id]);
+      assert.deepEqual(empty, { recent: [], alertState: null });
+      // Read once before any of them, as a batch of a worker's results is: a stale read.
+      const read = (await s.records.getJobForRun("default", job.id))?.recent;
+      const runs = Array.from({ length: 55 }, (_, i) => {
+        const r = run(job, T0 + (i + 1) * 60_000, i % 7 === 3 ? "failure" : "success");
+        return { ...r, durationMs: 100 + i };
+      });
+      // The oldest one by one, the newer ones together (one shared commit where the store
+      // groups them), all on the stale read; each lands once.
+      const written: boolean[] = [];
+      for (const r of runs.slice(0, 25)) {
+        written.push(await s.records.recordRun({ ...complete(r), recent: read }));
+      }
+      written.push(
+        ...await Promise.all(
+          runs.slice(25).map((r) => s.records.recordRun({ ...complete(r), recent: read })),
+        ),
+      );
+      assert.ok(written.every((w) => w));
+      assert.equal(await s.records.recordRun(complete(runs[54])), false);
+      // A late result of an older check is kept, and drawn in time order.
+      const late = { ...run(job, T0, "missed"), maintenance: { id: "mw_1", name: "Upgrade" } };
+      await s.records.recordRun({ ...complete(late), counts: false });
+      const [summary, none] = await s.records.jobSummaries("default", [job.id, "no-such-job"]);
+      assert.deepEqual(none, { recent: [], alertState: null });
+      assert.equal(summary.recent.length, 50);
+      assert.deepEqual(summary.recent[0], {
+        at: T0,
+        status: "missed",
+        latencyMs: null,
+        maintenance: true,
+      });
+      // The six oldest of the 56 went: the newest 49 runs stay beside the late one.
+      assert.deepEqual(
+        summary.recent.slice(1).map((r) => [r.at, r.status, r.latencyMs, r.maintenance]),
+        runs.slice(6).map((r) => [Date.parse(r.scheduledAt), r.status, r.durationMs, false]),
+      );
+      assert.equal((await s.records.getJob("default", job.id))?.count, 55);
     });
+
+    await step(
+      t,
+      "the dashboard's state is the alert state, moved by decisions and pauses, and counted",
+      async (s) => {
+        const a = makeJob({ name: "alpha api" });
+        const b = makeJob({ name: "beta api" });
+        const c = makeJob({ name: "gamma", enabled: false });
+        for (const job of [a, b, c]) await s.records.createJob(job, null);
+        const inState = async (state: JobAlertState["state"], q?: string) =>
+          (await s.records.searchJobs("default", { state, q, limit: 10 })).values
+            .map((v) => v.job.name).sort();
+        const counts = (fields: Partial<Record<JobAlertState["state"], number>>) => ({
+          pending: 0,
+          up: 0,
+          degraded: 0,
+          down: 0,
+          paused: 0,
+          maintenance: 0,
+          ...fields,
+        });
+        assert.deepEqual(
+          await s.records.countJobStates("default"),
+          counts({ pending: 2, paused: 1 }),
+        );
+        assert.deepEqual(await inState("pending"), ["alpha api", "beta api"]);
+        const decide = async (job: Job, state: JobAlertState["state"], enabled = true) =>
+          assert.equal(
+            await s.alerts.decide({
+              current: await s.alerts.getState("default", job.id),
+              next: alertState(job, { state }),
+              settle: [],
+              enabled,
+            }),
+            true,
+          );
+        await decide(a, "up");
+        await decide(b, "down");
+        await decide(b, "degraded");
+        assert.deepEqual(await inState("up"), ["alpha api"]);
+        assert.deepEqual(await inState("degraded", "api"), ["beta api"]);
+        assert.deepEqual(await inState("down"), []);
+        assert.deepEqual(await inState("pending"), []);
+        assert.deepEqual(
+          await s.records.countJobStates("default"),
+          counts({ up: 1, degraded: 1, paused: 1 }),
+        );
+        const summaries = await s.records.jobSummaries("default", [a.id, b.id, c.id]);
+        assert.deepEqual(summaries.map((x) => x.alertState), ["up", "degraded", null]);
+        // Paused: shown as paused whatever its alert state; resumed: its alert state again.
+        const setEnabled = (job: Job, enabled: boolean) =>
+          s.records.updateJob("default", job.id, (j) => ({
+            job: { ...j, enabled },
+            firstFireAt: undefined,
+          }));
+        await setEnabled(a, false);
+        assert.deepEqual(await inState("paused"), ["alpha api", "gamma"]);
+        assert.deepEqual(await inState("up"), []);
+        assert.deepEqual(
+          await s.records.countJobStates("default"),
+          counts({ degraded: 1, paused: 2 }),
+        );
+        await decide(a, "paused", false);
+        await setEnabled(a, true);
+        assert.deepEqual(await inState("paused"), ["alpha api", "gamma"]);
+        await decide(a, "down");
+        await setEnabled(c, true);
+        assert.deepEqual(await inState("down"), ["alpha api"]);
+        assert.deepEqual(await inState("pending"), ["gamma"]);
+        await s.records.deleteJob("default", b.id);
+        assert.deepEqual(await inState("degraded"), []);
+        assert.deepEqual(
+          await s.records.countJobStates("default"),
+          counts({ down: 1, pending: 1 }),
+        );
+        assert.deepEqual(await s.records.countJobStates("someone-else"), counts({}));
+      },
+    );
 
     await step(t, "a missed record is kept without counting as an execution", async (s) => {
       const job = makeJob({});

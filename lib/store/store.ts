@@ -12,6 +12,8 @@
  */
 import type { LeaseRef } from "./lanes.ts";
 import type { DecideRequest, VersionedAlertState } from "./alert_items.ts";
+import type { AlertState } from "../alerts/types.ts";
+import type { RecentResult } from "./recent_results.ts";
 import type { ApiKey, Delivery, Job, JobQuery, Page, Run, WebhookRecord } from "./types.ts";
 
 /** A job with its raw counters, before fire times are computed for display. */
@@ -31,8 +33,8 @@ export interface JobForRun extends StoredJob {
   webhookFailingSince: number | null;
   /** When this was read (epoch ms); set by the runner, to judge how current it still is. */
   readAt?: number;
-  /** The job's state in the dashboard index (its last run's outcome), null when none. */
-  state: "up" | "down" | null;
+  /** The job's latest results as read with it, handed back with the run (`RunCompletion`). */
+  recent?: RecentRing;
   /** The job's alert state as read with it, for the run's decision (see lib/alerts/engine.ts). */
   alertState?: VersionedAlertState;
 }
@@ -72,15 +74,11 @@ export interface RunCompletion {
   /** Whether the run counts as an execution (`count`, `lastRunAt`). */
   counts: boolean;
   /**
-   * The job's up/down state as read before the run, when known and when nobody else can
-   * change it meanwhile: an unchanged state is then not written again.
+   * The job's latest results as read before the run (`JobForRun.recent`, `RunFacts.recent`):
+   * a store that must read them to append the run (Deno KV) is spared the read. Whatever is
+   * given, the run lands in the ring once, even when another writer changed it meanwhile.
    */
-  state?: "up" | "down" | null;
-  /**
-   * False when a newer run of the job is stored already (a worker's result that arrived
-   * late): the run then leaves the job's up/down state as it is. True when not given.
-   */
-  newest?: boolean;
+  recent?: RecentRing;
   /** Webhook deliveries about the run. */
   outbox?: OutboxDelivery[];
   /** The "decide (job, interval)" item the run feeds (see lib/store/alerts.ts). */
@@ -107,7 +105,29 @@ export interface RunFacts {
   /** When the job's newest counted run started (epoch ms), 0 when none. */
   lastRunAt: number;
   hasWebhook: boolean;
+  /** The job's latest results as read, for `RunCompletion.recent`. */
+  recent?: RecentRing;
 }
+
+/**
+ * A job's latest results as a store read them (`lib/store/recent_results.ts` packs them); the
+ * version is the store's own and opaque elsewhere.
+ */
+export interface RecentRing {
+  ring: Uint8Array | null;
+  version: string | null;
+}
+
+/** What a dashboard row needs besides the job: kept by the store, one small read a job. */
+export interface JobSummary {
+  /** The job's latest results (at most 50), oldest first. */
+  recent: RecentResult[];
+  /** Its decided alert state; null before the first decision. */
+  alertState: AlertState | null;
+}
+
+/** Jobs by the state the dashboard shows: the alert state, `paused` when disabled. */
+export type JobStateCounts = Record<AlertState, number>;
 
 export interface ListOptions {
   cursor?: string;
@@ -133,10 +153,17 @@ export interface Store {
   deleteJob(userId: string, jobId: string): Promise<void>;
   /** Removes the runs of deleted jobs; returns how many. */
   purgeDeletedJobs(): Promise<number>;
-  /** The dashboard's search: jobs whose name has the query's words, in a state. */
-  searchJobs(userId: string, query: JobQuery): Promise<Page<StoredJob>>;
   /**
-   * Writes a finished run with its counters, the job's up/down state, its lease's release,
+   * The dashboard's search: jobs whose name has the query's words, in a state (the alert
+   * state, indexed where alerting decides it; `paused` for a disabled job).
+   */
+  searchJobs(userId: string, query: JobQuery): Promise<Page<StoredJob>>;
+  /** The owner's jobs counted by that state, without reading them. */
+  countJobStates(userId: string): Promise<JobStateCounts>;
+  /** Latest results and alert states of jobs, in the order asked (empty for unknown ones). */
+  jobSummaries(userId: string, jobIds: readonly string[]): Promise<JobSummary[]>;
+  /**
+   * Writes a finished run with its counters, the job's latest results, its lease's release,
    * its outbox and its decide item, in one commit. Resolves true when written, false when the run existed
    * (its lease is released all the same).
    */

@@ -2,7 +2,7 @@
  * The records Hibiki keeps. Every record has an owner (`userId`); reads always go through
  * the owner so another tenant's id is simply not found.
  */
-import type { AlertSettings } from "../alerts/types.ts";
+import { ALERT_STATES, type AlertSettings, type AlertState } from "../alerts/types.ts";
 
 export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE" | "HEAD";
 
@@ -364,9 +364,9 @@ export interface StoredDeliveryRef {
 
 // --- The admin dashboard's job search ----------------------------------------------------
 
-export const JOB_STATES = ["up", "down", "paused"] as const;
-/** A job's state in the dashboard's filter: its last run's outcome, or paused. */
-export type JobState = (typeof JOB_STATES)[number];
+export const JOB_STATES = ALERT_STATES;
+/** A job's state in the dashboard's filter: its alert state, or `paused` when disabled. */
+export type JobState = AlertState;
 
 export interface JobQuery {
   /** Words the name must contain, each as the start of a word. */

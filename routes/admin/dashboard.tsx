@@ -1,4 +1,7 @@
-/** `/admin`: one page of jobs with state, last run and 24-hour figures; search and filters. */
+/**
+ * `/admin`: counts by state and one page of jobs with state, latest results, uptime and
+ * 24-hour figures; search and filters.
+ */
 import { Hono } from "hono";
 import { DashboardPage } from "../../components/dashboard_page.tsx";
 import { ValidationError } from "../../lib/errors.ts";
@@ -17,7 +20,7 @@ export function dashboardRoutes(deps: AdminDeps): Hono<AdminEnv> {
   app.get("/", async (c) => {
     const t = c.get("t");
     const query = queryOf(c);
-    const { rows, cursor } = await loadDashboard(deps, c.get("user").id, query);
+    const { rows, cursor, counts } = await loadDashboard(deps, c.get("user").id, query);
     return renderPage(
       c,
       deps.assets,
@@ -26,6 +29,7 @@ export function dashboardRoutes(deps: AdminDeps): Hono<AdminEnv> {
         t={t}
         query={query}
         rows={rows}
+        counts={counts}
         cursor={cursor}
         refreshMs={deps.refreshMs ?? REFRESH_MS}
       />,

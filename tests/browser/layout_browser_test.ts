@@ -5,5 +5,5 @@ Deno.test({
   name: "the admin pages stay live, fit a phone and follow dark mode in headless Chromium",
   sanitizeOps: false,
   sanitizeResources: false,
-  fn: (t) => runScenario(t, new URL("./layout_scenario.ts", import.meta.url), { minSteps: 8 }),
+  fn: (t) => runScenario(t, new URL("./layout_scenario.ts", import.meta.url), { minSteps: 9 }),
 });

@@ -8,8 +8,9 @@
  * UTC on hover, and once a page script has told the zone, pages without scripts use it too;
  * the job form shows only the chosen target's fields; at 390 px no admin page scrolls sideways
  * and no text wraps a letter or two per line; dark mode follows prefers-color-scheme with
- * readable badges. Screenshots of the dashboard and a job page in dark mode (scenario.ts takes
- * them light, at 1280 and 390 px).
+ * readable badges; the dashboard's counts, heartbeat bars (hover tells a result's time and
+ * outcome) and sparklines fit at 390 and 1280 px. Screenshots of the dashboard and a job page in
+ * dark mode (scenario.ts takes them light, at 1280 and 390 px).
  */
 import assert from "node:assert/strict";
 import type { Page } from "playwright-core";
@@ -304,6 +305,41 @@ async function scenario(): Promise<void> {
       assert.deepEqual(await layoutProblems(page), [], `job page at ${size.width} px`);
     }
   });
+
+  await step(
+    "the dashboard counts jobs by state and draws each row's latest results at 390 and 1280 px",
+    async () => {
+      for (const size of [PHONE, DESKTOP]) {
+        await page.setViewportSize(size);
+        await page.goto(`${h.origin}/admin`);
+        const counts = await page.locator("nav.state-counts").textContent() ?? "";
+        assert.match(counts, /^\d+ Up\s*\d+ Down\s*\d+ Degraded\s*\d+ Paused\s*\d+ Maintenance/);
+        const row = page.locator("table.jobs tbody tr", { hasText: "Nightly-reconciliation" });
+        const bar = row.locator("svg.beats");
+        // A stroked line has no height of its own: attached is as visible as it gets.
+        await bar.locator("path.b-u").waitFor({ state: "attached", timeout: 10_000 });
+        assert.equal(await row.locator("svg.spark path").count(), 1);
+        const box = (await bar.boundingBox())!;
+        assert.ok(box.x >= 0 && box.x + box.width <= size.width, `bar at ${JSON.stringify(box)}`);
+        // On a phone the bar has a line of the card to itself.
+        assert.ok(box.width >= (size === PHONE ? 300 : 150), `bar ${box.width} px wide`);
+        // The newest result is at the right end: its time on the Tokyo clock and how it went.
+        await bar.hover({ position: { x: box.width - 1, y: box.height / 2 } });
+        const tip = row.locator(".beat-tip");
+        await tip.waitFor({ timeout: 5_000 });
+        assert.match(
+          await tip.textContent() ?? "",
+          /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \+09:00 · Up · \d+ ms$/,
+        );
+        const tipBox = (await tip.boundingBox())!;
+        assert.ok(tipBox.x + tipBox.width <= size.width + 1, `tip at ${JSON.stringify(tipBox)}`);
+        await page.mouse.move(0, 0);
+        await tip.waitFor({ state: "detached", timeout: 5_000 });
+        const problems = await layoutProblems(page);
+        assert.deepEqual(problems, [], `dashboard at ${size.width} px: ${problems.join("; ")}`);
+      }
+    },
+  );
 
   await step("dark mode follows prefers-color-scheme, every text readable", async () => {
     const weak: string[] = [];

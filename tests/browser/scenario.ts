@@ -171,11 +171,11 @@ async function scenario(): Promise<void> {
       await h.createJob({ name, url, schedule, timezone: "Asia/Tokyo" });
     }
     await page.goto(`${h.origin}/admin`);
-    await page.locator("table.jobs .badge-down").waitFor({ timeout: 10_000 });
+    await page.locator("table.jobs .badge-down").first().waitFor({ timeout: 10_000 });
     await page.goto(`${h.origin}/admin?q=img`);
     const row = page.locator("table.jobs tbody tr").first();
     assert.equal(await row.locator(".name a").textContent(), XSS_NAME);
-    await row.locator(".badge-up").waitFor({ timeout: 10_000 });
+    await row.locator("td.state .badge-up").waitFor({ timeout: 10_000 });
     // The island refreshes the rows: the run count grows without a reload.
     const runs = row.locator("td.num").last();
     const before = Number(await runs.textContent());

@@ -19,6 +19,7 @@ import type { Job, Page, Run } from "../types.ts";
 import { ValidationError } from "../../errors.ts";
 import { getMany } from "./get_many.ts";
 import { GroupCommitter } from "./group_commit.ts";
+import { moveJobState, shownState } from "./job_index.ts";
 import { kvKeys } from "./keys.ts";
 
 /** Index entries a filtered incident list reads per page at most. */
@@ -67,8 +68,17 @@ export class KvAlertStore implements AlertStore {
   decide(decision: AlertDecision): Promise<boolean> {
     const { current, next } = decision;
     const key = kvKeys.alertState(next.userId, next.jobId);
+    const enabled = decision.enabled ?? true;
     return this.committer.commit((op) => {
       op.check({ key, versionstamp: current.version }).set(key, next);
+      // The dashboard's state index, moved with the state it shows (see job_index.ts).
+      moveJobState(
+        op,
+        next.userId,
+        next.jobId,
+        shownState(current.state?.state, enabled),
+        shownState(next.state, enabled),
+      );
       for (const ref of decision.settle) op.delete(ref as Deno.KvKey);
       if (decision.incident) writeIncident(op, decision.incident.current, decision.incident.next);
       for (const notification of decision.notifications ?? []) addNotification(op, notification);

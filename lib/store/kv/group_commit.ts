@@ -15,6 +15,13 @@ const IN_FLIGHT = 2;
 
 export type Write = (op: Deno.AtomicOperation) => void;
 
+/**
+ * Completes an operation once every write of it is in (writes that merge, such as several
+ * runs of one job rewriting its one summary value); what it returns is told the versionstamp
+ * when the operation commits.
+ */
+export type Finish = (op: Deno.AtomicOperation) => ((versionstamp: string) => void) | void;
+
 interface Pending {
   write: Write;
   done: (committed: boolean) => void;
@@ -25,7 +32,11 @@ export class GroupCommitter {
   private queue: Pending[] = [];
   private inFlight = 0;
 
-  constructor(private readonly kv: Deno.Kv, private readonly groupMax = GROUP_MAX) {}
+  constructor(
+    private readonly kv: Deno.Kv,
+    private readonly groupMax = GROUP_MAX,
+    private readonly finish?: Finish,
+  ) {}
 
   /** Resolves true when the write committed, false when one of its checks failed. */
   commit(write: Write): Promise<boolean> {
@@ -33,6 +44,13 @@ export class GroupCommitter {
       this.queue.push({ write, done, fail });
       this.pump();
     });
+  }
+
+  private async commitOp(op: Deno.AtomicOperation): Promise<boolean> {
+    const after = this.finish?.(op);
+    const result = await op.commit();
+    if (result.ok && after) after(result.versionstamp);
+    return result.ok;
   }
 
   private pump(): void {
@@ -53,7 +71,7 @@ export class GroupCommitter {
       try {
         const op = this.kv.atomic();
         for (const p of group) p.write(op);
-        if ((await op.commit()).ok) {
+        if (await this.commitOp(op)) {
           for (const p of group) p.done(true);
           return;
         }
@@ -67,7 +85,7 @@ export class GroupCommitter {
       try {
         const op = this.kv.atomic();
         p.write(op);
-        p.done((await op.commit()).ok);
+        p.done(await this.commitOp(op));
       } catch (error) {
         p.fail(error);
       }

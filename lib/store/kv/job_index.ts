@@ -1,26 +1,32 @@
 /**
- * Indexes that let the admin dashboard search and filter ten thousand jobs without reading
- * them all: the words of each job's name (`["job_word", user, word, job]`, for search by word
- * prefix) and the job's state (`["job_state", user, "up" | "down" | "paused", job]`). The word
- * and pause entries are written in the same atomic operation as the job (see KvStore); up and
- * down with the run (`recordRun`), as blind writes that need no read.
+ * Indexes that let the admin dashboard search, filter and count ten thousand jobs without
+ * reading them all: the words of each job's name (`["job_word", user, word, job]`, for search
+ * by word prefix) and the state the dashboard shows (`["job_state", user, state, job]`, with a
+ * counter per state). The word entries are written in the same atomic operation as the job
+ * (see KvStore); the state entry where that state changes: with each alert decision
+ * (KvAlertStore.decide) and with a job's creation, pause, resume and deletion (KvStore), each
+ * writer moving it from the state it read to the new one (`moveJobState`), under a check on
+ * the job's alert state, so the entries and counters stay exact without a read of the index.
  *
  * Search takes the longest query word to the index, then checks the other words and the state
  * filter on the candidates; a page reads at most `MAX_SCAN` index entries, so a rare match costs
  * a few short pages, never a scan of everything.
  */
+import { ALERT_STATES, type AlertState } from "../../alerts/types.ts";
 import { ValidationError } from "../../errors.ts";
 import { nameWords } from "../job_words.ts";
-import type { Store, StoredJob } from "../store.ts";
-import type { Job, JobQuery, JobState, Page, Run } from "../types.ts";
+import type { JobStateCounts, Store, StoredJob } from "../store.ts";
+import type { Job, JobQuery, JobState, Page } from "../types.ts";
 import { getMany } from "./get_many.ts";
 import { kvKeys } from "./keys.ts";
 
 const MAX_SCAN = 1000;
 /** Sorts after every string that starts with the same prefix. */
 const HIGHEST = "\u{10FFFF}";
+/** KvU64 `sum` adds this to take one away (it wraps at 2^64). */
+const MINUS_ONE = 0xffffffffffffffffn;
 
-/** Keeps the word and pause entries of a job in step with it (add to the job's own write). */
+/** Keeps the word entries of a job in step with its name (add to the job's own write). */
 export function writeJobIndex(op: Deno.AtomicOperation, before: Job | null, after: Job | null) {
   const owner = (after ?? before)!.userId;
   const id = (after ?? before)!.id;
@@ -29,40 +35,94 @@ export function writeJobIndex(op: Deno.AtomicOperation, before: Job | null, afte
     if (!kept.has(word)) op.delete(kvKeys.jobWord(owner, word, id));
   }
   for (const word of kept) op.set(kvKeys.jobWord(owner, word, id), null);
-  if (after && !after.enabled) {
-    op.set(kvKeys.jobInState(owner, "paused", id), null);
-  } else {
-    op.delete(kvKeys.jobInState(owner, "paused", id));
-  }
-  // Paused or gone: the last run's state no longer describes the job.
-  if (!after || (before?.enabled && !after.enabled)) {
-    op.delete(kvKeys.jobInState(owner, "up", id));
-    op.delete(kvKeys.jobInState(owner, "down", id));
-  }
+}
+
+/** The state the dashboard shows for a job: its alert state (`pending` before any), or paused. */
+export function shownState(alert: AlertState | null | undefined, enabled: boolean): AlertState {
+  return enabled ? alert ?? "pending" : "paused";
 }
 
 /**
- * Records whether a job is up or down after a run (add to the run's own write): the outcome
- * of its newest run, as the dashboard's row shows it. A job checked from several places
- * (locally and by workers) gets runs from several writers, and workers' results arrive in
- * batches, late: a run older than the job's newest stored run must not be written here
- * (`RunCompletion.newest: false`), and the newest of a batch goes last.
- *
- * `known` is the job's state as read before the run (null when unknown): when the run does
- * not change it, nothing is written, which spares two writes on almost every run. Only a
- * job's sole writer may pass it: with another writer between the read and this write, the
- * skipped write would leave the other writer's state in place.
+ * Moves a job's state entry and counters from `from` to `to` (null: none), as blind writes
+ * added to the write that changes the state; the caller's check on the job's alert state
+ * makes `from` the entry that exists.
  */
-export function writeRunState(
+export function moveJobState(
   op: Deno.AtomicOperation,
-  run: Run,
-  known: "up" | "down" | null = null,
+  userId: string,
+  jobId: string,
+  from: AlertState | null,
+  to: AlertState | null,
 ): void {
-  if (run.status === "missed") return;
-  const [now, was] = run.status === "success" ? ["up", "down"] : ["down", "up"];
-  if (known === now) return;
-  op.set(kvKeys.jobInState(run.userId, now, run.jobId), null);
-  op.delete(kvKeys.jobInState(run.userId, was, run.jobId));
+  if (from === to) return;
+  if (from !== null) {
+    op.delete(kvKeys.jobInState(userId, from, jobId));
+    op.sum(kvKeys.jobStateCount(userId, from), MINUS_ONE);
+  }
+  if (to !== null) {
+    op.set(kvKeys.jobInState(userId, to, jobId), null);
+    op.sum(kvKeys.jobStateCount(userId, to), 1n);
+  }
+}
+
+/** The owner's jobs by shown state, from the counters (never below zero). */
+export async function countJobStates(kv: Deno.Kv, userId: string): Promise<JobStateCounts> {
+  const entries = await kv.getMany<Deno.KvU64[]>(
+    ALERT_STATES.map((state) => kvKeys.jobStateCount(userId, state)),
+  );
+  return Object.fromEntries(
+    ALERT_STATES.map((state, i) => {
+      const value = entries[i].value?.value ?? 0n;
+      return [state, Math.max(0, Number(BigInt.asIntN(64, value)))];
+    }),
+  ) as JobStateCounts;
+}
+
+/** The job_state layout this code writes (see kvKeys.jobStateLayout). */
+const STATE_LAYOUT = 2;
+/** Jobs re-indexed per atomic operation: three mutations each. */
+const UPGRADE_BATCH = 200;
+
+/**
+ * Rebuilds the state index and its counters from the jobs and their alert states, once, in a
+ * store written before they existed (its index said each job's last run); a single read after
+ * that. Runs at start-up with the purge chore, before the first page asks; a decision landing
+ * while it runs is re-applied by the job's next one.
+ */
+export async function upgradeJobStates(kv: Deno.Kv): Promise<number> {
+  const layout = await kv.get<number>(kvKeys.jobStateLayout());
+  if (layout.value === STATE_LAYOUT) return 0;
+  for (const prefix of [kvKeys.jobStates(), kvKeys.jobStateCounts()]) {
+    for (;;) {
+      const keys: Deno.KvKey[] = [];
+      for await (const entry of kv.list({ prefix }, { limit: 500 })) keys.push(entry.key);
+      if (keys.length === 0) break;
+      const op = kv.atomic();
+      for (const key of keys) op.delete(key);
+      await op.commit();
+    }
+  }
+  let jobs: Job[] = [];
+  let indexed = 0;
+  const flush = async () => {
+    const alerts = await getMany(kv, jobs.map((j) => kvKeys.alertState(j.userId, j.id)));
+    const op = kv.atomic();
+    jobs.forEach((job, i) => {
+      const alert = alerts[i].value as { state: AlertState } | null;
+      moveJobState(op, job.userId, job.id, null, shownState(alert?.state, job.enabled));
+    });
+    await op.commit();
+    indexed += jobs.length;
+    jobs = [];
+  };
+  for await (const entry of kv.list<Job>({ prefix: ["job"] })) {
+    if (entry.key.length !== 3) continue; // a job's counters and pointer
+    jobs.push(entry.value);
+    if (jobs.length === UPGRADE_BATCH) await flush();
+  }
+  if (jobs.length > 0) await flush();
+  await kv.set(kvKeys.jobStateLayout(), STATE_LAYOUT);
+  return indexed;
 }
 
 /** Search and state filters over the indexes (`KvStore.searchJobs`). */

@@ -225,7 +225,10 @@ export const kvKeys = {
   /** A word of a job's name (lower case) → the job: search by word prefix. */
   jobWordsOf: (userId: string) => ["job_word", userId],
   jobWord: (userId: string, word: string, jobId: string) => ["job_word", userId, word, jobId],
-  /** Jobs by state (`up`, `down`: the last run; `paused`): the dashboard's filters. */
+  /**
+   * Jobs by the state the dashboard shows (the alert state, `paused` when disabled) → null:
+   * its filter. Moved with each alert decision and each pause or resume (`moveJobState`).
+   */
   jobsInState: (userId: string, state: string) => ["job_state", userId, state],
   jobInState: (userId: string, state: string, jobId: string) => [
     "job_state",
@@ -233,6 +236,23 @@ export const kvKeys = {
     state,
     jobId,
   ],
+  /**
+   * How many of an owner's jobs are in a state (KvU64 read as signed, summed with the index
+   * entry it counts), so the dashboard's counts are six reads, not a scan of the index.
+   */
+  jobStateCount: (userId: string, state: string) => ["job_state_count", userId, state],
+  jobStateCounts: () => ["job_state_count"],
+  jobStates: () => ["job_state"],
+  /**
+   * Which layout the job_state index has (2: shown states with counters; absent: the last
+   * run's up/down, before issue 13), so a store from before is rebuilt once (`upgradeJobStates`).
+   */
+  jobStateLayout: () => ["job_state_layout"],
+  /**
+   * A job's latest results, packed (lib/store/recent_results.ts): rewritten with every run,
+   * checked against the version its writer based it on (see RunWriter).
+   */
+  jobRecent: (userId: string, jobId: string) => ["job_recent", userId, jobId],
 
   // --- Notification channels (lib/alerts/channels/) -------------------------------------
   /** A user's channels in id order (ids start with their creation time: creation order). */

@@ -7,6 +7,8 @@ import { ConflictError, NotFoundError, ValidationError } from "../../errors.ts";
 import type {
   JobChange,
   JobForRun,
+  JobStateCounts,
+  JobSummary,
   ListOptions,
   Retention,
   RunCompletion,
@@ -17,9 +19,18 @@ import type {
 import type { ApiKey, Job, JobQuery, Page, Run, WebhookRecord } from "../types.ts";
 import { claimedFireKeys, dueEntry } from "./claims.ts";
 import type { JobAlertState } from "../../alerts/types.ts";
+import { initialState } from "../../alerts/state_machine.ts";
+import { decodeRecent } from "../recent_results.ts";
 import { purgeJobAlerts } from "./alerts.ts";
 import { getMany } from "./get_many.ts";
-import { KvJobSearch, writeJobIndex } from "./job_index.ts";
+import {
+  countJobStates,
+  KvJobSearch,
+  moveJobState,
+  shownState,
+  upgradeJobStates,
+  writeJobIndex,
+} from "./job_index.ts";
 import { JOB_PARTS, kvKeys } from "./keys.ts";
 import { writeMonitors } from "./monitors.ts";
 import { writePingIndex } from "./heartbeats.ts";
@@ -68,6 +79,7 @@ export class KvStore implements Store {
     writeMonitors(op, null, job);
     writeJobIndex(op, null, job);
     writePingIndex(op, null, job);
+    moveJobState(op, job.userId, job.id, null, shownState(null, job.enabled));
     const result = await op.commit();
     if (!result.ok) throw new ConflictError(`Cannot create job: id "${job.id}" already exists`);
   }
@@ -90,11 +102,10 @@ export class KvStore implements Store {
       kvKeys.runsAdjust(userId, jobId),
       kvKeys.webhook(userId, jobId),
       kvKeys.webhookFailing(userId, jobId),
-      kvKeys.jobInState(userId, "up", jobId),
-      kvKeys.jobInState(userId, "down", jobId),
+      kvKeys.jobRecent(userId, jobId),
       kvKeys.alertState(userId, jobId),
     ];
-    const [job, count, last, stored, webhook, failing, up, down, alert] = await getMany(
+    const [job, count, last, stored, webhook, failing, recent, alert] = await getMany(
       this.kv,
       keys,
     );
@@ -108,7 +119,7 @@ export class KvStore implements Store {
       runsStored: runsKept(count.value as Deno.KvU64 | null, stored.value as Deno.KvU64 | null),
       webhook: (webhook.value as WebhookRecord | null) ?? null,
       webhookFailingSince: failing.value ? Number((failing.value as Deno.KvU64).value) : null,
-      state: up.versionstamp !== null ? "up" : down.versionstamp !== null ? "down" : null,
+      recent: { ring: recent.value as Uint8Array | null, version: recent.versionstamp },
       alertState: {
         state: alert.value as JobAlertState | null,
         version: alert.versionstamp,
@@ -154,9 +165,10 @@ export class KvStore implements Store {
     change: (job: Job, duePointer: number | null) => JobChange,
   ): Promise<Job> {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const [current, due] = await this.kv.getMany<[Job, number | null]>([
+      const [current, due, alert] = await this.kv.getMany<[Job, number | null, JobAlertState]>([
         kvKeys.job(userId, jobId),
         kvKeys.jobDue(userId, jobId),
+        kvKeys.alertState(userId, jobId),
       ]);
       if (!current.value) throw new NotFoundError(`Cannot update job: job "${jobId}" not found`);
       const next = change(current.value, due.value);
@@ -164,6 +176,21 @@ export class KvStore implements Store {
         .check(current)
         .check(due)
         .set(kvKeys.job(userId, jobId), next.job);
+      if (current.value.enabled !== next.job.enabled) {
+        // Paused or resumed: the state shown moves, and the alert state is written again (the
+        // same record, a new version) so a decision based on the job as it was fails its check
+        // and is made again on the job as it is (see AlertDecision.enabled).
+        const state = alert.value ??
+          initialState(userId, jobId, Date.parse(current.value.createdAt));
+        op.check(alert).set(kvKeys.alertState(userId, jobId), state);
+        moveJobState(
+          op,
+          userId,
+          jobId,
+          shownState(alert.value?.state, current.value.enabled),
+          shownState(alert.value?.state, next.job.enabled),
+        );
+      }
       writeMonitors(op, current.value, next.job);
       for (const at of next.withdrawFires ?? []) {
         for (const key of claimedFireKeys(at, userId, jobId)) op.delete(key);
@@ -188,14 +215,17 @@ export class KvStore implements Store {
    */
   async deleteJob(userId: string, jobId: string): Promise<void> {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const [current, due] = await this.kv.getMany<[Job, number | null]>([
+      const [current, due, alert] = await this.kv.getMany<[Job, number | null, JobAlertState]>([
         kvKeys.job(userId, jobId),
         kvKeys.jobDue(userId, jobId),
+        kvKeys.alertState(userId, jobId),
       ]);
       if (!current.value) throw new NotFoundError(`Cannot delete job: job "${jobId}" not found`);
       const op = this.kv.atomic()
         .check(current)
         .check(due)
+        .check(alert)
+        .delete(kvKeys.jobRecent(userId, jobId))
         .delete(kvKeys.job(userId, jobId))
         .delete(kvKeys.jobCount(userId, jobId))
         .delete(kvKeys.jobDue(userId, jobId))
@@ -212,6 +242,7 @@ export class KvStore implements Store {
       writeMonitors(op, current.value, null);
       writeJobIndex(op, current.value, null);
       writePingIndex(op, current.value, null);
+      moveJobState(op, userId, jobId, shownState(alert.value?.state, current.value.enabled), null);
       if ((await op.commit()).ok) return;
     }
     throw new ConflictError(`Cannot delete job "${jobId}": too many concurrent changes`);
@@ -219,6 +250,8 @@ export class KvStore implements Store {
 
   /** Removes the runs and deliveries of deleted jobs; safe to run from several instances. */
   async purgeDeletedJobs(): Promise<number> {
+    // The start-up chore: also where a store from before the state index is upgraded.
+    await upgradeJobStates(this.kv);
     let removed = 0;
     for await (const tombstone of this.kv.list({ prefix: kvKeys.purges() })) {
       const [, userId, jobId] = tombstone.key as [string, string, string];
@@ -228,8 +261,9 @@ export class KvStore implements Store {
         (key) => [kvKeys.deliveryRef(key[4] as string)],
       );
       removed += await purgeJobAlerts(this.kv, userId, jobId);
+      // A run recorded after the deletion may have written its results again.
       await this.kv.atomic().check(tombstone).delete(tombstone.key)
-        .delete(kvKeys.runsAdjust(userId, jobId)).commit();
+        .delete(kvKeys.runsAdjust(userId, jobId)).delete(kvKeys.jobRecent(userId, jobId)).commit();
     }
     return removed;
   }
@@ -259,6 +293,21 @@ export class KvStore implements Store {
     return this.search.page(userId, query);
   }
 
+  countJobStates(userId: string): Promise<JobStateCounts> {
+    return countJobStates(this.kv, userId);
+  }
+
+  async jobSummaries(userId: string, jobIds: readonly string[]): Promise<JobSummary[]> {
+    const keys = jobIds.flatMap((
+      id,
+    ) => [kvKeys.jobRecent(userId, id), kvKeys.alertState(userId, id)]);
+    const entries = await getMany(this.kv, keys);
+    return jobIds.map((_, i) => ({
+      recent: decodeRecent(entries[2 * i].value as Uint8Array | null),
+      alertState: (entries[2 * i + 1].value as JobAlertState | null)?.state ?? null,
+    }));
+  }
+
   recordRun(completion: RunCompletion): Promise<boolean> {
     return this.runs.record(completion);
   }
@@ -273,14 +322,16 @@ export class KvStore implements Store {
       kvKeys.runsAdjust(userId, jobId),
       kvKeys.jobLast(userId, jobId),
       kvKeys.webhook(userId, jobId),
+      kvKeys.jobRecent(userId, jobId),
     ]);
     const entries = await getMany(this.kv, keys);
     return jobs.map((_, i) => {
-      const [count, adjust, last, webhook] = entries.slice(i * 4, i * 4 + 4);
+      const [count, adjust, last, webhook, recent] = entries.slice(i * 5, i * 5 + 5);
       return {
         runsStored: runsKept(count.value as Deno.KvU64 | null, adjust.value as Deno.KvU64 | null),
         lastRunAt: last.value instanceof Deno.KvU64 ? Number(last.value.value) : 0,
         hasWebhook: webhook.value !== null,
+        recent: { ring: recent.value as Uint8Array | null, version: recent.versionstamp },
       };
     });
   }

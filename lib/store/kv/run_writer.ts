@@ -1,17 +1,27 @@
 /**
- * Writes finished runs in Deno KV (`KvStore.recordRun`), local and workers' alike. Each run is committed together with its
- * job's counters, its up/down state, the release of its lease and its follow-ups (the
- * webhook outbox, the alert decide item), in one atomic operation whose first check is "this run does not exist
- * yet": a fire run twice (after a crash) or a worker's batch sent twice is recorded once.
- * Runs that finish close together share a commit (group commit).
+ * Writes finished runs in Deno KV (`KvStore.recordRun`), local and workers' alike. Each run is
+ * committed together with its job's counters, its latest results, the release of its lease and
+ * its follow-ups (the webhook outbox, the alert decide item), in one atomic operation whose
+ * first check is "this run does not exist yet": a fire run twice (after a crash) or a worker's
+ * batch sent twice is recorded once. Runs that finish close together share a commit (group
+ * commit).
+ *
+ * The latest results are one small value per job (lib/store/recent_results.ts) that each run
+ * rewrites, so the writer needs the value before: the runner hands it in as read with the job
+ * (`RunCompletion.recent`, the same read), and this process remembers what it wrote last, so
+ * a read is only needed for a job neither knows. Runs of one job in one commit are appended
+ * together, once; the value is checked against the version it was based on, so a writer
+ * elsewhere (another process) is never overwritten: the commit fails, and the run is written
+ * again on what is stored now.
  */
+import { BoundedCache } from "../../bounded_cache.ts";
 import type { Clock } from "../../clock.ts";
 import type { LeaseRef } from "../lanes.ts";
-import type { Retention, RunCompletion } from "../store.ts";
+import { appendRecent, recentEntry } from "../recent_results.ts";
+import type { RecentRing, Retention, RunCompletion } from "../store.ts";
 import type { Run } from "../types.ts";
 import { addDecide } from "./alerts.ts";
 import { GroupCommitter } from "./group_commit.ts";
-import { writeRunState } from "./job_index.ts";
 import { kvKeys } from "./keys.ts";
 import { writeOutbox } from "./outbox.ts";
 
@@ -20,6 +30,23 @@ const PRUNE_SLACK = 50;
 const PRUNE_BATCH = 90;
 /** Adding 2^64 − n to a KvU64 subtracts n: `sum` wraps around on overflow. */
 const U64 = 1n << 64n;
+/**
+ * Runs a shared commit holds: each brings two checks (the run is new, the job's results are as
+ * read) and Deno KV refuses an operation of more than 100; one over it fails the whole group,
+ * which then commits run by run (measured: twice the CPU a run at 60 a group).
+ */
+const GROUP_MAX = 45;
+/** Rounds of "another writer changed the job's results first" before giving up. */
+const MAX_ATTEMPTS = 20;
+
+/** The runs one atomic operation appends to one job's results. */
+interface RingAppend {
+  userId: string;
+  jobId: string;
+  /** Versions of the value the completions were read with. */
+  read: RecentRing[];
+  entries: Uint8Array[];
+}
 
 export class RunWriter {
   private readonly committer: GroupCommitter;
@@ -29,13 +56,17 @@ export class RunWriter {
    * yet" and count twice; so a copy waits for the write before it.
    */
   private readonly writing = new Map<string, Promise<boolean>>();
+  /** Each job's latest results as this process last wrote or read them, with their version. */
+  private readonly rings = new BoundedCache<string, RecentRing>();
+  /** The results each operation being built appends, by job. */
+  private readonly appends = new WeakMap<Deno.AtomicOperation, Map<string, RingAppend>>();
 
   constructor(
     private readonly kv: Deno.Kv,
     private readonly clock: Clock,
     private readonly retention: Retention,
   ) {
-    this.committer = new GroupCommitter(kv, 60);
+    this.committer = new GroupCommitter(kv, GROUP_MAX, (op) => this.finish(op));
   }
 
   /** Resolves true when the run was written, false when it already existed. */
@@ -56,13 +87,43 @@ export class RunWriter {
   }
 
   private async write(completion: RunCompletion): Promise<boolean> {
-    if (await this.committer.commit((op) => this.addTo(op, completion))) {
-      this.maybePrune(completion);
-      return true;
+    const { userId, jobId } = completion.run;
+    const ringKey = JSON.stringify([userId, jobId]);
+    if (!completion.recent && !this.rings.get(ringKey)) {
+      completion = { ...completion, recent: await this.readRing(userId, jobId) };
     }
-    return await this.exists(completion);
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      if (await this.committer.commit((op) => this.addTo(op, completion))) {
+        this.maybePrune(completion);
+        return true;
+      }
+      // Not written: the run exists, or another process changed the job's results first.
+      const key = kvKeys.run(userId, jobId, completion.scheduledAt, completion.suffix);
+      const [run, ring] = await this.kv.getMany<[Run, Uint8Array]>([
+        key,
+        kvKeys.jobRecent(userId, jobId),
+      ]);
+      if (run.versionstamp !== null) return await this.exists(completion);
+      const stored = { ring: ring.value, version: ring.versionstamp };
+      this.remember(ringKey, stored);
+      completion = { ...completion, recent: stored };
+    }
+    throw new Error(
+      `Cannot record a run of job "${jobId}": its latest results kept changing while writing`,
+    );
   }
 
+  private async readRing(userId: string, jobId: string): Promise<RecentRing> {
+    const entry = await this.kv.get<Uint8Array>(kvKeys.jobRecent(userId, jobId));
+    return { ring: entry.value, version: entry.versionstamp };
+  }
+
+  /** Keeps `ring` unless a newer version is known (versionstamps sort by commit order). */
+  private remember(key: string, ring: RecentRing): RecentRing {
+    const known = this.rings.get(key);
+    if (known && (known.version ?? "") >= (ring.version ?? "")) return known;
+    return this.rings.set(key, ring);
+  }
   /** The run exists: an earlier attempt recorded it. Only the lease is left to drop. */
   private async exists(completion: RunCompletion): Promise<false> {
     if (completion.lease) await this.release(completion.lease);
@@ -81,7 +142,7 @@ export class RunWriter {
     // A run that counts is kept by `count` alone; any other record adjusts the tally.
     if (!c.counts) op.sum(kvKeys.runsAdjust(userId, jobId), 1n);
     if (c.lease) op.delete(c.lease as Deno.KvKey);
-    if (c.newest !== false) writeRunState(op, c.run, c.state ?? null); // the dashboard's filter
+    this.append(op, c);
     if (c.counts) {
       op.sum(kvKeys.jobCount(userId, jobId), 1n);
       const startedAt = c.run.startedAt ? Date.parse(c.run.startedAt) : c.scheduledAt;
@@ -91,6 +152,42 @@ export class RunWriter {
     // One set: the state is decided from it, at once by this process or by the alert lane.
     if (c.decide) addDecide(op, c.decide);
     for (const guard of c.guards ?? []) op.check(guard as Deno.AtomicCheck);
+  }
+
+  /** Notes the run for its job's latest results, written once per job by `finish`. */
+  private append(op: Deno.AtomicOperation, c: RunCompletion): void {
+    const { userId, jobId } = c.run;
+    let appends = this.appends.get(op);
+    if (!appends) this.appends.set(op, appends = new Map());
+    const key = JSON.stringify([userId, jobId]);
+    let append = appends.get(key);
+    if (!append) appends.set(key, append = { userId, jobId, read: [], entries: [] });
+    if (c.recent) append.read.push(c.recent);
+    append.entries.push(recentEntry(c.run));
+  }
+
+  /**
+   * Writes each job's latest results once, on the newest version known of them, checked; tells
+   * what was written to the memory of rings once the operation commits.
+   */
+  private finish(op: Deno.AtomicOperation): ((versionstamp: string) => void) | void {
+    const appends = this.appends.get(op);
+    if (!appends) return;
+    this.appends.delete(op);
+    const written: [string, Uint8Array][] = [];
+    for (const [key, append] of appends) {
+      let base = this.rings.get(key) ?? null;
+      for (const read of append.read) {
+        if (!base || (read.version ?? "") > (base.version ?? "")) base = read;
+      }
+      const ringKey = kvKeys.jobRecent(append.userId, append.jobId);
+      const ring = appendRecent(base?.ring ?? null, append.entries);
+      op.check({ key: ringKey, versionstamp: base?.version ?? null }).set(ringKey, ring);
+      written.push([key, ring]);
+    }
+    return (versionstamp) => {
+      for (const [key, ring] of written) this.remember(key, { ring, version: versionstamp });
+    };
   }
 
   private maybePrune(c: RunCompletion): void {

@@ -46,3 +46,20 @@ Deno.test("KvStore.recordRun() writes and counts a run recorded twice at once on
   const count = await kv.get<Deno.KvU64>(kvKeys.jobCount("default", "job-1"));
   assert.equal(count.value?.value, 3n);
 });
+
+Deno.test("KvStore.recordRun() keeps every run in the latest results when two processes write them", async () => {
+  await using kv = await Deno.openKv(":memory:");
+  const options = { clock: new ManualClock(T0), retention: { count: 1000, maxAgeMs: 1e12 } };
+  // Two stores on one database, as two processes: each remembers what it wrote last.
+  const here = new KvStore(kv, options);
+  const there = new KvStore(kv, options);
+  const times = Array.from({ length: 12 }, (_, i) => T0 + i * 1000);
+  for (const [i, at] of times.entries()) {
+    const writer = i % 3 === 0 ? there : here;
+    assert.equal(await writer.recordRun(completion(at, "local")), true);
+  }
+  // A copy of a run already written by the other process is refused, not appended.
+  assert.equal(await here.recordRun(completion(times[9], "local")), false);
+  const [summary] = await here.jobSummaries("default", ["job-1"]);
+  assert.deepEqual(summary.recent.map((r) => r.at), times);
+});

@@ -88,6 +88,11 @@ export class PgAlertStore implements AlertStore {
             where user_id = ${userId} and job_id = ${jobId}
               and version = ${Number(current.version)}`;
       if (written.count !== 1) throw new Stale();
+      // The dashboard's state filter and counts read it beside `enabled` (hibiki_jobs_shown).
+      if (current.state?.state !== next.state) {
+        await tx`update public.hibiki_jobs set alert_state = ${next.state}
+          where user_id = ${userId} and id = ${jobId}`;
+      }
       for (const ref of decision.settle) await releaseLease(tx, ref);
       if (decision.incident) {
         await writeIncident(tx, decision.incident.current, decision.incident.next, version);

@@ -10,6 +10,8 @@ import { nameWords } from "../job_words.ts";
 import type {
   JobChange,
   JobForRun,
+  JobStateCounts,
+  JobSummary,
   ListOptions,
   Retention,
   RunCompletion,
@@ -20,6 +22,8 @@ import type {
 import type { ApiKey, Job, JobQuery, Page, Run, WebhookRecord } from "../types.ts";
 import { parseRunId } from "../run_id.ts";
 import { fireShiftMs } from "../claims.ts";
+import { ALERT_STATES, type AlertState } from "../../alerts/types.ts";
+import { decodeRecent, RECENT_ENTRY_BYTES, RECENT_MAX, recentEntry } from "../recent_results.ts";
 import type { Sql } from "./connect.ts";
 import type { VersionedAlertState } from "../alert_items.ts";
 import { addDecide, purgeJobAlerts } from "./alerts.ts";
@@ -53,6 +57,8 @@ const PRUNE_BATCH = 500;
 const PURGE_BATCH = 1000;
 /** Sorts after every string that starts with the same prefix (the words are in "C" order). */
 const HIGHEST = "\u{10FFFF}";
+/** The bytes of the latest results kept: the ring's capacity. */
+const RECENT_BYTES = RECENT_MAX * RECENT_ENTRY_BYTES;
 
 type Row = Record<string, unknown>;
 
@@ -94,7 +100,7 @@ export class PgStore implements Store {
   }
 
   async getJobForRun(userId: string, jobId: string): Promise<JobForRun | null> {
-    const [row] = await this.sql`select j.job, j.count, j.last_run_at, j.runs_stored, j.state,
+    const [row] = await this.sql`select j.job, j.count, j.last_run_at, j.runs_stored,
         w.webhook, w.failing_since, a.state as alert_state, a.version as alert_version
       from public.hibiki_jobs j
       left join public.hibiki_webhooks w on w.user_id = j.user_id and w.job_id = j.id
@@ -106,7 +112,6 @@ export class PgStore implements Store {
       runsStored: row.runs_stored as number,
       webhook: (row.webhook as WebhookRecord | null) ?? null,
       webhookFailingSince: (row.failing_since as number | null) ?? null,
-      state: (row.state as "up" | "down" | null) ?? null,
       alertState: {
         state: (row.alert_state as VersionedAlertState["state"]) ?? null,
         version: row.alert_version === null ? null : String(row.alert_version),
@@ -135,11 +140,9 @@ export class PgStore implements Store {
       const before = row.job as Job;
       const next = change(before, (row.at as number | null) ?? null);
       const after = next.job;
-      // Paused: the last run's state no longer describes the job.
-      const clearState = before.enabled && !after.enabled;
+      // A decision locks the job's row too (`PgAlertStore.decide`): pausing waits for it.
       await tx`update public.hibiki_jobs set job = ${asJson(tx, after)},
-          enabled = ${after.enabled}, words = ${nameWords(after.name)},
-          state = case when ${clearState} then null else state end
+          enabled = ${after.enabled}, words = ${nameWords(after.name)}
         where user_id = ${userId} and id = ${jobId}`;
       await writeWords(tx, before, after);
       await writeMonitors(tx, before, after);
@@ -225,16 +228,39 @@ export class PgStore implements Store {
       ...rest.map((w) =>
         sql`and exists (select 1 from unnest(j.words) w where starts_with(w, ${w}))`
       ),
-      query.state === "paused"
-        ? sql`and not j.enabled`
-        : query.state
-        ? sql`and j.state = ${query.state}`
+      query.state
+        ? sql`and (case when j.enabled then j.alert_state else 'paused' end) = ${query.state}`
         : sql``,
     ];
     const rows = await sql`select j.id, j.job, j.count, j.last_run_at from public.hibiki_jobs j
       where j.user_id = ${userId} ${conditions.reduce((a, b) => sql`${a} ${b}`)}
       order by j.id limit ${query.limit + 1}`;
     return page(rows, query.limit, storedJob, (r) => [r.id as string]);
+  }
+
+  async countJobStates(userId: string): Promise<JobStateCounts> {
+    // One index range of the owner's jobs (hibiki_jobs_shown): a few ms at 10,000 jobs.
+    const rows = await this.sql`select case when enabled then alert_state else 'paused' end
+        as shown, count(*)::int as n
+      from public.hibiki_jobs where user_id = ${userId} group by 1`;
+    const counts = Object.fromEntries(ALERT_STATES.map((s) => [s, 0])) as JobStateCounts;
+    for (const row of rows) {
+      if (row.shown in counts) counts[row.shown as AlertState] = row.n as number;
+    }
+    return counts;
+  }
+
+  async jobSummaries(userId: string, jobIds: readonly string[]): Promise<JobSummary[]> {
+    if (jobIds.length === 0) return [];
+    const rows = await this.sql`select k.n, j.recent, a.state->>'state' as alert_state
+      from unnest(${jobIds as string[]}::text[]) with ordinality as k(job_id, n)
+      left join public.hibiki_jobs j on j.user_id = ${userId} and j.id = k.job_id
+      left join public.hibiki_alert_states a on a.user_id = ${userId} and a.job_id = k.job_id
+      order by k.n`;
+    return rows.map((r) => ({
+      recent: decodeRecent(r.recent as Uint8Array | null),
+      alertState: (r.alert_state as AlertState | null) ?? null,
+    }));
   }
 
   async recordRun(c: RunCompletion): Promise<boolean> {
@@ -250,16 +276,15 @@ export class PgStore implements Store {
       if (c.lease) await releaseLease(tx, c.lease);
       if (inserted.count === 0) return false;
       const startedAt = c.run.startedAt ? Date.parse(c.run.startedAt) : c.scheduledAt;
-      const state = c.newest === false || c.run.status === "missed"
-        ? null
-        : c.run.status === "success"
-        ? "up"
-        : "down";
+      // The latest results: the run's bytes appended, the oldest beyond the ring's size cut.
       await tx`update public.hibiki_jobs set runs_stored = runs_stored + 1,
           count = count + ${c.counts ? 1 : 0},
           last_run_at = case when ${c.counts} then greatest(last_run_at, ${startedAt})
             else last_run_at end,
-          state = coalesce(${state}, state)
+          recent = substring(coalesce(recent, ''::bytea) || ${recentEntry(c.run)}::bytea
+            from greatest(1, octet_length(coalesce(recent, ''::bytea)) + ${
+        RECENT_ENTRY_BYTES - RECENT_BYTES + 1
+      }))
         where user_id = ${userId} and id = ${jobId}`;
       // The facts a ping went by changed: nothing of it is written, the caller reads again.
       if (c.guards && !(await checkGuards(tx, c.guards))) throw new Refused();
