@@ -97,13 +97,17 @@ export class RunWriter {
         this.maybePrune(completion);
         return true;
       }
-      // Not written: the run exists, or another process changed the job's results first.
+      // Not written: the run exists, a guard's record changed (the write is refused), or
+      // another process changed the job's results first (written again on what is stored).
       const key = kvKeys.run(userId, jobId, completion.scheduledAt, completion.suffix);
-      const [run, ring] = await this.kv.getMany<[Run, Uint8Array]>([
+      const guards = (completion.guards ?? []) as Deno.AtomicCheck[];
+      const [run, ring, ...guarded] = await this.kv.getMany<[Run, Uint8Array, ...unknown[]]>([
         key,
         kvKeys.jobRecent(userId, jobId),
+        ...guards.map((g) => g.key),
       ]);
       if (run.versionstamp !== null) return await this.exists(completion);
+      if (guards.some((g, i) => guarded[i].versionstamp !== g.versionstamp)) return false;
       const stored = { ring: ring.value, version: ring.versionstamp };
       this.remember(ringKey, stored);
       completion = { ...completion, recent: stored };
