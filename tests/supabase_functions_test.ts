@@ -15,7 +15,8 @@ import type { Stores } from "../lib/store/stores.ts";
 import type { Job } from "../lib/store/types.ts";
 import { startFakeSupabaseGateway } from "./fakes/supabase_gateway.ts";
 import { freshDatabase, type TestDatabase } from "./postgres_database.ts";
-import { type Child, freePort, REPO, spawn } from "./subprocess.ts";
+import { startFunction } from "./supabase_function_process.ts";
+import { type Child, freePort, spawn } from "./subprocess.ts";
 import { delay, startTarget } from "./target_server.ts";
 
 const KEY = "supabase-functions-worker-key-0123456789";
@@ -37,19 +38,6 @@ interface Project extends AsyncDisposable {
   call(name: EdgeFunctionName, init?: RequestInit): Promise<Answer>;
   /** The same request to Hibiki's own handler (its server's), over the same database. */
   hibiki(name: EdgeFunctionName, init?: RequestInit): Promise<Answer>;
-}
-
-/** Runs a function file as Supabase would, in its folder, serving on a port of its own. */
-async function startFunction(name: string, env: Record<string, string>) {
-  const port = freePort();
-  const child = spawn(["run", "--allow-net", "--allow-env", "index.ts"], {
-    cwd: `${REPO}supabase/functions/${name}`,
-    env: { DENO_SERVE_ADDRESS: `tcp:127.0.0.1:${port}`, ...env },
-  });
-  const listening = await child.stderr.waitFor(/Listening on/, 30_000) ??
-    await child.stdout.waitFor(/Listening on/, 1000);
-  assert.ok(listening, `${name} did not start:\n${child.stdout.text}\n${child.stderr.text}`);
-  return { url: `http://127.0.0.1:${port}`, child };
 }
 
 async function answer(response: Response): Promise<Answer> {
@@ -382,28 +370,6 @@ Deno.test("without its database a function answers the seed's 500s and logs why"
       assert.match(fn.child.stderr.text, why);
       assert.doesNotMatch(fn.child.stderr.text, new RegExp(KEY), "the worker key is never logged");
     }
-  }
-});
-
-Deno.test("monitors written by hand as the README shows are served", async () => {
-  const readme = await Deno.readTextFile(`${REPO}README.md`);
-  const section = readme.slice(readme.indexOf("### Seed 002 on Supabase"));
-  const sql = /```sql\n([\s\S]*?)```/.exec(section)![1];
-  await using db = await freshDatabase();
-  await db.sql.unsafe(sql);
-  const fn = await startFunction("get-monitors-to-check", {
-    SUPABASE_DB_URL: db.url,
-    PINGMON_WORKER_API_KEY: KEY,
-  });
-  try {
-    const got = await answer(
-      await fetch(fn.url, { method: "POST", ...curl(`{"worker_id": "aws-tyo1a"}`) }),
-    );
-    assert.equal(got.status, 200);
-    const { monitors } = (got.body as { data: { monitors: { monitor_id: string }[] } }).data;
-    assert.deepEqual(monitors.map((m) => m.monitor_id), [SEED_MONITOR]);
-  } finally {
-    await fn.child[Symbol.asyncDispose]();
   }
 });
 

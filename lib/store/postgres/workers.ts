@@ -56,14 +56,16 @@ export class PgWorkerStore implements WorkerStore {
   }
 
   async listMonitors(workerId: string): Promise<MonitorEntry[]> {
-    // Seed 002's query, with the owning Hibiki user beside it.
+    // Seed 002's query, with the owning Hibiki user beside it. Only a Hibiki job's monitor is
+    // served: a row written by hand, owner or not, would turn its results into runs of no job.
     const rows = await this.sql`select m.id::text as monitor_id, m.name, m.url, m.method,
         m.headers, m.body, m.timeout_seconds, m.expected_status_code, m.expected_body_contains,
         mws.check_minute, mws.check_second, mws.check_interval_seconds, m.hibiki_user_id
       from public.monitors m
       inner join public.monitor_worker_schedule mws on m.id = mws.monitor_id
       where mws.worker_id = ${workerId} and m.is_active = true
-        and m.hibiki_user_id is not null
+        and exists (select 1 from public.hibiki_jobs j
+          where j.user_id = m.hibiki_user_id and j.id = m.id::text)
       order by m.id`;
     return rows.map((r) => ({ userId: r.hibiki_user_id as string, monitor: monitorOf(r) }));
   }

@@ -54,3 +54,18 @@ Deno.test("U+0000, which seed 002's text columns cannot hold, is dropped there o
   const [due] = await stores.lanes.listDue<{ results: CheckResult[] }>("results", T0, 10);
   assert.deepEqual(due.value.results, [raw]);
 });
+
+Deno.test("a monitor written by hand, of no Hibiki job, is not served even with an owner", async () => {
+  await using db = await freshDatabase();
+  const stores = createPostgresStores(db.sql);
+  await db.sql`insert into public.workers (id, name) values ('aws-tyo1a', 'AWS Tokyo 1a')`;
+  // Its results would become runs of a job that does not exist: kept, never shown, never alerting.
+  await db.sql`insert into public.monitors (id, name, url, expected_status_code, hibiki_user_id)
+    values ('550e8400-e29b-41d4-a716-446655440000', 'API Health Check',
+      'https://api.example.com/health', 200, 'default')`;
+  await db.sql`insert into public.monitor_worker_schedule
+      (monitor_id, worker_id, check_interval_seconds)
+    values ('550e8400-e29b-41d4-a716-446655440000', 'aws-tyo1a', 300)`;
+  assert.deepEqual(await stores.workers.listMonitors("aws-tyo1a"), []);
+  assert.deepEqual(await stores.workers.monitorOwners("aws-tyo1a"), new Map());
+});
