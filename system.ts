@@ -115,6 +115,8 @@ export interface System {
   stop: () => Promise<void>;
   /** The durable lanes, drained by tests and benchmarks instead of waiting for a second. */
   lanes: Lanes;
+  /** Pings' decisions follow their answers: tests wait for them with `settled()`. */
+  pings: Pick<PingReceiver, "settled">;
   /** Where the operator's password comes from: `main.ts` says so at start-up. */
   adminSignIn: Pick<UserService, "operatorPassword">;
 }
@@ -306,6 +308,13 @@ export function createSystem(
   });
   const search: JobSearch = { page: (userId, query) => store.searchJobs(userId, query) };
   let queueListening = false;
+  const pings = new PingReceiver({
+    store,
+    heartbeats: stores.heartbeats,
+    clock,
+    stats,
+    alerts: alerting.engine,
+  });
   const app = createApp({
     store,
     jobs,
@@ -314,13 +323,7 @@ export function createSystem(
     edge: edge.service,
     inbound: inbound.hooks,
     inboundReceiver: inbound.receiver,
-    pings: new PingReceiver({
-      store,
-      heartbeats: stores.heartbeats,
-      clock,
-      stats,
-      alerts: alerting.engine,
-    }),
+    pings,
     inboundMetrics: inbound.metrics,
     credentials,
     maintenance: maintenance.service,
@@ -383,11 +386,14 @@ export function createSystem(
     stop: async () => {
       scheduler.stopTicking();
       await options.wakeups?.close();
+      // Pings answered already: their decisions are made here rather than by the lane later.
+      await pings.settled();
       await Promise.all(allLanes.map((lane) => lane.stop()));
       await stats.stop();
       closeOutbound();
     },
     lanes,
+    pings,
     adminSignIn: { operatorPassword: () => users.operatorPassword() },
   };
 }

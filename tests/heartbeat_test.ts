@@ -14,6 +14,8 @@ import { buildStore } from "./build.ts";
 import { createKvStores, kvStores } from "../lib/store/kv/mod.ts";
 import { PingReceiver } from "../lib/heartbeat/ping_receiver.ts";
 import { incidentsOf, stateOf } from "./alerts_support.ts";
+import { AlertEngine, DECIDE_HOLD_MS } from "../lib/alerts/engine.ts";
+import { noMaintenance } from "../lib/alerts/no_maintenance.ts";
 
 const MINUTE = 60_000;
 /** 09:00 UTC the day after T0: the first time a "0 9 * * *" job created at T0 expects a ping. */
@@ -555,6 +557,8 @@ Deno.test("a late heartbeat opens an incident that a late ping resolves; a faili
   const pingedAt = deadline + 2 * MINUTE;
   t.clock.set(pingedAt);
   assert.equal((await ping(t, job.pingUrl!)).text, "OK");
+  // The decision follows the answer.
+  await t.settle();
   const up = await stateOf(t, job.id);
   assert.equal(up.state, "up");
   assert.equal(up.incidentId, null);
@@ -567,12 +571,53 @@ Deno.test("a late heartbeat opens an incident that a late ping resolves; a faili
   const failedAt = T1 + 24 * 60 * MINUTE + MINUTE;
   t.clock.set(failedAt);
   await ping(t, `${job.pingUrl}/fail`);
+  await t.settle();
   assert.equal((await stateOf(t, job.id)).state, "down");
   const [again] = await incidentsOf(t, "?state=open");
   assert.equal(again.cause, "The job reported a failure");
   assert.equal(again.startedAt, new Date(failedAt).toISOString());
   t.clock.set(failedAt + MINUTE);
   await ping(t, `${job.pingUrl}/0`);
+  await t.settle();
+  assert.equal((await stateOf(t, job.id)).state, "up");
+  assert.deepEqual(await incidentsOf(t, "?state=open"), []);
+});
+
+Deno.test("a ping is answered before its decision, which the alert lane makes if the process dies first", async () => {
+  await using t = await TestSystem.start();
+  const job = await heartbeat(t);
+  await at(t, T1 + 5 * MINUTE);
+  assert.equal((await stateOf(t, job.id)).state, "down");
+  // Another process that stores the ping, answers it, and dies before its decision is made.
+  const stores = createKvStores(t.kv, { clock: t.clock });
+  const engine = new AlertEngine({
+    alerts: stores.alerts,
+    clock: t.clock,
+    calendar: noMaintenance,
+  });
+  const deciding = Promise.withResolvers<void>();
+  const dying = new PingReceiver({
+    store: stores.records,
+    heartbeats: stores.heartbeats,
+    clock: t.clock,
+    alerts: Object.assign(Object.create(engine), {
+      afterRecord: () => {
+        deciding.resolve();
+        return new Promise<void>(() => {});
+      },
+    }),
+  });
+  t.clock.set(T1 + 7 * MINUTE);
+  const token = job.pingUrl!.split("/").pop()!;
+  const request = new Request(job.pingUrl!);
+  assert.deepEqual(await dying.receive({ token, kind: "success", request, source: null }), {
+    kind: "ok",
+  });
+  await deciding.promise;
+  await t.settle();
+  assert.equal((await stateOf(t, job.id)).state, "down", "held by the dying process");
+  t.clock.advance(DECIDE_HOLD_MS + 1);
+  await t.settle();
   assert.equal((await stateOf(t, job.id)).state, "up");
   assert.deepEqual(await incidentsOf(t, "?state=open"), []);
 });

@@ -210,6 +210,8 @@ export class TestSystem {
   /** Waits until every due run and delivery has been executed and recorded. */
   async settle(): Promise<void> {
     const deadline = performance.now() + 2000;
+    // A ping's decision follows its answer, and may queue notifications.
+    await this.system.pings.settled();
     // A run may queue a delivery, so runs go first.
     const queues: { drain(): Promise<void>; readonly active: number }[] = [
       this.system.lanes.fires,

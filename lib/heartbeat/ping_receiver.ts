@@ -11,10 +11,15 @@
  * no start), as Healthchecks does for checks that resume only by hand.
  *
  * Alerting sees pings like any run: each counted ping writes its decide item in its own commit
- * and is decided before its `OK` (lib/alerts/engine.ts), so a failing ping counts toward an
- * incident and a success ping after a late run resolves one.
+ * (lib/alerts/engine.ts), so a failing ping counts toward an incident and a success ping after
+ * a late run resolves one. The `OK` goes once that commit is durable; the decision (a read and
+ * a compare-and-set) follows it, in this process, in each job's order of pings. The item is
+ * written held by this process, so should it die before deciding, the alert lane takes the item
+ * over when the hold runs out: answering first loses nothing, and took the decision's read and
+ * commit off the ping's latency (bench `pings`).
  */
 import type { RunDecisions } from "../alerts/engine.ts";
+import type { DecideRequest } from "../store/alerts.ts";
 import type { Clock } from "../clock.ts";
 import { randomBytes } from "../crypto.ts";
 import { readHead } from "../request_body.ts";
@@ -100,11 +105,25 @@ const ATTEMPTS = 3;
  * `pings`). Pings from other processes are caught up every this many pings.
  */
 const REFRESH_EVERY = 50;
+/**
+ * Decisions that may follow their answers at once; past this (a flood faster than decisions
+ * commit), each ping waits for its own, as before, so memory and the lane's takeover work stay
+ * bounded.
+ */
+const MAX_UNDECIDED = 500;
 
 export class PingReceiver {
   private readonly buckets: TokenBuckets;
   /** Which job each token names (that never changes) and what is known of it. */
   private readonly jobs = new BoundedCache<string, KnownJob>();
+  /**
+   * Each job's decisions still to make after their pings' answers, chained so they commit in
+   * the order of the pings: a newer interval decided first would leave an older one decided
+   * already, uncounted (as the alert lane chains its items, lib/alerts/engine.ts).
+   */
+  private readonly deciding = new Map<string, Promise<void>>();
+  /** Pings answered whose decisions are not made yet. */
+  private undecided = 0;
 
   constructor(private readonly options: PingReceiverOptions) {
     this.buckets = new TokenBuckets(
@@ -146,6 +165,11 @@ export class PingReceiver {
       if (job.facts === facts) job.facts = undefined;
     }
     throw new Error(`Cannot record a ping of job "${job.jobId}": it kept changing meanwhile`);
+  }
+
+  /** Resolves once every decision of a ping answered so far is made (tests, `System.stop`). */
+  async settled(): Promise<void> {
+    while (this.deciding.size > 0) await Promise.all(this.deciding.values());
   }
 
   private async lookUp(hash: string): Promise<KnownJob | null> {
@@ -258,11 +282,42 @@ export class PingReceiver {
       lateMs: null,
     });
     if (decide) {
-      // The job and its state as they are now: its alert settings may have changed since the
-      // first ping. One read, as the runner's own read of its job brings the state along.
-      const [current] = await alerts!.facts([[userId, jobId]]);
-      if (current.job) await alerts!.afterRecord(run, current.job, decide, current.state);
+      const decided = this.decideAfter(run, decide);
+      // Answers must not outrun decisions without bound: past this many, a ping waits for its own.
+      if (this.undecided > MAX_UNDECIDED) await decided;
     }
     return true;
+  }
+
+  /** Decides what a ping's run allows, after the run's earlier pings of the same job. */
+  private decideAfter(run: Run, request: DecideRequest): Promise<void> {
+    const key = JSON.stringify([run.userId, run.jobId]);
+    this.undecided++;
+    const decided = (this.deciding.get(key) ?? Promise.resolve()).then(() =>
+      this.decide(run, request)
+    );
+    this.deciding.set(key, decided);
+    decided.then(() => {
+      this.undecided--;
+      if (this.deciding.get(key) === decided) this.deciding.delete(key);
+    });
+    return decided;
+  }
+
+  /** Never throws: what cannot be decided here is the alert lane's once the item's hold ends. */
+  private async decide(run: Run, request: DecideRequest): Promise<void> {
+    const alerts = this.options.alerts!;
+    try {
+      // The job and its state as they are now: its alert settings may have changed since the
+      // first ping. One read, as the runner's own read of its job brings the state along.
+      const [current] = await alerts.facts([[run.userId, run.jobId]]);
+      if (current.job) await alerts.afterRecord(run, current.job, request, current.state);
+    } catch (error) {
+      console.error(
+        `Cannot decide the state of job "${run.jobId}" now, the alert lane will: ${
+          (error as Error).message
+        }`,
+      );
+    }
   }
 }
