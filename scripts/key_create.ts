@@ -1,7 +1,8 @@
 /**
  * Creates an API key from the command line, for the first key of a fresh install:
  *   deno task key:create --scopes read:jobs,write:jobs,read:logs,write:logs,admin [--user default] [--name cli]
- * The key is printed once; only its hash is stored.
+ * The key is printed once; only its hash is stored. With DATABASE_URL set it goes to that
+ * Postgres database (migrated first, as `deno task start` does), else to the Deno KV file.
  */
 import { parseArgs } from "node:util";
 import { dirname } from "node:path";
@@ -11,6 +12,7 @@ import { dataPathProblem } from "../lib/data_path_access.ts";
 import { ValidationError } from "../lib/errors.ts";
 import { KvStore } from "../lib/store/kv/kv_store.ts";
 import { openKv } from "../lib/store/kv/open_kv.ts";
+import type { Store } from "../lib/store/store.ts";
 import { SCOPES } from "../lib/store/types.ts";
 
 const usage = `Usage: deno task key:create --scopes <list> [--user <id>] [--name <label>]
@@ -39,19 +41,18 @@ try {
     throw new ValidationError("--user must be 1-64 letters, digits or _.@-", "user");
   }
   const config = parseConfig(Deno.env.toObject());
-  if (config.kvPath === null || config.kvPath === ":memory:") {
-    throw new ConfigError("Cannot create a key in an in-memory store: set HIBIKI_KV_PATH");
+  const { store, close } = await openStore(config);
+  let created;
+  try {
+    created = await createApiKey(
+      store,
+      { userId: values.user, name: values.name, scopes },
+      Date.now(),
+    );
+  } finally {
+    await close();
   }
-  const kvPathProblem = dataPathProblem("HIBIKI_KV_PATH", config.kvPath);
-  if (kvPathProblem) throw new ConfigError(kvPathProblem);
-  await Deno.mkdir(dirname(config.kvPath), { recursive: true });
-  const kv = await openKv(config.kvPath);
-  const { key, record } = await createApiKey(new KvStore(kv), {
-    userId: values.user,
-    name: values.name,
-    scopes,
-  }, Date.now());
-  kv.close();
+  const { key, record } = created;
   console.log(
     `Created API key ${record.id} for user "${record.userId}" (${record.scopes.join(", ")})`,
   );
@@ -66,4 +67,31 @@ try {
     Deno.exit(2);
   }
   throw error;
+}
+
+/** The store `deno task start` would use with this configuration. */
+async function openStore(
+  config: ReturnType<typeof parseConfig>,
+): Promise<{ store: Store; close: () => Promise<void> }> {
+  if (config.database) {
+    const { connectPostgres, createPostgresStores, migrate } = await import(
+      "../lib/store/postgres/mod.ts"
+    );
+    const sql = connectPostgres(config.database.url, { prepare: config.database.prepare, max: 1 });
+    try {
+      await migrate(sql);
+    } catch (error) {
+      await sql.end({ timeout: 1 });
+      throw new ConfigError(`DATABASE_URL: ${(error as Error).message}`);
+    }
+    return { store: createPostgresStores(sql).records, close: () => sql.end({ timeout: 5 }) };
+  }
+  if (config.kvPath === null || config.kvPath === ":memory:") {
+    throw new ConfigError("Cannot create a key in an in-memory store: set HIBIKI_KV_PATH");
+  }
+  const kvPathProblem = dataPathProblem("HIBIKI_KV_PATH", config.kvPath);
+  if (kvPathProblem) throw new ConfigError(kvPathProblem);
+  await Deno.mkdir(dirname(config.kvPath), { recursive: true });
+  const kv = await openKv(config.kvPath);
+  return { store: new KvStore(kv), close: () => Promise.resolve(kv.close()) };
 }

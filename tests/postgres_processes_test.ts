@@ -181,3 +181,18 @@ Deno.test("on Postgres, a run a dead system left in flight is taken over once it
     release();
   }
 });
+
+Deno.test("deno task key:create with DATABASE_URL writes the key to that database", async () => {
+  await using db = await freshDatabase();
+  await using child = spawn([...await taskArgs("key:create"), "--scopes", "read:jobs"], {
+    env: { DATABASE_URL: db.url },
+  });
+  const { code } = await child.exit(30_000);
+  assert.equal(code, 0, child.stderr.text);
+  const key = child.stdout.text.trim().split("\n").at(-1)!;
+  assert.match(key, /^hk_/);
+  const { createPostgresStores } = await import("../lib/store/postgres/mod.ts");
+  const keys = await createPostgresStores(db.sql).records.listApiKeys("default", { limit: 10 });
+  assert.deepEqual(keys.values.map((k) => [k.name, k.scopes]), [["cli", ["read:jobs"]]]);
+  assert.doesNotMatch(child.stdout.text + child.stderr.text, /NotCapable|\n\s+at /);
+});
