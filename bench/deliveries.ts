@@ -8,7 +8,6 @@ import { systemClock } from "../lib/clock.ts";
 import { SecretBox } from "../lib/crypto.ts";
 import { Metrics } from "../lib/metrics.ts";
 import { kvKeys } from "../lib/store/kv/keys.ts";
-import { writeOutbox } from "../lib/store/kv/outbox.ts";
 import type { Delivery } from "../lib/store/types.ts";
 import { createWebhooks } from "../lib/webhooks/feature.ts";
 import type { WebhookService } from "../lib/webhooks/webhooks.ts";
@@ -79,13 +78,39 @@ function webhookService(env: BenchEnv): WebhookService {
   }).service;
 }
 
+/** A job's stored deliveries, read through the contract (either store). */
+async function storedDeliveries(env: BenchEnv, jobId: string): Promise<Delivery[]> {
+  const all: Delivery[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await env.stores.webhooks.listDeliveries(BENCH_USER, jobId, {
+      cursor,
+      limit: 500,
+    });
+    all.push(...page.values);
+    cursor = page.cursor ?? undefined;
+  } while (cursor);
+  return all;
+}
+
+/** Stored deliveries of the jobs that succeeded. */
+async function succeeded(env: BenchEnv, jobIds: string[]): Promise<number> {
+  let n = 0;
+  await Promise.all(Array.from({ length: 8 }, async (_, w) => {
+    for (let i = w; i < jobIds.length; i += 8) {
+      for (const d of await storedDeliveries(env, jobIds[i])) if (d.state === "succeeded") n++;
+    }
+  }));
+  return n;
+}
+
 export const deliveries: Scenario = async ({ quick, log }) => {
   const receiver = await startReceiver();
   const endpoint = `http://127.0.0.1:${receiver.port}/hook`;
 
   // Throughput: deliveries queued up front, then the delivery queue drains them.
   const env = await openEnv("deliveries");
-  const { system, kv } = env;
+  const { system } = env;
   const jobCount = 200;
   const perJob = quick ? 25 : 100;
   const total = jobCount * perJob;
@@ -116,16 +141,19 @@ export const deliveries: Scenario = async ({ quick, log }) => {
     error: null,
     failure: null,
   });
-  let queued = 0;
+  // Queued through the store contract (what a run's outbox or a redelivery writes), so the
+  // same set-up runs on either store; 64 writes in flight.
+  const outbox: Delivery[] = [];
   for (const { job } of jobs) {
     const stored = (await env.stores.records.getJobForRun(BENCH_USER, job.id))!;
-    const op = kv.atomic();
     for (let i = 0; i < perJob; i++) {
-      writeOutbox(op, [(await webhooks.outboxFor(run(job.id, i), stored))!]);
-      queued++;
+      outbox.push((await webhooks.outboxFor(run(job.id, i), stored))!.delivery);
     }
-    await op.commit();
   }
+  let queued = 0;
+  await Promise.all(Array.from({ length: 64 }, async () => {
+    while (queued < outbox.length) await env.stores.webhooks.queueDelivery(outbox[queued++]);
+  }));
   log(`queued ${queued} deliveries`);
   const cpu0 = await threadCpuMs();
   const t0 = performance.now();
@@ -137,26 +165,25 @@ export const deliveries: Scenario = async ({ quick, log }) => {
     await sleep(50);
   }
   const sentMs = performance.now() - t0;
-  // Recorded too: a delivery's lease goes in the same commit as its result, so no lease and
-  // nothing due means all are recorded (a cheap check while the last ones commit); then
-  // every stored delivery is counted once.
+  // Recorded too. On Deno KV: a delivery's lease goes in the same commit as its result, so no
+  // lease and nothing due means all are recorded (a cheap check while the last ones commit).
+  // On Postgres: the stored deliveries are counted through the contract until all succeeded.
+  const jobIds = jobs.map(({ job }) => job.id);
   const anyLeft = async () => {
+    if (env.store === "postgres") return (await succeeded(env, jobIds)) < total;
     for (const prefix of [kvKeys.deliveryLeases(), kvKeys.deliveriesDue()]) {
-      for await (const _ of kv.list({ prefix }, { limit: 1 })) return true;
+      for await (const _ of env.kv.list({ prefix }, { limit: 1 })) return true;
     }
     return false;
   };
-  while (await anyLeft() && performance.now() - t0 < 150_000) await sleep(20);
+  while (await anyLeft() && performance.now() - t0 < 150_000) {
+    await sleep(env.store === "postgres" ? 100 : 20);
+  }
   const recordedMs = performance.now() - t0;
   const cpu = await cpuSince(cpu0);
   const mainUsPerDelivery = ((cpu.deno ?? NaN) * 1000) / total;
   log(`CPU while sending: ${JSON.stringify(cpu)} ms`);
-  let recorded = 0;
-  for await (
-    const e of kv.list<{ state: string }>({ prefix: ["delivery"] }, { batchSize: 1000 })
-  ) {
-    if (e.value.state === "succeeded") recorded++;
-  }
+  const recorded = await succeeded(env, jobIds);
   const first = await receiver.counts();
   log(
     `${first.distinct} received in ${(sentMs / 1000).toFixed(2)} s, ${recorded} recorded as ` +
@@ -193,12 +220,12 @@ export const deliveries: Scenario = async ({ quick, log }) => {
   await receiver.close();
   // Arrival minus the run's end, per delivery, read back from the stored deliveries.
   const lags: number[] = [];
-  for await (
-    const entry of env2.kv.list<Delivery>({ prefix: ["delivery"] }, { batchSize: 1000 })
-  ) {
-    const arrived = arrivals[entry.value.id];
-    if (arrived !== undefined) {
-      lags.push(arrived - Date.parse(entry.value.payload.result.finishedAt));
+  for (const { job } of liveJobs) {
+    for (const delivery of await storedDeliveries(env2, job.id)) {
+      const arrived = arrivals[delivery.id];
+      if (arrived !== undefined) {
+        lags.push(arrived - Date.parse(delivery.payload.result.finishedAt));
+      }
     }
   }
   await env2.close();

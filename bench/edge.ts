@@ -1,37 +1,22 @@
 /**
- * The probe workers' edge API (issue 4), in-process through the app's handler:
+ * The probe workers' edge API (issue 4), in-process through the app's handler, on either
+ * store:
  * - get-monitors-to-check for a worker with 10,000 monitors (target p50 ≤ 100 ms);
  * - batch-save-results with 1000-item batches: results acknowledged per second (target
  *   ≥ 20,000/s) and p99 per batch (target ≤ 200 ms), then how fast the accepted results
  *   become runs of their jobs.
  */
-import { parseConfig } from "../lib/config.ts";
-import { createKvStores, kvStores } from "../lib/store/kv/mod.ts";
-import { createSystem } from "../system.ts";
-import {
-  BENCH_USER,
-  countKeys,
-  makeJob,
-  median,
-  percentile,
-  type Scenario,
-  sleep,
-} from "./util.ts";
+import { makeJob, median, openEnv, percentile, type Scenario, sleep } from "./util.ts";
 
 const KEY = "bench-worker-key-0123456789";
 const WORKER = "bench-w1";
 
 export const edge: Scenario = async ({ quick, log }) => {
-  const dir = await Deno.makeTempDir({ prefix: "hibiki-bench-edge-" });
-  const kv = await Deno.openKv(`${dir}/hibiki.kv`);
-  const config = parseConfig({
-    HIBIKI_KV_PATH: `${dir}/hibiki.kv`,
-    HIBIKI_ALLOW_PRIVATE_NETWORKS: "1",
-    PINGMON_WORKER_API_KEY: KEY,
-  });
-  const system = createSystem(kvStores(kv), config, { queueWakeups: false });
-  // Set-up writes beside the system, as another process on the same KV would.
-  const stores = createKvStores(kv);
+  const env = await openEnv("edge", { env: { PINGMON_WORKER_API_KEY: KEY } });
+  const { system } = env;
+  // Set-up writes beside the system through the store contract, as another process on the
+  // same store would.
+  const stores = env.stores;
   await stores.workers.create({
     id: WORKER,
     name: WORKER,
@@ -114,15 +99,14 @@ export const edge: Scenario = async ({ quick, log }) => {
   system.lanes.results.wake();
   let stored = 0;
   for (;;) {
-    stored = await countKeys(kv, ["run", BENCH_USER]);
+    stored = await env.countRuns();
     if (stored >= total || performance.now() - ti > 300_000) break;
     await sleep(250);
   }
   const ingestMs = performance.now() - ti;
   log(`${stored} runs stored ${(ingestMs / 1000).toFixed(1)} s after the last acknowledgement`);
   await system.stop();
-  kv.close();
-  await Deno.remove(dir, { recursive: true });
+  await env.close();
   return {
     metrics: [
       {

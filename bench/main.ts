@@ -20,6 +20,7 @@ import { burst } from "./burst.ts";
 import { deliveries } from "./deliveries.ts";
 import { edge } from "./edge.ts";
 import { inbound } from "./inbound.ts";
+import { instances } from "./instances.ts";
 import { pings } from "./pings.ts";
 import { ui } from "./ui.ts";
 import { status } from "./status.ts";
@@ -51,6 +52,7 @@ const SCENARIOS: Record<string, Scenario> = {
   ui,
   alerts,
   status,
+  instances,
 };
 
 const { values } = parseArgs({
@@ -66,7 +68,7 @@ const { values } = parseArgs({
 });
 
 /** Scenarios that run on Postgres too; the others still read or write Deno KV keys. */
-const ON_POSTGRES = new Set(["steady", "burst"]);
+const ON_POSTGRES = new Set(["steady", "burst", "deliveries", "edge", "ui", "instances"]);
 
 const names = values.only ? values.only.split(",").map((s) => s.trim()) : Object.keys(SCENARIOS);
 for (const name of names) {

@@ -24,7 +24,7 @@ const SHORT_STARTS = 3;
 const HEALTH_TIMEOUT_MS = 30_000;
 const PROJECT = new URL("../", import.meta.url);
 
-function freePort(): number {
+export function freePort(): number {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (listener.addr as Deno.NetAddr).port;
   listener.close();
@@ -35,7 +35,7 @@ function freePort(): number {
  * The environment and V8 flags of `deno task start` (deno.json), so the server measured here
  * runs as it does in production; only its file permissions are pointed at the bench's folder.
  */
-const START_TASK = (() => {
+export const START_TASK = (() => {
   const deno = JSON.parse(Deno.readTextFileSync(new URL("../deno.json", import.meta.url)));
   const words = (deno.tasks.start as string).split(/\s+/);
   const env = Object.fromEntries(
@@ -45,20 +45,20 @@ const START_TASK = (() => {
   return { env, v8Flags };
 })();
 
-function childEnv(extra: Record<string, string>): Record<string, string> {
+export function childEnv(extra: Record<string, string>): Record<string, string> {
   const env = Object.fromEntries(
     Object.entries(Deno.env.toObject()).filter(([k]) => !k.startsWith("HIBIKI_") && k !== "PORT"),
   );
   return { ...env, ...START_TASK.env, ...extra };
 }
 
-interface Child {
+export interface Child {
   process: Deno.ChildProcess;
   spawnedAt: number;
   output: () => Promise<string>;
 }
 
-function spawn(args: string[], env: Record<string, string>): Child {
+export function spawn(args: string[], env: Record<string, string>): Child {
   const command = new Deno.Command(Deno.execPath(), {
     args,
     cwd: decodeURIComponent(PROJECT.pathname),
@@ -84,7 +84,7 @@ function spawn(args: string[], env: Record<string, string>): Child {
 }
 
 /** Polls until `url` answers 200; returns ms since the child was spawned. */
-async function untilHealthy(child: Child, url: string): Promise<number> {
+export async function untilHealthy(child: Child, url: string): Promise<number> {
   let exited = false;
   child.process.status.then(() => (exited = true));
   while (performance.now() - child.spawnedAt < HEALTH_TIMEOUT_MS && !exited) {
@@ -103,7 +103,7 @@ async function untilHealthy(child: Child, url: string): Promise<number> {
   );
 }
 
-async function terminate(child: Child): Promise<void> {
+export async function terminate(child: Child): Promise<void> {
   try {
     child.process.kill("SIGTERM");
   } catch {

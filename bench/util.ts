@@ -213,12 +213,16 @@ export function currentBenchStore(): BenchStore {
 export interface BenchEnv {
   /** Which store this environment runs on. */
   store: BenchStore["kind"];
+  /** The environment's database on Postgres (another process's DATABASE_URL); null on KV. */
+  databaseUrl: string | null;
   dir: string;
   kvPath: string;
   /** The KV file's handle; throws on Postgres (scenarios that read keys run on KV only). */
   kv: Deno.Kv;
   /** Every run record in the store (scheduled and manual). */
   allRuns: () => Promise<Run[]>;
+  /** How many run records the store holds (a bench-side check, not a measured read). */
+  countRuns: () => Promise<number>;
   config: Config;
   system: System;
   /** The system's counters (given to it), to watch runs finish without scraping /metrics. */
@@ -233,23 +237,30 @@ export interface BenchEnv {
   close: () => Promise<void>;
 }
 
-export async function openEnv(
-  name: string,
-  options: { clock?: Clock; dir?: string } = {},
-): Promise<BenchEnv> {
+export interface EnvOptions {
+  clock?: Clock;
+  dir?: string;
+  /** More configuration (environment variables) for the system. */
+  env?: Record<string, string>;
+  /** The system's master key (a random one by default). */
+  masterKey?: Uint8Array;
+}
+
+export async function openEnv(name: string, options: EnvOptions = {}): Promise<BenchEnv> {
   const dir = options.dir ?? await Deno.makeTempDir({ prefix: `hibiki-bench-${name}-` });
   const kvPath = `${dir}/hibiki.kv`;
   const config = parseConfig({
     HIBIKI_KV_PATH: kvPath,
     HIBIKI_ALLOW_PRIVATE_NETWORKS: "1",
     HIBIKI_MAX_CONCURRENCY: "5000",
+    ...options.env,
   });
   if (benchStore.kind === "postgres") {
     return await openPostgresEnv(benchStore.url, name, dir, config, options);
   }
   const kv = await Deno.openKv(kvPath);
   const metrics = new Metrics();
-  const masterKey = randomBytes(32);
+  const masterKey = options.masterKey ?? randomBytes(32);
   const system = createSystem(kvStores(kv), config, {
     queueWakeups: false,
     clock: options.clock,
@@ -259,10 +270,12 @@ export async function openEnv(
   let closed = false;
   return {
     store: "kv",
+    databaseUrl: null,
     dir,
     kvPath,
     kv,
     allRuns: () => listAllRuns(kv),
+    countRuns: () => countKeys(kv, ["run"]),
     config,
     system,
     metrics,
@@ -286,7 +299,7 @@ async function openPostgresEnv(
   name: string,
   dir: string,
   config: Config,
-  options: { clock?: Clock; dir?: string },
+  options: EnvOptions,
 ): Promise<BenchEnv> {
   const database = `hibiki_bench_${name.replaceAll(/[^a-z0-9]/g, "_")}_${Date.now()}`;
   await adminSql(serverUrl, (sql) => sql.unsafe(`create database ${database}`));
@@ -295,7 +308,7 @@ async function openPostgresEnv(
   const sql = connectPostgres(url.toString());
   await migrate(sql);
   const metrics = new Metrics();
-  const masterKey = randomBytes(32);
+  const masterKey = options.masterKey ?? randomBytes(32);
   const system = createSystem(postgresStores(sql), config, {
     queueWakeups: false,
     clock: options.clock,
@@ -305,6 +318,7 @@ async function openPostgresEnv(
   let closed = false;
   return {
     store: "postgres",
+    databaseUrl: url.toString(),
     dir,
     kvPath: "",
     get kv(): Deno.Kv {
@@ -314,6 +328,7 @@ async function openPostgresEnv(
       (await sql`select run from public.hibiki_runs`).map((r: Record<string, unknown>) =>
         r.run as Run
       ),
+    countRuns: async () => Number((await sql`select count(*) as n from public.hibiki_runs`)[0].n),
     config,
     system,
     metrics,
