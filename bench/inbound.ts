@@ -6,6 +6,7 @@
 import { createApiKey } from "../lib/auth.ts";
 import type { HookView } from "../lib/inbound/types.ts";
 import { BENCH_USER, median, openEnv, percentile, type Scenario } from "./util.ts";
+import { runWrk } from "./wrk.ts";
 
 export const inbound: Scenario = async ({ quick, log }) => {
   const env = await openEnv("inbound");
@@ -112,28 +113,13 @@ async function withWrk(
   connections: number,
   seconds: number,
 ) {
-  const script = await Deno.makeTempFile({ suffix: ".lua" });
-  await Deno.writeTextFile(
-    script,
-    `wrk.method = "POST"\nwrk.body = ${JSON.stringify(body)}\n` +
+  return await runWrk(wrk, url, {
+    lua: `wrk.method = "POST"\nwrk.body = ${JSON.stringify(body)}\n` +
       `wrk.headers["Content-Type"] = "application/json"\n` +
       `wrk.headers["X-Secret"] = "bench-secret-0123456789"\n`,
-  );
-  const out = await new Deno.Command(wrk, {
-    args: ["-t1", `-c${connections}`, `-d${seconds}s`, "--latency", "-s", script, url],
-    stderr: "piped",
-  }).output();
-  await Deno.remove(script);
-  const text = new TextDecoder().decode(out.stdout);
-  const ms = (label: string) => {
-    const m = new RegExp(`${label}\\s+([\\d.]+)(us|ms|s)`).exec(text);
-    if (!m) return NaN;
-    return Number(m[1]) * (m[2] === "us" ? 0.001 : m[2] === "s" ? 1000 : 1);
-  };
-  const rate = Number(/Requests\/sec:\s+([\d.]+)/.exec(text)?.[1] ?? NaN);
-  const sent = Number(/(\d+) requests in/.exec(text)?.[1] ?? NaN);
-  if (/Non-2xx/.test(text)) throw new Error(`wrk saw errors:\n${text}`);
-  return { rate, p50: ms("50%"), p99: ms("99%"), client: "wrk", sent };
+    connections,
+    seconds,
+  });
 }
 
 async function withWorker(url: string, bodies: string[], concurrency: number, total: number) {

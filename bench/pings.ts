@@ -16,6 +16,7 @@ import {
   type Scenario,
   threadCpuMs,
 } from "./util.ts";
+import { runWrk } from "./wrk.ts";
 
 export const pings: Scenario = async ({ quick, log }) => {
   const env = await openEnv("pings");
@@ -139,28 +140,13 @@ async function withWrk(
   connections: number,
   seconds: number,
 ) {
-  const script = await Deno.makeTempFile({ suffix: ".lua" });
-  await Deno.writeTextFile(
-    script,
-    `local paths = {${paths.map((p) => JSON.stringify(p)).join(",")}}\n` +
+  return await runWrk(wrk, origin, {
+    lua: `local paths = {${paths.map((p) => JSON.stringify(p)).join(",")}}\n` +
       `local i = 0\n` +
       `request = function()\n  i = i + 1\n  return wrk.format("GET", paths[(i % #paths) + 1])\nend\n`,
-  );
-  const out = await new Deno.Command(wrk, {
-    args: ["-t1", `-c${connections}`, `-d${seconds}s`, "--latency", "-s", script, origin],
-    stderr: "piped",
-  }).output();
-  await Deno.remove(script);
-  const text = new TextDecoder().decode(out.stdout);
-  const ms = (label: string) => {
-    const m = new RegExp(`${label}\\s+([\\d.]+)(us|ms|s)`).exec(text);
-    if (!m) return NaN;
-    return Number(m[1]) * (m[2] === "us" ? 0.001 : m[2] === "s" ? 1000 : 1);
-  };
-  const rate = Number(/Requests\/sec:\s+([\d.]+)/.exec(text)?.[1] ?? NaN);
-  const sent = Number(/(\d+) requests in/.exec(text)?.[1] ?? NaN);
-  if (/Non-2xx/.test(text)) throw new Error(`wrk saw errors:\n${text}`);
-  return { rate, p50: ms("50%"), p99: ms("99%"), client: "wrk", sent };
+    connections,
+    seconds,
+  });
 }
 
 async function withWorker(origin: string, paths: string[], concurrency: number, total: number) {
