@@ -1,16 +1,21 @@
 /**
  * Alert messages for channel tests: incidents and jobs as the alerting engine hands them to
  * a channel, one or many, open or resolved, and a certificate warning, built at the tests'
- * fixed time.
+ * fixed time; and the channel senders and channels those tests send them through.
  */
+import { createNotifySend } from "../lib/alerts/channels/notify_send.ts";
 import type {
   AlertMessageItem,
   CertificateMessage,
   CertificateNotice,
+  Channel,
+  ChannelType,
   Incident,
   IncidentMessage,
   IncidentNotificationKind,
+  NotifySend,
 } from "../lib/alerts/types.ts";
+import { ManualClock } from "../lib/clock.ts";
 import { T0 } from "./helpers.ts";
 
 export const BASE_URL = "https://hibiki.example.com";
@@ -111,4 +116,48 @@ export function certificateMessage(
     notificationId: "ntf_cert",
     ...fields,
   };
+}
+
+export const BOT_TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw0";
+export const ROUTING_KEY = "R0ut1ngK3yR0ut1ngK3yR0ut1ngK3y12";
+
+/** The channel senders as the system builds them, Telegram and PagerDuty on local stand-ins. */
+export function sender(
+  options: { telegram?: string; pagerDuty?: string; allowPrivate?: boolean; now?: number } = {},
+): NotifySend {
+  return createNotifySend({
+    allowPrivateNetworks: options.allowPrivate ?? true,
+    telegramApiUrl: options.telegram ?? "http://127.0.0.1:9",
+    pagerDutyApiUrl: options.pagerDuty ?? "http://127.0.0.1:9",
+    publicUrl: BASE_URL,
+    clock: new ManualClock(options.now ?? T0),
+    timeoutMs: 5_000,
+  });
+}
+
+/** A stored channel of `type` (its config and secret already opened). */
+export function channel(
+  type: ChannelType,
+  config: Record<string, unknown>,
+  secret: string | null = null,
+): Channel {
+  const stamp = new Date(T0).toISOString();
+  return {
+    id: "ch_test",
+    userId: "default",
+    name: `${type} channel`,
+    type,
+    config,
+    secret,
+    enabled: true,
+    disabledReason: null,
+    disabledAt: null,
+    failingSince: null,
+    createdAt: stamp,
+    updatedAt: stamp,
+  };
+}
+
+export function json<T = Record<string, unknown>>(text: string): T {
+  return JSON.parse(text) as T;
 }

@@ -7,64 +7,23 @@
  */
 import assert from "node:assert/strict";
 import { Webhook } from "standardwebhooks";
-import { createNotifySend } from "../lib/alerts/channels/notify_send.ts";
-import type { Channel, ChannelType, NotifySend } from "../lib/alerts/types.ts";
-import { ManualClock } from "../lib/clock.ts";
 import { newWebhookSecret } from "../lib/webhooks/secrets.ts";
 import {
   BASE_URL,
+  BOT_TOKEN,
+  channel,
   groupedMessage,
+  json,
   resolvedIncident,
+  ROUTING_KEY,
   sampleIncident,
   sampleItem,
   sampleMessage,
+  sender,
 } from "./alert_samples.ts";
 import { startFakePagerDuty } from "./fakes/pagerduty.ts";
 import { startFakeTelegram } from "./fakes/telegram.ts";
-import { T0 } from "./helpers.ts";
 import { closedPort, headerObject, hmacOfBytes, startReceiver } from "./webhook_receiver.ts";
-
-const BOT_TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw0";
-const ROUTING_KEY = "R0ut1ngK3yR0ut1ngK3yR0ut1ngK3y12";
-
-function sender(
-  options: { telegram?: string; pagerDuty?: string; allowPrivate?: boolean; now?: number } = {},
-): NotifySend {
-  return createNotifySend({
-    allowPrivateNetworks: options.allowPrivate ?? true,
-    telegramApiUrl: options.telegram ?? "http://127.0.0.1:9",
-    pagerDutyApiUrl: options.pagerDuty ?? "http://127.0.0.1:9",
-    publicUrl: BASE_URL,
-    clock: new ManualClock(options.now ?? T0),
-    timeoutMs: 5_000,
-  });
-}
-
-function channel(
-  type: ChannelType,
-  config: Record<string, unknown>,
-  secret: string | null = null,
-): Channel {
-  const stamp = new Date(T0).toISOString();
-  return {
-    id: "ch_test",
-    userId: "default",
-    name: `${type} channel`,
-    type,
-    config,
-    secret,
-    enabled: true,
-    disabledReason: null,
-    disabledAt: null,
-    failingSince: null,
-    createdAt: stamp,
-    updatedAt: stamp,
-  };
-}
-
-function json<T = Record<string, unknown>>(text: string): T {
-  return JSON.parse(text) as T;
-}
 
 // ---------------------------------------------------------------------------------------------
 // webhook
