@@ -5,6 +5,7 @@
  * once; its islands ask for it again every few seconds (`/admin/jobs/:id/live.json`). Reads
  * one job, its stats record and a few runs: the cost does not grow with the jobs stored.
  */
+import type { AlertStateView } from "../alerts/incidents.ts";
 import type { JobStats, JobStatsSummary } from "../stats/job_stats.ts";
 import type { Store } from "../store/store.ts";
 import type { JobView, Run } from "../store/types.ts";
@@ -26,6 +27,8 @@ export interface JobLive {
   job: JobView;
   /** An alert state (`up`, `degraded`, `down`, `paused`, `maintenance`, `pending`) or a RowState. */
   state: RowState | string;
+  /** The decided alert state in full, when the deps can tell it (the job page shows it). */
+  alert: AlertStateView | null;
   figures: JobFigures;
   /** Newest first. */
   runs: Run[];
@@ -36,7 +39,7 @@ export interface JobLiveDeps {
   store: Pick<Store, "listRuns">;
   stats: Pick<JobStats, "summaries">;
   /** The job's decided alert state (lib/alerts/incidents.ts `stateOf`). */
-  incidents?: { stateOf(userId: string, jobId: string): Promise<{ state: string }> };
+  incidents?: { stateOf(userId: string, jobId: string): Promise<AlertStateView> };
 }
 
 /** The job (404 for another owner's), its state, figures and `runs` newest runs. */
@@ -55,6 +58,7 @@ export async function loadJobLive(
   return {
     job,
     state: alert?.state ?? jobState(job.enabled, runs.values[0] ?? null),
+    alert,
     figures: jobFigures(job, stats.get(jobId)),
     runs: runs.values,
   };

@@ -30,14 +30,13 @@ export async function renderJobPage(
   extras: JobPageExtras = {},
 ): Promise<Response> {
   const userId = c.get("user").id;
-  const [live, webhook, alertState, uptime, incidents] = await Promise.all([
+  const [live, webhook, uptime, incidents] = await Promise.all([
     // The origin is the base of a heartbeat's ping URL when HIBIKI_PUBLIC_URL is unset.
     loadJobLive(deps, userId, jobId, { runs: CHART_RUNS, origin: originOf(c) }),
     deps.webhooks.get(userId, jobId).catch((e) => {
       if (e instanceof NotFoundError) return null;
       throw e;
     }),
-    deps.incidents.stateOf(userId, jobId),
     deps.incidents.uptime(userId, jobId),
     deps.incidents.list(userId, { jobId, limit: INCIDENTS }),
   ]);
@@ -65,7 +64,7 @@ export async function renderJobPage(
       deliveries={deliveries}
       refreshMs={deps.refreshMs ?? REFRESH_MS}
       notice={extras.notice}
-      alerts={{ state: alertState, uptime, incidents: incidents.values }}
+      alerts={live.alert ? { state: live.alert, uptime, incidents: incidents.values } : undefined}
       webhookExtras={extras.webhook}
     />,
   );
