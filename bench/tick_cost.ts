@@ -47,7 +47,7 @@ async function measure(
   const env = await openEnv(`tick-${total}`, { clock });
   const { kv } = env;
   // The scheduling feature alone, as system.ts builds it: its tick is what is measured.
-  const { scheduler } = createFires({
+  const { scheduler, lane } = createFires({
     store: env.stores.records,
     lanes: env.stores.lanes,
     claims: env.stores.claims,
@@ -106,6 +106,9 @@ async function measure(
     );
     return { total, due, createMs, ticksMs, claimed, jobs };
   } finally {
+    // The ticks hold the fires they claim; the lane must be done with them before the KV
+    // closes (else each logs "Cannot finish fire item …: Bad resource ID").
+    await lane.stop();
     await env.close();
   }
 }
