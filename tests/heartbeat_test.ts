@@ -18,6 +18,7 @@ import { AlertEngine, DECIDE_HOLD_MS } from "../lib/alerts/engine.ts";
 import { noMaintenance } from "../lib/alerts/no_maintenance.ts";
 
 const MINUTE = 60_000;
+const DAY = 86_400_000;
 /** 09:00 UTC the day after T0: the first time a "0 9 * * *" job created at T0 expects a ping. */
 const T1 = Date.UTC(2026, 2, 3, 9, 0, 0);
 
@@ -583,37 +584,69 @@ Deno.test("a late heartbeat opens an incident that a late ping resolves; a faili
   assert.deepEqual(await incidentsOf(t, "?state=open"), []);
 });
 
-Deno.test("a ping is answered before its decision, which the alert lane makes if the process dies first", async () => {
-  await using t = await TestSystem.start();
-  const job = await heartbeat(t);
-  await at(t, T1 + 5 * MINUTE);
-  assert.equal((await stateOf(t, job.id)).state, "down");
-  // Another process that stores the ping, answers it, and dies before its decision is made.
+/**
+ * A receiver in a process of its own (over the test system's KV) that dies where a ping's
+ * decision is made after its answer: `afterRecord` never returns for a decision its commit
+ * did not carry. `decidedAfter` resolves when it got there.
+ */
+function dyingReceiver(t: TestSystem) {
   const stores = createKvStores(t.kv, { clock: t.clock });
   const engine = new AlertEngine({
     alerts: stores.alerts,
     clock: t.clock,
     calendar: noMaintenance,
   });
-  const deciding = Promise.withResolvers<void>();
-  const dying = new PingReceiver({
+  const decidedAfter = Promise.withResolvers<void>();
+  const receiver = new PingReceiver({
     store: stores.records,
     heartbeats: stores.heartbeats,
     clock: t.clock,
     alerts: Object.assign(Object.create(engine), {
-      afterRecord: () => {
-        deciding.resolve();
+      afterRecord: (...args: Parameters<AlertEngine["afterRecord"]>) => {
+        if (args[4]?.applied) return engine.afterRecord(...args);
+        decidedAfter.resolve();
         return new Promise<void>(() => {});
       },
     }),
   });
+  return { receiver, decidedAfter: decidedAfter.promise };
+}
+
+Deno.test("a ping's decision is written with it: the state has moved when the OK comes", async () => {
+  await using t = await TestSystem.start();
+  const job = await heartbeat(t);
+  await at(t, T1 + 5 * MINUTE);
+  assert.equal((await stateOf(t, job.id)).state, "down");
+  assert.equal((await incidentsOf(t, "?state=open")).length, 1);
+  const { receiver } = dyingReceiver(t);
   t.clock.set(T1 + 7 * MINUTE);
   const token = job.pingUrl!.split("/").pop()!;
   const request = new Request(job.pingUrl!);
-  assert.deepEqual(await dying.receive({ token, kind: "success", request, source: null }), {
+  assert.deepEqual(await receiver.receive({ token, kind: "success", request, source: null }), {
     kind: "ok",
   });
-  await deciding.promise;
+  // Nothing was left to decide after the answer: the ping's commit resolved the incident.
+  assert.equal((await stateOf(t, job.id)).state, "up");
+  assert.deepEqual(await incidentsOf(t, "?state=open"), []);
+});
+
+Deno.test("a ping on a state changed elsewhere is decided after its OK, by the alert lane if the process dies first", async () => {
+  await using t = await TestSystem.start();
+  const job = await heartbeat(t);
+  const { receiver, decidedAfter } = dyingReceiver(t);
+  const token = job.pingUrl!.split("/").pop()!;
+  const ping = () =>
+    receiver.receive({ token, kind: "success", request: new Request(job.pingUrl!), source: null });
+  await at(t, T1 + 5 * MINUTE);
+  t.clock.set(T1 + 7 * MINUTE);
+  assert.deepEqual(await ping(), { kind: "ok" });
+  assert.equal((await stateOf(t, job.id)).state, "up");
+  // The next day's late check, in the other process, moves the state this receiver knows.
+  await at(t, T1 + DAY + 5 * MINUTE);
+  assert.equal((await stateOf(t, job.id)).state, "down");
+  t.clock.set(T1 + DAY + 7 * MINUTE);
+  assert.deepEqual(await ping(), { kind: "ok" });
+  await decidedAfter;
   await t.settle();
   assert.equal((await stateOf(t, job.id)).state, "down", "held by the dying process");
   t.clock.advance(DECIDE_HOLD_MS + 1);

@@ -39,6 +39,7 @@ import { nextFireTimes, parseSchedule } from "../schedule/schedule.ts";
 import type {
   AlertDecision,
   AlertStore,
+  DecidedAhead,
   DecideRequest,
   DecideValue,
   VersionedAlertState,
@@ -103,14 +104,28 @@ export interface RunDecisions {
   /** The decide item to write with the run; null when it decides nothing (a missed fire). */
   requestFor(run: Run, job: Job): DecideRequest | null;
   /**
-   * Decides at once what the just-written run allows. Never throws: what fails here is left
-   * to the alert lane. `known` is the job's alert state as read with the job, if it was.
+   * The decision of a run checked from one place, made before the run is written so that it
+   * goes in the run's own commit (`RunCompletion.decided`) on the state `known` read with the
+   * job; null when it must be made after (a job checked from several places, no state read).
+   * Never throws.
+   */
+  decideAhead(
+    run: Run,
+    job: Job,
+    request: DecideRequest,
+    known?: VersionedAlertState,
+  ): Promise<DecidedAhead | null>;
+  /**
+   * Decides at once what the just-written run allows, unless its commit carried its decision
+   * (`ahead.applied`). Never throws: what fails here is left to the alert lane. `known` is the
+   * job's alert state as read with the job, if it was.
    */
   afterRecord(
     run: Run,
     job: Job,
     request: DecideRequest,
     known?: VersionedAlertState,
+    ahead?: DecidedAhead | null,
   ): Promise<void>;
 }
 
@@ -146,12 +161,35 @@ export class AlertEngine implements RunDecisions {
     return { ...base, dueAt: deadlineOf(job, interval), value: { end: interval.end } };
   }
 
+  async decideAhead(
+    run: Run,
+    job: Job,
+    request: DecideRequest,
+    known?: VersionedAlertState,
+  ): Promise<DecidedAhead | null> {
+    if (request.heldUntil === undefined || !known) return null;
+    try {
+      // Settles nothing: a run whose commit carries its decision writes no decide item.
+      const decision = await this.plan(job, request.at, [run], [], known);
+      return decision && { decision, applied: false };
+    } catch (error) {
+      console.error(
+        `Cannot decide the state of job "${job.id}" with its run, deciding after: ${
+          (error as Error).message
+        }`,
+      );
+      return null;
+    }
+  }
+
   async afterRecord(
     run: Run,
     job: Job,
     request: DecideRequest,
     known?: VersionedAlertState,
+    ahead?: DecidedAhead | null,
   ): Promise<void> {
+    if (ahead?.applied) return this.queued(ahead.decision);
     const settle = [this.options.alerts.decideKey(request)];
     try {
       if (request.heldUntil !== undefined) {
@@ -212,48 +250,63 @@ export class AlertEngine implements RunDecisions {
     settle: LeaseRef[],
     known?: VersionedAlertState,
   ): Promise<void> {
-    const { alerts, calendar } = this.options;
-    const settings = alertSettingsOf(job);
-    const outcome = intervalOutcome(job, runs, settings);
-    const covered = await calendar.coveringAt(job.userId, job.id, at);
+    const { alerts } = this.options;
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const read = known ? { job, state: known } : await this.reread(job);
       known = undefined;
       if (!read.job) return await alerts.settle(settle);
       job = read.job;
-      const current = read.state;
-      const now = this.options.clock.now();
-      const step = decideInterval(
-        current.state ?? initialState(job.userId, job.id, Date.parse(job.createdAt)),
-        { at, verdict: outcome.verdict, paused: !job.enabled, maintenance: covered !== null },
-        settings,
-        () => newIncidentId(now),
-      );
-      if (!step) return await alerts.settle(settle); // decided already: only the item goes
-      const warning = covered === null && job.enabled
-        ? certificateWarning(settings, outcome, current.state?.certificatesWarned ?? [])
-        : null;
-      const next = warning ? { ...step.next, certificatesWarned: warning.warned } : step.next;
-      const decision = await this.decision(
-        job,
-        settings,
-        current,
-        { ...step, next },
-        outcome,
-        settle,
-        now,
-      );
-      if (warning) {
-        const notice = { jobId: job.id, ...warning.notice };
-        decision.notifications = [
-          ...(decision.notifications ?? []),
-          ...certificateNotifications(settings, job.userId, notice, now),
-        ];
-      }
-      if (covered !== null) decision.queue = [await this.windowEnd(job, at, now)];
+      const decision = await this.plan(job, at, runs, settle, read.state);
+      if (!decision) return await alerts.settle(settle); // decided already: only the item goes
       if (await alerts.decide(decision)) return this.queued(decision);
     }
     throw new ConflictError(`Cannot decide job "${job.id}": its state keeps changing`);
+  }
+
+  /**
+   * What deciding the interval starting at `at` from its runs writes, on the state `current`;
+   * null when that interval is decided already.
+   */
+  private async plan(
+    job: Job,
+    at: number,
+    runs: Run[],
+    settle: LeaseRef[],
+    current: VersionedAlertState,
+  ): Promise<AlertDecision | null> {
+    const settings = alertSettingsOf(job);
+    const outcome = intervalOutcome(job, runs, settings);
+    const covered = await this.options.calendar.coveringAt(job.userId, job.id, at);
+    const now = this.options.clock.now();
+    const step = decideInterval(
+      current.state ?? initialState(job.userId, job.id, Date.parse(job.createdAt)),
+      { at, verdict: outcome.verdict, paused: !job.enabled, maintenance: covered !== null },
+      settings,
+      () => newIncidentId(now),
+    );
+    if (!step) return null;
+    const warning = covered === null && job.enabled
+      ? certificateWarning(settings, outcome, current.state?.certificatesWarned ?? [])
+      : null;
+    const next = warning ? { ...step.next, certificatesWarned: warning.warned } : step.next;
+    const decision = await this.decision(
+      job,
+      settings,
+      current,
+      { ...step, next },
+      outcome,
+      settle,
+      now,
+    );
+    if (warning) {
+      const notice = { jobId: job.id, ...warning.notice };
+      decision.notifications = [
+        ...(decision.notifications ?? []),
+        ...certificateNotifications(settings, job.userId, notice, now),
+      ];
+    }
+    if (covered !== null) decision.queue = [await this.windowEnd(job, at, now)];
+    return decision;
   }
 
   /**

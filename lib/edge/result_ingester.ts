@@ -1,7 +1,7 @@
 /**
  * Stores accepted worker results as runs of their jobs (`where` = the worker id), written by
- * `Store.recordRun` like local runs: run, counters, up/down state, webhook outbox and alert
- * decide item in one commit, the alert state decided after. A run's id is checked_at + worker and the store writes a run only if it does not
+ * `Store.recordRun` like local runs: run, counters, up/down state, webhook outbox and the
+ * alert decision (or its decide item, decided after) in one commit. A run's id is checked_at + worker and the store writes a run only if it does not
  * exist yet, so a batch a worker sends twice, or a chunk taken again
  * after a crash, is stored once.
  *
@@ -47,6 +47,7 @@ export class ResultIngester {
     const [jobs, alertFacts] = await Promise.all([this.jobs(runs), this.alertFacts(runs)]);
     const outbox = await this.outbox(runs, jobs);
     const completions = this.completions(runs, jobs, outbox, alertFacts);
+    await this.decideAhead(completions, alertFacts);
     const recorded = await Promise.all(completions.map((c) => store.recordRun(c)));
     let deliveries = false;
     completions.forEach(({ run, outbox }, i) => {
@@ -81,10 +82,26 @@ export class ResultIngester {
       let known: VersionedAlertState | undefined = state;
       for (const c of ofJob) {
         if (!c.decide!.heldUntil && last.get(c.decide!.at) !== c) continue;
-        await alerts.afterRecord(c.run, job!, c.decide!, known);
+        await alerts.afterRecord(c.run, job!, c.decide!, known, c.decided);
         known = undefined;
       }
     }));
+  }
+
+  /**
+   * Each job's first run checked from one place carries its decision in its own commit, made
+   * on the state read with the chunk; the job's later runs in the chunk are decided after it.
+   */
+  private async decideAhead(completions: RunCompletion[], facts: AlertFacts): Promise<void> {
+    const alerts = this.options.alerts;
+    if (!alerts) return;
+    const seen = new Set<string>();
+    for (const c of completions) {
+      if (c.decide?.heldUntil === undefined || seen.has(c.run.jobId)) continue;
+      seen.add(c.run.jobId);
+      const { job, state } = facts.get(c.run.jobId)!;
+      c.decided = await alerts.decideAhead(c.run, job!, c.decide, state) ?? undefined;
+    }
   }
 
   private async alertFacts(runs: Run[]): Promise<AlertFacts> {

@@ -10,16 +10,17 @@
  * job's pings are answered and kept, marked `ignored`, but change nothing (no state, no count,
  * no start), as Healthchecks does for checks that resume only by hand.
  *
- * Alerting sees pings like any run: each counted ping writes its decide item in its own commit
- * (lib/alerts/engine.ts), so a failing ping counts toward an incident and a success ping after
- * a late run resolves one. The `OK` goes once that commit is durable; the decision (a read and
- * a compare-and-set) follows it, in this process, in each job's order of pings. The item is
- * written held by this process, so should it die before deciding, the alert lane takes the item
- * over when the hold runs out: answering first loses nothing, and took the decision's read and
- * commit off the ping's latency (bench `pings`).
+ * Alerting sees pings like any run, so a failing ping counts toward an incident and a success
+ * ping after a late run resolves one. A ping's decision goes in its own commit, made on the
+ * job's alert state this process remembers (read once, then known from its own commits); the
+ * `OK` goes once that commit is durable. When the state changed meanwhile (the late check, a
+ * pause), the commit carries the decide item instead (lib/alerts/engine.ts) and the decision
+ * follows the answer, in this process, in each job's order of pings; the item is held by this
+ * process, so should it die before deciding, the alert lane takes it over when the hold runs
+ * out. One commit a ping instead of a commit, a read and a second commit (bench `pings`).
  */
 import type { RunDecisions } from "../alerts/engine.ts";
-import type { DecideRequest } from "../store/alerts.ts";
+import type { DecideRequest, VersionedAlertState } from "../store/alerts.ts";
 import type { Clock } from "../clock.ts";
 import { randomBytes } from "../crypto.ts";
 import { readHead } from "../request_body.ts";
@@ -89,6 +90,13 @@ interface KnownJob {
    * them fail once either changed; undefined until read, and again after a refused write.
    */
   facts?: PingFacts;
+  /**
+   * The job and its alert state, for decisions made with a ping's write: read after `facts`
+   * (whose token guard fails on any change of the job since, so the job read is current), and
+   * known from then on from this process's own commits; undefined until read, and again when
+   * `facts` are read again or the state changed elsewhere.
+   */
+  alert?: { job: Job; state: VersionedAlertState } | null;
 }
 
 /**
@@ -187,7 +195,15 @@ export class PingReceiver {
   private async read(hash: string, job: KnownJob): Promise<PingFacts> {
     const facts = await this.options.heartbeats.pingFacts(hash, job);
     job.facts = facts;
+    job.alert = undefined;
     return facts;
+  }
+
+  /** The job and its alert state to decide a ping with its write (see `KnownJob.alert`). */
+  private async alertFacts(job: KnownJob): Promise<KnownJob["alert"]> {
+    if (job.alert !== undefined) return job.alert;
+    const [read] = await this.options.alerts!.facts([[job.userId, job.jobId]]);
+    return job.alert = read.job ? { job: read.job, state: read.state } : null;
   }
 
   /** Reads a job's run count again, off the ping's path. */
@@ -255,6 +271,12 @@ export class PingReceiver {
     const decides = alerts && !ignored && job.job ? job.job : null;
     if (decides) await alerts!.markMaintenance(run, decides);
     const decide = decides ? alerts!.requestFor(run, decides) ?? undefined : undefined;
+    // Made with the write unless the job has decisions still to make after earlier answers:
+    // those go first, in the order of their pings.
+    const alert = decide && !this.deciding.has(JSON.stringify([userId, jobId]))
+      ? await this.alertFacts(job)
+      : null;
+    const decided = alert ? await alerts!.decideAhead(run, alert.job, decide!, alert.state) : null;
     const recorded = await store.recordRun({
       run,
       scheduledAt: now,
@@ -265,6 +287,7 @@ export class PingReceiver {
       counts: !ignored,
       guards: facts.guards,
       decide,
+      decided: decided ?? undefined,
     });
     // A ping's run id is random, so a refused write is a guard's doing, never a repeat.
     if (!recorded) return false;
@@ -281,7 +304,13 @@ export class PingReceiver {
       latencyMs: run.durationMs,
       lateMs: null,
     });
-    if (decide) {
+    if (decided?.applied) {
+      const state = { state: decided.decision.next, version: decided.version! };
+      if (job.alert === alert) job.alert = { job: alert!.job, state };
+      await alerts!.afterRecord(run, alert!.job, decide!, undefined, decided);
+    } else if (decide) {
+      // Its state changed elsewhere: read again for the next ping's decision.
+      job.alert = undefined;
       const decided = this.decideAfter(run, decide);
       // Answers must not outrun decisions without bound: past this many, a ping waits for its own.
       if (this.undecided > MAX_UNDECIDED) await decided;

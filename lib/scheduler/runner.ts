@@ -50,7 +50,7 @@ export interface RunnerOptions {
   stats?: JobStats;
   /** Starts Cloud Run jobs (jobs of type `cloud_run_job`). */
   cloudRun?: CloudRunRunner;
-  /** Decides the job's alert state from the run: an item in its commit, a decision after. */
+  /** Decides the job's alert state from the run: in its commit, or after from an item in it. */
   alerts?: RunDecisions;
   /** Reads https targets' certificates beside their runs (absent: not read). */
   certificates?: CertificateReader;
@@ -115,7 +115,11 @@ export class Runner {
     if (run === null) return this.options.lanes.release(lease);
     await this.options.alerts?.markMaintenance(run, stored.job);
     const followUp = await this.options.followUp?.(run, stored) ?? null;
-    const decide = this.options.alerts?.requestFor(run, stored.job) ?? undefined;
+    const alerts = this.options.alerts;
+    const decide = alerts?.requestFor(run, stored.job) ?? undefined;
+    const decided = decide
+      ? await alerts!.decideAhead(run, stored.job, decide, stored.alertState)
+      : null;
     const recorded = await store.recordRun({
       run,
       scheduledAt: task.at,
@@ -126,6 +130,7 @@ export class Runner {
       recent: stored.recent,
       outbox: followUp?.outbox,
       decide,
+      decided: decided ?? undefined,
     });
     if (recorded) {
       metrics.observeRun(run.status === "success" ? "success" : "failure", run.lateMs);
@@ -136,9 +141,7 @@ export class Runner {
         lateMs: run.lateMs,
       });
       followUp?.afterCommit();
-      if (decide) {
-        await this.options.alerts!.afterRecord(run, stored.job, decide, stored.alertState);
-      }
+      if (decide) await alerts!.afterRecord(run, stored.job, decide, stored.alertState, decided);
     }
   }
 

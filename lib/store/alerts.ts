@@ -12,54 +12,28 @@
  * notification lane drains (in Deno KV: `["notification_due", at, id]` → `NotificationRef`,
  * leased under `["notification_lease", until, at, id]`, the Dispatcher's layout).
  */
-import type { Incident, IncidentState, JobAlertState, Notification } from "../alerts/types.ts";
-import type { DecideRequest, VersionedAlertState } from "./alert_items.ts";
+import type { Incident, IncidentState, Notification } from "../alerts/types.ts";
+import type {
+  AlertDecision,
+  DecideRequest,
+  VersionedAlertState,
+  VersionedIncident,
+  VersionedNotification,
+} from "./alert_items.ts";
 import type { LeaseRef } from "./lanes.ts";
 import type { ListOptions } from "./store.ts";
 
-export type { DecideRequest, DecideValue, VersionedAlertState } from "./alert_items.ts";
+export type {
+  AlertDecision,
+  DecidedAhead,
+  DecideRequest,
+  DecideValue,
+  NotificationRef,
+  VersionedAlertState,
+  VersionedIncident,
+  VersionedNotification,
+} from "./alert_items.ts";
 import type { Job, Page, Run } from "./types.ts";
-
-export interface VersionedIncident {
-  incident: Incident;
-  version: string;
-}
-
-export interface VersionedNotification {
-  notification: Notification;
-  version: string;
-}
-
-/** What a notification's due entry carries: enough for the lane to group without a read. */
-export interface NotificationRef {
-  userId: string;
-  channelId: string;
-  kind: Notification["kind"];
-  incidentIds: string[];
-}
-
-/** One decision, written if the job's state is still as read. */
-export interface AlertDecision {
-  current: VersionedAlertState;
-  next: JobAlertState;
-  /**
-   * Whether the job was enabled as read with `current` (absent: enabled). The dashboard's
-   * state index, written with the decision, shows a disabled job as `paused`; a job paused or
-   * resumed since `current` was read changed the state's version (`Store.updateJob`), so the
-   * decision fails its check and is made again from a fresh read.
-   */
-  enabled?: boolean;
-  /** Decide items it settles: their keys (`decideKey`) or the lane's leases. */
-  settle: LeaseRef[];
-  /** The incident it opens, or the open one it resolves (`current` its read, for the check). */
-  incident?: { next: Incident; current: VersionedIncident | null };
-  /** New notifications, each queued for its `nextAttemptAt`. */
-  notifications?: Notification[];
-  /** Notifications cancelled (as read): their due entries go. */
-  cancel?: { current: VersionedNotification; next: Notification }[];
-  /** Items to queue for later (the end of a maintenance window). */
-  queue?: DecideRequest[];
-}
 
 export interface IncidentQuery extends ListOptions {
   state?: IncidentState;

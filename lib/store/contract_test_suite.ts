@@ -12,7 +12,7 @@ import type { FireClaim } from "./claims.ts";
 import type { Lease } from "./lanes.ts";
 import type { Retention, RunCompletion } from "./store.ts";
 import type { Stores } from "./stores.ts";
-import type { DecideRequest, DecideValue } from "./alert_items.ts";
+import type { DecidedAhead, DecideRequest, DecideValue } from "./alert_items.ts";
 import type {
   Channel,
   Incident,
@@ -1426,6 +1426,89 @@ export function storeContract(
 
     await step(
       t,
+      "a run carries its decision made ahead in its own commit, and no decide item",
+      async (s) => {
+        const job = makeJob({});
+        await s.records.createJob(job, null);
+        const held = heldDecide(job, T0);
+        const next = alertState(job, { state: "up", decidedThrough: T0 });
+        const decided: DecidedAhead = {
+          decision: { current: await s.alerts.getState("default", job.id), next, settle: [] },
+          applied: false,
+        };
+        const completion = { ...complete(run(job, T0, "success")), decide: held, decided };
+        assert.equal(await s.records.recordRun(completion), true);
+        assert.equal(decided.applied, true);
+        const stored = await s.alerts.getState("default", job.id);
+        assert.deepEqual(stored.state, next);
+        assert.equal(decided.version, stored.version);
+        assert.deepEqual(await s.lanes.listExpired("alert", T0 + 30_000, 10), []);
+        assert.deepEqual(await s.records.countJobStates("default"), { ...NO_STATES, up: 1 });
+        // Written once: a repeat finds the run and writes nothing, its decision neither.
+        const again: DecidedAhead = {
+          decision: { ...decided.decision, current: stored },
+          applied: false,
+        };
+        assert.equal(await s.records.recordRun({ ...completion, decided: again }), false);
+        assert.equal(again.applied, false);
+        assert.equal((await s.alerts.getState("default", job.id)).version, stored.version);
+      },
+    );
+
+    await step(
+      t,
+      "a decision made on a state that changed since is not written: its decide item is",
+      async (s) => {
+        const job = makeJob({});
+        await s.records.createJob(job, null);
+        const read = await s.alerts.getState("default", job.id);
+        const meanwhile = alertState(job, { state: "down", decidedThrough: T0 - 60_000 });
+        assert.equal(await s.alerts.decide({ current: read, next: meanwhile, settle: [] }), true);
+        const decided: DecidedAhead = {
+          decision: { current: read, next: alertState(job, { decidedThrough: T0 }), settle: [] },
+          applied: false,
+        };
+        const held = heldDecide(job, T0);
+        const completion = { ...complete(run(job, T0, "success")), decide: held, decided };
+        assert.equal(await s.records.recordRun(completion), true);
+        assert.equal(decided.applied, false);
+        assert.deepEqual((await s.alerts.getState("default", job.id)).state, meanwhile);
+        const items = await s.lanes.listExpired<DecideValue>("alert", T0 + 30_000, 10);
+        assert.deepEqual(items.map((i) => i.id), [[job.userId, job.id, T0]]);
+        assert.ok((await s.alerts.runsBetween("default", job.id, T0, T0 + 1)).length === 1);
+      },
+    );
+
+    await step(
+      t,
+      "of two runs of a job decided on one state read, one decision is written, the other's item",
+      async (s) => {
+        const job = makeJob({});
+        await s.records.createJob(job, null);
+        const read = await s.alerts.getState("default", job.id);
+        const [first, second] = [T0, T0 + 1].map((at): DecidedAhead => ({
+          decision: { current: read, next: alertState(job, { decidedThrough: at }), settle: [] },
+          applied: false,
+        }));
+        await Promise.all([first, second].map((decided, i) =>
+          s.records.recordRun({
+            ...complete(run(job, T0 + i, "success")),
+            decide: heldDecide(job, T0 + i),
+            decided,
+          })
+        ));
+        const applied = [first, second].filter((d) => d.applied);
+        assert.equal(applied.length, 1);
+        const state = await s.alerts.getState("default", job.id);
+        assert.deepEqual(state.state, applied[0].decision.next);
+        const other = first.applied ? T0 + 1 : T0;
+        const items = await s.lanes.listExpired<DecideValue>("alert", T0 + 30_001, 10);
+        assert.deepEqual(items.map((i) => i.id), [[job.userId, job.id, other]]);
+      },
+    );
+
+    await step(
+      t,
       "a certificate warning is written with its decision, due at once, and purged with its job",
       async (s) => {
         const job = makeJob({});
@@ -2004,6 +2087,21 @@ function makeJob(fields: Partial<Job>): Job {
     createdAt: stamp,
     updatedAt: stamp,
     ...fields,
+  };
+}
+
+/** `countJobStates` of an owner with no jobs. */
+const NO_STATES = { pending: 0, up: 0, degraded: 0, down: 0, paused: 0, maintenance: 0 };
+
+/** A single-location run's decide item, held by its writer for 30 s (lib/alerts/engine.ts). */
+function heldDecide(job: Job, at: number): DecideRequest {
+  return {
+    userId: job.userId,
+    jobId: job.id,
+    at,
+    dueAt: at,
+    heldUntil: at + 30_000,
+    value: { end: at + 1, run: [at, "local"] },
   };
 }
 

@@ -11,7 +11,7 @@
  *   worker's batch sent twice, is stored once.
  */
 import type { LeaseRef } from "./lanes.ts";
-import type { DecideRequest, VersionedAlertState } from "./alert_items.ts";
+import type { DecidedAhead, DecideRequest, VersionedAlertState } from "./alert_items.ts";
 import type { AlertState } from "../alerts/types.ts";
 import type { RecentResult } from "./recent_results.ts";
 import type { ApiKey, Delivery, Job, JobQuery, Page, Run, WebhookRecord } from "./types.ts";
@@ -83,6 +83,13 @@ export interface RunCompletion {
   outbox?: OutboxDelivery[];
   /** The "decide (job, interval)" item the run feeds (see lib/store/alerts.ts). */
   decide?: DecideRequest;
+  /**
+   * The run's decision made ahead: written in the run's commit instead of `decide` if the
+   * job's alert state is still as read (the store then sets `applied`), `decide` otherwise.
+   * A store may always write `decide`; it never writes both, nor a decision whose state
+   * changed since read.
+   */
+  decided?: DecidedAhead;
   /**
    * Entries the run was decided on, as the store handed them out (opaque outside it, see
    * `HeartbeatStore.pingFacts`): when one changed since, nothing is written and `recordRun`

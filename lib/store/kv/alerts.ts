@@ -66,27 +66,7 @@ export class KvAlertStore implements AlertStore {
   }
 
   decide(decision: AlertDecision): Promise<boolean> {
-    const { current, next } = decision;
-    const key = kvKeys.alertState(next.userId, next.jobId);
-    const enabled = decision.enabled ?? true;
-    return this.committer.commit((op) => {
-      op.check({ key, versionstamp: current.version }).set(key, next);
-      // The dashboard's state index, moved with the state it shows (see job_index.ts).
-      moveJobState(
-        op,
-        next.userId,
-        next.jobId,
-        shownState(current.state?.state, enabled),
-        shownState(next.state, enabled),
-      );
-      for (const ref of decision.settle) op.delete(ref as Deno.KvKey);
-      if (decision.incident) writeIncident(op, decision.incident.current, decision.incident.next);
-      for (const notification of decision.notifications ?? []) addNotification(op, notification);
-      for (const change of decision.cancel ?? []) {
-        writeNotification(op, change.current, change.next);
-      }
-      for (const request of decision.queue ?? []) addDecide(op, request);
-    });
+    return this.committer.commit((op) => writeDecision(op, decision));
   }
 
   async settle(refs: LeaseRef[]): Promise<void> {
@@ -218,6 +198,30 @@ export function decideKey(request: DecideRequest): Deno.KvKey {
   return request.heldUntil === undefined
     ? kvKeys.laneItem("alert", request.dueAt, id)
     : kvKeys.laneLease("alert", request.heldUntil, request.dueAt, id);
+}
+
+/**
+ * Adds a decision to an atomic operation (its own, or the commit of the run it was made from,
+ * `RunCompletion.decided`), checked against the state it was made on.
+ */
+export function writeDecision(op: Deno.AtomicOperation, decision: AlertDecision): void {
+  const { current, next } = decision;
+  const key = kvKeys.alertState(next.userId, next.jobId);
+  const enabled = decision.enabled ?? true;
+  op.check({ key, versionstamp: current.version }).set(key, next);
+  // The dashboard's state index, moved with the state it shows (see job_index.ts).
+  moveJobState(
+    op,
+    next.userId,
+    next.jobId,
+    shownState(current.state?.state, enabled),
+    shownState(next.state, enabled),
+  );
+  for (const ref of decision.settle) op.delete(ref as Deno.KvKey);
+  if (decision.incident) writeIncident(op, decision.incident.current, decision.incident.next);
+  for (const notification of decision.notifications ?? []) addNotification(op, notification);
+  for (const change of decision.cancel ?? []) writeNotification(op, change.current, change.next);
+  for (const request of decision.queue ?? []) addDecide(op, request);
 }
 
 /** Adds a decide item to an atomic operation (a run's commit, or a decision's). */

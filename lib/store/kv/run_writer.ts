@@ -18,9 +18,10 @@ import { BoundedCache } from "../../bounded_cache.ts";
 import type { Clock } from "../../clock.ts";
 import type { LeaseRef } from "../lanes.ts";
 import { appendRecent, recentEntry } from "../recent_results.ts";
+import type { DecidedAhead } from "../alert_items.ts";
 import type { RecentRing, Retention, RunCompletion } from "../store.ts";
 import type { Run } from "../types.ts";
-import { addDecide } from "./alerts.ts";
+import { addDecide, writeDecision } from "./alerts.ts";
 import { GroupCommitter } from "./group_commit.ts";
 import { kvKeys } from "./keys.ts";
 import { writeOutbox } from "./outbox.ts";
@@ -31,11 +32,12 @@ const PRUNE_BATCH = 90;
 /** Adding 2^64 − n to a KvU64 subtracts n: `sum` wraps around on overflow. */
 const U64 = 1n << 64n;
 /**
- * Runs a shared commit holds: each brings two checks (the run is new, the job's results are as
- * read) and Deno KV refuses an operation of more than 100; one over it fails the whole group,
- * which then commits run by run (measured: twice the CPU a run at 60 a group).
+ * Runs a shared commit holds: each brings up to three checks (the run is new, the job's results
+ * and its alert state are as read) and Deno KV refuses an operation of more than 100; one over
+ * it fails the whole group, which then commits run by run (measured: twice the CPU a run at 60
+ * a group).
  */
-const GROUP_MAX = 45;
+const GROUP_MAX = 30;
 /** Rounds of "another writer changed the job's results first" before giving up. */
 const MAX_ATTEMPTS = 20;
 
@@ -60,6 +62,12 @@ export class RunWriter {
   private readonly rings = new BoundedCache<string, RecentRing>();
   /** The results each operation being built appends, by job. */
   private readonly appends = new WeakMap<Deno.AtomicOperation, Map<string, RingAppend>>();
+  /**
+   * Jobs whose state a decision in the operation being built writes: a second run of the job
+   * in it, decided on the same state read, goes with its decide item instead (its decision
+   * written too would count one of the two runs only).
+   */
+  private readonly decisions = new WeakMap<Deno.AtomicOperation, Map<string, DecidedAhead>>();
 
   constructor(
     private readonly kv: Deno.Kv,
@@ -101,9 +109,12 @@ export class RunWriter {
       // another process changed the job's results first (written again on what is stored).
       const key = kvKeys.run(userId, jobId, completion.scheduledAt, completion.suffix);
       const guards = (completion.guards ?? []) as Deno.AtomicCheck[];
-      const [run, ring, ...guarded] = await this.kv.getMany<[Run, Uint8Array, ...unknown[]]>([
+      const [run, ring, state, ...guarded] = await this.kv.getMany<
+        [Run, Uint8Array, unknown, ...unknown[]]
+      >([
         key,
         kvKeys.jobRecent(userId, jobId),
+        kvKeys.alertState(userId, jobId),
         ...guards.map((g) => g.key),
       ]);
       if (run.versionstamp !== null) return await this.exists(completion);
@@ -111,6 +122,12 @@ export class RunWriter {
       const stored = { ring: ring.value, version: ring.versionstamp };
       this.remember(ringKey, stored);
       completion = { ...completion, recent: stored };
+      // Decided on a state that has changed since: the run goes with its decide item.
+      if (
+        completion.decided && completion.decided.decision.current.version !== state.versionstamp
+      ) {
+        completion = { ...completion, decided: undefined };
+      }
     }
     throw new Error(
       `Cannot record a run of job "${jobId}": its latest results kept changing while writing`,
@@ -153,9 +170,23 @@ export class RunWriter {
       op.max(kvKeys.jobLast(userId, jobId), BigInt(startedAt));
     }
     if (c.outbox) writeOutbox(op, c.outbox);
-    // One set: the state is decided from it, at once by this process or by the alert lane.
-    if (c.decide) addDecide(op, c.decide);
     for (const guard of c.guards ?? []) op.check(guard as Deno.AtomicCheck);
+    if (c.decided && this.firstDecisionOf(op, c.decided)) {
+      writeDecision(op, c.decided.decision);
+    } else if (c.decide) {
+      // One set: the state is decided from it, at once by this process or by the alert lane.
+      addDecide(op, c.decide);
+    }
+  }
+
+  /** Whether `ahead` is the first decision in `op` to write its job's state (see `decisions`). */
+  private firstDecisionOf(op: Deno.AtomicOperation, ahead: DecidedAhead): boolean {
+    let jobs = this.decisions.get(op);
+    if (!jobs) this.decisions.set(op, jobs = new Map());
+    const key = JSON.stringify([ahead.decision.next.userId, ahead.decision.next.jobId]);
+    if (jobs.has(key)) return false;
+    jobs.set(key, ahead);
+    return true;
   }
 
   /** Notes the run for its job's latest results, written once per job by `finish`. */
@@ -178,6 +209,8 @@ export class RunWriter {
     const appends = this.appends.get(op);
     if (!appends) return;
     this.appends.delete(op);
+    const decided = this.decisions.get(op);
+    this.decisions.delete(op);
     const written: [string, Uint8Array][] = [];
     for (const [key, append] of appends) {
       let base = this.rings.get(key) ?? null;
@@ -191,6 +224,10 @@ export class RunWriter {
     }
     return (versionstamp) => {
       for (const [key, ring] of written) this.remember(key, { ring, version: versionstamp });
+      for (const ahead of decided?.values() ?? []) {
+        ahead.applied = true;
+        ahead.version = versionstamp;
+      }
     };
   }
 

@@ -20,6 +20,7 @@ import type {
 import type { LeaseRef } from "../lanes.ts";
 import type { Job, Page, Run } from "../types.ts";
 import type { Sql } from "./connect.ts";
+import type postgres from "postgres";
 import {
   asJson,
   decodeCursor,
@@ -76,35 +77,7 @@ export class PgAlertStore implements AlertStore {
   }
 
   async decide(decision: AlertDecision): Promise<boolean> {
-    const { current, next } = decision;
-    return null !== await checked(this.sql, async (tx, version) => {
-      const { userId, jobId } = next;
-      const written = current.version === null
-        ? await tx`insert into public.hibiki_alert_states (user_id, job_id, state, version)
-            values (${userId}, ${jobId}, ${asJson(tx, next)}, ${version})
-            on conflict do nothing`
-        : await tx`update public.hibiki_alert_states
-            set state = ${asJson(tx, next)}, version = ${version}
-            where user_id = ${userId} and job_id = ${jobId}
-              and version = ${Number(current.version)}`;
-      if (written.count !== 1) throw new Stale();
-      // The dashboard's state filter and counts read it beside `enabled` (hibiki_jobs_shown).
-      if (current.state?.state !== next.state) {
-        await tx`update public.hibiki_jobs set alert_state = ${next.state}
-          where user_id = ${userId} and id = ${jobId}`;
-      }
-      for (const ref of decision.settle) await releaseLease(tx, ref);
-      if (decision.incident) {
-        await writeIncident(tx, decision.incident.current, decision.incident.next, version);
-      }
-      for (const notification of decision.notifications ?? []) {
-        await addNotification(tx, notification, version);
-      }
-      for (const change of decision.cancel ?? []) {
-        await writeNotification(tx, change.current, change.next, version);
-      }
-      for (const request of decision.queue ?? []) await addDecide(tx, request, version);
-    });
+    return null !== await checked(this.sql, (tx, version) => writeDecision(tx, decision, version));
   }
 
   async settle(refs: LeaseRef[]): Promise<void> {
@@ -216,6 +189,58 @@ export class PgAlertStore implements AlertStore {
       where state = 'open'`;
     return row.n as number;
   }
+}
+
+/**
+ * Writes a decision in the transaction of the run it was made from (`RunCompletion.decided`),
+ * under a savepoint: the state's new version, or null with nothing of it written when the
+ * state (or an incident or notification it changes) is no longer as read.
+ */
+export async function writeDecisionWithRun(
+  tx: postgres.TransactionSql,
+  decision: AlertDecision,
+): Promise<string | null> {
+  try {
+    return await tx.savepoint(async (sp) => {
+      const version = await nextVersion(sp);
+      await writeDecision(sp, decision, version);
+      return String(version);
+    });
+  } catch (error) {
+    if (error instanceof Stale) return null;
+    throw error;
+  }
+}
+
+/** A decision's writes, each checked against what it was made on (`Stale` when one fails). */
+async function writeDecision(tx: Tx, decision: AlertDecision, version: number): Promise<void> {
+  const { current, next } = decision;
+  const { userId, jobId } = next;
+  const written = current.version === null
+    ? await tx`insert into public.hibiki_alert_states (user_id, job_id, state, version)
+        values (${userId}, ${jobId}, ${asJson(tx, next)}, ${version})
+        on conflict do nothing`
+    : await tx`update public.hibiki_alert_states
+        set state = ${asJson(tx, next)}, version = ${version}
+        where user_id = ${userId} and job_id = ${jobId}
+          and version = ${Number(current.version)}`;
+  if (written.count !== 1) throw new Stale();
+  // The dashboard's state filter and counts read it beside `enabled` (hibiki_jobs_shown).
+  if (current.state?.state !== next.state) {
+    await tx`update public.hibiki_jobs set alert_state = ${next.state}
+      where user_id = ${userId} and id = ${jobId}`;
+  }
+  for (const ref of decision.settle) await releaseLease(tx, ref);
+  if (decision.incident) {
+    await writeIncident(tx, decision.incident.current, decision.incident.next, version);
+  }
+  for (const notification of decision.notifications ?? []) {
+    await addNotification(tx, notification, version);
+  }
+  for (const change of decision.cancel ?? []) {
+    await writeNotification(tx, change.current, change.next, version);
+  }
+  for (const request of decision.queue ?? []) await addDecide(tx, request, version);
 }
 
 /** Where a decide item lives: leased to its writer (held), or waiting (`until` 0) for its time. */

@@ -26,7 +26,7 @@ import { ALERT_STATES, type AlertState } from "../../alerts/types.ts";
 import { decodeRecent, RECENT_ENTRY_BYTES, RECENT_MAX, recentEntry } from "../recent_results.ts";
 import type { Sql } from "./connect.ts";
 import type { VersionedAlertState } from "../alert_items.ts";
-import { addDecide, purgeJobAlerts } from "./alerts.ts";
+import { addDecide, purgeJobAlerts, writeDecisionWithRun } from "./alerts.ts";
 import { checkGuards, writePingIndex } from "./heartbeats.ts";
 import { writeMonitors } from "./monitors.ts";
 import { writeOutbox } from "./outbox.ts";
@@ -289,15 +289,21 @@ export class PgStore implements Store {
       // The facts a ping went by changed: nothing of it is written, the caller reads again.
       if (c.guards && !(await checkGuards(tx, c.guards))) throw new Refused();
       if (c.outbox) await writeOutbox(tx, c.outbox);
+      const decided = c.decided ? await writeDecisionWithRun(tx, c.decided.decision) : null;
       // The state is decided from it, at once by this process or by the alert lane.
-      if (c.decide) await addDecide(tx, c.decide);
-      return true;
+      if (decided === null && c.decide) await addDecide(tx, c.decide);
+      return { decided };
     }).catch((error) => {
-      if (error instanceof Refused) return false;
+      if (error instanceof Refused) return null;
       throw error;
     });
-    if (written) this.maybePrune(c);
-    return written;
+    if (!written) return false;
+    if (c.decided && written.decided !== null) {
+      c.decided.applied = true;
+      c.decided.version = written.decided;
+    }
+    this.maybePrune(c);
+    return true;
   }
 
   private maybePrune(c: RunCompletion): void {
