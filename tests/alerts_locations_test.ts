@@ -13,6 +13,7 @@ import { createKvStores } from "../lib/store/kv/mod.ts";
 import { openKv } from "../lib/store/kv/open_kv.ts";
 import type { JobView, Run } from "../lib/store/types.ts";
 import {
+  delivered,
   incident,
   incidentsOf,
   MINUTE,
@@ -181,8 +182,12 @@ Deno.test("two processes sharing one KV file decide each interval once", async (
   const dir = await Deno.makeTempDir();
   const kvPath = `${dir}/hibiki.kv`;
   try {
-    await using a = await TestSystem.start({ env: ENV, kvPath });
-    await using b = await TestSystem.start({ env: ENV, kvPath });
+    // One master key, as two processes of one deployment have: each sends what the other queued.
+    const masterKey = crypto.getRandomValues(new Uint8Array(32));
+    const sent: string[] = [];
+    const notify = delivered(sent);
+    await using a = await TestSystem.start({ env: ENV, kvPath, masterKey, notify });
+    await using b = await TestSystem.start({ env: ENV, kvPath, masterKey, notify });
     await addWorkers(a, "aws-tyo1a", "gcp-tyo1a");
     const ch = await namedChannels(a, ["ch_a", "ch_b"]);
     const job = await a.createJob({
@@ -227,6 +232,13 @@ Deno.test("two processes sharing one KV file decide each interval once", async (
       }
       assert.deepEqual(kinds, expected.sort());
     }
+    // Each sent once, by whichever process took it.
+    const times = (line: string) => sent.filter((s) => s === line).length;
+    assert.equal(sent.length, 10);
+    assert.deepEqual(
+      ["ch_a incident.opened", "ch_b incident.opened", "ch_a incident.resolved"].map(times),
+      [3, 3, 2],
+    );
     const state = await stateOf(b, job.id);
     assert.equal(state.failures, 1);
     assert.equal(state.decidedThrough, new Date(f + 4 * MINUTE).toISOString());
