@@ -5,7 +5,7 @@
  * store. Measures boundary → last run started and runs/s of one and of two, and with two:
  * no fire run twice (target hits and run records) and none lost.
  */
-import { childEnv, freePort, spawn, START_TASK, terminate, untilHealthy } from "./startup.ts";
+import { childEnv, freePort, spawn, startArgs, terminate, untilHealthy } from "./startup.ts";
 import {
   type BenchEnv,
   createJobs,
@@ -105,7 +105,7 @@ async function burstWith(processes: number, log: (m: string) => void): Promise<P
     await Promise.all(Array.from({ length: processes }, async () => {
       const port = freePort();
       ports.push(port);
-      const child = spawn(args(dir), childEnv(processEnv(env, port)));
+      const child = spawn(startArgs(dir), childEnv(processEnv(env, port)));
       children.push(child);
       healthyMs.push(await untilHealthy(child, `http://127.0.0.1:${port}/healthz`));
     }));
@@ -173,19 +173,6 @@ async function finishedRuns(port: number): Promise<number> {
   let total = 0;
   for (const m of text.matchAll(/^hibiki_runs_total\{[^}]*\} (\d+)$/gm)) total += Number(m[1]);
   return total;
-}
-
-/** `deno task start`'s command, with file permissions pointed at the pass's folder. */
-function args(dir: string): string[] {
-  return [
-    "run",
-    ...START_TASK.v8Flags,
-    "--allow-net",
-    "--allow-env",
-    `--allow-read=.,${dir}`,
-    `--allow-write=${dir}`,
-    "main.ts",
-  ];
 }
 
 /** A process over the environment's store, with the key the bench sealed set-up under. */

@@ -11,16 +11,18 @@
  * `bench/results.json` (one entry per scenario, with the machine it ran on). With
  * `--repeat=N` each scenario runs N times; the table shows the median of each metric and
  * results.json keeps every run. `--profile` also writes a CPU profile of each scenario's main
- * thread to `bench/<scenario>.cpuprofile` and prints where its time went.
+ * thread to `bench/<scenario>.cpuprofile` and prints where its time went (`monitors` also
+ * profiles the Hibiki server it measures, in its own process).
  */
 import { parseArgs } from "node:util";
-import { selfTimes, startProfile } from "./profile.ts";
+import { selfTimeLines, startProfile } from "./profile.ts";
 import { alerts } from "./alerts.ts";
 import { burst } from "./burst.ts";
 import { deliveries } from "./deliveries.ts";
 import { edge } from "./edge.ts";
 import { inbound } from "./inbound.ts";
 import { instances } from "./instances.ts";
+import { monitors } from "./monitors.ts";
 import { pings } from "./pings.ts";
 import { ui } from "./ui.ts";
 import { status } from "./status.ts";
@@ -53,6 +55,7 @@ const SCENARIOS: Record<string, Scenario> = {
   alerts,
   status,
   instances,
+  monitors,
 };
 
 const { values } = parseArgs({
@@ -140,6 +143,7 @@ for (const name of names) {
     const stopProfile = values.profile ? await startProfile() : null;
     const result = await SCENARIOS[name]({
       quick: values.quick,
+      profile: values.profile,
       log: (m) => console.log(`[${label} ${new Date().toISOString().slice(11, 23)}] ${m}`),
     });
     console.log(`== ${label} done in ${((performance.now() - started) / 1000).toFixed(0)} s`);
@@ -148,11 +152,7 @@ for (const name of names) {
       const file = new URL(`./${name}.cpuprofile`, import.meta.url);
       await Deno.writeTextFile(file, JSON.stringify(profile));
       console.log(`CPU profile: ${decodeURIComponent(file.pathname)}; most self time:`);
-      for (const row of selfTimes(profile)) {
-        console.log(
-          `  ${row.ms.toFixed(0).padStart(7)} ms ${row.pct.toFixed(1).padStart(5)}%  ${row.name}`,
-        );
-      }
+      for (const line of selfTimeLines(profile)) console.log(line);
     }
     runs.push(result);
   }

@@ -2,6 +2,8 @@
  * `--profile`: a CPU profile of the main thread while a scenario runs, through V8's inspector.
  * Writes `bench/<scenario>.cpuprofile` (opens in Chrome DevTools) and prints the functions
  * with the most self time, which is usually all one needs to see where a figure goes.
+ * `profileChild` does the same for a server the scenario spawned with `--inspect`: Deno 2.9
+ * has no `--cpu-prof`, and V8's `--prof` log needs a processor Deno does not ship.
  */
 import { Session } from "node:inspector/promises";
 
@@ -9,7 +11,7 @@ interface ProfileNode {
   id: number;
   callFrame: { functionName: string; url: string; lineNumber: number };
 }
-interface Profile {
+export interface Profile {
   nodes: ProfileNode[];
   samples: number[];
   timeDeltas: number[];
@@ -24,6 +26,46 @@ export async function startProfile(): Promise<() => Promise<Profile>> {
   return async () => {
     const { profile } = await session.post("Profiler.stop");
     session.disconnect();
+    return profile as unknown as Profile;
+  };
+}
+
+/**
+ * Starts V8's sampling profiler in a child process started with `--inspect=127.0.0.1:<port>`,
+ * over the Chrome DevTools Protocol (the same `Profiler` domain `startProfile` uses in this
+ * process); the returned function stops it and hands back the profile.
+ */
+export async function profileChild(inspectPort: number): Promise<() => Promise<Profile>> {
+  const targets = await (await fetch(`http://127.0.0.1:${inspectPort}/json/list`)).json() as {
+    webSocketDebuggerUrl: string;
+  }[];
+  const socket = new WebSocket(targets[0].webSocketDebuggerUrl);
+  await new Promise((resolve, reject) => {
+    socket.onopen = resolve;
+    socket.onerror = () => reject(new Error(`Cannot reach the inspector on port ${inspectPort}`));
+  });
+  const pending = new Map<number, (message: Record<string, unknown>) => void>();
+  socket.onmessage = (e) => {
+    const message = JSON.parse(e.data);
+    if (typeof message.id === "number") pending.get(message.id)?.(message);
+  };
+  let nextId = 1;
+  const post = (method: string, params: Record<string, unknown> = {}) =>
+    new Promise<Record<string, unknown>>((resolve, reject) => {
+      const id = nextId++;
+      pending.set(id, (message) => {
+        pending.delete(id);
+        if (message.error) reject(new Error(`${method}: ${JSON.stringify(message.error)}`));
+        else resolve(message.result as Record<string, unknown>);
+      });
+      socket.send(JSON.stringify({ id, method, params }));
+    });
+  await post("Profiler.enable");
+  await post("Profiler.setSamplingInterval", { interval: 200 });
+  await post("Profiler.start");
+  return async () => {
+    const { profile } = await post("Profiler.stop");
+    socket.close();
     return profile as unknown as Profile;
   };
 }
@@ -45,4 +87,11 @@ export function selfTimes(profile: Profile, top = 25): { name: string; ms: numbe
     .sort((a, b) => b[1] - a[1])
     .slice(0, top)
     .map(([name, us]) => ({ name, ms: us / 1000, pct: (100 * us) / all }));
+}
+
+/** `selfTimes` as printed lines: ms, share, function and where it is. */
+export function selfTimeLines(profile: Profile, top = 25): string[] {
+  return selfTimes(profile, top).map((row) =>
+    `  ${row.ms.toFixed(0).padStart(7)} ms ${row.pct.toFixed(1).padStart(5)}%  ${row.name}`
+  );
 }

@@ -45,6 +45,23 @@ export const START_TASK = (() => {
   return { env, v8Flags };
 })();
 
+/**
+ * `deno task start`'s command with its file permissions pointed at `dir` (the pass's KV file
+ * and master key); `flags` go before the script (`--inspect=…` for a profile).
+ */
+export function startArgs(dir: string, flags: string[] = []): string[] {
+  return [
+    "run",
+    ...START_TASK.v8Flags,
+    "--allow-net",
+    "--allow-env",
+    `--allow-read=.,${dir}`,
+    `--allow-write=${dir}`,
+    ...flags,
+    "main.ts",
+  ];
+}
+
 export function childEnv(extra: Record<string, string>): Record<string, string> {
   const env = Object.fromEntries(
     Object.entries(Deno.env.toObject()).filter(([k]) => !k.startsWith("HIBIKI_") && k !== "PORT"),
@@ -121,7 +138,7 @@ export async function terminate(child: Child): Promise<void> {
   await child.output();
 }
 
-interface RssSample {
+export interface RssSample {
   rssMb: number;
   hwmMb: number;
   /** Anonymous memory (heaps) and file-backed pages (binary, mapped files) within RSS. */
@@ -133,7 +150,7 @@ interface RssSample {
  * VmRSS and VmHWM of `pid`. Deno refuses to read another process's /proc entries without
  * --allow-all, so `cat` reads them (the bench task has --allow-run).
  */
-async function readStatus(pid: number): Promise<RssSample | null> {
+export async function readStatus(pid: number): Promise<RssSample | null> {
   const out = await new Deno.Command("cat", { args: [`/proc/${pid}/status`], stderr: "null" })
     .output();
   if (!out.success) return null;
@@ -202,15 +219,7 @@ export async function startup({ quick, log }: ScenarioOptions): Promise<Scenario
       } MB)`,
     );
 
-    const args = [
-      "run",
-      ...START_TASK.v8Flags,
-      "--allow-net",
-      "--allow-env",
-      `--allow-read=.,${dir}`,
-      `--allow-write=${dir}`,
-      "main.ts",
-    ];
+    const args = startArgs(dir);
     const envFor = (port: number) =>
       childEnv({
         PORT: String(port),

@@ -11,6 +11,7 @@ import {
   duplicateHits,
   duplicateRuns,
   firstFireFrom,
+  intervalSlotOf,
   iso,
   lagMonitor,
   makeJob,
@@ -129,8 +130,7 @@ export async function steady({ quick, log }: ScenarioOptions): Promise<ScenarioR
     const hits = await target.hits();
     const slotOf = (jobId: string, arrival: number) => {
       const s = schedules.get(jobId);
-      if (!s || s.kind !== "interval") return -1;
-      return s.phaseMs + Math.floor((arrival - s.phaseMs) / s.everyMs) * s.everyMs;
+      return s ? intervalSlotOf(s, arrival) : -1;
     };
     const dupHits = duplicateHits(hits, slotOf, (slot) => slot >= base && slot < end);
     let hitsInWindow = 0;

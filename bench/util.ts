@@ -16,7 +16,7 @@ import {
   type Sql,
 } from "../lib/store/postgres/mod.ts";
 import type { Stores } from "../lib/store/stores.ts";
-import { nextFireTimes, parseSchedule } from "../lib/schedule/schedule.ts";
+import { nextFireTimes, parseSchedule, type Schedule } from "../lib/schedule/schedule.ts";
 import type { Store } from "../lib/store/store.ts";
 import type { Job, Run } from "../lib/store/types.ts";
 import { createSystem, type System } from "../system.ts";
@@ -42,6 +42,11 @@ export interface ScenarioResult {
 export interface ScenarioOptions {
   quick: boolean;
   log: (message: string) => void;
+  /**
+   * `--profile`: main.ts profiles the bench's main thread itself; a scenario whose work runs
+   * in a process it spawned (`monitors`) profiles that process too.
+   */
+  profile?: boolean;
 }
 
 export type Scenario = (options: ScenarioOptions) => Promise<ScenarioResult>;
@@ -384,6 +389,17 @@ export function firstFireFrom(schedule: string, id: string, fromMs: number): num
   return nextFireTimes(parsed, fromMs - 1, { limit: 1 })[0];
 }
 
+/**
+ * The fire time of an `@every` schedule that a hit arriving at `at` answers: the last one at
+ * or before it (a hit is never early, and the bench's hits are far less than an interval
+ * late). -1 for a cron schedule.
+ */
+export function intervalSlotOf(schedule: Schedule, at: number): number {
+  if (schedule.kind !== "interval") return -1;
+  return schedule.phaseMs +
+    Math.floor((at - schedule.phaseMs) / schedule.everyMs) * schedule.everyMs;
+}
+
 /** Writes jobs through `store.createJob` with `parallel` commits in flight; returns ms taken. */
 export async function createJobs(
   store: Store,
@@ -565,30 +581,52 @@ export function machineInfo(): Record<string, unknown> {
 }
 
 /**
- * CPU time (ms) used so far by each thread of this process, by thread name ("deno" is the
- * main thread; "sw-0" is Deno KV's SQLite writer). Linux only; empty elsewhere. CPU time per
- * unit of work is far steadier than throughput on a shared machine. Read through `cat`:
- * Deno lets only --allow-all read /proc/self/task.
+ * CPU time (ms) used so far by each thread of process `pid` (this one by default), by thread
+ * name ("deno" is the main thread; "sw-0" is Deno KV's SQLite writer). Linux only; empty
+ * elsewhere. CPU time per unit of work is far steadier than throughput on a shared machine.
+ * Read through `cat`: Deno lets only --allow-all read /proc/self/task or another process's
+ * /proc entries.
  */
-export async function threadCpuMs(): Promise<Record<string, number>> {
+export async function threadCpuMs(pid = Deno.pid): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
-  const script = `for t in /proc/${Deno.pid}/task/*; do cat "$t/stat"; echo; done`;
+  const script = `for t in /proc/${pid}/task/*; do cat "$t/stat"; echo; done`;
   const result = await new Deno.Command("sh", { args: ["-c", script], stderr: "null" }).output()
     .catch(() => null);
   if (!result?.success) return out;
   for (const line of new TextDecoder().decode(result.stdout).split("\n")) {
-    const match = /^\d+ \((.*)\) (.*)$/.exec(line);
-    if (!match) continue;
-    // After the name: utime and stime are the 12th and 13th fields, in 10 ms ticks.
-    const fields = match[2].split(" ");
-    out[match[1]] = (out[match[1]] ?? 0) + (Number(fields[11]) + Number(fields[12])) * 10;
+    const stat = statCpuMs(line);
+    if (stat) out[stat.name] = (out[stat.name] ?? 0) + stat.ms;
   }
   return out;
 }
 
-/** Per-thread CPU ms since an earlier `threadCpuMs()` reading. */
-export async function cpuSince(before: Record<string, number>): Promise<Record<string, number>> {
-  const now = await threadCpuMs();
+/**
+ * CPU time (ms, user + system) used so far by process `pid`, all its threads together,
+ * those that have ended included (which a sum over /proc/<pid>/task would miss); null when
+ * the process is gone or this is not Linux.
+ */
+export async function processCpuMs(pid: number): Promise<number | null> {
+  const result = await new Deno.Command("cat", { args: [`/proc/${pid}/stat`], stderr: "null" })
+    .output().catch(() => null);
+  if (!result?.success) return null;
+  return statCpuMs(new TextDecoder().decode(result.stdout).trim())?.ms ?? null;
+}
+
+/** utime + stime of one /proc `stat` line, with the name it gives. */
+function statCpuMs(line: string): { name: string; ms: number } | null {
+  const match = /^\d+ \((.*)\) (.*)$/.exec(line);
+  if (!match) return null;
+  // After the name: utime and stime are the 12th and 13th fields, in 10 ms ticks.
+  const fields = match[2].split(" ");
+  return { name: match[1], ms: (Number(fields[11]) + Number(fields[12])) * 10 };
+}
+
+/** Per-thread CPU ms of process `pid` since an earlier `threadCpuMs(pid)` reading. */
+export async function cpuSince(
+  before: Record<string, number>,
+  pid = Deno.pid,
+): Promise<Record<string, number>> {
+  const now = await threadCpuMs(pid);
   return Object.fromEntries(
     Object.entries(now)
       .map(([name, ms]): [string, number] => [name, ms - (before[name] ?? 0)])
