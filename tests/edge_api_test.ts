@@ -207,6 +207,55 @@ storeTest(
   },
 );
 
+storeTest(
+  "a batch with several results of one job stores each once and decides them oldest first",
+  async (store) => {
+    const { t } = await setUp(store);
+    await using _ = t;
+    const solo = await t.createJob({
+      name: "Checked from Tokyo",
+      schedule: "@every 1m",
+      local: false,
+      workers: [{ workerId: "aws-tyo1a" }],
+      alerts: { failureThreshold: 2, successThreshold: 1 },
+    });
+    const at = (minutes: number) => new Date(T0 - minutes * 60_000).toISOString();
+    const failing = { success: false, status_code: 503, error_message: "Expected 200, got 503" };
+    // Newest first, one repeated: down after the second failure, up again after the success.
+    const results = [
+      result(solo.id, { checked_at: at(1) }),
+      result(solo.id, { ...failing, checked_at: at(2) }),
+      result(solo.id, { ...failing, checked_at: at(3) }),
+      result(solo.id, { ...failing, checked_at: at(3) }),
+    ];
+    for (let i = 0; i < 2; i++) {
+      const answer = await edge(t, "batch-save-results", { check_results: results });
+      assert.deepEqual(answer.body, { success: true, inserted: 3 });
+      await t.settle();
+    }
+    const runs = (await t.call<{ id: string; status: string }[]>(
+      "GET",
+      `/api/jobs/${solo.id}/runs`,
+    )).body.data;
+    assert.deepEqual(runs.map((r) => [r.id, r.status]), [
+      [`${T0 - 60_000}-aws-tyo1a`, "success"],
+      [`${T0 - 120_000}-aws-tyo1a`, "failure"],
+      [`${T0 - 180_000}-aws-tyo1a`, "failure"],
+    ]);
+    const job = (await t.call<JobView>("GET", `/api/jobs/${solo.id}`)).body.data;
+    assert.equal(job.count, 3);
+    assert.equal(job.lastRunAt, at(1));
+    const incidents = (await t.call<{ state: string; startedAt: string; endedAt: string }[]>(
+      "GET",
+      `/api/incidents?jobId=${solo.id}`,
+    )).body.data;
+    // Opened by the second failure's interval, resolved by the success's (interval starts).
+    assert.deepEqual(incidents.map((i) => i.state), ["resolved"]);
+    const { startedAt, endedAt } = incidents[0];
+    assert.equal(Date.parse(endedAt) - Date.parse(startedAt), 120_000);
+  },
+);
+
 storeTest("workers' results of a job with a webhook each get their delivery", async (store) => {
   const { t, monitor } = await setUp(store);
   await using _ = t;

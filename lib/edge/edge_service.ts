@@ -1,7 +1,8 @@
 /**
  * The edge API behind seed 002's two functions. Accepting results is made cheap on purpose:
- * a batch is checked against what is in memory (the worker's record and its cached monitor
- * list), its valid results are written durably as a few chunk records and acknowledged;
+ * a batch is checked against the worker's record and its monitors (those the batch names, in
+ * one read: Deno KV keeps the worker's list in memory, Postgres looks them up by key), its
+ * valid results are written durably as a few chunk records and acknowledged;
  * storing each result as a run of its job (with counters, retention and webhooks) happens
  * from a queue right after. That is how a top-of-the-hour burst of results is absorbed
  * without making workers wait, and a crash between the two steps loses nothing.
@@ -101,7 +102,9 @@ export class EdgeService {
     await Promise.all(ids.filter((_, i) => found[i]).map((id) => workers.touch(id, now)));
     const assigned = new Map<string, Map<string, string>>();
     for (const [i, worker] of found.entries()) {
-      if (worker?.is_active) assigned.set(ids[i], await workers.monitorOwners(ids[i]));
+      if (!worker?.is_active) continue;
+      const named = results.filter((r) => r.worker_id === ids[i]).map((r) => r.monitor_id);
+      assigned.set(ids[i], await workers.monitorOwners(ids[i], named));
     }
     if (assigned.size > 0) return assigned;
     if (!found[0]) throw new EdgeError(404, "WORKER_NOT_FOUND", "Worker not found");

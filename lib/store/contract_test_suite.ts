@@ -204,6 +204,141 @@ export function storeContract(
 
     await step(
       t,
+      "runs written together are written once each, a job's counted and added in the order given",
+      async (s) => {
+        const a = makeJob({});
+        const b = makeJob({});
+        for (const job of [a, b]) await s.records.createJob(job, null);
+        const early = run(a, T0, "success");
+        await s.records.recordRun(complete(early));
+        // A worker's chunk: several results of one job, one of them twice, one stored already.
+        const nul = "PNG\u0000\u0001";
+        const ofA = [1, 2, 3].map((i) => ({
+          ...run(a, T0 + i * 60_000, i === 2 ? "failure" : "success"),
+          durationMs: 100 + i,
+        }));
+        ofA[0].response = { headers: { "x-raw": nul }, body: nul, bodyTruncated: false };
+        // Two of one second: the ring keeps them in the order given.
+        const sameSecond = {
+          ...run(a, T0 + 180_500, "missed"),
+          id: runId(T0 + 180_500, "x"),
+          where: "x",
+        };
+        const written = await s.records.recordRuns([
+          complete(early),
+          ...ofA.map((r, i) => ({ ...complete(r), runsStored: 1 + i })),
+          complete(run(b, T0 + 60_000, "failure")),
+          complete(structuredClone(ofA[1])),
+          { ...complete(sameSecond), suffix: "x", counts: false },
+        ]);
+        assert.deepEqual(written, [false, true, true, true, true, false, true]);
+        assert.deepEqual(await s.records.recordRuns([]), []);
+        const stored = await s.records.getJob("default", a.id);
+        assert.equal(stored?.count, 4);
+        assert.equal(stored?.lastRunAt, T0 + 180_000);
+        const [factsA, factsB] = await s.records.runFacts([["default", a.id], ["default", b.id]]);
+        assert.equal(factsA.runsStored, 5);
+        assert.equal(factsB.runsStored, 1);
+        assert.equal((await s.records.getJob("default", b.id))?.count, 1);
+        assert.deepEqual(await s.records.getRun("default", a.id, ofA[0].id), ofA[0]);
+        const listed = await s.records.listRuns("default", a.id, { limit: 10 });
+        assert.equal(listed.values.length, 5);
+        const [summary] = await s.records.jobSummaries("default", [a.id]);
+        assert.deepEqual(summary.recent.map((r) => [r.at - T0, r.status, r.latencyMs]), [
+          [0, "success", 10],
+          [60_000, "success", 101],
+          [120_000, "failure", 102],
+          [180_000, "success", 103],
+          [180_000, "missed", null],
+        ]);
+        // A chunk longer than the ring: the last 50 given stay.
+        const many = Array.from({ length: 55 }, (_, i) => run(b, T0 + (i + 2) * 60_000, "success"));
+        const all = await s.records.recordRuns(many.map(complete));
+        assert.ok(all.every((w) => w));
+        const [ofB] = await s.records.jobSummaries("default", [b.id]);
+        assert.deepEqual(
+          ofB.recent.map((r) => r.at),
+          many.slice(5).map((r) => Date.parse(r.scheduledAt)),
+        );
+        assert.equal((await s.records.getJob("default", b.id))?.count, 56);
+      },
+    );
+
+    await step(
+      t,
+      "runs written together bring their outbox and decide items and end their leases",
+      async (s, clock) => {
+        const { job, leases } = await claimed(s, [T0 + 1000]);
+        await s.webhooks.create(webhook(job));
+        const before = run(job, T0, "success");
+        await s.records.recordRun(complete(before));
+        const [first, second] = [T0 + 1000, T0 + 2000].map((at) => run(job, at, "success"));
+        const queued = delivery(job, first, clock.now());
+        const held = delivery(job, second, clock.now() + 1);
+        const unwritten = delivery(job, before, clock.now());
+        // Both runs feed one interval's item (several locations): it is written once.
+        const waiting = (r: Run): DecideRequest => ({
+          userId: job.userId,
+          jobId: job.id,
+          at: T0,
+          dueAt: T0 + 60_000,
+          value: { end: T0 + 60_000, run: [Date.parse(r.scheduledAt), r.where] },
+        });
+        const written = await s.records.recordRuns([
+          { ...complete(before), outbox: [{ delivery: unwritten }], decide: waiting(before) },
+          {
+            ...complete(first),
+            lease: leases[0].ref,
+            outbox: [{ delivery: queued }],
+            decide: waiting(first),
+          },
+          {
+            ...complete(second),
+            outbox: [{ delivery: held, heldUntil: T0 + 45_000 }],
+            decide: waiting(second),
+          },
+        ]);
+        assert.deepEqual(written, [false, true, true]);
+        assert.deepEqual((await s.webhooks.getDelivery(queued.id))?.delivery, queued);
+        assert.equal(await s.webhooks.getDelivery(unwritten.id), null);
+        const listed = await s.webhooks.listDeliveries("default", job.id, { limit: 10 });
+        assert.deepEqual(listed.values.map((d) => d.id), [queued.id]);
+        const [leased] = await s.lanes.listExpired<{ delivery: Delivery }>(
+          "delivery",
+          T0 + 45_000,
+          10,
+        );
+        assert.deepEqual(leased.value.delivery, held);
+        const items = await s.lanes.listDue<DecideValue>("alert", T0 + 60_000, 10);
+        assert.deepEqual(items.map((i) => [i.at, i.id, i.value]), [
+          [T0 + 60_000, [job.userId, job.id, T0], waiting(second).value],
+        ]);
+        assert.deepEqual(await s.lanes.listExpired("fire", T0 + 60_000, 10), []);
+      },
+    );
+
+    await step(t, "a chunk of runs written twice at once is written once", async (s) => {
+      const job = makeJob({});
+      await s.records.createJob(job, null);
+      const chunk = Array.from(
+        { length: 20 },
+        (_, i) => complete(run(job, T0 + i * 1000, "success")),
+      );
+      const [one, two] = await Promise.all([
+        s.records.recordRuns(chunk),
+        s.records.recordRuns(structuredClone(chunk)),
+      ]);
+      assert.deepEqual(one.map((w, i) => w !== two[i]), chunk.map(() => true));
+      assert.equal((await s.records.getJob("default", job.id))?.count, 20);
+      assert.equal((await s.records.listRuns("default", job.id, { limit: 50 })).values.length, 20);
+      await assert.rejects(
+        () => s.records.recordRuns([{ ...complete(run(job, T0, "success")), guards: [] }]),
+        TypeError,
+      );
+    });
+
+    await step(
+      t,
       "the dashboard's state is the alert state, moved by decisions and pauses, and counted",
       async (s) => {
         const a = makeJob({ name: "alpha api" });
@@ -449,7 +584,10 @@ export function storeContract(
       assert.equal(monitors[0].monitor.monitor_id, job.id);
       assert.equal(monitors[0].monitor.check_second, 15);
       assert.equal(monitors[0].monitor.check_interval_seconds, 60);
-      assert.deepEqual(await s.workers.monitorOwners(worker.id), new Map([[job.id, "default"]]));
+      assert.deepEqual(
+        await s.workers.monitorOwners(worker.id, [job.id, crypto.randomUUID(), "not a uuid"]),
+        new Map([[job.id, "default"]]),
+      );
       await s.records.updateJob("default", job.id, (j) => ({
         job: { ...j, enabled: false },
         firstFireAt: undefined,
@@ -1569,6 +1707,44 @@ export function storeContract(
         assert.deepEqual((await s.alerts.dueNotifications(Infinity, 10)).map((d) => d.id), [
           "ntf_c3",
         ]);
+      },
+    );
+
+    await step(
+      t,
+      "a decision writing only the state settles its items, and only when its check holds",
+      async (s) => {
+        const job = makeJob({ name: "api" });
+        await s.records.createJob(job, null);
+        const held: DecideRequest = {
+          userId: job.userId,
+          jobId: job.id,
+          at: T0,
+          dueAt: T0,
+          heldUntil: T0 + 30_000,
+          value: { end: T0 + 60_000, run: [T0, "local"] },
+        };
+        await s.records.recordRun({ ...complete(run(job, T0, "success")), decide: held });
+        const inState = async (state: JobAlertState["state"]) =>
+          (await s.records.searchJobs("default", { state, limit: 10 })).values.map((v) => v.job.id);
+        const decision = {
+          current: await s.alerts.getState("default", job.id),
+          next: alertState(job, { state: "up", decidedThrough: T0 }),
+          settle: [s.alerts.decideKey(held)],
+        };
+        // Another writer decided first: nothing of this decision is written, its item stays.
+        const other = { ...decision, next: alertState(job, { state: "down" }), settle: [] };
+        assert.equal(await s.alerts.decide(other), true);
+        assert.equal(await s.alerts.decide(decision), false);
+        assert.equal((await s.lanes.listExpired("alert", T0 + 30_000, 10)).length, 1);
+        assert.deepEqual(await inState("down"), [job.id]);
+        const again = { ...decision, current: await s.alerts.getState("default", job.id) };
+        assert.equal(await s.alerts.decide(again), true);
+        assert.equal(await s.alerts.decide(again), false);
+        assert.deepEqual(await s.lanes.listExpired("alert", T0 + 30_000, 10), []);
+        assert.deepEqual(await inState("up"), [job.id]);
+        assert.deepEqual(await inState("down"), []);
+        assert.deepEqual((await s.alerts.getState("default", job.id)).state, decision.next);
       },
     );
 

@@ -175,6 +175,14 @@ export interface Store {
    * (its lease is released all the same).
    */
   recordRun(completion: RunCompletion): Promise<boolean>;
+  /**
+   * Writes many finished runs as `recordRun` writes each (a chunk of a worker's results): each
+   * run with everything that goes with it in one commit, a job's runs added to its latest
+   * results in the order given. Resolves, in order, whether each was written: false when it
+   * existed or repeats one earlier in the list. Takes no `guards` (a ping is written alone):
+   * a completion with them is a TypeError.
+   */
+  recordRuns(completions: readonly RunCompletion[]): Promise<boolean[]>;
   /** Deletes a job's oldest runs beyond the retention; returns how many. */
   pruneRuns(userId: string, jobId: string): Promise<number>;
   /** Counters of jobs given as `[userId, jobId]`, in that order. */

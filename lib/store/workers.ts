@@ -19,8 +19,13 @@ export interface WorkerStore {
   touch(workerId: string, now: number): Promise<void>;
   /** The monitors assigned to the worker (written with their jobs by `Store`). */
   listMonitors(workerId: string): Promise<MonitorEntry[]>;
-  /** The owners of the worker's monitors by monitor id: only results for these are stored. */
-  monitorOwners(workerId: string): Promise<Map<string, string>>;
+  /**
+   * The owners, by monitor id, of those of `monitorIds` that are assigned to the worker (an
+   * enabled job's monitor): only results for these are stored. Asked for the monitors a batch
+   * of results names, so that checking a batch costs what the batch holds, not the worker's
+   * whole list.
+   */
+  monitorOwners(workerId: string, monitorIds: readonly string[]): Promise<Map<string, string>>;
   /**
    * Stores accepted results durably, queued at `at` to be turned into runs (the results
    * lane). Throws when they could not be stored: then nothing may be acknowledged.

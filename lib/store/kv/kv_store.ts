@@ -36,6 +36,7 @@ import { writeMonitors } from "./monitors.ts";
 import { writePingIndex } from "./heartbeats.ts";
 import { runsKept, RunWriter } from "./run_writer.ts";
 import { parseRunId } from "../run_id.ts";
+import { refuseGuards } from "../run_guards.ts";
 
 export type { JobForRun, StoredJob };
 
@@ -310,6 +311,24 @@ export class KvStore implements Store {
 
   recordRun(completion: RunCompletion): Promise<boolean> {
     return this.runs.record(completion);
+  }
+
+  /**
+   * Run by run, a job's one after another (so they reach its latest results in the order
+   * given) and jobs side by side: the writer folds runs that arrive together into shared
+   * commits anyway.
+   */
+  async recordRuns(completions: readonly RunCompletion[]): Promise<boolean[]> {
+    refuseGuards(completions);
+    const written = completions.map(() => false);
+    const byJob = Map.groupBy(completions.keys(), (i) => {
+      const { userId, jobId } = completions[i].run;
+      return JSON.stringify([userId, jobId]);
+    });
+    await Promise.all([...byJob.values()].map(async (ofJob) => {
+      for (const i of ofJob) written[i] = await this.runs.record(completions[i]);
+    }));
+    return written;
   }
 
   pruneRuns(userId: string, jobId: string): Promise<number> {

@@ -94,14 +94,22 @@ export class KvWorkerStore implements WorkerStore {
   }
 
   /**
-   * The owners of the monitors assigned to a worker, by monitor id: only results for these
+   * The owners of those monitors assigned to a worker, by monitor id: only results for these
    * may be stored. Read through the same cache as `listMonitors`, so checking a batch costs
    * one read of the revision counter.
    */
-  async monitorOwners(workerId: string): Promise<Map<string, string>> {
+  async monitorOwners(
+    workerId: string,
+    monitorIds: readonly string[],
+  ): Promise<Map<string, string>> {
     const cached = await this.cachedMonitors(workerId);
     cached.owners ??= new Map(cached.entries.map((e) => [e.monitor.monitor_id, e.userId]));
-    return cached.owners;
+    const owners = new Map<string, string>();
+    for (const id of monitorIds) {
+      const owner = cached.owners.get(id);
+      if (owner !== undefined) owners.set(id, owner);
+    }
+    return owners;
   }
 
   private async cachedMonitors(workerId: string): Promise<CachedMonitors> {

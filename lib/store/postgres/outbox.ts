@@ -16,6 +16,44 @@ export async function writeOutbox(tx: Tx, outbox: readonly OutboxDelivery[]): Pr
   }
 }
 
+/**
+ * Writes deliveries as `writeOutbox` does, with one statement for all of them: a queued one
+ * as its record and its waiting lane item (one version for both), a held one as its lane
+ * item alone.
+ */
+export async function writeOutboxes(tx: Tx, outbox: readonly OutboxDelivery[]): Promise<void> {
+  if (outbox.length === 0) return;
+  const queued = outbox.filter((o) => o.heldUntil === undefined).map((o) => o.delivery);
+  const items = outbox.map(({ delivery, heldUntil }) => ({
+    id: delivery.id,
+    until: heldUntil ?? 0,
+    at: firstAttemptAt(delivery),
+    value: heldUntil === undefined
+      ? deliveryRef(delivery)
+      : { ...deliveryRef(delivery), delivery } satisfies StoredDeliveryRef,
+  }));
+  await tx`with queued as (
+      insert into public.hibiki_deliveries (id, user_id, job_id, created_at, delivery, version)
+      select id, user_id, job_id, created_at, delivery, nextval('public.hibiki_version')
+      from unnest(${queued.map((d) => d.id)}::text[], ${queued.map((d) => d.userId)}::text[],
+        ${queued.map((d) => d.jobId)}::text[],
+        ${queued.map((d) => deliveryRef(d).createdAt)}::bigint[],
+        ${queued.map((d) => JSON.stringify(d))}::text[]::json[])
+        as d(id, user_id, job_id, created_at, delivery)
+      returning id, version
+    )
+    insert into public.hibiki_lane_items (lane, until, at, item_id, value, version)
+    select 'delivery', i.until, i.at, i.item_id, i.value,
+      coalesce(q.version, nextval('public.hibiki_version'))
+    from unnest(${items.map((i) => i.id)}::text[], ${items.map((i) => i.until)}::bigint[],
+      ${items.map((i) => i.at)}::bigint[], ${items.map((i) => itemKey([i.id]))}::text[],
+      ${items.map((i) => JSON.stringify(i.value))}::text[]::json[])
+      as i(id, until, at, item_id, value)
+    left join queued q on q.id = i.id and i.until = 0
+    on conflict (lane, until, at, item_id) do update set value = excluded.value,
+      version = excluded.version`;
+}
+
 /** Writes a new delivery and queues its first attempt at `nextAttemptAt`. */
 export async function addDelivery(tx: Tx, delivery: Delivery): Promise<void> {
   const version = await nextVersion(tx);

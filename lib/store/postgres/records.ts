@@ -30,6 +30,8 @@ import { addDecide, purgeJobAlerts, writeDecisionWithRun } from "./alerts.ts";
 import { checkGuards, writePingIndex } from "./heartbeats.ts";
 import { writeMonitors } from "./monitors.ts";
 import { writeOutbox } from "./outbox.ts";
+import { writeRuns } from "./run_batch.ts";
+import { refuseGuards } from "../run_guards.ts";
 import {
   asJson,
   decodeCursor,
@@ -306,9 +308,26 @@ export class PgStore implements Store {
     return true;
   }
 
+  async recordRuns(completions: readonly RunCompletion[]): Promise<boolean[]> {
+    refuseGuards(completions);
+    if (completions.length === 0) return [];
+    const written = await this.sql.begin((tx) => writeRuns(tx, completions));
+    // A job's runs were counted together: pruned once, if any of them asks for it.
+    const prune = new Map<string, RunCompletion>();
+    completions.forEach((c, i) => {
+      if (written[i] && needsPrune(c, this.retention)) {
+        prune.set(`${c.run.userId} ${c.run.jobId}`, c);
+      }
+    });
+    for (const c of prune.values()) this.prune(c);
+    return written;
+  }
+
   private maybePrune(c: RunCompletion): void {
-    const stored = c.runsStored + 1;
-    if (stored <= this.retention.count + PRUNE_SLACK && stored % 100 !== 0) return;
+    if (needsPrune(c, this.retention)) this.prune(c);
+  }
+
+  private prune(c: RunCompletion): void {
     this.pruneRuns(c.run.userId, c.run.jobId).catch((error) =>
       console.error(`Cannot prune runs of job "${c.run.jobId}": ${(error as Error).message}`)
     );
@@ -416,6 +435,12 @@ export class PgStore implements Store {
   async ping(): Promise<void> {
     await this.sql`select 1`;
   }
+}
+
+/** Whether the job's runs are to be pruned once this one is written. */
+function needsPrune(c: RunCompletion, retention: Retention): boolean {
+  const stored = c.runsStored + 1;
+  return stored > retention.count + PRUNE_SLACK || stored % 100 === 0;
 }
 
 function storedJob(row: Row): StoredJob {

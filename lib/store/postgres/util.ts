@@ -65,6 +65,25 @@ export async function releaseLease(tx: Tx, ref: LeaseRef): Promise<void> {
     where lane = ${lane} and until = ${until} and at = ${at} and item_id = ${item}`;
 }
 
+/** Ends several leases with one statement. */
+export async function releaseLeases(tx: Tx, refs: readonly LeaseRef[]): Promise<void> {
+  if (refs.length === 0) return;
+  await tx`delete from public.hibiki_lane_items
+    where (lane, until, at, item_id) in (${leaseRows(tx, refs)})`;
+}
+
+/** The rows leases name, as a query's fragment: (lane, until, at, item_id). */
+export function leaseRows(tx: Tx, refs: readonly LeaseRef[]): postgres.Fragment {
+  const keys = refs.map((ref) => {
+    const [tag, lane, until, at, item] = ref as [string, string, number, number, string];
+    if (tag !== "pg") throw new TypeError("Cannot release a lease another store issued");
+    return { lane, until, at, item };
+  });
+  return tx`select * from unnest(${keys.map((k) => k.lane)}::text[],
+    ${keys.map((k) => k.until)}::bigint[], ${keys.map((k) => k.at)}::bigint[],
+    ${keys.map((k) => k.item)}::text[])`;
+}
+
 /** Whether a Postgres error is a unique violation (a row with that key exists). */
 export function isUniqueViolation(error: unknown): boolean {
   return (error as { code?: string })?.code === "23505";

@@ -55,6 +55,17 @@ Deno.test("U+0000, which seed 002's text columns cannot hold, is dropped there o
   assert.deepEqual(due.value.results, [raw]);
 });
 
+Deno.test("a fractional response time is rounded in seed 002's integer column only", async () => {
+  await using db = await freshDatabase();
+  const stores = createPostgresStores(db.sql);
+  const precise = { ...result(T0, true), response_time_ms: 42.6 };
+  await stores.workers.queueResults([precise], T0);
+  const [row] = await db.sql`select response_time_ms from public.check_results`;
+  assert.equal(row.response_time_ms, 43);
+  const [due] = await stores.lanes.listDue<{ results: CheckResult[] }>("results", T0, 10);
+  assert.deepEqual(due.value.results, [precise]);
+});
+
 Deno.test("a monitor written by hand, of no Hibiki job, is not served even with an owner", async () => {
   await using db = await freshDatabase();
   const stores = createPostgresStores(db.sql);
@@ -67,5 +78,8 @@ Deno.test("a monitor written by hand, of no Hibiki job, is not served even with 
       (monitor_id, worker_id, check_interval_seconds)
     values ('550e8400-e29b-41d4-a716-446655440000', 'aws-tyo1a', 300)`;
   assert.deepEqual(await stores.workers.listMonitors("aws-tyo1a"), []);
-  assert.deepEqual(await stores.workers.monitorOwners("aws-tyo1a"), new Map());
+  assert.deepEqual(
+    await stores.workers.monitorOwners("aws-tyo1a", ["550e8400-e29b-41d4-a716-446655440000"]),
+    new Map(),
+  );
 });
