@@ -3,13 +3,19 @@
  * fire runs once between them, and when one is killed with SIGKILL the other starts the fires
  * it had claimed ahead on time. A run left in flight is taken over once its lease runs out
  * (its timeout + 10 s): that wait is shown with two systems in this process on one database
- * and a manual clock, so the suite does not sit through it.
+ * and a manual clock, so the suite does not sit through it; so is how two schedulers ticking
+ * at once split the due jobs between them.
  */
 import assert from "node:assert/strict";
 import { freshDatabase } from "./postgres_database.ts";
 import { expectStatus, okProbe, T0, TestSystem } from "./helpers.ts";
 import { type Child, freePort, spawn, taskArgs } from "./subprocess.ts";
 import { delay, startTarget } from "./target_server.ts";
+import { ManualClock } from "../lib/clock.ts";
+import { Metrics } from "../lib/metrics.ts";
+import { type HeldFire, Scheduler } from "../lib/scheduler/scheduler.ts";
+import { putJob } from "../lib/scheduler/test_support.ts";
+import { connectPostgres, createPostgresStores } from "../lib/store/postgres/mod.ts";
 
 const ROOT_KEY = "postgres-processes-root-key-0123456789";
 
@@ -179,6 +185,40 @@ Deno.test("on Postgres, a run a dead system left in flight is taken over once it
     );
   } finally {
     release();
+  }
+});
+
+Deno.test("two schedulers ticking at once on one Postgres split the due jobs and claim each fire once", async () => {
+  await using db = await freshDatabase();
+  const jobs = 1000;
+  const seed = createPostgresStores(db.sql);
+  for (let i = 0; i < jobs; i++) await putJob(seed.records, T0, { schedule: "* * * * *" });
+  // Each with a pool of its own, as two processes have.
+  const other = connectPostgres(db.url, { max: 4 });
+  try {
+    const clock = new ManualClock(T0);
+    const held: HeldFire[][] = [[], []];
+    const schedulers = [db.sql, other].map((sql, i) => {
+      const stores = createPostgresStores(sql, { clock });
+      return new Scheduler({
+        claims: stores.claims,
+        lanes: stores.lanes,
+        clock,
+        metrics: new Metrics(),
+        catchUpDeadlineMs: 300_000,
+        onClaimed: (fires) => held[i].push(...fires),
+      });
+    });
+    await Promise.all(schedulers.map((scheduler) => scheduler.tick()));
+    const fires = held.flat().map(({ item }) => `${item.id[1]} ${item.at}`);
+    assert.equal(fires.length, jobs, "every job's next fire is claimed");
+    assert.equal(new Set(fires).size, jobs, "no fire is claimed twice");
+    // Neither waits behind the other's claims: each takes a share (claims go 100 at a time).
+    const shares = held.map((fires) => fires.length);
+    assert.ok(shares.every((n) => n >= 100), `claims split ${shares.join(" / ")}`);
+    assert.deepEqual(await seed.claims.listDue(T0 + 90_000, 10), []);
+  } finally {
+    await other.end();
   }
 });
 

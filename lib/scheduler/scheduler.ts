@@ -4,7 +4,8 @@
  * commits in ONE write: the check that the entry is unchanged, a lease per fire time in the
  * fire lane, and the entry moved to the job's next unclaimed fire time. Claims of many jobs
  * share a commit. Two processes on one store, or a repeated tick, therefore never claim a fire
- * twice: the loser's check fails.
+ * twice: the loser's check fails. Each claim of a shared commit wins or loses on its own, so
+ * two processes ticking together split the due jobs instead of one waiting behind the other.
  *
  * The claimer holds its leases: it keeps the fires in memory and starts them at their second
  * (see Dispatcher.hold); its only write before a run is one compare-and-set, shared by the
@@ -45,6 +46,11 @@ const MAX_MUTATIONS_PER_OP = 900;
 const MAX_CHECKS_PER_OP = 100;
 const MISSED_RECORDED_ONE_BY_ONE = 100;
 const LIST_BATCH = 500;
+/**
+ * A tick round that claimed none of what it listed waits this long before listing again: the
+ * entries are another process's claim in flight, which takes milliseconds to commit.
+ */
+const LOST_ROUND_PAUSE_MS = 20;
 
 export interface SchedulerOptions {
   /** Due entries and claims. */
@@ -134,7 +140,10 @@ export class Scheduler {
       const entries = await this.claims.listDue(horizon, LIST_BATCH);
       if (entries.length === 0) break;
       const plans = entries.map((entry) => this.plan(entry, now, horizon));
-      await this.commitPlans(plans, now, report);
+      const won = await this.commitPlans(plans, now, report);
+      // All lost: another process is claiming these entries right now (and will move them),
+      // or they changed since listed. Listing them again at once would spin until it commits.
+      if (won === 0) await new Promise((resolve) => setTimeout(resolve, LOST_ROUND_PAUSE_MS));
     }
     this.options.metrics.ticks++;
     return report;
@@ -148,7 +157,8 @@ export class Scheduler {
     for (let round = 0; round < 100; round++) {
       const entry = await this.claims.getDue(userId, jobId);
       if (entry === null || entry.at >= horizon) break;
-      await this.commitPlans([this.plan(entry, now, horizon)], now, report);
+      const won = await this.commitPlans([this.plan(entry, now, horizon)], now, report);
+      if (won === 0) await new Promise((resolve) => setTimeout(resolve, LOST_ROUND_PAUSE_MS));
     }
     return report;
   }
@@ -251,18 +261,17 @@ export class Scheduler {
     return Math.max(cursor, latest);
   }
 
-  private async commitPlans(plans: Plan[], now: number, report: TickReport): Promise<void> {
+  /** Commits the plans in batches; returns how many of them this process claimed. */
+  private async commitPlans(plans: Plan[], now: number, report: TickReport): Promise<number> {
     let batch: Plan[] = [];
     let checks = 0;
     let mutations = 0;
+    let won = 0;
     const flush = async () => {
       if (batch.length === 0) return;
-      const ok = await this.commit(batch, now);
-      if (ok) {
-        for (const plan of batch) this.count(plan, report);
-      } else {
-        for (const plan of batch) await this.commitAlone(plan, now, report);
-      }
+      const claimed = await this.commit(batch, now);
+      for (const plan of claimed) this.count(plan, report);
+      won += claimed.length;
       batch = [];
       checks = 0;
       mutations = 0;
@@ -281,12 +290,7 @@ export class Scheduler {
       mutations += planMutations;
     }
     await flush();
-  }
-
-  /** After a batch lost a race, each plan is retried on its own; one whose index entry
-   * another process moved meanwhile is that process's to claim. */
-  private async commitAlone(plan: Plan, now: number, report: TickReport): Promise<void> {
-    if (await this.commit([plan], now)) this.count(plan, report);
+    return won;
   }
 
   private count(plan: Plan, report: TickReport): void {
@@ -300,9 +304,13 @@ export class Scheduler {
     }
   }
 
-  private async commit(plans: Plan[], now: number): Promise<boolean> {
-    // Seconds woken by this commit count as sent only once it commits: a batch that loses a
-    // race is retried plan by plan, and those retries must carry the wake-ups again.
+  /**
+   * Claims the plans' fires; returns the plans this process claimed (a plan another process
+   * claimed first, or whose entry changed since listed, is left out).
+   */
+  private async commit(plans: Plan[], now: number): Promise<Plan[]> {
+    // Seconds woken by this commit count as sent only once some claim of it commits: a plan
+    // that lost is listed again in the next round, and its claim must carry them then.
     const wakeups = new Map<number, number>();
     const claims: FireClaim[] = plans.map((plan) => {
       const fire: FireValue = { trigger: "AUTO", timeoutMs: plan.entry.timeoutMs };
@@ -311,16 +319,16 @@ export class Scheduler {
       return { due: plan.entry, fires: plan.fires, fire, missed, nextAt: plan.nextAt };
     });
     const leases = await this.claims.claim(claims, [...wakeups.values()]);
-    if (!leases) return false;
+    if (leases.every((lease) => lease === null)) return [];
     for (const second of wakeups.keys()) this.wakeupsSent.add(second);
     const held: HeldFire[] = claims.flatMap(({ due, fires, fire }, i) =>
-      fires.map((at, j) => ({
+      leases[i] === null ? [] : fires.map((at, j) => ({
         item: { at, id: [due.userId, due.jobId, "local"], value: fire, retaken: false },
-        lease: leases[i][j],
+        lease: leases[i]![j],
       }))
     );
     if (held.length > 0) this.options.onClaimed?.(held);
-    return true;
+    return plans.filter((_, i) => leases[i] !== null);
   }
 
   /** Adds a wake-up at the second of `at` (its delay from now), unless one is sent already. */

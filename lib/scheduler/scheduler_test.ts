@@ -178,7 +178,9 @@ Deno.test("a batch that loses a race still sends every second's wake-up when its
         }
       }
       const leases = await claims.claim(batch, wakeAfterMs);
-      if (leases) wakeAfterMs.forEach((ms) => woken.add(Math.floor((clock.now() + ms) / 1000)));
+      if (leases.some((lease) => lease !== null)) {
+        wakeAfterMs.forEach((ms) => woken.add(Math.floor((clock.now() + ms) / 1000)));
+      }
       return leases;
     },
   };

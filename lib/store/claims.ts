@@ -3,8 +3,13 @@
  * fires here has one due entry: its next fire time not yet claimed, with what planning its
  * fires needs. A claim moves the entry forward and leases the fires before it, in one commit
  * that holds only if the entry is still as listed: however many processes tick, a fire time
- * is claimed once. In SQL: one row per job with a version, updated `WHERE version = $listed`,
- * in the same transaction as the fire lane's rows.
+ * is claimed once. In SQL: one row per job with a version, locked `WHERE version = $listed`
+ * (`FOR UPDATE SKIP LOCKED`) and moved in the same transaction as the fire lane's rows.
+ *
+ * Processes that tick together list the same entries. Each claim of a batch stands on its
+ * own, so of two processes committing the same batch each keeps what it got first (on
+ * Postgres: the rows the other is not holding) and moves on to the next batch, rather than
+ * the later one losing the whole batch and retrying it entry by entry behind the other.
  *
  * The entry is written with its job (`Store.createJob`, `updateJob`, `deleteJob`); this side
  * only reads and advances it.
@@ -48,12 +53,17 @@ export interface ClaimStore {
   /** One job's due entry; null when it has none (disabled, no more fires, deleted). */
   getDue(userId: string, jobId: string): Promise<DueJob | null>;
   /**
-   * Commits the claims together, all or none, each only if its entry is still as read. Returns
-   * the held leases of each claim's fires (in the order of `fires`), or null when an entry
-   * changed: nothing was written then. `wakeAfterMs` are wake-ups for the lanes' listeners
-   * (Deno KV's queue), sent after those delays only if the claims commit.
+   * Commits each claim only if its entry is still as read (and, on a store with row locks, no
+   * other process is claiming it at this moment). Returns, in the order of `claims`, the held
+   * leases of each claim's fires (in the order of `fires`), or null for a claim that lost:
+   * nothing of it was written. Claims that hold share commits. `wakeAfterMs` are wake-ups for
+   * the lanes' listeners (Deno KV's queue, Postgres's NOTIFY), sent after those delays if any
+   * claim commits.
    */
-  claim(claims: readonly FireClaim[], wakeAfterMs: readonly number[]): Promise<Lease[][] | null>;
+  claim(
+    claims: readonly FireClaim[],
+    wakeAfterMs: readonly number[],
+  ): Promise<(Lease[] | null)[]>;
 }
 
 /** How long after each time its schedule names a job fires (`DueJob.shiftMs`): a heartbeat's grace. */

@@ -8,7 +8,7 @@ import { ManualClock } from "../clock.ts";
 import { ConflictError, NotFoundError } from "../errors.ts";
 import { parseRunId, runId } from "./run_id.ts";
 import type { NotificationRef, VersionedNotification } from "./alerts.ts";
-import type { FireClaim } from "./claims.ts";
+import type { DueJob, FireClaim } from "./claims.ts";
 import type { Lease } from "./lanes.ts";
 import type { Retention, RunCompletion } from "./store.ts";
 import type { Stores } from "./stores.ts";
@@ -1149,11 +1149,11 @@ export function storeContract(
           missed: [missed],
           nextAt: T0 + 3000,
         };
-        const [leases] = (await s.claims.claim([claim], []))!;
-        assert.deepEqual(leases.map((lease) => lease.until), [T0 + 1000, T0 + 2000]);
-        assert.ok(leases.every((lease) => lease.ahead !== undefined));
+        const [leases] = await s.claims.claim([claim], []);
+        assert.deepEqual(leases?.map((lease) => lease.until), [T0 + 1000, T0 + 2000]);
+        assert.ok(leases?.every((lease) => lease.ahead !== undefined));
         // The entry moved: the same claim again, or from another process, claims nothing.
-        assert.equal(await s.claims.claim([claim], []), null);
+        assert.deepEqual(await s.claims.claim([claim], []), [null]);
         assert.equal((await s.claims.getDue("default", job.id))?.at, T0 + 3000);
         assert.deepEqual((await s.records.listRuns("default", job.id, { limit: 10 })).values, [
           missed,
@@ -1168,9 +1168,40 @@ export function storeContract(
         // A claim read before the job changed its due entry claims nothing.
         const read = (await s.claims.getDue("default", job.id))!;
         await s.records.updateJob("default", job.id, (j) => ({ job: j, firstFireAt: T0 + 5000 }));
-        assert.equal(await s.claims.claim([{ ...claim, due: read }], []), null);
+        assert.deepEqual(await s.claims.claim([{ ...claim, due: read }], []), [null]);
         await s.records.updateJob("default", job.id, (j) => ({ job: j, firstFireAt: null }));
         assert.equal(await s.claims.getDue("default", job.id), null);
+      },
+    );
+
+    await step(
+      t,
+      "each claim of a batch holds or loses on its own: one whose entry changed is left out",
+      async (s) => {
+        const jobs = [0, 1, 2].map(() => makeJob({ schedule: "* * * * * *" }));
+        for (const job of jobs) await s.records.createJob(job, T0 + 1000);
+        const listed = await s.claims.listDue(T0 + 90_000, 10);
+        assert.equal(listed.length, 3);
+        const claimOf = (due: DueJob): FireClaim => ({
+          due,
+          fires: [T0 + 1000],
+          fire: FIRE,
+          missed: [],
+          nextAt: T0 + 2000,
+        });
+        // Another process claimed the second one after this one listed it.
+        assert.notEqual((await s.claims.claim([claimOf(listed[1])], []))[0], null);
+        const leases = await s.claims.claim(listed.map(claimOf), []);
+        assert.deepEqual(leases.map((l) => l?.map((lease) => lease.until) ?? null), [
+          [T0 + 1000],
+          null,
+          [T0 + 1000],
+        ]);
+        assert.deepEqual(await s.claims.listDue(T0 + 2000, 10), []);
+        // Each fire is held once: three fires, three leases in all.
+        const held = await s.lanes.listExpired("fire", T0 + 1000, 10);
+        assert.deepEqual(held.map((i) => i.id[1]).sort(), jobs.map((j) => j.id).sort());
+        assert.deepEqual(await s.claims.claim([], []), []);
       },
     );
 
@@ -1191,7 +1222,7 @@ export function storeContract(
         const [due] = await s.claims.listDue(T0 + 90_000, 10);
         assert.equal(due.shiftMs, 90_000);
         const claim: FireClaim = { due, fires: [], fire: FIRE, missed: [], nextAt: T0 + 2000 };
-        assert.ok(await s.claims.claim([claim], []));
+        assert.notEqual((await s.claims.claim([claim], []))[0], null);
         assert.equal((await s.claims.getDue("default", job.id))?.shiftMs, 90_000);
         await s.records.updateJob("default", job.id, (j) => ({
           job: { ...j, heartbeat: { ...j.heartbeat!, graceSeconds: 30 } },
@@ -2241,7 +2272,8 @@ async function claimed(s: Stores, fires: number[]): Promise<{ job: Job; leases: 
   await s.records.createJob(job, fires[0]);
   const due = (await s.claims.getDue("default", job.id))!;
   const nextAt = fires[fires.length - 1] + 1000;
-  const [leases] = (await s.claims.claim([{ due, fires, fire: FIRE, missed: [], nextAt }], []))!;
+  const [leases] = await s.claims.claim([{ due, fires, fire: FIRE, missed: [], nextAt }], []);
+  assert.ok(leases, "the claim holds");
   return { job, leases };
 }
 

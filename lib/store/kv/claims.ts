@@ -3,9 +3,10 @@
  * `["due", at, userId, jobId]` (what planning needs, without reading the job) beside its
  * pointer `["job", userId, jobId, "due"]`; a claim checks the entry, deletes it, writes a held
  * lease per fire (`["lease", at, at, …]`: it runs out at the fire's own time), the missed
- * records, and the entry at its next time, in one atomic operation. Every lease of a claim
- * carries that operation's versionstamp as `Lease.ahead`: starting a fire is then one
- * compare-and-set with no read.
+ * records, and the entry at its next time, in one atomic operation (a batch shares one; when
+ * a check fails, each claim is tried again alone). Every lease of a claim carries that
+ * operation's versionstamp as `Lease.ahead`: starting a fire is then one compare-and-set with
+ * no read.
  */
 import { type ClaimStore, type DueJob, type FireClaim, fireShiftMs } from "../claims.ts";
 import type { Lease } from "../lanes.ts";
@@ -54,6 +55,26 @@ export class KvClaimStore implements ClaimStore {
   }
 
   async claim(
+    claims: readonly FireClaim[],
+    wakeAfterMs: readonly number[],
+  ): Promise<(Lease[] | null)[]> {
+    if (claims.length === 0) return [];
+    const all = await this.commit(claims, wakeAfterMs);
+    if (all || claims.length === 1) return all ?? [null];
+    // A failed check does not say whose: each claim again on its own, the wake-ups going with
+    // the first that commits.
+    const out: (Lease[] | null)[] = [];
+    let wakeups = wakeAfterMs;
+    for (const claim of claims) {
+      const one = await this.commit([claim], wakeups);
+      if (one) wakeups = [];
+      out.push(one ? one[0] : null);
+    }
+    return out;
+  }
+
+  /** The claims in one atomic operation: their leases, or null when a check failed. */
+  private async commit(
     claims: readonly FireClaim[],
     wakeAfterMs: readonly number[],
   ): Promise<Lease[][] | null> {

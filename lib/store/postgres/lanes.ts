@@ -3,16 +3,23 @@
  * waiting (`until` = 0) or leased until `until`, with a version changed on every write. A
  * take or start is an `update … where version = <as listed>`: of two processes taking the
  * same item, the second finds the version changed (Postgres re-reads the row it waited for)
- * and gets nothing.
+ * and gets nothing. Starts of held items that arrive together share one statement
+ * (lane_starts.ts).
  */
 import type { LaneItem, LaneName, LaneStore, Lease, LeaseRef, ListedItem } from "../lanes.ts";
 import type { Sql } from "./connect.ts";
+import { LaneStarts } from "./lane_starts.ts";
 import { asJson, itemKey, leaseRef, nextVersion, releaseLease } from "./util.ts";
 
 type Row = Record<string, unknown>;
 
 export class PgLaneStore implements LaneStore {
-  constructor(private readonly sql: Sql) {}
+  /** Starts of held items: those arriving together share a statement. */
+  private readonly starts: LaneStarts;
+
+  constructor(private readonly sql: Sql) {
+    this.starts = new LaneStarts(sql);
+  }
 
   async add<V>(lane: LaneName, item: LaneItem<V>): Promise<void> {
     await this.sql`insert into public.hibiki_lane_items (lane, until, at, item_id, value, version)
@@ -92,21 +99,8 @@ export class PgLaneStore implements LaneStore {
     );
   }
 
-  async start<V>(
-    lane: LaneName,
-    item: LaneItem<V>,
-    held: Lease,
-    until: number,
-  ): Promise<Lease | null> {
-    if (held.ahead === undefined) {
-      throw new TypeError("Cannot start a held item: its lease was not held ahead");
-    }
-    const moved = await this.sql`update public.hibiki_lane_items
-      set until = ${until}, value = ${asJson(this.sql, item.value)},
-        version = nextval('public.hibiki_version')
-      where lane = ${lane} and until = ${held.until} and at = ${item.at}
-        and item_id = ${itemKey(item.id)} and version = ${Number(held.ahead)}`;
-    return moved.count === 1 ? { ref: leaseRef(lane, until, item.at, item.id), until } : null;
+  start<V>(lane: LaneName, item: LaneItem<V>, held: Lease, until: number): Promise<Lease | null> {
+    return this.starts.start(lane, item, held, until);
   }
 
   async handBack(
