@@ -19,7 +19,7 @@
  *   arriving; doubled: a fire time answered by more than one check. Cross-checked from the
  *   run records in the KV file once the server has stopped.
  *
- * `--profile` runs only N = 5,000 and profiles the server over the window through its
+ * `--profile` runs only N = 5,000 (or the first of HIBIKI_BENCH_MONITORS) and profiles the server over the window through its
  * inspector (`--inspect`; bench/profile.ts `profileChild`), writing
  * `bench/monitors-server.cpuprofile` and printing the functions with the most self time, in
  * µs a check. The profiler's own thread is left out of CPU per check, but sampling every
@@ -58,6 +58,11 @@ import {
 
 const SIZES = [1_000, 5_000, 10_000];
 const PROFILED_SIZE = 5_000;
+/**
+ * `HIBIKI_BENCH_MONITORS=10000[,…]` runs only those N (and profiles the first of them): for
+ * looking at one size while working on it.
+ */
+const ONLY = Deno.env.get("HIBIKI_BENCH_MONITORS")?.split(",").map(Number).filter((n) => n > 0);
 const SCHEDULE = "@every 20s";
 const INTERVAL_MS = 20_000;
 /** After the last monitor is created: over one interval, so each has fired before the window. */
@@ -96,7 +101,7 @@ interface Pass {
 export const monitors: Scenario = async ({ quick, profile, log }) => {
   const windowMs = quick ? 60_000 : 240_000;
   const warmUpMs = quick ? WARM_UP_MS.quick : WARM_UP_MS.full;
-  const sizes = profile ? [PROFILED_SIZE] : SIZES;
+  const sizes = profile ? [ONLY?.[0] ?? PROFILED_SIZE] : ONLY?.length ? ONLY : SIZES;
   const metrics: Metric[] = [];
   const passes: Record<string, unknown> = {};
   for (const n of sizes) {
