@@ -1678,6 +1678,166 @@ export function storeContract(
 
     await step(
       t,
+      "runs written together carry their decisions made ahead in their commit, and no decide items",
+      async (s) => {
+        const [a, b] = [makeJob({}), makeJob({})];
+        for (const job of [a, b]) await s.records.createJob(job, null);
+        // b has a state stored (updated in place), a none yet (created).
+        const down = alertState(b, { state: "down", decidedThrough: T0 - 60_000 });
+        const empty = await s.alerts.getState("default", b.id);
+        assert.equal(await s.alerts.decide({ current: empty, next: down, settle: [] }), true);
+        const ahead = async (job: Job): Promise<DecidedAhead> => ({
+          decision: {
+            current: await s.alerts.getState("default", job.id),
+            next: alertState(job, { state: "up", decidedThrough: T0 }),
+            settle: [],
+          },
+          applied: false,
+        });
+        const [ofA, ofB] = [await ahead(a), await ahead(b)];
+        const later = run(a, T0 + 60_000, "success");
+        const chunk = [
+          { ...complete(run(a, T0, "success")), decide: heldDecide(a, T0), decided: ofA },
+          { ...complete(later), decide: heldDecide(a, T0 + 60_000) },
+          { ...complete(run(b, T0, "success")), decide: heldDecide(b, T0), decided: ofB },
+        ];
+        assert.deepEqual(await s.records.recordRuns(chunk), [true, true, true]);
+        for (const [job, decided] of [[a, ofA], [b, ofB]] as const) {
+          assert.equal(decided.applied, true);
+          const stored = await s.alerts.getState("default", job.id);
+          assert.deepEqual(stored.state, decided.decision.next);
+          assert.equal(decided.version, stored.version);
+        }
+        // Only the run that carried no decision left an item, decided after.
+        const items = await s.lanes.listExpired<DecideValue>("alert", T0 + 120_000, 10);
+        assert.deepEqual(items.map((i) => i.id), [[a.userId, a.id, T0 + 60_000]]);
+        assert.deepEqual(await s.records.countJobStates("default"), { ...NO_STATES, up: 2 });
+        // Written once: a repeat finds the runs and writes nothing, their decisions neither.
+        const versions = [ofA.version, ofB.version];
+        const again = [await ahead(a), await ahead(b)];
+        const repeat = [
+          { ...chunk[0], decided: again[0] },
+          chunk[1],
+          { ...chunk[2], decided: again[1] },
+        ];
+        assert.deepEqual(await s.records.recordRuns(repeat), [false, false, false]);
+        assert.deepEqual(again.map((d) => d.applied), [false, false]);
+        assert.deepEqual(
+          [
+            (await s.alerts.getState("default", a.id)).version,
+            (await s.alerts.getState("default", b.id)).version,
+          ],
+          versions,
+        );
+      },
+    );
+
+    await step(
+      t,
+      "a decision in runs written together made on a state that changed since goes with its item",
+      async (s) => {
+        const [a, b] = [makeJob({}), makeJob({})];
+        for (const job of [a, b]) await s.records.createJob(job, null);
+        const read = await Promise.all([a, b].map((job) => s.alerts.getState("default", job.id)));
+        // Another writer decides a's state after the read: a's decision is stale, b's not.
+        const meanwhile = alertState(a, { state: "down", decidedThrough: T0 - 60_000 });
+        assert.equal(
+          await s.alerts.decide({ current: read[0], next: meanwhile, settle: [] }),
+          true,
+        );
+        const [ofA, ofB] = [a, b].map((job, i): DecidedAhead => ({
+          decision: { current: read[i], next: alertState(job, { decidedThrough: T0 }), settle: [] },
+          applied: false,
+        }));
+        const written = await s.records.recordRuns([
+          { ...complete(run(a, T0, "success")), decide: heldDecide(a, T0), decided: ofA },
+          { ...complete(run(b, T0, "success")), decide: heldDecide(b, T0), decided: ofB },
+        ]);
+        assert.deepEqual(written, [true, true]);
+        assert.equal(ofA.applied, false);
+        assert.equal(ofA.version, undefined);
+        assert.deepEqual((await s.alerts.getState("default", a.id)).state, meanwhile);
+        assert.equal(ofB.applied, true);
+        const items = await s.lanes.listExpired<DecideValue>("alert", T0 + 30_000, 10);
+        assert.deepEqual(items.map((i) => i.id), [[a.userId, a.id, T0]]);
+        assert.equal((await s.alerts.runsBetween("default", a.id, T0, T0 + 1)).length, 1);
+      },
+    );
+
+    await step(
+      t,
+      "of two runs of a job written together with decisions on one state read, one decision is written, the other's item",
+      async (s) => {
+        const job = makeJob({});
+        await s.records.createJob(job, null);
+        const read = await s.alerts.getState("default", job.id);
+        const [first, second] = [T0, T0 + 60_000].map((at): DecidedAhead => ({
+          decision: { current: read, next: alertState(job, { decidedThrough: at }), settle: [] },
+          applied: false,
+        }));
+        const written = await s.records.recordRuns([first, second].map((decided, i) => ({
+          ...complete(run(job, T0 + i * 60_000, "success")),
+          decide: heldDecide(job, T0 + i * 60_000),
+          decided,
+        })));
+        assert.deepEqual(written, [true, true]);
+        const applied = [first, second].filter((d) => d.applied);
+        assert.equal(applied.length, 1);
+        const state = await s.alerts.getState("default", job.id);
+        assert.deepEqual(state.state, applied[0].decision.next);
+        assert.equal(applied[0].version, state.version);
+        const other = first.applied ? T0 + 60_000 : T0;
+        const items = await s.lanes.listExpired<DecideValue>("alert", T0 + 90_000, 10);
+        assert.deepEqual(items.map((i) => i.id), [[job.userId, job.id, other]]);
+      },
+    );
+
+    await step(
+      t,
+      "a decision opening an incident in runs written together is written whole or goes with its item",
+      async (s) => {
+        const job = makeJob({});
+        await s.records.createJob(job, null);
+        const incident = makeIncident(job, "inc_000000000001cccccccccccccccc", T0);
+        const notification = makeNotification(incident, "ntf_batch", T0);
+        incident.notificationIds = [notification.id];
+        const decided: DecidedAhead = {
+          decision: {
+            current: await s.alerts.getState("default", job.id),
+            next: alertState(job, { state: "down", incidentId: incident.id, decidedThrough: T0 }),
+            settle: [],
+            incident: { next: incident, current: null },
+            notifications: [notification],
+          },
+          applied: false,
+        };
+        const written = await s.records.recordRuns([
+          { ...complete(run(job, T0, "failure")), decide: heldDecide(job, T0), decided },
+        ]);
+        assert.deepEqual(written, [true]);
+        const state = await s.alerts.getState("default", job.id);
+        const stored = await s.alerts.getIncident("default", incident.id);
+        const items = await s.lanes.listExpired<DecideValue>("alert", T0 + 30_000, 10);
+        const due = await s.alerts.dueNotifications(T0 + 1, 10);
+        if (decided.applied) {
+          // Carried: the state, the incident and its notification, all in the run's commit.
+          assert.deepEqual(state.state, decided.decision.next);
+          assert.equal(decided.version, state.version);
+          assert.deepEqual(stored?.incident, incident);
+          assert.deepEqual(due, [{ at: T0, id: notification.id }]);
+          assert.deepEqual(items, []);
+        } else {
+          // Left to be decided after: nothing of it written, its item kept.
+          assert.deepEqual(state, { state: null, version: null });
+          assert.equal(stored, null);
+          assert.deepEqual(due, []);
+          assert.deepEqual(items.map((i) => i.id), [[job.userId, job.id, T0]]);
+        }
+      },
+    );
+
+    await step(
+      t,
       "a certificate warning is written with its decision, due at once, and purged with its job",
       async (s) => {
         const job = makeJob({});

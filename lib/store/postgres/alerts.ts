@@ -374,7 +374,7 @@ async function checked(
 }
 
 /** Whether a decision writes nothing but the state (and settles its items). */
-function stateOnly(decision: AlertDecision): boolean {
+export function stateOnly(decision: AlertDecision): boolean {
   return !decision.incident && !decision.notifications?.length && !decision.cancel?.length &&
     !decision.queue?.length;
 }

@@ -311,7 +311,15 @@ export class PgStore implements Store {
   async recordRuns(completions: readonly RunCompletion[]): Promise<boolean[]> {
     refuseGuards(completions);
     if (completions.length === 0) return [];
-    const written = await this.sql.begin((tx) => writeRuns(tx, completions));
+    const { written, decided } = await this.sql.begin((tx) => writeRuns(tx, completions));
+    // Only now that the decisions carried are committed.
+    completions.forEach((c, i) => {
+      const version = decided[i];
+      if (c.decided && version !== null) {
+        c.decided.applied = true;
+        c.decided.version = version;
+      }
+    });
     // A job's runs were counted together: pruned once, if any of them asks for it.
     const prune = new Map<string, RunCompletion>();
     completions.forEach((c, i) => {
