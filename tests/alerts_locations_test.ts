@@ -46,17 +46,26 @@ async function report(t: TS, job: JobView, workerId: string, at: number, success
   return answer;
 }
 
-/** The first fire time of `job` (an `@every` schedule) after now, as for a worker-only job. */
-function firstFire(t: TS, job: JobView): number {
+/**
+ * Where the first interval of `job` (an `@every` schedule) after now starts. Intervals, as
+ * workers check them and alerting decides them, start on whole seconds; the job's own fire
+ * comes `spreadMs` later (lib/schedule/interval.ts).
+ */
+function firstInterval(t: TS, job: JobView): number {
   const [at] = nextFireTimes(parseSchedule(job.schedule, { key: job.id }), t.clock.now(), {
     limit: 1,
   });
-  return at;
+  return at - spreadOf(job);
 }
 
-/** Runs the local fire at `at` (a fire time of the job) and waits for it to be recorded. */
-async function fireAt(t: TS, at: number): Promise<void> {
-  t.clock.set(at);
+function spreadOf(job: JobView): number {
+  const schedule = parseSchedule(job.schedule, { key: job.id });
+  return schedule.kind === "interval" ? schedule.spreadMs : 0;
+}
+
+/** Runs the job's local fire of the interval starting at `start` and waits for its record. */
+async function fireAt(t: TS, job: JobView, start: number): Promise<void> {
+  t.clock.set(start + spreadOf(job));
   await t.system.cronTick();
   await t.settle();
 }
@@ -72,11 +81,11 @@ Deno.test("an interval checked from three places fails when a majority failed it
     workers: [{ workerId: "aws-tyo1a" }, { workerId: "gcp-tyo1a" }],
     alerts: { failureThreshold: 1 },
   });
-  const f = Date.parse(job.nextRunAt!);
+  const f = Date.parse(job.nextRunAt!) - spreadOf(job);
 
   // Interval 1: local and aws fail, gcp passes: 2 of 3.
   target.set("down");
-  await fireAt(t, f);
+  await fireAt(t, job, f);
   assert.equal((await stateOf(t, job.id)).state, "pending"); // waiting for the workers
   t.clock.set(f + 30_000);
   await report(t, job, "aws-tyo1a", f + 10_000, false);
@@ -89,12 +98,12 @@ Deno.test("an interval checked from three places fails when a majority failed it
   assert.equal(down.decidedThrough, new Date(f).toISOString());
   const [opened] = await incidentsOf(t);
   assert.deepEqual(opened.locations, ["local", "aws-tyo1a"]);
-  assert.deepEqual(opened.runIds, [`${f}-local`, `${f + 10_000}-aws-tyo1a`]);
+  assert.deepEqual(opened.runIds, [`${f + spreadOf(job)}-local`, `${f + 10_000}-aws-tyo1a`]);
   assert.equal(opened.cause, "local: Expected status 2xx, got 503; aws-tyo1a: aws-tyo1a got 503");
 
   // Interval 2: only aws fails: 1 of 3 is no quorum, the job is up again.
   target.set("up");
-  await fireAt(t, f + MINUTE);
+  await fireAt(t, job, f + MINUTE);
   await report(t, job, "aws-tyo1a", f + MINUTE + 10_000, false);
   await report(t, job, "gcp-tyo1a", f + MINUTE + 20_000, true);
   await t.settle();
@@ -103,7 +112,7 @@ Deno.test("an interval checked from three places fails when a majority failed it
 
   // Interval 3: local and aws fail, gcp never reports: decided at the deadline.
   target.set("down");
-  await fireAt(t, f + 2 * MINUTE);
+  await fireAt(t, job, f + 2 * MINUTE);
   await report(t, job, "aws-tyo1a", f + 2 * MINUTE + 10_000, false);
   await t.settle();
   const deadline = f + 3 * MINUTE + job.timeoutMs + DEADLINE_MARGIN_MS;
@@ -129,16 +138,16 @@ Deno.test("quorum 1 of three places fails an interval on one failing location", 
     workers: [{ workerId: "aws-tyo1a" }, { workerId: "gcp-tyo1a" }],
     alerts: { failureThreshold: 1, quorum: 1, degradedLatencyMs: 500 },
   });
-  const f = Date.parse(job.nextRunAt!);
+  const f = Date.parse(job.nextRunAt!) - spreadOf(job);
   target.set("slow");
-  await fireAt(t, f);
+  await fireAt(t, job, f);
   await report(t, job, "aws-tyo1a", f + 10_000, true);
   await report(t, job, "gcp-tyo1a", f + 20_000, true);
   await t.settle();
   // One of three was slow: with a quorum of 1 the interval is degraded.
   assert.equal((await stateOf(t, job.id)).state, "degraded");
   target.set("up");
-  await fireAt(t, f + MINUTE);
+  await fireAt(t, job, f + MINUTE);
   await report(t, job, "aws-tyo1a", f + MINUTE + 10_000, true);
   await report(t, job, "gcp-tyo1a", f + MINUTE + 20_000, false);
   await t.settle();
@@ -156,7 +165,7 @@ Deno.test("a worker batch sent twice moves the state once", async () => {
     workers: [{ workerId: "aws-tyo1a" }],
     alerts: { failureThreshold: 2 },
   });
-  const f = firstFire(t, job);
+  const f = firstInterval(t, job);
   t.clock.set(f + 30_000);
   await report(t, job, "aws-tyo1a", f + 10_000, false);
   await t.settle();
@@ -202,7 +211,7 @@ Deno.test("two processes sharing one KV file decide each interval once", async (
         channels: [{ channelId: ch.id("ch_a") }, { channelId: ch.id("ch_b") }],
       },
     });
-    const f = firstFire(a, job);
+    const f = firstInterval(a, job);
     // Five intervals failing and passing in turn: three incidents open, and two resolve.
     for (let i = 0; i < 5; i++) {
       const start = f + i * MINUTE;
@@ -318,7 +327,7 @@ Deno.test("two processes deciding the same interval at the same moment count it 
       workers: [{ workerId: "aws-tyo1a" }, { workerId: "gcp-tyo1a" }],
       alerts: { failureThreshold: 1, channels: [{ channelId: ch.id("ch_ops") }] },
     });
-    const f = firstFire(setup, created);
+    const f = firstInterval(setup, created);
     // Two processes each store one location's run, both see the interval complete and both
     // decide from the same read of the state: one compare-and-set wins, the other finds the
     // interval decided.
@@ -385,7 +394,7 @@ Deno.test("a dead process's decisions for consecutive intervals are taken over i
       workers: [{ workerId: "aws-tyo1a" }],
       alerts: { failureThreshold: 3, successThreshold: 1 },
     });
-    const first = firstFire(survivor, job);
+    const first = firstInterval(survivor, job);
     const clock = new ManualClock(first);
     const kv = await openKv(kvPath);
     const stores = createKvStores(kv, { clock });
@@ -452,7 +461,7 @@ Deno.test("a worker's result inside a maintenance window is stored, marked, and 
     workers: [{ workerId: "aws-tyo1a" }],
     alerts: { failureThreshold: 1 },
   });
-  const f = firstFire(t, job);
+  const f = firstInterval(t, job);
   calendar.windows.push([f, f + MINUTE]);
   t.clock.set(f + 30_000);
   await report(t, job, "aws-tyo1a", f + 10_000, false);

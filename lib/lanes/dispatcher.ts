@@ -30,6 +30,7 @@
  */
 import type { Clock } from "../clock.ts";
 import type { LaneItem, LaneName, LaneStore, Lease, ListedItem } from "../store/lanes.ts";
+import { TimeHeap } from "./time_heap.ts";
 
 export type { Lease };
 
@@ -91,6 +92,8 @@ export class Dispatcher<V = unknown> {
   private readonly prepareQueue: (() => void)[] = [];
   /** Leased items this process claimed ahead of time, by their time (see `hold`). */
   private readonly heldByTime = new Map<number, Held<V>[]>();
+  /** The times of `heldByTime`, soonest first. */
+  private readonly heldTimes = new TimeHeap();
   /** Leases (as text) held or running here: expired-lease recovery leaves them alone. */
   private readonly mine = new Set<string>();
   private timer: ReturnType<typeof setTimeout> | null = null;
@@ -138,8 +141,12 @@ export class Dispatcher<V = unknown> {
       if (this.mine.has(key)) continue;
       this.mine.add(key);
       const bucket = this.heldByTime.get(held.item.at);
-      if (bucket) bucket.push(held);
-      else this.heldByTime.set(held.item.at, [held]);
+      if (bucket) {
+        bucket.push(held);
+      } else {
+        this.heldByTime.set(held.item.at, [held]);
+        this.heldTimes.push(held.item.at);
+      }
       earliest = Math.min(earliest, held.item.at);
     }
     // Items already due start now, without a round trip through a drain's listings.
@@ -165,6 +172,7 @@ export class Dispatcher<V = unknown> {
   private async releaseHeld(): Promise<void> {
     const held = [...this.heldByTime.values()].flat();
     this.heldByTime.clear();
+    this.heldTimes.clear();
     if (held.length === 0) return;
     await this.options.store.handBack(this.options.lane, held);
     for (const h of held) this.mine.delete(leaseText(h.lease));
@@ -213,19 +221,22 @@ export class Dispatcher<V = unknown> {
   /** Starts held items whose time (less the lead for preparing) has come, as capacity allows. */
   private startHeld(now: number): void {
     const lead = this.options.leadMs ?? 0;
-    const times = [...this.heldByTime.keys()].filter((at) => at - lead <= now)
-      .sort((a, b) => a - b);
-    for (const at of times) {
+    for (let at = this.heldTimes.peek(); at - lead <= now; at = this.heldTimes.peek()) {
       const bucket = this.heldByTime.get(at)!;
-      while (bucket.length > 0 && this.inFlight < this.options.maxConcurrency) {
-        const held = bucket.shift()!;
+      let started = 0;
+      while (started < bucket.length && this.inFlight < this.options.maxConcurrency) {
+        const held = bucket[started++];
         this.startOne(held.item, held.lease);
       }
-      if (bucket.length > 0) return;
+      if (started < bucket.length) {
+        bucket.splice(0, started);
+        return;
+      }
       this.heldByTime.delete(at);
+      this.heldTimes.pop();
     }
-    const next = Math.min(...this.heldByTime.keys());
-    if (next !== Infinity && next - lead > now) this.wake(next - lead);
+    const next = this.heldTimes.peek();
+    if (next !== Infinity) this.wake(next - lead);
   }
 
   private async drainOnce(): Promise<void> {

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { nextFireTimes, parseSchedule } from "./schedule.ts";
+import { countFireTimes, isFireTime, nextFireTimes, parseSchedule } from "./schedule.ts";
+import { isLegacyIntervalTime } from "./interval.ts";
 import { assertEquals, at, interval, scheduleError } from "./test_support.ts";
 
 Deno.test("parseSchedule() reads intervals with units s, m, h and d", () => {
@@ -88,4 +89,30 @@ Deno.test("nextFireTimes() gives interval times congruent to the phase, strictly
   assertEquals(everySecond.length, 60);
   assertEquals(everySecond[0], start + 1000);
   assertEquals(everySecond[59], start + 60_000);
+});
+
+Deno.test("an interval job's own fires come spreadMs after its intervals' start, spread over the second", () => {
+  const s = interval(20_000, 7_000, 431);
+  const start = at("2026-05-01T00:00:00Z");
+  assertEquals(nextFireTimes(s, start, { limit: 2 }), [start + 7_431, start + 27_431]);
+  assert(isFireTime(s, start + 7_431));
+  assert(!isFireTime(s, start + 7_000));
+  assertEquals(countFireTimes(s, start, start + 60_000, 10), 3);
+  // The fire a release without spread claimed, at the interval's start, is recognised.
+  if (s.kind !== "interval") throw new Error("not an interval");
+  assert(isLegacyIntervalTime(s, start + 7_000));
+  assert(!isLegacyIntervalTime(s, start + 7_431));
+  // 10,000 jobs sharing a period: their fires spread over each second, not on it.
+  const perTenth = new Array(10).fill(0);
+  for (let i = 0; i < 10_000; i++) {
+    const parsed = parseSchedule("@every 20s", { key: crypto.randomUUID() });
+    if (parsed.kind !== "interval") throw new Error("not an interval");
+    assert(parsed.phaseMs % 1000 === 0 && parsed.spreadMs >= 0 && parsed.spreadMs < 1000);
+    perTenth[Math.floor(parsed.spreadMs / 100)]++;
+  }
+  for (const count of perTenth) assert(count >= 850 && count <= 1150, `${perTenth}`);
+  assertEquals(
+    parseSchedule("@every 20s", { key: "job-42" }),
+    parseSchedule("@every 20s", { key: "job-42" }),
+  );
 });

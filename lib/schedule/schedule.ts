@@ -32,7 +32,14 @@ export { ScheduleError };
  */
 export type Schedule =
   | { kind: "cron"; expression: string; timezone: string; seconds: boolean; shiftMs?: number }
-  | { kind: "interval"; everyMs: number; phaseMs: number; timezone: string; shiftMs?: number };
+  | {
+    kind: "interval";
+    everyMs: number;
+    phaseMs: number;
+    spreadMs: number;
+    timezone: string;
+    shiftMs?: number;
+  };
 
 export interface ParseOptions {
   timezone?: string;

@@ -33,10 +33,11 @@ export function scheduleError(
   assertEquals(error.message, message);
 }
 
-/** An interval schedule with a chosen phase, in UTC. */
-export const interval = (everyMs: number, phaseMs: number): Schedule => ({
+/** An interval schedule with a chosen phase (and spread of its fires), in UTC. */
+export const interval = (everyMs: number, phaseMs: number, spreadMs = 0): Schedule => ({
   kind: "interval",
   everyMs,
   phaseMs,
+  spreadMs,
   timezone: "UTC",
 });

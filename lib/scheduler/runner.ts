@@ -16,6 +16,7 @@ import {
 } from "../net/probe.ts";
 import type { CertificateReader, ServerCertificate } from "../net/tls_certificate.ts";
 import { isFireTime } from "../schedule/schedule.ts";
+import { isLegacyIntervalTime } from "../schedule/interval.ts";
 import { fireSchedule } from "../heartbeat/window.ts";
 import type { LateCheck } from "../heartbeat/late_check.ts";
 import { runId } from "../store/run_id.ts";
@@ -229,7 +230,11 @@ function runTls(certificate: ServerCertificate, startedAt: number): RunTls {
 function firesAt(job: Job, at: number): boolean {
   if (!job.enabled || job.local === false) return false;
   try {
-    return isFireTime(fireSchedule(job), at);
+    const schedule = fireSchedule(job);
+    // A fire claimed by a release before fires were spread over the second runs as claimed.
+    return isFireTime(schedule, at) ||
+      (schedule.kind === "interval" &&
+        isLegacyIntervalTime(schedule, at - (schedule.shiftMs ?? 0)));
   } catch {
     return false;
   }

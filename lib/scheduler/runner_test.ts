@@ -10,6 +10,7 @@ import { Dispatcher } from "../lanes/dispatcher.ts";
 import { type FireTask, fireTask, type FireValue } from "./fires.ts";
 import { Runner } from "./runner.ts";
 import { putJob } from "./test_support.ts";
+import { nextFireTimes, parseSchedule } from "../schedule/schedule.ts";
 
 const T0 = Date.UTC(2026, 10, 23, 12, 0, 0);
 
@@ -108,6 +109,35 @@ Deno.test("a claimed fire that the job's new schedule lacks is dropped without a
   assert.equal(metrics.runs.skipped, 1);
   assert.deepEqual((await runs(kv, "default", job.id)).map((r) => r.scheduledAt), [
     new Date(T0 + 10_000).toISOString(),
+  ]);
+  kv.close();
+});
+
+Deno.test("a fire an earlier release claimed at an interval's start runs, as do the spread ones after it", async () => {
+  const kv = await Deno.openKv(":memory:");
+  const { store, runner, calls } = setup(kv, new ManualClock(T0));
+  // An id whose fires come 805 ms after its intervals' start.
+  const job = await putJob(store, T0, { id: "job-42", schedule: "@every 20s" });
+  const schedule = parseSchedule("@every 20s", { key: job.id });
+  if (schedule.kind !== "interval") throw new Error("not an interval");
+  const [spread] = nextFireTimes(schedule, T0, { limit: 1 });
+  const legacy = spread - schedule.spreadMs;
+  assert.equal(schedule.spreadMs, 805);
+  const clock = new ManualClock(legacy);
+  const { runner: late } = setup(kv, clock);
+  await late.execute(task(job.id, legacy), await leased(kv, ["lease", 1]), legacy + 20_000);
+  clock.set(spread + 20_000);
+  await late.execute(
+    task(job.id, spread + 20_000),
+    await leased(kv, ["lease", 2]),
+    spread + 40_000,
+  );
+  // Between the two, on neither grid: no fire of this job.
+  await runner.execute(task(job.id, legacy + 5_000), await leased(kv, ["lease", 3]), T0 + 60_000);
+  assert.equal(calls(), 0);
+  assert.deepEqual((await runs(kv, "default", job.id)).map((r) => [r.scheduledAt, r.status]), [
+    [new Date(legacy).toISOString(), "success"],
+    [new Date(spread + 20_000).toISOString(), "success"],
   ]);
   kv.close();
 });
