@@ -396,8 +396,9 @@ export function firstFireFrom(schedule: string, id: string, fromMs: number): num
  */
 export function intervalSlotOf(schedule: Schedule, at: number): number {
   if (schedule.kind !== "interval") return -1;
-  return schedule.phaseMs +
-    Math.floor((at - schedule.phaseMs) / schedule.everyMs) * schedule.everyMs;
+  // A job's fires come spreadMs after its intervals' start (lib/schedule/interval.ts).
+  const phase = schedule.phaseMs + schedule.spreadMs;
+  return phase + Math.floor((at - phase) / schedule.everyMs) * schedule.everyMs;
 }
 
 /** Writes jobs through `store.createJob` with `parallel` commits in flight; returns ms taken. */
