@@ -9,7 +9,7 @@ import { type FireTask, type FireValue } from "../scheduler/fires.ts";
 import { fireLane } from "../scheduler/test_support.ts";
 import { kvKeys } from "../store/kv/keys.ts";
 import { KvLaneStore } from "../store/kv/lanes.ts";
-import { Dispatcher } from "./dispatcher.ts";
+import { Dispatcher, startSlotOf } from "./dispatcher.ts";
 
 const T0 = Date.UTC(2026, 10, 23, 12, 0, 0);
 const FIRE: FireValue = { trigger: "AUTO", timeoutMs: 1000 };
@@ -132,4 +132,14 @@ Deno.test("countDue() counts the items waiting that are due now, up to its limit
   clock.set(T0 + 1);
   assert.equal(await d.countDue(100), 4);
   kv.close();
+});
+
+Deno.test("held items due in one 100 ms slot are marked started together, at least 100 ms ahead", () => {
+  const slots = [T0 + 200, T0 + 201, T0 + 250, T0 + 299].map(startSlotOf);
+  assert.deepEqual(slots, [T0 + 100, T0 + 100, T0 + 100, T0 + 100]);
+  assert.equal(startSlotOf(T0 + 300), T0 + 200);
+  for (let at = T0; at < T0 + 1000; at += 7) {
+    const slot = startSlotOf(at);
+    assert.ok(at - slot >= 100 && at - slot < 200, `${at - T0}: ${slot - T0}`);
+  }
 });

@@ -267,8 +267,11 @@ export class WebhookService {
   }
 
   private async deliveryFor(run: Run, stored: JobForRun): Promise<Delivery | null> {
-    // The runner's read brings the webhook along; anyone else's costs one read here.
-    const webhook = stored.webhook ?? await this.options.webhooks.get(run.userId, run.jobId);
+    // The runner's read brings the webhook along (null: the job has none, nothing to read);
+    // anyone else's costs one read here.
+    const webhook = stored.webhook !== undefined
+      ? stored.webhook
+      : await this.options.webhooks.get(run.userId, run.jobId);
     if (!webhook?.enabled) return null;
     return this.newDelivery(webhook, stored, run, { test: false, at: this.options.clock.now() });
   }
