@@ -130,6 +130,7 @@ export class Runner {
       counts: true,
       recent: stored.recent,
       outbox: followUp?.outbox,
+      mayWait: true,
       decide,
       decided: decided ?? undefined,
     });

@@ -81,6 +81,11 @@ export interface RunCompletion {
   recent?: RecentRing;
   /** Webhook deliveries about the run. */
   outbox?: OutboxDelivery[];
+  /**
+   * Nobody waits on the write (a fire's run: its check is done and its lease runs long): a
+   * store may hold it a few milliseconds to share a commit with other runs.
+   */
+  mayWait?: boolean;
   /** The "decide (job, interval)" item the run feeds (see lib/store/alerts.ts). */
   decide?: DecideRequest;
   /**

@@ -27,3 +27,28 @@ Deno.test("writes sharing a commit fail alone: a conflict or a too-large write s
   assert.equal((await kv.get(["x"])).versionstamp, null);
   kv.close();
 });
+
+Deno.test("writes that may wait share one commit; one that may not commits them at once", async () => {
+  const kv = await Deno.openKv(":memory:");
+  const committer = new GroupCommitter(kv);
+  const versions = async (n: number, prefix: string) =>
+    new Set(
+      (await kv.getMany(Array.from({ length: n }, (_, i) => [prefix, i]))).map((e) =>
+        e.versionstamp
+      ),
+    );
+  // Arriving a moment apart, as runs of checks spread over the second finish.
+  const waiting: Promise<boolean>[] = [];
+  for (let i = 0; i < 5; i++) {
+    waiting.push(committer.commit((op) => op.set(["w", i], i), { lingerMs: 60_000 }));
+    await Promise.resolve();
+  }
+  // One nobody lets wait: it commits now, and takes the waiting ones along.
+  assert.equal(await committer.commit((op) => op.set(["w", 5], 5)), true);
+  assert.deepEqual(await Promise.all(waiting), [true, true, true, true, true]);
+  assert.equal((await versions(6, "w")).size, 1);
+  // Alone, a write that may wait is committed once its wait is over.
+  assert.equal(await committer.commit((op) => op.set(["late", 0], 0), { lingerMs: 5 }), true);
+  assert.notEqual((await kv.get(["late", 0])).versionstamp, null);
+  kv.close();
+});

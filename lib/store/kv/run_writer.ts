@@ -38,6 +38,11 @@ const U64 = 1n << 64n;
  * a group).
  */
 const GROUP_MAX = 30;
+/**
+ * How long a run nobody waits on (`RunCompletion.mayWait`) may wait to share a commit: 10,000
+ * monitors `@every 20s` finish a check every 2 ms, each alone in its commit otherwise.
+ */
+const LINGER_MS = 20;
 /** Rounds of "another writer changed the job's results first" before giving up. */
 const MAX_ATTEMPTS = 20;
 
@@ -101,7 +106,8 @@ export class RunWriter {
       completion = { ...completion, recent: await this.readRing(userId, jobId) };
     }
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      if (await this.committer.commit((op) => this.addTo(op, completion))) {
+      const lingerMs = completion.mayWait && attempt === 0 ? LINGER_MS : 0;
+      if (await this.committer.commit((op) => this.addTo(op, completion), { lingerMs })) {
         this.maybePrune(completion);
         return true;
       }
