@@ -46,7 +46,7 @@ export function KeysPage({ t, csrf, keys, created, error, name }: KeysPageProps)
                 <tr>
                   <td>{key.name}</td>
                   <td>
-                    <code>{key.prefix}…</code>
+                    <code class="key-prefix">{key.prefix}…</code>
                   </td>
                   <td>{key.scopes.map((s) => <code key={s} class="tag">{s}</code>)}</td>
                   <td>

@@ -26,6 +26,8 @@ interface Pending {
   write: Write;
   /** Epoch ms (performance clock) until which it may wait for others to share its commit. */
   lingerUntil: number;
+  /** Its share of a commit's capacity (`groupMax`): 1, or the checks it brings. */
+  weight: number;
   done: (committed: boolean) => void;
   fail: (error: unknown) => void;
 }
@@ -47,10 +49,10 @@ export class GroupCommitter {
    * rather than commit alone: checks spread over the second finish a few milliseconds apart,
    * so without it each run took a commit of its own.
    */
-  commit(write: Write, options: { lingerMs?: number } = {}): Promise<boolean> {
+  commit(write: Write, options: { lingerMs?: number; weight?: number } = {}): Promise<boolean> {
     return new Promise((done, fail) => {
       const lingerUntil = performance.now() + (options.lingerMs ?? 0);
-      this.queue.push({ write, done, fail, lingerUntil });
+      this.queue.push({ write, done, fail, lingerUntil, weight: options.weight ?? 1 });
       this.pump();
     });
   }
@@ -65,7 +67,7 @@ export class GroupCommitter {
   private pump(): void {
     while (this.inFlight < IN_FLIGHT && this.queue.length > 0) {
       if (this.lingering()) return;
-      const group = this.queue.splice(0, this.groupMax);
+      const group = this.queue.splice(0, this.fitting());
       this.inFlight++;
       this.commitGroup(group)
         .catch((error) => group.forEach((p) => p.fail(error)))
@@ -76,9 +78,19 @@ export class GroupCommitter {
     }
   }
 
+  /** How many writes at the head of the queue fit in one commit (at least one). */
+  private fitting(): number {
+    let weight = 0;
+    for (let i = 0; i < this.queue.length; i++) {
+      weight += this.queue[i].weight;
+      if (weight > this.groupMax) return Math.max(1, i);
+    }
+    return this.queue.length;
+  }
+
   /** Whether the queue waits for more writes to share its commit (and a timer is set). */
   private lingering(): boolean {
-    const until = this.queue.length >= this.groupMax
+    const until = this.fitting() < this.queue.length
       ? 0
       : Math.min(...this.queue.map((p) => p.lingerUntil));
     const wait = until - performance.now();

@@ -52,3 +52,21 @@ Deno.test("writes that may wait share one commit; one that may not commits them 
   assert.notEqual((await kv.get(["late", 0])).versionstamp, null);
   kv.close();
 });
+
+Deno.test("a shared commit takes writes up to its capacity by their weight (checks), not their count", async () => {
+  const kv = await Deno.openKv(":memory:");
+  const committer = new GroupCommitter(kv, 100);
+  const writes: Promise<boolean>[] = [];
+  for (let i = 0; i < 3; i++) {
+    writes.push(committer.commit((op) => op.set(["w", i], i), { lingerMs: 60_000, weight: 40 }));
+  }
+  writes.push(committer.commit((op) => op.set(["w", 3], 3), { weight: 40 }));
+  assert.deepEqual(await Promise.all(writes), [true, true, true, true]);
+  const stamps = (await kv.getMany([["w", 0], ["w", 1], ["w", 2], ["w", 3]])).map((e) =>
+    e.versionstamp
+  );
+  assert.equal(stamps[0], stamps[1]);
+  assert.equal(stamps[2], stamps[3]);
+  assert.notEqual(stamps[1], stamps[2]);
+  kv.close();
+});
