@@ -1650,6 +1650,54 @@ export function storeContract(
 
     await step(
       t,
+      "a decision resolving an incident changed since read is not written: the run and its item are",
+      async (s) => {
+        const job = makeJob({});
+        await s.records.createJob(job, null);
+        const incident = makeIncident(job, "inc_000000000001dddddddddddddddd", T0);
+        const down = alertState(job, {
+          state: "down",
+          incidentId: incident.id,
+          decidedThrough: T0,
+        });
+        const opened = await s.alerts.decide({
+          current: await s.alerts.getState("default", job.id),
+          next: down,
+          settle: [],
+          incident: { next: incident, current: null },
+        });
+        assert.equal(opened, true);
+        const state = await s.alerts.getState("default", job.id);
+        const read = (await s.alerts.getIncident("default", incident.id))!;
+        // Acknowledged meanwhile: the incident's version moves, the state's does not.
+        const acked = { ...read.incident, acknowledgedAt: new Date(T0).toISOString() };
+        assert.equal(await s.alerts.saveIncident(read, acked), true);
+        const at = T0 + 60_000;
+        const decided: DecidedAhead = {
+          decision: {
+            current: state,
+            next: alertState(job, { state: "up", decidedThrough: at }),
+            settle: [],
+            incident: { current: read, next: { ...read.incident, state: "resolved" } },
+          },
+          applied: false,
+        };
+        const completion = {
+          ...complete(run(job, at, "success")),
+          decide: heldDecide(job, at),
+          decided,
+        };
+        assert.equal(await s.records.recordRun(completion), true);
+        assert.equal(decided.applied, false);
+        assert.deepEqual((await s.alerts.getState("default", job.id)).state, down);
+        assert.equal((await s.alerts.getIncident("default", incident.id))?.incident.state, "open");
+        const items = await s.lanes.listExpired<DecideValue>("alert", at + 30_000, 10);
+        assert.deepEqual(items.map((i) => i.id), [[job.userId, job.id, at]]);
+      },
+    );
+
+    await step(
+      t,
       "of two runs of a job decided on one state read, one decision is written, the other's item",
       async (s) => {
         const job = makeJob({});

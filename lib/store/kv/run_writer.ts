@@ -116,25 +116,19 @@ export class RunWriter {
       // another process changed the job's results first (written again on what is stored).
       const key = kvKeys.run(userId, jobId, completion.scheduledAt, completion.suffix);
       const guards = (completion.guards ?? []) as Deno.AtomicCheck[];
-      const [run, ring, state, ...guarded] = await this.kv.getMany<
-        [Run, Uint8Array, unknown, ...unknown[]]
-      >([
+      const [run, ring, ...guarded] = await this.kv.getMany<[Run, Uint8Array, ...unknown[]]>([
         key,
         kvKeys.jobRecent(userId, jobId),
-        kvKeys.alertState(userId, jobId),
         ...guards.map((g) => g.key),
       ]);
       if (run.versionstamp !== null) return await this.exists(completion);
       if (guards.some((g, i) => guarded[i].versionstamp !== g.versionstamp)) return false;
       const stored = { ring: ring.value, version: ring.versionstamp };
       this.remember(ringKey, stored);
-      completion = { ...completion, recent: stored };
-      // Decided on a state that has changed since: the run goes with its decide item.
-      if (
-        completion.decided && completion.decided.decision.current.version !== state.versionstamp
-      ) {
-        completion = { ...completion, decided: undefined };
-      }
+      // A decision goes with the run only on its first attempt: what failed may be one of its
+      // checks (the state, or an incident acknowledged meanwhile), and its decide item is
+      // always right.
+      completion = { ...completion, recent: stored, decided: undefined };
     }
     throw new Error(
       `Cannot record a run of job "${jobId}": its latest results kept changing while writing`,
