@@ -30,6 +30,7 @@
  */
 import type { Clock } from "../clock.ts";
 import type { LaneItem, LaneName, LaneStore, Lease, ListedItem } from "../store/lanes.ts";
+import { Alarm } from "./alarm.ts";
 import { TimeHeap } from "./time_heap.ts";
 
 export type { Lease };
@@ -104,15 +105,17 @@ export class Dispatcher<V = unknown> {
   /** Leases (as text) held or running here: expired-lease recovery leaves them alone. */
   private readonly mine = new Set<string>();
   private timer: ReturnType<typeof setTimeout> | null = null;
-  private wakeTimer: ReturnType<typeof setTimeout> | null = null;
-  private wakeAt = Infinity;
+  /** A drain asked for later (`wake`). */
+  private readonly wakeAlarm = new Alarm(() => this.drainLogged(), () => this.options.clock.now());
   /**
    * Starts the next held items when their time comes, with no drain: held items are in
    * memory, and a drain lists the store twice. Spread over the second, fires came due hundreds
    * of times a second, and their wakes' listings were most of Deno KV's work per check.
    */
-  private heldTimer: ReturnType<typeof setTimeout> | null = null;
-  private heldAt = Infinity;
+  private readonly heldAlarm = new Alarm(
+    () => this.startHeld(this.options.clock.now()),
+    () => this.options.clock.now(),
+  );
   private draining: Promise<void> | null = null;
   private again = false;
   private running = false;
@@ -175,10 +178,9 @@ export class Dispatcher<V = unknown> {
   async stop(): Promise<void> {
     this.running = false;
     if (this.timer !== null) clearTimeout(this.timer);
-    if (this.wakeTimer !== null) clearTimeout(this.wakeTimer);
-    if (this.heldTimer !== null) clearTimeout(this.heldTimer);
-    this.timer = this.wakeTimer = this.heldTimer = null;
-    this.wakeAt = this.heldAt = Infinity;
+    this.timer = null;
+    this.wakeAlarm.cancel();
+    this.heldAlarm.cancel();
     await this.draining;
     await this.releaseHeld();
     if (this.inFlight > 0) await new Promise<void>((resolve) => this.idle.push(resolve));
@@ -197,14 +199,7 @@ export class Dispatcher<V = unknown> {
   wake(at = 0): void {
     const delay = at - this.options.clock.now();
     if (delay <= 0) return this.drainLogged();
-    if (!this.running || at >= this.wakeAt) return;
-    if (this.wakeTimer !== null) clearTimeout(this.wakeTimer);
-    this.wakeAt = at;
-    this.wakeTimer = setTimeout(() => {
-      this.wakeTimer = null;
-      this.wakeAt = Infinity;
-      this.drainLogged();
-    }, delay);
+    if (this.running) this.wakeAlarm.set(at);
   }
 
   /** Leases and starts every due item (and every expired lease) that capacity allows. */
@@ -251,19 +246,7 @@ export class Dispatcher<V = unknown> {
       this.heldTimes.pop();
     }
     const next = this.heldTimes.peek();
-    if (next !== Infinity) this.wakeHeld(next - lead);
-  }
-
-  /** Runs `startHeld` at `at` (epoch ms), unless it runs sooner already. */
-  private wakeHeld(at: number): void {
-    if (!this.running || at >= this.heldAt) return;
-    if (this.heldTimer !== null) clearTimeout(this.heldTimer);
-    this.heldAt = at;
-    this.heldTimer = setTimeout(() => {
-      this.heldTimer = null;
-      this.heldAt = Infinity;
-      this.startHeld(this.options.clock.now());
-    }, Math.max(0, at - this.options.clock.now()));
+    if (next !== Infinity && this.running) this.heldAlarm.set(next - lead);
   }
 
   private async drainOnce(): Promise<void> {

@@ -12,7 +12,13 @@ import type { DueJob, FireClaim } from "./claims.ts";
 import type { Lease } from "./lanes.ts";
 import type { Retention, RunCompletion } from "./store.ts";
 import type { Stores } from "./stores.ts";
-import type { DecidedAhead, DecideRequest, DecideValue } from "./alert_items.ts";
+import type {
+  AlertDecision,
+  DecidedAhead,
+  DecideRequest,
+  DecideValue,
+  VersionedAlertState,
+} from "./alert_items.ts";
 import type {
   Channel,
   Incident,
@@ -1601,10 +1607,7 @@ export function storeContract(
         await s.records.createJob(job, null);
         const held = heldDecide(job, T0);
         const next = alertState(job, { state: "up", decidedThrough: T0 });
-        const decided: DecidedAhead = {
-          decision: { current: await s.alerts.getState("default", job.id), next, settle: [] },
-          applied: false,
-        };
+        const decided = decidedAhead(await s.alerts.getState("default", job.id), next);
         const completion = { ...complete(run(job, T0, "success")), decide: held, decided };
         assert.equal(await s.records.recordRun(completion), true);
         assert.equal(decided.applied, true);
@@ -1614,10 +1617,7 @@ export function storeContract(
         assert.deepEqual(await s.lanes.listExpired("alert", T0 + 30_000, 10), []);
         assert.deepEqual(await s.records.countJobStates("default"), { ...NO_STATES, up: 1 });
         // Written once: a repeat finds the run and writes nothing, its decision neither.
-        const again: DecidedAhead = {
-          decision: { ...decided.decision, current: stored },
-          applied: false,
-        };
+        const again = decidedAhead(stored, next);
         assert.equal(await s.records.recordRun({ ...completion, decided: again }), false);
         assert.equal(again.applied, false);
         assert.equal((await s.alerts.getState("default", job.id)).version, stored.version);
@@ -1633,10 +1633,7 @@ export function storeContract(
         const read = await s.alerts.getState("default", job.id);
         const meanwhile = alertState(job, { state: "down", decidedThrough: T0 - 60_000 });
         assert.equal(await s.alerts.decide({ current: read, next: meanwhile, settle: [] }), true);
-        const decided: DecidedAhead = {
-          decision: { current: read, next: alertState(job, { decidedThrough: T0 }), settle: [] },
-          applied: false,
-        };
+        const decided = decidedAhead(read, alertState(job, { decidedThrough: T0 }));
         const held = heldDecide(job, T0);
         const completion = { ...complete(run(job, T0, "success")), decide: held, decided };
         assert.equal(await s.records.recordRun(completion), true);
@@ -1673,15 +1670,9 @@ export function storeContract(
         const acked = { ...read.incident, acknowledgedAt: new Date(T0).toISOString() };
         assert.equal(await s.alerts.saveIncident(read, acked), true);
         const at = T0 + 60_000;
-        const decided: DecidedAhead = {
-          decision: {
-            current: state,
-            next: alertState(job, { state: "up", decidedThrough: at }),
-            settle: [],
-            incident: { current: read, next: { ...read.incident, state: "resolved" } },
-          },
-          applied: false,
-        };
+        const decided = decidedAhead(state, alertState(job, { state: "up", decidedThrough: at }), {
+          incident: { current: read, next: { ...read.incident, state: "resolved" } },
+        });
         const completion = {
           ...complete(run(job, at, "success")),
           decide: heldDecide(job, at),
@@ -1703,10 +1694,9 @@ export function storeContract(
         const job = makeJob({});
         await s.records.createJob(job, null);
         const read = await s.alerts.getState("default", job.id);
-        const [first, second] = [T0, T0 + 1].map((at): DecidedAhead => ({
-          decision: { current: read, next: alertState(job, { decidedThrough: at }), settle: [] },
-          applied: false,
-        }));
+        const [first, second] = [T0, T0 + 1].map((at) =>
+          decidedAhead(read, alertState(job, { decidedThrough: at }))
+        );
         await Promise.all([first, second].map((decided, i) =>
           s.records.recordRun({
             ...complete(run(job, T0 + i, "success")),
@@ -1734,14 +1724,11 @@ export function storeContract(
         const down = alertState(b, { state: "down", decidedThrough: T0 - 60_000 });
         const empty = await s.alerts.getState("default", b.id);
         assert.equal(await s.alerts.decide({ current: empty, next: down, settle: [] }), true);
-        const ahead = async (job: Job): Promise<DecidedAhead> => ({
-          decision: {
-            current: await s.alerts.getState("default", job.id),
-            next: alertState(job, { state: "up", decidedThrough: T0 }),
-            settle: [],
-          },
-          applied: false,
-        });
+        const ahead = async (job: Job) =>
+          decidedAhead(
+            await s.alerts.getState("default", job.id),
+            alertState(job, { state: "up", decidedThrough: T0 }),
+          );
         const [ofA, ofB] = [await ahead(a), await ahead(b)];
         const later = run(a, T0 + 60_000, "success");
         const chunk = [
@@ -1793,10 +1780,9 @@ export function storeContract(
           await s.alerts.decide({ current: read[0], next: meanwhile, settle: [] }),
           true,
         );
-        const [ofA, ofB] = [a, b].map((job, i): DecidedAhead => ({
-          decision: { current: read[i], next: alertState(job, { decidedThrough: T0 }), settle: [] },
-          applied: false,
-        }));
+        const [ofA, ofB] = [a, b].map((job, i) =>
+          decidedAhead(read[i], alertState(job, { decidedThrough: T0 }))
+        );
         const written = await s.records.recordRuns([
           { ...complete(run(a, T0, "success")), decide: heldDecide(a, T0), decided: ofA },
           { ...complete(run(b, T0, "success")), decide: heldDecide(b, T0), decided: ofB },
@@ -1819,10 +1805,9 @@ export function storeContract(
         const job = makeJob({});
         await s.records.createJob(job, null);
         const read = await s.alerts.getState("default", job.id);
-        const [first, second] = [T0, T0 + 60_000].map((at): DecidedAhead => ({
-          decision: { current: read, next: alertState(job, { decidedThrough: at }), settle: [] },
-          applied: false,
-        }));
+        const [first, second] = [T0, T0 + 60_000].map((at) =>
+          decidedAhead(read, alertState(job, { decidedThrough: at }))
+        );
         const written = await s.records.recordRuns([first, second].map((decided, i) => ({
           ...complete(run(job, T0 + i * 60_000, "success")),
           decide: heldDecide(job, T0 + i * 60_000),
@@ -1849,16 +1834,11 @@ export function storeContract(
         const incident = makeIncident(job, "inc_000000000001cccccccccccccccc", T0);
         const notification = makeNotification(incident, "ntf_batch", T0);
         incident.notificationIds = [notification.id];
-        const decided: DecidedAhead = {
-          decision: {
-            current: await s.alerts.getState("default", job.id),
-            next: alertState(job, { state: "down", incidentId: incident.id, decidedThrough: T0 }),
-            settle: [],
-            incident: { next: incident, current: null },
-            notifications: [notification],
-          },
-          applied: false,
-        };
+        const decided = decidedAhead(
+          await s.alerts.getState("default", job.id),
+          alertState(job, { state: "down", incidentId: incident.id, decidedThrough: T0 }),
+          { incident: { next: incident, current: null }, notifications: [notification] },
+        );
         const written = await s.records.recordRuns([
           { ...complete(run(job, T0, "failure")), decide: heldDecide(job, T0), decided },
         ]);
@@ -2508,6 +2488,15 @@ function makeJob(fields: Partial<Job>): Job {
 
 /** `countJobStates` of an owner with no jobs. */
 const NO_STATES = { pending: 0, up: 0, degraded: 0, down: 0, paused: 0, maintenance: 0 };
+
+/** A decision made ahead of its run's write on the state `current`, not applied yet. */
+function decidedAhead(
+  current: VersionedAlertState,
+  next: JobAlertState,
+  more: Partial<AlertDecision> = {},
+): DecidedAhead {
+  return { decision: { current, next, settle: [], ...more }, applied: false };
+}
 
 /** A single-location run's decide item, held by its writer for 30 s (lib/alerts/engine.ts). */
 function heldDecide(job: Job, at: number): DecideRequest {

@@ -290,5 +290,5 @@ function checksOf(c: RunCompletion): number {
       (decision.cancel?.length ?? 0)
     : 0;
   // The run is new, the job's results are as read, its guards hold.
-  return 2 + decided + (c.guards?.length ?? 0) + (c.outbox?.length ?? 0);
+  return 2 + decided + (c.guards?.length ?? 0);
 }
