@@ -47,4 +47,8 @@ export class BoundedCache<K, V> {
   delete(key: K): boolean {
     return this.#entries.delete(key);
   }
+
+  clear(): void {
+    this.#entries.clear();
+  }
 }

@@ -21,6 +21,7 @@ import { getMany } from "./get_many.ts";
 import { GroupCommitter } from "./group_commit.ts";
 import { moveJobState, shownState } from "./job_index.ts";
 import { kvKeys } from "./keys.ts";
+import { type JobMemory, jobMemoryOf } from "./job_memory.ts";
 
 /** Index entries a filtered incident list reads per page at most. */
 const MAX_SCAN = 1000;
@@ -29,9 +30,12 @@ type Span = [number, number | null];
 
 export class KvAlertStore implements AlertStore {
   private readonly committer: GroupCommitter;
+  /** Runs remember their job's alert state (job_memory.ts): a decision here forgets it. */
+  private readonly memory: JobMemory;
 
   constructor(private readonly kv: Deno.Kv) {
     this.committer = new GroupCommitter(kv);
+    this.memory = jobMemoryOf(kv);
   }
 
   async getState(userId: string, jobId: string): Promise<VersionedAlertState> {
@@ -65,8 +69,10 @@ export class KvAlertStore implements AlertStore {
     return decideKey(request);
   }
 
-  decide(decision: AlertDecision): Promise<boolean> {
-    return this.committer.commit((op) => writeDecision(op, decision));
+  async decide(decision: AlertDecision): Promise<boolean> {
+    const written = await this.committer.commit((op) => writeDecision(op, decision));
+    if (written) this.memory.forget(decision.next.userId, decision.next.jobId);
+    return written;
   }
 
   async settle(refs: LeaseRef[]): Promise<void> {

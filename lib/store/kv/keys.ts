@@ -35,6 +35,13 @@ export const kvKeys = {
   jobCount: (userId: string, jobId: string) => ["job", userId, jobId, "count"],
   jobDue: (userId: string, jobId: string) => ["job", userId, jobId, "due"],
   jobLast: (userId: string, jobId: string) => ["job", userId, jobId, "last"],
+  /**
+   * Changes of jobs' configuration, webhooks and webhook failing marks, by time, kept a minute
+   * (`expireIn`): how a process learns that a job it remembers changed elsewhere
+   * (lib/store/kv/job_memory.ts).
+   */
+  jobChanges: () => ["job_change"],
+  jobChange: (at: number, userId: string, jobId: string) => ["job_change", at, userId, jobId],
   /** jobId → userId, for callers that only know the job (workers, queue messages). */
   jobOwner: (jobId: string) => ["job_owner", jobId],
 

@@ -32,6 +32,7 @@ import {
   writeJobIndex,
 } from "./job_index.ts";
 import { JOB_PARTS, kvKeys } from "./keys.ts";
+import { type JobMemory, jobMemoryOf, logJobChange } from "./job_memory.ts";
 import { writeMonitors } from "./monitors.ts";
 import { writePingIndex } from "./heartbeats.ts";
 import { runsKept, RunWriter } from "./run_writer.ts";
@@ -55,8 +56,11 @@ const MAX_ATTEMPTS = 20;
 export class KvStore implements Store {
   private readonly runs: RunWriter;
   private readonly search: KvJobSearch;
+  /** Jobs as last read or written here, so a run of an unchanged job reads nothing. */
+  private readonly memory: JobMemory;
 
   constructor(readonly kv: Deno.Kv, options: KvStoreOptions = {}) {
+    this.memory = jobMemoryOf(kv);
     this.runs = new RunWriter(
       kv,
       options.clock ?? systemClock,
@@ -96,6 +100,15 @@ export class KvStore implements Store {
   }
 
   async getJobForRun(userId: string, jobId: string): Promise<JobForRun | null> {
+    const known = await this.memory.recall(userId, jobId);
+    if (known) return known;
+    const since = this.memory.current;
+    const forRun = await this.readJobForRun(userId, jobId);
+    if (forRun) this.memory.remember(userId, jobId, forRun, since);
+    return forRun;
+  }
+
+  private async readJobForRun(userId: string, jobId: string): Promise<JobForRun | null> {
     const keys = [
       kvKeys.job(userId, jobId),
       kvKeys.jobCount(userId, jobId),
@@ -205,7 +218,11 @@ export class KvStore implements Store {
           op.set(kvKeys.due(next.firstFireAt, userId, jobId), dueEntry(next.job));
         }
       }
-      if ((await op.commit()).ok) return next.job;
+      logJobChange(op, userId, jobId);
+      if ((await op.commit()).ok) {
+        this.memory.forget(userId, jobId);
+        return next.job;
+      }
     }
     throw new ConflictError(`Cannot update job "${jobId}": too many concurrent changes`);
   }
@@ -244,7 +261,8 @@ export class KvStore implements Store {
       writeJobIndex(op, current.value, null);
       writePingIndex(op, current.value, null);
       moveJobState(op, userId, jobId, shownState(alert.value?.state, current.value.enabled), null);
-      if ((await op.commit()).ok) return;
+      logJobChange(op, userId, jobId);
+      if ((await op.commit()).ok) return this.memory.forget(userId, jobId);
     }
     throw new ConflictError(`Cannot delete job "${jobId}": too many concurrent changes`);
   }
@@ -309,8 +327,14 @@ export class KvStore implements Store {
     }));
   }
 
-  recordRun(completion: RunCompletion): Promise<boolean> {
-    return this.runs.record(completion);
+  async recordRun(completion: RunCompletion): Promise<boolean> {
+    return this.remembered(completion, await this.runs.record(completion));
+  }
+
+  /** Tells the memory of jobs about a run recorded (or found recorded already). */
+  private remembered(completion: RunCompletion, written: boolean): boolean {
+    this.memory.recorded(completion, written);
+    return written;
   }
 
   /**
@@ -326,12 +350,15 @@ export class KvStore implements Store {
       return JSON.stringify([userId, jobId]);
     });
     await Promise.all([...byJob.values()].map(async (ofJob) => {
-      for (const i of ofJob) written[i] = await this.runs.record(completions[i]);
+      for (const i of ofJob) {
+        written[i] = this.remembered(completions[i], await this.runs.record(completions[i]));
+      }
     }));
     return written;
   }
 
   pruneRuns(userId: string, jobId: string): Promise<number> {
+    this.memory.forget(userId, jobId);
     return this.runs.prune(userId, jobId);
   }
 

@@ -23,6 +23,7 @@ import type { RecentRing, Retention, RunCompletion } from "../store.ts";
 import type { Run } from "../types.ts";
 import { addDecide, writeDecision } from "./alerts.ts";
 import { GroupCommitter } from "./group_commit.ts";
+import { jobMemoryOf } from "./job_memory.ts";
 import { kvKeys } from "./keys.ts";
 import { writeOutbox } from "./outbox.ts";
 
@@ -42,7 +43,7 @@ const GROUP_CHECKS = 95;
  * How long a run nobody waits on (`RunCompletion.mayWait`) may wait to share a commit: 10,000
  * monitors `@every 20s` finish a check every 2 ms, each alone in its commit otherwise.
  */
-const LINGER_MS = 20;
+const LINGER_MS = 50;
 /** Rounds of "another writer changed the job's results first" before giving up. */
 const MAX_ATTEMPTS = 20;
 
@@ -236,8 +237,11 @@ export class RunWriter {
     const stored = c.runsStored + 1;
     const ageCheckDue = stored % 100 === 0;
     if (stored <= this.retention.count + PRUNE_SLACK && !ageCheckDue) return;
-    this.prune(c.run.userId, c.run.jobId).catch((error) =>
-      console.error(`Cannot prune runs of job "${c.run.jobId}": ${(error as Error).message}`)
+    const { userId, jobId } = c.run;
+    this.prune(userId, jobId).then(
+      // What the memory counts as kept is now too high: read it again on the next run.
+      () => jobMemoryOf(this.kv).forget(userId, jobId),
+      (error) => console.error(`Cannot prune runs of job "${jobId}": ${(error as Error).message}`),
     );
   }
 

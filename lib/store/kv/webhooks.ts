@@ -12,28 +12,32 @@ import {
 } from "../webhooks.ts";
 import { GroupCommitter } from "./group_commit.ts";
 import { kvKeys } from "./keys.ts";
+import { type JobMemory, jobMemoryOf, logJobChange } from "./job_memory.ts";
 import { collect } from "./kv_store.ts";
 import { addDelivery, deliveryRef, heldDeliveryLease } from "./outbox.ts";
 
 export class KvWebhookStore implements WebhookStore {
   /** Delivery results arriving together share a commit. */
   private readonly committer: GroupCommitter;
+  /** Runs remember their job's webhook (job_memory.ts): every change here is logged for them. */
+  private readonly memory: JobMemory;
 
   constructor(private readonly kv: Deno.Kv) {
     this.committer = new GroupCommitter(kv);
+    this.memory = jobMemoryOf(kv);
   }
 
   async create(webhook: WebhookRecord): Promise<void> {
     const key = kvKeys.webhook(webhook.userId, webhook.jobId);
     const job = await this.kv.get(kvKeys.job(webhook.userId, webhook.jobId));
     if (!job.value) throw new NotFoundError(`Job "${webhook.jobId}" not found`);
-    const result = await this.kv.atomic()
+    const op = this.kv.atomic()
       .check({ key, versionstamp: null })
       // The job must still exist: a webhook never outlives its job.
       .check(job)
-      .set(key, webhook)
-      .commit();
-    if (result.ok) return;
+      .set(key, webhook);
+    logJobChange(op, webhook.userId, webhook.jobId);
+    if ((await op.commit()).ok) return this.memory.forget(webhook.userId, webhook.jobId);
     if ((await this.kv.get(key)).value) {
       throw new ConflictError(`Cannot create webhook: job "${webhook.jobId}" already has one`);
     }
@@ -69,7 +73,11 @@ export class KvWebhookStore implements WebhookStore {
       const next = change(current.value);
       const op = this.kv.atomic().check(current).set(current.key, next);
       if (next.enabled && !current.value.enabled) op.delete(kvKeys.webhookFailing(userId, jobId));
-      if ((await op.commit()).ok) return next;
+      logJobChange(op, userId, jobId);
+      if ((await op.commit()).ok) {
+        this.memory.forget(userId, jobId);
+        return next;
+      }
     }
     throw new ConflictError("Cannot update webhook: too many concurrent changes");
   }
@@ -77,8 +85,10 @@ export class KvWebhookStore implements WebhookStore {
   async delete(userId: string, jobId: string): Promise<void> {
     const current = await this.entry(userId, jobId);
     if (!current.value) throw new NotFoundError(`Job "${jobId}" has no webhook`);
-    await this.kv.atomic().check(current).delete(current.key)
-      .delete(kvKeys.webhookFailing(userId, jobId)).commit();
+    const op = this.kv.atomic().check(current).delete(current.key)
+      .delete(kvKeys.webhookFailing(userId, jobId));
+    logJobChange(op, userId, jobId);
+    if ((await op.commit()).ok) this.memory.forget(userId, jobId);
   }
 
   async queueDelivery(delivery: Delivery): Promise<void> {
@@ -161,7 +171,7 @@ export class KvWebhookStore implements WebhookStore {
     const trimmed = trimDelivery(next);
     const ref = deliveryRef(next);
     const failingKey = kvKeys.webhookFailing(next.userId, next.jobId);
-    return await this.committer.commit((op) => {
+    const saved = await this.committer.commit((op) => {
       op.check(check(current)).set(keyOf(current.delivery), trimmed);
       // A delivery that lived only in its lease gets its lookup by id with its first record.
       if (current.version === null) op.set(kvKeys.deliveryRef(next.id), ref);
@@ -175,7 +185,10 @@ export class KvWebhookStore implements WebhookStore {
       if (options.lease) op.delete(options.lease as Deno.KvKey);
       if (options.failing === "clear") op.delete(failingKey);
       else if (options.failing) op.min(failingKey, BigInt(options.failing.since));
+      if (options.failing) logJobChange(op, next.userId, next.jobId);
     });
+    if (saved && options.failing) this.memory.forget(next.userId, next.jobId);
+    return saved;
   }
 }
 
