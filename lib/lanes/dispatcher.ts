@@ -98,11 +98,13 @@ export class Dispatcher<V = unknown> {
   private inFlight = 0;
   private preparing = 0;
   private readonly prepareQueue: (() => void)[] = [];
-  /** Leased items this process claimed ahead of time, by their time (see `hold`). */
-  private readonly heldByTime = new Map<number, Held<V>[]>();
-  /** The times of `heldByTime`, soonest first. */
-  private readonly heldTimes = new TimeHeap();
-  /** Leases (as text) held or running here: expired-lease recovery leaves them alone. */
+  /** Leased items this process claimed ahead of time, soonest first (see `hold`). */
+  private readonly held = new TimeHeap<Held<V>>((held) => held.item.at);
+  /**
+   * Leases (as text) running here: expired-lease recovery leaves them alone. Held ones are not
+   * in it (tens of thousands of strings): one is listed as run out only once its time passed
+   * unstarted, and should recovery take it, the holder's start then fails its check.
+   */
   private readonly mine = new Set<string>();
   private timer: ReturnType<typeof setTimeout> | null = null;
   /** A drain asked for later (`wake`). */
@@ -152,22 +154,9 @@ export class Dispatcher<V = unknown> {
    * the items over: at their time for leases held ahead (`Lease.ahead`).
    */
   hold(items: Held<V>[]): void {
-    let earliest = Infinity;
-    for (const held of items) {
-      const key = leaseText(held.lease);
-      if (this.mine.has(key)) continue;
-      this.mine.add(key);
-      const bucket = this.heldByTime.get(held.item.at);
-      if (bucket) {
-        bucket.push(held);
-      } else {
-        this.heldByTime.set(held.item.at, [held]);
-        this.heldTimes.push(held.item.at);
-      }
-      earliest = Math.min(earliest, held.item.at);
-    }
+    for (const held of items) this.held.push(held);
     // Items already due start now, without a round trip through a drain's listings.
-    if (earliest !== Infinity) this.startHeld(this.options.clock.now());
+    if (items.length > 0) this.startHeld(this.options.clock.now());
   }
 
   /**
@@ -187,12 +176,9 @@ export class Dispatcher<V = unknown> {
   }
 
   private async releaseHeld(): Promise<void> {
-    const held = [...this.heldByTime.values()].flat();
-    this.heldByTime.clear();
-    this.heldTimes.clear();
+    const held = this.held.takeAll();
     if (held.length === 0) return;
     await this.options.store.handBack(this.options.lane, held);
-    for (const h of held) this.mine.delete(leaseText(h.lease));
   }
 
   /** Asks for a drain at `at` (epoch ms), or now. */
@@ -231,21 +217,13 @@ export class Dispatcher<V = unknown> {
   /** Starts held items whose time (less the lead for preparing) has come, as capacity allows. */
   private startHeld(now: number): void {
     const lead = this.options.leadMs ?? 0;
-    for (let at = this.heldTimes.peek(); at - lead <= now; at = this.heldTimes.peek()) {
-      const bucket = this.heldByTime.get(at)!;
-      let started = 0;
-      while (started < bucket.length && this.inFlight < this.options.maxConcurrency) {
-        const held = bucket[started++];
-        this.startOne(held.item, held.lease);
-      }
-      if (started < bucket.length) {
-        bucket.splice(0, started);
-        return;
-      }
-      this.heldByTime.delete(at);
-      this.heldTimes.pop();
+    while (this.held.peekTime() - lead <= now) {
+      // Out of capacity: the run that ends first wakes a drain, which starts the rest.
+      if (this.inFlight >= this.options.maxConcurrency) return;
+      const held = this.held.pop()!;
+      this.startOne(held.item, held.lease);
     }
-    const next = this.heldTimes.peek();
+    const next = this.held.peekTime();
     if (next !== Infinity && this.running) this.heldAlarm.set(next - lead);
   }
 

@@ -1,30 +1,41 @@
 import assert from "node:assert/strict";
 import { TimeHeap } from "./time_heap.ts";
 
-Deno.test("a time heap hands times back soonest first, whatever order they came in", () => {
-  const heap = new TimeHeap();
-  assert.equal(heap.peek(), Infinity);
-  assert.equal(heap.pop(), Infinity);
+const byTime = () => new TimeHeap<{ at: number }>((item) => item.at);
+
+Deno.test("a time heap hands items back soonest first, whatever order they came in", () => {
+  const heap = byTime();
+  assert.equal(heap.peekTime(), Infinity);
+  assert.equal(heap.pop(), undefined);
   const times = Array.from({ length: 1000 }, (_, i) => (i * 7919) % 1000);
-  for (const t of times) heap.push(t);
+  for (const at of times) heap.push({ at });
   assert.equal(heap.size, 1000);
   const out: number[] = [];
   while (heap.size > 0) {
-    assert.equal(heap.peek(), heap.peek());
-    out.push(heap.pop());
+    const soonest = heap.peekTime();
+    const item = heap.pop()!;
+    assert.equal(item.at, soonest);
+    out.push(item.at);
   }
   assert.deepEqual(out, [...times].sort((a, b) => a - b));
 });
 
-Deno.test("a time heap interleaves pushes and pops", () => {
-  const heap = new TimeHeap();
-  heap.push(50);
-  heap.push(10);
-  assert.equal(heap.pop(), 10);
-  heap.push(5);
-  heap.push(70);
-  assert.deepEqual([heap.pop(), heap.pop(), heap.pop(), heap.pop()], [5, 50, 70, Infinity]);
-  heap.push(3);
-  heap.clear();
+Deno.test("a time heap interleaves pushes and pops, and gives everything up at once", () => {
+  const heap = byTime();
+  heap.push({ at: 50 });
+  heap.push({ at: 10 });
+  assert.equal(heap.pop()?.at, 10);
+  heap.push({ at: 5 });
+  heap.push({ at: 70 });
+  assert.deepEqual([heap.pop()?.at, heap.pop()?.at, heap.pop()?.at, heap.pop()], [
+    5,
+    50,
+    70,
+    undefined,
+  ]);
+  heap.push({ at: 3 });
+  heap.push({ at: 1 });
+  assert.deepEqual(heap.takeAll().map((item) => item.at).sort(), [1, 3]);
   assert.equal(heap.size, 0);
+  assert.equal(heap.peekTime(), Infinity);
 });

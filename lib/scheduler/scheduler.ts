@@ -321,12 +321,15 @@ export class Scheduler {
     const leases = await this.claims.claim(claims, [...wakeups.values()]);
     if (leases.every((lease) => lease === null)) return [];
     for (const second of wakeups.keys()) this.wakeupsSent.add(second);
-    const held: HeldFire[] = claims.flatMap(({ due, fires, fire }, i) =>
-      leases[i] === null ? [] : fires.map((at, j) => ({
-        item: { at, id: [due.userId, due.jobId, "local"], value: fire, retaken: false },
+    const held: HeldFire[] = claims.flatMap(({ due, fires, fire }, i) => {
+      if (leases[i] === null) return [];
+      // One id for a job's fires: tens of thousands are held at once (never changed in place).
+      const id = [due.userId, due.jobId, "local"];
+      return fires.map((at, j) => ({
+        item: { at, id, value: fire, retaken: false },
         lease: leases[i]![j],
-      }))
-    );
+      }));
+    });
     if (held.length > 0) this.options.onClaimed?.(held);
     return plans.filter((_, i) => leases[i] !== null);
   }

@@ -104,12 +104,26 @@ export class KvClaimStore implements ClaimStore {
     if (!result.ok) return null;
     // Every lease was written by this commit: its versionstamp is theirs.
     return claims.map(({ due, fires }) =>
-      fires.map((at) => ({
-        ref: heldLeaseKey(at, due.userId, due.jobId),
-        until: at,
-        ahead: result.versionstamp,
-      }))
+      fires.map((at) => new HeldFireLease(at, due.userId, due.jobId, result.versionstamp))
     );
+  }
+}
+
+/**
+ * A lease held ahead, as the claimer keeps it until its fire starts: its key is made when asked
+ * for. 10,000 monitors `@every 20s` hold up to 45,000 of them, and a key of six parts for each
+ * (two of them boxed numbers) was a sixth of the process's live heap.
+ */
+class HeldFireLease implements Lease {
+  constructor(
+    readonly until: number,
+    private readonly userId: string,
+    private readonly jobId: string,
+    readonly ahead: string,
+  ) {}
+
+  get ref(): Deno.KvKey {
+    return heldLeaseKey(this.until, this.userId, this.jobId);
   }
 }
 
