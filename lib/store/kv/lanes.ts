@@ -16,9 +16,19 @@ import { kvKeys } from "./keys.ts";
  */
 export const LEASE_GROUP = 45;
 
+/**
+ * How long a start may wait for others to share its commit. Held items are started in 100 ms
+ * slots at least 100 ms ahead of their time (lib/lanes/dispatcher.ts), all at once; without
+ * it, the first two of each slot committed alone (an idle committer commits at once), a tenth
+ * of a commit a check with monitors spread over the second.
+ */
+const START_LINGER_MS = 10;
+
 export class KvLaneStore implements LaneStore {
   /** Starts of held items: items starting together share a commit. */
   private readonly starts: GroupCommitter;
+  /** Starts being committed, by their held lease's key as text. */
+  private readonly starting = new Map<string, Promise<boolean>>();
 
   constructor(private readonly kv: Deno.Kv) {
     this.starts = new GroupCommitter(kv, LEASE_GROUP);
@@ -100,10 +110,22 @@ export class KvLaneStore implements LaneStore {
     }
     const from = { key: held.ref as Deno.KvKey, versionstamp: held.ahead };
     const ref = kvKeys.laneLease(lane, until, item.at, item.id);
-    const moved = await this.starts.commit((op) =>
-      op.check(from).delete(from.key).set(ref, item.value)
+    // Two starts of one lease in one shared commit would both pass its check: the second waits
+    // for the first, and then fails it.
+    const text = JSON.stringify(from.key);
+    for (let earlier = this.starting.get(text); earlier; earlier = this.starting.get(text)) {
+      await earlier.catch(() => {});
+    }
+    const moving = this.starts.commit(
+      (op) => op.check(from).delete(from.key).set(ref, item.value),
+      { lingerMs: START_LINGER_MS },
     );
-    return moved ? { ref, until } : null;
+    this.starting.set(text, moving);
+    try {
+      return (await moving) ? { ref, until } : null;
+    } finally {
+      this.starting.delete(text);
+    }
   }
 
   async handBack(
