@@ -130,7 +130,8 @@ export class Runner {
       counts: true,
       recent: stored.recent,
       outbox: followUp?.outbox,
-      mayWait: true,
+      // Its webhook's receiver waits for the deliveries sent once the run is written.
+      mayWait: !followUp?.outbox.length,
       decide,
       decided: decided ?? undefined,
     });

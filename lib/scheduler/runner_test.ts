@@ -235,3 +235,34 @@ Deno.test("the dispatcher takes again a lease whose process died", async () => {
   await dispatcher.stop();
   kv.close();
 });
+
+Deno.test("a fire's run may wait to share a commit, unless webhook deliveries wait on it", async () => {
+  await using kv = await Deno.openKv(":memory:");
+  const clock = new ManualClock(T0 + 1000);
+  const store = new KvStore(kv, { clock, retention: { count: 1000, maxAgeMs: 86_400_000 } });
+  const waits: (boolean | undefined)[] = [];
+  const recording = Object.create(store, {
+    recordRun: {
+      value: (
+        c: Parameters<KvStore["recordRun"]>[0],
+      ) => (waits.push(c.mayWait), store.recordRun({ ...c, outbox: undefined })),
+    },
+  }) as KvStore;
+  const outboxes = [[], [{ delivery: { id: "dl_1" } }]];
+  const runner = new Runner({
+    store: recording,
+    lanes: new KvLaneStore(kv),
+    clock,
+    metrics: new Metrics(),
+    allowPrivateNetworks: true,
+    catchUpDeadlineMs: 60_000,
+    probe: () => Promise.resolve(okResult()),
+    followUp: () => Promise.resolve({ outbox: outboxes.shift() as never, afterCommit: () => {} }),
+  });
+  const job = await putJob(store, T0, { schedule: "* * * * * *" });
+  for (const at of [T0 + 1000, T0 + 2000]) {
+    const lease = await leased(kv, kvKeys.lease(at + 20_000, at, "default", job.id, "local"));
+    await runner.execute(task(job.id, at), lease, at + 20_000);
+  }
+  assert.deepEqual(waits, [true, false]);
+});

@@ -82,8 +82,9 @@ export interface RunCompletion {
   /** Webhook deliveries about the run. */
   outbox?: OutboxDelivery[];
   /**
-   * Nobody waits on the write (a fire's run: its check is done and its lease runs long): a
-   * store may hold it a few milliseconds to share a commit with other runs.
+   * Nobody waits on the write (a fire's run without webhook deliveries: its check is done and
+   * its lease runs long): a store may hold it up to 50 ms to share a commit with other runs. A
+   * run with deliveries is not held: they are sent once it is written.
    */
   mayWait?: boolean;
   /** The "decide (job, interval)" item the run feeds (see lib/store/alerts.ts). */

@@ -41,7 +41,9 @@ const U64 = 1n << 64n;
 const GROUP_CHECKS = 95;
 /**
  * How long a run nobody waits on (`RunCompletion.mayWait`) may wait to share a commit: 10,000
- * monitors `@every 20s` finish a check every 2 ms, each alone in its commit otherwise.
+ * monitors `@every 20s` finish a check every 2 ms, each alone in its commit otherwise. Most of
+ * the KV writer thread's time is the kernel's (pages written, read and synced, once per commit
+ * for the pages a commit's runs share), so fewer, larger commits cost less a check.
  */
 const LINGER_MS = 50;
 /** Rounds of "another writer changed the job's results first" before giving up. */
