@@ -7,29 +7,10 @@ import { KvAlertStore } from "./alerts.ts";
 import { jobMemoryOf, POLL_MS } from "./job_memory.ts";
 import { KvStore } from "./kv_store.ts";
 import { KvWebhookStore } from "./webhooks.ts";
+import { putJob } from "../../scheduler/test_support.ts";
 
 const T0 = Date.UTC(2026, 11, 5, 12, 0, 0);
 const RETENTION = { count: 1000, maxAgeMs: 1e12 };
-
-function makeJob(): Job {
-  const stamp = new Date(T0).toISOString();
-  return {
-    id: crypto.randomUUID(),
-    userId: "default",
-    name: "job",
-    url: "http://127.0.0.1:9/a",
-    method: "GET",
-    headers: null,
-    body: null,
-    schedule: "@every 20s",
-    timezone: "UTC",
-    enabled: true,
-    timeoutMs: 5000,
-    expect: null,
-    createdAt: stamp,
-    updatedAt: stamp,
-  };
-}
 
 function completion(job: Job, at: number, runsStored = 0): RunCompletion {
   const run: Run = {
@@ -90,8 +71,7 @@ Deno.test("a run of a job unchanged since this process wrote its last run reads 
   await using raw = await Deno.openKv(":memory:");
   const { kv, reads } = countingReads(raw);
   const store = new KvStore(kv, { clock: new ManualClock(T0), retention: RETENTION });
-  const job = makeJob();
-  await store.createJob(job, T0);
+  const job = await putJob(store, T0, { url: "http://127.0.0.1:9/a", schedule: "@every 20s" });
   const first = await store.getJobForRun(job.userId, job.id);
   assert.equal(first?.count, 0);
   assert.equal(await store.recordRun(completion(job, T0)), true);
@@ -109,8 +89,7 @@ Deno.test("a run of a job unchanged since this process wrote its last run reads 
 Deno.test("a change to a job, its webhook or its alert state in this process is seen by its next run", async () => {
   await using kv = await Deno.openKv(":memory:");
   const store = new KvStore(kv, { clock: new ManualClock(T0), retention: RETENTION });
-  const job = makeJob();
-  await store.createJob(job, T0);
+  const job = await putJob(store, T0, { url: "http://127.0.0.1:9/a", schedule: "@every 20s" });
   await store.getJobForRun(job.userId, job.id);
   await store.updateJob(job.userId, job.id, (j) => ({
     job: { ...j, url: "http://127.0.0.1:9/b" },
@@ -152,8 +131,7 @@ Deno.test("a change made by another process is seen once the change log is read,
     jobMemoryOf(here, () => now);
     const store = new KvStore(here, { clock: new ManualClock(T0), retention: RETENTION });
     const other = new KvStore(there, { clock: new ManualClock(T0), retention: RETENTION });
-    const job = makeJob();
-    await store.createJob(job, T0);
+    const job = await putJob(store, T0, { url: "http://127.0.0.1:9/a", schedule: "@every 20s" });
     assert.equal((await store.getJobForRun(job.userId, job.id))?.job.url, job.url);
     await other.updateJob(job.userId, job.id, (j) => ({
       job: { ...j, url: "http://127.0.0.1:9/b" },
@@ -181,8 +159,7 @@ Deno.test("a run decided on a state changed elsewhere is written with its decide
     await using here = await Deno.openKv(path);
     await using there = await Deno.openKv(path);
     const store = new KvStore(here, { clock: new ManualClock(T0), retention: RETENTION });
-    const job = makeJob();
-    await store.createJob(job, T0);
+    const job = await putJob(store, T0, { url: "http://127.0.0.1:9/a", schedule: "@every 20s" });
     const read = await store.getJobForRun(job.userId, job.id);
     // Another process decides the job's state after this one remembered it.
     const elsewhere = upState(job, 7);
