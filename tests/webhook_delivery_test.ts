@@ -10,6 +10,7 @@ import { Webhook } from "standardwebhooks";
 import type { JobView } from "../lib/store/types.ts";
 import type { DeliveryView, WebhookView } from "../lib/webhooks/types.ts";
 import { expectStatus, type StoreKind, storeTest, T0, TestSystem } from "./helpers.ts";
+import { kvKeys } from "../lib/store/kv/keys.ts";
 import {
   closedPort,
   headerObject,
@@ -746,4 +747,17 @@ Deno.test("every run of a job gets its own delivery id", async () => {
   assert.equal(new Set(ids).size, 3);
   const counts = s.receiver.received.map((r) => (payloadOf(r).job as { count: number }).count);
   assert.deepEqual(counts, [1, 2, 3]);
+});
+
+Deno.test("only a webhook's first failure marks its failing streak, so its job's runs need not read it again", async () => {
+  await using s = await setup({ reply: status(500) });
+  const changesOf = async () =>
+    (await Array.fromAsync(s.t.kv.list({ prefix: kvKeys.jobChanges() })))
+      .filter(({ key }) => key[3] === s.job.id).length;
+  const before = await changesOf();
+  await runJob(s);
+  assert.equal(await changesOf(), before + 1, "the first failure started the streak");
+  s.t.clock.advance(DAY);
+  await runJob(s);
+  assert.equal(await changesOf(), before + 1, "a later failure wrote the mark again");
 });

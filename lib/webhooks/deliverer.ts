@@ -174,7 +174,9 @@ export class Deliverer {
       return;
     }
     metrics.deliveries.failure++;
-    const markFailing: Failing = { since: now };
+    // A streak already started needs no write: its start stays (and runs of the job, which
+    // remember the mark, are not made to read it again).
+    const markFailing: Failing = failingSince === null ? { since: now } : undefined;
     let disable: string | null = null;
     if (result.code === 410) {
       disable = "The endpoint answered 410 Gone";

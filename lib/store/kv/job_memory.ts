@@ -65,6 +65,17 @@ export class JobMemory {
     if (since === this.generation) this.jobs.set(keyOf(userId, jobId), forRun);
   }
 
+  /**
+   * Commits a change of the job's configuration, webhook or failing mark: logged for the other
+   * processes in the same operation, forgotten here once it committed. Resolves whether it did.
+   */
+  async commitChange(op: Deno.AtomicOperation, userId: string, jobId: string): Promise<boolean> {
+    logJobChange(op, userId, jobId);
+    const { ok } = await op.commit();
+    if (ok) this.forget(userId, jobId);
+    return ok;
+  }
+
   forget(userId: string, jobId: string): void {
     this.generation++;
     this.jobs.delete(keyOf(userId, jobId));

@@ -32,7 +32,7 @@ import {
   writeJobIndex,
 } from "./job_index.ts";
 import { JOB_PARTS, kvKeys } from "./keys.ts";
-import { type JobMemory, jobMemoryOf, logJobChange } from "./job_memory.ts";
+import { type JobMemory, jobMemoryOf } from "./job_memory.ts";
 import { writeMonitors } from "./monitors.ts";
 import { writePingIndex } from "./heartbeats.ts";
 import { runsKept, RunWriter } from "./run_writer.ts";
@@ -218,11 +218,7 @@ export class KvStore implements Store {
           op.set(kvKeys.due(next.firstFireAt, userId, jobId), dueEntry(next.job));
         }
       }
-      logJobChange(op, userId, jobId);
-      if ((await op.commit()).ok) {
-        this.memory.forget(userId, jobId);
-        return next.job;
-      }
+      if (await this.memory.commitChange(op, userId, jobId)) return next.job;
     }
     throw new ConflictError(`Cannot update job "${jobId}": too many concurrent changes`);
   }
@@ -261,8 +257,7 @@ export class KvStore implements Store {
       writeJobIndex(op, current.value, null);
       writePingIndex(op, current.value, null);
       moveJobState(op, userId, jobId, shownState(alert.value?.state, current.value.enabled), null);
-      logJobChange(op, userId, jobId);
-      if ((await op.commit()).ok) return this.memory.forget(userId, jobId);
+      if (await this.memory.commitChange(op, userId, jobId)) return;
     }
     throw new ConflictError(`Cannot delete job "${jobId}": too many concurrent changes`);
   }

@@ -36,8 +36,7 @@ export class KvWebhookStore implements WebhookStore {
       // The job must still exist: a webhook never outlives its job.
       .check(job)
       .set(key, webhook);
-    logJobChange(op, webhook.userId, webhook.jobId);
-    if ((await op.commit()).ok) return this.memory.forget(webhook.userId, webhook.jobId);
+    if (await this.memory.commitChange(op, webhook.userId, webhook.jobId)) return;
     if ((await this.kv.get(key)).value) {
       throw new ConflictError(`Cannot create webhook: job "${webhook.jobId}" already has one`);
     }
@@ -73,11 +72,7 @@ export class KvWebhookStore implements WebhookStore {
       const next = change(current.value);
       const op = this.kv.atomic().check(current).set(current.key, next);
       if (next.enabled && !current.value.enabled) op.delete(kvKeys.webhookFailing(userId, jobId));
-      logJobChange(op, userId, jobId);
-      if ((await op.commit()).ok) {
-        this.memory.forget(userId, jobId);
-        return next;
-      }
+      if (await this.memory.commitChange(op, userId, jobId)) return next;
     }
     throw new ConflictError("Cannot update webhook: too many concurrent changes");
   }
@@ -87,8 +82,7 @@ export class KvWebhookStore implements WebhookStore {
     if (!current.value) throw new NotFoundError(`Job "${jobId}" has no webhook`);
     const op = this.kv.atomic().check(current).delete(current.key)
       .delete(kvKeys.webhookFailing(userId, jobId));
-    logJobChange(op, userId, jobId);
-    if ((await op.commit()).ok) this.memory.forget(userId, jobId);
+    await this.memory.commitChange(op, userId, jobId);
   }
 
   async queueDelivery(delivery: Delivery): Promise<void> {
