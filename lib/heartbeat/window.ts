@@ -30,10 +30,21 @@ export function expectedSchedule(job: Job): Schedule {
   return parseSchedule(job.schedule, { timezone: job.timezone, key: job.id });
 }
 
+/**
+ * Fire schedules parsed, by job record: a run checks its fire against the schedule, and a job
+ * remembered between runs (lib/store/kv/job_memory.ts) is the same record until it changes.
+ */
+const fireSchedules = new WeakMap<Job, Schedule>();
+
 /** The times the scheduler fires the job: a heartbeat's expected times plus its grace. */
 export function fireSchedule(job: Job): Schedule {
-  const shiftMs = job.heartbeat ? job.heartbeat.graceSeconds * 1000 : 0;
-  return parseSchedule(job.schedule, { timezone: job.timezone, key: job.id, shiftMs });
+  let schedule = fireSchedules.get(job);
+  if (!schedule) {
+    const shiftMs = job.heartbeat ? job.heartbeat.graceSeconds * 1000 : 0;
+    schedule = parseSchedule(job.schedule, { timezone: job.timezone, key: job.id, shiftMs });
+    fireSchedules.set(job, schedule);
+  }
+  return schedule;
 }
 
 /** The first instant of the window of pings that answer the expected time `expectedAt`. */

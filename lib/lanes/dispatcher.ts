@@ -315,8 +315,10 @@ export class Dispatcher<V = unknown> {
 
   private startOne(item: QueueItem<V>, lease: Lease): void {
     this.inFlight++;
-    const key = leaseText(lease);
-    this.mine.add(key);
+    // A lease held ahead is not expired work before its time (see `mine`), and its start moves
+    // it to a working lease, which `run` notes.
+    const key = lease.ahead === undefined ? leaseText(lease) : null;
+    if (key !== null) this.mine.add(key);
     this.run(item, lease)
       .catch((error) => {
         console.error(
@@ -326,7 +328,7 @@ export class Dispatcher<V = unknown> {
         );
       })
       .finally(() => {
-        this.mine.delete(key);
+        if (key !== null) this.mine.delete(key);
         this.inFlight--;
         if (this.inFlight === 0) this.idle.splice(0).forEach((resolve) => resolve());
         if (this.running && this.inFlight === this.options.maxConcurrency - 1) this.wake();

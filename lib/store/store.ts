@@ -83,7 +83,7 @@ export interface RunCompletion {
   outbox?: OutboxDelivery[];
   /**
    * Nobody waits on the write (a fire's run without webhook deliveries: its check is done and
-   * its lease runs long): a store may hold it up to 50 ms to share a commit with other runs. A
+   * its lease runs long): a store may hold it up to 100 ms to share a commit with other runs. A
    * run with deliveries is not held: they are sent once it is written.
    */
   mayWait?: boolean;

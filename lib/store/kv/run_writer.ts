@@ -25,6 +25,7 @@ import { addDecide, writeDecision } from "./alerts.ts";
 import { GroupCommitter } from "./group_commit.ts";
 import { jobMemoryOf } from "./job_memory.ts";
 import { kvKeys } from "./keys.ts";
+import { Linger } from "./linger.ts";
 import { writeOutbox } from "./outbox.ts";
 
 /** Pruning happens in steps, once this many runs over the limit have piled up. */
@@ -39,13 +40,6 @@ const U64 = 1n << 64n;
  * it and took twice the CPU a ping (bench `pings`: 3,400/s at 64 connections, 5,600/s at 16).
  */
 const GROUP_CHECKS = 95;
-/**
- * How long a run nobody waits on (`RunCompletion.mayWait`) may wait to share a commit: 10,000
- * monitors `@every 20s` finish a check every 2 ms, each alone in its commit otherwise. Most of
- * the KV writer thread's time is the kernel's (pages written, read and synced, once per commit
- * for the pages a commit's runs share), so fewer, larger commits cost less a check.
- */
-const LINGER_MS = 50;
 /** Rounds of "another writer changed the job's results first" before giving up. */
 const MAX_ATTEMPTS = 20;
 
@@ -76,6 +70,8 @@ export class RunWriter {
    * written too would count one of the two runs only).
    */
   private readonly decisions = new WeakMap<Deno.AtomicOperation, Map<string, DecidedAhead>>();
+  /** How long a run nobody waits on may wait to share a commit. */
+  private readonly linger = new Linger();
 
   constructor(
     private readonly kv: Deno.Kv,
@@ -109,7 +105,7 @@ export class RunWriter {
       completion = { ...completion, recent: await this.readRing(userId, jobId) };
     }
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const lingerMs = completion.mayWait && attempt === 0 ? LINGER_MS : 0;
+      const lingerMs = completion.mayWait && attempt === 0 ? this.linger.next() : 0;
       const weight = checksOf(completion);
       if (await this.committer.commit((op) => this.addTo(op, completion), { lingerMs, weight })) {
         this.maybePrune(completion);
