@@ -9,7 +9,7 @@ import { ConfigError, parseConfig } from "./lib/config.ts";
 import { dataPathProblem } from "./lib/data_path_access.ts";
 import { loadMasterKey } from "./lib/master_key.ts";
 import { openKv } from "./lib/store/kv/open_kv.ts";
-import { kvStores, KvWakeups } from "./lib/store/kv/mod.ts";
+import { kvStores, KvWakeups, upgradeKvLayout } from "./lib/store/kv/mod.ts";
 import type { StoreFactory } from "./lib/store/stores.ts";
 import type { Wakeups } from "./lib/store/wakeups.ts";
 import { startNotes } from "./lib/start_log.ts";
@@ -57,6 +57,8 @@ if (config.database) {
     await Deno.mkdir(dirname(config.kvPath), { recursive: true });
   }
   const kv = await openKv(config.kvPath ?? undefined);
+  // Before anything reads a job's state: a file from an older version moves its keys once.
+  await upgradeKvLayout(kv);
   stores = kvStores(kv);
   wakeups = new KvWakeups(kv);
   closeStore = () => Promise.resolve(kv.close());

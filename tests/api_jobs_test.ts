@@ -377,6 +377,39 @@ for (const limit of ["0", "500", "abc", "2.5"]) {
   });
 }
 
+storeTest(
+  "GET /api/jobs pages exactly through jobs that have run and jobs that have not",
+  async (store) => {
+    await using t = await TestSystem.start({ store });
+    const jobs = [];
+    for (let i = 0; i < 7; i++) jobs.push(await t.createJob({ name: `Job ${i}` }));
+    // Runs give a job more records beside it (alert state, latest results): every other one.
+    const ran = jobs.filter((_, i) => i % 2 === 0);
+    for (const job of ran) expectStatus(await t.call("POST", `/api/jobs/${job.id}/run`), 202);
+    await t.settle();
+
+    const pages: JobView[][] = [];
+    let cursor: string | null | undefined = null;
+    do {
+      const query: string = cursor ? `&cursor=${encodeURIComponent(cursor)}` : "";
+      const page = await t.call<JobView[]>("GET", `/api/jobs?limit=2${query}`);
+      expectStatus(page, 200);
+      pages.push(page.body.data);
+      cursor = page.body.cursor;
+      assert.ok(pages.length <= 4, "paging should end after four pages");
+    } while (cursor);
+
+    assert.deepEqual(pages.map((p) => p.length), [2, 2, 2, 1]);
+    const seen = pages.flat();
+    assert.deepEqual(seen.map((j) => j.id).sort(), jobs.map((j) => j.id).sort());
+    const counts = Object.fromEntries(seen.map((j) => [j.id, j.count]));
+    assert.deepEqual(counts, Object.fromEntries(jobs.map((j, i) => [j.id, i % 2 === 0 ? 1 : 0])));
+    for (const job of seen) {
+      assert.equal(job.lastRunAt === null, !ran.some((r) => r.id === job.id), job.name);
+    }
+  },
+);
+
 kvOnlyTest(
   "GET /api/jobs shows no job another's counters, left by a run that finished after its deletion",
   async () => {

@@ -32,6 +32,7 @@ import {
   writeJobIndex,
 } from "./job_index.ts";
 import { JOB_PARTS, kvKeys } from "./keys.ts";
+import { decodeCursor, encodeCursor } from "../cursor.ts";
 import { type JobMemory, jobMemoryOf } from "./job_memory.ts";
 import { writeMonitors } from "./monitors.ts";
 import { writePingIndex } from "./heartbeats.ts";
@@ -141,22 +142,30 @@ export class KvStore implements Store {
     };
   }
 
+  /**
+   * A range read of the owner's jobs with their parts (`JOB_PARTS` keys at most each), up to one
+   * job more than the page: jobs own fewer keys before their first run (and a deleted job's
+   * counters may outlive it by a run), so where a read of so many keys ends says nothing. The
+   * cursor is the last job shown.
+   */
   async listJobs(userId: string, options: ListOptions): Promise<Page<StoredJob>> {
-    const iter = this.kv.list<unknown>(
-      { prefix: kvKeys.jobsOf(userId) },
-      { limit: options.limit * JOB_PARTS, cursor: options.cursor },
-    );
-    const values: StoredJob[] = [];
-    let seen = 0;
-    let current: { job: Job; count?: Deno.KvU64; last?: Deno.KvU64 } | null = null;
-    const flush = () => {
-      if (current) values.push(storedJob(current.job, current.count ?? null, current.last ?? null));
-    };
-    for (const entry of await collect(iter)) {
-      seen++;
+    const prefix = kvKeys.jobsOf(userId);
+    const [after] = (decodeCursor(options.cursor, 1) ?? []) as string[];
+    // Past every key of the last job shown: its id and parts sort before its id + "\0".
+    const selector = after === undefined
+      ? { prefix }
+      : { prefix, start: [...prefix, `${after}\0`] };
+    const iter = this.kv.list<unknown>(selector, {
+      batchSize: Math.min(500, (options.limit + 1) * JOB_PARTS),
+    });
+    const jobs: { job: Job; count?: Deno.KvU64; last?: Deno.KvU64 }[] = [];
+    let more = false;
+    for await (const entry of iter) {
+      const current = jobs.at(-1);
       if (entry.key.length === 3) {
-        flush();
-        current = { job: entry.value as Job };
+        more = jobs.length === options.limit; // a job past the page: there is a next one
+        if (more) break;
+        jobs.push({ job: entry.value as Job });
       } else if (current && entry.key[2] === current.job.id) {
         // Only the current job's parts: a deleted job's counters may outlive it by a run.
         const part = entry.key[3];
@@ -164,9 +173,10 @@ export class KvStore implements Store {
         if (part === "last") current.last = entry.value as Deno.KvU64;
       }
     }
-    flush();
-    const cursor = seen === options.limit * JOB_PARTS ? iter.cursor : null;
-    return { values, cursor: cursor || null };
+    return {
+      values: jobs.map((j) => storedJob(j.job, j.count ?? null, j.last ?? null)),
+      cursor: more ? encodeCursor([jobs.at(-1)!.job.id]) : null,
+    };
   }
 
   /**

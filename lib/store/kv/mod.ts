@@ -16,6 +16,7 @@ import { KvLoginFailureStore, KvSessionStore, KvUserStore } from "./users.ts";
 import { KvWebhookStore } from "./webhooks.ts";
 import { KvWorkerStore } from "./workers.ts";
 
+export { upgradeKvLayout } from "./layout.ts";
 export { KvWakeups } from "./wakeups.ts";
 
 /** The KV store over `kv`, for `createSystem`. */

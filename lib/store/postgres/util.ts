@@ -1,29 +1,12 @@
 /** Small pieces every Postgres store area shares: cursors, versions, lease refs, errors. */
-import { ValidationError } from "../../errors.ts";
+import { encodeCursor } from "../cursor.ts";
 import type { LaneItemId, LaneName, LeaseRef } from "../lanes.ts";
 import type postgres from "postgres";
 
 /** A transaction's handle, or the pool: both run queries. */
 export type Tx = postgres.Sql | postgres.TransactionSql;
 
-/** A page cursor: the sort key of the last row shown, opaque to callers. */
-export function encodeCursor(key: readonly (string | number)[]): string {
-  return btoa(JSON.stringify(key)).replaceAll("+", "-").replaceAll("/", "_").replaceAll("=", "");
-}
-
-export function decodeCursor(cursor: string | undefined, parts: number): unknown[] | null {
-  if (cursor === undefined) return null;
-  try {
-    const key = JSON.parse(atob(cursor.replaceAll("-", "+").replaceAll("_", "/")));
-    if (
-      Array.isArray(key) && key.length === parts &&
-      key.every((k) => typeof k === "string" || typeof k === "number")
-    ) return key;
-  } catch {
-    // Reported below.
-  }
-  throw new ValidationError("cursor is not a cursor this API returned", "cursor");
-}
+export { decodeCursor, encodeCursor } from "../cursor.ts";
 
 /**
  * A record for a `json` column, sent as `json` (oid 114). Records are kept as json, not jsonb:
