@@ -18,6 +18,7 @@ import type { AlertState, Incident, JobAlertState } from "../lib/alerts/types.ts
 import type { Stores } from "../lib/store/stores.ts";
 import { moveJobState } from "../lib/store/kv/job_index.ts";
 import { appendRecent, RECENT_MAX, recentEntry } from "../lib/store/recent_results.ts";
+import { packTally } from "../lib/store/kv/job_tally.ts";
 import { kvKeys } from "../lib/store/kv/keys.ts";
 import type { Job, Run } from "../lib/store/types.ts";
 import { SessionService } from "../lib/users/sessions.ts";
@@ -373,10 +374,9 @@ async function seedRuns(
           size = 0;
         }
       }
-      // Every seeded run counts, so `count` alone tells how many are kept.
-      op.set(kvKeys.jobCount(USER, job.id), new Deno.KvU64(BigInt(perJob)))
-        .set(kvKeys.jobLast(USER, job.id), new Deno.KvU64(BigInt(now)))
-        .set(kvKeys.jobRecent(USER, job.id), appendRecent(null, recent));
+      // Every seeded run counts, so the tally's count alone tells how many are kept.
+      const tally = { count: perJob, lastRunAt: now, ring: appendRecent(null, recent) };
+      op.set(kvKeys.jobRecent(USER, job.id), packTally(tally));
       seedAlerts(op, job, i, now);
       await op.commit();
     }

@@ -4,6 +4,7 @@ import type { JobView, Run } from "../lib/store/types.ts";
 import { buildStore } from "./build.ts";
 import { expectError, expectStatus, kvOnlyTest, storeTest, T0, TestSystem } from "./helpers.ts";
 import { kvKeys } from "../lib/store/kv/keys.ts";
+import { packTally } from "../lib/store/kv/job_tally.ts";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const VALID = { name: "Ping", url: "https://example.com/", schedule: "0 9 * * *" };
@@ -417,7 +418,8 @@ kvOnlyTest(
     const job = await t.createJob();
     // What a run recorded after its job's deletion leaves: counters without a job, sorting
     // right after this job's own keys.
-    await t.kv.set(kvKeys.jobCount("default", `${job.id}x`), new Deno.KvU64(7n));
+    const tally = packTally({ count: 7, lastRunAt: T0, ring: new Uint8Array(0) });
+    await t.kv.set(kvKeys.jobRecent("default", `${job.id}x`), tally);
     const other = await t.createJob({ name: "Other" });
     const answer = await t.call<JobView[]>("GET", "/api/jobs");
     const counts = Object.fromEntries(answer.body.data.map((j) => [j.id, j.count]));

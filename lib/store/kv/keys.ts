@@ -2,20 +2,18 @@
  * Every Deno KV key Hibiki writes, in one place. Secondary indexes are written in the same
  * atomic operation as their record.
  *
- * A job owns up to six neighbouring keys, so one range read of `["job", userId]` returns whole
- * jobs in order: the configuration, then `alert` (its alert state), `count` (KvU64), `due` (the
- * scheduler's pointer), `last` (KvU64 epoch ms) and `recent` (its latest results). Counters are
- * KvU64 so a finished run can `sum`/`max` them without reading, and concurrent runs never
- * conflict. What every run rewrites (alert state, latest results, counters) sits beside the
- * job, on the same database page: a run's commit writes that page and its run's, where keys of
- * their own (`["alert_state", …]`, `["job_recent", …]` before, see lib/store/kv/layout.ts) took
- * a page each, and the KV writer thread spent 15 % more a check.
+ * A job owns up to four neighbouring keys, so one range read of `["job", userId]` returns whole
+ * jobs in order: the configuration, then `alert` (its alert state), `due` (the scheduler's
+ * pointer) and `recent` (its tally: run count, last run, latest results). What every run
+ * rewrites (alert state, tally) sits beside the job, on the same database page: a run's commit
+ * writes that page and its run's, where keys of their own (before layout 2, see
+ * lib/store/kv/layout.ts) took a page each, and the KV writer thread spent 15 % more a check.
  */
 
 import type { LaneItemId, LaneName } from "../lanes.ts";
 
 /** The most keys a job owns under `["job", userId, jobId]`, its record included. */
-export const JOB_PARTS = 6;
+export const JOB_PARTS = 4;
 
 /**
  * Where each durable lane keeps its items (lib/store/lanes.ts): waiting under
@@ -37,14 +35,12 @@ export const kvKeys = {
   ping: () => ["ping"],
   jobsOf: (userId: string) => ["job", userId],
   job: (userId: string, jobId: string) => ["job", userId, jobId],
-  jobCount: (userId: string, jobId: string) => ["job", userId, jobId, "count"],
   /** A job's alert state (`JobAlertState`): one small record, compare-and-set per decision. */
   alertState: (userId: string, jobId: string) => ["job", userId, jobId, "alert"],
   jobDue: (userId: string, jobId: string) => ["job", userId, jobId, "due"],
-  jobLast: (userId: string, jobId: string) => ["job", userId, jobId, "last"],
   /**
-   * A job's latest results, packed (lib/store/recent_results.ts): rewritten with every run,
-   * checked against the version its writer based it on (see RunWriter).
+   * A job's tally: its run count, last run and latest results, packed (lib/store/kv/job_tally.ts):
+   * rewritten with every run, checked against the version its writer based it on (RunWriter).
    */
   jobRecent: (userId: string, jobId: string) => ["job", userId, jobId, "recent"],
   /** Which layout the keys above have (see lib/store/kv/layout.ts); absent before it. */
@@ -68,8 +64,9 @@ export const kvKeys = {
     suffix,
   ],
   /**
-   * Runs kept = `count` + this (KvU64 read as signed): records that are not executions
-   * (missed fires) add to it, pruning subtracts. A run that counts touches only `count`.
+   * Runs kept = the tally's count + this (KvU64 read as signed): records that are not
+   * executions (missed fires) add to it, pruning subtracts. A run that counts touches only the
+   * tally.
    */
   runsAdjust: (userId: string, jobId: string) => ["run_adjust", userId, jobId],
   /** Rolling 24-hour statistics of a job (see lib/stats/job_stats.ts). */

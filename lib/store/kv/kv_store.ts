@@ -31,6 +31,7 @@ import {
   upgradeJobStates,
   writeJobIndex,
 } from "./job_index.ts";
+import { type JobTally, unpackTally } from "./job_tally.ts";
 import { JOB_PARTS, kvKeys } from "./keys.ts";
 import { decodeCursor, encodeCursor } from "../cursor.ts";
 import { type JobMemory, jobMemoryOf } from "./job_memory.ts";
@@ -75,9 +76,7 @@ export class KvStore implements Store {
     const op = this.kv.atomic()
       .check({ key: kvKeys.job(job.userId, job.id), versionstamp: null })
       .set(kvKeys.job(job.userId, job.id), job)
-      .set(kvKeys.jobCount(job.userId, job.id), new Deno.KvU64(0n))
       .set(kvKeys.jobDue(job.userId, job.id), firstFireAt)
-      .set(kvKeys.jobLast(job.userId, job.id), new Deno.KvU64(0n))
       .set(kvKeys.jobOwner(job.id), job.userId);
     if (firstFireAt !== null) {
       op.set(kvKeys.due(firstFireAt, job.userId, job.id), dueEntry(job));
@@ -91,13 +90,12 @@ export class KvStore implements Store {
   }
 
   async getJob(userId: string, jobId: string): Promise<StoredJob | null> {
-    const [job, count, last] = await this.kv.getMany<[Job, Deno.KvU64, Deno.KvU64]>([
+    const [job, tally] = await this.kv.getMany<[Job, Uint8Array]>([
       kvKeys.job(userId, jobId),
-      kvKeys.jobCount(userId, jobId),
-      kvKeys.jobLast(userId, jobId),
+      kvKeys.jobRecent(userId, jobId),
     ]);
     if (!job.value) return null;
-    return storedJob(job.value, count.value, last.value);
+    return storedJob(job.value, unpackTally(tally.value));
   }
 
   async getJobForRun(userId: string, jobId: string): Promise<JobForRun | null> {
@@ -112,26 +110,18 @@ export class KvStore implements Store {
   private async readJobForRun(userId: string, jobId: string): Promise<JobForRun | null> {
     const keys = [
       kvKeys.job(userId, jobId),
-      kvKeys.jobCount(userId, jobId),
-      kvKeys.jobLast(userId, jobId),
       kvKeys.runsAdjust(userId, jobId),
       kvKeys.webhook(userId, jobId),
       kvKeys.webhookFailing(userId, jobId),
       kvKeys.jobRecent(userId, jobId),
       kvKeys.alertState(userId, jobId),
     ];
-    const [job, count, last, stored, webhook, failing, recent, alert] = await getMany(
-      this.kv,
-      keys,
-    );
+    const [job, adjust, webhook, failing, recent, alert] = await getMany(this.kv, keys);
     if (!job.value) return null;
+    const tally = unpackTally(recent.value as Uint8Array | null);
     return {
-      ...storedJob(
-        job.value as Job,
-        count.value as Deno.KvU64 | null,
-        last.value as Deno.KvU64 | null,
-      ),
-      runsStored: runsKept(count.value as Deno.KvU64 | null, stored.value as Deno.KvU64 | null),
+      ...storedJob(job.value as Job, tally),
+      runsStored: runsKept(tally.count, adjust.value as Deno.KvU64 | null),
       webhook: (webhook.value as WebhookRecord | null) ?? null,
       webhookFailingSince: failing.value ? Number((failing.value as Deno.KvU64).value) : null,
       recent: { ring: recent.value as Uint8Array | null, version: recent.versionstamp },
@@ -158,7 +148,7 @@ export class KvStore implements Store {
     const iter = this.kv.list<unknown>(selector, {
       batchSize: Math.min(500, (options.limit + 1) * JOB_PARTS),
     });
-    const jobs: { job: Job; count?: Deno.KvU64; last?: Deno.KvU64 }[] = [];
+    const jobs: { job: Job; tally?: Uint8Array }[] = [];
     let more = false;
     for await (const entry of iter) {
       const current = jobs.at(-1);
@@ -168,13 +158,11 @@ export class KvStore implements Store {
         jobs.push({ job: entry.value as Job });
       } else if (current && entry.key[2] === current.job.id) {
         // Only the current job's parts: a deleted job's counters may outlive it by a run.
-        const part = entry.key[3];
-        if (part === "count") current.count = entry.value as Deno.KvU64;
-        if (part === "last") current.last = entry.value as Deno.KvU64;
+        if (entry.key[3] === "recent") current.tally = entry.value as Uint8Array;
       }
     }
     return {
-      values: jobs.map((j) => storedJob(j.job, j.count ?? null, j.last ?? null)),
+      values: jobs.map((j) => storedJob(j.job, unpackTally(j.tally))),
       cursor: more ? encodeCursor([jobs.at(-1)!.job.id]) : null,
     };
   }
@@ -251,9 +239,7 @@ export class KvStore implements Store {
         .check(alert)
         .delete(kvKeys.jobRecent(userId, jobId))
         .delete(kvKeys.job(userId, jobId))
-        .delete(kvKeys.jobCount(userId, jobId))
         .delete(kvKeys.jobDue(userId, jobId))
-        .delete(kvKeys.jobLast(userId, jobId))
         .delete(kvKeys.jobOwner(jobId))
         .delete(kvKeys.webhook(userId, jobId))
         .delete(kvKeys.webhookFailing(userId, jobId))
@@ -327,7 +313,7 @@ export class KvStore implements Store {
     ) => [kvKeys.jobRecent(userId, id), kvKeys.alertState(userId, id)]);
     const entries = await getMany(this.kv, keys);
     return jobIds.map((_, i) => ({
-      recent: decodeRecent(entries[2 * i].value as Uint8Array | null),
+      recent: decodeRecent(unpackTally(entries[2 * i].value as Uint8Array | null).ring),
       alertState: (entries[2 * i + 1].value as JobAlertState | null)?.state ?? null,
     }));
   }
@@ -369,18 +355,17 @@ export class KvStore implements Store {
 
   async runFacts(jobs: readonly (readonly [string, string])[]): Promise<RunFacts[]> {
     const keys = jobs.flatMap(([userId, jobId]) => [
-      kvKeys.jobCount(userId, jobId),
       kvKeys.runsAdjust(userId, jobId),
-      kvKeys.jobLast(userId, jobId),
       kvKeys.webhook(userId, jobId),
       kvKeys.jobRecent(userId, jobId),
     ]);
     const entries = await getMany(this.kv, keys);
     return jobs.map((_, i) => {
-      const [count, adjust, last, webhook, recent] = entries.slice(i * 5, i * 5 + 5);
+      const [adjust, webhook, recent] = entries.slice(i * 3, i * 3 + 3);
+      const tally = unpackTally(recent.value as Uint8Array | null);
       return {
-        runsStored: runsKept(count.value as Deno.KvU64 | null, adjust.value as Deno.KvU64 | null),
-        lastRunAt: last.value instanceof Deno.KvU64 ? Number(last.value.value) : 0,
+        runsStored: runsKept(tally.count, adjust.value as Deno.KvU64 | null),
+        lastRunAt: tally.lastRunAt,
         hasWebhook: webhook.value !== null,
         recent: { ring: recent.value as Uint8Array | null, version: recent.versionstamp },
       };
@@ -458,7 +443,6 @@ export async function collect<T>(iter: Deno.KvListIterator<T>): Promise<Deno.KvE
   return out;
 }
 
-function storedJob(job: Job, count: Deno.KvU64 | null, last: Deno.KvU64 | null): StoredJob {
-  const lastMs = last ? Number(last.value) : 0;
-  return { job, count: count ? Number(count.value) : 0, lastRunAt: lastMs > 0 ? lastMs : null };
+function storedJob(job: Job, tally: JobTally): StoredJob {
+  return { job, count: tally.count, lastRunAt: tally.lastRunAt > 0 ? tally.lastRunAt : null };
 }

@@ -1,18 +1,24 @@
 /**
- * Moves a KV file written before layout 2 to it, once, at start-up before anything runs
- * (main.ts): each job's alert state and latest results went from keys of their own
- * (`["alert_state", userId, jobId]`, `["job_recent", userId, jobId]`) to the job's own range
- * (`kvKeys.alertState`, `kvKeys.jobRecent`), next to what every run rewrites anyway.
+ * Brings a KV file written by an older release to the layout this code writes, once, at
+ * start-up before anything runs (main.ts):
+ * - 2: each job's alert state and latest results went from keys of their own
+ *   (`["alert_state", userId, jobId]`, `["job_recent", userId, jobId]`) to the job's own range
+ *   (`kvKeys.alertState`, `kvKeys.jobRecent`), next to what every run rewrites anyway;
+ * - 3: the job's run count and last run (KvU64 keys `["job", userId, jobId, "count" | "last"]`)
+ *   joined its latest results in one value (lib/store/kv/job_tally.ts).
  *
- * Each key moves in one atomic operation with its old entry checked, so several processes
- * starting together move each key once; a process of this version never writes the old keys,
- * so there is nothing to move back. Every process sharing a KV file has to run this version
- * or later (the README says so).
+ * Each change is one atomic operation with what it read checked, so several processes starting
+ * together make each once; this code never writes the old keys, so nothing goes back. Every
+ * process sharing a KV file has to run this release or later (the README says so).
  */
+import { getMany } from "./get_many.ts";
+import { type JobTally, packTally } from "./job_tally.ts";
 import { kvKeys } from "./keys.ts";
 
 /** The layout this code reads and writes. */
-export const KV_LAYOUT = 2;
+export const KV_LAYOUT = 3;
+/** Jobs folded per atomic operation: three checks each, inside Deno KV's 100. */
+const FOLD_BATCH = 30;
 /** Keys moved per atomic operation: two checks each, inside Deno KV's 100. */
 const MOVE_BATCH = 45;
 
@@ -27,7 +33,7 @@ export async function upgradeKvLayout(kv: Deno.Kv): Promise<number> {
   const layout = await kv.get<number>(kvKeys.layout());
   if (layout.value !== null && layout.value >= KV_LAYOUT) return 0;
   let moved = 0;
-  for (const { from, to } of MOVES) {
+  for (const { from, to } of layout.value === null ? MOVES : []) {
     for (;;) {
       const entries: Deno.KvEntry<unknown>[] = [];
       for await (const entry of kv.list({ prefix: [from] }, { limit: MOVE_BATCH })) {
@@ -37,8 +43,62 @@ export async function upgradeKvLayout(kv: Deno.Kv): Promise<number> {
       moved += await moveAll(kv, entries, to);
     }
   }
+  moved += await foldCounters(kv);
   await kv.set(kvKeys.layout(), KV_LAYOUT);
   return moved;
+}
+
+/** A job's KvU64 counters before layout 3. */
+function counterKeys(userId: string, jobId: string): [Deno.KvKey, Deno.KvKey] {
+  return [["job", userId, jobId, "count"], ["job", userId, jobId, "last"]];
+}
+
+/** Folds every job's counters into its tally; returns how many jobs it folded. */
+async function foldCounters(kv: Deno.Kv): Promise<number> {
+  let jobs: [string, string][] = [];
+  let folded = 0;
+  for await (const { key } of kv.list({ prefix: ["job"] })) {
+    if (key.length !== 4 || key[3] !== "count") continue;
+    jobs.push([key[1] as string, key[2] as string]);
+    if (jobs.length === FOLD_BATCH) {
+      folded += await foldAll(kv, jobs);
+      jobs = [];
+    }
+  }
+  return folded + (jobs.length > 0 ? await foldAll(kv, jobs) : 0);
+}
+
+/** Folds the jobs' counters together, or one by one when another process changed some first. */
+async function foldAll(kv: Deno.Kv, jobs: [string, string][]): Promise<number> {
+  // Committed: the jobs it left out were folded elsewhere.
+  const together = await foldOnce(kv, jobs);
+  if (together > 0) return together;
+  let folded = 0;
+  for (const job of jobs) folded += await foldOnce(kv, [job]);
+  return folded;
+}
+
+/** One atomic operation folding the jobs whose counters are still there; how many it folded. */
+async function foldOnce(kv: Deno.Kv, jobs: [string, string][]): Promise<number> {
+  const keys = jobs.flatMap(([u, j]) => [...counterKeys(u, j), kvKeys.jobRecent(u, j)]);
+  const entries = await getMany(kv, keys);
+  const op = kv.atomic();
+  let folding = 0;
+  jobs.forEach(([userId, jobId], i) => {
+    const [count, last, recent] = entries.slice(3 * i, 3 * i + 3);
+    if (count.versionstamp === null) return; // folded by another process
+    const tally: JobTally = {
+      count: Number((count.value as Deno.KvU64).value),
+      lastRunAt: last.value instanceof Deno.KvU64 ? Number(last.value.value) : 0,
+      // Before layout 3 the value was the ring alone.
+      ring: (recent.value as Uint8Array | null) ?? new Uint8Array(0),
+    };
+    op.check(count, last, recent).set(kvKeys.jobRecent(userId, jobId), packTally(tally))
+      .delete(count.key).delete(last.key);
+    folding++;
+  });
+  if (folding === 0) return 0;
+  return (await op.commit()).ok ? folding : 0;
 }
 
 /**

@@ -4,7 +4,9 @@ import { putJob } from "../../scheduler/test_support.ts";
 import { decodeRecent } from "../recent_results.ts";
 import { kvKeys } from "./keys.ts";
 import { KvStore } from "./kv_store.ts";
+import { unpackTally } from "./job_tally.ts";
 import { KV_LAYOUT, upgradeKvLayout } from "./layout.ts";
+import type { Job } from "../types.ts";
 
 const T0 = Date.UTC(2026, 11, 5, 12, 0, 0);
 
@@ -33,49 +35,90 @@ function oneFailure(): Uint8Array {
   return ring;
 }
 
-/** Jobs as a release before layout 2 left them: alert state and latest results under keys of their own. */
-async function legacyStore(jobs: number) {
+/**
+ * Jobs as a release before layout 2 left them (`layout` 1), or one before layout 3 (2): alert
+ * state and latest results under keys of their own (before 2), counters as KvU64 keys.
+ */
+async function legacyStore(jobs: number, layout: 1 | 2 = 1) {
   const kv = await Deno.openKv(":memory:");
   const store = new KvStore(kv);
   const made = [];
   for (let i = 0; i < jobs; i++) {
     const job = await putJob(store, T0, { schedule: "@every 20s" });
+    const { userId, id } = job;
     await kv.atomic()
-      .set(["alert_state", job.userId, job.id], downState(job.userId, job.id))
-      .set(["job_recent", job.userId, job.id], oneFailure())
+      .set(
+        layout === 1 ? ["alert_state", userId, id] : kvKeys.alertState(userId, id),
+        downState(userId, id),
+      )
+      .set(layout === 1 ? ["job_recent", userId, id] : kvKeys.jobRecent(userId, id), oneFailure())
+      .set(["job", userId, id, "count"], new Deno.KvU64(4n))
+      .set(["job", userId, id, "last"], new Deno.KvU64(BigInt(T0 + 5)))
       .commit();
     made.push(job);
   }
+  if (layout === 2) await kv.set(kvKeys.layout(), 2);
   return { kv, store, jobs: made };
 }
 
-Deno.test("a KV file from before layout 2 keeps every job's alert state and latest results", async () => {
-  const { kv, store, jobs } = await legacyStore(60); // more than one batch of moves
-  assert.equal(await upgradeKvLayout(kv), 120);
-  for (const job of jobs) {
+/** What the store reads of each job: state, count, last run, latest results. */
+async function readBack(store: KvStore, jobs: Job[]) {
+  return await Promise.all(jobs.map(async (job) => {
     const forRun = await store.getJobForRun(job.userId, job.id);
-    assert.deepEqual(forRun?.alertState?.state, downState(job.userId, job.id));
-    assert.deepEqual(decodeRecent(forRun?.recent?.ring), [
-      { at: T0, status: "failure", latencyMs: 120, maintenance: false },
-    ]);
-  }
+    const stored = await store.getJob(job.userId, job.id);
+    return {
+      state: forRun?.alertState?.state?.state,
+      count: [forRun?.count, stored?.count],
+      lastRunAt: [forRun?.lastRunAt, stored?.lastRunAt],
+      runsStored: forRun?.runsStored,
+      recent: decodeRecent(unpackTally(forRun?.recent?.ring).ring),
+    };
+  }));
+}
+
+const AS_BEFORE = {
+  state: "down",
+  count: [4, 4],
+  lastRunAt: [T0 + 5, T0 + 5],
+  runsStored: 4,
+  recent: [{ at: T0, status: "failure", latencyMs: 120, maintenance: false }],
+};
+
+Deno.test("a KV file from before layout 2 keeps every job's state, counts and latest results", async () => {
+  const { kv, store, jobs } = await legacyStore(60); // more than one batch of moves and folds
+  assert.equal(await upgradeKvLayout(kv), 180);
+  const read = await readBack(store, jobs);
+  assert.deepEqual(read, jobs.map(() => AS_BEFORE));
+  assert.deepEqual(
+    (await kv.get<JobAlertState>(kvKeys.alertState(jobs[0].userId, jobs[0].id))).value,
+    downState(jobs[0].userId, jobs[0].id),
+  );
   // Nothing is left under the old keys, and the file says its layout.
   for (const prefix of [["alert_state"], ["job_recent"]]) {
     assert.equal((await Array.fromAsync(kv.list({ prefix }))).length, 0);
   }
+  const parts = (await Array.fromAsync(kv.list({ prefix: ["job"] }))).map((e) => e.key[3]);
+  assert.deepEqual(new Set(parts), new Set([undefined, "alert", "due", "recent"]));
   assert.equal((await kv.get(kvKeys.layout())).value, KV_LAYOUT);
   // Once: a second start reads the layout and moves nothing.
   assert.equal(await upgradeKvLayout(kv), 0);
   kv.close();
 });
 
-Deno.test("two processes upgrading one KV file together move each key once", async () => {
-  const { kv, jobs } = await legacyStore(50);
+Deno.test("two processes upgrading one KV file together change each job once", async () => {
+  const { kv, store, jobs } = await legacyStore(50);
   const [a, b] = await Promise.all([upgradeKvLayout(kv), upgradeKvLayout(kv)]);
-  assert.equal(a + b, 100);
-  const states = await Promise.all(jobs.map((j) => kv.get(kvKeys.alertState(j.userId, j.id))));
-  assert.ok(states.every((s) => (s.value as JobAlertState).state === "down"));
+  assert.equal(a + b, 150);
+  assert.deepEqual(await readBack(store, jobs), jobs.map(() => AS_BEFORE));
   assert.equal((await Array.fromAsync(kv.list({ prefix: ["alert_state"] }))).length, 0);
+  kv.close();
+});
+
+Deno.test("a KV file of layout 2 folds each job's counters into its tally", async () => {
+  const { kv, store, jobs } = await legacyStore(35, 2);
+  assert.equal(await upgradeKvLayout(kv), 35);
+  assert.deepEqual(await readBack(store, jobs), jobs.map(() => AS_BEFORE));
+  assert.equal((await kv.get(kvKeys.layout())).value, KV_LAYOUT);
   kv.close();
 });
 

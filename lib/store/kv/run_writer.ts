@@ -6,8 +6,8 @@
  * batch sent twice is recorded once. Runs that finish close together share a commit (group
  * commit).
  *
- * The latest results are one small value per job (lib/store/recent_results.ts) that each run
- * rewrites, so the writer needs the value before: the runner hands it in as read with the job
+ * The job's tally (its count, last run and latest results: lib/store/kv/job_tally.ts) is one
+ * small value per job that each run rewrites, so the writer needs the value before: the runner hands it in as read with the job
  * (`RunCompletion.recent`, the same read), and this process remembers what it wrote last, so
  * a read is only needed for a job neither knows. Runs of one job in one commit are appended
  * together, once; the value is checked against the version it was based on, so a writer
@@ -25,6 +25,7 @@ import { addDecide, writeDecision } from "./alerts.ts";
 import { GroupCommitter } from "./group_commit.ts";
 import { jobMemoryOf } from "./job_memory.ts";
 import { kvKeys } from "./keys.ts";
+import { packTally, unpackTally } from "./job_tally.ts";
 import { Linger } from "./linger.ts";
 import { writeOutbox } from "./outbox.ts";
 
@@ -43,13 +44,16 @@ const GROUP_CHECKS = 95;
 /** Rounds of "another writer changed the job's results first" before giving up. */
 const MAX_ATTEMPTS = 20;
 
-/** The runs one atomic operation appends to one job's results. */
+/** The runs one atomic operation adds to one job's tally. */
 interface RingAppend {
   userId: string;
   jobId: string;
   /** Versions of the value the completions were read with. */
   read: RecentRing[];
   entries: Uint8Array[];
+  /** Of those runs, how many count, and when the newest of them started (epoch ms). */
+  counted: number;
+  lastRunAt: number;
 }
 
 export class RunWriter {
@@ -164,11 +168,6 @@ export class RunWriter {
     if (!c.counts) op.sum(kvKeys.runsAdjust(userId, jobId), 1n);
     if (c.lease) op.delete(c.lease as Deno.KvKey);
     this.append(op, c);
-    if (c.counts) {
-      op.sum(kvKeys.jobCount(userId, jobId), 1n);
-      const startedAt = c.run.startedAt ? Date.parse(c.run.startedAt) : c.scheduledAt;
-      op.max(kvKeys.jobLast(userId, jobId), BigInt(startedAt));
-    }
     if (c.outbox) writeOutbox(op, c.outbox);
     for (const guard of c.guards ?? []) op.check(guard as Deno.AtomicCheck);
     if (c.decided && this.firstDecisionOf(op, c.decided)) {
@@ -196,9 +195,16 @@ export class RunWriter {
     if (!appends) this.appends.set(op, appends = new Map());
     const key = JSON.stringify([userId, jobId]);
     let append = appends.get(key);
-    if (!append) appends.set(key, append = { userId, jobId, read: [], entries: [] });
+    if (!append) {
+      appends.set(key, append = { userId, jobId, read: [], entries: [], counted: 0, lastRunAt: 0 });
+    }
     if (c.recent) append.read.push(c.recent);
     append.entries.push(recentEntry(c.run));
+    if (c.counts) {
+      append.counted++;
+      const startedAt = c.run.startedAt ? Date.parse(c.run.startedAt) : c.scheduledAt;
+      append.lastRunAt = Math.max(append.lastRunAt, startedAt);
+    }
   }
 
   /**
@@ -218,7 +224,12 @@ export class RunWriter {
         if (!base || (read.version ?? "") > (base.version ?? "")) base = read;
       }
       const ringKey = kvKeys.jobRecent(append.userId, append.jobId);
-      const ring = appendRecent(base?.ring ?? null, append.entries);
+      const before = unpackTally(base?.ring);
+      const ring = packTally({
+        count: before.count + append.counted,
+        lastRunAt: Math.max(before.lastRunAt, append.lastRunAt),
+        ring: appendRecent(before.ring, append.entries),
+      });
       op.check({ key: ringKey, versionstamp: base?.version ?? null }).set(ringKey, ring);
       written.push([key, ring]);
     }
@@ -245,11 +256,11 @@ export class RunWriter {
 
   /** Deletes the oldest runs beyond the retention count or age; returns how many. */
   async prune(userId: string, jobId: string): Promise<number> {
-    const [counted, adjust] = await this.kv.getMany<[Deno.KvU64, Deno.KvU64]>([
-      kvKeys.jobCount(userId, jobId),
+    const [tally, adjust] = await this.kv.getMany<[Uint8Array, Deno.KvU64]>([
+      kvKeys.jobRecent(userId, jobId),
       kvKeys.runsAdjust(userId, jobId),
     ]);
-    let count = runsKept(counted.value, adjust.value);
+    let count = runsKept(unpackTally(tally.value).count, adjust.value);
     const cutoff = this.clock.now() - this.retention.maxAgeMs;
     let removed = 0;
     for (;;) {
@@ -279,9 +290,9 @@ export class RunWriter {
 }
 
 /** Runs kept for a job: its count plus the signed adjustment (see kvKeys.runsAdjust). */
-export function runsKept(count: Deno.KvU64 | null, adjust: Deno.KvU64 | null): number {
-  const signed = adjust ? BigInt.asIntN(64, adjust.value) : 0n;
-  return Math.max(0, Number((count?.value ?? 0n) + signed));
+export function runsKept(count: number, adjust: Deno.KvU64 | null): number {
+  const signed = adjust ? Number(BigInt.asIntN(64, adjust.value)) : 0;
+  return Math.max(0, count + signed);
 }
 
 /** The checks a run's write brings at most (see GROUP_CHECKS). */

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { ManualClock } from "../../clock.ts";
 import type { RunCompletion } from "../store.ts";
 import type { Run } from "../types.ts";
+import { unpackTally } from "./job_tally.ts";
 import { kvKeys } from "./keys.ts";
 import { KvStore } from "./kv_store.ts";
 
@@ -43,8 +44,8 @@ Deno.test("KvStore.recordRun() writes and counts a run recorded twice at once on
     store.recordRun(structuredClone(copy)),
   ]);
   assert.deepEqual(written.slice(2).sort(), [false, true]);
-  const count = await kv.get<Deno.KvU64>(kvKeys.jobCount("default", "job-1"));
-  assert.equal(count.value?.value, 3n);
+  const tally = await kv.get<Uint8Array>(kvKeys.jobRecent("default", "job-1"));
+  assert.equal(unpackTally(tally.value).count, 3);
 });
 
 Deno.test("KvStore.recordRun() keeps every run in the latest results when two processes write them", async () => {
