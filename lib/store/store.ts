@@ -123,8 +123,9 @@ export interface RunFacts {
 }
 
 /**
- * A job's latest results as a store read them (`lib/store/recent_results.ts` packs them); the
- * version is the store's own and opaque elsewhere.
+ * A job's latest results as a store read them (`lib/store/recent_results.ts` packs them; Deno
+ * KV keeps the job's run count in the same value): value and version are the store's own and
+ * opaque elsewhere.
  */
 export interface RecentRing {
   ring: Uint8Array | null;
