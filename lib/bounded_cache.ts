@@ -24,6 +24,11 @@ export class BoundedCache<K, V> {
     return this.#entries.size;
   }
 
+  /** Whether `key` is cached; it does not count as a use. */
+  has(key: K): boolean {
+    return this.#entries.has(key);
+  }
+
   /** The value, now the most recently used; undefined when absent. */
   get(key: K): V | undefined {
     const entries = this.#entries;

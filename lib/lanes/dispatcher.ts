@@ -80,6 +80,15 @@ export interface DispatcherOptions<V> {
    */
   prepare?: (item: QueueItem<V>, lease: Lease) => Promise<unknown>;
   leadMs?: number;
+  /**
+   * Whether an item's `prepare` will read nothing (its job is in memory): such an item starts
+   * `readyLeadMs` before its time instead of `leadMs`. What a started item holds while it waits
+   * outlives young-generation collections when the wait is long: with 1 s, 5,000 monitors
+   * promoted ~8 KB a check to the old generation (bench `monitors`). Items that do read keep
+   * the longer lead: 5,000 jobs due in one second read in the second before it.
+   */
+  ready?: (item: QueueItem<V>) => boolean;
+  readyLeadMs?: number;
 }
 
 interface Held<V> {
@@ -100,6 +109,8 @@ export class Dispatcher<V = unknown> {
   private readonly prepareQueue: (() => void)[] = [];
   /** Leased items this process claimed ahead of time, soonest first (see `hold`). */
   private readonly held = new TimeHeap<Held<V>>((held) => held.item.at);
+  /** Held items past their lead whose prepare reads nothing, until their shorter lead (`ready`). */
+  private readonly ready = new TimeHeap<Held<V>>((held) => held.item.at);
   /**
    * Leases (as text) running here: expired-lease recovery leaves them alone. Held ones are not
    * in it (tens of thousands of strings): one is listed as run out only once its time passed
@@ -176,7 +187,7 @@ export class Dispatcher<V = unknown> {
   }
 
   private async releaseHeld(): Promise<void> {
-    const held = this.held.takeAll();
+    const held = [...this.held.takeAll(), ...this.ready.takeAll()];
     if (held.length === 0) return;
     await this.options.store.handBack(this.options.lane, held);
   }
@@ -216,15 +227,21 @@ export class Dispatcher<V = unknown> {
 
   /** Starts held items whose time (less the lead for preparing) has come, as capacity allows. */
   private startHeld(now: number): void {
-    const lead = this.options.leadMs ?? 0;
+    const { leadMs: lead = 0, readyLeadMs: readyLead = lead, ready } = this.options;
     while (this.held.peekTime() - lead <= now) {
       // Out of capacity: the run that ends first wakes a drain, which starts the rest.
       if (this.inFlight >= this.options.maxConcurrency) return;
       const held = this.held.pop()!;
+      if (held.item.at - readyLead > now && ready?.(held.item)) this.ready.push(held);
+      else this.startOne(held.item, held.lease);
+    }
+    while (this.ready.peekTime() - readyLead <= now) {
+      if (this.inFlight >= this.options.maxConcurrency) return;
+      const held = this.ready.pop()!;
       this.startOne(held.item, held.lease);
     }
-    const next = this.held.peekTime();
-    if (next !== Infinity && this.running) this.heldAlarm.set(next - lead);
+    const next = Math.min(this.held.peekTime() - lead, this.ready.peekTime() - readyLead);
+    if (next !== Infinity && this.running) this.heldAlarm.set(next);
   }
 
   private async drainOnce(): Promise<void> {

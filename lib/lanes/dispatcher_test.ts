@@ -120,6 +120,78 @@ Deno.test("held items read ahead a few at a time, so their reads do not crowd ou
   kv.close();
 });
 
+Deno.test("a held item whose job is in memory starts at the shorter lead, one that reads at the longer", async () => {
+  const kv = await Deno.openKv(":memory:");
+  const clock = new ManualClock(T0);
+  const preparing: string[] = [];
+  const gates: (() => void)[] = [];
+  const executed: string[] = [];
+  const lanes = new KvLaneStore(kv);
+  const d = new Dispatcher<FireValue>({
+    lane: "fire",
+    store: lanes,
+    clock,
+    maxConcurrency: 10,
+    leaseMs: () => 11_000,
+    leadMs: 1000,
+    readyLeadMs: 300,
+    ready: (item) => item.id[1] === "in-memory",
+    prepare: (item) => {
+      preparing.push(item.id[1] as string);
+      return new Promise<void>((resolve) => gates.push(resolve));
+    },
+    execute: async (item, lease) => {
+      executed.push(item.id[1] as string);
+      await lanes.release(lease.ref);
+    },
+  });
+  const at = T0 + 2000;
+  const items = [held(at, "in-memory"), held(at, "read")];
+  for (const h of items) await kv.set(h.lease.ref as Deno.KvKey, FIRE);
+  clock.set(at - 1000);
+  d.hold(items);
+  assert.deepEqual(preparing, ["read"]);
+  clock.set(at - 301);
+  await d.drain();
+  assert.deepEqual(preparing, ["read"]);
+  clock.set(at - 300);
+  await d.drain();
+  assert.deepEqual(preparing, ["read", "in-memory"]);
+  // At their time both run.
+  clock.set(at);
+  gates.forEach((open) => open());
+  while (executed.length < 2) await new Promise((resolve) => setTimeout(resolve, 1));
+  assert.deepEqual(executed.toSorted(), ["in-memory", "read"]);
+  await d.stop();
+  kv.close();
+});
+
+Deno.test("stop() hands back held items waiting for their shorter lead too", async () => {
+  const kv = await Deno.openKv(":memory:");
+  const clock = new ManualClock(T0);
+  const lanes = new KvLaneStore(kv);
+  const d = new Dispatcher<FireValue>({
+    lane: "fire",
+    store: lanes,
+    clock,
+    maxConcurrency: 10,
+    leaseMs: () => 11_000,
+    leadMs: 1000,
+    readyLeadMs: 300,
+    ready: () => true,
+    prepare: () => Promise.resolve(null),
+    execute: () => Promise.reject(new Error("not at its time yet")),
+  });
+  const a = held(T0 + 900, "job-a");
+  await kv.set(a.lease.ref as Deno.KvKey, FIRE);
+  d.hold([a]);
+  await d.stop();
+  assert.equal((await kv.get(a.lease.ref as Deno.KvKey)).value, null);
+  const pending = await kv.get(kvKeys.fire(T0 + 900, "default", "job-a", "local"));
+  assert.deepEqual(pending.value, FIRE);
+  kv.close();
+});
+
 Deno.test("countDue() counts the items waiting that are due now, up to its limit", async () => {
   const kv = await Deno.openKv(":memory:");
   const clock = new ManualClock(T0);

@@ -20,14 +20,16 @@ import { fireTask, type FireValue, leaseMs } from "./fires.ts";
 import { Runner, type RunnerOptions } from "./runner.ts";
 import { Scheduler } from "./scheduler.ts";
 
+/** Held fires read their job this long before their second (see Dispatcher.prepare). */
+const FIRE_PREPARE_LEAD_MS = 1000;
 /**
- * Held fires read their job this long before their second (see Dispatcher.prepare): enough for
- * a burst's reads, and after its first run a job is read from memory (lib/store/kv/job_memory.ts).
- * What a fire holds while it waits outlives young-generation collections when the wait is long:
- * with 1 s, 5,000 monitors promoted ~8 KB a check to the old generation, and full collections
- * took a tenth of the process's CPU; 300 ms gave 4 % less CPU a check (bench `monitors`).
+ * A held fire whose job is in memory (lib/store/kv/job_memory.ts) starts this long before its
+ * second: it reads nothing, and what it holds while it waits then dies young. With 1 s, 5,000
+ * monitors promoted ~8 KB a check to the old generation; 300 ms gave 4 % less CPU a check
+ * (bench `monitors`). Jobs not in memory keep the full lead: 5,000 due at one second (bench
+ * `burst`) started up to 1.5 s late with 300 ms, 0.8 s with 1 s.
  */
-const FIRE_PREPARE_LEAD_MS = 300;
+const FIRE_READY_LEAD_MS = 300;
 
 export interface FiresOptions {
   store: Store;
@@ -84,6 +86,11 @@ export function createFires(options: FiresOptions): Fires {
     leaseMs: (fire) => leaseMs(fire.timeoutMs),
     leadMs: FIRE_PREPARE_LEAD_MS,
     prepare: (item) => runner.prepare(fireTask(item)),
+    ready: (item) => {
+      const { userId, jobId } = fireTask(item);
+      return store.remembersJob?.(userId, jobId) ?? false;
+    },
+    readyLeadMs: FIRE_READY_LEAD_MS,
     execute: (item, lease, prepared) =>
       runner.execute(fireTask(item), lease.ref, lease.until, prepared as JobForRun | null),
   });

@@ -154,6 +154,8 @@ export interface Store {
   getJob(userId: string, jobId: string): Promise<StoredJob | null>;
   /** One read for a run: the job, its counters and its webhook. */
   getJobForRun(userId: string, jobId: string): Promise<JobForRun | null>;
+  /** Whether `getJobForRun` would answer from memory now, reading nothing (absent: never). */
+  remembersJob?(userId: string, jobId: string): boolean;
   listJobs(userId: string, options: ListOptions): Promise<Page<StoredJob>>;
   /**
    * Compare-and-set change: `change` gets the current job and its scheduler pointer (the

@@ -60,6 +60,12 @@ export class JobMemory {
     return known && { ...known };
   }
 
+  /** Whether recalling the job now would read nothing: it is remembered, and still trusted. */
+  knows(userId: string, jobId: string): boolean {
+    return this.now() - this.polledAt <= LOG_KEEP_MS - LOG_OVERLAP_MS &&
+      this.jobs.has(keyOf(userId, jobId));
+  }
+
   /** Keeps a job as read in generation `since`, unless it was forgotten meanwhile. */
   remember(userId: string, jobId: string, forRun: JobForRun, since: number): void {
     if (since === this.generation) this.jobs.set(keyOf(userId, jobId), forRun);

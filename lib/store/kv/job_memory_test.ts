@@ -138,6 +138,7 @@ Deno.test("a change made by another process is seen once the change log is read,
       firstFireAt: undefined,
     }));
     // Until the log is read again, this process may run the job as it knew it.
+    assert.equal(store.remembersJob(job.userId, job.id), true);
     assert.equal((await store.getJobForRun(job.userId, job.id))?.job.url, job.url);
     now += POLL_MS;
     assert.equal((await store.getJobForRun(job.userId, job.id))?.job.url, "http://127.0.0.1:9/b");
@@ -147,7 +148,10 @@ Deno.test("a change made by another process is seen once the change log is read,
       firstFireAt: undefined,
     }));
     now += 10 * 60_000;
+    assert.equal(store.remembersJob(job.userId, job.id), false, "a read would not be trusted");
     assert.equal((await store.getJobForRun(job.userId, job.id))?.job.url, "http://127.0.0.1:9/c");
+    assert.equal(store.remembersJob(job.userId, job.id), true);
+    assert.equal(store.remembersJob(job.userId, "another-job"), false);
   } finally {
     await Deno.remove(path);
   }

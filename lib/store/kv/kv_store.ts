@@ -107,6 +107,10 @@ export class KvStore implements Store {
     return forRun;
   }
 
+  remembersJob(userId: string, jobId: string): boolean {
+    return this.memory.knows(userId, jobId);
+  }
+
   private async readJobForRun(userId: string, jobId: string): Promise<JobForRun | null> {
     const keys = [
       kvKeys.job(userId, jobId),
