@@ -9,7 +9,7 @@ import { type FireTask, type FireValue } from "../scheduler/fires.ts";
 import { fireLane } from "../scheduler/test_support.ts";
 import { kvKeys } from "../store/kv/keys.ts";
 import { KvLaneStore } from "../store/kv/lanes.ts";
-import { Dispatcher, startSlotOf } from "./dispatcher.ts";
+import { Dispatcher, type DispatcherOptions, startSlotOf } from "./dispatcher.ts";
 
 const T0 = Date.UTC(2026, 10, 23, 12, 0, 0);
 const FIRE: FireValue = { trigger: "AUTO", timeoutMs: 1000 };
@@ -20,6 +20,32 @@ function held(at: number, jobId: string) {
     item: { at, id: ["default", jobId, "local"], value: FIRE, retaken: false },
     lease: { ref: kvKeys.lease(until, at, "default", jobId, "local"), until },
   };
+}
+
+/**
+ * A fire lane over `kv` reading ahead with `prepare` (1 s ahead), whose items are noted by
+ * `executed` (what `prepare` returned for them, or their job id) and then released.
+ */
+function readingLane(
+  kv: Deno.Kv,
+  clock: ManualClock,
+  executed: string[],
+  options: Pick<DispatcherOptions<FireValue>, "prepare" | "ready" | "readyLeadMs">,
+): Dispatcher<FireValue> {
+  const lanes = new KvLaneStore(kv);
+  return new Dispatcher<FireValue>({
+    lane: "fire",
+    store: lanes,
+    clock,
+    maxConcurrency: 100,
+    leaseMs: () => 11_000,
+    leadMs: 1000,
+    ...options,
+    execute: async (item, lease, prepared) => {
+      executed.push(typeof prepared === "string" ? prepared : item.id[1] as string);
+      await lanes.release(lease.ref);
+    },
+  });
 }
 
 Deno.test("held fires start at their time, and recovery leaves them to their holder", async () => {
@@ -86,24 +112,13 @@ Deno.test("held items read ahead a few at a time, so their reads do not crowd ou
   let mostAtOnce = 0;
   const gates: (() => void)[] = [];
   const executed: string[] = [];
-  const lanes = new KvLaneStore(kv);
-  const d = new Dispatcher<FireValue>({
-    lane: "fire",
-    store: lanes,
-    clock,
-    maxConcurrency: 100,
-    leaseMs: () => 11_000,
-    leadMs: 1000,
+  const d = readingLane(kv, clock, executed, {
     prepare: async (item) => {
       reading++;
       mostAtOnce = Math.max(mostAtOnce, reading);
       await new Promise<void>((resolve) => gates.push(resolve));
       reading--;
       return item.id[1];
-    },
-    execute: async (_item, lease, prepared) => {
-      executed.push(prepared as string);
-      await lanes.release(lease.ref);
     },
   });
   const items = Array.from({ length: 30 }, (_, i) => held(T0, `job-${i}`));
@@ -126,23 +141,12 @@ Deno.test("a held item whose job is in memory starts at the shorter lead, one th
   const preparing: string[] = [];
   const gates: (() => void)[] = [];
   const executed: string[] = [];
-  const lanes = new KvLaneStore(kv);
-  const d = new Dispatcher<FireValue>({
-    lane: "fire",
-    store: lanes,
-    clock,
-    maxConcurrency: 10,
-    leaseMs: () => 11_000,
-    leadMs: 1000,
+  const d = readingLane(kv, clock, executed, {
     readyLeadMs: 300,
     ready: (item) => item.id[1] === "in-memory",
     prepare: (item) => {
       preparing.push(item.id[1] as string);
       return new Promise<void>((resolve) => gates.push(resolve));
-    },
-    execute: async (item, lease) => {
-      executed.push(item.id[1] as string);
-      await lanes.release(lease.ref);
     },
   });
   const at = T0 + 2000;
@@ -169,18 +173,11 @@ Deno.test("a held item whose job is in memory starts at the shorter lead, one th
 Deno.test("stop() hands back held items waiting for their shorter lead too", async () => {
   const kv = await Deno.openKv(":memory:");
   const clock = new ManualClock(T0);
-  const lanes = new KvLaneStore(kv);
-  const d = new Dispatcher<FireValue>({
-    lane: "fire",
-    store: lanes,
-    clock,
-    maxConcurrency: 10,
-    leaseMs: () => 11_000,
-    leadMs: 1000,
+  const executed: string[] = [];
+  const d = readingLane(kv, clock, executed, {
     readyLeadMs: 300,
     ready: () => true,
     prepare: () => Promise.resolve(null),
-    execute: () => Promise.reject(new Error("not at its time yet")),
   });
   const a = held(T0 + 900, "job-a");
   await kv.set(a.lease.ref as Deno.KvKey, FIRE);
@@ -189,6 +186,7 @@ Deno.test("stop() hands back held items waiting for their shorter lead too", asy
   assert.equal((await kv.get(a.lease.ref as Deno.KvKey)).value, null);
   const pending = await kv.get(kvKeys.fire(T0 + 900, "default", "job-a", "local"));
   assert.deepEqual(pending.value, FIRE);
+  assert.deepEqual(executed, []);
   kv.close();
 });
 
