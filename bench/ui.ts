@@ -376,7 +376,7 @@ async function seedRuns(
       }
       // Every seeded run counts, so the tally's count alone tells how many are kept.
       const tally = { count: perJob, lastRunAt: now, ring: appendRecent(null, recent) };
-      op.set(kvKeys.jobRecent(USER, job.id), packTally(tally));
+      op.set(kvKeys.jobTally(USER, job.id), packTally(tally));
       seedAlerts(op, job, i, now);
       await op.commit();
     }

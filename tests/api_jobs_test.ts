@@ -419,7 +419,7 @@ kvOnlyTest(
     // What a run recorded after its job's deletion leaves: counters without a job, sorting
     // right after this job's own keys.
     const tally = packTally({ count: 7, lastRunAt: T0, ring: new Uint8Array(0) });
-    await t.kv.set(kvKeys.jobRecent("default", `${job.id}x`), tally);
+    await t.kv.set(kvKeys.jobTally("default", `${job.id}x`), tally);
     const other = await t.createJob({ name: "Other" });
     const answer = await t.call<JobView[]>("GET", "/api/jobs");
     const counts = Object.fromEntries(answer.body.data.map((j) => [j.id, j.count]));

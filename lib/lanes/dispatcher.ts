@@ -109,8 +109,8 @@ export class Dispatcher<V = unknown> {
   private readonly prepareQueue: (() => void)[] = [];
   /** Leased items this process claimed ahead of time, soonest first (see `hold`). */
   private readonly held = new TimeHeap<Held<V>>((held) => held.item.at);
-  /** Held items past their lead whose prepare reads nothing, until their shorter lead (`ready`). */
-  private readonly ready = new TimeHeap<Held<V>>((held) => held.item.at);
+  /** Held items past `leadMs` whose prepare reads nothing (`ready`), until `readyLeadMs`. */
+  private readonly readySoon = new TimeHeap<Held<V>>((held) => held.item.at);
   /**
    * Leases (as text) running here: expired-lease recovery leaves them alone. Held ones are not
    * in it (tens of thousands of strings): one is listed as run out only once its time passed
@@ -187,7 +187,7 @@ export class Dispatcher<V = unknown> {
   }
 
   private async releaseHeld(): Promise<void> {
-    const held = [...this.held.takeAll(), ...this.ready.takeAll()];
+    const held = [...this.held.takeAll(), ...this.readySoon.takeAll()];
     if (held.length === 0) return;
     await this.options.store.handBack(this.options.lane, held);
   }
@@ -232,15 +232,15 @@ export class Dispatcher<V = unknown> {
       // Out of capacity: the run that ends first wakes a drain, which starts the rest.
       if (this.inFlight >= this.options.maxConcurrency) return;
       const held = this.held.pop()!;
-      if (held.item.at - readyLead > now && ready?.(held.item)) this.ready.push(held);
+      if (held.item.at - readyLead > now && ready?.(held.item)) this.readySoon.push(held);
       else this.startOne(held.item, held.lease);
     }
-    while (this.ready.peekTime() - readyLead <= now) {
+    while (this.readySoon.peekTime() - readyLead <= now) {
       if (this.inFlight >= this.options.maxConcurrency) return;
-      const held = this.ready.pop()!;
+      const held = this.readySoon.pop()!;
       this.startOne(held.item, held.lease);
     }
-    const next = Math.min(this.held.peekTime() - lead, this.ready.peekTime() - readyLead);
+    const next = Math.min(this.held.peekTime() - lead, this.readySoon.peekTime() - readyLead);
     if (next !== Infinity && this.running) this.heldAlarm.set(next);
   }
 

@@ -26,8 +26,8 @@ const FIRE_PREPARE_LEAD_MS = 1000;
  * A held fire whose job is in memory (lib/store/kv/job_memory.ts) starts this long before its
  * second: it reads nothing, and what it holds while it waits then dies young. With 1 s, 5,000
  * monitors promoted ~8 KB a check to the old generation; 300 ms gave 4 % less CPU a check
- * (bench `monitors`). Jobs not in memory keep the full lead: 5,000 due at one second (bench
- * `burst`) started up to 1.5 s late with 300 ms, 0.8 s with 1 s.
+ * (bench `monitors`). Jobs not in memory keep the full lead for their reads: with 300 ms for
+ * every fire, the last of 5,000 cold jobs due at one second (bench `burst`) started 1.5 s late.
  */
 const FIRE_READY_LEAD_MS = 300;
 

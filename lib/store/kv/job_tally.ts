@@ -1,5 +1,5 @@
 /**
- * What every run rewrites of its job in Deno KV, as one value (`kvKeys.jobRecent`): how many of
+ * What every run rewrites of its job in Deno KV, as one value (`kvKeys.jobTally`): how many of
  * its runs counted, when the newest of them started, and its latest results (the ring of
  * lib/store/recent_results.ts). One value, where the two counters were KvU64 keys of their own
  * beside it, saves two of the fourteen writes of a check; the value is checked against the

@@ -42,7 +42,7 @@ export const kvKeys = {
    * A job's tally: its run count, last run and latest results, packed (lib/store/kv/job_tally.ts):
    * rewritten with every run, checked against the version its writer based it on (RunWriter).
    */
-  jobRecent: (userId: string, jobId: string) => ["job", userId, jobId, "recent"],
+  jobTally: (userId: string, jobId: string) => ["job", userId, jobId, "recent"],
   /** Which layout the keys above have (see lib/store/kv/layout.ts); absent before it. */
   layout: () => ["kv_layout"],
   /**

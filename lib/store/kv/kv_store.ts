@@ -92,7 +92,7 @@ export class KvStore implements Store {
   async getJob(userId: string, jobId: string): Promise<StoredJob | null> {
     const [job, tally] = await this.kv.getMany<[Job, Uint8Array]>([
       kvKeys.job(userId, jobId),
-      kvKeys.jobRecent(userId, jobId),
+      kvKeys.jobTally(userId, jobId),
     ]);
     if (!job.value) return null;
     return storedJob(job.value, unpackTally(tally.value));
@@ -117,7 +117,7 @@ export class KvStore implements Store {
       kvKeys.runsAdjust(userId, jobId),
       kvKeys.webhook(userId, jobId),
       kvKeys.webhookFailing(userId, jobId),
-      kvKeys.jobRecent(userId, jobId),
+      kvKeys.jobTally(userId, jobId),
       kvKeys.alertState(userId, jobId),
     ];
     const [job, adjust, webhook, failing, recent, alert] = await getMany(this.kv, keys);
@@ -241,7 +241,7 @@ export class KvStore implements Store {
         .check(current)
         .check(due)
         .check(alert)
-        .delete(kvKeys.jobRecent(userId, jobId))
+        .delete(kvKeys.jobTally(userId, jobId))
         .delete(kvKeys.job(userId, jobId))
         .delete(kvKeys.jobDue(userId, jobId))
         .delete(kvKeys.jobOwner(jobId))
@@ -277,7 +277,7 @@ export class KvStore implements Store {
       removed += await purgeJobAlerts(this.kv, userId, jobId);
       // A run recorded after the deletion may have written its results again.
       await this.kv.atomic().check(tombstone).delete(tombstone.key)
-        .delete(kvKeys.runsAdjust(userId, jobId)).delete(kvKeys.jobRecent(userId, jobId)).commit();
+        .delete(kvKeys.runsAdjust(userId, jobId)).delete(kvKeys.jobTally(userId, jobId)).commit();
     }
     return removed;
   }
@@ -314,7 +314,7 @@ export class KvStore implements Store {
   async jobSummaries(userId: string, jobIds: readonly string[]): Promise<JobSummary[]> {
     const keys = jobIds.flatMap((
       id,
-    ) => [kvKeys.jobRecent(userId, id), kvKeys.alertState(userId, id)]);
+    ) => [kvKeys.jobTally(userId, id), kvKeys.alertState(userId, id)]);
     const entries = await getMany(this.kv, keys);
     return jobIds.map((_, i) => ({
       recent: decodeRecent(unpackTally(entries[2 * i].value as Uint8Array | null).ring),
@@ -361,7 +361,7 @@ export class KvStore implements Store {
     const keys = jobs.flatMap(([userId, jobId]) => [
       kvKeys.runsAdjust(userId, jobId),
       kvKeys.webhook(userId, jobId),
-      kvKeys.jobRecent(userId, jobId),
+      kvKeys.jobTally(userId, jobId),
     ]);
     const entries = await getMany(this.kv, keys);
     return jobs.map((_, i) => {

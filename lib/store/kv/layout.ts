@@ -3,7 +3,7 @@
  * start-up before anything runs (main.ts):
  * - 2: each job's alert state and latest results went from keys of their own
  *   (`["alert_state", userId, jobId]`, `["job_recent", userId, jobId]`) to the job's own range
- *   (`kvKeys.alertState`, `kvKeys.jobRecent`), next to what every run rewrites anyway;
+ *   (`kvKeys.alertState`, `kvKeys.jobTally`), next to what every run rewrites anyway;
  * - 3: the job's run count and last run (KvU64 keys `["job", userId, jobId, "count" | "last"]`)
  *   joined its latest results in one value (lib/store/kv/job_tally.ts).
  *
@@ -25,7 +25,7 @@ const MOVE_BATCH = 45;
 /** Where each kind of record was, and where it goes now. */
 const MOVES: { from: string; to: (userId: string, jobId: string) => Deno.KvKey }[] = [
   { from: "alert_state", to: kvKeys.alertState },
-  { from: "job_recent", to: kvKeys.jobRecent },
+  { from: "job_recent", to: kvKeys.jobTally },
 ];
 
 /** Upgrades the file's layout if it is older; returns how many keys moved. */
@@ -80,7 +80,7 @@ async function foldAll(kv: Deno.Kv, jobs: [string, string][]): Promise<number> {
 
 /** One atomic operation folding the jobs whose counters are still there; how many it folded. */
 async function foldOnce(kv: Deno.Kv, jobs: [string, string][]): Promise<number> {
-  const keys = jobs.flatMap(([u, j]) => [...counterKeys(u, j), kvKeys.jobRecent(u, j)]);
+  const keys = jobs.flatMap(([u, j]) => [...counterKeys(u, j), kvKeys.jobTally(u, j)]);
   const entries = await getMany(kv, keys);
   const op = kv.atomic();
   let folding = 0;
@@ -93,7 +93,7 @@ async function foldOnce(kv: Deno.Kv, jobs: [string, string][]): Promise<number> 
       // Before layout 3 the value was the ring alone.
       ring: (recent.value as Uint8Array | null) ?? new Uint8Array(0),
     };
-    op.check(count, last, recent).set(kvKeys.jobRecent(userId, jobId), packTally(tally))
+    op.check(count, last, recent).set(kvKeys.jobTally(userId, jobId), packTally(tally))
       .delete(count.key).delete(last.key);
     folding++;
   });

@@ -51,7 +51,7 @@ async function legacyStore(jobs: number, layout: 1 | 2 = 1) {
         layout === 1 ? ["alert_state", userId, id] : kvKeys.alertState(userId, id),
         downState(userId, id),
       )
-      .set(layout === 1 ? ["job_recent", userId, id] : kvKeys.jobRecent(userId, id), oneFailure())
+      .set(layout === 1 ? ["job_recent", userId, id] : kvKeys.jobTally(userId, id), oneFailure())
       .set(["job", userId, id, "count"], new Deno.KvU64(4n))
       .set(["job", userId, id, "last"], new Deno.KvU64(BigInt(T0 + 5)))
       .commit();

@@ -7,12 +7,12 @@
  * commit).
  *
  * The job's tally (its count, last run and latest results: lib/store/kv/job_tally.ts) is one
- * small value per job that each run rewrites, so the writer needs the value before: the runner hands it in as read with the job
- * (`RunCompletion.recent`, the same read), and this process remembers what it wrote last, so
- * a read is only needed for a job neither knows. Runs of one job in one commit are appended
- * together, once; the value is checked against the version it was based on, so a writer
- * elsewhere (another process) is never overwritten: the commit fails, and the run is written
- * again on what is stored now.
+ * small value per job that each run rewrites, so the writer needs the value before: the runner
+ * hands it in as read with the job (`RunCompletion.recent`, the same read), and this process
+ * remembers what it wrote last, so a read is only needed for a job neither knows. Runs of one
+ * job in one commit are added together, once; the value is checked against the version it was
+ * based on, so a writer elsewhere (another process) is never overwritten: the commit fails, and
+ * the run is written again on what is stored now.
  */
 import { BoundedCache } from "../../bounded_cache.ts";
 import type { Clock } from "../../clock.ts";
@@ -121,7 +121,7 @@ export class RunWriter {
       const guards = (completion.guards ?? []) as Deno.AtomicCheck[];
       const [run, ring, ...guarded] = await this.kv.getMany<[Run, Uint8Array, ...unknown[]]>([
         key,
-        kvKeys.jobRecent(userId, jobId),
+        kvKeys.jobTally(userId, jobId),
         ...guards.map((g) => g.key),
       ]);
       if (run.versionstamp !== null) return await this.exists(completion);
@@ -139,7 +139,7 @@ export class RunWriter {
   }
 
   private async readRing(userId: string, jobId: string): Promise<RecentRing> {
-    const entry = await this.kv.get<Uint8Array>(kvKeys.jobRecent(userId, jobId));
+    const entry = await this.kv.get<Uint8Array>(kvKeys.jobTally(userId, jobId));
     return { ring: entry.value, version: entry.versionstamp };
   }
 
@@ -223,7 +223,7 @@ export class RunWriter {
       for (const read of append.read) {
         if (!base || (read.version ?? "") > (base.version ?? "")) base = read;
       }
-      const ringKey = kvKeys.jobRecent(append.userId, append.jobId);
+      const ringKey = kvKeys.jobTally(append.userId, append.jobId);
       const before = unpackTally(base?.ring);
       const ring = packTally({
         count: before.count + append.counted,
@@ -257,7 +257,7 @@ export class RunWriter {
   /** Deletes the oldest runs beyond the retention count or age; returns how many. */
   async prune(userId: string, jobId: string): Promise<number> {
     const [tally, adjust] = await this.kv.getMany<[Uint8Array, Deno.KvU64]>([
-      kvKeys.jobRecent(userId, jobId),
+      kvKeys.jobTally(userId, jobId),
       kvKeys.runsAdjust(userId, jobId),
     ]);
     let count = runsKept(unpackTally(tally.value).count, adjust.value);

@@ -44,7 +44,7 @@ Deno.test("KvStore.recordRun() writes and counts a run recorded twice at once on
     store.recordRun(structuredClone(copy)),
   ]);
   assert.deepEqual(written.slice(2).sort(), [false, true]);
-  const tally = await kv.get<Uint8Array>(kvKeys.jobRecent("default", "job-1"));
+  const tally = await kv.get<Uint8Array>(kvKeys.jobTally("default", "job-1"));
   assert.equal(unpackTally(tally.value).count, 3);
 });
 
