@@ -2,20 +2,53 @@
 export interface Clock {
   /** Epoch milliseconds. */
   now(): number;
+  /**
+   * Resolves once `now()` has reached `at` (epoch ms). The system clock waits in real time; a
+   * manual clock waits until a test moves it there, so nothing runs before its time by the
+   * clock the test reads.
+   */
+  until(at: number): Promise<void>;
 }
 
-export const systemClock: Clock = { now: () => Date.now() };
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  until: (at) => {
+    const wait = at - Date.now();
+    return wait > 0 ? new Promise((resolve) => setTimeout(resolve, wait)) : Promise.resolve();
+  },
+};
 
 /** A clock that only moves when told to: for tests of time-dependent logic. */
 export class ManualClock implements Clock {
+  private readonly waits: { at: number; resolve: () => void }[] = [];
+
   constructor(private ms: number) {}
+
   now(): number {
     return this.ms;
   }
+
+  until(at: number): Promise<void> {
+    if (at <= this.ms) return Promise.resolve();
+    return new Promise((resolve) => this.waits.push({ at, resolve }));
+  }
+
+  /** How many `until` calls wait for the clock to move. */
+  get waiting(): number {
+    return this.waits.length;
+  }
+
   set(ms: number): void {
     this.ms = ms;
+    for (let i = this.waits.length - 1; i >= 0; i--) {
+      const wait = this.waits[i];
+      if (wait.at > ms) continue;
+      this.waits.splice(i, 1);
+      wait.resolve();
+    }
   }
+
   advance(ms: number): void {
-    this.ms += ms;
+    this.set(this.ms + ms);
   }
 }

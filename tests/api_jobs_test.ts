@@ -624,6 +624,25 @@ storeTest("GET /api/jobs/:id/next answers 404 for an unknown id", async (store) 
   expectError(await t.call("GET", `/api/jobs/${crypto.randomUUID()}/next`), 404, "NOT_FOUND");
 });
 
+storeTest(
+  "a job due within the lead after its creation runs when the clock reaches its second, not before",
+  async (store) => {
+    // Fires start up to a second ahead and wait for their time: by the injected clock, so a
+    // test that has not moved it sees no run, however long it takes in real time.
+    await using t = await TestSystem.start({ store, now: T0 - 270 });
+    const job = await t.createJob({ schedule: "0 0 12 * * *" }); // T0
+    await t.settle();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.deepEqual((await t.call<Run[]>("GET", `/api/jobs/${job.id}/runs`)).body.data, []);
+    t.clock.set(T0);
+    await t.settle();
+    const runs = (await t.call<Run[]>("GET", `/api/jobs/${job.id}/runs`)).body.data;
+    assert.deepEqual(runs.map((r) => [r.trigger, r.scheduledAt, r.startedAt]), [
+      ["AUTO", new Date(T0).toISOString(), new Date(T0).toISOString()],
+    ]);
+  },
+);
+
 // ---------------------------------------------------------------------------------------------
 // Manual runs
 

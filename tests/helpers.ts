@@ -213,7 +213,7 @@ export class TestSystem {
     // A ping's decision follows its answer, and may queue notifications.
     await this.system.pings.settled();
     // A run may queue a delivery, so runs go first.
-    const queues: { drain(): Promise<void>; readonly active: number }[] = [
+    const queues: { drain(): Promise<void>; readonly busy: number }[] = [
       this.system.lanes.fires,
       this.system.lanes.results,
       this.system.lanes.alerts,
@@ -223,7 +223,8 @@ export class TestSystem {
     ];
     for (const queue of queues) {
       await queue.drain();
-      while (queue.active > 0) {
+      // Runs started ahead of their time wait for the test to move the clock there.
+      while (queue.busy > 0) {
         if (performance.now() > deadline) throw new Error("Work did not finish within 2 s");
         await new Promise((resolve) => setTimeout(resolve, 1));
       }

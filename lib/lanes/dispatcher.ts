@@ -105,6 +105,8 @@ const PREPARE_CONCURRENCY = 8;
 
 export class Dispatcher<V = unknown> {
   private inFlight = 0;
+  /** Runs in flight that wait for their time (see `busy`). */
+  private waitingForTime = 0;
   private preparing = 0;
   private readonly prepareQueue: (() => void)[] = [];
   /** Leased items this process claimed ahead of time, soonest first (see `hold`). */
@@ -142,6 +144,15 @@ export class Dispatcher<V = unknown> {
     return this.inFlight;
   }
 
+  /**
+   * Work in flight that finishes without the clock moving: runs not waiting for their time,
+   * and reads ahead (a run may read while it waits). Tests settle on it: on a manual clock, a
+   * run started ahead waits until the test moves the clock to its time.
+   */
+  get busy(): number {
+    return this.inFlight - this.waitingForTime + this.preparing;
+  }
+
   /** Items waiting that are due by now, counted up to `limit` (for `/metrics`). */
   countDue(limit: number): Promise<number> {
     const { store, lane, clock } = this.options;
@@ -173,7 +184,8 @@ export class Dispatcher<V = unknown> {
   /**
    * Stops waking, hands the held items not yet started back as pending ones (so a restart or
    * another process starts them on time, not when their leases run out), and waits for the
-   * work in flight.
+   * work in flight: with runs started ahead, for their time (under a second; on a manual
+   * clock, until the test moves it there).
    */
   async stop(): Promise<void> {
     this.running = false;
@@ -313,8 +325,14 @@ export class Dispatcher<V = unknown> {
   }
 
   private async sleepUntil(at: number): Promise<void> {
-    const wait = at - this.options.clock.now();
-    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    const { clock } = this.options;
+    if (at <= clock.now()) return;
+    this.waitingForTime++;
+    try {
+      await clock.until(at);
+    } finally {
+      this.waitingForTime--;
+    }
   }
 
   /** Runs `read` once fewer than PREPARE_CONCURRENCY others are running. */

@@ -170,6 +170,27 @@ Deno.test("a held item whose job is in memory starts at the shorter lead, one th
   kv.close();
 });
 
+Deno.test("a held item started ahead executes when the injected clock reaches its time, not the real one", async () => {
+  const kv = await Deno.openKv(":memory:");
+  const clock = new ManualClock(T0);
+  const executed: string[] = [];
+  const d = readingLane(kv, clock, executed, { prepare: () => Promise.resolve(null) });
+  const a = held(T0 + 270, "job-a");
+  await kv.set(a.lease.ref as Deno.KvKey, FIRE);
+  d.hold([a]);
+  await d.drain();
+  assert.equal(d.active, 1);
+  // Started ahead, it waits for its time: far longer than 270 ms of real time changes nothing.
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  assert.deepEqual(executed, []);
+  assert.equal(d.busy, 0);
+  clock.set(T0 + 270);
+  while (executed.length === 0) await new Promise((resolve) => setTimeout(resolve, 1));
+  assert.deepEqual(executed, ["job-a"]);
+  await d.stop();
+  kv.close();
+});
+
 Deno.test("stop() hands back held items waiting for their shorter lead too", async () => {
   const kv = await Deno.openKv(":memory:");
   const clock = new ManualClock(T0);
