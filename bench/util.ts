@@ -423,7 +423,8 @@ export async function createJobs(
 export async function listAllRuns(kv: Deno.Kv): Promise<Run[]> {
   const runs: Run[] = [];
   for await (const entry of kv.list<Run>({ prefix: ["run"] }, { batchSize: 1000 })) {
-    runs.push(entry.value);
+    // After each job's runs: its alert state and tally (lib/store/kv/keys.ts).
+    if (typeof entry.key[3] === "number") runs.push(entry.value);
   }
   return runs;
 }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { parseConfig } from "../lib/config.ts";
-import { kvKeys } from "../lib/store/kv/keys.ts";
+import { kvKeys, runsOnly } from "../lib/store/kv/keys.ts";
 import type { JobView } from "../lib/store/types.ts";
 import { createSystem } from "../system.ts";
 import { PgWakeups, postgresStores } from "../lib/store/postgres/mod.ts";
@@ -23,7 +23,7 @@ Deno.test("deleting a job queues the removal of its runs, which the queue listen
   const job = created.body.data;
   expectStatus(await callApp(system.app, "POST", `/api/jobs/${job.id}/run`), 202);
   await system.lanes.fires.drain();
-  const runs = () => Array.fromAsync(kv.list({ prefix: kvKeys.runsOf("default", job.id) }));
+  const runs = () => Array.fromAsync(kv.list(runsOnly("default", job.id)));
   for (let i = 0; i < 100 && (await runs()).length === 0; i++) {
     await new Promise((r) => setTimeout(r, 10));
   }

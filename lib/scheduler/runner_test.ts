@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { ManualClock } from "../clock.ts";
 import { Metrics } from "../metrics.ts";
 import type { ProbeResult } from "../net/probe.ts";
-import { kvKeys } from "../store/kv/keys.ts";
+import { kvKeys, runsOnly } from "../store/kv/keys.ts";
 import { KvStore } from "../store/kv/kv_store.ts";
 import { KvLaneStore } from "../store/kv/lanes.ts";
 import type { Run } from "../store/types.ts";
@@ -50,7 +50,7 @@ function setup(kv: Deno.Kv, clock: ManualClock, retention = { count: 1000, maxAg
 
 async function runs(kv: Deno.Kv, userId: string, jobId: string): Promise<Run[]> {
   const out: Run[] = [];
-  for await (const e of kv.list<Run>({ prefix: kvKeys.runsOf(userId, jobId) })) out.push(e.value);
+  for await (const e of kv.list<Run>(runsOnly(userId, jobId))) out.push(e.value);
   return out;
 }
 

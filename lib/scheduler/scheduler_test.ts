@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { ManualClock } from "../clock.ts";
 import { Metrics } from "../metrics.ts";
-import { kvKeys } from "../store/kv/keys.ts";
+import { kvKeys, runsOnly } from "../store/kv/keys.ts";
 import { KvStore } from "../store/kv/kv_store.ts";
 import { createKvStores } from "../store/kv/mod.ts";
 import { openKv } from "../store/kv/open_kv.ts";
@@ -26,7 +26,7 @@ async function pendingFires(kv: Deno.Kv): Promise<number[]> {
 
 async function runsOf(kv: Deno.Kv, userId: string, jobId: string): Promise<Run[]> {
   const out: Run[] = [];
-  for await (const e of kv.list<Run>({ prefix: kvKeys.runsOf(userId, jobId) })) out.push(e.value);
+  for await (const e of kv.list<Run>(runsOnly(userId, jobId))) out.push(e.value);
   return out;
 }
 

@@ -2,18 +2,20 @@
  * Every Deno KV key Hibiki writes, in one place. Secondary indexes are written in the same
  * atomic operation as their record.
  *
- * A job owns up to four neighbouring keys, so one range read of `["job", userId]` returns whole
- * jobs in order: the configuration, then `alert` (its alert state), `due` (the scheduler's
- * pointer) and `recent` (its tally: run count, last run, latest results). What every run
- * rewrites (alert state, tally) sits beside the job, on the same database page: a run's commit
- * writes that page and its run's, where keys of their own (before layout 2, see
- * lib/store/kv/layout.ts) took a page each, and the KV writer thread spent 15 % more a check.
+ * A job owns two neighbouring keys, so one range read of `["job", userId]` returns whole jobs
+ * in order: the configuration, then `due` (the scheduler's pointer). What every run rewrites,
+ * its alert state and its tally (run count, last run, latest results), sits right after the
+ * job's newest run: `[run, userId, jobId, true, part]`, `true` sorting after every run's time.
+ * A run's commit then writes one page of the file, and one of the index Deno KV keeps of every
+ * key by expiry (keys that never expire sort by key there too), where the job's range took a
+ * page of each besides (layout 3, lib/store/kv/layout.ts): the KV writer thread spent 17 %
+ * more a check with 5,000 monitors, and keys of their own before layout 2 took more still.
  */
 
 import type { LaneItemId, LaneName } from "../lanes.ts";
 
 /** The most keys a job owns under `["job", userId, jobId]`, its record included. */
-export const JOB_PARTS = 4;
+export const JOB_PARTS = 2;
 
 /**
  * Where each durable lane keeps its items (lib/store/lanes.ts): waiting under
@@ -35,14 +37,18 @@ export const kvKeys = {
   ping: () => ["ping"],
   jobsOf: (userId: string) => ["job", userId],
   job: (userId: string, jobId: string) => ["job", userId, jobId],
-  /** A job's alert state (`JobAlertState`): one small record, compare-and-set per decision. */
-  alertState: (userId: string, jobId: string) => ["job", userId, jobId, "alert"],
+  /**
+   * A job's alert state (`JobAlertState`): one small record, compare-and-set per decision; after
+   * the job's runs (see above).
+   */
+  alertState: (userId: string, jobId: string) => ["run", userId, jobId, true, "alert"],
   jobDue: (userId: string, jobId: string) => ["job", userId, jobId, "due"],
   /**
    * A job's tally: its run count, last run and latest results, packed (lib/store/kv/job_tally.ts):
-   * rewritten with every run, checked against the version its writer based it on (RunWriter).
+   * rewritten with every run, checked against the version its writer based it on (RunWriter);
+   * after the job's runs, beside its alert state.
    */
-  jobTally: (userId: string, jobId: string) => ["job", userId, jobId, "recent"],
+  jobTally: (userId: string, jobId: string) => ["run", userId, jobId, true, "recent"],
   /** Which layout the keys above have (see lib/store/kv/layout.ts); absent before it. */
   layout: () => ["kv_layout"],
   /**
@@ -55,6 +61,7 @@ export const kvKeys = {
   /** jobId → userId, for callers that only know the job (workers, queue messages). */
   jobOwner: (jobId: string) => ["job_owner", jobId],
 
+  /** A job's runs, then its alert state and tally: list runs with `runsOnly`. */
   runsOf: (userId: string, jobId: string) => ["run", userId, jobId],
   run: (userId: string, jobId: string, scheduledAt: number, suffix: string) => [
     "run",
@@ -345,3 +352,9 @@ export const kvKeys = {
    */
   openIncidentCount: () => ["incident_open_count"],
 } satisfies Record<string, (...args: never[]) => Deno.KvKey>;
+
+/** A job's runs alone: what follows them under `runsOf` (`true` sorts after every number) is not a run. */
+export function runsOnly(userId: string, jobId: string): Deno.KvListSelector {
+  const runs = kvKeys.runsOf(userId, jobId);
+  return { prefix: runs, end: [...runs, true] };
+}

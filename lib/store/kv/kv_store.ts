@@ -32,7 +32,7 @@ import {
   writeJobIndex,
 } from "./job_index.ts";
 import { type JobTally, unpackTally } from "./job_tally.ts";
-import { JOB_PARTS, kvKeys } from "./keys.ts";
+import { JOB_PARTS, kvKeys, runsOnly } from "./keys.ts";
 import { decodeCursor, encodeCursor } from "../cursor.ts";
 import { type JobMemory, jobMemoryOf } from "./job_memory.ts";
 import { writeMonitors } from "./monitors.ts";
@@ -138,9 +138,9 @@ export class KvStore implements Store {
 
   /**
    * A range read of the owner's jobs with their parts (`JOB_PARTS` keys at most each), up to one
-   * job more than the page: jobs own fewer keys before their first run (and a deleted job's
-   * counters may outlive it by a run), so where a read of so many keys ends says nothing. The
-   * cursor is the last job shown.
+   * job more than the page (a job without a next fire owns fewer keys, so where a read of so
+   * many keys ends says nothing), then their tallies in one read. The cursor is the last job
+   * shown.
    */
   async listJobs(userId: string, options: ListOptions): Promise<Page<StoredJob>> {
     const prefix = kvKeys.jobsOf(userId);
@@ -152,22 +152,18 @@ export class KvStore implements Store {
     const iter = this.kv.list<unknown>(selector, {
       batchSize: Math.min(500, (options.limit + 1) * JOB_PARTS),
     });
-    const jobs: { job: Job; tally?: Uint8Array }[] = [];
+    const jobs: Job[] = [];
     let more = false;
     for await (const entry of iter) {
-      const current = jobs.at(-1);
-      if (entry.key.length === 3) {
-        more = jobs.length === options.limit; // a job past the page: there is a next one
-        if (more) break;
-        jobs.push({ job: entry.value as Job });
-      } else if (current && entry.key[2] === current.job.id) {
-        // Only the current job's parts: a deleted job's counters may outlive it by a run.
-        if (entry.key[3] === "recent") current.tally = entry.value as Uint8Array;
-      }
+      if (entry.key.length !== 3) continue;
+      more = jobs.length === options.limit; // a job past the page: there is a next one
+      if (more) break;
+      jobs.push(entry.value as Job);
     }
+    const tallies = await getMany(this.kv, jobs.map((job) => kvKeys.jobTally(userId, job.id)));
     return {
-      values: jobs.map((j) => storedJob(j.job, unpackTally(j.tally))),
-      cursor: more ? encodeCursor([jobs.at(-1)!.job.id]) : null,
+      values: jobs.map((job, i) => storedJob(job, unpackTally(tallies[i].value as Uint8Array))),
+      cursor: more ? encodeCursor([jobs.at(-1)!.id]) : null,
     };
   }
 
@@ -269,29 +265,30 @@ export class KvStore implements Store {
     let removed = 0;
     for await (const tombstone of this.kv.list({ prefix: kvKeys.purges() })) {
       const [, userId, jobId] = tombstone.key as [string, string, string];
-      removed += await this.deleteAll(kvKeys.runsOf(userId, jobId), () => []);
+      removed += await this.deleteAll(runsOnly(userId, jobId), () => []);
       removed += await this.deleteAll(
-        kvKeys.deliveriesOf(userId, jobId),
+        { prefix: kvKeys.deliveriesOf(userId, jobId) },
         (key) => [kvKeys.deliveryRef(key[4] as string)],
       );
       removed += await purgeJobAlerts(this.kv, userId, jobId);
-      // A run recorded after the deletion may have written its results again.
+      // A run recorded after the deletion may have written its results and state again.
       await this.kv.atomic().check(tombstone).delete(tombstone.key)
-        .delete(kvKeys.runsAdjust(userId, jobId)).delete(kvKeys.jobTally(userId, jobId)).commit();
+        .delete(kvKeys.runsAdjust(userId, jobId)).delete(kvKeys.jobTally(userId, jobId))
+        .delete(kvKeys.alertState(userId, jobId)).commit();
     }
     return removed;
   }
 
-  /** Deletes every key under `prefix`, with the keys `related` names for each, in batches. */
+  /** Deletes every key `selector` lists, with the keys `related` names for each, in batches. */
   private async deleteAll(
-    prefix: Deno.KvKey,
+    selector: Deno.KvListSelector,
     related: (key: Deno.KvKey) => Deno.KvKey[],
   ): Promise<number> {
     let removed = 0;
     for (;;) {
       const keys: Deno.KvKey[] = [];
       let entries = 0;
-      for await (const entry of this.kv.list({ prefix }, { limit: 200 })) {
+      for await (const entry of this.kv.list(selector, { limit: 200 })) {
         keys.push(entry.key, ...related(entry.key));
         entries++;
       }
@@ -378,7 +375,7 @@ export class KvStore implements Store {
 
   async listRuns(userId: string, jobId: string, options: ListOptions): Promise<Page<Run>> {
     const iter = this.kv.list<Run>(
-      { prefix: kvKeys.runsOf(userId, jobId) },
+      runsOnly(userId, jobId),
       { limit: options.limit, cursor: options.cursor, reverse: true },
     );
     const values = (await collect(iter)).map((entry) => entry.value);

@@ -3,9 +3,11 @@
  * start-up before anything runs (main.ts):
  * - 2: each job's alert state and latest results went from keys of their own
  *   (`["alert_state", userId, jobId]`, `["job_recent", userId, jobId]`) to the job's own range
- *   (`kvKeys.alertState`, `kvKeys.jobTally`), next to what every run rewrites anyway;
+ *   (`["job", userId, jobId, "alert" | "recent"]`), next to what every run rewrites anyway;
  * - 3: the job's run count and last run (KvU64 keys `["job", userId, jobId, "count" | "last"]`)
- *   joined its latest results in one value (lib/store/kv/job_tally.ts).
+ *   joined its latest results in one value (lib/store/kv/job_tally.ts);
+ * - 4: the alert state and the tally went on, to just after the job's newest run
+ *   (`kvKeys.alertState`, `kvKeys.jobTally`; see lib/store/kv/keys.ts).
  *
  * Each change is one atomic operation with what it read checked, so several processes starting
  * together make each once; this code never writes the old keys, so nothing goes back. Every
@@ -16,35 +18,65 @@ import { type JobTally, packTally } from "./job_tally.ts";
 import { kvKeys } from "./keys.ts";
 
 /** The layout this code reads and writes. */
-export const KV_LAYOUT = 3;
+export const KV_LAYOUT = 4;
 /** Jobs folded per atomic operation: three checks each, inside Deno KV's 100. */
 const FOLD_BATCH = 30;
 /** Keys moved per atomic operation: two checks each, inside Deno KV's 100. */
 const MOVE_BATCH = 45;
 
-/** Where each kind of record was, and where it goes now. */
-const MOVES: { from: string; to: (userId: string, jobId: string) => Deno.KvKey }[] = [
+type KeyOf = (userId: string, jobId: string) => Deno.KvKey;
+
+/** Before layout 2: keys of their own, `[from, userId, jobId]`. */
+const OWN_KEYS: { from: string; to: KeyOf }[] = [
   { from: "alert_state", to: kvKeys.alertState },
   { from: "job_recent", to: kvKeys.jobTally },
 ];
+/** Layouts 2 and 3: `["job", userId, jobId, part]`. */
+const JOB_PARTS_MOVED: Record<string, KeyOf> = {
+  alert: kvKeys.alertState,
+  recent: kvKeys.jobTally,
+};
 
-/** Upgrades the file's layout if it is older; returns how many keys moved. */
+/** Upgrades the file's layout if it is older; returns how many keys moved or folded. */
 export async function upgradeKvLayout(kv: Deno.Kv): Promise<number> {
   const layout = await kv.get<number>(kvKeys.layout());
   if (layout.value !== null && layout.value >= KV_LAYOUT) return 0;
   let moved = 0;
-  for (const { from, to } of layout.value === null ? MOVES : []) {
+  for (const { from, to } of layout.value === null ? OWN_KEYS : []) {
     for (;;) {
       const entries: Deno.KvEntry<unknown>[] = [];
       for await (const entry of kv.list({ prefix: [from] }, { limit: MOVE_BATCH })) {
         entries.push(entry);
       }
       if (entries.length === 0) break;
-      moved += await moveAll(kv, entries, to);
+      moved += await moveAll(kv, entries, entries.map((e) => to(...userAndJob(e.key))));
     }
   }
+  moved += await moveJobParts(kv);
   moved += await foldCounters(kv);
   await kv.set(kvKeys.layout(), KV_LAYOUT);
+  return moved;
+}
+
+function userAndJob(key: Deno.KvKey): [string, string] {
+  return [key[1] as string, key[2] as string];
+}
+
+/** Moves the parts layouts 2 and 3 kept in each job's range; returns how many moved. */
+async function moveJobParts(kv: Deno.Kv): Promise<number> {
+  let moved = 0;
+  let batch: Deno.KvEntry<unknown>[] = [];
+  const flush = async () => {
+    const to = batch.map((e) => JOB_PARTS_MOVED[e.key[3] as string](...userAndJob(e.key)));
+    moved += await moveAll(kv, batch, to);
+    batch = [];
+  };
+  for await (const entry of kv.list({ prefix: ["job"] })) {
+    if (entry.key.length !== 4 || !Object.hasOwn(JOB_PARTS_MOVED, entry.key[3] as string)) continue;
+    batch.push(entry);
+    if (batch.length === MOVE_BATCH) await flush();
+  }
+  if (batch.length > 0) await flush();
   return moved;
 }
 
@@ -102,15 +134,14 @@ async function foldOnce(kv: Deno.Kv, jobs: [string, string][]): Promise<number> 
 }
 
 /**
- * Moves the entries, together or (when another process moved some first) one by one; an entry
- * whose new key exists already is dropped, the new one being newer.
+ * Moves the entries to their destinations, together or (when another process moved some first)
+ * one by one; an entry whose new key exists already is dropped, the new one being newer.
  */
 async function moveAll(
   kv: Deno.Kv,
   entries: Deno.KvEntry<unknown>[],
-  to: (userId: string, jobId: string) => Deno.KvKey,
+  destinations: Deno.KvKey[],
 ): Promise<number> {
-  const destinations = entries.map((e) => to(e.key[1] as string, e.key[2] as string));
   const op = kv.atomic();
   entries.forEach((entry, i) => {
     op.check(entry).check({ key: destinations[i], versionstamp: null })

@@ -4,7 +4,7 @@ import { putJob } from "../../scheduler/test_support.ts";
 import { decodeRecent } from "../recent_results.ts";
 import { kvKeys } from "./keys.ts";
 import { KvStore } from "./kv_store.ts";
-import { unpackTally } from "./job_tally.ts";
+import { packTally, unpackTally } from "./job_tally.ts";
 import { KV_LAYOUT, upgradeKvLayout } from "./layout.ts";
 import type { Job } from "../types.ts";
 
@@ -36,28 +36,37 @@ function oneFailure(): Uint8Array {
 }
 
 /**
- * Jobs as a release before layout 2 left them (`layout` 1), or one before layout 3 (2): alert
- * state and latest results under keys of their own (before 2), counters as KvU64 keys.
+ * Jobs as a release before layout 2 left them (`layout` 1: alert state and latest results
+ * under keys of their own, counters as KvU64 keys), one before layout 3 (2: the state and
+ * results in the job's range, the counters beside them) or one before layout 4 (3: the state
+ * and the tally in the job's range).
  */
-async function legacyStore(jobs: number, layout: 1 | 2 = 1) {
+async function legacyStore(jobs: number, layout: 1 | 2 | 3 = 1) {
   const kv = await Deno.openKv(":memory:");
   const store = new KvStore(kv);
   const made = [];
   for (let i = 0; i < jobs; i++) {
     const job = await putJob(store, T0, { schedule: "@every 20s" });
     const { userId, id } = job;
-    await kv.atomic()
+    const op = kv.atomic()
       .set(
-        layout === 1 ? ["alert_state", userId, id] : kvKeys.alertState(userId, id),
+        layout === 1 ? ["alert_state", userId, id] : ["job", userId, id, "alert"],
         downState(userId, id),
       )
-      .set(layout === 1 ? ["job_recent", userId, id] : kvKeys.jobTally(userId, id), oneFailure())
-      .set(["job", userId, id, "count"], new Deno.KvU64(4n))
-      .set(["job", userId, id, "last"], new Deno.KvU64(BigInt(T0 + 5)))
-      .commit();
+      .set(
+        layout === 1 ? ["job_recent", userId, id] : ["job", userId, id, "recent"],
+        layout === 3
+          ? packTally({ count: 4, lastRunAt: T0 + 5, ring: oneFailure() })
+          : oneFailure(),
+      );
+    if (layout < 3) {
+      op.set(["job", userId, id, "count"], new Deno.KvU64(4n))
+        .set(["job", userId, id, "last"], new Deno.KvU64(BigInt(T0 + 5)));
+    }
+    await op.commit();
     made.push(job);
   }
-  if (layout === 2) await kv.set(kvKeys.layout(), 2);
+  if (layout > 1) await kv.set(kvKeys.layout(), layout);
   return { kv, store, jobs: made };
 }
 
@@ -98,7 +107,7 @@ Deno.test("a KV file from before layout 2 keeps every job's state, counts and la
     assert.equal((await Array.fromAsync(kv.list({ prefix }))).length, 0);
   }
   const parts = (await Array.fromAsync(kv.list({ prefix: ["job"] }))).map((e) => e.key[3]);
-  assert.deepEqual(new Set(parts), new Set([undefined, "alert", "due", "recent"]));
+  assert.deepEqual(new Set(parts), new Set([undefined, "due"]));
   assert.equal((await kv.get(kvKeys.layout())).value, KV_LAYOUT);
   // Once: a second start reads the layout and moves nothing.
   assert.equal(await upgradeKvLayout(kv), 0);
@@ -114,11 +123,32 @@ Deno.test("two processes upgrading one KV file together change each job once", a
   kv.close();
 });
 
-Deno.test("a KV file of layout 2 folds each job's counters into its tally", async () => {
+Deno.test("a KV file of layout 2 moves each job's state and results and folds its counters", async () => {
   const { kv, store, jobs } = await legacyStore(35, 2);
-  assert.equal(await upgradeKvLayout(kv), 35);
+  assert.equal(await upgradeKvLayout(kv), 35 * 2 + 35);
   assert.deepEqual(await readBack(store, jobs), jobs.map(() => AS_BEFORE));
   assert.equal((await kv.get(kvKeys.layout())).value, KV_LAYOUT);
+  kv.close();
+});
+
+Deno.test("a KV file of layout 3 moves each job's state and tally to just after its runs", async () => {
+  const { kv, store, jobs } = await legacyStore(30, 3); // more than one batch of moves
+  const { userId, id } = jobs[0];
+  await kv.set(kvKeys.run(userId, id, T0, "local"), { id: "a run" });
+  assert.equal(await upgradeKvLayout(kv), 60);
+  assert.deepEqual(await readBack(store, jobs), jobs.map(() => AS_BEFORE));
+  const parts = (await Array.fromAsync(kv.list({ prefix: ["job"] }))).map((e) => e.key[3]);
+  assert.deepEqual(new Set(parts), new Set([undefined, "due"]));
+  // The newest run, then what every run rewrites: one page of the file takes a run's writes.
+  const keys = (await Array.fromAsync(kv.list({ prefix: kvKeys.runsOf(userId, id) }))).map((e) =>
+    e.key
+  );
+  assert.deepEqual(keys, [
+    kvKeys.run(userId, id, T0, "local"),
+    kvKeys.alertState(userId, id),
+    kvKeys.jobTally(userId, id),
+  ]);
+  assert.equal(await upgradeKvLayout(kv), 0);
   kv.close();
 });
 

@@ -24,7 +24,7 @@ import type { Run } from "../types.ts";
 import { addDecide, writeDecision } from "./alerts.ts";
 import { GroupCommitter } from "./group_commit.ts";
 import { jobMemoryOf } from "./job_memory.ts";
-import { kvKeys } from "./keys.ts";
+import { kvKeys, runsOnly } from "./keys.ts";
 import { packTally, unpackTally } from "./job_tally.ts";
 import { Linger } from "./linger.ts";
 import { writeOutbox } from "./outbox.ts";
@@ -266,7 +266,7 @@ export class RunWriter {
     for (;;) {
       const victims: Deno.KvEntry<Run>[] = [];
       for await (
-        const entry of this.kv.list<Run>({ prefix: kvKeys.runsOf(userId, jobId) }, {
+        const entry of this.kv.list<Run>(runsOnly(userId, jobId), {
           limit: PRUNE_BATCH,
         })
       ) {
