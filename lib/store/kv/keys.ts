@@ -8,8 +8,8 @@
  * job's newest run: `[run, userId, jobId, true, part]`, `true` sorting after every run's time.
  * A run's commit then writes one page of the file, and one of the index Deno KV keeps of every
  * key by expiry (keys that never expire sort by key there too), where the job's range took a
- * page of each besides (layout 3, lib/store/kv/layout.ts): the KV writer thread spent 17 %
- * more a check with 5,000 monitors, and keys of their own before layout 2 took more still.
+ * page of each besides (layout 3, lib/store/kv/layout.ts): the KV writer thread spent a fifth
+ * more a check with 5,000 and 10,000 monitors, and keys of their own before layout 2 more still.
  */
 
 import type { LaneItemId, LaneName } from "../lanes.ts";
