@@ -32,6 +32,7 @@ import { createFires } from "./lib/scheduler/feature.ts";
 import type { FireValue } from "./lib/scheduler/fires.ts";
 import type { TickReport } from "./lib/scheduler/scheduler.ts";
 import type { ResultChunk } from "./lib/store/types.ts";
+import { KEEP_MEMORY_MS } from "./lib/store/store.ts";
 import { createEdge } from "./lib/edge/feature.ts";
 import { createAlerts } from "./lib/alerts/feature.ts";
 import type { MaintenanceCalendar } from "./lib/alerts/types.ts";
@@ -368,6 +369,7 @@ export function createSystem(
       },
       purge,
     });
+  let memoryKeeper: ReturnType<typeof setInterval> | null = null;
   return {
     app,
     cronTick: () => scheduler.cronTick(),
@@ -380,11 +382,20 @@ export function createSystem(
       scheduler.startTicking();
       for (const lane of allLanes) lane.start();
       stats.start();
+      if (store.keepMemory) {
+        memoryKeeper = setInterval(() => {
+          store.keepMemory!().catch((error) =>
+            console.error(`Cannot read the job change log: ${(error as Error).message}`)
+          );
+        }, KEEP_MEMORY_MS);
+      }
       await scheduler.tick();
       await purge();
     },
     stop: async () => {
       scheduler.stopTicking();
+      if (memoryKeeper !== null) clearInterval(memoryKeeper);
+      memoryKeeper = null;
       await options.wakeups?.close();
       // Pings answered already: their decisions are made here rather than by the lane later.
       await pings.settled();

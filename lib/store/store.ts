@@ -148,6 +148,13 @@ export interface ListOptions {
   limit: number;
 }
 
+/**
+ * How often a started system asks the store to keep its memory of jobs trusted
+ * (`Store.keepMemory`): well inside the minute Deno KV's job change log keeps its entries
+ * (lib/store/kv/job_memory.ts).
+ */
+export const KEEP_MEMORY_MS = 20_000;
+
 export interface Store {
   /** Writes a new job and, when `firstFireAt` is set, its scheduler index entry. */
   createJob(job: Job, firstFireAt: number | null): Promise<void>;
@@ -156,6 +163,11 @@ export interface Store {
   getJobForRun(userId: string, jobId: string): Promise<JobForRun | null>;
   /** Whether `getJobForRun` would answer from memory now, reading nothing (absent: never). */
   remembersJob?(userId: string, jobId: string): boolean;
+  /**
+   * Keeps what `remembersJob` answers for trusted while no run asks; system.ts calls it every
+   * KEEP_MEMORY_MS (absent: nothing to keep).
+   */
+  keepMemory?(): Promise<void>;
   listJobs(userId: string, options: ListOptions): Promise<Page<StoredJob>>;
   /**
    * Compare-and-set change: `change` gets the current job and its scheduler pointer (the

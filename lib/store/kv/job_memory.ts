@@ -60,6 +60,16 @@ export class JobMemory {
     return known && { ...known };
   }
 
+  /**
+   * Reads the change log if it is due, so that what is remembered stays trusted while no run
+   * asks: jobs firing once a minute or less often came back to a memory cleared at each fire
+   * (no read for longer than the log keeps its entries), and read their keys again, all at once
+   * for a minute's burst (`Store.keepMemory`, every KEEP_MEMORY_MS).
+   */
+  async keepWarm(): Promise<void> {
+    if (this.jobs.size > 0) await this.poll();
+  }
+
   /** Whether recalling the job now would read nothing: it is remembered, and still trusted. */
   knows(userId: string, jobId: string): boolean {
     return this.now() - this.polledAt <= LOG_KEEP_MS - LOG_OVERLAP_MS &&

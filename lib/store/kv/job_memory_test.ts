@@ -194,3 +194,44 @@ Deno.test("a run decided on a state changed elsewhere is written with its decide
     await Deno.remove(path);
   }
 });
+
+Deno.test("keepWarm() keeps remembered jobs trusted while no run asks, and sees changes made meanwhile", async () => {
+  const path = await Deno.makeTempFile({ suffix: ".kv" });
+  try {
+    await using here = await Deno.openKv(path);
+    await using there = await Deno.openKv(path);
+    // Behind the wall clock, which the change log is written by: the test moves it a minute on.
+    let now = Date.now() - 120_000;
+    jobMemoryOf(here, () => now);
+    const store = new KvStore(here, { clock: new ManualClock(T0), retention: RETENTION });
+    const other = new KvStore(there, { clock: new ManualClock(T0), retention: RETENTION });
+    const minutely = await putJob(store, T0, {
+      url: "http://127.0.0.1:9/a",
+      schedule: "* * * * *",
+    });
+    const changed = await putJob(store, T0, { url: "http://127.0.0.1:9/b", schedule: "* * * * *" });
+    for (const job of [minutely, changed]) await store.getJobForRun(job.userId, job.id);
+    // A minute between fires, the memory kept warm every 20 s: still trusted, reading nothing.
+    for (let i = 0; i < 3; i++) {
+      now += 20_000;
+      if (i === 1) {
+        await other.updateJob(changed.userId, changed.id, (j) => ({
+          job: { ...j, url: "http://127.0.0.1:9/c" },
+          firstFireAt: undefined,
+        }));
+      }
+      await store.keepMemory();
+    }
+    assert.equal(store.remembersJob(minutely.userId, minutely.id), true);
+    assert.equal(store.remembersJob(changed.userId, changed.id), false, "changed elsewhere");
+    assert.equal(
+      (await store.getJobForRun(changed.userId, changed.id))?.job.url,
+      "http://127.0.0.1:9/c",
+    );
+    // Without it, a minute without a run leaves nothing trusted.
+    now += 60_000;
+    assert.equal(store.remembersJob(minutely.userId, minutely.id), false);
+  } finally {
+    await Deno.remove(path);
+  }
+});

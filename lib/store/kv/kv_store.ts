@@ -111,6 +111,10 @@ export class KvStore implements Store {
     return this.memory.knows(userId, jobId);
   }
 
+  keepMemory(): Promise<void> {
+    return this.memory.keepWarm();
+  }
+
   private async readJobForRun(userId: string, jobId: string): Promise<JobForRun | null> {
     const keys = [
       kvKeys.job(userId, jobId),
