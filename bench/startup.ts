@@ -39,9 +39,10 @@ export const START_TASK = (() => {
   const deno = JSON.parse(Deno.readTextFileSync(new URL("../deno.json", import.meta.url)));
   const words = (deno.tasks.start as string).split(/\s+/);
   const env = Object.fromEntries(
-    words.filter((w) => /^[A-Z_]+=/.test(w)).map((
-      w,
-    ) => [w.slice(0, w.indexOf("=")), w.slice(w.indexOf("=") + 1)]),
+    words.filter((w) => /^[A-Z_]+=/.test(w)).map((w) => {
+      const eq = w.indexOf("="); // a value may hold "=" too (GLIBC_TUNABLES=glibc.malloc.x=1)
+      return [w.slice(0, eq), w.slice(eq + 1)];
+    }),
   );
   const v8Flags = words.filter((w) => w.startsWith("--v8-flags="));
   return { env, v8Flags };

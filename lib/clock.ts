@@ -33,11 +33,6 @@ export class ManualClock implements Clock {
     return new Promise((resolve) => this.waits.push({ at, resolve }));
   }
 
-  /** How many `until` calls wait for the clock to move. */
-  get waiting(): number {
-    return this.waits.length;
-  }
-
   set(ms: number): void {
     this.ms = ms;
     for (let i = this.waits.length - 1; i >= 0; i--) {

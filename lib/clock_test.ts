@@ -22,7 +22,6 @@ Deno.test("ManualClock.until resolves when the clock is moved to the time, howev
   const a = clock.until(1_500).then(() => done.push("a"));
   const b = clock.until(2_000).then(() => done.push("b"));
   await clock.until(1_000); // already there
-  assert.equal(clock.waiting, 2);
   clock.advance(499);
   await Promise.resolve();
   assert.deepEqual(done, []);
@@ -32,5 +31,4 @@ Deno.test("ManualClock.until resolves when the clock is moved to the time, howev
   clock.set(5_000);
   await b;
   assert.deepEqual(done, ["a", "b"]);
-  assert.equal(clock.waiting, 0);
 });

@@ -32,7 +32,7 @@ const OWN_KEYS: { from: string; to: KeyOf }[] = [
   { from: "job_recent", to: kvKeys.jobTally },
 ];
 /** Layouts 2 and 3: `["job", userId, jobId, part]`. */
-const JOB_PARTS_MOVED: Record<string, KeyOf> = {
+const JOB_RANGE_MOVES: Record<string, KeyOf> = {
   alert: kvKeys.alertState,
   recent: kvKeys.jobTally,
 };
@@ -67,12 +67,12 @@ async function moveJobParts(kv: Deno.Kv): Promise<number> {
   let moved = 0;
   let batch: Deno.KvEntry<unknown>[] = [];
   const flush = async () => {
-    const to = batch.map((e) => JOB_PARTS_MOVED[e.key[3] as string](...userAndJob(e.key)));
+    const to = batch.map((e) => JOB_RANGE_MOVES[e.key[3] as string](...userAndJob(e.key)));
     moved += await moveAll(kv, batch, to);
     batch = [];
   };
   for await (const entry of kv.list({ prefix: ["job"] })) {
-    if (entry.key.length !== 4 || !Object.hasOwn(JOB_PARTS_MOVED, entry.key[3] as string)) continue;
+    if (entry.key.length !== 4 || !Object.hasOwn(JOB_RANGE_MOVES, entry.key[3] as string)) continue;
     batch.push(entry);
     if (batch.length === MOVE_BATCH) await flush();
   }
