@@ -10,13 +10,23 @@ export interface Clock {
   until(at: number): Promise<void>;
 }
 
-export const systemClock: Clock = {
-  now: () => Date.now(),
-  until: (at) => {
-    const wait = at - Date.now();
-    return wait > 0 ? new Promise((resolve) => setTimeout(resolve, wait)) : Promise.resolve();
-  },
-};
+export const systemClock: Clock = { now: () => Date.now(), until: untilByWallClock };
+
+/**
+ * Waits until Date.now() reaches `at`. Timers keep their own (monotonic) time, so one may ring
+ * a millisecond before the wall clock gets there: a run would then start before its second.
+ */
+function untilByWallClock(at: number): Promise<void> {
+  if (at <= Date.now()) return Promise.resolve();
+  return new Promise((resolve) => {
+    const check = () => {
+      const left = at - Date.now();
+      if (left > 0) setTimeout(check, left);
+      else resolve();
+    };
+    check();
+  });
+}
 
 /** A clock that only moves when told to: for tests of time-dependent logic. */
 export class ManualClock implements Clock {
