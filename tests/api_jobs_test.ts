@@ -384,7 +384,7 @@ storeTest(
     await using t = await TestSystem.start({ store });
     const jobs = [];
     for (let i = 0; i < 7; i++) jobs.push(await t.createJob({ name: `Job ${i}` }));
-    // Runs give a job more records beside it (alert state, latest results): every other one.
+    // Runs give a job records of its own to read with it (alert state, tally): every other one.
     const ran = jobs.filter((_, i) => i % 2 === 0);
     for (const job of ran) expectStatus(await t.call("POST", `/api/jobs/${job.id}/run`), 202);
     await t.settle();
@@ -416,8 +416,8 @@ kvOnlyTest(
   async () => {
     await using t = await TestSystem.start();
     const job = await t.createJob();
-    // What a run recorded after its job's deletion leaves: counters without a job, sorting
-    // right after this job's own keys.
+    // What a run recorded after its job's deletion leaves: a tally without a job, whose id
+    // extends this job's.
     const tally = packTally({ count: 7, lastRunAt: T0, ring: new Uint8Array(0) });
     await t.kv.set(kvKeys.jobTally("default", `${job.id}x`), tally);
     const other = await t.createJob({ name: "Other" });

@@ -22,6 +22,20 @@ function held(at: number, jobId: string) {
   };
 }
 
+/** Held items with their leases stored, as a claim leaves them. */
+async function storedHeld(kv: Deno.Kv, ...items: [number, string][]) {
+  const out = items.map(([at, jobId]) => held(at, jobId));
+  for (const h of out) await kv.set(h.lease.ref as Deno.KvKey, FIRE);
+  return out;
+}
+
+/** The held item's lease is gone and the item waits as pending, with its stored value. */
+async function assertHandedBack(kv: Deno.Kv, h: ReturnType<typeof held>) {
+  assert.equal((await kv.get(h.lease.ref as Deno.KvKey)).value, null);
+  const pending = await kv.get(kvKeys.fire(h.item.at, "default", h.item.id[1], "local"));
+  assert.deepEqual(pending.value, FIRE);
+}
+
 /**
  * A fire lane over `kv` reading ahead with `prepare` (1 s ahead), whose items are noted by
  * `executed` (what `prepare` returned for them, or their job id) and then released.
@@ -53,9 +67,7 @@ Deno.test("held fires start at their time, and recovery leaves them to their hol
   const clock = new ManualClock(T0);
   const started: FireTask[] = [];
   const d = fireLane(kv, clock, started);
-  const a = held(T0 + 1000, "job-a");
-  const b = held(T0 + 2000, "job-b");
-  for (const h of [a, b]) await kv.set(h.lease.ref as Deno.KvKey, FIRE);
+  const [a, b] = await storedHeld(kv, [T0 + 1000, "job-a"], [T0 + 2000, "job-b"]);
   d.hold([a, b]);
   await d.drain();
   assert.equal(started.length, 0);
@@ -75,13 +87,10 @@ Deno.test("stop() hands held fires back as pending, so a restart runs them on ti
   const clock = new ManualClock(T0);
   const started: FireTask[] = [];
   const d = fireLane(kv, clock, started);
-  const a = held(T0 + 5000, "job-a");
-  await kv.set(a.lease.ref as Deno.KvKey, FIRE);
+  const [a] = await storedHeld(kv, [T0 + 5000, "job-a"]);
   d.hold([a]);
   await d.stop();
-  assert.equal((await kv.get(a.lease.ref as Deno.KvKey)).value, null);
-  const pending = await kv.get(kvKeys.fire(T0 + 5000, "default", "job-a", "local"));
-  assert.deepEqual(pending.value, FIRE);
+  await assertHandedBack(kv, a);
   // A fresh dispatcher (the restart) starts it at its time.
   const again: FireTask[] = [];
   const restarted = fireLane(kv, clock, again);
@@ -96,8 +105,7 @@ Deno.test("stop() hands back the stored value, not what the holder kept beside i
   const kv = await Deno.openKv(":memory:");
   const clock = new ManualClock(T0);
   const d = fireLane(kv, clock, []);
-  const a = held(T0 + 5000, "job-a");
-  await kv.set(a.lease.ref as Deno.KvKey, FIRE);
+  const [a] = await storedHeld(kv, [T0 + 5000, "job-a"]);
   d.hold([{ ...a, item: { ...a.item, value: { ...FIRE, inMemoryOnly: "x" } as FireValue } }]);
   await d.stop();
   const pending = await kv.get(kvKeys.fire(T0 + 5000, "default", "job-a", "local"));
@@ -121,8 +129,10 @@ Deno.test("held items read ahead a few at a time, so their reads do not crowd ou
       return item.id[1];
     },
   });
-  const items = Array.from({ length: 30 }, (_, i) => held(T0, `job-${i}`));
-  for (const h of items) await kv.set(h.lease.ref as Deno.KvKey, FIRE);
+  const items = await storedHeld(
+    kv,
+    ...Array.from({ length: 30 }, (_, i) => [T0, `job-${i}`] as [number, string]),
+  );
   d.hold(items);
   // Let every read start that may, then release them one by one.
   while (executed.length < 30) {
@@ -150,8 +160,7 @@ Deno.test("a held item whose job is in memory starts at the shorter lead, one th
     },
   });
   const at = T0 + 2000;
-  const items = [held(at, "in-memory"), held(at, "read")];
-  for (const h of items) await kv.set(h.lease.ref as Deno.KvKey, FIRE);
+  const items = await storedHeld(kv, [at, "in-memory"], [at, "read"]);
   clock.set(at - 1000);
   d.hold(items);
   assert.deepEqual(preparing, ["read"]);
@@ -175,8 +184,7 @@ Deno.test("a held item started ahead executes when the injected clock reaches it
   const clock = new ManualClock(T0);
   const executed: string[] = [];
   const d = readingLane(kv, clock, executed, { prepare: () => Promise.resolve(null) });
-  const a = held(T0 + 270, "job-a");
-  await kv.set(a.lease.ref as Deno.KvKey, FIRE);
+  const [a] = await storedHeld(kv, [T0 + 270, "job-a"]);
   d.hold([a]);
   await d.drain();
   assert.equal(d.active, 1);
@@ -200,13 +208,10 @@ Deno.test("stop() hands back held items waiting for their shorter lead too", asy
     ready: () => true,
     prepare: () => Promise.resolve(null),
   });
-  const a = held(T0 + 900, "job-a");
-  await kv.set(a.lease.ref as Deno.KvKey, FIRE);
+  const [a] = await storedHeld(kv, [T0 + 900, "job-a"]);
   d.hold([a]);
   await d.stop();
-  assert.equal((await kv.get(a.lease.ref as Deno.KvKey)).value, null);
-  const pending = await kv.get(kvKeys.fire(T0 + 900, "default", "job-a", "local"));
-  assert.deepEqual(pending.value, FIRE);
+  await assertHandedBack(kv, a);
   assert.deepEqual(executed, []);
   kv.close();
 });

@@ -23,7 +23,6 @@ import type { Sql } from "./connect.ts";
 import type postgres from "postgres";
 import {
   asJson,
-  decodeCursor,
   itemKey,
   leaseRef,
   leaseRows,
@@ -33,6 +32,7 @@ import {
   releaseLeases,
   type Tx,
 } from "./util.ts";
+import { decodeCursor } from "../cursor.ts";
 
 type Row = Record<string, unknown>;
 

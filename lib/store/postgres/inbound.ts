@@ -27,7 +27,8 @@ import type { LeaseRef } from "../lanes.ts";
 import type { ListOptions } from "../store.ts";
 import type { HookRecord, InboundEvent, InboundRef, Page } from "../types.ts";
 import type { Sql } from "./connect.ts";
-import { asJson, decodeCursor, itemKey, page, releaseLease, type Tx } from "./util.ts";
+import { asJson, itemKey, page, releaseLease, type Tx } from "./util.ts";
+import { decodeCursor } from "../cursor.ts";
 
 /** Rows deleted per statement: a hook's events after it, or expired rows. */
 const PURGE_BATCH = 500;

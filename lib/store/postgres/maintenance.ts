@@ -14,7 +14,8 @@ import {
 import type { ListOptions } from "../store.ts";
 import type { Page } from "../types.ts";
 import type { Sql } from "./connect.ts";
-import { asJson, decodeCursor, page, type Tx } from "./util.ts";
+import { asJson, page, type Tx } from "./util.ts";
+import { decodeCursor } from "../cursor.ts";
 
 export class PgMaintenanceStore implements MaintenanceStore {
   constructor(private readonly sql: Sql) {}

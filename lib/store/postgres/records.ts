@@ -32,15 +32,8 @@ import { writeMonitors } from "./monitors.ts";
 import { writeOutbox } from "./outbox.ts";
 import { writeRuns } from "./run_batch.ts";
 import { refuseGuards } from "../run_guards.ts";
-import {
-  asJson,
-  decodeCursor,
-  isUniqueViolation,
-  nextVersion,
-  page,
-  releaseLease,
-  type Tx,
-} from "./util.ts";
+import { asJson, isUniqueViolation, nextVersion, page, releaseLease, type Tx } from "./util.ts";
+import { decodeCursor } from "../cursor.ts";
 
 export interface PgStoreOptions {
   /** Judges the age of runs to prune. */

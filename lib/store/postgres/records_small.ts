@@ -10,7 +10,8 @@ import type { JobStatsStore } from "../stats.ts";
 import type { ListOptions } from "../store.ts";
 import type { JobStatsRecord, Page, StoredCredential } from "../types.ts";
 import type { Sql } from "./connect.ts";
-import { asJson, decodeCursor, page } from "./util.ts";
+import { asJson, page } from "./util.ts";
+import { decodeCursor } from "../cursor.ts";
 
 export class PgCredentialStore implements CredentialStore {
   constructor(private readonly sql: Sql) {}

@@ -9,7 +9,8 @@ import type { StatusPageStore } from "../status_pages.ts";
 import type { ListOptions } from "../store.ts";
 import type { Page } from "../types.ts";
 import type { Sql } from "./connect.ts";
-import { asJson, decodeCursor, page } from "./util.ts";
+import { asJson, page } from "./util.ts";
+import { decodeCursor } from "../cursor.ts";
 
 /** Postgres's unique_violation. */
 const UNIQUE_VIOLATION = "23505";

@@ -4,7 +4,8 @@ import type { ListOptions } from "../store.ts";
 import type { LoginFailures, Page, Session, User } from "../types.ts";
 import type { FailurePair, LoginFailureStore, SessionStore, UserStore } from "../users.ts";
 import type { Sql } from "./connect.ts";
-import { asJson, decodeCursor, page } from "./util.ts";
+import { asJson, page } from "./util.ts";
+import { decodeCursor } from "../cursor.ts";
 
 export class PgUserStore implements UserStore {
   constructor(private readonly sql: Sql) {}

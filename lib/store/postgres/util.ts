@@ -1,12 +1,10 @@
-/** Small pieces every Postgres store area shares: cursors, versions, lease refs, errors. */
+/** Small pieces every Postgres store area shares: pages, versions, lease refs, errors. */
 import { encodeCursor } from "../cursor.ts";
 import type { LaneItemId, LaneName, LeaseRef } from "../lanes.ts";
 import type postgres from "postgres";
 
 /** A transaction's handle, or the pool: both run queries. */
 export type Tx = postgres.Sql | postgres.TransactionSql;
-
-export { decodeCursor, encodeCursor } from "../cursor.ts";
 
 /**
  * A record for a `json` column, sent as `json` (oid 114). Records are kept as json, not jsonb:

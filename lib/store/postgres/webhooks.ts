@@ -26,7 +26,8 @@ import {
   queueAttempt,
   withdrawAttempt,
 } from "./outbox.ts";
-import { asJson, decodeCursor, page, releaseLease } from "./util.ts";
+import { asJson, page, releaseLease } from "./util.ts";
+import { decodeCursor } from "../cursor.ts";
 
 type Row = Record<string, unknown>;
 
