@@ -9,7 +9,7 @@ import { type FireTask, type FireValue } from "../scheduler/fires.ts";
 import { fireLane } from "../scheduler/test_support.ts";
 import { kvKeys } from "../store/kv/keys.ts";
 import { KvLaneStore } from "../store/kv/lanes.ts";
-import { Dispatcher, type DispatcherOptions, startSlotOf } from "./dispatcher.ts";
+import { Dispatcher, type DispatcherOptions, HELD_BATCH_MS, startSlotOf } from "./dispatcher.ts";
 
 const T0 = Date.UTC(2026, 10, 23, 12, 0, 0);
 const FIRE: FireValue = { trigger: "AUTO", timeoutMs: 1000 };
@@ -161,13 +161,13 @@ Deno.test("a held item whose job is in memory starts at the shorter lead, one th
   });
   const at = T0 + 2000;
   const items = await storedHeld(kv, [at, "in-memory"], [at, "read"]);
-  clock.set(at - 1000);
+  clock.set(at - 1000 - HELD_BATCH_MS);
   d.hold(items);
   assert.deepEqual(preparing, ["read"]);
-  clock.set(at - 301);
+  clock.set(at - 301 - HELD_BATCH_MS);
   await d.drain();
   assert.deepEqual(preparing, ["read"]);
-  clock.set(at - 300);
+  clock.set(at - 300 - HELD_BATCH_MS);
   await d.drain();
   assert.deepEqual(preparing, ["read", "in-memory"]);
   // At their time both run.
@@ -175,6 +175,38 @@ Deno.test("a held item whose job is in memory starts at the shorter lead, one th
   gates.forEach((open) => open());
   while (executed.length < 2) await new Promise((resolve) => setTimeout(resolve, 1));
   assert.deepEqual(executed.toSorted(), ["in-memory", "read"]);
+  await d.stop();
+  kv.close();
+});
+
+Deno.test("held items whose leads begin within 50 ms of each other start on one wake", async () => {
+  const kv = await Deno.openKv(":memory:");
+  const clock = new ManualClock(T0);
+  const preparing: string[] = [];
+  const d = readingLane(kv, clock, [], {
+    readyLeadMs: 300,
+    ready: () => true,
+    prepare: (item) => {
+      preparing.push(item.id[1] as string);
+      return Promise.resolve(null);
+    },
+  });
+  const at = T0 + 2000;
+  const items = await storedHeld(
+    kv,
+    [at, "first"],
+    [at + 40, "last-in-batch"],
+    [at + 60, "next-batch"],
+  );
+  clock.set(at - 1000);
+  d.hold(items);
+  clock.set(at - 300);
+  await d.drain();
+  assert.deepEqual(preparing, ["first", "last-in-batch"]);
+  clock.set(at + 10 - 300);
+  await d.drain();
+  assert.deepEqual(preparing, ["first", "last-in-batch", "next-batch"]);
+  clock.set(at + 60);
   await d.stop();
   kv.close();
 });
