@@ -90,9 +90,10 @@ export class GroupCommitter {
 
   /** Whether the queue waits for more writes to share its commit (and a timer is set). */
   private lingering(): boolean {
-    const until = this.fitting() < this.queue.length
-      ? 0
-      : Math.min(...this.queue.map((p) => p.lingerUntil));
+    // A loop, not Math.min over a mapped copy: this runs at every write, with up to a full
+    // group waiting (1.4 KB of garbage a check with 5,000 monitors, bench `monitors`).
+    let until = this.fitting() < this.queue.length ? 0 : Infinity;
+    for (const p of this.queue) if (p.lingerUntil < until) until = p.lingerUntil;
     const wait = until - performance.now();
     if (wait <= 0) {
       if (this.lingerTimer !== null) clearTimeout(this.lingerTimer);
