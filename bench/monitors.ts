@@ -26,6 +26,12 @@
  * 200 µs still slows the main thread: profiled figures read high.
  */
 import { randomBytes } from "../lib/crypto.ts";
+import { BUCKETS_MS } from "../lib/stats/job_stats.ts";
+import { getMany } from "../lib/store/kv/get_many.ts";
+import { kvKeys } from "../lib/store/kv/keys.ts";
+import { openKv } from "../lib/store/kv/open_kv.ts";
+import { KvJobStatsStore } from "../lib/store/kv/stats.ts";
+import type { JobStatsRecord } from "../lib/store/types.ts";
 import { nextFireTimes, parseSchedule, type Schedule } from "../lib/schedule/schedule.ts";
 import { type Profile, profileChild, selfTimes } from "./profile.ts";
 import {
@@ -184,6 +190,11 @@ async function runPass(
       `created ${n} monitors in ${(createMs / 1000).toFixed(1)} s (${
         (n / createMs * 1000).toFixed(0)
       }/s); channel ${channelId}`,
+    );
+    const seedStart = performance.now();
+    await seedDayOfStatistics(kvPath, [...jobIds.values()]);
+    log(
+      `gave each a day of statistics in ${((performance.now() - seedStart) / 1000).toFixed(1)} s`,
     );
 
     // ---- Warm-up, then the window.
@@ -434,6 +445,40 @@ function fromArrivals(
     latenessTimeline,
     latenessP99: percentile([...lateness.values()].flat(), 99),
   };
+}
+
+/**
+ * Gives every monitor the statistics of a day (25 hourly buckets) in the running server's KV
+ * file, written as the server's own store writes them: a monitor that has run for a day merges
+ * a record of 25 hours every minute, one created a minute ago a record of one, and the window
+ * should measure the first.
+ */
+async function seedDayOfStatistics(kvPath: string, jobIds: string[]): Promise<void> {
+  // The server's own opening: it retries a commit the server's writes locked out.
+  const kv = await openKv(kvPath);
+  try {
+    const owners = await getMany(kv, jobIds.map((id) => kvKeys.jobOwner(id)));
+    const jobs = jobIds.map((jobId, i) => ({ userId: owners[i].value as string, jobId }));
+    const thisHour = Math.floor(Date.now() / 3_600_000);
+    const buckets = BUCKETS_MS.length + 1;
+    const day: JobStatsRecord = {
+      hours: Array.from({ length: 24 }, (_, i) => ({
+        h: thisHour - 24 + i,
+        n: 180,
+        ok: 180,
+        latency: Array.from({ length: buckets }, (_, b) => (b === 0 ? 175 : b === 1 ? 5 : 0)),
+        late: Array.from({ length: buckets }, (_, b) => (b === 0 ? 180 : 0)),
+      })),
+    };
+    const store = new KvJobStatsStore(kv);
+    for (let i = 0; i < jobs.length; i += 40) {
+      await store.merge(jobs.slice(i, i + 40), (current) => ({
+        hours: [...day.hours, ...(current?.hours ?? [])],
+      }));
+    }
+  } finally {
+    kv.close();
+  }
 }
 
 /** The same from the run records in the stopped server's KV file. */
