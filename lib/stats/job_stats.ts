@@ -127,17 +127,27 @@ function emptyHour(h: number): HourStats {
   };
 }
 
+function copyOfHour(hour: HourStats): HourStats {
+  return { ...hour, latency: hour.latency.slice(), late: hour.late.slice() };
+}
+
 function bucketOf(ms: number): number {
   let i = 0;
   while (i < BUCKETS_MS.length && ms > BUCKETS_MS[i]) i++;
   return i;
 }
 
+/**
+ * `record` with `add` tallied in, leaving `record` as it is. Only the hours `add` changes are
+ * copied: a record of 25 hours cloned whole took 70 µs at each merge of each job, more than its
+ * reading and writing together.
+ */
 function merged(record: JobStatsRecord | null, add: HourStats[]): JobStatsRecord {
-  const hours = new Map((record?.hours ?? []).map((h) => [h.h, structuredClone(h)]));
+  const hours = new Map((record?.hours ?? []).map((h) => [h.h, h]));
   for (const extra of add) {
     const h = extra.h;
-    const hour = hours.get(h) ?? emptyHour(h);
+    const stored = hours.get(h);
+    const hour = stored ? copyOfHour(stored) : emptyHour(h);
     hour.n += extra.n;
     hour.ok += extra.ok;
     extra.latency.forEach((n, i) => (hour.latency[i] += n));

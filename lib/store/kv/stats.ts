@@ -1,5 +1,6 @@
 /**
- * Job statistics records in Deno KV (`["jstats", userId, jobId]`), deleted with their job.
+ * Job statistics records in Deno KV (`["jstats", userId, jobId]`, packed: ./stats_codec.ts),
+ * deleted with their job.
  * A merge of many jobs is one atomic operation; when another process merged meanwhile, the
  * jobs go one by one so a single conflict costs little.
  */
@@ -7,6 +8,7 @@ import type { JobStatsStore } from "../stats.ts";
 import type { JobStatsRecord } from "../types.ts";
 import { getMany } from "./get_many.ts";
 import { kvKeys } from "./keys.ts";
+import { packStats, unpackStats } from "./stats_codec.ts";
 
 const ATTEMPTS = 5;
 
@@ -15,7 +17,7 @@ export class KvJobStatsStore implements JobStatsStore {
 
   async get(userId: string, jobIds: string[]): Promise<(JobStatsRecord | null)[]> {
     const entries = await getMany(this.kv, jobIds.map((id) => kvKeys.jobStats(userId, id)));
-    return entries.map((entry) => (entry.value as JobStatsRecord | null) ?? null);
+    return entries.map((entry) => unpackStats(entry.value));
   }
 
   async merge(
@@ -35,7 +37,7 @@ export class KvJobStatsStore implements JobStatsStore {
       jobs.forEach((job, i) => {
         op.check(entries[i]).set(
           entries[i].key,
-          change(entries[i].value as JobStatsRecord | null, job.index),
+          packStats(change(unpackStats(entries[i].value), job.index)),
         );
       });
       if ((await op.commit()).ok) return;
