@@ -30,7 +30,14 @@ import { BUCKETS_MS } from "../lib/stats/job_stats.ts";
 import { getMany } from "../lib/store/kv/get_many.ts";
 import { kvKeys } from "../lib/store/kv/keys.ts";
 import { openKv } from "../lib/store/kv/open_kv.ts";
+import { packTally, unpackTally } from "../lib/store/kv/job_tally.ts";
 import { KvJobStatsStore } from "../lib/store/kv/stats.ts";
+import {
+  appendRecent,
+  RECENT_ENTRY_BYTES,
+  RECENT_MAX,
+  recentEntry,
+} from "../lib/store/recent_results.ts";
 import type { JobStatsRecord } from "../lib/store/types.ts";
 import { nextFireTimes, parseSchedule, type Schedule } from "../lib/schedule/schedule.ts";
 import { type Profile, profileChild, selfTimes } from "./profile.ts";
@@ -192,10 +199,8 @@ async function runPass(
       }/s); channel ${channelId}`,
     );
     const seedStart = performance.now();
-    await seedDayOfStatistics(kvPath, [...jobIds.values()]);
-    log(
-      `gave each a day of statistics in ${((performance.now() - seedStart) / 1000).toFixed(1)} s`,
-    );
+    await seedDayOfHistory(kvPath, [...jobIds.values()]);
+    log(`gave each a day of history in ${((performance.now() - seedStart) / 1000).toFixed(1)} s`);
 
     // ---- Warm-up, then the window.
     const start = Date.now() + options.warmUpMs;
@@ -448,18 +453,20 @@ function fromArrivals(
 }
 
 /**
- * Gives every monitor the statistics of a day (25 hourly buckets) in the running server's KV
- * file, written as the server's own store writes them: a monitor that has run for a day merges
- * a record of 25 hours every minute, one created a minute ago a record of one, and the window
- * should measure the first.
+ * Gives every monitor a day of history in the running server's KV file, as one that has run a
+ * day has it: its statistics (24 hourly buckets, through the server's own store) and a full ring
+ * of latest results in its tally (its count and runs stay its own). Each is rewritten as a
+ * monitor runs (the ring with every check, the statistics every minute), and a fresh monitor's
+ * are a fraction of the size: the window should measure the monitors users run.
  */
-async function seedDayOfStatistics(kvPath: string, jobIds: string[]): Promise<void> {
+async function seedDayOfHistory(kvPath: string, jobIds: string[]): Promise<void> {
   // The server's own opening: it retries a commit the server's writes locked out.
   const kv = await openKv(kvPath);
   try {
     const owners = await getMany(kv, jobIds.map((id) => kvKeys.jobOwner(id)));
     const jobs = jobIds.map((jobId, i) => ({ userId: owners[i].value as string, jobId }));
-    const thisHour = Math.floor(Date.now() / 3_600_000);
+    const now = Date.now();
+    const thisHour = Math.floor(now / 3_600_000);
     const buckets = BUCKETS_MS.length + 1;
     const day: JobStatsRecord = {
       hours: Array.from({ length: 24 }, (_, i) => ({
@@ -470,14 +477,37 @@ async function seedDayOfStatistics(kvPath: string, jobIds: string[]): Promise<vo
         late: Array.from({ length: buckets }, (_, b) => (b === 0 ? 180 : 0)),
       })),
     };
+    const earlier = Array.from({ length: RECENT_MAX }, (_, i) =>
+      recentEntry({
+        scheduledAt: new Date(now - (RECENT_MAX - i) * 20_000 - 60_000).toISOString(),
+        durationMs: 1,
+        status: "success",
+      }));
     const store = new KvJobStatsStore(kv);
     for (let i = 0; i < jobs.length; i += 40) {
-      await store.merge(jobs.slice(i, i + 40), (current) => ({
-        hours: [...day.hours, ...(current?.hours ?? [])],
-      }));
+      const some = jobs.slice(i, i + 40);
+      await store.merge(some, (current) => ({ hours: [...day.hours, ...(current?.hours ?? [])] }));
+      for (const { userId, jobId } of some) await prependResults(kv, userId, jobId, earlier);
     }
   } finally {
     kv.close();
+  }
+}
+
+/** Puts `earlier` before a job's latest results, on what the server wrote meanwhile. */
+async function prependResults(kv: Deno.Kv, userId: string, jobId: string, earlier: Uint8Array[]) {
+  const key = kvKeys.jobTally(userId, jobId);
+  for (;;) {
+    const entry = await kv.get<Uint8Array>(key);
+    const tally = unpackTally(entry.value);
+    const own: Uint8Array[] = [];
+    for (let at = 0; at < tally.ring.length; at += RECENT_ENTRY_BYTES) {
+      own.push(tally.ring.subarray(at, at + RECENT_ENTRY_BYTES));
+    }
+    const ring = appendRecent(null, [...earlier, ...own]);
+    if ((await kv.atomic().check(entry).set(key, packTally({ ...tally, ring })).commit()).ok) {
+      return;
+    }
   }
 }
 

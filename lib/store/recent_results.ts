@@ -29,7 +29,9 @@ export interface RecentResult {
 }
 
 /** The bytes a run adds to its job's ring. */
-export function recentEntry(run: Run): Uint8Array {
+export function recentEntry(
+  run: Pick<Run, "scheduledAt" | "durationMs" | "status" | "maintenance">,
+): Uint8Array {
   const out = new Uint8Array(RECENT_ENTRY_BYTES);
   const view = new DataView(out.buffer);
   const seconds = Math.floor(Date.parse(run.scheduledAt) / 1000) - EPOCH_S;
