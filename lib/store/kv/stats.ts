@@ -17,7 +17,7 @@ export class KvJobStatsStore implements JobStatsStore {
 
   async get(userId: string, jobIds: string[]): Promise<(JobStatsRecord | null)[]> {
     const entries = await getMany(this.kv, jobIds.map((id) => kvKeys.jobStats(userId, id)));
-    return entries.map((entry) => unpackStats(entry.value));
+    return entries.map((entry) => readable(entry) ?? null);
   }
 
   async merge(
@@ -35,10 +35,10 @@ export class KvJobStatsStore implements JobStatsStore {
       const entries = await getMany(this.kv, jobs.map((j) => kvKeys.jobStats(j.userId, j.jobId)));
       const op = this.kv.atomic();
       jobs.forEach((job, i) => {
-        op.check(entries[i]).set(
-          entries[i].key,
-          packStats(change(unpackStats(entries[i].value), job.index)),
-        );
+        const current = readable(entries[i]);
+        // Unreadable (written by a newer Hibiki): left as it is, not overwritten.
+        if (current === undefined) return;
+        op.check(entries[i]).set(entries[i].key, packStats(change(current, job.index)));
       });
       if ((await op.commit()).ok) return;
       if (jobs.length > 1) {
@@ -46,5 +46,20 @@ export class KvJobStatsStore implements JobStatsStore {
         return;
       }
     }
+  }
+}
+
+/**
+ * The record of an entry; undefined (and logged) for one this version cannot read, which the
+ * dashboard then shows without statistics instead of failing.
+ */
+function readable(entry: Deno.KvEntryMaybe<unknown>): JobStatsRecord | null | undefined {
+  try {
+    return unpackStats(entry.value);
+  } catch (error) {
+    console.error(
+      `Cannot read the statistics of ${entry.key.join("/")}: ${(error as Error).message}`,
+    );
+    return undefined;
   }
 }

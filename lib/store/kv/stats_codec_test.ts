@@ -70,3 +70,26 @@ Deno.test("a record of an unknown format is refused, not misread", () => {
   assert.throws(() => unpackStats(new Uint8Array([9, 14, 1])), /format 9/);
   assert.throws(() => unpackStats(new Uint8Array([1, 14, 0x80])), /cut short/);
 });
+
+Deno.test("a record this version cannot read is shown without statistics and never overwritten", async () => {
+  const kv = await Deno.openKv(":memory:");
+  const newer = new Uint8Array([2, 14, 1, 2, 3]);
+  await kv.set(kvKeys.jobStats("u", "newer"), newer);
+  const store = new KvJobStatsStore(kv);
+  const logged: unknown[] = [];
+  const log = console.error;
+  console.error = (...args: unknown[]) => logged.push(args.join(" "));
+  try {
+    assert.deepEqual(await store.get("u", ["newer"]), [null]);
+    await store.merge(
+      [{ userId: "u", jobId: "newer" }, { userId: "u", jobId: "other" }],
+      () => dayRecord(),
+    );
+  } finally {
+    console.error = log;
+  }
+  assert.deepEqual((await kv.get(kvKeys.jobStats("u", "newer"))).value, newer);
+  assert.deepEqual(await store.get("u", ["other"]), [dayRecord()]);
+  assert.ok(logged.some((line) => String(line).includes("format 2")), String(logged));
+  kv.close();
+});
