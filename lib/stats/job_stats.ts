@@ -3,7 +3,8 @@
  * dashboard, without reading runs: finished runs are tallied in memory and merged every minute
  * into one small record per job (hourly buckets with fixed latency histograms), with
  * compare-and-set so several processes can merge into it.
- * A minute keeps these writes a small share of the store's work: each job's record (2–3 KB) is
+ * A minute keeps these writes a small share of the store's work: each job's record (a day's is
+ * ~350 bytes packed in Deno KV, lib/store/kv/stats_codec.ts; 2–3 KB as JSON in Postgres) is
  * rewritten at most once a minute, however often it runs. Every half minute, as before, it was
  * 0.67 records a check for monitors `@every 20s` (bench `monitors`). A crash loses at most a
  * minute of the tallies; the runs themselves are never at risk, they are written first.
